@@ -1,0 +1,20 @@
+// Builds the native kernels addon with node-gyp (offline: Node's own headers).
+// Never fails the install: if the build fails, llm.ts runs on the reference backend
+// and says so in one warning line at load time.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+if (process.env.LLMTS_SKIP_NATIVE === '1' || !existsSync(join(root, 'binding.gyp'))) process.exit(0);
+
+const candidates = [];
+if (process.env.npm_config_node_gyp) candidates.push([process.execPath, [process.env.npm_config_node_gyp]]);
+candidates.push(['node-gyp', []]);
+for (const [cmd, pre] of candidates) {
+  const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', 'max'], { cwd: root, stdio: 'inherit' });
+  if (r.status === 0) process.exit(0);
+}
+console.warn('llmts: warning: the native kernels did not build; llm.ts will run on the slower reference backend.');
+process.exit(0);

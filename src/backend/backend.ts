@@ -1,0 +1,176 @@
+/**
+ * The `Backend` interface: one method per numeric kernel, over flat Float32Array
+ * buffers (row-major, contiguous unless a stride says otherwise). Two implementations:
+ * `native` (the C addon in native/) and `reference` (plain TypeScript, the oracle).
+ *
+ * Rules every implementation follows:
+ * - Kernels never allocate and never resize; callers pass every output buffer.
+ * - Buffers may be `subarray` views; offsets are carried by the view itself.
+ * - "accumulates" means `out += ...`; otherwise the kernel overwrites `out`.
+ * - Backward kernels accumulate into gradient buffers (so micro-batches add up).
+ * - Integer inputs (token ids, targets) are Int32Array.
+ * - Same inputs -> same outputs, whatever the thread count (reductions are split in a
+ *   fixed way that does not depend on the number of threads).
+ */
+export interface Backend {
+  /** 'native' or 'reference'. */
+  readonly name: string;
+  /** Threads kernels may use (1 for reference). */
+  getThreads(): number;
+  /** Sets the thread count (native: clamps to >= 1; reference: ignored). */
+  setThreads(n: number): void;
+
+  // ---------------------------------------------------------------- GEMM
+  /**
+   * Batched strided GEMM: for each b in [0, batch):
+   *   C_b = alpha * op(A_b) @ op(B_b) + beta * C_b
+   * with op(X) = X or X^T, op(A_b) (M, K), op(B_b) (K, N), C_b (M, N).
+   * A_b starts at a[b * strideA] and is stored row-major with leading dimension lda
+   * (lda >= K if !transA else >= M); likewise B (ldb), C (ldc).
+   * beta = 0 means C is not read (garbage/NaN in C is fine).
+   */
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, a: Float32Array, lda: number, strideA: number,
+    b: Float32Array, ldb: number, strideB: number,
+    beta: number, c: Float32Array, ldc: number, strideC: number,
+    batch: number,
+  ): void;
+
+  // ---------------------------------------------------------------- elementwise
+  /** out[i] = a[i] + b[i], i < n. */
+  add(n: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[i] = a[i] * b[i], i < n. */
+  mul(n: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[i] += a[i] * b[i], i < n (the product rule's backward). */
+  mulAcc(n: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[i] = s * x[i], i < n (out may alias x). */
+  scale(n: number, s: number, x: Float32Array, out: Float32Array): void;
+  /** y[i] += alpha * x[i], i < n. */
+  axpy(n: number, alpha: number, x: Float32Array, y: Float32Array): void;
+  /** out[r, c] = x[r, c] + bias[c] for rows x cols (out may alias x). */
+  addBias(rows: number, cols: number, x: Float32Array, bias: Float32Array, out: Float32Array): void;
+  /** dbias[c] += sum_r dout[r, c] (bias backward). */
+  addBiasBackward(rows: number, cols: number, dout: Float32Array, dbias: Float32Array): void;
+
+  // ---------------------------------------------------------------- reductions
+  /**
+   * Sum over the middle axis of x viewed as (outer, axis, inner): out (outer, inner).
+   * Mean = sumAxis then scale by 1/axis.
+   */
+  sumAxis(outer: number, axis: number, inner: number, x: Float32Array, out: Float32Array): void;
+  /**
+   * Backward of sumAxis: dx (outer, axis, inner) += s * dout (outer, inner) broadcast over
+   * the axis (s = 1 for sum, 1/axis for mean).
+   */
+  sumAxisBackward(outer: number, axis: number, inner: number, s: number, dout: Float32Array, dx: Float32Array): void;
+  /** Sum of squares of x[0..n) computed in float64 (for global-norm clipping). */
+  sumSquares(n: number, x: Float32Array): number;
+
+  // ---------------------------------------------------------------- layout
+  /**
+   * Swaps axes 1 and 2 of a 4-D tensor: x (d0, d1, d2, d3) -> out (d0, d2, d1, d3).
+   * Its own backward with d1 and d2 exchanged. (B, T, nh, hs) <-> (B, nh, T, hs).
+   */
+  transpose12(d0: number, d1: number, d2: number, d3: number, x: Float32Array, out: Float32Array): void;
+
+  // ---------------------------------------------------------------- softmax / norms / activations
+  /** Row softmax of x (rows, cols) into out (out may alias x). */
+  softmax(rows: number, cols: number, x: Float32Array, out: Float32Array): void;
+  /** dx += y * (dy - sum(dy * y)) per row, where y = softmax output. */
+  softmaxBackward(rows: number, cols: number, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+
+  /**
+   * LayerNorm over the last dim C of x (rows, C): out = (x - mean) * rstd * w + b.
+   * Saves mean (rows) and rstd (rows) for backward.
+   */
+  layerNorm(rows: number, C: number, eps: number, x: Float32Array, w: Float32Array, b: Float32Array,
+    out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** LayerNorm backward: dx, dw, db accumulate. */
+  layerNormBackward(rows: number, C: number, dout: Float32Array, x: Float32Array, w: Float32Array,
+    mean: Float32Array, rstd: Float32Array, dx: Float32Array, dw: Float32Array, db: Float32Array): void;
+
+  /** RMSNorm over the last dim: out = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps); saves rstd (rows). */
+  rmsNorm(rows: number, C: number, eps: number, x: Float32Array, w: Float32Array, out: Float32Array, rstd: Float32Array): void;
+  /** RMSNorm backward: dx, dw accumulate. */
+  rmsNormBackward(rows: number, C: number, dout: Float32Array, x: Float32Array, w: Float32Array,
+    rstd: Float32Array, dx: Float32Array, dw: Float32Array): void;
+
+  /** GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  gelu(n: number, x: Float32Array, out: Float32Array): void;
+  /** dx += gelu'(x) * dout. */
+  geluBackward(n: number, x: Float32Array, dout: Float32Array, dx: Float32Array): void;
+  /** SiLU: x * sigmoid(x). */
+  silu(n: number, x: Float32Array, out: Float32Array): void;
+  /** dx += silu'(x) * dout. */
+  siluBackward(n: number, x: Float32Array, dout: Float32Array, dx: Float32Array): void;
+  /** SwiGLU: out = silu(gate) * up. */
+  swiglu(n: number, gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  /** dgate += silu'(gate) * up * dout; dup += silu(gate) * dout. */
+  swigluBackward(n: number, gate: Float32Array, up: Float32Array, dout: Float32Array, dgate: Float32Array, dup: Float32Array): void;
+
+  // ---------------------------------------------------------------- attention
+  /**
+   * Fused scaled-dot-product attention, probabilities saved for backward.
+   * q (B, nh, Tq, hs); k, v (B, nkv, Tk, hs) stored with capacity kvCap >= Tk along T
+   * (a KV cache: element (b, h, t, d) at ((b*nkv + h)*kvCap + t)*hs + d); nh % nkv == 0
+   * (GQA: query head h reads kv head floor(h / (nh / nkv))).
+   * Query row i sits at absolute position posOffset + i. With causal, it sees keys
+   * j <= posOffset + i. keyMask, if given, is (B, Tk) of 0/1: keys with 0 are hidden
+   * (padding). A row that sees no key outputs zeros.
+   * out (B, nh, Tq, hs); att (B, nh, Tq, Tk) receives the softmax probabilities.
+   * scale is usually 1/sqrt(hs). Tq = 1 with a cache is the decode path.
+   */
+  attention(B: number, nh: number, nkv: number, Tq: number, Tk: number, kvCap: number, hs: number,
+    scale: number, causal: boolean, posOffset: number, keyMask: Float32Array | null,
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, att: Float32Array): void;
+  /** Attention backward (kvCap = Tk): dq, dk, dv accumulate. */
+  attentionBackward(B: number, nh: number, nkv: number, Tq: number, Tk: number, hs: number, scale: number,
+    q: Float32Array, k: Float32Array, v: Float32Array, att: Float32Array, dout: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
+
+  /**
+   * Rotary position embedding in place on x (B, H, T, hs), position of row t = posOffset + t,
+   * angle = pos * theta^(-2i/hs). interleaved: rotate pairs (2i, 2i+1) (llama2.c / Meta);
+   * else rotate halves (i, i + hs/2) (Hugging Face). inverse rotates by -angle (the backward).
+   */
+  rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
+    interleaved: boolean, inverse: boolean, x: Float32Array): void;
+
+  // ---------------------------------------------------------------- embedding / loss
+  /** out[i, :] = table[ids[i], :] for i < n; ids out of [0, V) throw in the caller. */
+  embedding(n: number, C: number, ids: Int32Array, table: Float32Array, out: Float32Array): void;
+  /** dtable[ids[i], :] += dout[i, :] (scatter-add; deterministic order). */
+  embeddingBackward(n: number, C: number, ids: Int32Array, dout: Float32Array, dtable: Float32Array): void;
+
+  /**
+   * Softmax cross-entropy per row of logits (N, V) against targets (N); rows whose target
+   * equals ignoreIndex give loss 0 and are not counted. Writes losses (N) and lse (N, the
+   * log-sum-exp per row, kept for backward). Returns the number of counted rows.
+   */
+  crossEntropy(N: number, V: number, logits: Float32Array, targets: Int32Array, ignoreIndex: number,
+    losses: Float32Array, lse: Float32Array): number;
+  /** dlogits += dloss * (softmax(logits) - onehot(target)) per counted row (ignored rows: 0). */
+  crossEntropyBackward(N: number, V: number, logits: Float32Array, targets: Int32Array, ignoreIndex: number,
+    lse: Float32Array, dloss: number, dlogits: Float32Array): void;
+
+  /**
+   * Inverted dropout: keep element i iff hashUniform(seed, i) >= p (src/util/rng.ts);
+   * out = x * mask / (1 - p); mask (n) receives 0 or 1/(1-p). Backward is mulAcc with mask.
+   */
+  dropout(n: number, p: number, seed: number, x: Float32Array, out: Float32Array, mask: Float32Array): void;
+
+  // ---------------------------------------------------------------- optimizers
+  /**
+   * AdamW step in place (decoupled weight decay), t = step number starting at 1:
+   *   m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2
+   *   p -= lr * (mhat / (sqrt(vhat) + eps) + wd * p)
+   */
+  adamw(n: number, p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, t: number): void;
+  /**
+   * SGD with momentum in place: g' = g + wd p; buf = mu buf + g'; p -= lr * (nesterov ? g' + mu buf : buf).
+   */
+  sgd(n: number, p: Float32Array, g: Float32Array, buf: Float32Array,
+    lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * `llmts` command-line entry. One file per command in src/cli/; each exports
+ * `run(argv): Promise<number>` (the exit code). This file only dispatches.
+ */
+import { LlmtsError } from '../util/errors.ts';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {
+  demo: { summary: 'train a tiny Transformer on bundled text and print samples', load: () => import('./demo.ts') },
+  tokenizer: { summary: 'train, encode and decode with BPE / WordPiece tokenizers', load: () => import('./tokenizer.ts') },
+};
+
+function usage(): string {
+  const lines = ['usage: llmts <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${c.summary}`);
+  lines.push('', 'Run `llmts <command> --help` for the options of one command.');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    console.error(`llmts: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof LlmtsError) {
+      console.error(`llmts: error ${err.code}: ${err.message}`);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
+  },
+);
