@@ -1,0 +1,71 @@
+/**
+ * SGD with momentum (optionally Nesterov) and L2 weight decay, over parameter groups.
+ * The update runs in the backend kernel `sgd`:
+ *   g' = g + wd p; buf = mu buf + g'; p -= lr * (nesterov ? g' + mu buf : buf)
+ *
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true });
+ */
+import { backend } from '../backend/index.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { resolveGroups, type OptimParam, type ParamGroup, type ResolvedGroup } from './param.ts';
+
+export interface SGDOptions {
+  lr: number;
+  /** Default 0 (plain SGD). */
+  momentum?: number;
+  /** Default 0. */
+  weightDecay?: number;
+  /** Default false. */
+  nesterov?: boolean;
+}
+
+export class SGD<P extends OptimParam = OptimParam> {
+  readonly groups: ResolvedGroup<P>[];
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  stepCount = 0;
+  private lr: number;
+  private readonly buf = new Map<P, Float32Array>();
+
+  constructor(params: readonly P[] | readonly ParamGroup<P>[], opts: SGDOptions) {
+    this.momentum = opts.momentum ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+    if (!(opts.lr >= 0) || !(this.momentum >= 0)) {
+      throw new LlmtsError('E_OPTIM', `SGD: bad hyperparameters lr=${opts.lr} momentum=${this.momentum}`, {
+        where: 'SGD options', hint: 'use lr >= 0 and momentum >= 0' });
+    }
+    if (this.nesterov && this.momentum === 0) {
+      throw new LlmtsError('E_OPTIM', 'SGD: nesterov needs momentum > 0', { where: 'SGD options', hint: 'set momentum (e.g. 0.9)' });
+    }
+    this.lr = opts.lr;
+    this.groups = resolveGroups(params, opts.lr, opts.weightDecay ?? 0);
+  }
+
+  getLr(): number {
+    return this.lr;
+  }
+
+  /** Sets the base learning rate; each group keeps its ratio to it. */
+  setLr(lr: number): void {
+    this.lr = lr;
+    for (const g of this.groups) g.lr = lr * g.lrScale;
+  }
+
+  /** One update of every parameter that has a gradient. */
+  step(): void {
+    const be = backend();
+    this.stepCount++;
+    for (const g of this.groups) {
+      for (const p of g.params) {
+        if (!p.grad) continue;
+        let b = this.buf.get(p);
+        if (!b) {
+          b = new Float32Array(p.data.length);
+          this.buf.set(p, b);
+        }
+        be.sgd(p.data.length, p.data, p.grad, b, g.lr, this.momentum, g.weightDecay, this.nesterov);
+      }
+    }
+  }
+}
