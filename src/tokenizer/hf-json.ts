@@ -1,0 +1,167 @@
+/**
+ * Hugging Face `tokenizer.json` for byte-level BPE: read (BPE model, ByteLevel
+ * pre-tokenizer/decoder, Split regex, added tokens) and write (loadable by the HF
+ * `tokenizers` library and transformers).
+ *
+ * @example
+ * const tok = bpeFromTokenizerJson(JSON.parse(readFileSync('tokenizer.json', 'utf8')));
+ * writeFileSync('copy.json', JSON.stringify(tok.toTokenizerJson()));
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { LlmtsError } from '../util/errors.ts';
+import { BYTE_TO_UNICODE, byteLevelToBytes, bytesToByteLevel } from './byte-level.ts';
+import { BpeTokenizer } from './bpe.ts';
+import { GPT2_PATTERN, R50K_PATTERN } from './split-patterns.ts';
+
+type Json = Record<string, unknown>;
+
+function isObj(x: unknown): x is Json {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/**
+ * Merges in rank order for a tokenizer built from tiktoken ranks: each token splits into
+ * the two parts that BPE restricted to lower ranks produces (as HF's tiktoken converter
+ * does). Tokens that no merge produces are left out (reachable via `ignore_merges`).
+ */
+export function mergesFromRanks(tok: BpeTokenizer): [number, number][] {
+  const vocab = tok.vocabBytes();
+  const byteId = (b: number): number => tok.tokenToId(BYTE_TO_UNICODE[b]!)!;
+  const out: [number, number][] = [];
+  for (let t = 0; t < vocab.length; t++) {
+    const b = vocab[t];
+    if (b === undefined || b.length < 2) continue;
+    const parts = Array.from(b, byteId);
+    while (parts.length > 2) {
+      let best = -1;
+      let at = -1;
+      for (let i = 0; i + 1 < parts.length; i++) {
+        const r = tok.pairRank(parts[i]!, parts[i + 1]!);
+        if (r >= 0 && r < t && (best < 0 || r < best)) {
+          best = r;
+          at = i;
+        }
+      }
+      if (at < 0) break;
+      parts.splice(at, 2, best);
+    }
+    if (parts.length === 2 && tok.pairRank(parts[0]!, parts[1]!) === t) out.push([parts[0]!, parts[1]!]);
+  }
+  return out;
+}
+
+/** The tokenizer.json object for a byte-level BPE tokenizer. */
+export function bpeToTokenizerJson(tok: BpeTokenizer): Record<string, unknown> {
+  const vocabBytes = tok.vocabBytes();
+  const vocab: Record<string, number> = {};
+  vocabBytes.forEach((b, id) => {
+    if (b !== undefined) vocab[bytesToByteLevel(b)] = id;
+  });
+  const mergeIds = tok.merges() ?? mergesFromRanks(tok);
+  const merges = mergeIds.map(([a, b]) => `${bytesToByteLevel(vocabBytes[a]!)} ${bytesToByteLevel(vocabBytes[b]!)}`);
+  const added_tokens = [...tok.specialTokens()].sort((x, y) => x[1] - y[1]).map(([content, id]) => ({
+    id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+  }));
+  const gpt2Regex = tok.pattern === GPT2_PATTERN || tok.pattern === R50K_PATTERN;
+  const byteLevel = (useRegex: boolean): Json => ({ type: 'ByteLevel', add_prefix_space: tok.addPrefixSpace, trim_offsets: true, use_regex: useRegex });
+  const pre_tokenizer = gpt2Regex
+    ? byteLevel(true)
+    : { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: tok.pattern }, behavior: 'Isolated', invert: false }, byteLevel(false)] };
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens,
+    normalizer: null,
+    pre_tokenizer,
+    post_processor: null,
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: false, byte_fallback: false, ignore_merges: tok.ignoreMerges, vocab, merges,
+    },
+  };
+}
+
+/** Finds ByteLevel / Split settings in a pre_tokenizer (plain or Sequence). */
+function readPreTokenizer(pre: unknown, where: string): { pattern?: string; byteLevel: boolean; addPrefixSpace: boolean } {
+  const list = isObj(pre) && pre.type === 'Sequence' && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as unknown[]) : pre === null || pre === undefined ? [] : [pre];
+  let pattern: string | undefined;
+  let byteLevel = false;
+  let addPrefixSpace = false;
+  for (const p of list) {
+    if (!isObj(p)) continue;
+    if (p.type === 'ByteLevel') {
+      byteLevel = true;
+      addPrefixSpace = p.add_prefix_space === true;
+      if (p.use_regex !== false) {
+        if (pattern !== undefined) throw new LlmtsError('E_HF_UNSUPPORTED', 'both a Split regex and ByteLevel use_regex are set', { where });
+        pattern = GPT2_PATTERN;
+      }
+    } else if (p.type === 'Split') {
+      const pat = p.pattern;
+      if (!isObj(pat) || typeof pat.Regex !== 'string' || p.behavior !== 'Isolated' || p.invert === true) {
+        throw new LlmtsError('E_HF_UNSUPPORTED', `unsupported Split pre-tokenizer ${JSON.stringify(p)}`, { where, hint: 'only Split { pattern: { Regex }, behavior: "Isolated", invert: false } is supported' });
+      }
+      pattern = pat.Regex;
+    } else {
+      throw new LlmtsError('E_HF_UNSUPPORTED', `unsupported pre-tokenizer type ${String(p.type)}`, { where, hint: 'byte-level BPE supports ByteLevel and Split(Regex) pre-tokenizers' });
+    }
+  }
+  return { pattern, byteLevel, addPrefixSpace };
+}
+
+/** Builds a BpeTokenizer from a parsed tokenizer.json (BPE model with ByteLevel). */
+export function bpeFromTokenizerJson(json: unknown, where = 'tokenizer.json'): BpeTokenizer {
+  if (!isObj(json) || !isObj(json.model)) throw new LlmtsError('E_HF_JSON', 'not a tokenizer.json: no "model" object', { where });
+  const model = json.model;
+  if (model.type !== 'BPE') throw new LlmtsError('E_HF_UNSUPPORTED', `model.type is ${String(model.type)}, not BPE`, { where: `${where}: model.type`, hint: 'load WordPiece tokenizers with the WordPiece loader' });
+  if (json.normalizer !== null && json.normalizer !== undefined) {
+    throw new LlmtsError('E_HF_UNSUPPORTED', `normalizer ${JSON.stringify((json.normalizer as Json).type)} is not supported for byte-level BPE`, { where: `${where}: normalizer`, hint: 'byte-level BPE tokenizers (GPT-2, cl100k) use no normalizer' });
+  }
+  const pre = readPreTokenizer(json.pre_tokenizer, `${where}: pre_tokenizer`);
+  const decoderIsByteLevel = isObj(json.decoder) && json.decoder.type === 'ByteLevel';
+  if (!pre.byteLevel && !decoderIsByteLevel) {
+    throw new LlmtsError('E_HF_UNSUPPORTED', 'this BPE tokenizer is not byte-level (no ByteLevel pre-tokenizer or decoder)', { where, hint: 'only byte-level BPE (GPT-2 style) is supported' });
+  }
+  if (!isObj(model.vocab) || !Array.isArray(model.merges)) throw new LlmtsError('E_HF_JSON', 'model.vocab must be an object and model.merges an array', { where: `${where}: model` });
+  const specialTokens = new Map<string, number>();
+  for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as unknown[]) : []) {
+    if (isObj(t) && typeof t.content === 'string' && typeof t.id === 'number') specialTokens.set(t.content, t.id);
+  }
+  const vocab: (Uint8Array | undefined)[] = [];
+  for (const [token, id] of Object.entries(model.vocab as Record<string, unknown>)) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new LlmtsError('E_HF_JSON', `vocab entry ${JSON.stringify(token)} has id ${String(id)}`, { where: `${where}: model.vocab` });
+    if (specialTokens.has(token)) continue;
+    const bytes = byteLevelToBytes(token, false);
+    if (bytes === null) throw new LlmtsError('E_HF_JSON', `vocab token ${JSON.stringify(token)} is not a byte-level string and not an added token`, { where: `${where}: model.vocab` });
+    vocab[id] = bytes;
+  }
+  const merges = (model.merges as unknown[]).map((m, i): [Uint8Array, Uint8Array] => {
+    const pair = typeof m === 'string' ? m.split(' ') : m;
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      throw new LlmtsError('E_HF_JSON', `merge #${i} is ${JSON.stringify(m)}`, { where: `${where}: model.merges`, hint: 'merges are "left right" strings or [left, right] pairs' });
+    }
+    return [byteLevelToBytes(pair[0]), byteLevelToBytes(pair[1])];
+  });
+  return new BpeTokenizer({
+    vocab, merges, specialTokens, pattern: pre.pattern ?? GPT2_PATTERN,
+    ignoreMerges: model.ignore_merges === true, addPrefixSpace: pre.addPrefixSpace,
+  });
+}
+
+/** Reads a byte-level BPE tokenizer.json file. */
+export function loadBpeTokenizerJson(path: string): BpeTokenizer {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new LlmtsError('E_HF_JSON', `cannot read ${path} as JSON`, { where: path, hint: 'pass a Hugging Face tokenizer.json file', cause: err });
+  }
+  return bpeFromTokenizerJson(json, path);
+}
+
+/** Writes `tok` as a tokenizer.json file. */
+export function saveBpeTokenizerJson(tok: BpeTokenizer, path: string): void {
+  writeFileSync(path, JSON.stringify(tok.toTokenizerJson()));
+}
