@@ -1,0 +1,127 @@
+/**
+ * The buffer pool: a size-keyed free list of Float32Arrays, so that steady-state training
+ * allocates no new large buffers.
+ *
+ * Every tensor op takes its output, saved-for-backward and gradient buffers from the pool.
+ * `backward()` gives the buffers of the graph's intermediate tensors back (see tensor.ts),
+ * so the next step finds buffers of exactly the sizes it needs. Buffers shorter than
+ * `minPooledSize` are plain allocations (cheap, and never worth keeping).
+ *
+ * The mechanism is observable: `poolStats()` counts new allocations, reuses and releases.
+ *
+ * @example
+ * const before = poolStats().allocated;
+ * trainStep();                         // steady state
+ * poolStats().allocated - before;      // 0
+ */
+
+/** Counters of the pool since start (or since `resetPoolStats()`). */
+export interface PoolStats {
+  /** New pooled-size buffers created (a cache miss). */
+  allocated: number;
+  /** Bytes of those new buffers. */
+  allocatedBytes: number;
+  /** Requests served from the free lists (a cache hit). */
+  reused: number;
+  /** Buffers given back to the pool. */
+  released: number;
+  /** Buffers now waiting in the free lists. */
+  free: number;
+  /** Bytes now waiting in the free lists. */
+  freeBytes: number;
+}
+
+/** A size-keyed free list of Float32Array buffers. */
+export class BufferPool {
+  /** Buffers shorter than this are not pooled (allocated and left to the GC). */
+  minPooledSize: number;
+  private readonly lists = new Map<number, Float32Array[]>();
+  private readonly inPool = new WeakSet<Float32Array>();
+  private stats: PoolStats = emptyStats();
+
+  constructor(minPooledSize = 64) {
+    this.minPooledSize = minPooledSize;
+  }
+
+  /** A buffer of exactly n floats; contents are arbitrary (the caller overwrites them). */
+  acquire(n: number): Float32Array {
+    if (n < this.minPooledSize) return new Float32Array(n);
+    const list = this.lists.get(n);
+    const buf = list?.pop();
+    if (buf) {
+      this.inPool.delete(buf);
+      this.stats.reused++;
+      this.stats.free--;
+      this.stats.freeBytes -= buf.byteLength;
+      return buf;
+    }
+    this.stats.allocated++;
+    this.stats.allocatedBytes += n * 4;
+    return new Float32Array(n);
+  }
+
+  /** A zero-filled buffer of n floats. */
+  acquireZeroed(n: number): Float32Array {
+    const buf = this.acquire(n);
+    buf.fill(0);
+    return buf;
+  }
+
+  /**
+   * Gives a buffer back. Only whole buffers (not subarray views) of pooled size are kept;
+   * giving the same buffer back twice is a bug and throws.
+   */
+  release(buf: Float32Array): void {
+    if (buf.length < this.minPooledSize || buf.byteOffset !== 0 || buf.byteLength !== buf.buffer.byteLength) return;
+    if (this.inPool.has(buf)) throw new Error('BufferPool: buffer released twice (internal error)');
+    this.inPool.add(buf);
+    let list = this.lists.get(buf.length);
+    if (!list) {
+      list = [];
+      this.lists.set(buf.length, list);
+    }
+    list.push(buf);
+    this.stats.released++;
+    this.stats.free++;
+    this.stats.freeBytes += buf.byteLength;
+  }
+
+  /** A copy of the counters. */
+  getStats(): PoolStats {
+    return { ...this.stats };
+  }
+
+  /** Zeroes the event counters (allocated, reused, released); free counts stay true. */
+  resetStats(): void {
+    this.stats = { ...emptyStats(), free: this.stats.free, freeBytes: this.stats.freeBytes };
+  }
+
+  /** Drops every free buffer (to the GC). */
+  clear(): void {
+    this.lists.clear();
+    this.stats.free = 0;
+    this.stats.freeBytes = 0;
+  }
+}
+
+function emptyStats(): PoolStats {
+  return { allocated: 0, allocatedBytes: 0, reused: 0, released: 0, free: 0, freeBytes: 0 };
+}
+
+/** The pool every tensor op uses. */
+export const pool = new BufferPool();
+
+/** Counters of the shared pool. */
+export function poolStats(): PoolStats {
+  return pool.getStats();
+}
+
+/** Zeroes the shared pool's event counters. */
+export function resetPoolStats(): void {
+  pool.resetStats();
+}
+
+/** Drops every free buffer of the shared pool. */
+export function clearPool(): void {
+  pool.clear();
+}

@@ -1,0 +1,463 @@
+/**
+ * `Tensor`: a Float32Array (contiguous, row-major) plus a shape, and the reverse-mode
+ * autograd that runs over the ops of this folder.
+ *
+ * How the graph works:
+ * - Each op output made while gradients are enabled carries a `node`: the op's inputs, the
+ *   buffers it saved for backward, and a closure that accumulates the output's gradient
+ *   into the inputs' `.grad` buffers. `noGrad(fn)` records nothing.
+ * - `loss.backward()` walks the graph in reverse topological order. Leaf tensors (made by
+ *   the constructors: parameters, inputs) ACCUMULATE gradients: micro-batches add up until
+ *   `zeroGrad()`.
+ * - Then, unless `retainGraph`, backward gives every intermediate buffer of the graph
+ *   (outputs, saved activations, gradients) back to the buffer pool (pool.ts) and marks
+ *   those tensors released: reading one afterwards throws E_RELEASED. The root (the loss)
+ *   keeps its value, so `loss.item()` after `backward()` works; call `t.retain()` before
+ *   backward to keep any other intermediate (and its gradient).
+ * - Views (`reshape`, `detach`) share their base's storage; a view of a released base
+ *   throws on access, never returns recycled memory.
+ *
+ * Tensors that should outlive one step (masks, RoPE tables, caches) are made under
+ * `noGrad` or by the constructors: those have no node and are never released by backward.
+ */
+import { pool } from './pool.ts';
+import { LlmtsError } from '../util/errors.ts';
+import type { Rng } from '../util/rng.ts';
+
+/** The record of the op that made a tensor. */
+export interface Node {
+  /** Op name, for error messages. */
+  readonly op: string;
+  /** The op's tensor inputs. */
+  readonly inputs: readonly Tensor[];
+  /** Pool buffers saved for backward (released with the graph). */
+  saved: Float32Array[];
+  /** Accumulates d(loss)/d(inputs) given d(loss)/d(output); null when no input needs grad. */
+  backward: ((dout: Float32Array) => void) | null;
+}
+
+/** Options of the tensor constructors. */
+export interface TensorOptions {
+  /** Track gradients for this leaf (parameters). Default false. */
+  requiresGrad?: boolean;
+}
+
+/** Constructor fields used by this folder only (pooled storage, views). */
+export interface TensorInternals {
+  /** The buffer came from the pool and goes back to it on release. */
+  pooled?: boolean;
+  /** The tensor owning the storage (views). */
+  base?: Tensor;
+  /** The view shares its base's gradient buffer (reshape). */
+  sharesGrad?: boolean;
+}
+
+// ---------------------------------------------------------------- grad mode and scopes
+
+let gradEnabled = true;
+const scopes: Tensor[][] = [];
+
+/** True unless inside `noGrad`. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs fn with gradient recording off: ops record no graph and save nothing.
+ *
+ * @example
+ * const logits = noGrad(() => model.forward(ids)); // inference
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Runs fn and disposes every tensor created inside it, except the returned tensor(s)
+ * (a Tensor, or an array of them) and tensors marked with `retain()`. Meant for no-grad
+ * loops (generation, evaluation) so they reuse pooled buffers.
+ *
+ * @example
+ * const next = tidy(() => noGrad(() => softmax(model.forward(ids)))); // temporaries go back to the pool
+ */
+export function tidy<T extends Tensor | Tensor[] | void>(fn: () => T): T {
+  const created: Tensor[] = [];
+  scopes.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const keep = new Set<Tensor>();
+  const kept = result instanceof Tensor ? [result] : Array.isArray(result) ? result : [];
+  for (const t of kept) {
+    keep.add(t);
+    if (t.base) keep.add(t.base);
+  }
+  for (const t of created) {
+    if (t.isRetained() && t.base) keep.add(t.base);
+  }
+  const parent = scopes[scopes.length - 1];
+  for (const t of created) {
+    if (keep.has(t) || t.isRetained()) parent?.push(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- shapes
+
+/** Number of elements of a shape; throws on a bad dimension. */
+export function shapeSize(shape: readonly number[], where = 'Tensor'): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new LlmtsError('E_SHAPE', `bad shape (${shape.join(', ')}): dimensions must be integers >= 0`, { where });
+    }
+    n *= d;
+  }
+  return n;
+}
+
+/** "(2, 3)" */
+export function fmtShape(shape: readonly number[]): string {
+  return `(${shape.join(', ')})`;
+}
+
+// ---------------------------------------------------------------- Tensor
+
+/**
+ * A float32 tensor: contiguous row-major `data` of `size` elements and a `shape`.
+ *
+ * @example
+ * const w = Tensor.randn([4, 3], new Rng(1), 0.02, { requiresGrad: true });
+ * const x = Tensor.fromArray([1, 2, 3], [1, 3]);
+ * const loss = sum(linear(x, w));
+ * loss.backward();          // w.grad: Float32Array(12)
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** Gradient of the last backward(s) (accumulated for leaves); null until one flows in. */
+  grad: Float32Array | null = null;
+  /** Whether gradients flow to this tensor. Set it on leaves (parameters). */
+  requiresGrad: boolean;
+  /** The op that made this tensor (null for leaves and after release). */
+  node: Node | null = null;
+  /** For a view: the tensor that owns the storage. */
+  readonly base: Tensor | null;
+  /** A view made by reshape shares its base's gradient buffer too. */
+  readonly sharesGrad: boolean;
+  private buf: Float32Array;
+  private readonly pooled: boolean;
+  private released = false;
+  private retained = false;
+
+  /**
+   * Wraps `data` (no copy) with `shape`; data.length must equal the shape's size.
+   * The array stays the caller's: it never goes to the buffer pool.
+   */
+  constructor(data: Float32Array, shape: readonly number[], opts: TensorOptions = {}, internal: TensorInternals = {}) {
+    this.size = shapeSize(shape);
+    if (data.length !== this.size) {
+      throw new LlmtsError('E_SHAPE', `data has ${data.length} elements, shape ${fmtShape(shape)} needs ${this.size}`, {
+        where: 'new Tensor', hint: 'pass a Float32Array whose length is the product of the shape' });
+    }
+    this.shape = Object.freeze([...shape]);
+    this.buf = data;
+    this.requiresGrad = opts.requiresGrad ?? false;
+    this.pooled = internal.pooled ?? false;
+    this.base = internal.base ?? null;
+    this.sharesGrad = internal.sharesGrad ?? false;
+    scopes[scopes.length - 1]?.push(this);
+  }
+
+  // ------------------------------------------------------------ constructors
+
+  /** An uninitialised tensor with a pooled buffer (ops use this for outputs). */
+  static empty(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    return new Tensor(pool.acquire(shapeSize(shape)), shape, opts, { pooled: true });
+  }
+
+  /** Zeros. `Tensor.zeros([2, 3])` */
+  static zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    return Tensor.full(shape, 0, opts);
+  }
+
+  /** Ones. `Tensor.ones([3])` */
+  static ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    return Tensor.full(shape, 1, opts);
+  }
+
+  /** Every element = value. `Tensor.full([2], 0.5)` */
+  static full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    t.buf.fill(value);
+    return t;
+  }
+
+  /** Normal(0, std^2) samples from rng. `Tensor.randn([768, 768], rng, 0.02, { requiresGrad: true })` */
+  static randn(shape: readonly number[], rng: Rng, std = 1, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    for (let i = 0; i < t.size; i++) t.buf[i] = rng.normal() * std;
+    return t;
+  }
+
+  /** Uniform in [lo, hi) from rng. `Tensor.uniform([4], rng, -0.1, 0.1)` */
+  static uniform(shape: readonly number[], rng: Rng, lo = 0, hi = 1, opts: TensorOptions = {}): Tensor {
+    const t = Tensor.empty(shape, opts);
+    for (let i = 0; i < t.size; i++) t.buf[i] = lo + (hi - lo) * rng.uniform();
+    return t;
+  }
+
+  /** Copies values; shape defaults to [values.length]. `Tensor.fromArray([1, 2, 3, 4], [2, 2])` */
+  static fromArray(values: ArrayLike<number>, shape?: readonly number[], opts: TensorOptions = {}): Tensor {
+    const s = shape ?? [values.length];
+    if (shapeSize(s, 'Tensor.fromArray') !== values.length) {
+      throw new LlmtsError('E_SHAPE', `${values.length} values do not fill shape ${fmtShape(s)}`, {
+        where: 'Tensor.fromArray', hint: 'give as many values as the product of the shape' });
+    }
+    const t = Tensor.empty(s, opts);
+    for (let i = 0; i < t.size; i++) t.buf[i] = values[i]!;
+    return t;
+  }
+
+  /** A 0-d tensor (shape []). `Tensor.scalar(2)` */
+  static scalar(value: number, opts: TensorOptions = {}): Tensor {
+    return Tensor.full([], value, opts);
+  }
+
+  // ------------------------------------------------------------ access
+
+  /** The values (row-major). Throws E_RELEASED once the tensor was released. */
+  get data(): Float32Array {
+    if (this.released || (this.base !== null && this.base.released)) {
+      throw new LlmtsError('E_RELEASED', `tensor ${fmtShape(this.shape)} was released (its buffer went back to the pool)`, {
+        where: 'Tensor.data',
+        hint: 'read intermediate tensors before backward(), call t.retain() before backward() to keep one, or do not use a disposed tensor',
+      });
+    }
+    return this.buf;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Whether backward/tidy/dispose gave this tensor's buffer back. */
+  get isReleased(): boolean {
+    return this.released || (this.base !== null && this.base.released);
+  }
+
+  /** Whether `retain()` was called. */
+  isRetained(): boolean {
+    return this.retained;
+  }
+
+  /** The single value of a one-element tensor. `loss.item()` */
+  item(): number {
+    if (this.size !== 1) {
+      throw new LlmtsError('E_SHAPE', `item() needs a one-element tensor, got ${fmtShape(this.shape)}`, {
+        where: 'Tensor.item', hint: 'reduce first (sum/mean) or use toArray()' });
+    }
+    return this.data[0]!;
+  }
+
+  /** The values as a plain number array (row-major). */
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  /** "Tensor(2, 3)" */
+  toString(): string {
+    return `Tensor${fmtShape(this.shape)}`;
+  }
+
+  // ------------------------------------------------------------ lifetime
+
+  /** Keeps this tensor (value and gradient) through backward's release and tidy. Returns this. */
+  retain(): this {
+    this.retained = true;
+    return this;
+  }
+
+  /** A tensor sharing this one's storage, outside the graph (no gradient). */
+  detach(): Tensor {
+    return makeView(this, this.shape, false);
+  }
+
+  /** A copy with its own (pooled) storage, outside the graph. */
+  clone(): Tensor {
+    const t = Tensor.empty(this.shape);
+    t.buf.set(this.data);
+    return t;
+  }
+
+  /** Fills the gradient with zeros (keeps the buffer). Leaves accumulate until this is called. */
+  zeroGrad(): void {
+    this.grad?.fill(0);
+  }
+
+  /**
+   * Gives this tensor's buffers back to the pool now and marks it released. For tensors
+   * you made and no longer need (e.g. per-step inputs); parameters are never disposed.
+   */
+  dispose(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.node) for (const s of this.node.saved) pool.release(s);
+    this.node = null;
+    if (this.grad && !this.sharesGrad) pool.release(this.grad);
+    this.grad = null;
+    if (this.pooled && this.base === null) pool.release(this.buf);
+  }
+
+  // ------------------------------------------------------------ autograd
+
+  /**
+   * Backpropagates from this tensor. Without `grad`, the tensor must have one element
+   * (a loss) and its gradient is 1. Leaf gradients accumulate. Afterwards the graph's
+   * intermediate buffers go back to the pool unless `retainGraph` (then call backward again
+   * as often as needed, and `releaseGraph()` at the end).
+   */
+  backward(opts: { grad?: Float32Array; retainGraph?: boolean } = {}): void {
+    if (!this.requiresGrad) {
+      throw new LlmtsError('E_NO_GRAD', `backward() on a tensor ${fmtShape(this.shape)} that does not require grad`, {
+        where: 'Tensor.backward',
+        hint: 'create parameters with { requiresGrad: true } and do not compute the loss inside noGrad()',
+      });
+    }
+    if (opts.grad === undefined && this.size !== 1) {
+      throw new LlmtsError('E_SHAPE', `backward() without a gradient needs a one-element tensor, got ${fmtShape(this.shape)}`, {
+        where: 'Tensor.backward', hint: 'reduce to a scalar loss (mean/sum) or pass { grad }' });
+    }
+    if (opts.grad !== undefined && opts.grad.length !== this.size) {
+      throw new LlmtsError('E_SHAPE', `backward() grad has ${opts.grad.length} elements, tensor has ${this.size}`, {
+        where: 'Tensor.backward' });
+    }
+    const seed = gradOf(this)!;
+    if (opts.grad) for (let i = 0; i < this.size; i++) seed[i]! += opts.grad[i]!;
+    else seed[0]! += 1;
+
+    for (const t of topoOrder(this)) {
+      const g = t.grad;
+      if (g === null) continue; // no gradient reached this tensor
+      t.node!.backward!(g);
+      // an intermediate's gradient is consumed: give it back right away (lower peak memory)
+      if (!t.retained) {
+        if (!t.sharesGrad) pool.release(g);
+        t.grad = null;
+      }
+    }
+    if (!opts.retainGraph) this.releaseGraph();
+  }
+
+  /**
+   * Releases every intermediate tensor of the graph below this one (their buffers go back to
+   * the pool); this tensor and retained ones keep their values but leave the graph.
+   * `backward()` calls it unless `retainGraph`.
+   */
+  releaseGraph(): void {
+    const keep = new Set<Tensor>([this]);
+    const seen = new Set<Tensor>();
+    const all: Tensor[] = [];
+    const stack: Tensor[] = [this];
+    while (stack.length > 0) {
+      const t = stack.pop()!;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      if (t.node === null) continue; // leaves: parameters, inputs, constants
+      all.push(t);
+      if (t.retained) keep.add(t);
+      for (const i of t.node.inputs) stack.push(i);
+    }
+    for (const t of [...keep]) if (t.base) keep.add(t.base);
+    for (const t of all) {
+      if (keep.has(t)) {
+        for (const s of t.node!.saved) pool.release(s);
+        t.node = null;
+        t.requiresGrad = false;
+      } else {
+        t.dispose();
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- helpers for ops
+
+/** A tensor viewing `base`'s storage with another shape (same size). */
+export function makeView(base: Tensor, shape: readonly number[], shareGrad: boolean): Tensor {
+  return new Tensor(base.data, shape, {}, { base: base.base ?? base, sharesGrad: shareGrad });
+}
+
+/**
+ * The gradient buffer of t (allocated zero-filled on first use), or null when t does not
+ * require grad. Op backward closures accumulate into it.
+ */
+export function gradOf(t: Tensor): Float32Array | null {
+  if (!t.requiresGrad) return null;
+  if (t.grad) return t.grad;
+  if (t.isReleased) {
+    throw new LlmtsError('E_RELEASED', `gradient of a released tensor ${fmtShape(t.shape)}`, {
+      where: 'backward', hint: 'a graph can be backpropagated once; pass { retainGraph: true } to the first backward()' });
+  }
+  if (t.sharesGrad && t.base) {
+    t.grad = gradOf(t.base);
+    return t.grad;
+  }
+  t.grad = pool.acquireZeroed(t.size);
+  return t.grad;
+}
+
+/**
+ * Records an op: out gets a node with its inputs, saved buffers and backward closure,
+ * and requires grad when any input does. Under noGrad (or when no input requires grad)
+ * the saved buffers go straight back to the pool. Returns out.
+ */
+export function record(out: Tensor, op: string, inputs: readonly Tensor[], saved: Float32Array[],
+  backward: (dout: Float32Array) => void): Tensor {
+  if (!gradEnabled) {
+    for (const s of saved) pool.release(s);
+    return out;
+  }
+  const needs = inputs.some((t) => t.requiresGrad);
+  if (!needs) for (const s of saved) pool.release(s);
+  out.requiresGrad = needs;
+  out.node = { op, inputs, saved: needs ? saved : [], backward: needs ? backward : null };
+  return out;
+}
+
+/** Tensors that need their node's backward, outputs before inputs (reverse topological order). */
+function topoOrder(root: Tensor): Tensor[] {
+  const post: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // iterative DFS: [tensor, next input index]
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, idx] = top;
+    const inputs = t.node?.backward ? t.node.inputs : [];
+    if (idx < inputs.length) {
+      top[1] = idx + 1;
+      const inp = inputs[idx]!;
+      if (inp.requiresGrad && !visited.has(inp)) {
+        visited.add(inp);
+        stack.push([inp, 0]);
+      }
+    } else {
+      stack.pop();
+      if (t.node?.backward) post.push(t);
+    }
+  }
+  return post.reverse();
+}
