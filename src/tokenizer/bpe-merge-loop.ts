@@ -1,0 +1,283 @@
+/**
+ * The merge loop of the byte-level BPE trainer: from word counts to an ordered list of
+ * merges, with incremental pair counts and a lazy max-heap (never a full recount).
+ *
+ * Data layout: every distinct word (pre-token) of two or more bytes is a stretch of the
+ * flat arrays `tok` / `nxt` / `prv` (a doubly linked list of symbols per word; a merge
+ * rewrites the left symbol and unlinks the right one). Pairs get dense ids from a
+ * `PairIdTable`; per pair id we keep its count (a float64, so counts never overflow) and a
+ * list of the words it may occur in (it may also list words that no longer contain it:
+ * they are skipped). Merging pair (a, b) into z visits only the words on (a, b)'s list
+ * and, for each occurrence with left neighbour p and right neighbour n, applies
+ * count(p,a) -= c, count(p,z) += c, count(b,n) -= c, count(z,n) += c (c = word count).
+ * Counts of pairs without z only go down, so the heap may keep their old, higher entries
+ * (they are refreshed when they reach the top); every pair whose count went up is pushed
+ * again after the merge.
+ *
+ * Tie-breaking (deterministic, independent of input order and thread count): the pair
+ * with the highest count is merged; among equal counts, the pair whose byte strings are
+ * lexicographically greatest, comparing the first token's bytes and then the second's
+ * (Python's `max` over `(count, (bytes_a, bytes_b))`, as in the Stanford CS336 reference
+ * trainer). Hugging Face's trainer instead prefers the smallest (id_a, id_b) among
+ * equal counts, so the two can differ where counts tie.
+ */
+import { BYTE_TO_UNICODE } from './byte-level.ts';
+import { PairHeap } from './pair-heap.ts';
+import { PairIdTable } from './pair-id-table.ts';
+
+/** Inputs of the merge loop. */
+export interface MergeLoopOptions {
+  /** Number of ids wanted in total: special tokens + 256 bytes + merged tokens. */
+  vocabSize: number;
+  /** Number of special tokens that come first (ids 0 .. n-1). */
+  specialCount: number;
+  /** Stop when the best pair occurs fewer times than this. */
+  minFrequency: number;
+  /** Never create a token longer than this many bytes. */
+  maxTokenLength: number;
+  /** Called every few merges with (merges done, merges wanted at most). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What the merge loop learns. */
+export interface MergeLoopResult {
+  /** Bytes of every id after the special tokens' ids (ids < specialCount are empty arrays here). */
+  tokenBytes: Uint8Array[];
+  /** The merges in order: [left id, right id, merged id]. */
+  merges: Array<[number, number, number]>;
+}
+
+/**
+ * Ids of the 256 single bytes: they follow the special tokens, in the order of their
+ * GPT-2 byte-level characters (the order Hugging Face's trainer and the CS336 reference
+ * vocabulary use): '!' .. '~', '¡' .. '¬', '®' .. 'ÿ', then the 68 remapped bytes.
+ */
+export function byteIds(specialCount: number): Int32Array {
+  const order = Array.from({ length: 256 }, (_, b) => b).sort((x, y) => BYTE_TO_UNICODE[x]!.charCodeAt(0) - BYTE_TO_UNICODE[y]!.charCodeAt(0));
+  const ids = new Int32Array(256);
+  order.forEach((b, rank) => (ids[b] = specialCount + rank));
+  return ids;
+}
+
+/** Lexicographic comparison of byte strings (a shorter prefix is smaller). */
+function compareBytes(x: Uint8Array, y: Uint8Array): number {
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+function latin1Key(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+function grownInt32(a: Int32Array, min: number, fill = 0): Int32Array<ArrayBuffer> {
+  let n = a.length;
+  while (n < min) n *= 2;
+  const out = new Int32Array(n);
+  out.set(a);
+  if (fill !== 0) out.fill(fill, a.length);
+  return out;
+}
+
+/**
+ * Learns merges from word counts (word -> how often it occurs). Words are UTF-8 encoded.
+ *
+ * @example
+ * runMergeLoop(new Map([['low', 5], ['lower', 2]]), { vocabSize: 258, specialCount: 0, minFrequency: 1, maxTokenLength: 1 << 30 })
+ * // merges: ['l','o'] then ['lo','w'] (as ids), tokenBytes[256] = 'lo', [257] = 'low'
+ */
+export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoopOptions): MergeLoopResult {
+  const { vocabSize, specialCount, minFrequency, maxTokenLength } = opts;
+  const ids = byteIds(specialCount);
+  const tokenBytes: Uint8Array[] = [];
+  for (let i = 0; i < specialCount; i++) tokenBytes.push(new Uint8Array(0));
+  for (let r = 0; r < 256; r++) tokenBytes.push(new Uint8Array(0));
+  for (let b = 0; b < 256; b++) tokenBytes[ids[b]!] = Uint8Array.of(b);
+  const idOfBytes = new Map<string, number>();
+  for (let b = 0; b < 256; b++) idOfBytes.set(String.fromCharCode(b), ids[b]!);
+
+  // ---- words -> flat symbol lists ----
+  const encoder = new TextEncoder();
+  let total = 0;
+  let nWords = 0;
+  for (const w of words.keys()) {
+    // UTF-8 length bound: 3 bytes per UTF-16 unit.
+    total += w.length * 3;
+    nWords++;
+  }
+  const tok = new Int32Array(total);
+  const wordStart = new Int32Array(nWords);
+  const wordCount = new Float64Array(nWords);
+  let pos = 0;
+  let nw = 0;
+  let buf = new Uint8Array(1024);
+  for (const [w, c] of words) {
+    if (c <= 0) continue;
+    if (buf.length < w.length * 3) buf = new Uint8Array(w.length * 3);
+    const { written } = encoder.encodeInto(w, buf);
+    if (written < 2) continue; // a single byte has no pair
+    wordStart[nw] = pos;
+    wordCount[nw++] = c;
+    for (let i = 0; i < written; i++) tok[pos++] = ids[buf[i]!]!;
+  }
+  const nxt = new Int32Array(pos);
+  const prv = new Int32Array(pos);
+  for (let w = 0; w < nw; w++) {
+    const s = wordStart[w]!;
+    const e = w + 1 < nw ? wordStart[w + 1]! : pos;
+    for (let i = s; i < e; i++) {
+      prv[i] = i === s ? -1 : i - 1;
+      nxt[i] = i + 1 === e ? -1 : i + 1;
+    }
+  }
+
+  // ---- per-pair state ----
+  const table = new PairIdTable(1 << 16);
+  let cap = 1 << 16;
+  let count = new Float64Array(cap);
+  let head = new Int32Array(cap).fill(-1); // first occurrence-list entry
+  let lastWord = new Int32Array(cap).fill(-1); // last word appended to the list
+  let touched = new Int32Array(cap).fill(-1); // merge step that last raised the count
+  let occWord = new Int32Array(1 << 20);
+  let occNext = new Int32Array(1 << 20);
+  let nOcc = 0;
+  const ensurePairs = (n: number): void => {
+    if (n <= cap) return;
+    let c2 = cap;
+    while (c2 < n) c2 *= 2;
+    const cnt = new Float64Array(c2);
+    cnt.set(count);
+    count = cnt;
+    head = grownInt32(head, c2, -1);
+    lastWord = grownInt32(lastWord, c2, -1);
+    touched = grownInt32(touched, c2, -1);
+    cap = c2;
+  };
+  const addOcc = (pid: number, w: number): void => {
+    if (lastWord[pid] === w) return;
+    lastWord[pid] = w;
+    if (nOcc === occWord.length) {
+      occWord = grownInt32(occWord, nOcc + 1);
+      occNext = grownInt32(occNext, nOcc + 1);
+    }
+    occWord[nOcc] = w;
+    occNext[nOcc] = head[pid]!;
+    head[pid] = nOcc++;
+  };
+
+  // Initial pair counts: the only full pass over the words.
+  for (let w = 0; w < nw; w++) {
+    const s = wordStart[w]!;
+    const e = w + 1 < nw ? wordStart[w + 1]! : pos;
+    const c = wordCount[w]!;
+    for (let i = s; i + 1 < e; i++) {
+      const pid = table.getOrAdd(tok[i]!, tok[i + 1]!);
+      if (pid >= cap) ensurePairs(pid + 1);
+      count[pid] += c;
+      addOcc(pid, w);
+    }
+  }
+
+  const first = (): Int32Array => table.first;
+  const second = (): Int32Array => table.second;
+  const prefer = (p: number, q: number): number => {
+    const f = first();
+    const s = second();
+    const d = compareBytes(tokenBytes[f[p]!]!, tokenBytes[f[q]!]!);
+    return d !== 0 ? d : compareBytes(tokenBytes[s[p]!]!, tokenBytes[s[q]!]!);
+  };
+  const fits = (pid: number): boolean => tokenBytes[table.first[pid]!]!.length + tokenBytes[table.second[pid]!]!.length <= maxTokenLength;
+  const heap = new PairHeap(prefer, Math.max(1024, table.size * 2));
+  for (let pid = 0; pid < table.size; pid++) if (count[pid]! > 0 && fits(pid)) heap.push(pid, count[pid]!);
+
+  // ---- merges ----
+  const merges: Array<[number, number, number]> = [];
+  const wordSeen = new Int32Array(nw).fill(-1);
+  let nTokens = specialCount + 256;
+  const wanted = Math.max(0, vocabSize - nTokens);
+  let raised: number[] = [];
+  let step = 0;
+  while (nTokens < vocabSize) {
+    let best = -1;
+    while (heap.size > 0) {
+      const pid = heap.topPair();
+      const cur = count[pid]!;
+      if (cur === heap.topCount()) {
+        best = pid;
+        break;
+      }
+      heap.pop();
+      if (cur > 0) heap.push(pid, cur);
+    }
+    if (best < 0 || count[best]! < minFrequency || count[best]! <= 0) break;
+    heap.pop();
+    const a = table.first[best]!;
+    const b = table.second[best]!;
+    const ab = new Uint8Array(tokenBytes[a]!.length + tokenBytes[b]!.length);
+    ab.set(tokenBytes[a]!);
+    ab.set(tokenBytes[b]!, tokenBytes[a]!.length);
+    const key = latin1Key(ab);
+    let z = idOfBytes.get(key);
+    if (z === undefined) {
+      z = tokenBytes.length;
+      tokenBytes.push(ab);
+      idOfBytes.set(key, z);
+      nTokens++;
+    }
+    merges.push([a, b, z]);
+    count[best] = 0;
+    raised = [];
+    const dec = (x: number, y: number, c: number): void => {
+      const pid = table.get(x, y);
+      if (pid !== best) count[pid] -= c;
+    };
+    const inc = (x: number, y: number, c: number, w: number): void => {
+      const pid = table.getOrAdd(x, y);
+      if (pid >= cap) ensurePairs(pid + 1);
+      count[pid] += c;
+      addOcc(pid, w);
+      if (touched[pid] !== step) {
+        touched[pid] = step;
+        raised.push(pid);
+      }
+    };
+    for (let e = head[best]!; e !== -1; e = occNext[e]!) {
+      const w = occWord[e]!;
+      if (wordSeen[w] === step) continue;
+      wordSeen[w] = step;
+      const c = wordCount[w]!;
+      let i = wordStart[w]!;
+      while (i !== -1) {
+        const j = nxt[i]!;
+        if (j === -1) break;
+        if (tok[i] !== a || tok[j] !== b) {
+          i = j;
+          continue;
+        }
+        const p = prv[i]!;
+        const n = nxt[j]!;
+        if (p !== -1) {
+          dec(tok[p]!, a, c);
+          inc(tok[p]!, z, c, w);
+        }
+        if (n !== -1) {
+          dec(b, tok[n]!, c);
+          inc(z, tok[n]!, c, w);
+          prv[n] = i;
+        }
+        tok[i] = z;
+        nxt[i] = n;
+        tok[j] = -1;
+        i = n;
+      }
+    }
+    head[best] = -1;
+    for (const pid of raised) if (count[pid]! > 0 && fits(pid)) heap.push(pid, count[pid]!);
+    step++;
+    if (opts.onProgress && (step & 255) === 0) opts.onProgress(step, wanted);
+  }
+  opts.onProgress?.(step, wanted);
+  return { tokenBytes, merges };
+}
