@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
 import { BYTE_TO_UNICODE, byteLevelToBytes, bytesToByteLevel } from './byte-level.ts';
 import { BpeTokenizer } from './bpe.ts';
-import { GPT2_PATTERN, R50K_PATTERN } from './split-patterns.ts';
+import { GPT2_PATTERN, R50K_PATTERN, fromOnigPattern, toOnigPattern } from './split-patterns.ts';
 
 type Json = Record<string, unknown>;
 
@@ -66,7 +66,7 @@ export function bpeToTokenizerJson(tok: BpeTokenizer): Record<string, unknown> {
   const byteLevel = (useRegex: boolean): Json => ({ type: 'ByteLevel', add_prefix_space: tok.addPrefixSpace, trim_offsets: true, use_regex: useRegex });
   const pre_tokenizer = gpt2Regex
     ? byteLevel(true)
-    : { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: tok.pattern }, behavior: 'Isolated', invert: false }, byteLevel(false)] };
+    : { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: toOnigPattern(tok.pattern) }, behavior: 'Isolated', invert: false }, byteLevel(false)] };
   return {
     version: '1.0',
     truncation: null,
@@ -103,7 +103,7 @@ function readPreTokenizer(pre: unknown, where: string): { pattern?: string; byte
       if (!isObj(pat) || typeof pat.Regex !== 'string' || p.behavior !== 'Isolated' || p.invert === true) {
         throw new LlmtsError('E_HF_UNSUPPORTED', `unsupported Split pre-tokenizer ${JSON.stringify(p)}`, { where, hint: 'only Split { pattern: { Regex }, behavior: "Isolated", invert: false } is supported' });
       }
-      pattern = pat.Regex;
+      pattern = fromOnigPattern(pat.Regex);
     } else {
       throw new LlmtsError('E_HF_UNSUPPORTED', `unsupported pre-tokenizer type ${String(p.type)}`, { where, hint: 'byte-level BPE supports ByteLevel and Split(Regex) pre-tokenizers' });
     }

@@ -102,7 +102,7 @@ function closingParen(p: string, start: number): number {
  * Rewrites a tiktoken / HF (Rust regex) split pattern into JavaScript regex source:
  * drops possessive `+`, expands `(?i:...)`, makes `\s`/`\S` Unicode White_Space.
  */
-export function toJsPatternSource(pattern: string): string {
+export function toJsPatternSource(pattern: string, possessiveOnly = false): string {
   let out = '';
   let inClass = false;
   let afterQuantifier = false;
@@ -110,7 +110,9 @@ export function toJsPatternSource(pattern: string): string {
     const ch = pattern[i]!;
     if (ch === '\\') {
       const esc = pattern[i + 1];
-      if (esc === 's') out += inClass ? WHITE_SPACE : `[${WHITE_SPACE}]`;
+      if (possessiveOnly) out += ch + (esc ?? '');
+      else if (esc === 'z' && !inClass) out += '$';
+      else if (esc === 's') out += inClass ? WHITE_SPACE : `[${WHITE_SPACE}]`;
       else if (esc === 'S') {
         if (inClass) throw new LlmtsError('E_PATTERN', `\\S inside a character class is not supported: ${pattern}`, { hint: 'write the class with [^...] instead' });
         out += `[^${WHITE_SPACE}]`;
@@ -132,7 +134,7 @@ export function toJsPatternSource(pattern: string): string {
       afterQuantifier = false; // possessive marker: dropped
       continue;
     }
-    if (ch === '(' && pattern.startsWith('(?i:', i)) {
+    if (ch === '(' && pattern.startsWith('(?i:', i) && !possessiveOnly) {
       const close = closingParen(pattern, i + 4);
       if (close < 0) throw new LlmtsError('E_PATTERN', `unbalanced (?i: group in split pattern ${pattern}`);
       out += '(?:' + toJsPatternSource(caseFold(pattern.slice(i + 4, close))) + ')';
@@ -153,6 +155,40 @@ export function toJsPatternSource(pattern: string): string {
     afterQuantifier = isQuant;
   }
   return out;
+}
+
+/** Replaces every `$` outside escapes and character classes by `by`. */
+function replaceDollar(pattern: string, by: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+    } else if (inClass) {
+      inClass = ch !== ']';
+      out += ch;
+    } else {
+      if (ch === '[') inClass = true;
+      out += ch === '$' ? by : ch;
+    }
+  }
+  return out;
+}
+
+/**
+ * The pattern as HF's regex engine (Oniguruma, Ruby syntax) must read it in a
+ * tokenizer.json: no possessive quantifiers (Oniguruma reads `{1,3}+` as "one or more
+ * repetitions of {1,3}") and `\z` for end of text (its `$` also matches before '\n').
+ */
+export function toOnigPattern(nameOrPattern: string): string {
+  return replaceDollar(toJsPatternSource(resolvePattern(nameOrPattern), true), String.raw`\z`);
+}
+
+/** A split pattern read from a tokenizer.json (Oniguruma) in our Rust-style syntax: `$` -> end of line. */
+export function fromOnigPattern(pattern: string): string {
+  return replaceDollar(pattern, String.raw`(?![^\n])`);
 }
 
 /** Compiles a split pattern (name or Rust-syntax source) into a global Unicode JS RegExp. */
