@@ -16,6 +16,7 @@
  * - `t.retain()` keep an intermediate (value + grad) through backward; `t.dispose()` free now
  * - `noGrad(() => ...)` record nothing (inference); `tidy(() => ...)` dispose temporaries
  * - `poolStats()` / `resetPoolStats()` / `clearPool()`  the buffer pool (see pool.ts)
+ * - `withFloat64(() => ...)`  tests only: run ops in float64 on the reference backend (gradchecks)
  *
  * Ops (shapes as in the comments)
  * - `matmul(a, b, { transA?, transB? })`  (..., M, K) @ (..., K, N); either side may be 2-D
@@ -45,7 +46,7 @@
  * console.log(loss.item());                               // the loss keeps its value
  */
 export {
-  Tensor, noGrad, isGradEnabled, tidy, shapeSize, fmtShape,
+  Tensor, noGrad, isGradEnabled, tidy, withFloat64, shapeSize, fmtShape,
   type TensorOptions, type Node,
 } from './tensor.ts';
 export { BufferPool, poolStats, resetPoolStats, clearPool, type PoolStats } from './pool.ts';

@@ -39,13 +39,21 @@ export class BufferPool {
   private readonly inPool = new WeakSet<Float32Array>();
   private stats: PoolStats = emptyStats();
 
-  constructor(minPooledSize = 64) {
+  /**
+   * float64: hand out Float64Array buffers (typed as Float32Array) instead; used only by
+   * `withFloat64` for gradient checks on the reference backend.
+   */
+  constructor(minPooledSize = 64, private readonly float64 = false) {
     this.minPooledSize = minPooledSize;
+  }
+
+  private alloc(n: number): Float32Array {
+    return this.float64 ? (new Float64Array(n) as unknown as Float32Array) : new Float32Array(n);
   }
 
   /** A buffer of exactly n floats; contents are arbitrary (the caller overwrites them). */
   acquire(n: number): Float32Array {
-    if (n < this.minPooledSize) return new Float32Array(n);
+    if (n < this.minPooledSize) return this.alloc(n);
     const list = this.lists.get(n);
     const buf = list?.pop();
     if (buf) {
@@ -56,8 +64,8 @@ export class BufferPool {
       return buf;
     }
     this.stats.allocated++;
-    this.stats.allocatedBytes += n * 4;
-    return new Float32Array(n);
+    this.stats.allocatedBytes += n * (this.float64 ? 8 : 4);
+    return this.alloc(n);
   }
 
   /** A zero-filled buffer of n floats. */
@@ -72,6 +80,7 @@ export class BufferPool {
    * giving the same buffer back twice is a bug and throws.
    */
   release(buf: Float32Array): void {
+    if ((buf instanceof Float64Array) !== this.float64) return; // a buffer of the other precision mode
     if (buf.length < this.minPooledSize || buf.byteOffset !== 0 || buf.byteLength !== buf.buffer.byteLength) return;
     if (this.inPool.has(buf)) throw new Error('BufferPool: buffer released twice (internal error)');
     this.inPool.add(buf);
@@ -108,8 +117,15 @@ function emptyStats(): PoolStats {
   return { allocated: 0, allocatedBytes: 0, reused: 0, released: 0, free: 0, freeBytes: 0 };
 }
 
-/** The pool every tensor op uses. */
-export const pool = new BufferPool();
+/** The pool every tensor op uses (`withFloat64` swaps it for a float64 one while it runs). */
+export let pool = new BufferPool();
+
+/** Replaces the shared pool; returns the previous one. */
+export function swapPool(next: BufferPool): BufferPool {
+  const prev = pool;
+  pool = next;
+  return prev;
+}
 
 /** Counters of the shared pool. */
 export function poolStats(): PoolStats {

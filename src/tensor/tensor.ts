@@ -20,7 +20,8 @@
  * Tensors that should outlive one step (masks, RoPE tables, caches) are made under
  * `noGrad` or by the constructors: those have no node and are never released by backward.
  */
-import { pool } from './pool.ts';
+import { backend } from '../backend/index.ts';
+import { BufferPool, pool, swapPool } from './pool.ts';
 import { LlmtsError } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 
@@ -110,6 +111,28 @@ export function tidy<T extends Tensor | Tensor[] | void>(fn: () => T): T {
     else t.dispose();
   }
   return result;
+}
+
+/**
+ * Runs fn with every new tensor buffer in float64 (`.data` is then a Float64Array at run
+ * time). For gradient checks only: needs the reference backend, whose kernels accept
+ * float64 buffers, so forward and backward run in double precision end to end.
+ *
+ * @example
+ * setBackend(referenceBackend());
+ * withFloat64(() => { const loss = sum(gelu(x)); loss.backward(); }); // x made inside, too
+ */
+export function withFloat64<T>(fn: () => T): T {
+  if (backend().name !== 'reference') {
+    throw new LlmtsError('E_BACKEND', `withFloat64 needs the reference backend, the current one is '${backend().name}'`, {
+      where: 'withFloat64', hint: "call setBackend(referenceBackend()) first" });
+  }
+  const prev = swapPool(new BufferPool(0, true));
+  try {
+    return fn();
+  } finally {
+    swapPool(prev);
+  }
 }
 
 // ---------------------------------------------------------------- shapes
