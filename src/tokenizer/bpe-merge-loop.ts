@@ -19,7 +19,7 @@
  * lexicographically greatest, comparing the first token's bytes and then the second's
  * (Python's `max` over `(count, (bytes_a, bytes_b))`, as in the Stanford CS336 reference
  * trainer). Hugging Face's trainer instead prefers the smallest (id_a, id_b) among
- * equal counts, so the two can differ where counts tie.
+ * equal counts; `tieBreak: 'ids'` selects that rule.
  */
 import { BYTE_TO_UNICODE } from './byte-level.ts';
 import { PairHeap } from './pair-heap.ts';
@@ -35,6 +35,11 @@ export interface MergeLoopOptions {
   minFrequency: number;
   /** Never create a token longer than this many bytes. */
   maxTokenLength: number;
+  /**
+   * Among pairs with equal counts: 'bytes' (default) merges the lexicographically greatest
+   * (left bytes, right bytes) (CS336); 'ids' the smallest (left id, right id) (HF's rule).
+   */
+  tieBreak?: 'bytes' | 'ids';
   /** Called every few merges with (merges done, merges wanted at most). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -182,12 +187,18 @@ export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoop
 
   const first = (): Int32Array => table.first;
   const second = (): Int32Array => table.second;
-  const prefer = (p: number, q: number): number => {
+  const preferBytes = (p: number, q: number): number => {
     const f = first();
     const s = second();
     const d = compareBytes(tokenBytes[f[p]!]!, tokenBytes[f[q]!]!);
     return d !== 0 ? d : compareBytes(tokenBytes[s[p]!]!, tokenBytes[s[q]!]!);
   };
+  const preferIds = (p: number, q: number): number => {
+    const f = first();
+    const d = f[q]! - f[p]!;
+    return d !== 0 ? d : second()[q]! - second()[p]!;
+  };
+  const prefer = opts.tieBreak === 'ids' ? preferIds : preferBytes;
   const fits = (pid: number): boolean => tokenBytes[table.first[pid]!]!.length + tokenBytes[table.second[pid]!]!.length <= maxTokenLength;
   const heap = new PairHeap(prefer, Math.max(1024, table.size * 2));
   for (let pid = 0; pid < table.size; pid++) if (count[pid]! > 0 && fits(pid)) heap.push(pid, count[pid]!);

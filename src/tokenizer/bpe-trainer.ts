@@ -24,7 +24,9 @@
  * then the right token's (Python `max` over `(count, (left_bytes, right_bytes))`, exactly
  * as the Stanford CS336 reference). This reproduces the CS336 reference merges and
  * vocabulary exactly (test/tokenizer/bpe-trainer.test.ts). HF's trainer breaks ties by the
- * smallest (left id, right id) instead, so its merges can differ from ours where counts tie.
+ * smallest (left id, right id) instead; with `tieBreak: 'ids'` ours does the same and its
+ * merges equal HF's BpeTrainer's (tested; HF's list runs on longer only because its
+ * initial alphabet holds just the bytes that occur, ours all 256).
  *
  * Stopping: when the vocabulary reaches `vocabSize`, when no pair occurs at least
  * `minFrequency` times, or when no pair is left (tiny corpora).
@@ -32,7 +34,8 @@
  * @example
  * const { tokenizer, merges } = await trainBpe(['low lower lowest'], { vocabSize: 260, specialTokens: ['<|endoftext|>'] });
  * tokenizer.encode('lowest');          // ids of the learned tokens
- * saveBpeTokenizerJson(tokenizer, 'out/tokenizer.json');
+ * saveTrainedBpe({ tokenizer, specialTokens }, 'out/tokenizer.json');
+ * saveTiktoken(tokenizer, 'out/trained.tiktoken');   // tiktoken-file.ts
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
@@ -54,6 +57,12 @@ export interface BpeTrainerOptions {
   pattern?: string;
   /** Never create a token longer than this many bytes. Default unlimited. */
   maxTokenLength?: number;
+  /**
+   * Tie-breaking among pairs with equal counts: 'bytes' (default) = lexicographically
+   * greatest (left bytes, right bytes), as CS336; 'ids' = smallest (left id, right id),
+   * the rule of HF's BpeTrainer heap.
+   */
+  tieBreak?: 'bytes' | 'ids';
   /** Worker threads for word counting. Default: available cores (at most 8); 1 counts on this thread. */
   threads?: number;
   /** Progress: phase 'count' is reported once when counting ends; 'merge' every 256 merges. */
@@ -79,7 +88,7 @@ export interface BpeTrainResult {
 /** Training input: texts, or paths of UTF-8 text files. */
 export type BpeTrainInput = readonly string[] | { files: readonly string[] };
 
-function checkOptions(opts: BpeTrainerOptions): Required<Omit<BpeTrainerOptions, 'onProgress' | 'threads'>> {
+function checkOptions(opts: BpeTrainerOptions): Required<Omit<BpeTrainerOptions, 'onProgress' | 'threads' | 'tieBreak'>> {
   const specials = opts.specialTokens ?? [];
   const where = 'bpe trainer options';
   if (new Set(specials).size !== specials.length) throw new LlmtsError('E_BPE_TRAIN', 'a special token is listed twice', { where: `${where}.specialTokens`, hint: 'list each special token once' });
@@ -111,6 +120,7 @@ export function trainBpeFromCounts(counts: ReadonlyMap<string, number>, opts: Bp
     specialCount: s,
     minFrequency: o.minFrequency,
     maxTokenLength: o.maxTokenLength,
+    tieBreak: opts.tieBreak,
     onProgress: opts.onProgress ? (d, t) => opts.onProgress!('merge', d, t) : undefined,
   });
   const specialTokens = new Map<string, number>(o.specialTokens.map((t, i) => [t, i]));
@@ -134,7 +144,7 @@ export function trainBpeFromCounts(counts: ReadonlyMap<string, number>, opts: Bp
  *
  * @example
  * const r = await trainBpe({ files: ['corpus.txt'] }, { vocabSize: 30000, specialTokens: ['<|endoftext|>'] });
- * saveBpeTokenizerJson(r.tokenizer, 'tokenizer.json');
+ * saveTrainedBpe(r, 'tokenizer.json');
  */
 export async function trainBpe(input: BpeTrainInput, opts: BpeTrainerOptions): Promise<BpeTrainResult> {
   const o = checkOptions(opts);
@@ -153,20 +163,6 @@ async function readTexts(files: readonly string[]): Promise<string[]> {
       throw new LlmtsError('E_BPE_TRAIN', `cannot read training file ${f}`, { where: f, hint: 'check the path', cause: err });
     }
   }));
-}
-
-/**
- * Writes a trained tokenizer as a tiktoken rank file: one `base64(token bytes) id` line
- * per non-special token, in id order (special tokens are not part of the format; keep
- * their ids from `specialTokens`).
- */
-export function saveTiktokenFile(result: Pick<BpeTrainResult, 'vocab' | 'specialTokens'>, path: string): void {
-  const special = new Set(result.specialTokens.values());
-  const lines: string[] = [];
-  result.vocab.forEach((bytes, id) => {
-    if (!special.has(id)) lines.push(`${Buffer.from(bytes).toString('base64')} ${id}`);
-  });
-  writeFileSync(path, lines.join('\n') + '\n');
 }
 
 /**

@@ -2,7 +2,7 @@
 // naive full-recount trainer, options (special tokens, min frequency, max token length),
 // determinism, and tokenizer.json / .tiktoken output that HF `tokenizers` loads.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -165,6 +165,30 @@ test('our tokenizer.json loads in HF tokenizers and encodes identically; so does
     assert.equal(lines.length, 2000 - 2);
     const ranked = loadTiktoken(join(dir, 'trained.tiktoken'), { pattern: 'gpt2', specialTokens: r.specialTokens });
     assert.deepEqual(ranked.encode(sample, { allowedSpecial: 'all' }), ours);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("with tieBreak 'ids' our merges equal HF tokenizers' BpeTrainer merges", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-bpe-hf-'));
+  try {
+    const text = ['fr.txt', 'zh.txt'].map((f) => readFileSync(join('test/fixtures/bpe-corpus', f), 'utf8')).join('') + readFileSync(join(FIX, 'corpus.en'), 'utf8');
+    writeFileSync(join(dir, 'train.txt'), text);
+    // HF: BPE model, ByteLevel pre-tokenizer (GPT-2 regex, no prefix space), default trainer (vocab 30000).
+    const hf = new tokenizers.Tokenizer(tokenizers.BPE.empty());
+    hf.setPreTokenizer(tokenizers.byteLevelPreTokenizer(false, true));
+    hf.train([join(dir, 'train.txt')]);
+    hf.save(join(dir, 'hf.json'));
+    const hfMerges = (JSON.parse(readFileSync(join(dir, 'hf.json'), 'utf8')) as { model: { merges: Array<string | [string, string]> } }).model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+    const r = await trainBpe([text], { vocabSize: 3000, tieBreak: 'ids', threads: 1 });
+    assert.equal(r.merges.length, 3000 - 256);
+    // HF's initial alphabet holds only the bytes it saw, so it makes more merges to reach 30000.
+    assert.ok(hfMerges.length > r.merges.length);
+    assert.deepEqual(mergeLines(r.merges), hfMerges.slice(0, r.merges.length));
+    // The default (CS336) rule breaks ties differently, so the lists part ways.
+    const cs = await trainBpe([text], { vocabSize: 3000, threads: 1 });
+    assert.notDeepEqual(mergeLines(cs.merges), hfMerges.slice(0, cs.merges.length));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
