@@ -1,0 +1,249 @@
+// Autograd semantics: gradient accumulation across micro-batches, noGrad, release of the
+// graph after backward (and retain/retainGraph), views, tidy, the buffer pool's steady
+// state, determinism, and clear errors for user mistakes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceBackend, setBackend } from '../../src/backend/index.ts';
+import type { Backend } from '../../src/backend/backend.ts';
+import {
+  Tensor, add, attention, crossEntropy, dropout, embedding, gelu, isGradEnabled, layerNorm, linear, matmul, mean, mul,
+  noGrad, poolStats, reshape, resetPoolStats, scale, softmax, sum, tidy, transpose12, withFloat64,
+} from '../../src/tensor/index.ts';
+import { LlmtsError } from '../../src/util/errors.ts';
+import { Rng } from '../../src/util/rng.ts';
+import { assertClose } from './helpers.ts';
+
+setBackend(referenceBackend());
+
+/** A tiny model: embedding -> layerNorm -> causal self-attention -> GELU MLP -> logits. */
+function makeModel(seed: number, V = 11, C = 16) {
+  const rng = new Rng(seed);
+  const p = (shape: number[], std = 0.2) => Tensor.randn(shape, rng, std, { requiresGrad: true });
+  const params = {
+    wte: p([V, C]), g: Tensor.ones([C], { requiresGrad: true }), b: Tensor.zeros([C], { requiresGrad: true }),
+    wqkv: p([3 * C, C]), w1: p([32, C]), b1: Tensor.zeros([32], { requiresGrad: true }), w2: p([V, 32]),
+  };
+  const forward = (ids: Int32Array, B: number, T: number, dropSeed = 0): Tensor => {
+    const nh = 2, hs = C / nh;
+    const x = embedding(params.wte, ids, [B, T]); // (B, T, C)
+    const h = layerNorm(x, params.g, params.b);
+    const qkv = reshape(linear(h, params.wqkv), [B, T, 3, nh * hs]); // (B, T, 3, C)
+    const heads = transpose12(reshape(qkv, [B, T * 3, nh, hs])); // (B, nh, 3T, hs)
+    const q = heads, k = heads, v = heads; // one shared tensor as q, k and v: many uses of one node
+    const a = attention(q, k, v, { causal: true });
+    const y = reshape(transpose12(a), [B, T, 3 * C]); // (B, T, 3C)
+    const pooled = mean(reshape(y, [B, T, 3, C]), 2); // (B, T, C)
+    const m = gelu(linear(add(x, dropSeed ? dropout(pooled, 0.1, dropSeed) : pooled), params.w1, params.b1));
+    return linear(m, params.w2); // (B, T, V)
+  };
+  return { params, list: Object.values(params), forward };
+}
+
+function batch(seed: number, B: number, T: number, V = 11) {
+  const rng = new Rng(seed);
+  return { ids: new Int32Array(B * T).map(() => rng.int(V)), targets: new Int32Array(B * T).map(() => rng.int(V)) };
+}
+
+test('gradients accumulate: two half micro-batches (loss / 2 each) equal one full batch', () => {
+  const B = 4, T = 5;
+  const { ids, targets } = batch(1, B, T);
+  const full = makeModel(7), micro = makeModel(7);
+  crossEntropy(full.forward(ids, B, T), targets).backward();
+  for (let i = 0; i < 2; i++) {
+    const part = (a: Int32Array) => a.subarray(i * 2 * T, (i + 1) * 2 * T);
+    scale(crossEntropy(micro.forward(part(ids), 2, T), part(targets)), 0.5).backward();
+  }
+  full.list.forEach((p, k) => assertClose(micro.list[k]!.grad!, p.grad!, 1e-6, 1e-4, `param ${k}`));
+  // zeroGrad resets the accumulation
+  for (const p of micro.list) p.zeroGrad();
+  assert.ok(micro.list.every((p) => p.grad!.every((g) => g === 0)));
+});
+
+test('a second backward without zeroGrad doubles leaf gradients', () => {
+  const rng = new Rng(2);
+  const w = Tensor.randn([3, 4], rng, 1, { requiresGrad: true });
+  const x = Tensor.randn([2, 4], rng);
+  sum(linear(x, w)).backward();
+  const once = Float32Array.from(w.grad!);
+  sum(linear(x, w)).backward();
+  assertClose(w.grad!, once.map((g) => 2 * g), 1e-6, 0, 'accumulated');
+});
+
+test('noGrad records nothing, restores the mode even on throw, and its outputs cannot backward', () => {
+  const w = Tensor.randn([4, 4], new Rng(3), 1, { requiresGrad: true });
+  const y = noGrad(() => {
+    assert.equal(isGradEnabled(), false);
+    return softmax(matmul(w, w));
+  });
+  assert.equal(isGradEnabled(), true);
+  assert.equal(y.node, null);
+  assert.equal(y.requiresGrad, false);
+  assert.throws(() => y.backward(), (e: unknown) => e instanceof LlmtsError && e.code === 'E_NO_GRAD');
+  assert.throws(() => noGrad(() => { throw new Error('boom'); }), /boom/);
+  assert.equal(isGradEnabled(), true);
+  // with grad on, the same expression is recorded
+  const z = softmax(matmul(w, w));
+  assert.equal(z.node?.op, 'softmax');
+  assert.equal(z.requiresGrad, true);
+});
+
+test('backward releases intermediates; the loss keeps its value; retain() keeps value and gradient', () => {
+  const rng = new Rng(4);
+  const w = Tensor.randn([8, 8], rng, 1, { requiresGrad: true });
+  const x = Tensor.randn([8, 8], rng);
+  const h = matmul(x, w);
+  const kept = scale(h, 2).retain();
+  const loss = mean(mul(kept, kept));
+  const value = loss.item();
+  loss.backward();
+  assert.equal(loss.item(), value);
+  assert.ok(h.isReleased);
+  assert.throws(() => h.data, (e: unknown) => e instanceof LlmtsError && e.code === 'E_RELEASED');
+  assert.ok(!kept.isReleased);
+  // d mean(k^2) / dk = 2k / n
+  assertClose(kept.grad!, Array.from(kept.data, (k) => (2 * k) / 64), 1e-6, 1e-5, 'retained grad');
+  // leaves (parameters and inputs) are never released
+  assert.ok(!w.isReleased && !x.isReleased && w.grad !== null);
+  assert.throws(() => loss.backward(), (e: unknown) => e instanceof LlmtsError && e.code === 'E_NO_GRAD');
+});
+
+test('retainGraph allows a second backward through the same graph', () => {
+  const w = Tensor.fromArray([1, 2, 3], [3], { requiresGrad: true });
+  const loss = sum(mul(w, w));
+  loss.backward({ retainGraph: true });
+  loss.backward();
+  assert.deepEqual(Array.from(w.grad!), [4, 8, 12]);
+});
+
+test('reshape is a view sharing storage and gradient; detach shares storage without a graph', () => {
+  const w = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+  const v = reshape(w, [3, 2]);
+  assert.equal(v.data, w.data);
+  sum(mul(v, Tensor.fromArray([1, 2, 3, 4, 5, 6], [3, 2]))).backward();
+  assert.deepEqual(Array.from(w.grad!), [1, 2, 3, 4, 5, 6]);
+  const d = w.detach();
+  assert.equal(d.data, w.data);
+  assert.equal(d.requiresGrad, false);
+  assert.equal(d.node, null);
+});
+
+test('a view of a released tensor throws instead of reading recycled memory', () => {
+  const w = Tensor.randn([4, 16], new Rng(5), 1, { requiresGrad: true });
+  const h = gelu(w);
+  const d = h.detach();
+  sum(h).backward();
+  assert.throws(() => d.data, (e: unknown) => e instanceof LlmtsError && e.code === 'E_RELEASED');
+});
+
+test('buffer pool: a steady-state training step allocates no new buffers', () => {
+  const B = 3, T = 8;
+  const model = makeModel(11, 11, 32);
+  const { ids, targets } = batch(2, B, T);
+  const step = (i: number) => {
+    for (const p of model.list) p.zeroGrad();
+    const loss = crossEntropy(model.forward(ids, B, T, 100 + i), targets);
+    loss.backward();
+    for (const p of model.list) for (let j = 0; j < p.size; j++) p.data[j]! -= 0.1 * p.grad![j]!;
+    return loss.item();
+  };
+  resetPoolStats();
+  step(0);
+  const first = poolStats();
+  assert.ok(first.allocated > 10, `first step allocates (${first.allocated})`);
+  step(1);
+  resetPoolStats();
+  const losses = [2, 3, 4, 5].map(step);
+  const steady = poolStats();
+  assert.equal(steady.allocated, 0, `steady-state steps allocated ${steady.allocated} new buffers`);
+  assert.ok(steady.reused >= 4 * 10, `buffers are reused (${steady.reused})`);
+  assert.equal(steady.released, steady.reused, 'every buffer taken in a step goes back');
+  assert.ok(losses[3]! < losses[0]!, `loss falls: ${losses.join(', ')}`);
+});
+
+test('tidy gives temporaries back: a no-grad loop reaches zero new allocations', () => {
+  const model = makeModel(12, 11, 32);
+  const { ids } = batch(3, 2, 6);
+  const run = () => tidy(() => noGrad(() => softmax(model.forward(ids, 2, 6))));
+  const first = run();
+  first.dispose();
+  resetPoolStats();
+  let last: Tensor | null = null;
+  for (let i = 0; i < 3; i++) {
+    last?.dispose();
+    last = run();
+  }
+  assert.equal(poolStats().allocated, 0);
+  assert.ok(!last!.isReleased && Math.abs(sum(last!, -1).data[0]! - 1) < 1e-5, 'the returned tensor survives tidy');
+  let inner: Tensor | null = null;
+  tidy(() => {
+    inner = gelu(Tensor.ones([100]));
+  });
+  assert.ok(inner!.isReleased, 'a tensor created inside tidy and not returned is released');
+});
+
+test('training is deterministic: same seed, same data -> bitwise identical losses and weights', () => {
+  const run = () => {
+    const model = makeModel(21);
+    const { ids, targets } = batch(4, 2, 6);
+    const losses: number[] = [];
+    for (let s = 0; s < 3; s++) {
+      for (const p of model.list) p.zeroGrad();
+      const loss = crossEntropy(model.forward(ids, 2, 6, 7 + s), targets);
+      loss.backward();
+      for (const p of model.list) for (let j = 0; j < p.size; j++) p.data[j]! -= 0.05 * p.grad![j]!;
+      losses.push(loss.item());
+    }
+    return { losses, w: Float32Array.from(model.params.w2.data) };
+  };
+  const a = run(), b = run();
+  assert.deepEqual(a.losses, b.losses);
+  assert.deepEqual(a.w, b.w);
+  const d1 = dropout(Tensor.ones([200]), 0.5, 9).toArray(), d2 = dropout(Tensor.ones([200]), 0.5, 9).toArray();
+  assert.deepEqual(d1, d2);
+  assert.notDeepEqual(d1, dropout(Tensor.ones([200]), 0.5, 10).toArray());
+  assert.equal(dropout(Tensor.ones([5]), 0.5, 9, false).toArray().join(), '1,1,1,1,1', 'identity in eval');
+});
+
+test('user mistakes raise LlmtsError with a code, the place and a fix', () => {
+  const code = (c: string) => (e: unknown) => e instanceof LlmtsError && e.code === c && /fix:|at /.test(e.message);
+  const a = Tensor.zeros([2, 3]), b = Tensor.zeros([4, 5]);
+  assert.throws(() => matmul(a, b), code('E_SHAPE'));
+  assert.throws(() => linear(a, Tensor.zeros([4, 2])), code('E_SHAPE'));
+  assert.throws(() => add(a, Tensor.zeros([2])), code('E_SHAPE'));
+  assert.throws(() => reshape(a, [4, -1]), code('E_SHAPE'));
+  assert.throws(() => embedding(Tensor.zeros([5, 2]), new Int32Array([5])), code('E_RANGE'));
+  assert.throws(() => crossEntropy(Tensor.zeros([2, 3]), new Int32Array([0, 3])), code('E_RANGE'));
+  assert.throws(() => crossEntropy(Tensor.zeros([2, 3]), new Int32Array([0])), code('E_SHAPE'));
+  assert.throws(() => Tensor.fromArray([1, 2, 3], [2, 2]), code('E_SHAPE'));
+  assert.throws(() => Tensor.zeros([2, 2]).item(), code('E_SHAPE'));
+  assert.throws(() => attention(Tensor.zeros([1, 3, 2, 2]), Tensor.zeros([1, 2, 2, 2]), Tensor.zeros([1, 2, 2, 2])), code('E_SHAPE'));
+  const q = Tensor.zeros([1, 1, 1, 2], { requiresGrad: true });
+  assert.throws(() => attention(q, Tensor.zeros([1, 1, 4, 2]), Tensor.zeros([1, 1, 4, 2]), { kvLen: 2 }), code('E_UNSUPPORTED'));
+  const fake = Object.create(referenceBackend(), { name: { value: 'native' } }) as Backend;
+  setBackend(fake);
+  try {
+    assert.throws(() => withFloat64(() => 0), code('E_BACKEND'));
+  } finally {
+    setBackend(referenceBackend());
+  }
+});
+
+test('attention over a KV cache (noGrad) equals full attention row by row', () => {
+  const rng = new Rng(31);
+  const B = 1, nh = 2, T = 5, hs = 4, cap = 8;
+  const q = Tensor.randn([B, nh, T, hs], rng), k = Tensor.randn([B, nh, T, hs], rng), v = Tensor.randn([B, nh, T, hs], rng);
+  const full = noGrad(() => attention(q, k, v));
+  const kc = Tensor.zeros([B, nh, cap, hs]), vc = Tensor.zeros([B, nh, cap, hs]);
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < nh; h++) {
+      kc.data.set(k.data.subarray((h * T + t) * hs, (h * T + t + 1) * hs), (h * cap + t) * hs);
+      vc.data.set(v.data.subarray((h * T + t) * hs, (h * T + t + 1) * hs), (h * cap + t) * hs);
+    }
+    const qt = Tensor.empty([B, nh, 1, hs]);
+    for (let h = 0; h < nh; h++) qt.data.set(q.data.subarray((h * T + t) * hs, (h * T + t + 1) * hs), h * hs);
+    const o = noGrad(() => attention(qt, kc, vc, { posOffset: t, kvLen: t + 1 }));
+    for (let h = 0; h < nh; h++) {
+      assertClose(o.data.subarray(h * hs, (h + 1) * hs), full.data.subarray((h * T + t) * hs, (h * T + t + 1) * hs), 1e-6, 1e-5, `step ${t} head ${h}`);
+    }
+  }
+});
