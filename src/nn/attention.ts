@@ -1,0 +1,131 @@
+/**
+ * Multi-head self-attention: causal or bidirectional, grouped-query (nKvHead < nHead),
+ * optional RoPE, optional KV cache for decoding. Two naming schemes (Hugging Face):
+ * - fused (GPT-2): c_attn (one (C + 2 kvC, C) projection), c_proj
+ * - separate (Llama): q_proj, k_proj, v_proj, o_proj
+ *
+ * Dropout (train mode) applies to the output projection (resid dropout); the fused
+ * attention kernel has no dropout on the probabilities.
+ *
+ * @example
+ * const attn = new Attention({ dim: 128, nHead: 4, rng });
+ * attn.forward(x); // (B, T, 128) -> (B, T, 128), causal
+ */
+import { attention, reshape, rope, split, transpose12, type Tensor } from '../tensor/index.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
+import { Dropout } from './dropout.ts';
+import type { KVCache } from './kv-cache.ts';
+import { Linear } from './linear.ts';
+import { Module } from './module.ts';
+
+export interface AttentionConfig {
+  dim: number;
+  nHead: number;
+  /** Key/value heads (default nHead). */
+  nKvHead?: number;
+  /** Causal mask (default true). */
+  causal?: boolean;
+  /** Biases on the projections (default true). */
+  bias?: boolean;
+  /** One fused qkv projection named c_attn/c_proj (GPT-2), else q/k/v/o_proj (default true). */
+  fused?: boolean;
+  /** RoPE on q and k, or null for none (default null). */
+  rope?: { theta: number; interleaved: boolean } | null;
+  /** Output dropout probability (default 0). */
+  dropout?: number;
+  /** Init std of the input projections (default 0.02). */
+  std?: number;
+  /** Init std of the output projection (default std). */
+  outStd?: number;
+  rng?: Rng;
+}
+
+/** Per-call options of `Attention.forward`. */
+export interface AttentionCall {
+  /** (B, T) of 0/1, 1 = visible key (padding mask). */
+  keyMask?: Float32Array | null;
+  /** Cache to read and extend (inference, inside noGrad). */
+  cache?: KVCache | null;
+  /** Which layer of the cache this module uses. */
+  layer?: number;
+}
+
+export class Attention extends Module {
+  readonly dim: number;
+  readonly nHead: number;
+  readonly nKvHead: number;
+  readonly headSize: number;
+  readonly causal: boolean;
+  readonly ropeCfg: { theta: number; interleaved: boolean } | null;
+  private readonly qkv: Linear | null = null;
+  private readonly q: Linear | null = null;
+  private readonly k: Linear | null = null;
+  private readonly v: Linear | null = null;
+  private readonly out: Linear;
+  private readonly drop: Dropout;
+
+  constructor(cfg: AttentionConfig) {
+    super();
+    const nKv = cfg.nKvHead ?? cfg.nHead;
+    if (cfg.dim % cfg.nHead !== 0 || cfg.nHead % nKv !== 0) {
+      throw new LlmtsError('E_CONFIG', `Attention: dim ${cfg.dim}, nHead ${cfg.nHead}, nKvHead ${nKv} do not fit`, {
+        where: 'Attention', hint: 'dim must be a multiple of nHead, and nHead a multiple of nKvHead' });
+    }
+    this.dim = cfg.dim;
+    this.nHead = cfg.nHead;
+    this.nKvHead = nKv;
+    this.headSize = cfg.dim / cfg.nHead;
+    this.causal = cfg.causal ?? true;
+    this.ropeCfg = cfg.rope ?? null;
+    const rng = cfg.rng ?? new Rng(1337);
+    const bias = cfg.bias ?? true, std = cfg.std ?? 0.02, outStd = cfg.outStd ?? std;
+    const kvDim = nKv * this.headSize;
+    if (cfg.fused ?? true) {
+      this.qkv = this.addModule('c_attn', new Linear(cfg.dim, cfg.dim + 2 * kvDim, { bias, std, rng }));
+      this.out = this.addModule('c_proj', new Linear(cfg.dim, cfg.dim, { bias, std: outStd, rng }));
+    } else {
+      this.q = this.addModule('q_proj', new Linear(cfg.dim, cfg.dim, { bias, std, rng }));
+      this.k = this.addModule('k_proj', new Linear(cfg.dim, kvDim, { bias, std, rng }));
+      this.v = this.addModule('v_proj', new Linear(cfg.dim, kvDim, { bias, std, rng }));
+      this.out = this.addModule('o_proj', new Linear(cfg.dim, cfg.dim, { bias, std: outStd, rng }));
+    }
+    this.drop = this.addModule('drop', new Dropout(cfg.dropout ?? 0, { seed: rng.nextUint32() }));
+  }
+
+  /** x (B, T, C) -> (B, T, C). With a cache, T new positions follow cache.length. */
+  forward(x: Tensor, call: AttentionCall = {}): Tensor {
+    const [B, T, C] = x.shape as [number, number, number];
+    const nh = this.nHead, nkv = this.nKvHead, hs = this.headSize;
+    let q: Tensor, k: Tensor, v: Tensor;
+    if (this.qkv) {
+      const qkv = this.qkv.forward(x); // (B, T, C + 2 kvC)
+      [q, k, v] = split(qkv, [C, nkv * hs, nkv * hs]) as [Tensor, Tensor, Tensor]; // (B, T, C), (B, T, kvC) x 2
+    } else {
+      q = this.q!.forward(x); // (B, T, C)
+      k = this.k!.forward(x); // (B, T, kvC)
+      v = this.v!.forward(x); // (B, T, kvC)
+    }
+    q = transpose12(reshape(q, [B, T, nh, hs])); // (B, nh, T, hs)
+    k = transpose12(reshape(k, [B, T, nkv, hs])); // (B, nkv, T, hs)
+    v = transpose12(reshape(v, [B, T, nkv, hs])); // (B, nkv, T, hs)
+    const cache = call.cache ?? null;
+    const pos = cache ? cache.length : 0;
+    if (this.ropeCfg) {
+      q = rope(q, { posOffset: pos, ...this.ropeCfg }); // (B, nh, T, hs)
+      k = rope(k, { posOffset: pos, ...this.ropeCfg }); // (B, nkv, T, hs)
+    }
+    let y: Tensor;
+    if (cache) {
+      const layer = call.layer ?? 0;
+      cache.write(layer, k, v);
+      y = attention(q, cache.keys[layer]!, cache.values[layer]!, {
+        causal: this.causal, posOffset: pos, kvLen: pos + T, keyMask: call.keyMask ?? null,
+      }); // (B, nh, T, hs)
+    } else {
+      y = attention(q, k, v, { causal: this.causal, keyMask: call.keyMask ?? null }); // (B, nh, T, hs)
+    }
+    y = reshape(transpose12(y), [B, T, C]); // (B, T, C)
+    return this.drop.forward(this.out.forward(y)); // (B, T, C)
+  }
+}

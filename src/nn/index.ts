@@ -1,0 +1,15 @@
+/**
+ * `nn`: layers built from tensor ops. `Module` (named parameters and submodules, state
+ * dict with stable dotted names, train/eval), `Parameter`, `Linear`, `Embedding`,
+ * `LayerNorm`, `RMSNorm`, `MLP` (GELU / SwiGLU), `Attention` (causal / bidirectional,
+ * GQA, RoPE, KV cache), `KVCache`, `Dropout`.
+ */
+export { Module, ModuleList, type StateEntry } from './module.ts';
+export { Parameter } from './parameter.ts';
+export { Linear, type LinearOptions } from './linear.ts';
+export { Embedding } from './embedding.ts';
+export { LayerNorm, RMSNorm } from './norm.ts';
+export { MLP, type MLPOptions } from './mlp.ts';
+export { Attention, type AttentionConfig, type AttentionCall } from './attention.ts';
+export { KVCache } from './kv-cache.ts';
+export { Dropout } from './dropout.ts';
