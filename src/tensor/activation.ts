@@ -1,5 +1,5 @@
 /**
- * Activations: GELU (tanh form, as GPT-2), SiLU, and SwiGLU (silu(gate) * up, as Llama).
+ * Activations: GELU (tanh form, as GPT-2), SiLU, SwiGLU (silu(gate) * up, as Llama), and tanh.
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -49,5 +49,21 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
     be.swigluBackward(gate.size, gate.data, up.data, dout, sg, su);
     if (!dg) pool.release(sg);
     if (!du) pool.release(su);
+  });
+}
+
+/**
+ * tanh, elementwise. No backend kernel exists for it: a plain loop, meant for small
+ * tensors (a BERT pooler's (B, C)), not for hot paths.
+ */
+export function tanh(x: Tensor): Tensor {
+  const out = Tensor.empty(x.shape);
+  const xd = x.data, od = out.data;
+  for (let i = 0; i < x.size; i++) od[i] = Math.tanh(xd[i]!);
+  return record(out, 'tanh', [x], [], (dout) => {
+    const dx = gradOf(x);
+    if (!dx) return;
+    const y = out.data;
+    for (let i = 0; i < x.size; i++) dx[i]! += (1 - y[i]! * y[i]!) * dout[i]!;
   });
 }

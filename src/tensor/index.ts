@@ -26,7 +26,9 @@
  * - `sum(x, axis?, { keepDim? })`, `mean(x, axis?)`  over one axis or all (-> shape [])
  * - `reshape(x, [B, T, nh, -1])`           view, no copy
  * - `transpose12(x)`                        (B, T, nh, hs) <-> (B, nh, T, hs)
- * - `split(x, [C, C, C])` / `concat([a, b])`  along the last axis
+ * - `split(x, [C, C, C], axis = -1)` / `concat([a, b], axis = -1)`  copies along one axis
+ * - `narrow(x, axis, start, length)`      a slice of one axis, e.g. the last time step
+ * - `tanh(x)`                              (BERT pooler)
  * - `softmax(x)`                            over the last axis
  * - `layerNorm(x, w, b, eps = 1e-5)`, `rmsNorm(x, w, eps = 1e-5)`  over the last axis
  * - `gelu(x)` (tanh form), `silu(x)`, `swiglu(gate, up)`
@@ -53,10 +55,10 @@ export { BufferPool, poolStats, resetPoolStats, clearPool, type PoolStats } from
 export { matmul, linear, type MatmulOptions } from './matmul.ts';
 export { add, sub, mul, scale } from './elementwise.ts';
 export { sum, mean, type ReduceOptions } from './reduce.ts';
-export { reshape, transpose12, split, concat } from './shape.ts';
+export { reshape, transpose12, narrow, split, concat } from './shape.ts';
 export { softmax } from './softmax.ts';
 export { layerNorm, rmsNorm } from './norm.ts';
-export { gelu, silu, swiglu } from './activation.ts';
+export { gelu, silu, swiglu, tanh } from './activation.ts';
 export { attention, rope, type AttentionOptions, type RopeOptions } from './attention.ts';
 export { embedding } from './embedding.ts';
 export { crossEntropy, type CrossEntropyOptions } from './loss.ts';

@@ -1,6 +1,6 @@
 /**
  * Layout ops: `reshape` (a view, no copy), `transpose12` (swap axes 1 and 2 of a 4-D
- * tensor: heads <-> time), `split` and `concat` along the last axis.
+ * tensor: heads <-> time), and copies along one axis: `narrow`, `split`, `concat`.
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -53,72 +53,105 @@ export function transpose12(x: Tensor): Tensor {
   });
 }
 
+/** Resolves a possibly negative axis of x; throws when out of range. */
+function axisOf(x: Tensor, axis: number, where: string): number {
+  const ax = axis < 0 ? axis + x.ndim : axis;
+  if (!Number.isInteger(ax) || ax < 0 || ax >= x.ndim) {
+    throw new LlmtsError('E_SHAPE', `${where}: axis ${axis} is out of range for ${fmtShape(x.shape)}`, { where });
+  }
+  return ax;
+}
+
+/** x viewed as (outer, dim, inner) around axis ax. */
+function around(shape: readonly number[], ax: number): { outer: number; dim: number; inner: number } {
+  const prod = (a: readonly number[]) => a.reduce((p, d) => p * d, 1);
+  return { outer: prod(shape.slice(0, ax)), dim: shape[ax]!, inner: prod(shape.slice(ax + 1)) };
+}
+
 /**
- * Splits the last axis into pieces of the given sizes (copies).
+ * The slice [start, start + length) of one axis (a copy).
+ *
+ * @example
+ * narrow(h, 1, 0, 1);          // (B, T, C) -> (B, 1, C): the first token (a [CLS] pooler)
+ * narrow(logits, 1, T - 1, 1); // the last position, for sampling
+ */
+export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  const ax = axisOf(x, axis, 'narrow');
+  const { outer, dim, inner } = around(x.shape, ax);
+  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > dim) {
+    throw new LlmtsError('E_SHAPE', `narrow: [${start}, ${start + length}) is outside axis ${axis} of size ${dim}`, {
+      where: 'narrow', hint: 'start and length must be integers with 0 <= start <= start + length <= size' });
+  }
+  const be = backend();
+  const block = length * inner;
+  const out = Tensor.empty(x.shape.map((d, i) => (i === ax ? length : d))); // x with axis ax cut to length
+  const xd = x.data, od = out.data;
+  for (let o = 0; o < outer; o++) od.set(xd.subarray((o * dim + start) * inner, (o * dim + start) * inner + block), o * block);
+  return record(out, 'narrow', [x], [], (dout) => {
+    const dx = gradOf(x);
+    if (!dx) return;
+    for (let o = 0; o < outer; o++) be.axpy(block, 1, dout.subarray(o * block), dx.subarray((o * dim + start) * inner));
+  });
+}
+
+/**
+ * Splits one axis (default: the last) into pieces of the given sizes (copies).
  *
  * @example
  * const [q, k, v] = split(qkv, [C, C, C]); // (B, T, 3C) -> 3 x (B, T, C)
  */
-export function split(x: Tensor, sizes: readonly number[]): Tensor[] {
-  const C = x.shape[x.ndim - 1] ?? 1;
+export function split(x: Tensor, sizes: readonly number[], axis = -1): Tensor[] {
+  const ax = axisOf(x, axis, 'split');
   const total = sizes.reduce((p, d) => p + d, 0);
-  if (x.ndim === 0 || total !== C || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new LlmtsError('E_SHAPE', `split: sizes [${sizes.join(', ')}] do not add up to the last dim of ${fmtShape(x.shape)}`, {
-      where: 'split', hint: 'give sizes (integers >= 0) whose sum is the last dim' });
+  if (total !== x.shape[ax] || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
+    throw new LlmtsError('E_SHAPE', `split: sizes [${sizes.join(', ')}] do not add up to axis ${axis} of ${fmtShape(x.shape)}`, {
+      where: 'split', hint: 'give sizes (integers >= 0) whose sum is the size of the axis' });
   }
-  const rows = C === 0 ? 0 : x.size / C;
-  const be = backend();
   const outs: Tensor[] = [];
   let start = 0;
   for (const w of sizes) {
-    const s0 = start;
-    const out = Tensor.empty([...x.shape.slice(0, -1), w]); // (..., w)
-    const xd = x.data, od = out.data;
-    for (let r = 0; r < rows; r++) od.set(xd.subarray(r * C + s0, r * C + s0 + w), r * w);
-    outs.push(record(out, 'split', [x], [], (dout) => {
-      const dx = gradOf(x);
-      if (!dx) return;
-      for (let r = 0; r < rows; r++) be.axpy(w, 1, dout.subarray(r * w), dx.subarray(r * C + s0));
-    }));
+    outs.push(narrow(x, ax, start, w));
     start += w;
   }
   return outs;
 }
 
 /**
- * Concatenates along the last axis (all other dims equal).
+ * Concatenates along one axis (default: the last); all other dims must be equal.
  *
  * @example
- * concat([a, b]); // (B, T, 4) and (B, T, 2) -> (B, T, 6)
+ * concat([a, b]);    // (B, T, 4) and (B, T, 2) -> (B, T, 6)
+ * concat([a, b], 0); // (2, C) and (3, C) -> (5, C)
  */
-export function concat(xs: readonly Tensor[]): Tensor {
+export function concat(xs: readonly Tensor[], axis = -1): Tensor {
   if (xs.length === 0) throw new LlmtsError('E_SHAPE', 'concat of no tensors', { where: 'concat' });
-  const lead = xs[0]!.shape.slice(0, -1);
+  const first = xs[0]!;
+  const ax = axisOf(first, axis, 'concat');
   for (const t of xs) {
-    if (t.ndim !== lead.length + 1 || t.shape.slice(0, -1).join(',') !== lead.join(',')) {
-      throw new LlmtsError('E_SHAPE', `concat: ${fmtShape(t.shape)} does not match ${fmtShape(xs[0]!.shape)} outside the last dim`, {
-        where: 'concat', hint: 'all dims but the last must be equal' });
+    if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+      throw new LlmtsError('E_SHAPE', `concat: ${fmtShape(t.shape)} does not match ${fmtShape(first.shape)} outside axis ${axis}`, {
+        where: 'concat', hint: 'all dims but the concatenation axis must be equal' });
     }
   }
-  const widths = xs.map((t) => t.shape[t.ndim - 1]!);
-  const C = widths.reduce((p, d) => p + d, 0);
-  const rows = lead.reduce((p, d) => p * d, 1);
+  const { outer, inner } = around(first.shape, ax);
+  const widths = xs.map((t) => t.shape[ax]!);
+  const D = widths.reduce((p, d) => p + d, 0);
   const be = backend();
-  const out = Tensor.empty([...lead, C]); // (..., sum of widths)
-  let start = 0;
-  const starts: number[] = [];
+  const out = Tensor.empty(first.shape.map((d, i) => (i === ax ? D : d))); // axis ax of size sum(widths)
+  const offsets: number[] = [];
+  let off = 0;
   for (let i = 0; i < xs.length; i++) {
-    const w = widths[i]!, xd = xs[i]!.data, od = out.data;
-    starts.push(start);
-    for (let r = 0; r < rows; r++) od.set(xd.subarray(r * w, (r + 1) * w), r * C + start);
-    start += w;
+    const block = widths[i]! * inner, xd = xs[i]!.data, od = out.data;
+    offsets.push(off);
+    for (let o = 0; o < outer; o++) od.set(xd.subarray(o * block, (o + 1) * block), (o * D + off) * inner);
+    off += widths[i]!;
   }
   return record(out, 'concat', xs, [], (dout) => {
     for (let i = 0; i < xs.length; i++) {
       const dx = gradOf(xs[i]!);
       if (!dx) continue;
-      const w = widths[i]!, s0 = starts[i]!;
-      for (let r = 0; r < rows; r++) be.axpy(w, 1, dout.subarray(r * C + s0), dx.subarray(r * w));
+      const block = widths[i]! * inner;
+      for (let o = 0; o < outer; o++) be.axpy(block, 1, dout.subarray((o * D + offsets[i]!) * inner), dx.subarray(o * block));
     }
   });
 }

@@ -264,7 +264,7 @@ export class Tensor {
     if (this.released || (this.base !== null && this.base.released)) {
       throw new LlmtsError('E_RELEASED', `tensor ${fmtShape(this.shape)} was released (its buffer went back to the pool)`, {
         where: 'Tensor.data',
-        hint: 'read intermediate tensors before backward(), call t.retain() before backward() to keep one, or do not use a disposed tensor',
+        hint: 'read intermediate tensors before backward() or call t.retain() on them first; make tensors reused across steps (masks, tables) under noGrad(); do not use a disposed tensor',
       });
     }
     return this.buf;

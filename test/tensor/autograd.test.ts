@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { referenceBackend, setBackend } from '../../src/backend/index.ts';
 import type { Backend } from '../../src/backend/backend.ts';
 import {
-  Tensor, add, attention, crossEntropy, dropout, embedding, gelu, isGradEnabled, layerNorm, linear, matmul, mean, mul,
-  noGrad, poolStats, reshape, resetPoolStats, scale, softmax, sum, tidy, transpose12, withFloat64,
+  Tensor, add, attention, concat, crossEntropy, dropout, embedding, gelu, isGradEnabled, layerNorm, linear, matmul, mean, mul,
+  narrow, noGrad, poolStats, reshape, resetPoolStats, scale, softmax, split, sum, tidy, transpose12, withFloat64,
 } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -226,6 +226,17 @@ test('user mistakes raise LlmtsError with a code, the place and a fix', () => {
   } finally {
     setBackend(referenceBackend());
   }
+});
+
+test('narrow, split and concat move the right values', () => {
+  const x = Tensor.fromArray([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], [2, 3, 2]);
+  assert.deepEqual(narrow(x, 1, 2, 1).toArray(), [4, 5, 10, 11]);
+  assert.deepEqual(narrow(x, 1, 2, 1).shape, [2, 1, 2]);
+  const [a, b] = split(x, [1, 1]);
+  assert.deepEqual(a!.toArray(), [0, 2, 4, 6, 8, 10]);
+  assert.deepEqual(concat([b!, a!]).toArray(), [1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10]);
+  assert.deepEqual(concat([narrow(x, 0, 1, 1), narrow(x, 0, 0, 1)], 0).toArray(), [6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5]);
+  assert.throws(() => narrow(x, 1, 2, 2), (e: unknown) => e instanceof LlmtsError && e.code === 'E_SHAPE');
 });
 
 test('attention over a KV cache (noGrad) equals full attention row by row', () => {

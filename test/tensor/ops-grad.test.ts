@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { referenceBackend, setBackend } from '../../src/backend/index.ts';
 import {
   Tensor, add, attention, concat, crossEntropy, dropout, embedding, gelu, layerNorm, linear, matmul, mean, mul,
-  noGrad, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, transpose12, withFloat64,
+  narrow, noGrad, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12, withFloat64,
 } from '../../src/tensor/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { assertClose, numericGrad, randn64, sampleIndices } from './helpers.ts';
@@ -92,6 +92,13 @@ test('reduction and layout gradients: sum, mean, reshape, transpose12, split, co
     return concat([r!, scale(p!, 2), q!]);
   });
   gradcheck('concat', rng, [[3, 2], [3, 5]], ([a, b]) => concat([a!, b!]));
+  gradcheck('concat axis 1', rng, [[2, 1, 3], [2, 4, 3]], ([a, b]) => concat([a!, b!], 1));
+  gradcheck('narrow axis 1', rng, [[2, 5, 3]], ([a]) => narrow(a!, 1, 1, 3));
+  gradcheck('narrow axis 0 (first row)', rng, [[4, 3]], ([a]) => narrow(a!, 0, 0, 1));
+  gradcheck('split axis 0', rng, [[5, 2]], ([a]) => {
+    const [p, q] = split(a!, [2, 3], 0);
+    return concat([q!, mul(p!, p!)], 0);
+  });
 });
 
 test('softmax, norm and activation gradients', () => {
@@ -103,6 +110,7 @@ test('softmax, norm and activation gradients', () => {
   gradcheck('gelu', rng, [[5, 7]], ([a]) => gelu(a!), { std: 2 });
   gradcheck('silu', rng, [[5, 7]], ([a]) => silu(a!), { std: 2 });
   gradcheck('swiglu', rng, [[4, 6], [4, 6]], ([g, u]) => swiglu(g!, u!));
+  gradcheck('tanh', rng, [[3, 5]], ([a]) => tanh(a!));
   gradcheck('swiglu (up constant)', rng, [[4, 6], [4, 6]], ([g, u]) => swiglu(g!, u!), { constants: [1] });
 });
 
