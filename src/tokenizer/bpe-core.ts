@@ -314,3 +314,87 @@ export class Merger {
     for (let i = 0; i >= 0; i = next[i]!) out.push(ids[i]!);
   }
 }
+
+/**
+ * Cache of pre-token -> ids keyed by the characters of `text[start, end)`, so that a hit
+ * allocates nothing (no substring). Cleared when full.
+ */
+export class PieceCache {
+  private slots: Int32Array;
+  private readonly mask: number;
+  private keys: string[] = [];
+  private hashes: Int32Array;
+  private starts: Int32Array;
+  private lens: Int32Array;
+  private pool: Int32Array;
+  private poolUsed = 0;
+
+  constructor(private readonly maxEntries = 1 << 17) {
+    let cap = 16;
+    while (cap < maxEntries * 2) cap <<= 1;
+    this.slots = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    this.hashes = new Int32Array(maxEntries);
+    this.starts = new Int32Array(maxEntries);
+    this.lens = new Int32Array(maxEntries);
+    this.pool = new Int32Array(maxEntries * 2);
+  }
+
+  /** Hash of text[start, end) (FNV-1a over UTF-16 units). */
+  static hash(text: string, start: number, end: number): number {
+    let h = 0x811c9dc5 | 0;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return h;
+  }
+
+  /**
+   * Appends the cached ids of text[start, end) to `out` and returns true, or returns
+   * false on a miss.
+   */
+  lookup(text: string, start: number, end: number, h: number, out: number[]): boolean {
+    const len = end - start;
+    let i = h & this.mask;
+    for (;;) {
+      const e = this.slots[i]!;
+      if (e < 0) return false;
+      if (this.hashes[e] === h) {
+        const key = this.keys[e]!;
+        if (key.length === len) {
+          let k = 0;
+          while (k < len && key.charCodeAt(k) === text.charCodeAt(start + k)) k++;
+          if (k === len) {
+            const s = this.starts[e]!;
+            const n = this.lens[e]!;
+            for (let q = 0; q < n; q++) out.push(this.pool[s + q]!);
+            return true;
+          }
+        }
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Stores ids[from, to) for text[start, end) (after a miss). */
+  insert(text: string, start: number, end: number, h: number, ids: number[], from: number, to: number): void {
+    let e = this.keys.length;
+    const n = to - from;
+    if (e >= this.maxEntries || this.poolUsed + n > this.pool.length) {
+      this.clear();
+      e = 0;
+    }
+    this.keys.push(text.slice(start, end));
+    this.hashes[e] = h;
+    this.starts[e] = this.poolUsed;
+    this.lens[e] = n;
+    for (let q = 0; q < n; q++) this.pool[this.poolUsed++] = ids[from + q]!;
+    let i = h & this.mask;
+    while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
+    this.slots[i] = e;
+  }
+
+  clear(): void {
+    this.slots.fill(-1);
+    this.keys = [];
+    this.poolUsed = 0;
+  }
+}

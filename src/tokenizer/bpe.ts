@@ -16,9 +16,10 @@
  */
 import { LlmtsError } from '../util/errors.ts';
 import { bytesToByteLevel, utf8EncodeInto } from './byte-level.ts';
-import { BytesTable, Merger, PairTable } from './bpe-core.ts';
+import { BytesTable, Merger, PairTable, PieceCache } from './bpe-core.ts';
 import { bpeToTokenizerJson } from './hf-json.ts';
 import { resolvePattern, toJsRegExp } from './split-patterns.ts';
+import { scannerFor, type PieceScanner } from './split-scanners.ts';
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';
 
 /**
@@ -54,12 +55,12 @@ export interface BpeSpec {
   ignoreMerges?: boolean;
   /** HF ByteLevel `add_prefix_space`: prepend ' ' to text that does not start with one. Default false. */
   addPrefixSpace?: boolean;
+  /** Always split with the regex, even where a hand-written scanner exists (for tests). Default false. */
+  useRegex?: boolean;
 }
 
 /** Pieces longer than this (UTF-16 units) are not cached. */
 const CACHE_MAX_PIECE = 64;
-/** The piece cache is cleared when it reaches this many entries. */
-const CACHE_MAX_ENTRIES = 1 << 18;
 
 /** Byte-level BPE tokenizer; see `BpeSpec` for how to build one. */
 export class BpeTokenizer implements Tokenizer {
@@ -81,16 +82,17 @@ export class BpeTokenizer implements Tokenizer {
   private readonly byteIds = new Int32Array(256);
   private readonly splitRe: RegExp;
   private readonly mergeList: ReadonlyArray<readonly [number, number]> | undefined;
-  private cache = new Map<string, number | number[]>();
+  private readonly cache = new PieceCache();
+  private readonly scanner: PieceScanner | undefined;
   private buf = new Uint8Array(1024);
   private ids = new Int32Array(1024);
   private readonly specialRes = new Map<string, RegExp>();
   private tokenIds: Map<string, number> | undefined;
-  private readonly tmp: number[] = [];
 
   constructor(spec: BpeSpec) {
     this.pattern = resolvePattern(spec.pattern ?? 'gpt2');
     this.splitRe = toJsRegExp(this.pattern);
+    this.scanner = spec.useRegex ? undefined : scannerFor(this.pattern);
     this.fromRanks = spec.merges === undefined;
     this.ignoreMerges = spec.ignoreMerges ?? this.fromRanks;
     this.addPrefixSpace = spec.addPrefixSpace ?? false;
@@ -168,54 +170,60 @@ export class BpeTokenizer implements Tokenizer {
   /** Appends the ids of `text` (no special tokens) to `out`. */
   encodeOrdinaryInto(text: string, out: number[]): void {
     if (this.addPrefixSpace && text.length > 0 && text.charCodeAt(0) !== 32) text = ' ' + text;
+    const scan = this.scanner;
+    if (scan !== undefined) {
+      for (let i = 0; i < text.length; ) {
+        const e = scan(text, i);
+        this.encodeRange(text, i, e, out);
+        i = e;
+      }
+      return;
+    }
     const re = this.splitRe;
     re.lastIndex = 0;
     let pos = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      const piece = m[0];
-      if (piece.length === 0) {
+      const len = m[0].length;
+      if (len === 0) {
         re.lastIndex++;
         continue;
       }
-      if (m.index > pos) this.encodePiece(text.slice(pos, m.index), out);
-      this.encodePiece(piece, out);
-      pos = m.index + piece.length;
+      if (m.index > pos) this.encodeRange(text, pos, m.index, out);
+      this.encodeRange(text, m.index, m.index + len, out);
+      pos = m.index + len;
     }
-    if (pos < text.length) this.encodePiece(text.slice(pos), out);
+    if (pos < text.length) this.encodeRange(text, pos, text.length, out);
   }
 
-  /** One pre-tokenized piece -> ids (cached). */
-  private encodePiece(piece: string, out: number[]): void {
-    const hit = this.cache.get(piece);
-    if (hit !== undefined) {
-      if (typeof hit === 'number') out.push(hit);
-      else for (let i = 0; i < hit.length; i++) out.push(hit[i]!);
+  /** One pre-tokenized piece text[start, end) -> ids, through the cache. */
+  private encodeRange(text: string, start: number, end: number, out: number[]): void {
+    if (end - start > CACHE_MAX_PIECE) {
+      this.mergeRange(text, start, end, out);
       return;
     }
-    const len = piece.length;
+    const h = PieceCache.hash(text, start, end);
+    if (this.cache.lookup(text, start, end, h, out)) return;
+    const from = out.length;
+    this.mergeRange(text, start, end, out);
+    this.cache.insert(text, start, end, h, out, from, out.length);
+  }
+
+  /** UTF-8 bytes of text[start, end), then BPE merges; appends the ids. */
+  private mergeRange(text: string, start: number, end: number, out: number[]): void {
+    const len = end - start;
     if (this.buf.length < len * 3) this.buf = new Uint8Array(len * 3);
     const buf = this.buf;
-    const n = utf8EncodeInto(piece, 0, len, buf);
-    let result: number | number[];
+    const n = utf8EncodeInto(text, start, end, buf);
     const whole = n === 1 ? this.byteIds[buf[0]!]! : this.ignoreMerges ? this.table.get(buf, 0, n) : -1;
     if (whole >= 0) {
-      result = whole;
       out.push(whole);
-    } else {
-      if (this.ids.length < n) this.ids = new Int32Array(n);
-      const ids = this.ids;
-      for (let i = 0; i < n; i++) ids[i] = this.byteIds[buf[i]!]!;
-      const tmp = this.tmp;
-      tmp.length = 0;
-      this.merger.merge(ids, n, tmp);
-      for (let i = 0; i < tmp.length; i++) out.push(tmp[i]!);
-      result = tmp.length === 1 ? tmp[0]! : tmp.slice();
+      return;
     }
-    if (len <= CACHE_MAX_PIECE) {
-      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache = new Map();
-      this.cache.set(piece, result);
-    }
+    if (this.ids.length < n) this.ids = new Int32Array(n);
+    const ids = this.ids;
+    for (let i = 0; i < n; i++) ids[i] = this.byteIds[buf[i]!]!;
+    this.merger.merge(ids, n, out);
   }
 
   /** The regex that finds allowed special tokens (longest first), or undefined for none. */
@@ -330,7 +338,7 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Empties the piece cache (e.g. to measure cold-cache speed). */
   clearCache(): void {
-    this.cache = new Map();
+    this.cache.clear();
   }
 }
 

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, R50K_PATTERN, fromOnigPattern, splitText, toJsPatternSource, toJsRegExp, toOnigPattern } from '../../src/tokenizer/split-patterns.ts';
+import { scanCl100k, scanGpt2, type PieceScanner } from '../../src/tokenizer/split-scanners.ts';
+import { Rng } from '../../src/util/rng.ts';
 import { corpusSample, readLlamaCppGpt2, readTestPlans } from './bpe-helpers.ts';
 
 function pieces(text: string, pattern: string): string[] {
@@ -44,4 +46,34 @@ test('tokenizer.json (Oniguruma) dialect: no possessive, \\z for end of text, an
   for (const t of texts) assert.deepEqual(pieces(t, back), pieces(t, CL100K_PATTERN));
   // An HF pattern's `$` means end of line.
   assert.deepEqual(pieces('a  \nb', fromOnigPattern(String.raw`\s+$|\S+|\s`)), ['a', '  ', '\n', 'b']);
+});
+
+function scanned(text: string, scan: PieceScanner): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; ) {
+    const e = scan(text, i);
+    assert.ok(e > i, `scanner made no progress at ${i}`);
+    out.push(text.slice(i, e));
+    i = e;
+  }
+  return out;
+}
+
+test('hand-written scanners give exactly the regex pieces (fixtures + 3000 random strings)', () => {
+  // An alphabet that exercises every branch: contractions, \r\n, White_Space oddities,
+  // digits of several scripts, letters outside the BMP, combining marks, lone surrogates.
+  const alphabet = ["'", 's', 'S', 'l', 'L', 'v', 'e', 'r', 'R', 'd', 't', 'm', 'a', 'Z', ' ', ' ', '  ', '\n', '\r', '\t', '\u000b', '\u0085', '\u00a0',
+    '\u2003', '\u3000', '\ufeff', '1', '٣', '²', '!', '.', ',', '-', '(', '—', 'é', 'ß', '你', '好', 'ё', '\u0301', '🦙', '𝐀', '😶‍🌫️', '\ud800', '\udfff', '/', '$'];
+  const rng = new Rng(7);
+  const random: string[] = [];
+  for (let n = 0; n < 3000; n++) {
+    let s = '';
+    const len = rng.int(24);
+    for (let i = 0; i < len; i++) s += alphabet[rng.int(alphabet.length)]!;
+    random.push(s);
+  }
+  for (const t of [...texts, ...random]) {
+    assert.deepEqual(scanned(t, scanGpt2), pieces(t, GPT2_PATTERN), `gpt2 ${JSON.stringify(t)}`);
+    assert.deepEqual(scanned(t, scanCl100k), pieces(t, CL100K_PATTERN), `cl100k ${JSON.stringify(t)}`);
+  }
 });
