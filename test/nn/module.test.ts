@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Linear, Module, ModuleList, LayerNorm, Dropout } from '../../src/nn/index.ts';
+import { Linear, Module, ModuleList, LayerNorm, Dropout, type StateEntry } from '../../src/nn/index.ts';
 import { gpt2Config, llamaConfig, countParams } from '../../src/models/config.ts';
 import { Decoder } from '../../src/models/decoder.ts';
 import { noGrad, Tensor } from '../../src/tensor/index.ts';
@@ -73,10 +73,10 @@ test('loadStateDict copies weights (same outputs) and rejects mismatches by name
   sd.delete('transformer.wpe.weight');
   assert.throws(() => b.loadStateDict(sd), /missing \[transformer\.wpe\.weight\]/);
   assert.equal(b.loadStateDict(sd, { strict: false }).length, 15);
-  const bad = new Map(a.stateDict());
+  const bad = new Map<string, StateEntry>(a.stateDict());
   bad.set('transformer.ln_f.bias', { shape: [7], data: new Float32Array(7) });
   assert.throws(() => b.loadStateDict(bad), /'transformer\.ln_f\.bias' has shape \(7\), the model expects \(8\)/);
-  const extra = new Map(a.stateDict());
+  const extra = new Map<string, StateEntry>(a.stateDict());
   extra.set('lm_head.weight', { shape: [13, 8], data: new Float32Array(104) });
   assert.throws(() => b.loadStateDict(extra), /unexpected \[lm_head\.weight\]/);
 });
