@@ -14,8 +14,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const SOURCES = ['en.txt', 'fr.txt', 'zh.txt'].map((f) => join('test/fixtures/bpe-corpus', f));
+const SOURCES = ['en.txt', 'fr.txt', 'zh.txt'].map((f) => fileURLToPath(new URL(`../test/fixtures/bpe-corpus/${f}`, import.meta.url)));
 
 /** The corpus as a string of about `targetBytes` UTF-8 bytes (never less). */
 export function mixedCorpus(targetBytes = 10_000_000): string {

@@ -4,15 +4,17 @@
  *
  * Data layout: every distinct word (pre-token) of two or more bytes is a stretch of the
  * flat arrays `tok` / `nxt` / `prv` (a doubly linked list of symbols per word; a merge
- * rewrites the left symbol and unlinks the right one). Pairs get dense ids from a
- * `PairIdTable`; per pair id we keep its count (a float64, so counts never overflow) and a
- * list of the words it may occur in (it may also list words that no longer contain it:
- * they are skipped). Merging pair (a, b) into z visits only the words on (a, b)'s list
- * and, for each occurrence with left neighbour p and right neighbour n, applies
- * count(p,a) -= c, count(p,z) += c, count(b,n) -= c, count(z,n) += c (c = word count).
- * Counts of pairs without z only go down, so the heap may keep their old, higher entries
- * (they are refreshed when they reach the top); every pair whose count went up is pushed
- * again after the merge.
+ * rewrites the left symbol and unlinks the right one), and `wordOf` gives each position's
+ * word (for its count). Pairs get dense ids from a `PairIdTable`; per pair id we keep its
+ * count (a float64, so counts never overflow) and a list of the positions where it may
+ * start (stale positions, where the pair no longer is, are skipped). Merging pair (a, b)
+ * into z visits only those positions, in increasing order (so overlapping runs such as
+ * 'aaa' merge left to right), never whole words: a merge costs time in proportion to its
+ * occurrences, even inside a very long word. For each occurrence with left neighbour p
+ * and right neighbour n it applies count(p,a) -= c, count(p,z) += c, count(b,n) -= c,
+ * count(z,n) += c (c = the word's count). Counts of pairs without z only go down, so the
+ * heap may keep their old, higher entries (they are refreshed when they reach the top);
+ * every pair whose count went up is pushed again after the merge.
  *
  * Tie-breaking (deterministic, independent of input order and thread count): the pair
  * with the highest count is merged; among equal counts, the pair whose byte strings are
@@ -129,12 +131,14 @@ export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoop
   }
   const nxt = new Int32Array(pos);
   const prv = new Int32Array(pos);
+  const wordOf = new Int32Array(pos);
   for (let w = 0; w < nw; w++) {
     const s = wordStart[w]!;
     const e = w + 1 < nw ? wordStart[w + 1]! : pos;
     for (let i = s; i < e; i++) {
       prv[i] = i === s ? -1 : i - 1;
       nxt[i] = i + 1 === e ? -1 : i + 1;
+      wordOf[i] = w;
     }
   }
 
@@ -142,11 +146,10 @@ export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoop
   const table = new PairIdTable(1 << 16);
   let cap = 1 << 16;
   let count = new Float64Array(cap);
-  let head = new Int32Array(cap).fill(-1); // first occurrence-list entry
-  let lastWord = new Int32Array(cap).fill(-1); // last word appended to the list
+  let head = new Int32Array(cap).fill(-1); // first entry of the pair's position list
   let touched = new Int32Array(cap).fill(-1); // merge step that last raised the count
-  let occWord = new Int32Array(1 << 20);
-  let occNext = new Int32Array(1 << 20);
+  let occPos = new Int32Array(Math.max(1024, pos));
+  let occNext = new Int32Array(Math.max(1024, pos));
   let nOcc = 0;
   const ensurePairs = (n: number): void => {
     if (n <= cap) return;
@@ -156,33 +159,27 @@ export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoop
     cnt.set(count);
     count = cnt;
     head = grownInt32(head, c2, -1);
-    lastWord = grownInt32(lastWord, c2, -1);
     touched = grownInt32(touched, c2, -1);
     cap = c2;
   };
-  const addOcc = (pid: number, w: number): void => {
-    if (lastWord[pid] === w) return;
-    lastWord[pid] = w;
-    if (nOcc === occWord.length) {
-      occWord = grownInt32(occWord, nOcc + 1);
+  const addOcc = (pid: number, i: number): void => {
+    if (nOcc === occPos.length) {
+      occPos = grownInt32(occPos, nOcc + 1);
       occNext = grownInt32(occNext, nOcc + 1);
     }
-    occWord[nOcc] = w;
+    occPos[nOcc] = i;
     occNext[nOcc] = head[pid]!;
     head[pid] = nOcc++;
   };
 
   // Initial pair counts: the only full pass over the words.
-  for (let w = 0; w < nw; w++) {
-    const s = wordStart[w]!;
-    const e = w + 1 < nw ? wordStart[w + 1]! : pos;
-    const c = wordCount[w]!;
-    for (let i = s; i + 1 < e; i++) {
-      const pid = table.getOrAdd(tok[i]!, tok[i + 1]!);
-      if (pid >= cap) ensurePairs(pid + 1);
-      count[pid] += c;
-      addOcc(pid, w);
-    }
+  for (let i = 0; i < pos; i++) {
+    const j = nxt[i]!;
+    if (j === -1) continue;
+    const pid = table.getOrAdd(tok[i]!, tok[j]!);
+    if (pid >= cap) ensurePairs(pid + 1);
+    count[pid] += wordCount[wordOf[i]!]!;
+    addOcc(pid, i);
   }
 
   const first = (): Int32Array => table.first;
@@ -205,13 +202,60 @@ export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoop
 
   // ---- merges ----
   const merges: Array<[number, number, number]> = [];
-  const wordSeen = new Int32Array(nw).fill(-1);
+  let todo = new Int32Array(1024);
+  const raised: number[] = []; // pairs whose count went up in this merge
+  let step = 0;
+  let best = -1;
+  const dec = (x: number, y: number, c: number): void => {
+    const pid = table.get(x, y);
+    if (pid !== best) count[pid] -= c;
+  };
+  const inc = (x: number, y: number, c: number, at: number): void => {
+    const pid = table.getOrAdd(x, y);
+    if (pid >= cap) ensurePairs(pid + 1);
+    count[pid] += c;
+    addOcc(pid, at);
+    if (touched[pid] !== step) {
+      touched[pid] = step;
+      raised.push(pid);
+    }
+  };
+  /** Rewrites every occurrence of (a, b) as z and updates the pair counts around it. */
+  const applyMerge = (a: number, b: number, z: number): void => {
+    // The positions where (a, b) may start, in increasing order.
+    let k = 0;
+    for (let e = head[best]!; e !== -1; e = occNext[e]!) {
+      if (k === todo.length) todo = grownInt32(todo, k + 1);
+      todo[k++] = occPos[e]!;
+    }
+    head[best] = -1;
+    const order = todo.subarray(0, k).sort();
+    for (let t = 0; t < k; t++) {
+      const i = order[t]!;
+      const j = nxt[i]!;
+      if (tok[i] !== a || j === -1 || tok[j] !== b) continue; // stale entry (or a duplicate)
+      const c = wordCount[wordOf[i]!]!;
+      const p = prv[i]!;
+      const n = nxt[j]!;
+      if (p !== -1) {
+        dec(tok[p]!, a, c);
+        inc(tok[p]!, z, c, p);
+      }
+      if (n !== -1) {
+        dec(b, tok[n]!, c);
+        inc(z, tok[n]!, c, i);
+        prv[n] = i;
+      }
+      tok[i] = z;
+      nxt[i] = n;
+      tok[j] = -1;
+    }
+  };
+
   let nTokens = specialCount + 256;
   const wanted = Math.max(0, vocabSize - nTokens);
-  let raised: number[] = [];
-  let step = 0;
   while (nTokens < vocabSize) {
-    let best = -1;
+    best = -1;
     while (heap.size > 0) {
       const pid = heap.topPair();
       const cur = count[pid]!;
@@ -239,52 +283,8 @@ export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoop
     }
     merges.push([a, b, z]);
     count[best] = 0;
-    raised = [];
-    const dec = (x: number, y: number, c: number): void => {
-      const pid = table.get(x, y);
-      if (pid !== best) count[pid] -= c;
-    };
-    const inc = (x: number, y: number, c: number, w: number): void => {
-      const pid = table.getOrAdd(x, y);
-      if (pid >= cap) ensurePairs(pid + 1);
-      count[pid] += c;
-      addOcc(pid, w);
-      if (touched[pid] !== step) {
-        touched[pid] = step;
-        raised.push(pid);
-      }
-    };
-    for (let e = head[best]!; e !== -1; e = occNext[e]!) {
-      const w = occWord[e]!;
-      if (wordSeen[w] === step) continue;
-      wordSeen[w] = step;
-      const c = wordCount[w]!;
-      let i = wordStart[w]!;
-      while (i !== -1) {
-        const j = nxt[i]!;
-        if (j === -1) break;
-        if (tok[i] !== a || tok[j] !== b) {
-          i = j;
-          continue;
-        }
-        const p = prv[i]!;
-        const n = nxt[j]!;
-        if (p !== -1) {
-          dec(tok[p]!, a, c);
-          inc(tok[p]!, z, c, w);
-        }
-        if (n !== -1) {
-          dec(b, tok[n]!, c);
-          inc(z, tok[n]!, c, w);
-          prv[n] = i;
-        }
-        tok[i] = z;
-        nxt[i] = n;
-        tok[j] = -1;
-        i = n;
-      }
-    }
-    head[best] = -1;
+    raised.length = 0;
+    applyMerge(a, b, z);
     for (const pid of raised) if (count[pid]! > 0 && fits(pid)) heap.push(pid, count[pid]!);
     step++;
     if (opts.onProgress && (step & 255) === 0) opts.onProgress(step, wanted);

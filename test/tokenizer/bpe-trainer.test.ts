@@ -12,6 +12,7 @@ import { saveTrainedBpe, trainBpe, trainBpeFromCounts } from '../../src/tokenize
 import { loadTiktoken, saveTiktoken } from '../../src/tokenizer/tiktoken-file.ts';
 import { countWords } from '../../src/tokenizer/word-count.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
+import { Rng } from '../../src/util/rng.ts';
 
 const FIX = 'test/fixtures/cs336-bpe';
 const EOT = '<|endoftext|>';
@@ -192,4 +193,18 @@ test("with tieBreak 'ids' our merges equal HF tokenizers' BpeTrainer merges", as
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a 2 MB word without spaces: merges cost their occurrences, not the word length', async () => {
+  // Merging by rescanning whole words would cost 5000 merges x 2M symbols here (minutes).
+  const rng = new Rng(7);
+  const chars: string[] = [];
+  for (let i = 0; i < 2_000_000; i++) chars.push(String.fromCharCode(97 + Math.floor(rng.uniform() * rng.uniform() * 26)));
+  const word = chars.join('');
+  const r = await trainBpe([word], { vocabSize: 256 + 5000, threads: 1 });
+  assert.equal(r.wordCount, 1);
+  assert.equal(r.merges.length, 5000);
+  const ids = r.tokenizer.encode(word.slice(0, 100_000));
+  assert.ok(ids.length < 50_000); // 100,000 without merges
+  assert.equal(r.tokenizer.decode(ids), word.slice(0, 100_000));
 });
