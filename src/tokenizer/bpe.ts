@@ -336,6 +336,19 @@ export class BpeTokenizer implements Tokenizer {
     return bpeToTokenizerJson(this);
   }
 
+  /** A structured-cloneable spec that rebuilds this tokenizer (e.g. in a worker thread). */
+  toSpec(): BpeSpec {
+    const vocab = this.bytesById;
+    return {
+      vocab: vocab.slice(),
+      merges: this.mergeList?.map(([a, b]) => [vocab[a]!, vocab[b]!] as const),
+      specialTokens: new Map(this.specials),
+      pattern: this.pattern,
+      ignoreMerges: this.ignoreMerges,
+      addPrefixSpace: this.addPrefixSpace,
+    };
+  }
+
   /** Empties the piece cache (e.g. to measure cold-cache speed). */
   clearCache(): void {
     this.cache.clear();
