@@ -73,8 +73,17 @@ function sampleBatch(data: Int32Array, B: number, T: number, rng: Rng, ids: Int3
   }
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+/** Parses the flags; an unknown or malformed flag becomes an LlmtsError with a hint. */
+function parseFlags(argv: string[]) {
+  try {
+    return parseDemoArgs(argv);
+  } catch (err) {
+    throw new LlmtsError('E_FLAG', (err as Error).message, { where: 'llmts demo', hint: 'run `llmts demo --help` for the options' });
+  }
+}
+
+function parseDemoArgs(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
       data: { type: 'string' }, arch: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
@@ -85,6 +94,10 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseFlags(argv);
   if (values.help) {
     console.log(HELP);
     return 0;
