@@ -29,6 +29,10 @@ export interface PoolStats {
   free: number;
   /** Bytes now waiting in the free lists. */
   freeBytes: number;
+  /** Bytes of pooled-size buffers handed out and not given back (live tensors, gradients). */
+  liveBytes: number;
+  /** The highest liveBytes since the last reset: the engine's working set. */
+  peakLiveBytes: number;
 }
 
 /** A size-keyed free list of Float32Array buffers. */
@@ -56,6 +60,8 @@ export class BufferPool {
     if (n < this.minPooledSize) return this.alloc(n);
     const list = this.lists.get(n);
     const buf = list?.pop();
+    this.stats.liveBytes += n * (this.float64 ? 8 : 4);
+    if (this.stats.liveBytes > this.stats.peakLiveBytes) this.stats.peakLiveBytes = this.stats.liveBytes;
     if (buf) {
       this.inPool.delete(buf);
       this.stats.reused++;
@@ -90,6 +96,7 @@ export class BufferPool {
       this.lists.set(buf.length, list);
     }
     list.push(buf);
+    this.stats.liveBytes -= buf.byteLength;
     this.stats.released++;
     this.stats.free++;
     this.stats.freeBytes += buf.byteLength;
@@ -100,9 +107,10 @@ export class BufferPool {
     return { ...this.stats };
   }
 
-  /** Zeroes the event counters (allocated, reused, released); free counts stay true. */
+  /** Zeroes the event counters (allocated, reused, released) and sets the peak to the live bytes now. */
   resetStats(): void {
-    this.stats = { ...emptyStats(), free: this.stats.free, freeBytes: this.stats.freeBytes };
+    const { free, freeBytes, liveBytes } = this.stats;
+    this.stats = { ...emptyStats(), free, freeBytes, liveBytes, peakLiveBytes: liveBytes };
   }
 
   /** Drops every free buffer (to the GC). */
@@ -114,7 +122,7 @@ export class BufferPool {
 }
 
 function emptyStats(): PoolStats {
-  return { allocated: 0, allocatedBytes: 0, reused: 0, released: 0, free: 0, freeBytes: 0 };
+  return { allocated: 0, allocatedBytes: 0, reused: 0, released: 0, free: 0, freeBytes: 0, liveBytes: 0, peakLiveBytes: 0 };
 }
 
 /** The pool every tensor op uses (`withFloat64` swaps it for a float64 one while it runs). */

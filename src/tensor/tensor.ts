@@ -366,51 +366,68 @@ export class Tensor {
       throw new LlmtsError('E_SHAPE', `backward() grad has ${opts.grad.length} elements, tensor has ${this.size}`, {
         where: 'Tensor.backward' });
     }
+    const order = topoOrder(this);
+    // the whole graph (grad or not) and what survives it, found before any node is released
+    const graph = opts.retainGraph ? null : collectGraph(this);
     const seed = gradOf(this)!;
     if (opts.grad) for (let i = 0; i < this.size; i++) seed[i]! += opts.grad[i]!;
     else seed[0]! += 1;
 
-    for (const t of topoOrder(this)) {
+    for (const t of order) {
       const g = t.grad;
       if (g === null) continue; // no gradient reached this tensor
       t.node!.backward!(g);
-      // an intermediate's gradient is consumed: give it back right away (lower peak memory)
-      if (!t.retained) {
+      // Every consumer of t ran before it (reverse topological order), so t's gradient,
+      // value and saved buffers are no longer needed: give them back right away. The pool
+      // then serves the gradients of earlier layers from these buffers (lower peak memory).
+      if (graph && !graph.keep.has(t)) {
+        t.dispose();
+      } else if (!t.retained) {
         if (!t.sharesGrad) pool.release(g);
         t.grad = null;
       }
     }
-    if (!opts.retainGraph) this.releaseGraph();
+    if (graph) releaseCollected(graph);
   }
 
   /**
    * Releases every intermediate tensor of the graph below this one (their buffers go back to
    * the pool); this tensor and retained ones keep their values but leave the graph.
-   * `backward()` calls it unless `retainGraph`.
+   * `backward()` does this unless `retainGraph`.
    */
   releaseGraph(): void {
-    const keep = new Set<Tensor>([this]);
-    const seen = new Set<Tensor>();
-    const all: Tensor[] = [];
-    const stack: Tensor[] = [this];
-    while (stack.length > 0) {
-      const t = stack.pop()!;
-      if (seen.has(t)) continue;
-      seen.add(t);
-      if (t.node === null) continue; // leaves: parameters, inputs, constants
-      all.push(t);
-      if (t.retained) keep.add(t);
-      for (const i of t.node.inputs) stack.push(i);
-    }
-    for (const t of [...keep]) if (t.base) keep.add(t.base);
-    for (const t of all) {
-      if (keep.has(t)) {
-        for (const s of t.node!.saved) pool.release(s);
-        t.node = null;
-        t.requiresGrad = false;
-      } else {
-        t.dispose();
-      }
+    releaseCollected(collectGraph(this));
+  }
+}
+
+/** The op-made tensors reachable from root, and those to keep (root, retained, their bases). */
+function collectGraph(root: Tensor): { all: Tensor[]; keep: Set<Tensor> } {
+  const keep = new Set<Tensor>([root]);
+  const seen = new Set<Tensor>();
+  const all: Tensor[] = [];
+  const stack: Tensor[] = [root];
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t.node === null) continue; // leaves: parameters, inputs, constants
+    all.push(t);
+    if (t.isRetained()) keep.add(t);
+    for (const i of t.node.inputs) stack.push(i);
+  }
+  for (const t of [...keep]) if (t.base) keep.add(t.base);
+  return { all, keep };
+}
+
+/** Disposes the collected graph's tensors; kept ones leave the graph with their values. */
+function releaseCollected(graph: { all: Tensor[]; keep: Set<Tensor> }): void {
+  for (const t of graph.all) {
+    if (graph.keep.has(t)) {
+      if (t.node) for (const s of t.node.saved) pool.release(s);
+      t.node = null;
+      t.requiresGrad = false;
+    } else {
+      t.dispose();
     }
   }
 }

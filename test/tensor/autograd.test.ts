@@ -160,6 +160,30 @@ test('buffer pool: a steady-state training step allocates no new buffers', () =>
   assert.ok(losses[3]! < losses[0]!, `loss falls: ${losses.join(', ')}`);
 });
 
+test('backward frees activations as it goes: a lower peak working set than releasing at the end', () => {
+  const B = 4, T = 8;
+  const model = makeModel(13, 11, 32);
+  const { ids, targets } = batch(5, B, T);
+  const measure = (early: boolean, warm = true) => {
+    for (const p of model.list) p.zeroGrad();
+    resetPoolStats();
+    const loss = crossEntropy(model.forward(ids, B, T), targets);
+    if (early) loss.backward();
+    else {
+      loss.backward({ retainGraph: true });
+      loss.releaseGraph();
+    }
+    const s = poolStats();
+    if (warm) assert.equal(s.allocated, 0, 'warm pool');
+    return { peak: s.peakLiveBytes, grad: Float32Array.from(model.params.wqkv.grad!) };
+  };
+  measure(false, false); // warm up the pool (and allocate the parameter gradients)
+  measure(false, false);
+  const late = measure(false), early = measure(true);
+  assert.ok(early.peak < late.peak, `peak live bytes: ${early.peak} (released during backward) vs ${late.peak} (at the end)`);
+  assert.deepEqual(early.grad, late.grad, 'same gradients either way');
+});
+
 test('tidy gives temporaries back: a no-grad loop reaches zero new allocations', () => {
   const model = makeModel(12, 11, 32);
   const { ids } = batch(3, 2, 6);
