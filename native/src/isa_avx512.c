@@ -1,0 +1,17 @@
+/*
+ * Every kernel compiled for AVX-512F (+DQ/BW/VL) and FMA: built with -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma.
+ * binding.gyp builds this file as its own static library with those flags; addon.c only
+ * calls into it after checking the CPU supports them. Everything here is static except
+ * the table llmts_ops_avx512.
+ */
+#include "pool.h"
+#include "ops.h"
+
+#define LLMTS_ISA_NAME "avx512"
+#define LLMTS_OPS_NAME llmts_ops_avx512
+
+#include "kernels/gemm.c"
+#include "kernels/elementwise.c"
+#include "kernels/norm.c"
+#include "kernels/attention.c"
+#include "kernels/table.c"

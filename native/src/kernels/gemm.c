@@ -1,0 +1,314 @@
+/*
+ * GEMM: C_b = alpha op(A_b) op(B_b) + beta C_b, batched and strided, all four transpose
+ * combinations. Included by isa_*.c (compiled once per ISA), not compiled on its own.
+ *
+ * Goto/BLIS blocking: for each (jc: NC columns, pc: KC depth) block, op(B) is packed into
+ * NR-wide micro-panels (shared by all threads), then threads split the M dimension into
+ * MC-row blocks; each packs its op(A) block into MR-row micro-panels (or reads A in
+ * place when the layout allows) and runs the MR x NR register-blocked micro-kernel.
+ * Every C element is summed in the same order whatever the thread count: KC blocks in
+ * order, k in order inside a block, so results do not depend on threads.
+ */
+#include "simd.h"
+
+#if VL == 16
+#ifndef MR
+#define MR 12
+#endif
+#define NV 2
+#elif VL == 8
+#define MR 6
+#define NV 2
+#else
+#define MR 4
+#define NV 2
+#endif
+#define NR (NV * VL)
+#ifndef KC
+#define KC 256
+#endif
+#define MC_MAX (20 * MR)
+#define NC_MAX (64 * NR)
+
+/* Updates the MR x NR tile of C (mr x nr valid) from the accumulators. */
+#define STORE_TILE()                                                                 \
+  do {                                                                               \
+    const vf valpha = vset1(alpha), vbeta = vset1(beta);                             \
+    if (mr == MR && nr == NR) {                                                      \
+      for (int i = 0; i < MR; i++)                                                   \
+        for (int v = 0; v < NV; v++) {                                               \
+          float *cp = c + i * ldc + v * VL;                                          \
+          if (!first) vstore(cp, vload(cp) + valpha * acc[i][v]);                    \
+          else if (beta == 0.0f) vstore(cp, valpha * acc[i][v]);                     \
+          else vstore(cp, valpha * acc[i][v] + vbeta * vload(cp));                   \
+        }                                                                            \
+    } else {                                                                         \
+      float tile[MR * NR] __attribute__((aligned(64)));                              \
+      if (!first || beta != 0.0f)                                                    \
+        for (int i = 0; i < mr; i++) memcpy(tile + i * NR, c + i * ldc, (size_t)nr * 4); \
+      for (int i = 0; i < MR; i++)                                                   \
+        for (int v = 0; v < NV; v++) {                                               \
+          float *cp = tile + i * NR + v * VL;                                        \
+          if (!first) vstore(cp, vload(cp) + valpha * acc[i][v]);                    \
+          else if (beta == 0.0f) vstore(cp, valpha * acc[i][v]);                     \
+          else vstore(cp, valpha * acc[i][v] + vbeta * vload(cp));                   \
+        }                                                                            \
+      for (int i = 0; i < mr; i++) memcpy(c + i * ldc, tile + i * NR, (size_t)nr * 4); \
+    }                                                                                \
+  } while (0)
+
+/* Micro-kernel over packed A (kc x MR, k-major) and packed B (kc x NR). */
+static void ukernel_packed(long kc, const float *restrict a, const float *restrict b, float *c, long ldc,
+                           float alpha, float beta, int first, int mr, int nr) {
+  vf acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vset1(0.0f);
+  for (long k = 0; k < kc; k++) {
+    vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) bv[v] = vload(b + k * NR + v * VL);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+      vf ai = vset1(a[k * MR + i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+    }
+  }
+  STORE_TILE();
+}
+
+/* Micro-kernel reading A in place: element (i, k) at a[i * rsa + k * csa] (full tiles only). */
+static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa, const float *restrict b,
+                            float *c, long ldc, float alpha, float beta, int first, int mr, int nr) {
+  vf acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vset1(0.0f);
+  for (long k = 0; k < kc; k++) {
+    vf bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) bv[v] = vload(b + k * NR + v * VL);
+    const float *ak = a + k * csa;
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+      vf ai = vset1(ak[i * rsa]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+    }
+  }
+  STORE_TILE();
+}
+
+typedef struct {
+  int transA, transB;
+  long M, N, K;
+  float alpha, beta;
+  const float *a;
+  long lda;
+  const float *b;
+  long ldb;
+  float *c;
+  long ldc;
+  /* the current (jc, pc) block */
+  long jc, nc, pc, kc, mc;
+  float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
+} gemm_args;
+
+/* Packs micro-panel jp (NR columns from jc + jp * NR) of op(B)[pc : pc + kc, :]. */
+static void pack_b_panel(const gemm_args *g, long jp, float *dst) {
+  long j0 = g->jc + jp * NR;
+  long nr = g->N - j0 < NR ? g->N - j0 : NR;
+  if (!g->transB) {
+    const float *src = g->b + g->pc * g->ldb + j0;
+    for (long k = 0; k < g->kc; k++) {
+      float *d = dst + k * NR;
+      const float *s = src + k * g->ldb;
+      if (nr == NR) {
+        for (int v = 0; v < NV; v++) vstore(d + v * VL, vload(s + v * VL));
+      } else {
+        for (long j = 0; j < nr; j++) d[j] = s[j];
+        for (long j = nr; j < NR; j++) d[j] = 0.0f;
+      }
+    }
+  } else {
+    /* op(B)(k, j) = B[j, k]: B rows are op(B) columns */
+    const float *src = g->b + j0 * g->ldb + g->pc;
+    for (long j = 0; j < NR; j++) {
+      if (j < nr) {
+        const float *s = src + j * g->ldb;
+        for (long k = 0; k < g->kc; k++) dst[k * NR + j] = s[k];
+      } else {
+        for (long k = 0; k < g->kc; k++) dst[k * NR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+/* Packs rows [i0, i0 + mc) of op(A)[:, pc : pc + kc] into MR-row micro-panels (zero-padded). */
+static void pack_a_block(const gemm_args *g, long i0, long mc, float *dst) {
+  for (long ip = 0; ip < mc; ip += MR) {
+    long mr = mc - ip < MR ? mc - ip : MR;
+    float *d = dst + ip * g->kc;
+    if (!g->transA) {
+      const float *src = g->a + (i0 + ip) * g->lda + g->pc;
+      for (long i = 0; i < MR; i++) {
+        if (i < mr) {
+          const float *s = src + i * g->lda;
+          for (long k = 0; k < g->kc; k++) d[k * MR + i] = s[k];
+        } else {
+          for (long k = 0; k < g->kc; k++) d[k * MR + i] = 0.0f;
+        }
+      }
+    } else {
+      /* op(A)(i, k) = A[k, i] */
+      const float *src = g->a + g->pc * g->lda + i0 + ip;
+      for (long k = 0; k < g->kc; k++) {
+        const float *s = src + k * g->lda;
+        float *dk = d + k * MR;
+        for (long i = 0; i < mr; i++) dk[i] = s[i];
+        for (long i = mr; i < MR; i++) dk[i] = 0.0f;
+      }
+    }
+  }
+}
+
+#define B_PANELS_PER_TASK 4
+
+static void task_pack_b(void *ctx, long task, int tid) {
+  (void)tid;
+  gemm_args *g = (gemm_args *)ctx;
+  long npanels = (g->nc + NR - 1) / NR;
+  for (long jp = task * B_PANELS_PER_TASK; jp < npanels && jp < (task + 1) * B_PANELS_PER_TASK; jp++)
+    pack_b_panel(g, jp, g->bpack + jp * g->kc * NR);
+}
+
+/* Computes rows [ic, ic + mc) of the current block, with a[] packed into apack (or read in place). */
+static void compute_block(const gemm_args *g, long ic, long mc, float *apack) {
+  int first = g->pc == 0;
+  /* Read A in place when it is laid out well enough: op(A) rows with unit stride along k
+   * or along i; pack otherwise (and for the ragged last micro-panel). */
+  int direct = 0;
+  if (!direct) pack_a_block(g, ic, mc, apack);
+  long npanels = (g->nc + NR - 1) / NR;
+  for (long jp = 0; jp < npanels; jp++) {
+    long j0 = g->jc + jp * NR;
+    int nr = (int)(g->N - j0 < NR ? g->N - j0 : NR);
+    const float *bp = g->bpack + jp * g->kc * NR;
+    for (long ip = 0; ip < mc; ip += MR) {
+      int mr = (int)(mc - ip < MR ? mc - ip : MR);
+      float *cp = g->c + (ic + ip) * g->ldc + j0;
+      ukernel_packed(g->kc, apack + ip * g->kc, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+    }
+  }
+}
+
+static void task_compute(void *ctx, long task, int tid) {
+  gemm_args *g = (gemm_args *)ctx;
+  long ic = task * g->mc;
+  long mc = g->M - ic < g->mc ? g->M - ic : g->mc;
+  float *apack = (float *)llmts_scratch(tid, 0, (size_t)(g->mc + MR) * KC * sizeof(float));
+  if (!apack) return;
+  compute_block(g, ic, mc, apack);
+}
+
+static long div_up(long a, long b) { return (a + b - 1) / b; }
+
+/* beta * C (or zeros when beta == 0) for K == 0. */
+static void scale_c(const gemm_args *g) {
+  for (long i = 0; i < g->M; i++)
+    for (long j = 0; j < g->N; j++) {
+      float *p = g->c + i * g->ldc + j;
+      *p = g->beta == 0.0f ? 0.0f : g->beta * *p;
+    }
+}
+
+/* One GEMM, split over threads when `parallel` (else on this thread with tid's scratch). */
+static void gemm_one(gemm_args *g, int parallel, int tid) {
+  if (g->M <= 0 || g->N <= 0) return;
+  if (g->K <= 0) {
+    scale_c(g);
+    return;
+  }
+  int nt = parallel ? llmts_get_threads() : 1;
+  long nblocks_n = div_up(g->N, NC_MAX);
+  long ncb = div_up(div_up(g->N, nblocks_n), NR) * NR;
+  long mc = div_up(div_up(g->M, nt), MR) * MR;
+  if (mc > MC_MAX) mc = MC_MAX;
+  g->mc = mc;
+  long mtasks = div_up(g->M, mc);
+  for (long jc = 0; jc < g->N; jc += ncb) {
+    g->jc = jc;
+    g->nc = g->N - jc < ncb ? g->N - jc : ncb;
+    long npanels = div_up(g->nc, NR);
+    for (long pc = 0; pc < g->K; pc += KC) {
+      g->pc = pc;
+      g->kc = g->K - pc < KC ? g->K - pc : KC;
+      g->bpack = (float *)llmts_scratch(parallel ? -1 : tid, 1, (size_t)npanels * KC * NR * sizeof(float));
+      if (!g->bpack) return;
+      if (parallel) {
+        llmts_parallel_for(div_up(npanels, B_PANELS_PER_TASK), task_pack_b, g);
+        llmts_parallel_for(mtasks, task_compute, g);
+      } else {
+        for (long t = 0; t < div_up(npanels, B_PANELS_PER_TASK); t++) task_pack_b(g, t, tid);
+        for (long t = 0; t < mtasks; t++) task_compute(g, t, tid);
+      }
+    }
+  }
+}
+
+typedef struct {
+  gemm_args base;
+  long strideA, strideB, strideC;
+} gemm_batch_args;
+
+static void task_batch(void *ctx, long task, int tid) {
+  gemm_batch_args *ba = (gemm_batch_args *)ctx;
+  gemm_args g = ba->base;
+  g.a += task * ba->strideA;
+  g.b += task * ba->strideB;
+  g.c += task * ba->strideC;
+  gemm_one(&g, 0, tid);
+}
+
+/* Work (multiply-adds) below which a GEMM stays on the calling thread. */
+#define GEMM_PARALLEL_MIN (64L * 64 * 64)
+
+static void k_gemm(int transA, int transB, long M, long N, long K, float alpha, const float *a, long lda,
+                   long strideA, const float *b, long ldb, long strideB, float beta, float *c, long ldc,
+                   long strideC, long batch) {
+  gemm_batch_args ba;
+  memset(&ba, 0, sizeof(ba));
+  ba.base.transA = transA;
+  ba.base.transB = transB;
+  ba.base.M = M;
+  ba.base.N = N;
+  ba.base.K = K;
+  ba.base.alpha = alpha;
+  ba.base.beta = beta;
+  ba.base.a = a;
+  ba.base.lda = lda;
+  ba.base.b = b;
+  ba.base.ldb = ldb;
+  ba.base.c = c;
+  ba.base.ldc = ldc;
+  ba.strideA = strideA;
+  ba.strideB = strideB;
+  ba.strideC = strideC;
+  double work = (double)M * N * K;
+  int nt = llmts_get_threads();
+  if (nt > 1 && batch >= 2 * nt && work * batch >= GEMM_PARALLEL_MIN) {
+    llmts_parallel_for(batch, task_batch, &ba);
+    return;
+  }
+  int parallel = nt > 1 && work >= GEMM_PARALLEL_MIN;
+  for (long bi = 0; bi < batch; bi++) {
+    gemm_args g = ba.base;
+    g.a += bi * strideA;
+    g.b += bi * strideB;
+    g.c += bi * strideC;
+    gemm_one(&g, parallel, 0);
+  }
+}
