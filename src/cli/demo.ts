@@ -23,13 +23,14 @@ Trains a tiny character-level Transformer on bundled text and prints samples.
 options:
   --data FILE         text to train on (default: bundled data/tinyshakespeare/input.txt)
   --arch gpt2|llama   model family (default gpt2)
-  --steps N           training steps (default 600)
-  --batch N           sequences per step (default 12)
-  --block N           sequence length (default 64)
-  --layers N          Transformer blocks (default 4)
+  --steps N           training steps (default 600; 300 without native kernels)
+  --batch N           sequences per step (default 12; 8 without native kernels)
+  --block N           sequence length (default 64; 32 without native kernels)
+  --layers N          Transformer blocks (default 4; 2 without native kernels)
   --heads N           attention heads (default 4)
-  --width N           embedding width (default 128)
-  --lr X              peak learning rate (default 2e-3; warmup + cosine to lr/10)
+  --width N           embedding width (default 128; 64 without native kernels)
+  --lr X              peak learning rate (default 2e-3, 3e-3 without native kernels;
+                      linear warmup, then cosine decay to lr/10)
   --seed N            seed for init, batches and sampling (default 1337)
   --log-every N       print a line every N steps (default 50)
   --samples N         samples to print after training (default 2)
@@ -37,6 +38,11 @@ options:
   --temperature X     sampling temperature, 0 = greedy (default 0.8)
   --top-k N           sample among the k likeliest characters (default 40)
   -h, --help          this help`;
+
+/** Default recipe with the native kernels (flags override each value). */
+const NATIVE_DEFAULTS = { steps: 600, batch: 12, block: 64, layers: 4, width: 128, lr: 2e-3 };
+/** Default recipe on the reference backend: small enough to finish in about a minute or two. */
+const REFERENCE_DEFAULTS = { steps: 300, batch: 8, block: 32, layers: 2, width: 64, lr: 3e-3 };
 
 /** Path of the bundled Tiny Shakespeare (works from src/cli and from dist/cli). */
 function bundledText(): string {
@@ -102,13 +108,16 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const steps = intFlag(values.steps, 'steps', 600);
-  const B = intFlag(values.batch, 'batch', 12);
-  const T = intFlag(values.block, 'block', 64);
-  const nLayer = intFlag(values.layers, 'layers', 4);
+  // the reference backend (no native addon) is ~50x slower: a smaller default recipe
+  const slow = backend().name === 'reference';
+  const d = slow ? REFERENCE_DEFAULTS : NATIVE_DEFAULTS;
+  const steps = intFlag(values.steps, 'steps', d.steps);
+  const B = intFlag(values.batch, 'batch', d.batch);
+  const T = intFlag(values.block, 'block', d.block);
+  const nLayer = intFlag(values.layers, 'layers', d.layers);
   const nHead = intFlag(values.heads, 'heads', 4);
-  const nEmbd = intFlag(values.width, 'width', 128);
-  const lr = numFlag(values.lr, 'lr', 2e-3);
+  const nEmbd = intFlag(values.width, 'width', d.width);
+  const lr = numFlag(values.lr, 'lr', d.lr);
   const seed = intFlag(values.seed, 'seed', 1337, 0);
   const logEvery = intFlag(values['log-every'], 'log-every', 50);
   const nSamples = intFlag(values.samples, 'samples', 2, 0);
@@ -144,6 +153,7 @@ export async function run(argv: string[]): Promise<number> {
   const schedule = { maxLr: lr, minLr: lr / 10, warmupSteps: Math.min(100, Math.floor(steps / 10)), totalSteps: steps, decay: 'cosine' as const };
   console.log(`demo: ${file.endsWith('input.txt') && !values.data ? 'Tiny Shakespeare' : file}, ${text.length.toLocaleString('en-US')} characters, vocab ${chars.length}`);
   console.log(`model: ${arch}, ${nLayer} layers, ${nHead} heads, ${nEmbd} wide, block ${T}: ${(model.numParameters() / 1e6).toFixed(2)}M parameters; backend ${backend().name} (${backend().getThreads()} threads)`);
+  if (slow) console.log('note: no native kernels, so the default recipe is smaller (flags override it)');
   console.log(`training ${steps} steps of ${B}x${T} tokens`);
 
   // ---- train
