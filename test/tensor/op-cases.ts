@@ -2,6 +2,7 @@
 // shapes and applies an op (or a composite graph). ops-grad.test.ts checks their gradients
 // against float64 finite differences; backends.test.ts compares the native and reference
 // backends on them.
+import { Rng } from '../../src/util/rng.ts';
 import {
   Tensor, add, attention, concat, crossEntropy, dropout, embedding, gelu, layerNorm, linear, matmul, mean, mul,
   narrow, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
@@ -177,6 +178,26 @@ export const caseGroups: CaseGroup[] = [
         return mean(mul(out, out), -1); // (B, T)
       };
       check('gpt2 block', [[B, T, C], [C], [C], [3 * C, C], [3 * C], [C, C], [C], [C], [12, C], [C, 12]], block, { probes: 20 });
+    },
+  },
+  {
+    title: 'random odd shapes (SIMD tails): matmul, linear, layerNorm, softmax, attention with GQA, crossEntropy',
+    seed: 30,
+    run: (check) => {
+      const shapes = new Rng(300);
+      const dim = (lo: number, hi: number) => lo + shapes.int(hi - lo + 1);
+      for (let trial = 0; trial < 3; trial++) {
+        const M = dim(1, 19), N = dim(1, 37), K = dim(1, 35), B = dim(1, 3);
+        check(`matmul (${B}, ${M}, ${K}) @ (${B}, ${K}, ${N})^T`, [[B, M, K], [B, N, K]], ([a, b]) => matmul(a!, b!, { transB: true }));
+        check(`linear (${M}, ${K}) -> ${N}`, [[M, K], [N, K], [N]], ([x, w, b]) => linear(x!, w!, b!));
+        check(`layerNorm (${M}, ${N})`, [[M, N], [N], [N]], ([x, w, b]) => layerNorm(x!, w!, b!));
+        check(`softmax (${M}, ${N})`, [[M, N]], ([x]) => softmax(x!), { std: 3 });
+        const nkv = dim(1, 2), nh = nkv * dim(1, 3), T = dim(1, 9), hs = dim(1, 17);
+        check(`attention B=${B} nh=${nh} nkv=${nkv} T=${T} hs=${hs}`, [[B, nh, T, hs], [B, nkv, T, hs], [B, nkv, T, hs]],
+          ([q, k, v]) => attention(q!, k!, v!, { causal: trial !== 1 }), { probes: 30 });
+        const targets = Int32Array.from({ length: M }, (_, i) => (i % 3 === 2 ? -100 : (i * 7) % N));
+        check(`crossEntropy (${M}, ${N})`, [[M, N]], ([l]) => crossEntropy(l!, targets), { std: 2 });
+      }
     },
   },
 ];
