@@ -61,7 +61,7 @@ export class Block extends Module {
 }
 
 /** The embeddings, blocks and final norm (HF's `transformer` / `model` submodule). */
-class Trunk extends Module {
+export class Trunk extends Module {
   readonly tokens: Embedding;
   readonly positions: Embedding | null;
   readonly drop: Dropout;
