@@ -9,9 +9,11 @@
  * - `loss.backward()` walks the graph in reverse topological order. Leaf tensors (made by
  *   the constructors: parameters, inputs) ACCUMULATE gradients: micro-batches add up until
  *   `zeroGrad()`.
- * - Then, unless `retainGraph`, backward gives every intermediate buffer of the graph
- *   (outputs, saved activations, gradients) back to the buffer pool (pool.ts) and marks
- *   those tensors released: reading one afterwards throws E_RELEASED. The root (the loss)
+ * - Unless `retainGraph`, backward gives every intermediate buffer of the graph (outputs,
+ *   saved activations, gradients) back to the buffer pool (pool.ts) as soon as the node
+ *   that made it has run (every consumer ran before it), so earlier layers' gradients reuse
+ *   later layers' buffers; those tensors are marked released: reading one afterwards
+ *   throws E_RELEASED. The next step takes the same buffers again. The root (the loss)
  *   keeps its value, so `loss.item()` after `backward()` works; call `t.retain()` before
  *   backward to keep any other intermediate (and its gradient).
  * - Views (`reshape`, `detach`) share their base's storage; a view of a released base
