@@ -37,13 +37,12 @@
  * saveTrainedBpe({ tokenizer, specialTokens }, 'out/tokenizer.json');
  * saveTiktoken(tokenizer, 'out/trained.tiktoken');   // tiktoken-file.ts
  */
-import { readFile } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
 import { BpeTokenizer } from './bpe.ts';
 import { runMergeLoop } from './bpe-merge-loop.ts';
 import { toJsRegExp } from './split-patterns.ts';
-import { countWords, countWordsParallel } from './word-count.ts';
+import { countWords, countWordsInFiles, countWordsParallel } from './word-count.ts';
 
 /** Options of `trainBpe`. */
 export interface BpeTrainerOptions {
@@ -138,7 +137,8 @@ export function trainBpeFromCounts(counts: ReadonlyMap<string, number>, opts: Bp
 }
 
 /**
- * Trains a byte-level BPE tokenizer on texts (or on UTF-8 files: `{ files: [...] }`).
+ * Trains a byte-level BPE tokenizer on texts (or on UTF-8 files: `{ files: [...] }`, read
+ * in blocks, so a corpus larger than memory only needs memory for its distinct words).
  * Word counting runs in worker threads for inputs over 1 MiB; the result does not depend
  * on the number of threads.
  *
@@ -148,21 +148,25 @@ export function trainBpeFromCounts(counts: ReadonlyMap<string, number>, opts: Bp
  */
 export async function trainBpe(input: BpeTrainInput, opts: BpeTrainerOptions): Promise<BpeTrainResult> {
   const o = checkOptions(opts);
-  const texts = Array.isArray(input) ? (input as readonly string[]) : await readTexts((input as { files: readonly string[] }).files);
   const countOpts = { pattern: o.pattern, specialTokens: o.specialTokens, threads: opts.threads };
-  const counts = opts.threads === 1 ? countWords(texts, countOpts) : await countWordsParallel(texts, countOpts);
+  let counts: Map<string, number>;
+  if (Array.isArray(input)) {
+    const texts = input as readonly string[];
+    counts = opts.threads === 1 ? countWords(texts, countOpts) : await countWordsParallel(texts, countOpts);
+  } else {
+    const files = (input as { files: readonly string[] }).files;
+    let bytes = 0;
+    for (const f of files) {
+      try {
+        bytes += statSync(f).size;
+      } catch (err) {
+        throw new LlmtsError('E_BPE_TRAIN', `cannot read training file ${f}`, { where: f, hint: 'check the path', cause: err });
+      }
+    }
+    counts = await countWordsInFiles(files, bytes, countOpts);
+  }
   opts.onProgress?.('count', counts.size, counts.size);
   return trainBpeFromCounts(counts, opts);
-}
-
-async function readTexts(files: readonly string[]): Promise<string[]> {
-  return Promise.all(files.map(async (f) => {
-    try {
-      return await readFile(f, 'utf8');
-    } catch (err) {
-      throw new LlmtsError('E_BPE_TRAIN', `cannot read training file ${f}`, { where: f, hint: 'check the path', cause: err });
-    }
-  }));
 }
 
 /**

@@ -1,10 +1,11 @@
 // Word counting for the BPE trainer: the parallel (worker-thread) counter equals the
 // serial one for every built-in split pattern, with special tokens and awkward chunk edges.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { countWords, countWordsParallel } from '../../src/tokenizer/word-count.ts';
+import { countWords, countWordsInFiles, countWordsParallel } from '../../src/tokenizer/word-count.ts';
 
 const EOT = '<|endoftext|>';
 const corpus = ['en.txt', 'fr.txt', 'zh.txt'].map((f) => readFileSync(join('test/fixtures/bpe-corpus', f), 'utf8'));
@@ -39,4 +40,32 @@ test('special tokens are removed and never counted; longest special wins', () =>
   assert.deepEqual([...counts].sort(), [['a', 1], ['b', 1], ['c', 1]]);
   const plain = countWords([`a${EOT}`]);
   assert.ok(plain.has('<|') && plain.has('endoftext'));
+});
+
+test('files read in small blocks count exactly as their whole texts (serial and parallel, specials, CRLF)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-wc-'));
+  try {
+    // Special tokens every few lines, so many land near block edges; one with a newline
+    // inside switches block cutting off for that run.
+    // A special token that starts with a letter ('Zq|') right after '  \n' must not be cut
+    // in front of: the serial run ends that segment at the special token.
+    const withSpecials = corpus[1]!.replace(/\n(?=[A-Z])/g, (m, off: number) => (off % 7 === 0 ? `${EOT}\n` : off % 7 === 1 ? '  \nZq|' : m));
+    const texts = [withSpecials, edges.replace(/\n/g, '\r\n'), corpus[2]!, corpus[0]!];
+    const files = texts.map((t, i) => {
+      const f = join(dir, `f${i}.txt`);
+      writeFileSync(f, t);
+      return f;
+    });
+    const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+    for (const pattern of ['gpt2', 'cl100k', 'o200k', String.raw`\p{L}+|[^\p{L}]`]) {
+      for (const specialTokens of [[EOT, 'Zq|'], [EOT, '<|a\nb|>']]) {
+        const opts = { pattern, specialTokens };
+        const expected = countWords(texts, opts);
+        assertSameCounts(expected, await countWordsInFiles(files, bytes, { ...opts, threads: 1, blockChars: 30_000 }));
+        assertSameCounts(expected, await countWordsInFiles(files, bytes, { ...opts, threads: 3, blockChars: 70_000, minParallelChars: 0 }));
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
