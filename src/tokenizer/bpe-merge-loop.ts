@@ -93,7 +93,8 @@ function grownInt32(a: Int32Array, min: number, fill = 0): Int32Array<ArrayBuffe
  *
  * @example
  * runMergeLoop(new Map([['low', 5], ['lower', 2]]), { vocabSize: 258, specialCount: 0, minFrequency: 1, maxTokenLength: 1 << 30 })
- * // merges: ['l','o'] then ['lo','w'] (as ids), tokenBytes[256] = 'lo', [257] = 'low'
+ * // (l,o) and (o,w) both occur 7 times; 'o' > 'l', so 'o'+'w' comes first:
+ * // merges [[78, 86, 256], [75, 256, 257]]: tokenBytes[256] = 'ow', tokenBytes[257] = 'low'
  */
 export function runMergeLoop(words: ReadonlyMap<string, number>, opts: MergeLoopOptions): MergeLoopResult {
   const { vocabSize, specialCount, minFrequency, maxTokenLength } = opts;

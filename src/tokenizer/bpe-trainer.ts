@@ -8,13 +8,13 @@
  *    split pattern; each distinct piece is counted. Large inputs are counted in worker
  *    threads, with exactly the serial result.
  * 2. Merge loop (bpe-merge-loop.ts): pieces become UTF-8 byte sequences; pair counts are
- *    computed once and then updated incrementally, only in the words that contain the
- *    merged pair, with a lazy max-heap picking the next pair.
+ *    computed once and then updated incrementally, only at the places where the merged
+ *    pair occurs (never a recount), with a lazy max-heap picking the next pair.
  *
  * Vocabulary layout (the layout of HF's trainer and of the CS336 reference):
  * ids 0 .. s-1 are the special tokens in the order given; the next 256 ids are the single
- * bytes in the order of their GPT-2 byte-level characters ('!' first, then '"', ...,
- * 'Ā' (byte 0) is 188th); then one id per merge, in merge order. When a merge produces
+ * bytes in the order of their GPT-2 byte-level characters ('!' is id s, '"' is s + 1, ...,
+ * 'Ā' (byte 0) is s + 188); then one id per merge, in merge order. When a merge produces
  * bytes that are already a token (possible when two different pairs spell the same
  * string), the merge is recorded and reuses that token's id, as HF's trainer does.
  *
@@ -32,8 +32,9 @@
  * `minFrequency` times, or when no pair is left (tiny corpora).
  *
  * @example
- * const { tokenizer, merges } = await trainBpe(['low lower lowest'], { vocabSize: 260, specialTokens: ['<|endoftext|>'] });
- * tokenizer.encode('lowest');          // ids of the learned tokens
+ * const { tokenizer, specialTokens } = await trainBpe(['low lower lowest'], { vocabSize: 260, specialTokens: ['<|endoftext|>'] });
+ * // merges: 'o'+'w', 'l'+'ow', 'low'+'e' (ids 257, 258, 259; '<|endoftext|>' is id 0)
+ * tokenizer.encode('lowest');          // [259, 83, 84]  ('lowe', 's', 't')
  * saveTrainedBpe({ tokenizer, specialTokens }, 'out/tokenizer.json');
  * saveTiktoken(tokenizer, 'out/trained.tiktoken');   // tiktoken-file.ts
  */
