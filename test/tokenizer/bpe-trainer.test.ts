@@ -208,3 +208,18 @@ test('a 2 MB word without spaces: merges cost their occurrences, not the word le
   assert.ok(ids.length < 50_000); // 100,000 without merges
   assert.equal(r.tokenizer.decode(ids), word.slice(0, 100_000));
 });
+
+test('nasty input: empty text, lone surrogates, 1 MB of one character', async () => {
+  const empty = await trainBpe([''], { vocabSize: 300 });
+  assert.equal(empty.merges.length, 0); // no pair to merge: the vocabulary stays at 256 bytes
+  assert.equal(empty.tokenizer.vocabSize, 256);
+  // Lone surrogates are trained as U+FFFD (EF BF BD), as TextEncoder writes them.
+  const lone = await trainBpe(['\ud800abc \udc00abc abc'], { vocabSize: 300 });
+  assert.ok(lone.vocab.some((b) => b.length === 2 && b[0] === 0xef && b[1] === 0xbf));
+  assert.equal(lone.tokenizer.decode(lone.tokenizer.encode('\ud800abc')), '\ufffdabc');
+  // One 1 MB word: merges double the run length each time (a, aa, aaaa, ...).
+  const run = await trainBpe(['a'.repeat(1 << 20)], { vocabSize: 300, threads: 1 });
+  assert.equal(run.merges.length, 20);
+  assert.equal(run.vocab[run.vocab.length - 1]!.length, 1 << 20);
+  assert.deepEqual(run.tokenizer.encode('a'.repeat(1 << 20)), [run.vocab.length - 1]);
+});
