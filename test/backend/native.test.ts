@@ -34,7 +34,7 @@ function compare(c: KernelCase, got: Outputs, want: Outputs, label: string): voi
     const ga = g as Float32Array;
     assert.equal(ga.length, w.length, `${label} ${c.name}: ${key} length`);
     for (let i = 0; i < w.length; i++) {
-      const a = ga[i]!, b = w[i]!;
+      const a: number = ga[i]!, b: number = w[i]!;
       if (Number.isNaN(b) || Number.isNaN(a)) {
         assert.fail(`${label} ${c.name}: ${key}[${i}] is NaN (native ${a}, reference ${b})`);
       }
