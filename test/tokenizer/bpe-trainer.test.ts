@@ -223,3 +223,21 @@ test('nasty input: empty text, lone surrogates, 1 MB of one character', async ()
   assert.equal(run.vocab[run.vocab.length - 1]!.length, 1 << 20);
   assert.deepEqual(run.tokenizer.encode('a'.repeat(1 << 20)), [run.vocab.length - 1]);
 });
+
+test('trained with the cl100k and o200k split patterns, the tokenizer.json also matches HF tokenizers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-bpe-pat-'));
+  try {
+    const texts = ['fr.txt', 'zh.txt', 'en.txt'].map((f) => readFileSync(join('test/fixtures/bpe-corpus', f), 'utf8').slice(0, 150_000));
+    const sample = texts.map((t) => t.slice(0, 20_000)).join('\n') + ' 12345 hello\r\n\r\n  world!!!\n\n';
+    for (const pattern of ['cl100k', 'o200k']) {
+      const r = await trainBpe(texts, { vocabSize: 1500, pattern, specialTokens: [EOT], threads: 1 });
+      saveTrainedBpe(r, join(dir, `${pattern}.json`));
+      const hf = tokenizers.Tokenizer.fromFile(join(dir, `${pattern}.json`));
+      const ours = r.tokenizer.encode(sample);
+      assert.deepEqual(ours, (await hf.encode(sample)).getIds(), pattern);
+      assert.equal(r.tokenizer.decode(ours), sample);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
