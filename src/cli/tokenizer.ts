@@ -1,6 +1,256 @@
-/** `llmts tokenizer`: placeholder while the command is being built (replaced by its owner). */
+/**
+ * `llmts tokenizer`: train, encode and decode with byte-level BPE and WordPiece tokenizers.
+ *
+ *   llmts tokenizer train --type bpe --vocab-size 30000 --out tok/ corpus.txt
+ *   llmts tokenizer encode --tokenizer gpt2 --text 'hello world' --json      # [31373,995]
+ *   llmts tokenizer decode --tokenizer tok/tokenizer.json --ids '[31373,995]'
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
+import { trainBpe, trainedTokenizerJson } from '../tokenizer/bpe-trainer.ts';
+import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
+import { countWordPieceFiles, wordPieceFromCounts } from '../tokenizer/wordpiece-trainer.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new LlmtsError('E_UNAVAILABLE', 'llmts tokenizer is not built yet');
+const HELP = `usage: llmts tokenizer <train|encode|decode> [options]
+
+  train    learn a BPE or WordPiece vocabulary from text files
+  encode   text -> ids
+  decode   ids -> text
+
+Run \`llmts tokenizer <subcommand> --help\` for its options.`;
+
+const TRAIN_HELP = `usage: llmts tokenizer train --type bpe|wordpiece --vocab-size N --out DIR FILES...
+
+Trains a tokenizer on UTF-8 text files and writes DIR/tokenizer.json (Hugging Face format;
+wordpiece also writes DIR/vocab.txt). Prints the vocabulary size and the time taken.
+
+options:
+  --type bpe|wordpiece   byte-level BPE (GPT-2 style) or WordPiece (BERT style); default bpe
+  --vocab-size N         ids in the vocabulary, special tokens included (required)
+  --out DIR              output folder, created if missing (required)
+  --min-frequency N      merge only pairs seen at least N times (default 0)
+  --special TOKEN        a special token; repeat for several. Default: none for bpe,
+                         [PAD] [UNK] [CLS] [SEP] [MASK] for wordpiece
+  --pattern NAME|REGEX   bpe split pattern: gpt2 (default), r50k, cl100k, o200k or a regex
+  --threads N            bpe word-counting threads (default: all cores)
+  --cased                wordpiece: keep case and accents (default: uncased BERT)
+  -h, --help             this help`;
+
+const ENCODE_HELP = `usage: llmts tokenizer encode --tokenizer NAME|PATH (--text T | --file F) [--json] [--add-special]
+
+Prints the ids of the text, space-separated (or one JSON array with --json).
+
+options:
+  --tokenizer NAME|PATH  gpt2, r50k, cl100k, bert-base-uncased, or a tokenizer.json,
+                         .tiktoken or BERT vocab.txt file (or a folder holding one) (required)
+  --text T               the text to encode
+  --file F               encode the contents of a UTF-8 file
+  --json                 print the ids as one JSON array
+  --add-special          add the tokenizer's special tokens ([CLS] ... [SEP] for BERT) and
+                         read special-token strings in the text (e.g. <|endoftext|>) as
+                         their ids. Without it no special token is added or matched.
+  -h, --help             this help`;
+
+const DECODE_HELP = `usage: llmts tokenizer decode --tokenizer NAME|PATH (--ids JSON | --file F) [--skip-special]
+
+Prints the text of the ids.
+
+options:
+  --tokenizer NAME|PATH  as for encode (required)
+  --ids JSON             the ids as a JSON array, e.g. '[31373, 995]'
+  --file F               a file with a JSON array of ids, or ids separated by whitespace
+  --skip-special         leave special tokens out of the text
+  -h, --help             this help`;
+
+/** Runs util.parseArgs (in `fn`), turning its errors into LlmtsError pointing at the help. */
+function parse<R>(sub: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (err) {
+    throw new LlmtsError('E_FLAG', (err as Error).message, { where: `llmts tokenizer ${sub}`, hint: `see llmts tokenizer ${sub} --help` });
+  }
+}
+
+function need(v: string | undefined, flag: string, sub: string, what: string): string {
+  if (v === undefined || v === '') {
+    throw new LlmtsError('E_FLAG', `missing ${flag}`, { where: flag, hint: `give ${flag} ${what} (see llmts tokenizer ${sub} --help)` });
+  }
+  return v;
+}
+
+function intFlag(v: string | undefined, flag: string, def: number | undefined, min: number): number {
+  if (v === undefined) {
+    if (def === undefined) throw new LlmtsError('E_FLAG', `missing ${flag}`, { where: flag, hint: `give ${flag} N with N >= ${min}` });
+    return def;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new LlmtsError('E_FLAG', `${flag} must be an integer >= ${min}, got '${v}'`, { where: flag, hint: `e.g. ${flag} ${Math.max(min, 30000)}` });
+  return n;
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LlmtsError('E_FILE', `cannot read ${file}`, { where: `${flag} ${file}`, hint: 'check the path', cause: err });
+  }
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, one line per stage otherwise. */
+class Progress {
+  private last = 0;
+  private stage = '';
+  private readonly tty = process.stderr.isTTY === true;
+
+  update(stage: string, done: number, total: number, unit = ''): void {
+    const now = Date.now();
+    const finished = done >= total;
+    if (stage !== this.stage) { this.end(); this.stage = stage; }
+    if (!finished && now - this.last < 100) return;
+    this.last = now;
+    const frac = total > 0 ? Math.min(1, done / total) : 1;
+    const width = 30, fill = Math.round(frac * width);
+    const line = `${stage.padEnd(14)} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}${unit}`;
+    if (this.tty) process.stderr.write(`\r${line}`);
+    else if (finished) process.stderr.write(`${line}\n`);
+    if (finished && this.tty) { process.stderr.write('\n'); this.stage = ''; }
+  }
+
+  end(): void {
+    if (this.tty && this.stage) process.stderr.write('\n');
+    this.stage = '';
+  }
+}
+
+async function train(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('train', () => parseArgs({
+    args: argv, allowPositionals: true, options: {
+      type: { type: 'string' }, 'vocab-size': { type: 'string' }, out: { type: 'string' },
+      'min-frequency': { type: 'string' }, special: { type: 'string', multiple: true }, pattern: { type: 'string' },
+      threads: { type: 'string' }, cased: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  }));
+  if (values.help) { console.log(TRAIN_HELP); return 0; }
+  const type = values.type ?? 'bpe';
+  if (type !== 'bpe' && type !== 'wordpiece') {
+    throw new LlmtsError('E_FLAG', `--type must be bpe or wordpiece, got '${type}'`, { where: '--type', hint: 'use --type bpe or --type wordpiece' });
+  }
+  const vocabSize = intFlag(values['vocab-size'], '--vocab-size', undefined, 1);
+  const out = need(values.out, '--out', 'train', 'DIR (the output folder)');
+  if (positionals.length === 0) {
+    throw new LlmtsError('E_FLAG', 'no training files given', { where: 'FILES', hint: 'list one or more UTF-8 text files after the options' });
+  }
+  const minFrequency = intFlag(values['min-frequency'], '--min-frequency', 0, 0);
+  const t0 = performance.now();
+  const progress = new Progress();
+  let size: number;
+  mkdirSync(out, { recursive: true });
+  if (type === 'bpe') {
+    if (values.cased) throw new LlmtsError('E_FLAG', '--cased is for wordpiece', { where: '--cased', hint: 'byte-level BPE keeps the text as is; drop --cased' });
+    const r = await trainBpe({ files: positionals }, {
+      vocabSize, minFrequency, specialTokens: values.special ?? [], pattern: values.pattern,
+      threads: values.threads === undefined ? undefined : intFlag(values.threads, '--threads', 1, 1),
+      onProgress: (phase, done, total) => progress.update(phase === 'count' ? 'counting words' : 'merging', done, phase === 'count' ? done : total,
+        phase === 'count' ? ' distinct words' : ' ids'),
+    });
+    progress.end();
+    writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(trainedTokenizerJson(r)));
+    size = r.tokenizer.vocabSize;
+  } else {
+    if (values.pattern !== undefined) throw new LlmtsError('E_FLAG', '--pattern is for bpe', { where: '--pattern', hint: 'WordPiece splits words with the BERT pre-tokenizer; drop --pattern' });
+    const normalizer = values.cased ? { lowercase: false, stripAccents: false } : { lowercase: true };
+    const counts = countWordPieceFiles(positionals, normalizer, (d, t) => progress.update('counting words', d, t, ' bytes'));
+    const specials = values.special ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+    const r = wordPieceFromCounts(counts, {
+      vocabSize, minFrequency, specialTokens: specials, normalizer,
+      onProgress: (_s, d, t) => progress.update('merging', d, t, ' ids'),
+    });
+    progress.end();
+    writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(r.tokenizer.toTokenizerJson()));
+    writeFileSync(join(out, 'vocab.txt'), r.tokenizer.toVocabTxt());
+    size = r.tokenizer.vocabSize;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`trained ${type} tokenizer: vocab size ${size} in ${secs.toFixed(2)} s -> ${join(out, 'tokenizer.json')}${type === 'wordpiece' ? ` (+ vocab.txt)` : ''}`);
+  return 0;
+}
+
+function load(values: { tokenizer?: string }, sub: string): AnyTokenizer {
+  return loadTokenizer(need(values.tokenizer, '--tokenizer', sub, 'NAME|PATH (gpt2, cl100k, bert-base-uncased or a file)'));
+}
+
+async function encode(argv: string[]): Promise<number> {
+  const { values } = parse('encode', () => parseArgs({
+    args: argv, options: {
+      tokenizer: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' },
+      json: { type: 'boolean' }, 'add-special': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  }));
+  if (values.help) { console.log(ENCODE_HELP); return 0; }
+  if ((values.text === undefined) === (values.file === undefined)) {
+    throw new LlmtsError('E_FLAG', 'give exactly one of --text and --file', { where: '--text/--file', hint: "e.g. --text 'hello world' or --file input.txt" });
+  }
+  const tok = load(values, 'encode');
+  const text = values.text ?? readText(values.file!, '--file');
+  const add = values['add-special'] === true;
+  const ids = tok.encode(text, add ? { addSpecialTokens: true, allowedSpecial: 'all' } : {});
+  process.stdout.write((values.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');
+  return 0;
+}
+
+/** Parses ids from JSON ('[1, 2]') or whitespace-separated text ('1 2'). */
+function parseIds(text: string, where: string): number[] {
+  const t = text.trim();
+  let ids: unknown;
+  if (t.startsWith('[')) {
+    try {
+      ids = JSON.parse(t);
+    } catch (err) {
+      throw new LlmtsError('E_IDS', `the ids are not valid JSON: ${(err as Error).message}`, { where, hint: "write them as a JSON array, e.g. '[31373, 995]'" });
+    }
+  } else {
+    ids = t === '' ? [] : t.split(/\s+/).map(Number);
+  }
+  if (!Array.isArray(ids) || !ids.every((x) => Number.isInteger(x) && x >= 0)) {
+    throw new LlmtsError('E_IDS', 'the ids must be non-negative integers', { where, hint: "write them as a JSON array, e.g. '[31373, 995]'" });
+  }
+  return ids as number[];
+}
+
+async function decode(argv: string[]): Promise<number> {
+  const { values } = parse('decode', () => parseArgs({
+    args: argv, options: {
+      tokenizer: { type: 'string' }, ids: { type: 'string' }, file: { type: 'string' },
+      'skip-special': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  }));
+  if (values.help) { console.log(DECODE_HELP); return 0; }
+  if ((values.ids === undefined) === (values.file === undefined)) {
+    throw new LlmtsError('E_FLAG', 'give exactly one of --ids and --file', { where: '--ids/--file', hint: "e.g. --ids '[31373, 995]' or --file ids.json" });
+  }
+  const ids = values.ids !== undefined ? parseIds(values.ids, '--ids') : parseIds(readText(values.file!, '--file'), `--file ${values.file}`);
+  const tok = load(values, 'decode');
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] >= tok.vocabSize) {
+      throw new LlmtsError('E_IDS', `id ${ids[i]} (position ${i}) is outside the vocabulary of ${tok.vocabSize} ids`, {
+        where: values.ids !== undefined ? '--ids' : `--file ${values.file}`, hint: 'decode ids made by the same tokenizer' });
+    }
+  }
+  process.stdout.write(tok.decode(ids, { skipSpecialTokens: values['skip-special'] === true }) + '\n');
+  return 0;
+}
+
+/** Entry point: `llmts tokenizer <sub> ...`; returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'train') return train(rest);
+  if (sub === 'encode') return encode(rest);
+  if (sub === 'decode') return decode(rest);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    console.log(HELP);
+    return sub === undefined ? 1 : 0;
+  }
+  throw new LlmtsError('E_FLAG', `unknown subcommand '${sub}'`, { where: 'llmts tokenizer', hint: 'use train, encode or decode (llmts tokenizer --help)' });
 }

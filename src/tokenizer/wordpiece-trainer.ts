@@ -19,6 +19,7 @@
  * const { tokenizer } = trainWordPiece(['the cat sat', 'the cat ran'], { vocabSize: 60 });
  * tokenizer.encode('the cats')  // ids of 'the', 'cat', '##s'
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
 import { bertNormalize, forEachBertWord, type BertNormalizerOptions } from './bert-pretokenizer.ts';
 import { bertTemplate } from './post-process.ts';
@@ -63,6 +64,45 @@ export class WordCounter {
     const norm = this.normalizer ? bertNormalize(text, this.normalizer) : text;
     forEachBertWord(norm, (w) => { this.counts.set(w, (this.counts.get(w) ?? 0) + 1); });
   }
+}
+
+/**
+ * Counts the BERT words of UTF-8 files, read in 4 MiB blocks cut at whitespace, so
+ * memory holds one block plus the distinct words. `onProgress(bytesRead, bytesTotal)`.
+ */
+export function countWordPieceFiles(files: readonly string[], normalizer: BertNormalizerOptions | null = { lowercase: true },
+  onProgress?: (done: number, total: number) => void): Map<string, number> {
+  const sizes = files.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch (err) {
+      throw new LlmtsError('E_TRAIN', `cannot read training file ${f}`, { where: f, hint: 'check the path', cause: err });
+    }
+  });
+  const total = sizes.reduce((x, y) => x + y, 0);
+  const counter = new WordCounter(normalizer);
+  const buf = Buffer.alloc(4 << 20);
+  let done = 0;
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    const dec = new TextDecoder('utf-8');
+    let carry = '';
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        const text = carry + dec.decode(buf.subarray(0, n), { stream: n > 0 });
+        if (n === 0) { counter.add(text); break; }
+        // Cut at the last newline or space: BERT splits words there anyway.
+        const cut = Math.max(text.lastIndexOf('\n'), text.lastIndexOf(' '));
+        if (cut < 0) { carry = text; } else { counter.add(text.slice(0, cut)); carry = text.slice(cut + 1); }
+        done += n;
+        onProgress?.(done, total);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return counter.counts;
 }
 
 const PAIR_BASE = 4194304; // 2^22: ids stay below this, so a * PAIR_BASE + b is exact.

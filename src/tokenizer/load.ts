@@ -1,0 +1,101 @@
+/**
+ * One entry point to get a tokenizer from a name or a file:
+ * - 'gpt2' | 'r50k' | 'cl100k': the built-in byte-level BPE tokenizers;
+ * - 'bert-base-uncased': the bundled BERT WordPiece vocabulary (uncased defaults);
+ * - a HF `tokenizer.json` (model type BPE or WordPiece), or a folder that holds one;
+ * - a tiktoken `.tiktoken` rank file (split pattern and specials guessed from its name:
+ *   r50k_base / p50k_base / cl100k_base / o200k_base; otherwise the GPT-2 pattern);
+ * - a BERT `vocab.txt` (uncased BERT defaults: lowercase, strip accents, [CLS]/[SEP]).
+ *
+ * @example
+ * loadTokenizer('gpt2').encode('hello world')                  // [31373, 995]
+ * loadTokenizer('runs/tok/tokenizer.json').kind                // 'bpe' or 'wordpiece'
+ * loadTokenizer('data/bert-base-uncased/vocab.txt').encode('Hello!')  // [7592, 999]
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LlmtsError } from '../util/errors.ts';
+import type { BpeTokenizer } from './bpe.ts';
+import { BUILTIN_BPE_NAMES, builtinTokenizer, isBuiltinBpe } from './builtin.ts';
+import { bpeFromTokenizerJson } from './hf-json.ts';
+import { tiktokenFromText } from './tiktoken-file.ts';
+import { WordPieceTokenizer } from './wordpiece.ts';
+
+/** Any tokenizer `loadTokenizer` can return. */
+export type AnyTokenizer = BpeTokenizer | WordPieceTokenizer;
+
+/** Bundled WordPiece vocabularies, by name. */
+export const BUILTIN_WORDPIECE_NAMES = ['bert-base-uncased'] as const;
+
+/** Known tiktoken encodings: split pattern and special tokens. */
+const TIKTOKEN_FILES: Record<string, { pattern: string; specials: Record<string, number> }> = {
+  r50k_base: { pattern: 'r50k', specials: { '<|endoftext|>': 50256 } },
+  p50k_base: { pattern: 'r50k', specials: { '<|endoftext|>': 50256 } },
+  cl100k_base: {
+    pattern: 'cl100k',
+    specials: { '<|endoftext|>': 100257, '<|fim_prefix|>': 100258, '<|fim_middle|>': 100259, '<|fim_suffix|>': 100260, '<|endofprompt|>': 100276 },
+  },
+  o200k_base: { pattern: 'o200k', specials: { '<|endoftext|>': 199999, '<|endofprompt|>': 200018 } },
+};
+
+/** The package's data/ folder (found from this module's location). */
+function dataDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'data', 'bert-base-uncased', 'vocab.txt'))) return join(dir, 'data');
+    dir = dirname(dir);
+  }
+  throw new LlmtsError('E_BUILTIN', 'cannot find data/bert-base-uncased/vocab.txt', { hint: 'reinstall llmts; the package ships data/' });
+}
+
+const hint = `use one of ${[...BUILTIN_BPE_NAMES, ...BUILTIN_WORDPIECE_NAMES].join(', ')}, or a path to a tokenizer.json, .tiktoken or vocab.txt file`;
+
+/** Parses a tokenizer.json object into the matching tokenizer (BPE or WordPiece). */
+export function tokenizerFromJson(json: unknown, where = 'tokenizer.json'): AnyTokenizer {
+  const model = (json as { model?: { type?: unknown } } | null)?.model;
+  if (model?.type === 'WordPiece') return WordPieceTokenizer.fromTokenizerJson(json as Record<string, unknown>, where);
+  if (model?.type === 'BPE') return bpeFromTokenizerJson(json, where);
+  throw new LlmtsError('E_TOKENIZER_JSON', `model.type is ${JSON.stringify(model?.type)}; llmts reads BPE and WordPiece tokenizer.json files`, {
+    where: `${where}: model.type`, hint: 'pass a tokenizer.json whose model.type is "BPE" or "WordPiece"' });
+}
+
+/** Loads a tokenizer by built-in name or from a file / folder; see the module comment. */
+export function loadTokenizer(nameOrPath: string): AnyTokenizer {
+  if (isBuiltinBpe(nameOrPath)) return builtinTokenizer(nameOrPath);
+  if ((BUILTIN_WORDPIECE_NAMES as readonly string[]).includes(nameOrPath)) {
+    const path = join(dataDir(), nameOrPath, 'vocab.txt');
+    return WordPieceTokenizer.fromVocabTxt(readFileSync(path, 'utf8'), { where: path });
+  }
+  if (!existsSync(nameOrPath)) {
+    throw new LlmtsError('E_TOKENIZER_NOT_FOUND', `no built-in tokenizer or file named ${JSON.stringify(nameOrPath)}`, { where: nameOrPath, hint });
+  }
+  let path = nameOrPath;
+  if (statSync(path).isDirectory()) {
+    const inside = ['tokenizer.json', 'vocab.txt'].map((f) => join(path, f)).find((f) => existsSync(f));
+    if (!inside) throw new LlmtsError('E_TOKENIZER_NOT_FOUND', `folder ${path} has no tokenizer.json or vocab.txt`, { where: path, hint });
+    path = inside;
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new LlmtsError('E_TOKENIZER_NOT_FOUND', `cannot read ${path}`, { where: path, hint, cause: err });
+  }
+  const name = basename(path);
+  const head = text.trimStart().slice(0, 1);
+  if (name.endsWith('.json') || head === '{') {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new LlmtsError('E_TOKENIZER_JSON', `${path} is not valid JSON`, { where: path, hint: 'pass a Hugging Face tokenizer.json', cause: err });
+    }
+    return tokenizerFromJson(json, path);
+  }
+  if (name.endsWith('.tiktoken') || /^[A-Za-z0-9+/=]+ \d+\r?$/.test(text.slice(0, text.indexOf('\n') >>> 0))) {
+    const known = TIKTOKEN_FILES[name.replace(/\.tiktoken$/, '')];
+    return tiktokenFromText(text, known ? { pattern: known.pattern, specialTokens: known.specials } : {}, path);
+  }
+  return WordPieceTokenizer.fromVocabTxt(text, { where: path });
+}
