@@ -19,8 +19,16 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-#define SPIN_ITERS 20000
+#define SPIN_ITERS 4000
 
+/*
+ * Protocol. `generation` is odd while the caller sets a job up and even when the job is
+ * ready. A worker that sees a new even generation announces itself in `active`, checks
+ * the generation did not move, then claims tasks from `next_task`. The caller runs tasks
+ * too and returns once `done` reaches the task count: it never waits for a worker that
+ * has not claimed a task (a descheduled worker costs nothing). Before setting up the next
+ * job it waits for `active` to drain, so a late worker never sees a half-written job.
+ */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t cv_done = PTHREAD_COND_INITIALIZER;
@@ -29,7 +37,8 @@ static int nthreads = 0;          /* 0 = not initialised yet */
 static int nstarted = 0;          /* worker threads started (tids 1..nstarted) */
 static _Atomic long generation = 0;
 static _Atomic long next_task = 0;
-static _Atomic int pending = 0;
+static _Atomic long done_tasks = 0;
+static _Atomic int active = 0;
 static long job_ntasks = 0;
 static int job_workers = 0;       /* workers taking part: tids 1..job_workers */
 static llmts_task_fn job_fn = NULL;
@@ -39,37 +48,46 @@ static _Thread_local int in_task = 0;
 static void *scratch_buf[LLMTS_MAX_THREADS + 1][LLMTS_SCRATCH_SLOTS];
 static size_t scratch_cap[LLMTS_MAX_THREADS + 1][LLMTS_SCRATCH_SLOTS];
 
+/* Claims and runs tasks until none is left; wakes the caller after the last one. */
 static void run_tasks(int tid) {
   in_task = 1;
   for (;;) {
-    long t = atomic_fetch_add_explicit(&next_task, 1, memory_order_relaxed);
+    long t = atomic_fetch_add(&next_task, 1);
     if (t >= job_ntasks) break;
     job_fn(job_ctx, t, tid);
+    if (atomic_fetch_add(&done_tasks, 1) + 1 == job_ntasks && tid != 0) {
+      pthread_mutex_lock(&mu);
+      pthread_cond_signal(&cv_done);
+      pthread_mutex_unlock(&mu);
+    }
   }
   in_task = 0;
 }
+
+static int job_ready(long g, long seen) { return (g & 1) == 0 && g != seen; }
 
 static void *worker_main(void *arg) {
   int tid = (int)(long)arg;
   long seen = 0;
   for (;;) {
     int spins = 0;
-    while (atomic_load_explicit(&generation, memory_order_acquire) == seen && spins < SPIN_ITERS) {
+    while (!job_ready(atomic_load(&generation), seen) && spins < SPIN_ITERS) {
       CPU_RELAX();
       spins++;
     }
-    if (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
+    if (!job_ready(atomic_load(&generation), seen)) {
       pthread_mutex_lock(&mu);
-      while (atomic_load_explicit(&generation, memory_order_acquire) == seen) pthread_cond_wait(&cv_work, &mu);
+      while (!job_ready(atomic_load(&generation), seen)) pthread_cond_wait(&cv_work, &mu);
       pthread_mutex_unlock(&mu);
     }
-    seen = atomic_load_explicit(&generation, memory_order_acquire);
-    if (tid <= job_workers) run_tasks(tid);
-    if (atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel) == 1) {
-      pthread_mutex_lock(&mu);
-      pthread_cond_signal(&cv_done);
-      pthread_mutex_unlock(&mu);
+    long g = atomic_load(&generation);
+    if (!job_ready(g, seen)) continue;
+    atomic_fetch_add(&active, 1);
+    if (atomic_load(&generation) == g) {
+      seen = g;
+      if (tid <= job_workers) run_tasks(tid);
     }
+    atomic_fetch_sub(&active, 1);
   }
   return NULL;
 }
@@ -131,26 +149,27 @@ void llmts_parallel_for(long ntasks, llmts_task_fn fn, void *ctx) {
   int workers = nt - 1;
   if (workers > ntasks - 1) workers = (int)(ntasks - 1);
   workers = ensure_workers(workers);
+  atomic_fetch_add(&generation, 1); /* odd: setting up */
+  while (atomic_load(&active) != 0) CPU_RELAX();
   job_fn = fn;
   job_ctx = ctx;
   job_ntasks = ntasks;
   job_workers = workers;
-  atomic_store_explicit(&next_task, 0, memory_order_relaxed);
-  /* every started worker reports back, taking part or not, so none can lag into the next job */
-  atomic_store_explicit(&pending, nstarted, memory_order_relaxed);
+  atomic_store(&done_tasks, 0);
+  atomic_store(&next_task, 0);
   pthread_mutex_lock(&mu);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  atomic_fetch_add(&generation, 1); /* even: ready */
   pthread_cond_broadcast(&cv_work);
   pthread_mutex_unlock(&mu);
   run_tasks(0);
   int spins = 0;
-  while (atomic_load_explicit(&pending, memory_order_acquire) > 0 && spins < SPIN_ITERS) {
+  while (atomic_load(&done_tasks) < ntasks && spins < SPIN_ITERS) {
     CPU_RELAX();
     spins++;
   }
-  if (atomic_load_explicit(&pending, memory_order_acquire) > 0) {
+  if (atomic_load(&done_tasks) < ntasks) {
     pthread_mutex_lock(&mu);
-    while (atomic_load_explicit(&pending, memory_order_acquire) > 0) pthread_cond_wait(&cv_done, &mu);
+    while (atomic_load(&done_tasks) < ntasks) pthread_cond_wait(&cv_done, &mu);
     pthread_mutex_unlock(&mu);
   }
 }

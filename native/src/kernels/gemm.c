@@ -274,7 +274,7 @@ static void task_batch(void *ctx, long task, int tid) {
 }
 
 /* Work (multiply-adds) below which a GEMM stays on the calling thread. */
-#define GEMM_PARALLEL_MIN (64L * 64 * 64)
+#define GEMM_PARALLEL_MIN (128L * 128 * 128)
 
 static void k_gemm(int transA, int transB, long M, long N, long K, float alpha, const float *a, long lda,
                    long strideA, const float *b, long ldb, long strideB, float beta, float *c, long ldc,
