@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { countWords, countWordsInFiles, countWordsParallel } from '../../src/tokenizer/word-count.ts';
+import { resolvePattern, toJsRegExp } from '../../src/tokenizer/split-patterns.ts';
+import { scannerFor } from '../../src/tokenizer/split-scanners.ts';
+import { countPiecesInto, countWords, countWordsInFiles, countWordsParallel } from '../../src/tokenizer/word-count.ts';
 
 const EOT = '<|endoftext|>';
 const corpus = ['en.txt', 'fr.txt', 'zh.txt'].map((f) => readFileSync(join('test/fixtures/bpe-corpus', f), 'utf8'));
@@ -67,5 +69,19 @@ test('files read in small blocks count exactly as their whole texts (serial and 
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the hand-written scanners (this thread) and the regexes (workers) count the same pieces', () => {
+  for (const pattern of ['gpt2', 'r50k', 'cl100k']) {
+    const scanner = scannerFor(resolvePattern(pattern));
+    assert.ok(scanner !== undefined, pattern);
+    const viaRegex = new Map<string, number>();
+    const viaScanner = new Map<string, number>();
+    for (const text of [...corpus, edges]) {
+      countPiecesInto(viaRegex, text, toJsRegExp(pattern));
+      countPiecesInto(viaScanner, text, scanner);
+    }
+    assertSameCounts(viaRegex, viaScanner);
   }
 });
