@@ -12,6 +12,7 @@ interface Command {
 
 const commands: Record<string, Command> = {
   demo: { summary: 'train a tiny Transformer on bundled text and print samples', load: () => import('./demo.ts') },
+  data: { summary: 'prepare (ingest, clean, filter, dedup, split) and inspect text corpora', load: () => import('./data.ts') },
   tokenizer: { summary: 'train, encode and decode with BPE / WordPiece tokenizers', load: () => import('./tokenizer.ts') },
 };
 
