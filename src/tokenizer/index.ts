@@ -4,7 +4,7 @@
  * encoder.json + vocab.bpe), post-processing and streaming decode.
  *
  * @example
- * import { loadTokenizer } from 'llmts/tokenizer';
+ * import { loadTokenizer } from './tokenizer/index.ts';
  * const tok = loadTokenizer('gpt2');
  * tok.decode(tok.encode('hello world'));  // 'hello world'
  */
