@@ -74,75 +74,87 @@ function fmix(h: number, len: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Open-addressing hash table: (left id, right id) -> (rank, merged id). */
+/**
+ * Hash table: (left id, right id) -> (rank, merged id). The four fields of a slot are
+ * interleaved in one Int32Array so that a lookup touches one cache line. Pairs of two ids
+ * below 256 (the byte tokens of common vocabularies, i.e. every first merge of a piece)
+ * live in a direct-indexed region of 65536 slots; the rest are open-addressed after it.
+ */
 export class PairTable {
-  private left: Int32Array;
-  private right: Int32Array;
-  private ranks: Int32Array;
-  private merged: Int32Array;
+  private slots: Int32Array;
   private mask: number;
   size = 0;
 
   constructor(capacityHint: number) {
     let cap = 16;
     while (cap < capacityHint * 2) cap <<= 1;
-    this.left = new Int32Array(cap).fill(-1);
-    this.right = new Int32Array(cap);
-    this.ranks = new Int32Array(cap);
-    this.merged = new Int32Array(cap);
+    this.slots = new Int32Array((DIRECT + cap) * 4).fill(-1);
     this.mask = cap - 1;
   }
 
   /** Adds a pair unless present (the first, lowest-rank entry wins). */
   add(a: number, b: number, rank: number, mergedId: number): void {
-    if (this.size * 2 >= this.mask) this.grow();
-    let i = pairHash(a, b) & this.mask;
-    while (this.left[i]! >= 0) {
-      if (this.left[i] === a && this.right[i] === b) return;
-      i = (i + 1) & this.mask;
+    const t = this.slots;
+    let i: number;
+    if ((a | b) < 256) {
+      i = (a << 8) | b;
+      if (t[i * 4]! >= 0) return;
+    } else {
+      if (this.size * 2 >= this.mask) this.grow();
+      i = DIRECT + (pairHash(a, b) & this.mask);
+      while (this.slots[i * 4]! >= 0) {
+        if (this.slots[i * 4] === a && this.slots[i * 4 + 1] === b) return;
+        i = DIRECT + ((i - DIRECT + 1) & this.mask);
+      }
+      this.size++;
     }
-    this.left[i] = a;
-    this.right[i] = b;
-    this.ranks[i] = rank;
-    this.merged[i] = mergedId;
-    this.size++;
+    const u = this.slots;
+    u[i * 4] = a;
+    u[i * 4 + 1] = b;
+    u[i * 4 + 2] = rank;
+    u[i * 4 + 3] = mergedId;
   }
 
   /** Slot of the pair (a, b), or -1; read it with `rankAt` / `mergedAt`. */
   find(a: number, b: number): number {
-    let i = pairHash(a, b) & this.mask;
+    const t = this.slots;
+    if ((a | b) < 256) {
+      const d = (a << 8) | b;
+      return t[d * 4]! >= 0 ? d : -1;
+    }
+    const mask = this.mask;
+    let i = pairHash(a, b) & mask;
     for (;;) {
-      const l = this.left[i]!;
+      const o = (DIRECT + i) * 4;
+      const l = t[o]!;
       if (l < 0) return -1;
-      if (l === a && this.right[i] === b) return i;
-      i = (i + 1) & this.mask;
+      if (l === a && t[o + 1] === b) return DIRECT + i;
+      i = (i + 1) & mask;
     }
   }
 
   /** Rank of the pair (a, b), or -1 when they do not merge. */
   rank(a: number, b: number): number {
     const s = this.find(a, b);
-    return s < 0 ? -1 : this.ranks[s]!;
+    return s < 0 ? -1 : this.slots[s * 4 + 2]!;
   }
 
   rankAt(slot: number): number {
-    return this.ranks[slot]!;
+    return this.slots[slot * 4 + 2]!;
   }
 
   mergedAt(slot: number): number {
-    return this.merged[slot]!;
+    return this.slots[slot * 4 + 3]!;
   }
 
   private grow(): void {
-    const old = { l: this.left, r: this.right, k: this.ranks, m: this.merged };
+    const old = this.slots;
     const cap = (this.mask + 1) * 2;
-    this.left = new Int32Array(cap).fill(-1);
-    this.right = new Int32Array(cap);
-    this.ranks = new Int32Array(cap);
-    this.merged = new Int32Array(cap);
+    this.slots = new Int32Array((DIRECT + cap) * 4).fill(-1);
+    this.slots.set(old.subarray(0, DIRECT * 4));
     this.mask = cap - 1;
     this.size = 0;
-    for (let i = 0; i < old.l.length; i++) if (old.l[i]! >= 0) this.add(old.l[i]!, old.r[i]!, old.k[i]!, old.m[i]!);
+    for (let i = DIRECT * 4; i < old.length; i += 4) if (old[i]! >= 0) this.add(old[i]!, old[i + 1]!, old[i + 2]!, old[i + 3]!);
   }
 
   /**
@@ -169,6 +181,9 @@ export class PairTable {
   }
 }
 
+/** Slots of the direct-indexed region for pairs of ids below 256. */
+const DIRECT = 65536;
+
 function pairHash(a: number, b: number): number {
   let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
   h ^= h >>> 15;
@@ -176,7 +191,7 @@ function pairHash(a: number, b: number): number {
 }
 
 /** Above this many parts the heap-based merge is used. */
-const HEAP_THRESHOLD = 48;
+const HEAP_THRESHOLD = 8;
 
 /**
  * Reusable merge state. `merge(ids, n, out)` applies BPE merges to the part ids
@@ -188,12 +203,20 @@ export class Merger {
   // heap path
   private next = new Int32Array(0);
   private prev = new Int32Array(0);
-  private heap = new Float64Array(0);
+  private ver = new Int32Array(0);
+  private hRank = new Int32Array(0);
+  private hPos = new Int32Array(0);
+  private hMerged = new Int32Array(0);
+  private hVer = new Int32Array(0);
+  private size = 0;
+
+  /** Pieces of more parts than this use the heap. */
+  threshold = HEAP_THRESHOLD;
 
   constructor(private readonly pairs: PairTable) {}
 
   merge(ids: Int32Array, n: number, out: number[]): void {
-    if (n <= HEAP_THRESHOLD) this.mergeSmall(ids, n, out);
+    if (n <= this.threshold) this.mergeSmall(ids, n, out);
     else this.mergeHeap(ids, n, out);
   }
 
@@ -237,81 +260,134 @@ export class Merger {
     for (let i = 0; i < n; i++) out.push(ids[i]!);
   }
 
-  /** Linked list of parts + binary min-heap of (rank, position); stale entries skipped. */
+  /**
+   * Linked list of parts + binary min-heap of (rank, position) entries. Each entry also
+   * records the merged id and the left part's version at push time; a part's version
+   * changes whenever it or its right neighbour changes, so stale entries are recognised
+   * without a table lookup.
+   */
   private mergeHeap(ids: Int32Array, n: number, out: number[]): void {
     const pairs = this.pairs;
-    if (this.next.length < n) {
-      this.next = new Int32Array(n);
-      this.prev = new Int32Array(n);
-      this.heap = new Float64Array(n * 2);
-    }
+    if (this.next.length < n) this.growHeap(n);
     const next = this.next;
     const prev = this.prev;
-    let heap = this.heap;
-    let size = 0;
-    const POS = 2147483648; // key = rank * 2^31 + position
-    const push = (key: number): void => {
-      if (size === heap.length) {
-        const h = new Float64Array(heap.length * 2);
-        h.set(heap);
-        heap = this.heap = h;
-      }
-      let i = size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (heap[p]! <= key) break;
-        heap[i] = heap[p]!;
-        i = p;
-      }
-      heap[i] = key;
-    };
-    const pop = (): number => {
-      const top = heap[0]!;
-      const last = heap[--size]!;
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= size) break;
-        if (c + 1 < size && heap[c + 1]! < heap[c]!) c++;
-        if (heap[c]! >= last) break;
-        heap[i] = heap[c]!;
-        i = c;
-      }
-      heap[i] = last;
-      return top;
-    };
+    const ver = this.ver;
     for (let i = 0; i < n; i++) {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
+      ver[i] = 0;
     }
+    this.size = 0;
     for (let i = 0; i + 1 < n; i++) {
-      const r = pairs.rank(ids[i]!, ids[i + 1]!);
-      if (r >= 0) push(r * POS + i);
+      const s = pairs.find(ids[i]!, ids[i + 1]!);
+      if (s >= 0) this.push(pairs.rankAt(s), i, pairs.mergedAt(s), 0);
     }
-    while (size > 0) {
-      const key = pop();
-      const rank = Math.floor(key / POS);
-      const i = key - rank * POS;
+    while (this.size > 0) {
+      const i = this.hPos[0]!;
+      const merged = this.hMerged[0]!;
+      const v = this.hVer[0]!;
+      this.pop();
+      if (ver[i] !== v || ids[i]! < 0) continue; // stale
       const j = next[i]!;
-      if (ids[i]! < 0 || j < 0) continue;
-      const s = pairs.find(ids[i]!, ids[j]!);
-      if (s < 0 || pairs.rankAt(s) !== rank) continue; // stale entry
-      ids[i] = pairs.mergedAt(s);
+      ids[i] = merged;
       ids[j] = -1;
       const k = next[j]!;
       next[i] = k;
+      const vi = ++ver[i]!;
       if (k >= 0) {
         prev[k] = i;
-        const r = pairs.rank(ids[i]!, ids[k]!);
-        if (r >= 0) push(r * POS + i);
+        const s = pairs.find(merged, ids[k]!);
+        if (s >= 0) this.push(pairs.rankAt(s), i, pairs.mergedAt(s), vi);
       }
       const p = prev[i]!;
       if (p >= 0) {
-        const r = pairs.rank(ids[p]!, ids[i]!);
-        if (r >= 0) push(r * POS + p);
+        const vp = ++ver[p]!;
+        const s = pairs.find(ids[p]!, merged);
+        if (s >= 0) this.push(pairs.rankAt(s), p, pairs.mergedAt(s), vp);
       }
     }
     for (let i = 0; i >= 0; i = next[i]!) out.push(ids[i]!);
+  }
+
+  private growHeap(n: number): void {
+    this.next = new Int32Array(n);
+    this.prev = new Int32Array(n);
+    this.ver = new Int32Array(n);
+    this.hRank = new Int32Array(n);
+    this.hPos = new Int32Array(n);
+    this.hMerged = new Int32Array(n);
+    this.hVer = new Int32Array(n);
+  }
+
+  /** Heap order: lower rank first, then leftmost position. */
+  private less(a: number, b: number): boolean {
+    const ra = this.hRank[a]!;
+    const rb = this.hRank[b]!;
+    return ra < rb || (ra === rb && this.hPos[a]! < this.hPos[b]!);
+  }
+
+  private push(rank: number, pos: number, merged: number, v: number): void {
+    if (this.size === this.hRank.length) {
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.hRank = grow(this.hRank);
+      this.hPos = grow(this.hPos);
+      this.hMerged = grow(this.hMerged);
+      this.hVer = grow(this.hVer);
+    }
+    const hR = this.hRank;
+    const hP = this.hPos;
+    const hM = this.hMerged;
+    const hV = this.hVer;
+    let i = this.size++;
+    while (i > 0) {
+      const q = (i - 1) >> 1;
+      const rq = hR[q]!;
+      if (rq < rank || (rq === rank && hP[q]! < pos)) break;
+      hR[i] = rq;
+      hP[i] = hP[q]!;
+      hM[i] = hM[q]!;
+      hV[i] = hV[q]!;
+      i = q;
+    }
+    hR[i] = rank;
+    hP[i] = pos;
+    hM[i] = merged;
+    hV[i] = v;
+  }
+
+  /** Removes the top entry. */
+  private pop(): void {
+    const last = --this.size;
+    if (last === 0) return;
+    const hR = this.hRank;
+    const hP = this.hPos;
+    const hM = this.hMerged;
+    const hV = this.hVer;
+    const r = hR[last]!;
+    const p = hP[last]!;
+    const m = hM[last]!;
+    const v = hV[last]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= last) break;
+      if (c + 1 < last && this.less(c + 1, c)) c++;
+      const rc = hR[c]!;
+      if (r < rc || (r === rc && p < hP[c]!)) break;
+      hR[i] = rc;
+      hP[i] = hP[c]!;
+      hM[i] = hM[c]!;
+      hV[i] = hV[c]!;
+      i = c;
+    }
+    hR[i] = r;
+    hP[i] = p;
+    hM[i] = m;
+    hV[i] = v;
   }
 }
 
