@@ -3,17 +3,34 @@
 // state, determinism, and clear errors for user mistakes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referenceBackend, setBackend } from '../../src/backend/index.ts';
+import { nativeBackend, referenceBackend, setBackend } from '../../src/backend/index.ts';
 import type { Backend } from '../../src/backend/backend.ts';
 import {
   Tensor, add, attention, concat, crossEntropy, dropout, embedding, gelu, isGradEnabled, layerNorm, linear, matmul, mean, mul,
-  narrow, noGrad, poolStats, reshape, resetPoolStats, scale, softmax, split, sum, tidy, transpose12, withFloat64,
+  narrow, noGrad, clearPool, poolStats, reshape, resetPoolStats, scale, softmax, split, sum, tidy, transpose12, withFloat64,
 } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { assertClose } from './helpers.ts';
 
 setBackend(referenceBackend());
+
+/** The backends to run training-loop tests on: reference, and native when it loads. */
+const native = nativeBackend();
+const backends: [string, Backend | null, string][] = [
+  ['reference', referenceBackend(), ''],
+  ['native', native.backend, native.reason],
+];
+
+/** Runs fn with backend be, then restores the reference backend. */
+function onBackend(be: Backend, fn: () => void): void {
+  setBackend(be);
+  try {
+    fn();
+  } finally {
+    setBackend(referenceBackend());
+  }
+}
 
 /** A tiny model: embedding -> layerNorm -> causal self-attention -> GELU MLP -> logits. */
 function makeModel(seed: number, V = 11, C = 16) {
@@ -135,30 +152,33 @@ test('a view of a released tensor throws instead of reading recycled memory', ()
   assert.throws(() => d.data, (e: unknown) => e instanceof LlmtsError && e.code === 'E_RELEASED');
 });
 
-test('buffer pool: a steady-state training step allocates no new buffers', () => {
-  const B = 3, T = 8;
-  const model = makeModel(11, 11, 32);
-  const { ids, targets } = batch(2, B, T);
-  const step = (i: number) => {
-    for (const p of model.list) p.zeroGrad();
-    const loss = crossEntropy(model.forward(ids, B, T, 100 + i), targets);
-    loss.backward();
-    for (const p of model.list) for (let j = 0; j < p.size; j++) p.data[j]! -= 0.1 * p.grad![j]!;
-    return loss.item();
-  };
-  resetPoolStats();
-  step(0);
-  const first = poolStats();
-  assert.ok(first.allocated > 10, `first step allocates (${first.allocated})`);
-  step(1);
-  resetPoolStats();
-  const losses = [2, 3, 4, 5].map(step);
-  const steady = poolStats();
-  assert.equal(steady.allocated, 0, `steady-state steps allocated ${steady.allocated} new buffers`);
-  assert.ok(steady.reused >= 4 * 10, `buffers are reused (${steady.reused})`);
-  assert.equal(steady.released, steady.reused, 'every buffer taken in a step goes back');
-  assert.ok(losses[3]! < losses[0]!, `loss falls: ${losses.join(', ')}`);
-});
+for (const [name, be, reason] of backends) {
+  test(`buffer pool (${name}): a steady-state training step allocates no new buffers`, { skip: be ? false : reason }, () => onBackend(be!, () => {
+    const B = 3, T = 8;
+    const model = makeModel(11, 11, 32);
+    const { ids, targets } = batch(2, B, T);
+    const step = (i: number) => {
+      for (const p of model.list) p.zeroGrad();
+      const loss = crossEntropy(model.forward(ids, B, T, 100 + i), targets);
+      loss.backward();
+      for (const p of model.list) for (let j = 0; j < p.size; j++) p.data[j]! -= 0.1 * p.grad![j]!;
+      return loss.item();
+    };
+    clearPool(); // a cold pool: the first step must allocate
+    resetPoolStats();
+    step(0);
+    const first = poolStats();
+    assert.ok(first.allocated > 10, `first step allocates (${first.allocated})`);
+    step(1);
+    resetPoolStats();
+    const losses = [2, 3, 4, 5].map(step);
+    const steady = poolStats();
+    assert.equal(steady.allocated, 0, `steady-state steps allocated ${steady.allocated} new buffers`);
+    assert.ok(steady.reused >= 4 * 10, `buffers are reused (${steady.reused})`);
+    assert.equal(steady.released, steady.reused, 'every buffer taken in a step goes back');
+    assert.ok(losses[3]! < losses[0]!, `loss falls: ${losses.join(', ')}`);
+  }));
+}
 
 test('backward frees activations as it goes: a lower peak working set than releasing at the end', () => {
   const B = 4, T = 8;
@@ -205,28 +225,30 @@ test('tidy gives temporaries back: a no-grad loop reaches zero new allocations',
   assert.ok(inner!.isReleased, 'a tensor created inside tidy and not returned is released');
 });
 
-test('training is deterministic: same seed, same data -> bitwise identical losses and weights', () => {
-  const run = () => {
-    const model = makeModel(21);
-    const { ids, targets } = batch(4, 2, 6);
-    const losses: number[] = [];
-    for (let s = 0; s < 3; s++) {
-      for (const p of model.list) p.zeroGrad();
-      const loss = crossEntropy(model.forward(ids, 2, 6, 7 + s), targets);
-      loss.backward();
-      for (const p of model.list) for (let j = 0; j < p.size; j++) p.data[j]! -= 0.05 * p.grad![j]!;
-      losses.push(loss.item());
-    }
-    return { losses, w: Float32Array.from(model.params.w2.data) };
-  };
-  const a = run(), b = run();
-  assert.deepEqual(a.losses, b.losses);
-  assert.deepEqual(a.w, b.w);
-  const d1 = dropout(Tensor.ones([200]), 0.5, 9).toArray(), d2 = dropout(Tensor.ones([200]), 0.5, 9).toArray();
-  assert.deepEqual(d1, d2);
-  assert.notDeepEqual(d1, dropout(Tensor.ones([200]), 0.5, 10).toArray());
-  assert.equal(dropout(Tensor.ones([5]), 0.5, 9, false).toArray().join(), '1,1,1,1,1', 'identity in eval');
-});
+for (const [name, be, reason] of backends) {
+  test(`training is deterministic (${name}): same seed, same data -> bitwise identical losses and weights`, { skip: be ? false : reason }, () => onBackend(be!, () => {
+    const run = () => {
+      const model = makeModel(21);
+      const { ids, targets } = batch(4, 2, 6);
+      const losses: number[] = [];
+      for (let s = 0; s < 3; s++) {
+        for (const p of model.list) p.zeroGrad();
+        const loss = crossEntropy(model.forward(ids, 2, 6, 7 + s), targets);
+        loss.backward();
+        for (const p of model.list) for (let j = 0; j < p.size; j++) p.data[j]! -= 0.05 * p.grad![j]!;
+        losses.push(loss.item());
+      }
+      return { losses, w: Float32Array.from(model.params.w2.data) };
+    };
+    const a = run(), b = run();
+    assert.deepEqual(a.losses, b.losses);
+    assert.deepEqual(a.w, b.w);
+    const d1 = dropout(Tensor.ones([200]), 0.5, 9).toArray(), d2 = dropout(Tensor.ones([200]), 0.5, 9).toArray();
+    assert.deepEqual(d1, d2);
+    assert.notDeepEqual(d1, dropout(Tensor.ones([200]), 0.5, 10).toArray());
+    assert.equal(dropout(Tensor.ones([5]), 0.5, 9, false).toArray().join(), '1,1,1,1,1', 'identity in eval');
+  }));
+}
 
 test('user mistakes raise LlmtsError with a code, the place and a fix', () => {
   const code = (c: string) => (e: unknown) => e instanceof LlmtsError && e.code === c && /fix:|at /.test(e.message);
