@@ -24,17 +24,26 @@ function best(xs: number[]): number {
   return Math.min(...xs);
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { vocab: { type: 'string', default: '30000' }, mb: { type: 'string', default: '10' }, runs: { type: 'string', default: '3' }, ties: { type: 'string', default: 'bytes' }, threads: { type: 'string' } },
-  });
-  const vocabSize = Number(values.vocab);
-  const runs = Number(values.runs);
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  const file = mixedCorpusFile(Number(values.mb) * 1e6);
-  console.log(`corpus: ${file} (${values.mb} MB mixed en/fr/zh), vocab ${vocabSize}, best of ${runs}`);
+/** Settings of one training comparison. */
+export interface TrainBenchOptions {
+  vocabSize: number;
+  /** Corpus size in MB (10^6 bytes). */
+  mb: number;
+  runs: number;
+  /** Word-counting threads for ours (default: all cores). */
+  threads?: number;
+  /** Our tie-breaking rule ('ids' = HF's). */
+  ties?: 'bytes' | 'ids';
+}
 
+/**
+ * Trains ours and HF's BpeTrainer on the same corpus file, `runs` times each, and prints
+ * both best times and the ratio. Used by this bench and by `npm run bench -- tokenizer`.
+ */
+export async function benchTraining(o: TrainBenchOptions): Promise<void> {
+  const { vocabSize, runs, threads } = o;
+  const file = mixedCorpusFile(o.mb * 1e6);
+  console.log(`BPE training: corpus ${file} (${o.mb} MB mixed en/fr/zh), vocab ${vocabSize}, best of ${runs}`);
   const ours: number[] = [];
   const theirs: number[] = [];
   let result: BpeTrainResult | undefined;
@@ -43,7 +52,7 @@ export async function main(argv: string[]): Promise<void> {
     let t = performance.now();
     let tCount = 0;
     result = await trainBpe({ files: [file] }, {
-      vocabSize, threads, tieBreak: values.ties === 'ids' ? 'ids' : 'bytes',
+      vocabSize, threads, tieBreak: o.ties ?? 'bytes',
       onProgress: (phase) => {
         if (phase === 'count') tCount = performance.now() - t;
       },
@@ -60,7 +69,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const a = best(ours) / 1000;
   const b = best(theirs) / 1000;
-  console.log(`train ${vocabSize}-vocab byte-level BPE on ${values.mb} MB: llmts ${a.toFixed(2)} s | HF tokenizers ${b.toFixed(2)} s | ratio ${(a / b).toFixed(2)}x (target <= 1.0)`);
+  console.log(`train ${vocabSize}-vocab byte-level BPE on ${o.mb} MB: llmts ${a.toFixed(2)} s | HF tokenizers ${b.toFixed(2)} s | ratio ${(a / b).toFixed(2)}x (target <= 1.0)`);
 
   // How far the two merge lists agree (they differ only through tie-breaking).
   hf!.save(`${file}.hf.json`);
@@ -73,4 +82,19 @@ export async function main(argv: string[]): Promise<void> {
   const common = ourMerges.filter((m) => shared.has(m)).length;
   rmSync(dirname(file), { recursive: true, force: true });
   console.log(`merges: llmts ${ourMerges.length}, HF ${hfMerges.length}; identical prefix ${same}; ${common} of ours also in HF's list`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      vocab: { type: 'string', default: '30000' }, mb: { type: 'string', default: '10' }, runs: { type: 'string', default: '3' },
+      ties: { type: 'string', default: 'bytes' }, threads: { type: 'string' },
+    },
+  });
+  if (values.ties !== 'bytes' && values.ties !== 'ids') throw new Error(`--ties takes bytes or ids, not ${values.ties}`);
+  await benchTraining({
+    vocabSize: Number(values.vocab), mb: Number(values.mb), runs: Number(values.runs),
+    threads: values.threads === undefined ? undefined : Number(values.threads), ties: values.ties,
+  });
 }

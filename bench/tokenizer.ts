@@ -14,6 +14,9 @@
  * wall time including worker start-up) on the corpus written to a file, checked identical
  * to the one-thread ids. Target (issue 3): ours >= 2x tiktoken; plan figures on the 2-core
  * machine: tiktoken 5.3 MB/s, gpt-tokenizer 5.25, js-tiktoken 1.6.
+ *
+ * Last, the training comparison of bench/tokenizer-train.ts (30k-vocab byte-level BPE on
+ * the same corpus size, ours vs HF tokenizers' BpeTrainer; target <= 1.0x HF's time).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -27,6 +30,7 @@ import { get_encoding } from 'tiktoken';
 import { builtinTokenizer } from '../src/tokenizer/builtin.ts';
 import { encodeFiles } from '../src/tokenizer/encode-files.ts';
 import { mixedCorpus } from './corpus.ts';
+import { benchTraining } from './tokenizer-train.ts';
 
 type Encoder = (text: string) => ArrayLike<number>;
 
@@ -108,4 +112,6 @@ export async function main(argv: string[]): Promise<void> {
     if (name !== 'gpt2' && name !== 'cl100k') throw new Error(`--enc takes gpt2 and/or cl100k, not ${name}`);
     await benchEncoding(name, corpus, distinct, Number(values.runs), threads);
   }
+  // ---- training section (bench/tokenizer-train.ts; owned by the BPE trainer) ----
+  await benchTraining({ vocabSize: 30000, mb: Number(values.mb), runs: Number(values.runs) });
 }
