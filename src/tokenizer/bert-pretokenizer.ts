@@ -70,9 +70,14 @@ function classBody(ranges: string): string {
 }
 
 const LONE_SURROGATE_RE = /\p{Cs}/u;
+/** `String.prototype.isWellFormed` (native in Node >= 20), with a RegExp fallback. */
+const isWellFormed: (s: string) => boolean = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+  ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+  : (s) => !LONE_SURROGATE_RE.test(s);
 const LONE_SURROGATES_RE = /\p{Cs}/gu;
 const DROPPED_RE = new RegExp(`[${classBody(DROPPED)}]+`, 'gu');
-const WHITESPACE_RE = new RegExp(`[${classBody(WHITESPACE)}]`, 'gu');
+/** Whitespace other than ' ' itself (what clean_text has to rewrite). */
+const OTHER_WHITESPACE_RE = new RegExp(`[${classBody(WHITESPACE).replace('\\u{20}', '')}]+`, 'gu');
 const MARKS_RE = new RegExp(`[${classBody(MARKS)}]+`, 'gu');
 const CJK_RE = new RegExp(`[${classBody(CJK)}]`, 'gu');
 /** One punctuation char, or a run of chars that are neither whitespace nor punctuation. */
@@ -119,9 +124,9 @@ export function bertNormalize(text: string, opts: BertNormalizerOptions = {}): s
   const lowercase = opts.lowercase ?? true;
   const stripAccents = opts.stripAccents ?? lowercase;
   let s = text;
-  if (LONE_SURROGATE_RE.test(s)) s = s.replace(LONE_SURROGATES_RE, '\ufffd');
+  if (!isWellFormed(s)) s = s.replace(LONE_SURROGATES_RE, '\ufffd');
   const ascii = !NON_ASCII_RE.test(s);
-  if (cleanText) s = s.replace(DROPPED_RE, '').replace(WHITESPACE_RE, ' ');
+  if (cleanText) s = s.replace(DROPPED_RE, '').replace(OTHER_WHITESPACE_RE, (run) => ' '.repeat(run.length));
   if (!ascii) {
     if (chinese) s = s.replace(CJK_RE, ' $& ');
     if (stripAccents) s = nfd(s).replace(MARKS_RE, '');
@@ -139,7 +144,20 @@ export function bertNormalize(text: string, opts: BertNormalizerOptions = {}): s
  * and then says whether words were left over ('stopped') or not ('done').
  */
 export function forEachBertWord(text: string, fn: (word: string) => boolean | void): 'done' | 'stopped' {
-  const re = new RegExp(WORD_RE.source, 'gu');
+  // One shared RegExp (cheap for short texts); a nested call gets its own.
+  const re = wordReBusy ? new RegExp(WORD_RE.source, 'gu') : WORD_RE;
+  const shared = re === WORD_RE;
+  if (shared) wordReBusy = true;
+  try {
+    re.lastIndex = 0;
+    return scanWords(re, text, fn);
+  } finally {
+    if (shared) wordReBusy = false;
+  }
+}
+let wordReBusy = false;
+
+function scanWords(re: RegExp, text: string, fn: (word: string) => boolean | void): 'done' | 'stopped' {
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
     if (fn(m[0]) === false) return re.exec(text) === null ? 'done' : 'stopped';

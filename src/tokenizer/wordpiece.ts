@@ -153,6 +153,8 @@ export class WordPieceTokenizer implements Tokenizer {
   private readonly specialIds = new Set<number>();
   private readonly cache = new Map<string, number[]>();
   private splitCache: { key: string; re: RegExp | null } | null = null;
+  /** Number of non-special added tokens (always split out of the text). */
+  private readonly alwaysSplit: number;
 
   constructor(cfg: WordPieceConfig) {
     this.model = new WordPieceModel(cfg.vocab, cfg.model);
@@ -170,6 +172,7 @@ export class WordPieceTokenizer implements Tokenizer {
       if (a.special) { this.specials.set(a.content, a.id); this.specialIds.add(a.id); }
     }
     this.vocabSize = this.idToTok.length;
+    this.alwaysSplit = this.added.filter((a) => !a.special).length;
   }
 
   /**
@@ -236,6 +239,7 @@ export class WordPieceTokenizer implements Tokenizer {
 
   /** Regex matching the added tokens that may be split out (non-special ones always). */
   private splitRegex(allowed: EncodeOptions['allowedSpecial']): RegExp | null {
+    if (allowed === undefined && this.alwaysSplit === 0) return null;
     const ok = (a: AddedToken) => !a.special || allowed === 'all'
       || (allowed !== undefined && (allowed instanceof Set ? allowed.has(a.content) : (allowed as readonly string[]).includes(a.content)));
     const tokens = this.added.filter(ok).map((a) => a.content).sort((x, y) => y.length - x.length);
