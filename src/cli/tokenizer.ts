@@ -32,7 +32,8 @@ options:
   --out DIR              output folder, created if missing (required)
   --min-frequency N      merge only pairs seen at least N times (default 0)
   --special TOKEN        a special token; repeat for several. Default: none for bpe,
-                         [PAD] [UNK] [CLS] [SEP] [MASK] for wordpiece
+                         [PAD] [UNK] [CLS] [SEP] [MASK] for wordpiece (its unknown-word
+                         token is [UNK], or the first special containing "unk")
   --pattern NAME|REGEX   bpe split pattern: gpt2 (default), r50k, cl100k, o200k or a regex
   --threads N            bpe word-counting threads (default: all cores)
   --cased                wordpiece: keep case and accents (default: uncased BERT)
@@ -160,6 +161,7 @@ async function train(argv: string[]): Promise<number> {
     size = r.tokenizer.vocabSize;
   } else {
     if (values.pattern !== undefined) throw new LlmtsError('E_FLAG', '--pattern is for bpe', { where: '--pattern', hint: 'WordPiece splits words with the BERT pre-tokenizer; drop --pattern' });
+    if (values.threads !== undefined) throw new LlmtsError('E_FLAG', '--threads is for bpe', { where: '--threads', hint: 'WordPiece training runs on one thread; drop --threads' });
     const normalizer = values.cased ? { lowercase: false, stripAccents: false } : { lowercase: true };
     const counts = countWordPieceFiles(positionals, normalizer, (d, t) => progress.update('counting words', d, t, ' bytes'));
     const specials = values.special ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];

@@ -39,6 +39,8 @@ export interface WordPieceTrainerOptions {
   initialAlphabet?: string[];
   /** Default '##'. */
   continuingSubwordPrefix?: string;
+  /** Token for unknown words. Default '[UNK]', or the first special token containing "unk". */
+  unkToken?: string;
   /** Normalizer used on the corpus and saved in tokenizer.json. Default: uncased BERT. */
   normalizer?: BertNormalizerOptions | null;
   /** Called now and then: stage name, work done, work total. */
@@ -308,7 +310,7 @@ export function wordPieceFromCounts(counts: ReadonlyMap<string, number>, opts: W
   const cls = map.get('[CLS]'), sep = map.get('[SEP]');
   const tokenizer = new WordPieceTokenizer({
     vocab: map,
-    model: { unkToken: '[UNK]', continuingSubwordPrefix: opts.continuingSubwordPrefix ?? '##', maxInputCharsPerWord: 100 },
+    model: { unkToken: opts.unkToken ?? (specials.includes('[UNK]') ? '[UNK]' : specials.find((t) => /unk/i.test(t)) ?? '[UNK]'), continuingSubwordPrefix: opts.continuingSubwordPrefix ?? '##', maxInputCharsPerWord: 100 },
     normalizer: opts.normalizer === undefined ? { lowercase: true } : opts.normalizer,
     preTokenizer: 'bert',
     postProcessor: cls !== undefined && sep !== undefined && specials.includes('[CLS]') && specials.includes('[SEP]')

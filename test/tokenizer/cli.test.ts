@@ -123,6 +123,7 @@ test('mistakes give one-line LlmtsErrors that name the flag or file and the fix'
     [['train', '--type', 'sentencepiece', '--vocab-size', '100', '--out', 'o', 'corpus.txt'], /--type must be bpe or wordpiece/],
     [['train', '--type', 'wordpiece', '--vocab-size', '100', '--out', 'o'], /no training files given/],
     [['train', '--type', 'wordpiece', '--vocab-size', '100', '--out', 'o', 'absent.txt'], /cannot read training file absent\.txt/],
+    [['train', '--type', 'wordpiece', '--vocab-size', '100', '--threads', '2', '--out', 'o', 'corpus.txt'], /--threads is for bpe/],
     [['frobnicate'], /unknown subcommand 'frobnicate'/],
   ];
   const results = await Promise.all(cases.map(([args]) => cli(...args)));

@@ -106,4 +106,8 @@ test('deterministic, honours vocab size, min frequency, alphabet limits and spec
   assert.deepEqual(limited.vocab.slice(0, 4), ['<unk>', 'g', 'p', 'u']); // the 3 most frequent chars
   assert.ok(!limited.vocab.includes('b'));
   assert.throws(() => trainWordPieceFromCounts(counts, { vocabSize: 0 }), /vocab size/);
+  // Custom specials: the one containing "unk" stands for unknown words; no [CLS] template.
+  const custom = trainWordPiece(['hug pug pun'], { vocabSize: 100, specialTokens: ['<pad>', '<unk>'] }).tokenizer;
+  assert.deepEqual(custom.encode('hug zzz'), [custom.tokenToId('hug')!, 1]);
+  assert.deepEqual(custom.encode('hug', { addSpecialTokens: true }), [custom.tokenToId('hug')!]);
 });
