@@ -5,7 +5,7 @@
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { pool } from './pool.ts';
-import { Tensor, fmtShape, gradOf, isGradEnabled, record } from './tensor.ts';
+import { Tensor, fmtShape, gradFor, gradOf, isGradEnabled, record } from './tensor.ts';
 
 /** Options of `attention`. */
 export interface AttentionOptions {
@@ -106,9 +106,15 @@ export function rope(x: Tensor, opts: RopeOptions = {}): Tensor {
   out.data.set(x.data);
   be.rope(B, H, T, hs, posOffset, theta, interleaved, false, out.data);
   return record(out, 'rope', [x], [], (dout) => {
-    const dx = gradOf(x);
-    if (!dx) return;
     // the rotation is orthogonal: its backward is the inverse rotation of the gradient
+    const sx = gradFor(x);
+    if (!sx) return;
+    if (sx.fresh) {
+      sx.g.set(dout);
+      be.rope(B, H, T, hs, posOffset, theta, interleaved, true, sx.g);
+      return;
+    }
+    const dx = sx.g;
     const tmp = pool.acquire(x.size);
     tmp.set(dout);
     be.rope(B, H, T, hs, posOffset, theta, interleaved, true, tmp);

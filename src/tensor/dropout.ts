@@ -4,7 +4,7 @@
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { pool } from './pool.ts';
-import { Tensor, gradOf, record } from './tensor.ts';
+import { Tensor, gradFor, record } from './tensor.ts';
 
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1-p); element i is
@@ -24,7 +24,8 @@ export function dropout(x: Tensor, p: number, seed: number, training = true): Te
   const mask = pool.acquire(x.size); // (x.size) of 0 or 1/(1-p), saved for backward
   be.dropout(x.size, p, seed >>> 0, x.data, out.data, mask);
   return record(out, 'dropout', [x], [mask], (dout) => {
-    const dx = gradOf(x);
-    if (dx) be.mulAcc(x.size, dout, mask, dx);
+    const sx = gradFor(x);
+    if (sx?.fresh) be.mul(x.size, dout, mask, sx.g);
+    else if (sx) be.mulAcc(x.size, dout, mask, sx.g);
   });
 }

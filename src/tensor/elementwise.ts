@@ -4,7 +4,14 @@
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { Tensor, fmtShape, gradOf, record } from './tensor.ts';
+import { Tensor, fmtShape, gradFor, gradOf, record } from './tensor.ts';
+
+/** g (+)= s * dout: written when the gradient buffer is fresh, added otherwise. */
+function addInto(slot: { g: Float32Array; fresh: boolean } | null, dout: Float32Array, s: number): void {
+  if (!slot) return;
+  if (slot.fresh) backend().scale(slot.g.length, s, dout, slot.g);
+  else backend().axpy(slot.g.length, s, dout, slot.g);
+}
 
 /** How b combines with a: same shape, or b repeated over `rows` rows of `cols`. */
 function broadcastOf(a: Tensor, b: Tensor, where: string): { same: boolean; rows: number; cols: number } {
@@ -31,8 +38,8 @@ export function add(a: Tensor, b: Tensor): Tensor {
   if (same) be.add(a.size, a.data, b.data, out.data);
   else be.addBias(rows, cols, a.data, b.data, out.data);
   return record(out, 'add', [a, b], [], (dout) => {
-    const da = gradOf(a), db = gradOf(b);
-    if (da) be.axpy(a.size, 1, dout, da);
+    addInto(gradFor(a), dout, 1);
+    const db = gradOf(b);
     if (db) {
       if (same) be.axpy(b.size, 1, dout, db);
       else be.addBiasBackward(rows, cols, dout, db);
@@ -48,11 +55,11 @@ export function sub(a: Tensor, b: Tensor): Tensor {
   out.data.set(a.data);
   for (let r = 0; r < rows; r++) be.axpy(cols, -1, b.data, out.data.subarray(r * cols));
   return record(out, 'sub', [a, b], [], (dout) => {
-    const da = gradOf(a), db = gradOf(b);
-    if (da) be.axpy(a.size, 1, dout, da);
-    if (db) {
-      if (same) be.axpy(b.size, -1, dout, db);
-      else for (let r = 0; r < rows; r++) be.axpy(cols, -1, dout.subarray(r * cols), db);
+    addInto(gradFor(a), dout, 1);
+    if (same) addInto(gradFor(b), dout, -1);
+    else {
+      const db = gradOf(b);
+      if (db) for (let r = 0; r < rows; r++) be.axpy(cols, -1, dout.subarray(r * cols), db);
     }
   });
 }
@@ -69,12 +76,14 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const out = Tensor.empty(a.shape);
   for (let r = 0; r < rows; r++) be.mul(cols, a.data.subarray(r * cols), b.data, out.data.subarray(r * cols));
   return record(out, 'mul', [a, b], [], (dout) => {
-    const da = gradOf(a), db = gradOf(b);
-    for (let r = 0; r < rows; r++) {
-      const o = r * cols;
-      if (da) be.mulAcc(cols, dout.subarray(o), b.data, da.subarray(o));
-      if (db) be.mulAcc(cols, dout.subarray(o), a.data.subarray(o), db);
+    const sa = gradFor(a);
+    if (sa) {
+      // da = dout * b, row by row: written into a fresh buffer, added to an existing one
+      const op = sa.fresh ? be.mul.bind(be) : be.mulAcc.bind(be);
+      for (let r = 0; r < rows; r++) op(cols, dout.subarray(r * cols), b.data, sa.g.subarray(r * cols));
     }
+    const db = gradOf(b);
+    if (db) for (let r = 0; r < rows; r++) be.mulAcc(cols, dout.subarray(r * cols), a.data.subarray(r * cols), db);
   });
 }
 
@@ -83,8 +92,5 @@ export function scale(x: Tensor, s: number): Tensor {
   const be = backend();
   const out = Tensor.empty(x.shape);
   be.scale(x.size, s, x.data, out.data);
-  return record(out, 'scale', [x], [], (dout) => {
-    const dx = gradOf(x);
-    if (dx) be.axpy(x.size, s, dout, dx);
-  });
+  return record(out, 'scale', [x], [], (dout) => addInto(gradFor(x), dout, s));
 }

@@ -4,7 +4,7 @@
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { Tensor, fmtShape, gradOf, record } from './tensor.ts';
+import { Tensor, fmtShape, gradFor, gradOf, record } from './tensor.ts';
 
 /** Transpose flags of `matmul`. */
 export interface MatmulOptions {
@@ -53,29 +53,32 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   else be.gemm(transA, transB, M, N, K, 1, a.data, lda, sA, b.data, ldb, sB, 0, out.data, N, M * N, batch);
 
   return record(out, 'matmul', [a, b], [], (dC) => {
-    const dA = gradOf(a), dB = gradOf(b);
-    if (dA) {
+    // a fresh gradient buffer is written (beta = 0), an existing one is added to (beta = 1)
+    const sa = gradFor(a), sb = gradFor(b);
+    if (sa) {
+      const dA = sa.g, beta = sa.fresh ? 0 : 1;
       if (flatA) {
-        be.gemm(false, !transB, batch * M, K, N, 1, dC, N, 0, b.data, ldb, 0, 1, dA, K, 0, 1); // (batch*M, K)
+        be.gemm(false, !transB, batch * M, K, N, 1, dC, N, 0, b.data, ldb, 0, beta, dA, K, 0, 1); // (batch*M, K)
       } else if (aBatched) {
-        gradA(be, transA, transB, M, N, K, dC, b.data, ldb, sB, dA, M * K, batch);
+        gradA(be, transA, transB, M, N, K, dC, b.data, ldb, sB, beta, dA, M * K, batch);
       } else {
         // a shared by every batch: sum the per-batch gradients, one GEMM at a time
         for (let i = 0; i < batch; i++) {
-          gradA(be, transA, transB, M, N, K, dC.subarray(i * M * N), b.data.subarray(i * sB), ldb, 0, dA, 0, 1);
+          gradA(be, transA, transB, M, N, K, dC.subarray(i * M * N), b.data.subarray(i * sB), ldb, 0, i === 0 ? beta : 1, dA, 0, 1);
         }
       }
     }
-    if (dB) {
+    if (sb) {
+      const dB = sb.g, beta = sb.fresh ? 0 : 1;
       if (flatA) {
         // dB = (batch*M rows of a)^T @ dC, as one GEMM
-        if (!transB) be.gemm(true, false, K, N, batch * M, 1, a.data, K, 0, dC, N, 0, 1, dB, N, 0, 1); // (K, N)
-        else be.gemm(true, false, N, K, batch * M, 1, dC, N, 0, a.data, K, 0, 1, dB, K, 0, 1); // (N, K)
+        if (!transB) be.gemm(true, false, K, N, batch * M, 1, a.data, K, 0, dC, N, 0, beta, dB, N, 0, 1); // (K, N)
+        else be.gemm(true, false, N, K, batch * M, 1, dC, N, 0, a.data, K, 0, beta, dB, K, 0, 1); // (N, K)
       } else if (bBatched) {
-        gradB(be, transA, transB, M, N, K, a.data, lda, sA, dC, dB, K * N, batch);
+        gradB(be, transA, transB, M, N, K, a.data, lda, sA, dC, beta, dB, K * N, batch);
       } else {
         for (let i = 0; i < batch; i++) {
-          gradB(be, transA, transB, M, N, K, a.data.subarray(i * sA), lda, 0, dC.subarray(i * M * N), dB, 0, 1);
+          gradB(be, transA, transB, M, N, K, a.data.subarray(i * sA), lda, 0, dC.subarray(i * M * N), i === 0 ? beta : 1, dB, 0, 1);
         }
       }
     }
@@ -84,18 +87,18 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 
 type Be = ReturnType<typeof backend>;
 
-/** dA += dC op(B)^T (stored as A is: (M, K), or (K, M) when transA). */
+/** dA = beta dA + dC op(B)^T (stored as A is: (M, K), or (K, M) when transA). */
 function gradA(be: Be, transA: boolean, transB: boolean, M: number, N: number, K: number,
-  dC: Float32Array, b: Float32Array, ldb: number, sB: number, dA: Float32Array, sdA: number, batch: number): void {
-  if (!transA) be.gemm(false, !transB, M, K, N, 1, dC, N, M * N, b, ldb, sB, 1, dA, K, sdA, batch); // (M, K)
-  else be.gemm(transB, true, K, M, N, 1, b, ldb, sB, dC, N, M * N, 1, dA, M, sdA, batch); // (K, M)
+  dC: Float32Array, b: Float32Array, ldb: number, sB: number, beta: number, dA: Float32Array, sdA: number, batch: number): void {
+  if (!transA) be.gemm(false, !transB, M, K, N, 1, dC, N, M * N, b, ldb, sB, beta, dA, K, sdA, batch); // (M, K)
+  else be.gemm(transB, true, K, M, N, 1, b, ldb, sB, dC, N, M * N, beta, dA, M, sdA, batch); // (K, M)
 }
 
-/** dB += op(A)^T dC (stored as B is: (K, N), or (N, K) when transB). */
+/** dB = beta dB + op(A)^T dC (stored as B is: (K, N), or (N, K) when transB). */
 function gradB(be: Be, transA: boolean, transB: boolean, M: number, N: number, K: number,
-  a: Float32Array, lda: number, sA: number, dC: Float32Array, dB: Float32Array, sdB: number, batch: number): void {
-  if (!transB) be.gemm(!transA, false, K, N, M, 1, a, lda, sA, dC, N, M * N, 1, dB, N, sdB, batch); // (K, N)
-  else be.gemm(true, transA, N, K, M, 1, dC, N, M * N, a, lda, sA, 1, dB, K, sdB, batch); // (N, K)
+  a: Float32Array, lda: number, sA: number, dC: Float32Array, beta: number, dB: Float32Array, sdB: number, batch: number): void {
+  if (!transB) be.gemm(!transA, false, K, N, M, 1, a, lda, sA, dC, N, M * N, beta, dB, N, sdB, batch); // (K, N)
+  else be.gemm(true, transA, N, K, M, 1, dC, N, M * N, a, lda, sA, beta, dB, K, sdB, batch); // (N, K)
 }
 
 /**
@@ -122,9 +125,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias) be.addBias(rows, outF, y.data, bias.data, y.data);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, [], (dy) => {
-    const dx = gradOf(x), dw = gradOf(weight), db = bias ? gradOf(bias) : null;
-    if (dx) be.gemm(false, false, rows, inF, outF, 1, dy, outF, 0, weight.data, inF, 0, 1, dx, inF, 0, 1); // (rows, in)
-    if (dw) be.gemm(true, false, outF, inF, rows, 1, dy, outF, 0, x.data, inF, 0, 1, dw, inF, 0, 1); // (out, in)
+    const sx = gradFor(x), sw = gradFor(weight), db = bias ? gradOf(bias) : null;
+    if (sx) be.gemm(false, false, rows, inF, outF, 1, dy, outF, 0, weight.data, inF, 0, sx.fresh ? 0 : 1, sx.g, inF, 0, 1); // (rows, in)
+    if (sw) be.gemm(true, false, outF, inF, rows, 1, dy, outF, 0, x.data, inF, 0, sw.fresh ? 0 : 1, sw.g, inF, 0, 1); // (out, in)
     if (db) be.addBiasBackward(rows, outF, dy, db);
   });
 }

@@ -5,7 +5,7 @@
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { pool } from './pool.ts';
-import { Tensor, fmtShape, gradOf, makeView, record, shapeSize } from './tensor.ts';
+import { Tensor, fmtShape, gradFor, makeView, record, shapeSize } from './tensor.ts';
 
 /**
  * The same values with another shape (one dim may be -1: inferred). Shares storage and
@@ -43,8 +43,13 @@ export function transpose12(x: Tensor): Tensor {
   const out = Tensor.empty([d0, d2, d1, d3]); // (d0, d2, d1, d3)
   be.transpose12(d0, d1, d2, d3, x.data, out.data);
   return record(out, 'transpose12', [x], [], (dout) => {
-    const dx = gradOf(x);
-    if (!dx) return;
+    const sx = gradFor(x);
+    if (!sx) return;
+    if (sx.fresh) {
+      be.transpose12(d0, d2, d1, d3, dout, sx.g); // (d0, d1, d2, d3), written directly
+      return;
+    }
+    const dx = sx.g;
     // transpose the gradient back into a scratch buffer, then accumulate
     const tmp = pool.acquire(x.size);
     be.transpose12(d0, d2, d1, d3, dout, tmp); // (d0, d1, d2, d3)
@@ -52,6 +57,13 @@ export function transpose12(x: Tensor): Tensor {
     pool.release(tmp);
   });
 }
+
+/**
+ * Up to this many blocks, a strided gradient is added block by block (one kernel call
+ * each); beyond, the blocks are first copied into a contiguous scratch buffer so that one
+ * kernel call adds them all (kernel calls cost about a microsecond each).
+ */
+const FEW_BLOCKS = 16;
 
 /** Resolves a possibly negative axis of x; throws when out of range. */
 function axisOf(x: Tensor, axis: number, where: string): number {
@@ -88,9 +100,24 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   const xd = x.data, od = out.data;
   for (let o = 0; o < outer; o++) od.set(xd.subarray((o * dim + start) * inner, (o * dim + start) * inner + block), o * block);
   return record(out, 'narrow', [x], [], (dout) => {
-    const dx = gradOf(x);
-    if (!dx) return;
-    for (let o = 0; o < outer; o++) be.axpy(block, 1, dout.subarray(o * block), dx.subarray((o * dim + start) * inner));
+    const sx = gradFor(x);
+    if (!sx) return;
+    const dx = sx.g;
+    if (sx.fresh) {
+      // a fresh gradient: zeros outside the slice, a copy of dout inside
+      dx.fill(0);
+      for (let o = 0; o < outer; o++) dx.set(dout.subarray(o * block, (o + 1) * block), (o * dim + start) * inner);
+      return;
+    }
+    if (outer <= FEW_BLOCKS) {
+      for (let o = 0; o < outer; o++) be.axpy(block, 1, dout.subarray(o * block), dx.subarray((o * dim + start) * inner));
+      return;
+    }
+    // many small blocks: scatter them (memcpy) into a zeroed scratch shaped like x, then one vector add
+    const scratch = pool.acquireZeroed(x.size); // (outer, dim, inner)
+    for (let o = 0; o < outer; o++) scratch.set(dout.subarray(o * block, (o + 1) * block), (o * dim + start) * inner);
+    be.axpy(x.size, 1, scratch, dx);
+    pool.release(scratch);
   });
 }
 
@@ -148,10 +175,23 @@ export function concat(xs: readonly Tensor[], axis = -1): Tensor {
   }
   return record(out, 'concat', xs, [], (dout) => {
     for (let i = 0; i < xs.length; i++) {
-      const dx = gradOf(xs[i]!);
-      if (!dx) continue;
-      const block = widths[i]! * inner;
-      for (let o = 0; o < outer; o++) be.axpy(block, 1, dout.subarray((o * D + offsets[i]!) * inner), dx.subarray(o * block));
+      const sx = gradFor(xs[i]!);
+      if (!sx) continue;
+      const dx = sx.g, block = widths[i]! * inner, off = offsets[i]!;
+      if (sx.fresh) {
+        // a fresh gradient: gather the blocks straight into it
+        for (let o = 0; o < outer; o++) dx.set(dout.subarray((o * D + off) * inner, (o * D + off) * inner + block), o * block);
+        continue;
+      }
+      if (outer <= FEW_BLOCKS) {
+        for (let o = 0; o < outer; o++) be.axpy(block, 1, dout.subarray((o * D + off) * inner), dx.subarray(o * block));
+        continue;
+      }
+      // many small blocks: gather them (memcpy) into a scratch shaped like x_i, then one vector add
+      const scratch = pool.acquire(xs[i]!.size); // (outer, width_i, inner)
+      for (let o = 0; o < outer; o++) scratch.set(dout.subarray((o * D + off) * inner, (o * D + off) * inner + block), o * block);
+      be.axpy(xs[i]!.size, 1, scratch, dx);
+      pool.release(scratch);
     }
   });
 }

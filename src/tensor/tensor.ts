@@ -446,18 +446,35 @@ export function makeView(base: Tensor, shape: readonly number[], shareGrad: bool
  * require grad. Op backward closures accumulate into it.
  */
 export function gradOf(t: Tensor): Float32Array | null {
+  const slot = gradFor(t);
+  if (slot?.fresh) slot.g.fill(0);
+  return slot ? slot.g : null;
+}
+
+/**
+ * For backward code that can either write or add: t's gradient buffer, with `fresh` true
+ * when it was just taken from the pool (contents arbitrary: the caller must WRITE every
+ * element, e.g. gemm with beta = 0 or a copy, instead of adding). This skips zero-filling
+ * the gradients of most intermediates. Null when t does not require grad.
+ *
+ * @example
+ * const s = gradFor(x);
+ * if (s) be.gemm(false, false, M, K, N, 1, dy, N, 0, w, K, 0, s.fresh ? 0 : 1, s.g, K, 0, 1);
+ */
+export function gradFor(t: Tensor): { g: Float32Array; fresh: boolean } | null {
   if (!t.requiresGrad) return null;
-  if (t.grad) return t.grad;
+  if (t.grad) return { g: t.grad, fresh: false };
   if (t.isReleased) {
     throw new LlmtsError('E_RELEASED', `gradient of a released tensor ${fmtShape(t.shape)}`, {
       where: 'backward', hint: 'a graph can be backpropagated once; pass { retainGraph: true } to the first backward()' });
   }
   if (t.sharesGrad && t.base) {
-    t.grad = gradOf(t.base);
-    return t.grad;
+    const slot = gradFor(t.base);
+    t.grad = slot ? slot.g : null;
+    return slot;
   }
-  t.grad = pool.acquireZeroed(t.size);
-  return t.grad;
+  t.grad = pool.acquire(t.size);
+  return { g: t.grad, fresh: true };
 }
 
 /**

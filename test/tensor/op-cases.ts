@@ -200,4 +200,27 @@ export const caseGroups: CaseGroup[] = [
       }
     },
   },
+  {
+    title: 'accumulating paths: each op runs its backward when its inputs already hold a gradient',
+    seed: 31,
+    run: (check) => {
+      // concat(flat(op(xs)), flat(xs)): the concat's backward writes every input's gradient
+      // first, so the op's backward must add to it (the non-fresh path of each op)
+      const also = (y: Tensor, xs: Tensor[]) => concat([reshape(y, [-1]), ...xs.map((x) => reshape(x, [-1]))], 0);
+      check('linear + bias', [[3, 4], [5, 4], [5]], ([x, w, b]) => also(linear(x!, w!, b!), [x!, w!, b!]));
+      check('matmul batched', [[2, 3, 4], [2, 4, 5]], ([a, b]) => also(matmul(a!, b!), [a!, b!]));
+      check('matmul b shared, transposed', [[2, 3, 4], [5, 4]], ([a, b]) => also(matmul(a!, b!, { transB: true }), [a!, b!]));
+      check('matmul a shared, transA', [[4, 3], [2, 4, 5]], ([a, b]) => also(matmul(a!, b!, { transA: true }), [a!, b!]));
+      check('add, sub, scale, mul', [[3, 4], [3, 4]], ([a, b]) => also(add(sub(scale(a!, 3), b!), mul(a!, b!)), [a!, b!]));
+      check('mul broadcast', [[3, 4], [4]], ([a, b]) => also(mul(a!, b!), [a!, b!]));
+      check('transpose12', [[2, 3, 4, 2]], ([x]) => also(transpose12(x!), [x!]));
+      check('rope', [[1, 2, 3, 4]], ([x]) => also(rope(x!, { posOffset: 1 }), [x!]));
+      check('narrow (many blocks)', [[20, 3, 2]], ([x]) => also(narrow(x!, 1, 1, 2), [x!]));
+      check('narrow (few blocks)', [[2, 5, 3]], ([x]) => also(narrow(x!, 1, 3, 2), [x!]));
+      check('concat (many blocks)', [[20, 2], [20, 3]], ([a, b]) => also(concat([a!, b!]), [a!, b!]));
+      check('dropout', [[4, 5]], ([x]) => also(dropout(x!, 0.3, 11), [x!]));
+      check('layerNorm, gelu, softmax', [[3, 5], [5], [5]], ([x, w, b]) => also(softmax(gelu(layerNorm(x!, w!, b!))), [x!, w!, b!]));
+      check('attention', [[1, 2, 3, 2], [1, 1, 3, 2], [1, 1, 3, 2]], ([q, k, v]) => also(attention(q!, k!, v!), [q!, k!, v!]));
+    },
+  },
 ];
