@@ -39,6 +39,12 @@ export interface WordPieceTrainerOptions {
   initialAlphabet?: string[];
   /** Default '##'. */
   continuingSubwordPrefix?: string;
+  /**
+   * `##c` tokens to create first, in this order, before the others (which follow in order
+   * of first appearance). HF creates them in a random order; passing the order of a HF
+   * run (its `##c` ids) reproduces that run id for id, ties included.
+   */
+  continuingOrder?: readonly string[];
   /** Token for unknown words. Default '[UNK]', or the first special token containing "unk". */
   unkToken?: string;
   /** Normalizer used on the corpus and saved in tokenizer.json. Default: uncased BERT. */
@@ -209,6 +215,9 @@ export function trainWordPieceFromCounts(counts: ReadonlyMap<string, number>, op
   for (const [ch] of kept) add(ch);
 
   // Words as symbol ids; '##c' for non-initial chars.
+  for (const t of opts.continuingOrder ?? []) {
+    if (t.startsWith(prefix) && wordToId.has(t.slice(prefix.length))) add(t);
+  }
   const words: number[][] = [];
   const wordCounts: number[] = [];
   for (const [w, n] of counts) {
