@@ -13,7 +13,8 @@
  * Determinism: HF gives the `##c` tokens ids in the iteration order of a Rust HashMap
  * (random per run), and ties between equal counts are broken by those ids, so HF's own
  * output can vary between runs when counts tie. Here words are visited in order of first
- * appearance, so the same corpus always gives the same vocabulary.
+ * appearance, so the same corpus always gives the same vocabulary; given the `##c` order of
+ * a HF run (`continuingOrder`), the result equals that run id for id (tested at 30000 ids).
  *
  * @example
  * const { tokenizer } = trainWordPiece(['the cat sat', 'the cat ran'], { vocabSize: 60 });
