@@ -25,7 +25,7 @@
 #endif
 #define NR (NV * VL)
 #ifndef KC
-#define KC 256
+#define KC 512 /* most k per block; blocks are balanced: K = 768 -> 2 x 384 */
 #endif
 #define MC_MAX (20 * MR)
 #define NC_MAX (64 * NR)
@@ -61,6 +61,11 @@
 static void ukernel_packed(long kc, const float *restrict a, const float *restrict b, float *c, long ldc,
                            float alpha, float beta, int first, int mr, int nr) {
   vf acc[MR][NV];
+  /* the C tile is read and written after the k loop: start fetching it now */
+  for (int i = 0; i < mr; i++) {
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
+  }
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
@@ -117,6 +122,29 @@ typedef struct {
   float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
 } gemm_args;
 
+#if VL == 16 && defined(__GNUC__) && !defined(__clang__)
+/* dst[c * lds + r] = src[r * ldsrc + c] for a VL x VL block: log2(VL) stages that swap
+ * off-diagonal sub-blocks of size s (8, 4, 2, 1), each one two-source permute per row. */
+static void transpose_block(const float *src, long ldsrc, float *dst, long lds) {
+  vf r[VL];
+  for (int i = 0; i < VL; i++) r[i] = vload(src + i * ldsrc);
+  for (int s = VL / 2; s >= 1; s /= 2) {
+    vi lo, hi;
+    for (int c = 0; c < VL; c++) {
+      lo[c] = (c & s) ? VL + c - s : c;
+      hi[c] = (c & s) ? VL + c : c + s;
+    }
+    for (int i = 0; i < VL; i++) {
+      if (i & s) continue;
+      vf a = r[i], b = r[i + s];
+      r[i] = __builtin_shuffle(a, b, lo);
+      r[i + s] = __builtin_shuffle(a, b, hi);
+    }
+  }
+  for (int i = 0; i < VL; i++) vstore(dst + i * lds, r[i]);
+}
+#endif
+
 /* Packs micro-panel jp (NR columns from jc + jp * NR) of op(B)[pc : pc + kc, :]. */
 static void pack_b_panel(const gemm_args *g, long jp, float *dst) {
   long j0 = g->jc + jp * NR;
@@ -136,6 +164,16 @@ static void pack_b_panel(const gemm_args *g, long jp, float *dst) {
   } else {
     /* op(B)(k, j) = B[j, k]: B rows are op(B) columns */
     const float *src = g->b + j0 * g->ldb + g->pc;
+#if VL == 16 && defined(__GNUC__) && !defined(__clang__)
+    if (nr == NR) {
+      long k = 0;
+      for (; k + VL <= g->kc; k += VL)
+        for (int v = 0; v < NV; v++) transpose_block(src + v * VL * g->ldb + k, g->ldb, dst + k * NR + v * VL, NR);
+      for (; k < g->kc; k++)
+        for (long j = 0; j < NR; j++) dst[k * NR + j] = src[j * g->ldb + k];
+      return;
+    }
+#endif
     for (long j = 0; j < NR; j++) {
       if (j < nr) {
         const float *s = src + j * g->ldb;
@@ -149,28 +187,27 @@ static void pack_b_panel(const gemm_args *g, long jp, float *dst) {
 
 /* Packs rows [i0, i0 + mc) of op(A)[:, pc : pc + kc] into MR-row micro-panels (zero-padded). */
 static void pack_a_block(const gemm_args *g, long i0, long mc, float *dst) {
-  for (long ip = 0; ip < mc; ip += MR) {
-    long mr = mc - ip < MR ? mc - ip : MR;
-    float *d = dst + ip * g->kc;
-    if (!g->transA) {
+  if (!g->transA) {
+    for (long ip = 0; ip < mc; ip += MR) {
+      long mr = mc - ip < MR ? mc - ip : MR;
+      float *d = dst + ip * g->kc;
       const float *src = g->a + (i0 + ip) * g->lda + g->pc;
       for (long i = 0; i < MR; i++) {
-        if (i < mr) {
-          const float *s = src + i * g->lda;
-          for (long k = 0; k < g->kc; k++) d[k * MR + i] = s[k];
-        } else {
-          for (long k = 0; k < g->kc; k++) d[k * MR + i] = 0.0f;
-        }
+        const float *s = src + i * g->lda;
+        for (long k = 0; k < g->kc; k++) d[k * MR + i] = i < mr ? s[k] : 0.0f;
       }
-    } else {
-      /* op(A)(i, k) = A[k, i] */
-      const float *src = g->a + g->pc * g->lda + i0 + ip;
-      for (long k = 0; k < g->kc; k++) {
-        const float *s = src + k * g->lda;
-        float *dk = d + k * MR;
-        for (long i = 0; i < mr; i++) dk[i] = s[i];
-        for (long i = mr; i < MR; i++) dk[i] = 0.0f;
-      }
+    }
+    return;
+  }
+  /* op(A)(i, k) = A[k, i]: walk A row by row (k outer) so reads stay sequential */
+  const float *src = g->a + g->pc * g->lda + i0;
+  for (long k = 0; k < g->kc; k++) {
+    const float *s = src + k * g->lda;
+    for (long ip = 0; ip < mc; ip += MR) {
+      long mr = mc - ip < MR ? mc - ip : MR;
+      float *dk = dst + ip * g->kc + k * MR;
+      for (long i = 0; i < mr; i++) dk[i] = s[ip + i];
+      for (long i = mr; i < MR; i++) dk[i] = 0.0f;
     }
   }
 }
@@ -190,8 +227,15 @@ static void compute_block(const gemm_args *g, long ic, long mc, float *apack) {
   int first = g->pc == 0;
   /* Read A in place when it is laid out well enough: op(A) rows with unit stride along k
    * or along i; pack otherwise (and for the ragged last micro-panel). */
-  int direct = 0;
+  /* A not transposed: its rows are contiguous along k, and the micro-kernel can read the
+   * MR rows in place (packing would cost as much as it saves). Transposed A is packed:
+   * reading it in place strides by lda per k and thrashes the cache. */
+  int direct = !g->transA;
+  long rsa = g->transA ? 1 : g->lda, csa = g->transA ? g->lda : 1;
+  const float *a0 = g->transA ? g->a + g->pc * g->lda + ic : g->a + ic * g->lda + g->pc;
+  long mfull = mc / MR * MR;
   if (!direct) pack_a_block(g, ic, mc, apack);
+  else if (mfull < mc) pack_a_block(g, ic + mfull, mc - mfull, apack + mfull * g->kc);
   long npanels = (g->nc + NR - 1) / NR;
   for (long jp = 0; jp < npanels; jp++) {
     long j0 = g->jc + jp * NR;
@@ -200,7 +244,10 @@ static void compute_block(const gemm_args *g, long ic, long mc, float *apack) {
     for (long ip = 0; ip < mc; ip += MR) {
       int mr = (int)(mc - ip < MR ? mc - ip : MR);
       float *cp = g->c + (ic + ip) * g->ldc + j0;
-      ukernel_packed(g->kc, apack + ip * g->kc, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+      if (direct && mr == MR)
+        ukernel_strided(g->kc, a0 + ip * rsa, rsa, csa, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+      else
+        ukernel_packed(g->kc, apack + ip * g->kc, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
     }
   }
 }
@@ -235,17 +282,20 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
   int nt = parallel ? llmts_get_threads() : 1;
   long nblocks_n = div_up(g->N, NC_MAX);
   long ncb = div_up(div_up(g->N, nblocks_n), NR) * NR;
-  long mc = div_up(div_up(g->M, nt), MR) * MR;
+  /* about four row blocks per thread, so that dynamic hand-out balances the threads */
+  long mc = div_up(div_up(g->M, 4L * nt), MR) * MR;
   if (mc > MC_MAX) mc = MC_MAX;
+  if (nt == 1) mc = MC_MAX;
   g->mc = mc;
   long mtasks = div_up(g->M, mc);
+  long kcb = div_up(div_up(g->K, div_up(g->K, KC)), 16) * 16;
   for (long jc = 0; jc < g->N; jc += ncb) {
     g->jc = jc;
     g->nc = g->N - jc < ncb ? g->N - jc : ncb;
     long npanels = div_up(g->nc, NR);
-    for (long pc = 0; pc < g->K; pc += KC) {
+    for (long pc = 0; pc < g->K; pc += kcb) {
       g->pc = pc;
-      g->kc = g->K - pc < KC ? g->K - pc : KC;
+      g->kc = g->K - pc < kcb ? g->K - pc : kcb;
       g->bpack = (float *)llmts_scratch(parallel ? -1 : tid, 1, (size_t)npanels * KC * NR * sizeof(float));
       if (!g->bpack) return;
       if (parallel) {
