@@ -55,6 +55,12 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return record(out, 'matmul', [a, b], [], (dC) => {
     // a fresh gradient buffer is written (beta = 0), an existing one is added to (beta = 1)
     const sa = gradFor(a), sb = gradFor(b);
+    if (batch * M * N === 0) {
+      // an empty product: no gradient flows, but fresh buffers must still read as zeros
+      if (sa?.fresh) sa.g.fill(0);
+      if (sb?.fresh) sb.g.fill(0);
+      return;
+    }
     if (sa) {
       const dA = sa.g, beta = sa.fresh ? 0 : 1;
       if (flatA) {
@@ -126,6 +132,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, [], (dy) => {
     const sx = gradFor(x), sw = gradFor(weight), db = bias ? gradOf(bias) : null;
+    if (rows === 0 || outF === 0) {
+      // nothing flows (empty input or output), but fresh buffers must still read as zeros
+      if (sx?.fresh) sx.g.fill(0);
+      if (sw?.fresh) sw.g.fill(0);
+      return;
+    }
     if (sx) be.gemm(false, false, rows, inF, outF, 1, dy, outF, 0, weight.data, inF, 0, sx.fresh ? 0 : 1, sx.g, inF, 0, 1); // (rows, in)
     if (sw) be.gemm(true, false, outF, inF, rows, 1, dy, outF, 0, x.data, inF, 0, sw.fresh ? 0 : 1, sw.g, inF, 0, 1); // (out, in)
     if (db) be.addBiasBackward(rows, outF, dy, db);

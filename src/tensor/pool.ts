@@ -51,8 +51,17 @@ export class BufferPool {
     this.minPooledSize = minPooledSize;
   }
 
+  /**
+   * Debug aid: fill every buffer handed out by `acquire` with NaN, so that an op which
+   * reads an element it never wrote (a bug) yields NaN instead of stale numbers.
+   * `withFloat64` turns it on; `LLMTS_POOL_POISON=1` turns it on for the shared pool.
+   */
+  poison = false;
+
   private alloc(n: number): Float32Array {
-    return this.float64 ? (new Float64Array(n) as unknown as Float32Array) : new Float32Array(n);
+    const buf = this.float64 ? (new Float64Array(n) as unknown as Float32Array) : new Float32Array(n);
+    if (this.poison) buf.fill(NaN);
+    return buf;
   }
 
   /** A buffer of exactly n floats; contents are arbitrary (the caller overwrites them). */
@@ -67,6 +76,7 @@ export class BufferPool {
       this.stats.reused++;
       this.stats.free--;
       this.stats.freeBytes -= buf.byteLength;
+      if (this.poison) buf.fill(NaN);
       return buf;
     }
     this.stats.allocated++;
@@ -127,6 +137,7 @@ function emptyStats(): PoolStats {
 
 /** The pool every tensor op uses (`withFloat64` swaps it for a float64 one while it runs). */
 export let pool = new BufferPool();
+pool.poison = process.env.LLMTS_POOL_POISON === '1';
 
 /** Replaces the shared pool; returns the previous one. */
 export function swapPool(next: BufferPool): BufferPool {

@@ -129,7 +129,9 @@ export function withFloat64<T>(fn: () => T): T {
     throw new LlmtsError('E_BACKEND', `withFloat64 needs the reference backend, the current one is '${backend().name}'`, {
       where: 'withFloat64', hint: "call setBackend(referenceBackend()) first" });
   }
-  const prev = swapPool(new BufferPool(0, true));
+  const f64 = new BufferPool(0, true);
+  f64.poison = true; // an op that reads an element it never wrote turns the check into NaN
+  const prev = swapPool(f64);
   try {
     return fn();
   } finally {

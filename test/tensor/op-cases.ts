@@ -52,6 +52,8 @@ export const caseGroups: CaseGroup[] = [
     run: (check) => {
       check('linear + bias', [[2, 3, 5], [7, 5], [7]], ([x, w, b]) => linear(x!, w!, b!));
       check('linear', [[4, 6], [3, 6]], ([x, w]) => linear(x!, w!));
+      check('linear over 0 rows (zero gradients)', [[0, 4], [3, 4], [3]], ([x, w, b]) => linear(x!, w!, b!));
+      check('matmul with an empty batch (zero gradients)', [[0, 3, 4], [4, 5]], ([a, b]) => matmul(a!, b!));
     },
   },
 
