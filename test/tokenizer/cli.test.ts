@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import hf from 'tokenizers';
 import { loadTokenizer } from '../../src/tokenizer/load.ts';
+import { run } from '../../src/cli/tokenizer.ts';
+import { LlmtsError } from '../../src/util/errors.ts';
 
 const ROOT = resolve('.');
 /** tsx resolved from the repo, so `--import tsx` also works with the temp dir as cwd. */
@@ -126,17 +128,26 @@ test('mistakes give one-line LlmtsErrors that name the flag or file and the fix'
     [['train', '--type', 'wordpiece', '--vocab-size', '100', '--threads', '2', '--out', 'o', 'corpus.txt'], /--threads is for bpe/],
     [['frobnicate'], /unknown subcommand 'frobnicate'/],
   ];
-  const results = await Promise.all(cases.map(([args]) => cli(...args)));
-  results.forEach((r, i) => {
+  // Three through a real process (exit code, one line on stderr, no stack trace) ...
+  const spawned = await Promise.all(cases.slice(0, 3).map(([args]) => cli(...args)));
+  spawned.forEach((r, i) => {
     assert.equal(r.code, 1, `${cases[i][0].join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^llmts: error E_[A-Z_]+: /);
     assert.match(r.stderr, cases[i][1]);
     assert.ok(!r.stderr.includes('    at '), `no stack trace: ${r.stderr}`);
   });
+  // ... and all of them in-process (same code path, much faster).
+  process.chdir(dir);
+  try {
+    for (const [args, re] of cases) {
+      await assert.rejects(run(args), (e: unknown) => e instanceof LlmtsError && re.test(`${e.code}: ${e.message}`), args.join(' '));
+    }
+  } finally {
+    process.chdir(ROOT);
+  }
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ model: { type: 'Unigram', vocab: [] } }));
-  const u = await cli('encode', '--tokenizer', bad, '--text', 'x');
-  assert.match(u.stderr, /model\.type is "Unigram".*bad\.json/);
+  await assert.rejects(run(['encode', '--tokenizer', bad, '--text', 'x']), /model\.type is "Unigram".*bad\.json/);
 });
 
 test('--help for the command and each subcommand', async () => {
