@@ -18,7 +18,7 @@
  *
  * @example
  * const { tokenizer } = trainWordPiece(['the cat sat', 'the cat ran'], { vocabSize: 60 });
- * tokenizer.encode('the cats')  // ids of 'the', 'cat', '##s'
+ * tokenizer.encode('the rat')  // ids of 'the', 'ra', '##t'
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
