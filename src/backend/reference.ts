@@ -44,35 +44,47 @@ export class ReferenceBackend implements Backend {
     beta: number, c: Buf, ldc: number, strideC: number,
     batch: number,
   ): void {
-    const acc = new Float64Array(transB ? 0 : N);
+    // C(i, j) = beta C(i, j) + alpha sum_p A(i, p) B(p, j), the sum over p in order, in float64.
+    // Loop structure (for speed in plain JS, same result): op(B) is copied a panel of
+    // columns at a time into a row-major float64 buffer, and 4 rows of C accumulate at once.
+    const NB = 256;
+    const panel = new Float64Array(K * Math.min(NB, N));
+    const acc = new Float64Array(4 * Math.min(NB, N));
     for (let bi = 0; bi < batch; bi++) {
       const oa = bi * strideA, ob = bi * strideB, oc = bi * strideC;
-      for (let i = 0; i < M; i++) {
-        const crow = oc + i * ldc;
-        if (!transB) {
-          // row i of C = beta * C + alpha * sum_p A(i, p) * B(p, :)
+      const A = (i: number, p: number): number => (transA ? a[oa + p * lda + i] : a[oa + i * lda + p]);
+      for (let j0 = 0; j0 < N; j0 += NB) {
+        const nb = Math.min(NB, N - j0);
+        // panel(p, jj) = op(B)(p, j0 + jj)
+        for (let p = 0; p < K; p++) {
+          for (let jj = 0; jj < nb; jj++) {
+            const j = j0 + jj;
+            panel[p * nb + jj] = transB ? b[ob + j * ldb + p] : b[ob + p * ldb + j];
+          }
+        }
+        for (let i0 = 0; i0 < M; i0 += 4) {
+          const rows = Math.min(4, M - i0);
           acc.fill(0);
           for (let p = 0; p < K; p++) {
-            const aip = transA ? a[oa + p * lda + i] : a[oa + i * lda + p];
-            if (aip === 0) continue;
-            const brow = ob + p * ldb;
-            for (let j = 0; j < N; j++) acc[j] += aip * b[brow + j];
-          }
-          for (let j = 0; j < N; j++) {
-            c[crow + j] = beta === 0 ? alpha * acc[j] : alpha * acc[j] + beta * c[crow + j];
-          }
-        } else {
-          // C(i, j) = beta * C(i, j) + alpha * sum_p A(i, p) * B[j, p]
-          for (let j = 0; j < N; j++) {
-            const brow = ob + j * ldb;
-            let s = 0;
-            if (transA) {
-              for (let p = 0; p < K; p++) s += a[oa + p * lda + i] * b[brow + p];
-            } else {
-              const arow = oa + i * lda;
-              for (let p = 0; p < K; p++) s += a[arow + p] * b[brow + p];
+            const a0 = A(i0, p);
+            const a1 = rows > 1 ? A(i0 + 1, p) : 0;
+            const a2 = rows > 2 ? A(i0 + 2, p) : 0;
+            const a3 = rows > 3 ? A(i0 + 3, p) : 0;
+            const po = p * nb;
+            for (let jj = 0; jj < nb; jj++) {
+              const bv = panel[po + jj];
+              acc[jj] += a0 * bv;
+              acc[nb + jj] += a1 * bv;
+              acc[2 * nb + jj] += a2 * bv;
+              acc[3 * nb + jj] += a3 * bv;
             }
-            c[crow + j] = beta === 0 ? alpha * s : alpha * s + beta * c[crow + j];
+          }
+          for (let r = 0; r < rows; r++) {
+            const crow = oc + (i0 + r) * ldc + j0;
+            for (let jj = 0; jj < nb; jj++) {
+              const v = alpha * acc[r * nb + jj];
+              c[crow + jj] = beta === 0 ? v : v + beta * c[crow + jj];
+            }
           }
         }
       }
