@@ -15,7 +15,8 @@
  * - `loss.backward()`  leaf grads ACCUMULATE across calls (micro-batches) until `p.zeroGrad()`
  * - `t.retain()` keep an intermediate (value + grad) through backward; `t.dispose()` free now
  * - `noGrad(() => ...)` record nothing (inference); `tidy(() => ...)` dispose temporaries
- * - `poolStats()` / `resetPoolStats()` / `clearPool()`  the buffer pool (see pool.ts)
+ * - `poolStats()` / `resetPoolStats()` / `clearPool()`  the buffer pool (see pool.ts): new allocations,
+ *     reuses, live and peak bytes; `LLMTS_POOL_POISON=1` fills handed-out buffers with NaN (debugging)
  * - `withFloat64(() => ...)`  tests only: run ops in float64 on the reference backend (gradchecks)
  *
  * Ops (shapes as in the comments)
