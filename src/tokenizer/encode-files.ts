@@ -129,72 +129,124 @@ function startWorker(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
+type WorkerReply = { ready: true } | { id: number; ids: Uint32Array };
+
+/**
+ * A pool of encoding workers for one tokenizer, for callers that encode several batches
+ * (start-up - rebuilding the tokenizer in each worker - is paid once).
+ *
+ * @example
+ * const pool = await EncodePool.start(builtinTokenizer('gpt2'));
+ * const ids = await pool.encodeFiles(['a.txt', 'b.txt']);
+ * await pool.close();
+ */
+export class EncodePool {
+  private readonly idle: Worker[] = [];
+  private waiting: (() => void)[] = [];
+  private failure: unknown;
+
+  private constructor(private readonly tokenizer: BpeTokenizer, private readonly workers: Worker[], private readonly allowedSpecial: EncodeOptions['allowedSpecial']) {}
+
+  /** Starts `threads` workers (default: all cores) and waits until each has built the tokenizer. */
+  static async start(tokenizer: BpeTokenizer, opts: { threads?: number; allowedSpecial?: EncodeOptions['allowedSpecial'] } = {}): Promise<EncodePool> {
+    const threads = Math.max(1, opts.threads ?? availableParallelism());
+    const spec = packSpec(tokenizer);
+    const workers = Array.from({ length: threads }, () => startWorker({ spec, allowedSpecial: opts.allowedSpecial }));
+    const pool = new EncodePool(tokenizer, workers, opts.allowedSpecial);
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    })));
+    for (const w of workers) {
+      w.on('error', (err) => {
+        pool.failure = err;
+        for (const f of pool.waiting) f();
+      });
+    }
+    pool.idle.push(...workers);
+    return pool;
+  }
+
+  /** Encodes one text on a free worker. */
+  private async run(text: string, id: number): Promise<Uint32Array> {
+    while (this.idle.length === 0) {
+      if (this.failure !== undefined) throw this.failure;
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    const w = this.idle.pop()!;
+    try {
+      return await new Promise<Uint32Array>((resolve, reject) => {
+        const onError = (err: unknown): void => reject(err);
+        w.once('error', onError);
+        w.once('message', (msg: WorkerReply) => {
+          w.off('error', onError);
+          if ('id' in msg && msg.id === id) resolve(msg.ids);
+          else reject(new LlmtsError('E_ENCODE_FILES', 'a worker answered out of turn'));
+        });
+        w.postMessage({ id, text });
+      });
+    } finally {
+      this.idle.push(w);
+      const wake = this.waiting;
+      this.waiting = [];
+      for (const f of wake) f();
+    }
+  }
+
+  /**
+   * Encodes every file; returns the ids per file, identical to
+   * `tokenizer.encode(readFileSync(path, 'utf8'), { allowedSpecial })`.
+   */
+  async encodeFiles(paths: readonly string[], opts: { chunkChars?: number; onProgress?: (doneChars: number, totalChars: number) => void } = {}): Promise<Uint32Array[]> {
+    const tok = this.tokenizer;
+    const target = Math.max(1024, opts.chunkChars ?? 1 << 20);
+    const allowed = this.allowedSpecial;
+    const specials = allowed === undefined ? [] : allowed === 'all' ? [...tok.specialTokens().keys()] : [...allowed];
+    const canCut = Object.values(SPLIT_PATTERNS).includes(tok.pattern) && !tok.addPrefixSpace && !specials.some((s) => s.includes('\n'));
+    const chunks: string[][] = paths.map((path) => {
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new LlmtsError('E_ENCODE_FILES', `cannot read ${path}`, { where: path, hint: 'check the file path', cause: err });
+      }
+      return canCut ? chunkText(text, target) : [text];
+    });
+    const totalChars = chunks.reduce((n, cs) => n + cs.reduce((m, c) => m + c.length, 0), 0);
+    let doneChars = 0;
+    let nextId = 0;
+    const perFile = await Promise.all(chunks.map((cs) => Promise.all(cs.map(async (c) => {
+      const ids = await this.run(c, nextId++);
+      doneChars += c.length;
+      opts.onProgress?.(doneChars, totalChars);
+      return ids;
+    }))));
+    return perFile.map((parts) => {
+      const ids = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        ids.set(p, off);
+        off += p.length;
+      }
+      return ids;
+    });
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
 /**
  * Encodes every file with `tokenizer` using worker threads; returns the ids per file,
  * identical to `tokenizer.encode(readFileSync(path, 'utf8'), opts)`.
  */
 export async function encodeFiles(paths: readonly string[], tokenizer: BpeTokenizer, opts: EncodeFilesOptions = {}): Promise<Uint32Array[]> {
-  const threads = Math.max(1, opts.threads ?? availableParallelism());
-  const target = Math.max(1024, opts.chunkChars ?? 1 << 20);
-  const specials = opts.allowedSpecial === undefined ? [] : opts.allowedSpecial === 'all' ? [...tokenizer.specialTokens().keys()] : [...opts.allowedSpecial];
-  const canCut = Object.values(SPLIT_PATTERNS).includes(tokenizer.pattern) && !tokenizer.addPrefixSpace && !specials.some((s) => s.includes('\n'));
-  const tasks: { file: number; text: string }[] = [];
-  const chunksPerFile: number[] = [];
-  for (let f = 0; f < paths.length; f++) {
-    let text: string;
-    try {
-      text = readFileSync(paths[f]!, 'utf8');
-    } catch (err) {
-      throw new LlmtsError('E_ENCODE_FILES', `cannot read ${paths[f]}`, { where: paths[f], hint: 'check the file path', cause: err });
-    }
-    const chunks = canCut ? chunkText(text, target) : [text];
-    chunksPerFile.push(chunks.length);
-    for (const c of chunks) tasks.push({ file: f, text: c });
+  const pool = await EncodePool.start(tokenizer, { threads: opts.threads, allowedSpecial: opts.allowedSpecial });
+  try {
+    return await pool.encodeFiles(paths, opts);
+  } finally {
+    await pool.close();
   }
-  const totalChars = tasks.reduce((n, t) => n + t.text.length, 0);
-  const results: Uint32Array[] = new Array<Uint32Array>(tasks.length);
-  const nWorkers = Math.min(threads, tasks.length);
-  if (nWorkers > 0) {
-    const spec = packSpec(tokenizer);
-    let next = 0;
-    let done = 0;
-    let doneChars = 0;
-    await Promise.all(Array.from({ length: nWorkers }, () => new Promise<void>((resolve, reject) => {
-      const w = startWorker({ spec, allowedSpecial: opts.allowedSpecial });
-      const feed = (): void => {
-        if (next < tasks.length) {
-          const id = next++;
-          w.postMessage({ id, text: tasks[id]!.text });
-        } else {
-          void w.terminate();
-          resolve();
-        }
-      };
-      w.on('message', (msg: { ready: true } | { id: number; ids: Uint32Array }) => {
-        if ('id' in msg) {
-          results[msg.id] = msg.ids;
-          done++;
-          doneChars += tasks[msg.id]!.text.length;
-          opts.onProgress?.(doneChars, totalChars);
-        }
-        feed();
-      });
-      w.on('error', reject);
-    })));
-    if (done !== tasks.length) throw new LlmtsError('E_ENCODE_FILES', `only ${done} of ${tasks.length} chunks were encoded`);
-  }
-  const out: Uint32Array[] = [];
-  let t = 0;
-  for (let f = 0; f < paths.length; f++) {
-    const parts = results.slice(t, t + chunksPerFile[f]!);
-    t += chunksPerFile[f]!;
-    const ids = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const p of parts) {
-      ids.set(p, off);
-      off += p.length;
-    }
-    out.push(ids);
-  }
-  return out;
 }
