@@ -1,0 +1,86 @@
+/**
+ * Document cleaning, applied in this order: mojibake repair, Unicode normalisation
+ * (NFC by default, NFKC optional), control characters stripped, whitespace and line
+ * endings normalised. Invalid UTF-8 is replaced (and counted) earlier, when files are
+ * decoded (ingest/text-stream.ts); boilerplate lines are removed in boilerplate.ts.
+ *
+ * @example
+ * const counts = newCleanCounts();
+ * cleanText('It\u00e2\u20ac\u2122s\r\n\r\n\r\n\u0007ok  \n', DEFAULT_CLEAN, counts);
+ * // "It\u2019s\n\nok"  (counts.mojibake 1, counts.controls 1)
+ */
+
+import { fixMojibake } from './mojibake.ts';
+
+/** Which cleaning steps run. */
+export interface CleanOptions {
+  /** Repair UTF-8-read-as-Windows-1252 sequences such as `â€™`. Default true. */
+  mojibake: boolean;
+  /** Unicode normalisation form, or 'none'. Default 'NFC'. */
+  normalize: 'NFC' | 'NFKC' | 'none';
+  /** Strip C0/C1 control characters (tab and newline kept), BOMs and lone surrogates. Default true. */
+  controls: boolean;
+  /** Normalise line endings and spaces, trim lines, at most one blank line in a row. Default true. */
+  whitespace: boolean;
+}
+
+export const DEFAULT_CLEAN: CleanOptions = { mojibake: true, normalize: 'NFC', controls: true, whitespace: true };
+
+/** Counters filled by `cleanText` (characters or sequences changed). */
+export interface CleanCounts {
+  mojibake: number;
+  controls: number;
+}
+
+export function newCleanCounts(): CleanCounts {
+  return { mojibake: 0, controls: 0 };
+}
+
+// C0 controls except \t \n \r, DEL, C1 controls, BOM / zero-width no-break space, lone surrogates.
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// Typographic and other non-ASCII spaces that become a plain space.
+const SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
+
+/** Cleans one document's text; adds what it changed to `counts`. */
+export function cleanText(text: string, opts: CleanOptions, counts: CleanCounts): string {
+  if (opts.mojibake) {
+    const r = fixMojibake(text);
+    text = r.text;
+    counts.mojibake += r.fixes;
+  }
+  if (opts.normalize !== 'none') text = text.normalize(opts.normalize);
+  if (opts.controls) {
+    // \r is kept here so that line endings are normalised below, not deleted.
+    text = text.replace(CONTROLS, () => {
+      counts.controls++;
+      return '';
+    });
+  }
+  if (opts.whitespace) text = normalizeWhitespace(text);
+  return text;
+}
+
+/**
+ * CRLF and CR -> LF, non-ASCII spaces -> ' ', runs of spaces/tabs inside a line -> one
+ * space (leading indentation kept), trailing spaces cut, at most one blank line between
+ * paragraphs, no blank lines at the start or end.
+ */
+export function normalizeWhitespace(text: string): string {
+  text = text.replace(/\r\n?/g, '\n').replace(SPACES, ' ');
+  const lines = text.split('\n');
+  const out: string[] = [];
+  let blank = true; // suppress leading blank lines
+  for (const raw of lines) {
+    const indent = /^[ \t]*/.exec(raw)![0];
+    const body = raw.slice(indent.length).replace(/[ \t]+/g, ' ').trimEnd();
+    if (body === '') {
+      if (!blank) out.push('');
+      blank = true;
+      continue;
+    }
+    out.push(indent + body);
+    blank = false;
+  }
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out.join('\n');
+}

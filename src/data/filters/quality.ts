@@ -1,0 +1,80 @@
+/**
+ * Document-level quality rules (after Gopher, Rae et al. 2021, appendix A): length
+ * bounds, mean word length, alphabetic / symbol / digit ratios, bullet and ellipsis lines.
+ * Each check returns the drop reason or null.
+ *
+ * @example
+ * checkQuality(wordTokens(text), text, DEFAULT_QUALITY);   // null, or e.g. 'too-short'
+ */
+
+export interface QualityOptions {
+  /** Document length bounds in words (whitespace-separated). Gopher: 50..100,000. */
+  minWords: number;
+  maxWords: number;
+  /** Mean word length bounds in characters. Gopher: 3..10. */
+  minMeanWordLength: number;
+  maxMeanWordLength: number;
+  /** Minimum fraction of words that contain at least one letter. Gopher: 0.8. */
+  minAlphaWords: number;
+  /** Maximum ratio of symbols ('#', '...', '…') to words. Gopher: 0.1. */
+  maxSymbolRatio: number;
+  /** Maximum fraction of non-space characters that are digits. Default 0.25. */
+  maxDigitRatio: number;
+  /** Maximum fraction of lines starting with a bullet. Gopher: 0.9. */
+  maxBulletLines: number;
+  /** Maximum fraction of lines ending with an ellipsis. Gopher: 0.3. */
+  maxEllipsisLines: number;
+}
+
+export const DEFAULT_QUALITY: QualityOptions = {
+  minWords: 50, maxWords: 100_000, minMeanWordLength: 3, maxMeanWordLength: 10, minAlphaWords: 0.8,
+  maxSymbolRatio: 0.1, maxDigitRatio: 0.25, maxBulletLines: 0.9, maxEllipsisLines: 0.3,
+};
+
+/** Drop reasons of the length filter. */
+export function checkLength(words: string[], o: QualityOptions): string | null {
+  if (words.length < o.minWords) return 'too-short';
+  if (words.length > o.maxWords) return 'too-long';
+  return null;
+}
+
+const HAS_LETTER = /\p{L}/u;
+const BULLET = /^\s*[•●○◦▪▫■□‣⁃∙*·-]\s/u;
+
+/** Drop reasons of the ratio rules: word length, letters, symbols, digits, bullets, ellipses. */
+export function checkRatios(words: string[], text: string, o: QualityOptions): string | null {
+  const n = words.length;
+  if (n === 0) return 'no-words';
+  let chars = 0, alpha = 0, symbols = 0;
+  for (const w of words) {
+    chars += w.length;
+    if (HAS_LETTER.test(w)) alpha++;
+  }
+  const mean = chars / n;
+  if (mean < o.minMeanWordLength || mean > o.maxMeanWordLength) return 'mean-word-length';
+  if (alpha / n < o.minAlphaWords) return 'alpha-ratio';
+  for (let i = text.indexOf('#'); i >= 0; i = text.indexOf('#', i + 1)) symbols++;
+  for (let i = text.indexOf('...'); i >= 0; i = text.indexOf('...', i + 3)) symbols++;
+  for (let i = text.indexOf('…'); i >= 0; i = text.indexOf('…', i + 1)) symbols++;
+  if (symbols / n > o.maxSymbolRatio) return 'symbol-ratio';
+  let digits = 0, nonSpace = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 9) continue;
+    nonSpace++;
+    if (c >= 48 && c <= 57) digits++;
+  }
+  if (nonSpace > 0 && digits / nonSpace > o.maxDigitRatio) return 'digit-ratio';
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length > 0) {
+    let bullets = 0, ellipses = 0;
+    for (const l of lines) {
+      if (BULLET.test(l)) bullets++;
+      const t = l.trimEnd();
+      if (t.endsWith('...') || t.endsWith('…')) ellipses++;
+    }
+    if (bullets / lines.length > o.maxBulletLines) return 'bullet-lines';
+    if (ellipses / lines.length > o.maxEllipsisLines) return 'ellipsis-lines';
+  }
+  return null;
+}

@@ -1,0 +1,18 @@
+/**
+ * The data layer: ingest, clean, filter, deduplicate, split and write text corpora
+ * (`prepare`, `corpusStats`), and the pieces for use on their own.
+ */
+export { prepare, corpusStats, DEFAULT_PREPARE, type PrepareOptions } from './prepare.ts';
+export { cleanText, normalizeWhitespace, DEFAULT_CLEAN, newCleanCounts, type CleanOptions, type CleanCounts } from './clean.ts';
+export { fixMojibake } from './mojibake.ts';
+export { scrubPii, newPiiCounts, type PiiCounts } from './pii.ts';
+export { runFilters, DEFAULT_FILTERS, LanguageId, ProfanityList, type FilterOptions } from './filters/index.ts';
+export { MinHasher, estimateJaccard, exactJaccard, type MinHashOptions } from './dedup/minhash.ts';
+export { Deduper, DEFAULT_DEDUP, type DedupOptions, type DedupVerdict } from './dedup/dedup.ts';
+export { splitOf, type Split } from './split.ts';
+export { expandInputs, formatOf, type InputFile, type InputFormat } from './ingest/files.ts';
+export { readInput, type IngestEvent, type IngestOptions } from './ingest/readers.ts';
+export { ShardWriter, abortAllShards, removePartialShards, listShards, type ShardFormat, type ShardInfo } from './output.ts';
+export { formatSummary, type DataReport } from './report.ts';
+export { normalizedWordHashes, wordTokens } from './words.ts';
+export { loadStopwords, defaultProfanityList, loadWordListFile } from './wordlists.ts';

@@ -1,0 +1,124 @@
+/**
+ * Streaming decoding of one input file: raw bytes (gunzipped for .gz) in 1 MiB
+ * chunks, a binary check on the first chunk, and UTF-8 decoding where invalid bytes
+ * become U+FFFD and are counted. Memory holds one chunk at a time.
+ *
+ * @example
+ * const ctx = { bytesRead: 0, invalidUtf8: 0 };
+ * for await (const chunk of decodedChunks('a.txt.gz', true, ctx)) process(chunk);
+ * for await (const [line, n] of lines(decodedChunks('b.jsonl', false, ctx))) ...
+ */
+import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+/** A file, or a line / row of it, that cannot be used: skipped and reported with `loc`. */
+export class BadInput extends Error {
+  constructor(readonly reason: string, readonly loc = 0) {
+    super(reason);
+  }
+}
+
+/** Shared counters of the reading side. */
+export interface ReadContext {
+  /** Bytes read from disk so far (compressed bytes for .gz), for the progress bar. */
+  bytesRead: number;
+  /** Invalid UTF-8 sequences replaced by U+FFFD. */
+  invalidUtf8: number;
+}
+
+const CHUNK = 1 << 20;
+
+/** True when a file's first bytes look binary: a NUL byte, or over 10% control bytes. */
+export function looksBinary(head: Uint8Array): boolean {
+  const n = Math.min(head.length, 8192);
+  let ctrl = 0;
+  for (let i = 0; i < n; i++) {
+    const b = head[i]!;
+    if (b === 0) return true;
+    if (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 12 && b !== 27) ctrl++;
+  }
+  return n > 0 && ctrl / n > 0.1;
+}
+
+function countFffd(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\ufffd'); i >= 0; i = s.indexOf('\ufffd', i + 1)) n++;
+  return n;
+}
+
+function countEncodedFffd(b: Uint8Array): number {
+  let n = 0;
+  for (let i = b.indexOf(0xef); i >= 0 && i + 2 < b.length; i = b.indexOf(0xef, i + 1)) if (b[i + 1] === 0xbf && b[i + 2] === 0xbd) n++;
+  return n;
+}
+
+function errnoReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || e.code === 'ERR_ZLIB_UNEXPECTED_EOF' || /unexpected end of file|incorrect header/i.test(e.message ?? '')) return `broken gzip data: ${e.message}`;
+  if (e.code) return `cannot read file: ${e.code}`;
+  return `cannot read file: ${String(err)}`;
+}
+
+/** The raw bytes of a file (gunzipped when `gzip`), chunk by chunk; read errors become BadInput. */
+export async function* rawChunks(path: string, gzip: boolean, ctx: ReadContext): AsyncGenerator<Uint8Array> {
+  const raw = createReadStream(path, { highWaterMark: CHUNK });
+  const src: Readable = gzip ? pipeline(raw, createGunzip({ chunkSize: CHUNK }), () => { /* errors surface in the loop */ }) : raw;
+  let counted = 0;
+  try {
+    for await (const chunk of src as AsyncIterable<Buffer>) {
+      ctx.bytesRead += raw.bytesRead - counted;
+      counted = raw.bytesRead;
+      yield chunk;
+    }
+  } catch (err) {
+    throw new BadInput(errnoReason(err));
+  } finally {
+    raw.destroy();
+    if (src !== raw) src.destroy();
+  }
+}
+
+/** The decoded text of a file, chunk by chunk; a binary file throws BadInput('binary file'). */
+export async function* decodedChunks(path: string, gzip: boolean, ctx: ReadContext): AsyncGenerator<string> {
+  const dec = new TextDecoder('utf-8');
+  let first = true;
+  for await (const chunk of rawChunks(path, gzip, ctx)) {
+    if (first) {
+      first = false;
+      if (looksBinary(chunk)) throw new BadInput('binary file');
+    }
+    const s = dec.decode(chunk, { stream: true });
+    if (s.includes('\ufffd')) ctx.invalidUtf8 += Math.max(0, countFffd(s) - countEncodedFffd(chunk));
+    if (s) yield s;
+  }
+  const tail = dec.decode();
+  if (tail) {
+    ctx.invalidUtf8 += countFffd(tail);
+    yield tail;
+  }
+}
+
+/** Lines (without the newline, CR kept) and their 1-based numbers. */
+export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<[string, number]> {
+  let rest = '';
+  let n = 0;
+  for await (const chunk of chunks) {
+    let text = rest + chunk;
+    let at = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+      yield [text.slice(at, nl), ++n];
+      at = nl + 1;
+    }
+    rest = text.slice(at);
+    text = '';
+  }
+  if (rest !== '') yield [rest, ++n];
+}
+
+/** The whole decoded file as one string. */
+export async function readWhole(path: string, gzip: boolean, ctx: ReadContext): Promise<string> {
+  const parts: string[] = [];
+  for await (const c of decodedChunks(path, gzip, ctx)) parts.push(c);
+  return parts.join('');
+}

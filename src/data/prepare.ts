@@ -1,0 +1,243 @@
+/**
+ * `prepare`: the whole pipeline, streaming. The main thread reads the inputs in order,
+ * cuts the documents into batches and hands them to the worker pool (clean, filter,
+ * MinHash: process.ts); it takes the results back in input order, deduplicates
+ * (dedup/dedup.ts), splits (split.ts) and writes the shards (output.ts). Memory holds a
+ * few batches in flight plus the dedup indexes (about 450 bytes per kept document),
+ * not the corpus. The output depends on the inputs and settings only, never on the
+ * thread count. `corpusStats` runs the same pipeline without writing anything.
+ *
+ * @example
+ * const report = await prepare(['raw/'], { out: 'clean/', valRatio: 0.01 });
+ * report.out.train.docs;   // documents in clean/train-*.jsonl
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
+import { LlmtsError } from '../util/errors.ts';
+import { ProgressBar } from '../util/progress.ts';
+import { CountMinSketch } from './boilerplate.ts';
+import { DEFAULT_CLEAN, type CleanOptions } from './clean.ts';
+import { Deduper, DEFAULT_DEDUP, type DedupOptions } from './dedup/dedup.ts';
+import { DEFAULT_FILTERS, type FilterOptions } from './filters/index.ts';
+import { keyHex } from './hash.ts';
+import { expandInputs, type InputFile } from './ingest/files.ts';
+import { readInput, type IngestOptions } from './ingest/readers.ts';
+import type { ReadContext } from './ingest/text-stream.ts';
+import { listShards, removePartialShards, ShardWriter, type ShardFormat } from './output.ts';
+import { DocPool } from './pool.ts';
+import type { BatchResult, DocBatch, ProcessSettings } from './process.ts';
+import { ReportBuilder, type DataReport } from './report.ts';
+import { splitOf } from './split.ts';
+import { defaultProfanityList, loadStopwords, stopwordLanguages } from './wordlists.ts';
+
+export interface PrepareOptions {
+  /** Output folder (prepare); undefined: statistics only, nothing written. */
+  out?: string;
+  ingest: IngestOptions;
+  clean: CleanOptions;
+  /** Replace e-mails, phone numbers and IPs with placeholders. Default true. */
+  pii: boolean;
+  filters: FilterOptions;
+  dedup: DedupOptions;
+  /** Remove lines found in at least this many documents (two passes); 0 = off (default). */
+  boilerplateMinDocs: number;
+  /** Fraction of documents in the validation split. Default 0.01. */
+  valRatio: number;
+  /** Seed of the split. Default 0. */
+  seed: number;
+  format: ShardFormat;
+  /** Start a new shard after this many bytes of text. Default 128 MB. */
+  shardBytes: number;
+  /** Add "id" and "source" to each output record. Default false. */
+  meta: boolean;
+  /** Worker threads; default all cores. 1 runs everything on the calling thread. */
+  threads: number;
+  /** Replace an earlier run's shards in `out`. Default false (an error instead). */
+  overwrite: boolean;
+  /** Profanity entries (default: data/wordlists/profanity/en.txt). */
+  profanityList?: string[];
+  /** Draw a progress bar on stderr (on a terminal). Default false. */
+  progress: boolean;
+  /** Documents per batch sent to a worker are cut at this many UTF-16 units. Default 256 KiB. */
+  batchChars: number;
+}
+
+export const DEFAULT_PREPARE: PrepareOptions = {
+  ingest: { field: 'text' }, clean: DEFAULT_CLEAN, pii: true, filters: DEFAULT_FILTERS, dedup: DEFAULT_DEDUP,
+  boilerplateMinDocs: 0, valRatio: 0.01, seed: 0, format: 'jsonl', shardBytes: 128e6, meta: false,
+  threads: availableParallelism(), overwrite: false, progress: false, batchChars: 1 << 18,
+};
+
+const SCRIPT_LANGS = ['el', 'ru', 'he', 'ar', 'hi', 'th', 'ja', 'ko', 'zh', 'unknown'];
+
+interface BatchMeta {
+  files: Int32Array;
+  locs: Int32Array;
+  bytes: Float64Array;
+}
+
+function checkOptions(o: PrepareOptions): void {
+  if (!(o.valRatio >= 0 && o.valRatio < 1)) throw new LlmtsError('E_FLAG', `validation ratio must be in [0, 1), got ${o.valRatio}`, { where: '--val-ratio', hint: 'e.g. --val-ratio 0.01' });
+  if (!(o.shardBytes > 0)) throw new LlmtsError('E_FLAG', `shard size must be > 0, got ${o.shardBytes}`, { where: '--shard-size', hint: 'e.g. --shard-size 128MB' });
+  if (!Number.isInteger(o.threads) || o.threads < 1) throw new LlmtsError('E_FLAG', `threads must be an integer >= 1, got ${o.threads}`, { where: '--threads', hint: 'e.g. --threads 2' });
+  const known = new Set([...stopwordLanguages(), ...SCRIPT_LANGS]);
+  for (const l of o.filters.languages) {
+    if (!known.has(l)) throw new LlmtsError('E_FLAG', `unknown language '${l}'`, { where: '--lang', hint: `use codes from ${[...known].join(', ')}` });
+  }
+}
+
+/** Prepares the output folder: stale temporary files removed, an earlier run refused or cleared. */
+function prepareOutDir(out: string, overwrite: boolean): void {
+  mkdirSync(out, { recursive: true });
+  removePartialShards(out);
+  const old = listShards(out);
+  if (old.length > 0 || existsSync(join(out, 'report.json'))) {
+    if (!overwrite) {
+      throw new LlmtsError('E_EXISTS', `${out} already holds a prepared corpus (${old.length} shard(s))`, { where: '--out', hint: 'pick an empty folder or add --overwrite to replace it' });
+    }
+    for (const n of old) rmSync(join(out, n), { force: true });
+    rmSync(join(out, 'report.json'), { force: true });
+  }
+}
+
+/** Runs the pipeline; writes shards and report.json when `out` is set. */
+export async function prepare(inputs: string[], options: Partial<PrepareOptions> = {}): Promise<DataReport> {
+  const o: PrepareOptions = { ...DEFAULT_PREPARE, ...options };
+  checkOptions(o);
+  const t0 = performance.now();
+  const { files, skipped } = await expandInputs(inputs);
+  if (files.length === 0 && skipped.length === 0) {
+    throw new LlmtsError('E_INPUT', 'no input files given', { where: 'INPUTS', hint: 'list files, folders or globs of .txt/.md/.html/.jsonl/.json/.csv/.tsv/.parquet (optionally .gz)' });
+  }
+  if (o.out) prepareOutDir(o.out, o.overwrite);
+  const settings: ProcessSettings = {
+    clean: o.clean, pii: o.pii, filters: o.filters,
+    minhash: o.dedup.near ? { shingle: o.dedup.shingle, perms: o.dedup.perms, seed: o.dedup.seed } : null,
+    stopwords: loadStopwords(), profanity: o.profanityList ?? defaultProfanityList(), boilerplate: null,
+  };
+  const deduper = new Deduper(o.dedup);
+  const report = new ReportBuilder(o.out ? 'prepare' : 'stats', files.length, skipped, {
+    field: o.ingest.field, docSep: o.ingest.docSep ?? null, clean: o.clean, pii: o.pii, filters: o.filters, dedup: o.dedup,
+    boilerplateMinDocs: o.boilerplateMinDocs, valRatio: o.valRatio, seed: o.seed, format: o.format, shardBytes: o.shardBytes,
+  });
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+
+  if (o.boilerplateMinDocs > 0) {
+    const cms = new CountMinSketch();
+    const pool1 = await DocPool.start(settings, o.threads);
+    try {
+      await streamBatches(files, o, null, pool1.threads, (b) => pool1.lines(b), (r) => cms.addAll(r.keys), totalBytes, 'boilerplate', report, false);
+    } finally {
+      await pool1.close();
+    }
+    settings.boilerplate = { table: cms.table, width: cms.width, minDocs: o.boilerplateMinDocs };
+  }
+
+  const writers = o.out ? {
+    train: new ShardWriter({ dir: o.out, split: 'train', format: o.format, shardBytes: o.shardBytes, meta: o.meta }),
+    val: new ShardWriter({ dir: o.out, split: 'val', format: o.format, shardBytes: o.shardBytes, meta: o.meta }),
+  } : null;
+  const pool = await DocPool.start(settings, o.threads);
+  const K = o.dedup.perms;
+  const sourceOf = (file: number, loc: number): string => (loc > 0 ? `${files[file]!.path}:${loc}` : files[file]!.path);
+  const handle = (res: BatchResult, meta: BatchMeta): void => {
+    report.counts(res.counts);
+    for (let i = 0; i < res.texts.length; i++) {
+      const source = sourceOf(meta.files[i]!, meta.locs[i]!);
+      report.language(res.langs[i]!);
+      const reason = res.reasons[i];
+      if (reason !== null) { report.drop(reason!, source, meta.bytes[i]!, res.texts[i]!); continue; }
+      const text = res.texts[i]!;
+      const hi = res.keys[2 * i]!, lo = res.keys[2 * i + 1]!;
+      const sig = o.dedup.near ? res.sigs.subarray(i * K, (i + 1) * K) : null;
+      const v = deduper.add(hi, lo, sig, meta.files[i]!, meta.locs[i]!);
+      if (v.kind !== null) {
+        report.duplicate(v.kind, source, sourceOf(deduper.keptFile.get(v.of), deduper.keptLoc.get(v.of)), v.similarity, meta.bytes[i]!, text);
+        continue;
+      }
+      const split = splitOf(hi, lo, o.valRatio, o.seed);
+      const bytes = Buffer.byteLength(text);
+      report.kept(split, bytes);
+      writers?.[split].write({ text, id: keyHex(hi, lo), source });
+    }
+  };
+  try {
+    await streamBatches(files, o, pool, pool.threads, (b) => pool.run(b), handle, totalBytes, o.out ? 'prepare' : 'stats', report, true);
+    if (writers) report.r.out.shards = [...writers.train.close(), ...writers.val.close()].map((s) => ({ ...s, path: relative(o.out!, s.path) }));
+  } catch (err) {
+    writers?.train.abort();
+    writers?.val.abort();
+    throw err;
+  } finally {
+    await pool.close();
+  }
+  let largest = 0;
+  for (let k = 0; k < deduper.kept; k++) largest = Math.max(largest, deduper.clusterSize.get(k));
+  report.r.dedup.clusters = deduper.clusters;
+  report.r.dedup.largestCluster = deduper.clusters > 0 ? largest : 0;
+  report.r.dedup.indexBytes = deduper.bytes;
+  const seconds = (performance.now() - t0) / 1000;
+  report.r.timing = { seconds, mbPerSecond: report.r.in.bytes / 1e6 / Math.max(seconds, 1e-9), threads: pool.threads };
+  if (o.out) {
+    const tmp = join(o.out, '.report.json.partial');
+    writeFileSync(tmp, JSON.stringify(report.r, null, 2) + '\n');
+    renameSync(tmp, join(o.out, 'report.json'));
+  }
+  return report.r;
+}
+
+/** `prepare` without an output folder: the statistics of the corpus, nothing written. */
+export function corpusStats(inputs: string[], options: Partial<Omit<PrepareOptions, 'out'>> = {}): Promise<DataReport> {
+  return prepare(inputs, { ...options, out: undefined });
+}
+
+/**
+ * Reads every file, cuts batches, submits them with `submit` and hands the results to
+ * `handle` in submission order, with at most 3 batches per thread in flight.
+ * `countInput`: this is the main pass (documents and bad input are counted in the report).
+ */
+async function streamBatches<R>(files: InputFile[], o: PrepareOptions, _pool: DocPool | null, threads: number,
+  submit: (b: DocBatch) => Promise<R>, handle: (r: R, meta: BatchMeta) => void, totalBytes: number, label: string,
+  report: ReportBuilder, countInput: boolean): Promise<void> {
+  const ctx: ReadContext = { bytesRead: 0, invalidUtf8: 0 };
+  const bar = new ProgressBar(label, totalBytes, { enabled: o.progress });
+  const inFlight: { p: Promise<R>; meta: BatchMeta }[] = [];
+  const maxInFlight = 3 * threads;
+  let seq = 0;
+  let texts: string[] = [], html: number[] = [], fileIdx: number[] = [], locs: number[] = [], bytes: number[] = [];
+  let chars = 0;
+  let docsOut = 0;
+  const flush = async (): Promise<void> => {
+    if (texts.length === 0) return;
+    const meta = { files: Int32Array.from(fileIdx), locs: Int32Array.from(locs), bytes: Float64Array.from(bytes) };
+    inFlight.push({ p: submit({ seq: seq++, texts, html: Uint8Array.from(html) }), meta });
+    texts = []; html = []; fileIdx = []; locs = []; bytes = [];
+    chars = 0;
+    while (inFlight.length >= maxInFlight) await drainOne();
+  };
+  const drainOne = async (): Promise<void> => {
+    const { p, meta } = inFlight.shift()!;
+    handle(await p, meta);
+    docsOut = report.r.out.docs;
+    bar.update(ctx.bytesRead, countInput ? `${report.r.in.docs.toLocaleString('en-US')} docs in, ${docsOut.toLocaleString('en-US')} kept` : '');
+  };
+  for (let fi = 0; fi < files.length; fi++) {
+    const f = files[fi]!;
+    for await (const ev of readInput(f, o.ingest, ctx)) {
+      if (ev.kind === 'bad') {
+        if (countInput) report.bad(f.path, ev.loc, ev.reason);
+        continue;
+      }
+      const b = Buffer.byteLength(ev.text);
+      if (countInput) report.input(b);
+      texts.push(ev.text); html.push(ev.html ? 1 : 0); fileIdx.push(fi); locs.push(ev.loc); bytes.push(b);
+      chars += ev.text.length;
+      if (chars >= o.batchChars || texts.length >= 2048) await flush();
+    }
+  }
+  await flush();
+  while (inFlight.length > 0) await drainOne();
+  if (countInput) report.r.cleaning.invalidUtf8 += ctx.invalidUtf8;
+  bar.done(countInput ? `${report.r.in.docs.toLocaleString('en-US')} docs in, ${report.r.out.docs.toLocaleString('en-US')} kept` : '', totalBytes);
+}

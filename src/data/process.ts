@@ -1,0 +1,149 @@
+/**
+ * The per-document work of the pipeline, run on worker threads (or inline with one
+ * thread): HTML to text, cleaning, boilerplate lines, PII scrubbing, filters, the
+ * exact-dedup key and the MinHash signature. Pure: the same document and settings give
+ * the same result on any thread, which keeps the output independent of the thread count.
+ *
+ * @example
+ * const ctx = new DocProcessor(settings);
+ * ctx.processBatch({ seq: 0, texts: ['<p>Hi</p>'], html: Uint8Array.of(1) });
+ */
+import { convert } from 'html-to-text';
+import { cleanText, type CleanCounts, type CleanOptions } from './clean.ts';
+import { CountMinSketch, lineKeys, removeBoilerplate } from './boilerplate.ts';
+import { runFilters, LanguageId, ProfanityList, type FilterOptions } from './filters/index.ts';
+import { docKey } from './hash.ts';
+import { MinHasher } from './dedup/minhash.ts';
+import { scrubPii, type PiiCounts } from './pii.ts';
+import { normalizedWordHashes, wordTokens } from './words.ts';
+
+/** Everything a worker needs (structured-clonable). */
+export interface ProcessSettings {
+  clean: CleanOptions;
+  pii: boolean;
+  filters: FilterOptions;
+  /** MinHash settings, or null when near-dedup is off. */
+  minhash: { shingle: number; perms: number; seed: number } | null;
+  stopwords: Record<string, string[]>;
+  profanity: string[];
+  /** Boilerplate removal: the pass-one sketch and the document count that marks a line. */
+  boilerplate: { table: Uint32Array; width: number; minDocs: number } | null;
+}
+
+/** A batch of raw documents; `html[i]` is 1 when document i is HTML. */
+export interface DocBatch {
+  seq: number;
+  texts: string[];
+  html: Uint8Array;
+}
+
+/** Per-batch counters of what cleaning changed. */
+export interface BatchCounts extends CleanCounts, PiiCounts {
+  boilerplateLines: number;
+}
+
+export interface BatchResult {
+  seq: number;
+  /** Cleaned text (kept) or the first 160 characters of it (dropped). */
+  texts: string[];
+  /** Drop reason per document, or null when kept by the filters. */
+  reasons: (string | null)[];
+  langs: string[];
+  /** Exact-dedup keys: hi, lo per document. */
+  keys: Uint32Array;
+  /** MinHash signatures, `perms` per document (zeros for dropped documents); empty when near-dedup is off. */
+  sigs: Uint32Array;
+  counts: BatchCounts;
+}
+
+/** Pass one of boilerplate removal: distinct line hashes of each cleaned document. */
+export interface LinesResult {
+  seq: number;
+  keys: Uint32Array;
+}
+
+export class DocProcessor {
+  private readonly lang: LanguageId;
+  private readonly profanity: ProfanityList;
+  private readonly minhash: MinHasher | null;
+  private readonly sketch: CountMinSketch | null;
+
+  constructor(readonly s: ProcessSettings) {
+    this.lang = new LanguageId(s.stopwords);
+    this.profanity = new ProfanityList(s.profanity);
+    this.minhash = s.minhash ? new MinHasher({ ...s.minhash, method: 'oph' }) : null;
+    this.sketch = s.boilerplate ? new CountMinSketch(s.boilerplate.width, s.boilerplate.table) : null;
+  }
+
+  private toText(raw: string, html: boolean, counts: CleanCounts): string {
+    const text = html ? htmlToText(raw) : raw;
+    return cleanText(text, this.s.clean, counts);
+  }
+
+  /** Pass one of boilerplate removal. */
+  lineKeysBatch(b: DocBatch): LinesResult {
+    const counts = { mojibake: 0, controls: 0 };
+    const parts = b.texts.map((t, i) => lineKeys(this.toText(t, b.html[i] === 1, counts)));
+    const keys = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { keys.set(p, at); at += p.length; }
+    return { seq: b.seq, keys };
+  }
+
+  processBatch(b: DocBatch): BatchResult {
+    const n = b.texts.length;
+    const counts: BatchCounts = { mojibake: 0, controls: 0, email: 0, phone: 0, ip: 0, boilerplateLines: 0 };
+    const K = this.minhash ? this.s.minhash!.perms : 0;
+    const res: BatchResult = {
+      seq: b.seq, texts: new Array<string>(n), reasons: new Array<string | null>(n), langs: new Array<string>(n),
+      keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
+    };
+    for (let i = 0; i < n; i++) {
+      let text = this.toText(b.texts[i]!, b.html[i] === 1, counts);
+      if (this.sketch) {
+        const r = removeBoilerplate(text, this.sketch, this.s.boilerplate!.minDocs);
+        text = r.text;
+        counts.boilerplateLines += r.removed;
+      }
+      if (this.s.pii) text = scrubPii(text, counts);
+      const words = wordTokens(text);
+      const hashes = normalizedWordHashes(text);
+      const language = this.lang.detect(text, words);
+      res.langs[i] = language.lang;
+      const reason = text === '' ? 'empty' : runFilters({ text, words, hashes, language, profanity: this.profanity }, this.s.filters);
+      res.reasons[i] = reason;
+      if (reason !== null) {
+        res.texts[i] = text.slice(0, 160);
+        continue;
+      }
+      res.texts[i] = text;
+      const key = docKey(text);
+      res.keys[2 * i] = key.hi;
+      res.keys[2 * i + 1] = key.lo;
+      if (this.minhash) this.minhash.signature(hashes, res.sigs.subarray(i * K, (i + 1) * K));
+    }
+    return res;
+  }
+}
+
+/** HTML to plain text with html-to-text: no line wrapping, links and images without URLs. */
+export function htmlToText(html: string): string {
+  return convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+      { selector: 'script', format: 'skip' },
+      { selector: 'style', format: 'skip' },
+      { selector: 'nav', format: 'skip' },
+      { selector: 'h1', options: { uppercase: false } },
+      { selector: 'h2', options: { uppercase: false } },
+      { selector: 'h3', options: { uppercase: false } },
+      { selector: 'h4', options: { uppercase: false } },
+      { selector: 'h5', options: { uppercase: false } },
+      { selector: 'h6', options: { uppercase: false } },
+      { selector: 'table', format: 'dataTable' },
+      { selector: 'th', options: { uppercase: false } },
+    ],
+  });
+}

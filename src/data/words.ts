@@ -1,0 +1,81 @@
+/**
+ * Word views of a document, shared by the filters and the near-duplicate shingles.
+ *
+ * `wordTokens` is the Gopher definition (split on whitespace). `normalizedWordHashes`
+ * is the dedup view: lower-cased ASCII, punctuation and symbols dropped, one uint32 per
+ * word, computed in one pass over the text without building strings.
+ *
+ * @example
+ * wordTokens('Hello,  world!');                  // ['Hello,', 'world!']
+ * normalizedWordHashes('Hello, world!').count;   // 2 (same hashes as 'hello world')
+ */
+
+/** Whitespace-separated tokens (the Gopher rules' "words"). */
+export function wordTokens(text: string): string[] {
+  const out = text.split(/\s+/);
+  if (out.length > 0 && out[0] === '') out.shift();
+  if (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+/** Hashes and lengths (in UTF-16 units, after normalisation) of the normalised words. */
+export interface WordHashes {
+  count: number;
+  hashes: Uint32Array;
+  lengths: Uint16Array;
+}
+
+/** True for a code unit that belongs to a word: ASCII letters and digits, and non-ASCII letters. */
+function isWordUnit(c: number): boolean {
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+  if (c < 0xc0) return false; // Latin-1 punctuation and symbols, NBSP
+  if (c >= 0x2000 && c <= 0x206f) return false; // general punctuation, typographic spaces
+  if (c >= 0x3000 && c <= 0x303f) return false; // CJK punctuation
+  if (c === 0xfeff || c === 0xfffd || c === 0x00d7 || c === 0x00f7) return false;
+  return true;
+}
+
+/**
+ * Normalised word hashes: ASCII letters lower-cased, everything that is not a letter or
+ * digit acts as a separator and is dropped ("don't" -> "dont" hashes as one word because
+ * the apostrophe is skipped, not split on; whitespace splits).
+ */
+export function normalizedWordHashes(text: string): WordHashes {
+  const n = text.length;
+  let cap = 64;
+  let hashes = new Uint32Array(cap);
+  let lengths = new Uint16Array(cap);
+  let count = 0;
+  let h = 0x811c9dc5;
+  let len = 0;
+  const flush = (): void => {
+    if (len === 0) return;
+    if (count === cap) {
+      cap *= 2;
+      const nh = new Uint32Array(cap); nh.set(hashes); hashes = nh;
+      const nl = new Uint16Array(cap); nl.set(lengths); lengths = nl;
+    }
+    let x = h;
+    x ^= x >>> 16; x = Math.imul(x, 0x85ebca6b); x ^= x >>> 13; x = Math.imul(x, 0xc2b2ae35); x ^= x >>> 16;
+    hashes[count] = x >>> 0;
+    lengths[count] = len > 65535 ? 65535 : len;
+    count++;
+    h = 0x811c9dc5;
+    len = 0;
+  };
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11) { flush(); continue; }
+    if (!isWordUnit(c)) {
+      // Typographic spaces split words; other punctuation is dropped inside a word.
+      if (c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000 || c === 0x2028 || c === 0x2029) flush();
+      continue;
+    }
+    if (c >= 65 && c <= 90) c |= 0x20;
+    h ^= c;
+    h = Math.imul(h, 0x01000193);
+    len++;
+  }
+  flush();
+  return { count, hashes: hashes.subarray(0, count), lengths: lengths.subarray(0, count) };
+}
