@@ -7,12 +7,14 @@
  * const tok = builtinTokenizer('gpt2');
  * tok.encode('hello world');  // [31373, 995]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LlmtsError } from '../util/errors.ts';
-import type { BpeTokenizer } from './bpe.ts';
-import { loadTiktoken } from './tiktoken-file.ts';
+import { BpeTokenizer } from './bpe.ts';
+import { loadGpt2Files } from './gpt2-files.ts';
+import { loadBpeTokenizerJson } from './hf-json.ts';
+import { loadTiktoken, parseTiktoken } from './tiktoken-file.ts';
 
 /** Names accepted by `builtinTokenizer`. */
 export const BUILTIN_BPE_NAMES = ['gpt2', 'r50k', 'cl100k'] as const;
@@ -57,4 +59,37 @@ export function builtinTokenizer(name: string): BpeTokenizer {
     cache.set(spec.file, tok);
   }
   return tok;
+}
+
+/** Pattern and special tokens of OpenAI's rank files, recognised by their size. */
+const KNOWN_RANKS: { size: number; pattern: string; specials: Record<string, number> }[] = [
+  { size: 50256, pattern: 'r50k', specials: { '<|endoftext|>': 50256 } }, // r50k_base
+  { size: 50281, pattern: 'r50k', specials: { '<|endoftext|>': 50256 } }, // p50k_base
+  { size: 100256, pattern: 'cl100k', specials: SPECS.cl100k.specials },
+  { size: 199998, pattern: 'o200k', specials: { '<|endoftext|>': 199999, '<|endofprompt|>': 200018 } },
+];
+
+/**
+ * Loads a byte-level BPE tokenizer from a built-in name ('gpt2', 'r50k', 'cl100k'), a
+ * tokenizer.json, a `.tiktoken` rank file (OpenAI's r50k/p50k/cl100k/o200k are recognised
+ * by size and get their split pattern and special tokens; others get the GPT-2 pattern),
+ * or a folder holding tokenizer.json or GPT-2's encoder.json + vocab.bpe.
+ */
+export function loadBpeTokenizer(nameOrPath: string): BpeTokenizer {
+  if (isBuiltinBpe(nameOrPath)) return builtinTokenizer(nameOrPath);
+  if (!existsSync(nameOrPath)) {
+    throw new LlmtsError('E_TOKENIZER_PATH', `no tokenizer at ${JSON.stringify(nameOrPath)}`, { hint: `use ${BUILTIN_BPE_NAMES.join(', ')}, a tokenizer.json, a .tiktoken file or a folder with encoder.json + vocab.bpe` });
+  }
+  if (statSync(nameOrPath).isDirectory()) {
+    if (existsSync(join(nameOrPath, 'tokenizer.json'))) return loadBpeTokenizerJson(join(nameOrPath, 'tokenizer.json'));
+    if (existsSync(join(nameOrPath, 'encoder.json')) && existsSync(join(nameOrPath, 'vocab.bpe'))) return loadGpt2Files(join(nameOrPath, 'encoder.json'), join(nameOrPath, 'vocab.bpe'));
+    throw new LlmtsError('E_TOKENIZER_PATH', `folder ${nameOrPath} has neither tokenizer.json nor encoder.json + vocab.bpe`, { where: nameOrPath });
+  }
+  if (nameOrPath.endsWith('.json')) return loadBpeTokenizerJson(nameOrPath);
+  if (nameOrPath.endsWith('.tiktoken')) {
+    const vocab = parseTiktoken(readFileSync(nameOrPath, 'utf8'), nameOrPath);
+    const known = KNOWN_RANKS.find((k) => k.size === vocab.length);
+    return new BpeTokenizer({ vocab, pattern: known?.pattern ?? 'gpt2', specialTokens: known?.specials });
+  }
+  throw new LlmtsError('E_TOKENIZER_PATH', `cannot tell the tokenizer format of ${nameOrPath}`, { where: nameOrPath, hint: 'pass a .json (tokenizer.json) or .tiktoken file, or a folder' });
 }

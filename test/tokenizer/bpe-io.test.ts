@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tokenizer as HfTokenizer } from 'tokenizers';
-import { builtinTokenizer } from '../../src/tokenizer/builtin.ts';
+import { builtinTokenizer, loadBpeTokenizer } from '../../src/tokenizer/builtin.ts';
 import { BpeTokenizer } from '../../src/tokenizer/bpe.ts';
 import { loadGpt2Files } from '../../src/tokenizer/gpt2-files.ts';
 import { bpeFromTokenizerJson, loadBpeTokenizerJson, saveBpeTokenizerJson } from '../../src/tokenizer/hf-json.ts';
@@ -78,4 +78,19 @@ test('loader errors name the file and the fix', () => {
   assert.throws(() => bpeFromTokenizerJson({ nope: 1 }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_HF_JSON');
   assert.throws(() => loadTiktoken(join(FIX, 'gpt2-bpe/vocab.bpe')), (e: unknown) => e instanceof LlmtsError && e.code === 'E_TIKTOKEN');
   assert.throws(() => builtinTokenizer('gpt5'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_BUILTIN');
+});
+
+test('loadBpeTokenizer: names, .tiktoken (recognised by size), tokenizer.json, GPT-2 folder', () => {
+  const r50k = builtinTokenizer('gpt2');
+  assert.equal(loadBpeTokenizer('gpt2'), r50k);
+  const viaTiktoken = loadBpeTokenizer('data/tokenizers/cl100k_base.tiktoken');
+  assert.equal(viaTiktoken.pattern, builtinTokenizer('cl100k').pattern);
+  assert.deepEqual([...viaTiktoken.specialTokens()], [...builtinTokenizer('cl100k').specialTokens()]);
+  assert.deepEqual(viaTiktoken.encode('Hello 12345 world'), builtinTokenizer('cl100k').encode('Hello 12345 world'));
+  const folder = loadBpeTokenizer(join(FIX, 'gpt2-bpe'));
+  assert.deepEqual(folder.encode(sample), r50k.encode(sample));
+  const json = join(tmp, 'load.json');
+  saveBpeTokenizerJson(r50k, json);
+  assert.deepEqual(loadBpeTokenizer(json).encode(sample), r50k.encode(sample));
+  assert.throws(() => loadBpeTokenizer('no/such/file.json'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_TOKENIZER_PATH');
 });
