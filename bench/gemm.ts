@@ -21,22 +21,20 @@ function rand(n: number, rng: Rng): Float32Array {
   return out;
 }
 
-/** Seconds per call of fn: best of runs of at least `minTime / 5` seconds each, within ~minTime. */
+/**
+ * Seconds per call of fn: the fastest of many calls (each call timed alone, at least
+ * `minTime` seconds in all), so that a busy machine shows what the code can do.
+ */
 function timeIt(fn: () => void, minTime: number): number {
   fn(); // warm up (packing buffers, thread start)
-  let best = Infinity, spent = 0, runs = 0;
-  while (spent < minTime || runs < 3) {
-    let reps = 0;
+  let best = Infinity, spent = 0, calls = 0;
+  while (spent < minTime || calls < 5) {
     const t0 = performance.now();
-    let dt = 0;
-    do {
-      fn();
-      reps++;
-      dt = (performance.now() - t0) / 1000;
-    } while (dt < minTime / 5);
-    best = Math.min(best, dt / reps);
+    fn();
+    const dt = (performance.now() - t0) / 1000;
+    best = Math.min(best, dt);
     spent += dt;
-    runs++;
+    calls++;
   }
   return best;
 }
@@ -84,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
   const jsGflops = (2 * js.M * js.N * js.K) / jsSec / 1e9;
 
   console.log(`gemm: native ${info.isa} (vector ${info.vectorWidth}, tile ${info.gemmTile.join('x')}), ` +
-    `pool of ${threads0} threads; best of runs >= ${minTime}s each`);
+    `pool of ${threads0} threads; fastest single call over >= ${minTime}s per entry`);
   console.log(`plain JS i-k-j loop, ${js.M}x${js.N}x${js.K}: ${jsGflops.toFixed(2)} GFLOP/s (plan's figure: 4.8)`);
   console.log('');
   const head = ['    M     N     K  op'];

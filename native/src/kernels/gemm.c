@@ -206,6 +206,10 @@ static void pack_a_block(const gemm_args *g, long i0, long mc, float *dst) {
     for (long ip = 0; ip < mc; ip += MR) {
       long mr = mc - ip < MR ? mc - ip : MR;
       float *dk = dst + ip * g->kc + k * MR;
+      if (mr == MR) {
+        memcpy(dk, s + ip, MR * sizeof(float));
+        continue;
+      }
       for (long i = 0; i < mr; i++) dk[i] = s[ip + i];
       for (long i = mr; i < MR; i++) dk[i] = 0.0f;
     }
