@@ -144,6 +144,9 @@ export function bpeFromTokenizerJson(json: unknown, where = 'tokenizer.json'): B
     }
     return [byteLevelToBytes(pair[0]), byteLevelToBytes(pair[1])];
   });
+  if (pre.byteLevel && pre.pattern === undefined) {
+    throw new LlmtsError('E_HF_UNSUPPORTED', 'ByteLevel pre-tokenizer with use_regex: false and no Split pattern (no pre-tokenization) is not supported', { where: `${where}: pre_tokenizer`, hint: 'add a Split { Regex } pre-tokenizer or set use_regex: true' });
+  }
   return new BpeTokenizer({
     vocab, merges, specialTokens, pattern: pre.pattern ?? GPT2_PATTERN,
     ignoreMerges: model.ignore_merges === true, addPrefixSpace: pre.addPrefixSpace,
