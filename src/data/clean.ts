@@ -37,6 +37,7 @@ export function newCleanCounts(): CleanCounts {
 }
 
 // C0 controls except \t \n \r, DEL, C1 controls, BOM / zero-width no-break space, lone surrogates.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 // Typographic and other non-ASCII spaces that become a plain space.
 const SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;

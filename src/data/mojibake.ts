@@ -2,7 +2,8 @@
  * Repairs mojibake: UTF-8 text that was once decoded as Windows-1252 (or Latin-1), the
  * classic `â€™` for `'` and `Ã©` for `é` (the TinyStories data has real cases). Each run
  * of characters that re-encodes to valid UTF-8 multi-byte sequences is decoded again;
- * everything else is left alone.
+ * a lone `â€` (the right double quote `”` whose third byte, undefined in Windows-1252,
+ * was dropped) becomes `”`; everything else is left alone.
  *
  * @example
  * fixMojibake('It\u00e2\u20ac\u2122s caf\u00c3\u00a9').text;   // "It\u2019s caf\u00e9", fixes: 2
@@ -55,6 +56,15 @@ function repairRun(run: string): { text: string; fixes: number } {
         i += n;
         continue;
       }
+    }
+    // "â€" + a lost third byte: E2 80 9D (right double quote) where the exporter dropped
+    // 0x9D, which Windows-1252 leaves undefined. The other undefined bytes (81, 8D, 8F, 90)
+    // would make rare spaces and marks, so a lone "â€" is read as the quote.
+    if (lead === 0xe2 && cps[i + 1] === 0x20ac && (i + 2 >= cps.length || (TO_BYTE.get(cps[i + 2]!) ?? 0) < 0x80 || (TO_BYTE.get(cps[i + 2]!) ?? 0) > 0xbf)) {
+      out += '\u201d';
+      fixes++;
+      i += 2;
+      continue;
     }
     out += String.fromCodePoint(cps[i]!);
     i++;
