@@ -5,6 +5,7 @@
  * TypeError); buffer lengths are checked by the TypeScript wrapper (src/backend/native.ts).
  */
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,16 @@
 #include "pool.h"
 
 static const llmts_ops *ops = NULL;
+
+/* One kernel at a time per process: the pool and the shared scratch buffers are global,
+ * and Node worker threads may each load this addon. Uncontended, this costs ~20 ns. */
+static pthread_mutex_t kernel_mu = PTHREAD_MUTEX_INITIALIZER;
+#define LOCKED(stmt)                  \
+  do {                                \
+    pthread_mutex_lock(&kernel_mu);   \
+    stmt;                             \
+    pthread_mutex_unlock(&kernel_mu); \
+  } while (0)
 
 /* ------------------------------------------------------------------ CPU dispatch */
 static int isa_supported(const llmts_ops *o) {
@@ -157,7 +168,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   float *c = f32(&A, 13);
   long ldc = lng(&A, 14), sC = lng(&A, 15), batch = lng(&A, 16);
   END()
-  ops->gemm(ta, tb, M, N, K, alpha, a, lda, sA, b, ldb, sB, beta, c, ldc, sC, batch);
+  LOCKED(ops->gemm(ta, tb, M, N, K, alpha, a, lda, sA, b, ldb, sB, beta, c, ldc, sC, batch));
   return undef(env);
 }
 
@@ -168,7 +179,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
     const float *x = f32(&A, 1), *y = f32(&A, 2);                             \
     float *o = f32(&A, 3);                                                    \
     END()                                                                     \
-    ops->field(n, x, y, o);                                                   \
+    LOCKED(ops->field(n, x, y, o));                                           \
     return undef(env);                                                        \
   }
 BINARY("add", js_add, add)
@@ -185,7 +196,7 @@ BINARY("swiglu", js_swiglu, swiglu)
     const float *x = f32(&A, 1);                                              \
     float *o = f32(&A, 2);                                                    \
     END()                                                                     \
-    ops->field(n, x, o);                                                      \
+    LOCKED(ops->field(n, x, o));                                              \
     return undef(env);                                                        \
   }
 UNARY("gelu", js_gelu, gelu)
@@ -198,7 +209,7 @@ static napi_value js_scale(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 2);
   float *o = f32(&A, 3);
   END()
-  ops->scale(n, s, x, o);
+  LOCKED(ops->scale(n, s, x, o));
   return undef(env);
 }
 
@@ -209,7 +220,7 @@ static napi_value js_axpy(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 2);
   float *y = f32(&A, 3);
   END()
-  ops->axpy(n, s, x, y);
+  LOCKED(ops->axpy(n, s, x, y));
   return undef(env);
 }
 
@@ -219,7 +230,7 @@ static napi_value js_add_bias(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 2), *bias = f32(&A, 3);
   float *o = f32(&A, 4);
   END()
-  ops->add_bias(rows, cols, x, bias, o);
+  LOCKED(ops->add_bias(rows, cols, x, bias, o));
   return undef(env);
 }
 
@@ -229,7 +240,7 @@ static napi_value js_add_bias_backward(napi_env env, napi_callback_info info) {
   const float *d = f32(&A, 2);
   float *db = f32(&A, 3);
   END()
-  ops->add_bias_backward(rows, cols, d, db);
+  LOCKED(ops->add_bias_backward(rows, cols, d, db));
   return undef(env);
 }
 
@@ -239,7 +250,7 @@ static napi_value js_sum_axis(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 3);
   float *o = f32(&A, 4);
   END()
-  ops->sum_axis(outer, axis, inner, x, o);
+  LOCKED(ops->sum_axis(outer, axis, inner, x, o));
   return undef(env);
 }
 
@@ -250,7 +261,7 @@ static napi_value js_sum_axis_backward(napi_env env, napi_callback_info info) {
   const float *d = f32(&A, 4);
   float *dx = f32(&A, 5);
   END()
-  ops->sum_axis_backward(outer, axis, inner, s, d, dx);
+  LOCKED(ops->sum_axis_backward(outer, axis, inner, s, d, dx));
   return undef(env);
 }
 
@@ -259,8 +270,10 @@ static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   long n = lng(&A, 0);
   const float *x = f32(&A, 1);
   END()
+  double v = 0;
+  LOCKED(v = ops->sum_squares(n, x));
   napi_value r;
-  napi_create_double(env, ops->sum_squares(n, x), &r);
+  napi_create_double(env, v, &r);
   return r;
 }
 
@@ -270,7 +283,7 @@ static napi_value js_transpose12(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 4);
   float *o = f32(&A, 5);
   END()
-  ops->transpose12(d0, d1, d2, d3, x, o);
+  LOCKED(ops->transpose12(d0, d1, d2, d3, x, o));
   return undef(env);
 }
 
@@ -280,7 +293,7 @@ static napi_value js_softmax(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 2);
   float *o = f32(&A, 3);
   END()
-  ops->softmax(rows, cols, x, o);
+  LOCKED(ops->softmax(rows, cols, x, o));
   return undef(env);
 }
 
@@ -290,7 +303,7 @@ static napi_value js_softmax_backward(napi_env env, napi_callback_info info) {
   const float *y = f32(&A, 2), *dy = f32(&A, 3);
   float *dx = f32(&A, 4);
   END()
-  ops->softmax_backward(rows, cols, y, dy, dx);
+  LOCKED(ops->softmax_backward(rows, cols, y, dy, dx));
   return undef(env);
 }
 
@@ -301,7 +314,7 @@ static napi_value js_layer_norm(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 3), *w = f32(&A, 4), *b = f32(&A, 5);
   float *o = f32(&A, 6), *mean = f32(&A, 7), *rstd = f32(&A, 8);
   END()
-  ops->layer_norm(rows, C, eps, x, w, b, o, mean, rstd);
+  LOCKED(ops->layer_norm(rows, C, eps, x, w, b, o, mean, rstd));
   return undef(env);
 }
 
@@ -311,7 +324,7 @@ static napi_value js_layer_norm_backward(napi_env env, napi_callback_info info) 
   const float *d = f32(&A, 2), *x = f32(&A, 3), *w = f32(&A, 4), *mean = f32(&A, 5), *rstd = f32(&A, 6);
   float *dx = f32(&A, 7), *dw = f32(&A, 8), *db = f32(&A, 9);
   END()
-  ops->layer_norm_backward(rows, C, d, x, w, mean, rstd, dx, dw, db);
+  LOCKED(ops->layer_norm_backward(rows, C, d, x, w, mean, rstd, dx, dw, db));
   return undef(env);
 }
 
@@ -322,7 +335,7 @@ static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
   const float *x = f32(&A, 3), *w = f32(&A, 4);
   float *o = f32(&A, 5), *rstd = f32(&A, 6);
   END()
-  ops->rms_norm(rows, C, eps, x, w, o, rstd);
+  LOCKED(ops->rms_norm(rows, C, eps, x, w, o, rstd));
   return undef(env);
 }
 
@@ -332,7 +345,7 @@ static napi_value js_rms_norm_backward(napi_env env, napi_callback_info info) {
   const float *d = f32(&A, 2), *x = f32(&A, 3), *w = f32(&A, 4), *rstd = f32(&A, 5);
   float *dx = f32(&A, 6), *dw = f32(&A, 7);
   END()
-  ops->rms_norm_backward(rows, C, d, x, w, rstd, dx, dw);
+  LOCKED(ops->rms_norm_backward(rows, C, d, x, w, rstd, dx, dw));
   return undef(env);
 }
 
@@ -342,7 +355,7 @@ static napi_value js_swiglu_backward(napi_env env, napi_callback_info info) {
   const float *g = f32(&A, 1), *u = f32(&A, 2), *d = f32(&A, 3);
   float *dg = f32(&A, 4), *du = f32(&A, 5);
   END()
-  ops->swiglu_backward(n, g, u, d, dg, du);
+  LOCKED(ops->swiglu_backward(n, g, u, d, dg, du));
   return undef(env);
 }
 
@@ -357,7 +370,7 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   const float *q = f32(&A, 11), *k = f32(&A, 12), *v = f32(&A, 13);
   float *o = f32(&A, 14), *att = f32(&A, 15);
   END()
-  ops->attention(B, nh, nkv, Tq, Tk, cap, hs, scale, causal, pos, mask, q, k, v, o, att);
+  LOCKED(ops->attention(B, nh, nkv, Tq, Tk, cap, hs, scale, causal, pos, mask, q, k, v, o, att));
   return undef(env);
 }
 
@@ -368,7 +381,7 @@ static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   const float *q = f32(&A, 7), *k = f32(&A, 8), *v = f32(&A, 9), *att = f32(&A, 10), *d = f32(&A, 11);
   float *dq = f32(&A, 12), *dk = f32(&A, 13), *dv = f32(&A, 14);
   END()
-  ops->attention_backward(B, nh, nkv, Tq, Tk, hs, scale, q, k, v, att, d, dq, dk, dv);
+  LOCKED(ops->attention_backward(B, nh, nkv, Tq, Tk, hs, scale, q, k, v, att, d, dq, dk, dv));
   return undef(env);
 }
 
@@ -379,7 +392,7 @@ static napi_value js_rope(napi_env env, napi_callback_info info) {
   int inter = flag(&A, 6), inv = flag(&A, 7);
   float *x = f32(&A, 8);
   END()
-  ops->rope(B, H, T, hs, pos, theta, inter, inv, x);
+  LOCKED(ops->rope(B, H, T, hs, pos, theta, inter, inv, x));
   return undef(env);
 }
 
@@ -390,7 +403,7 @@ static napi_value js_embedding(napi_env env, napi_callback_info info) {
   const float *table = f32(&A, 3);
   float *o = f32(&A, 4);
   END()
-  ops->embedding(n, C, ids, table, o);
+  LOCKED(ops->embedding(n, C, ids, table, o));
   return undef(env);
 }
 
@@ -401,7 +414,7 @@ static napi_value js_embedding_backward(napi_env env, napi_callback_info info) {
   const float *d = f32(&A, 3);
   float *dt = f32(&A, 4);
   END()
-  ops->embedding_backward(n, C, ids, d, dt);
+  LOCKED(ops->embedding_backward(n, C, ids, d, dt));
   return undef(env);
 }
 
@@ -413,8 +426,10 @@ static napi_value js_cross_entropy(napi_env env, napi_callback_info info) {
   int ignore = (int)lng(&A, 4);
   float *losses = f32(&A, 5), *lse = f32(&A, 6);
   END()
+  long counted = 0;
+  LOCKED(counted = ops->cross_entropy(N, V, logits, targets, ignore, losses, lse));
   napi_value r;
-  napi_create_int64(env, ops->cross_entropy(N, V, logits, targets, ignore, losses, lse), &r);
+  napi_create_int64(env, counted, &r);
   return r;
 }
 
@@ -428,7 +443,7 @@ static napi_value js_cross_entropy_backward(napi_env env, napi_callback_info inf
   float dloss = (float)num(&A, 6);
   float *dl = f32(&A, 7);
   END()
-  ops->cross_entropy_backward(N, V, logits, targets, ignore, lse, dloss, dl);
+  LOCKED(ops->cross_entropy_backward(N, V, logits, targets, ignore, lse, dloss, dl));
   return undef(env);
 }
 
@@ -442,7 +457,7 @@ static napi_value js_dropout(napi_env env, napi_callback_info info) {
   END()
   /* seed as a uint32, like `seed >>> 0` in TypeScript */
   unsigned s = (unsigned)(uint32_t)(int64_t)seed;
-  ops->dropout(n, p, s, x, o, mask);
+  LOCKED(ops->dropout(n, p, s, x, o, mask));
   return undef(env);
 }
 
@@ -456,7 +471,7 @@ static napi_value js_adamw(napi_env env, napi_callback_info info) {
   float wd = (float)num(&A, 9);
   double t = num(&A, 10);
   END()
-  ops->adamw(n, p, g, m, v, lr, b1, b2, eps, wd, t);
+  LOCKED(ops->adamw(n, p, g, m, v, lr, b1, b2, eps, wd, t));
   return undef(env);
 }
 
@@ -469,7 +484,7 @@ static napi_value js_sgd(napi_env env, napi_callback_info info) {
   float lr = (float)num(&A, 4), mom = (float)num(&A, 5), wd = (float)num(&A, 6);
   int nest = flag(&A, 7);
   END()
-  ops->sgd(n, p, g, buf, lr, mom, wd, nest);
+  LOCKED(ops->sgd(n, p, g, buf, lr, mom, wd, nest));
   return undef(env);
 }
 
@@ -485,7 +500,7 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   BEGIN("setThreads", 1)
   long n = lng(&A, 0);
   END()
-  llmts_set_threads((int)(n < 1 ? 1 : n > LLMTS_MAX_THREADS ? LLMTS_MAX_THREADS : n));
+  LOCKED(llmts_set_threads((int)(n < 1 ? 1 : n > LLMTS_MAX_THREADS ? LLMTS_MAX_THREADS : n)));
   return undef(env);
 }
 
@@ -541,7 +556,7 @@ static napi_value js_set_isa(napi_env env, napi_callback_info info) {
   int ok = 0;
   for (size_t i = 0; i < N_OPS; i++) {
     if (strcmp(all_ops[i]->isa, name) == 0 && isa_supported(all_ops[i])) {
-      ops = all_ops[i];
+      LOCKED(ops = all_ops[i]);
       ok = 1;
     }
   }

@@ -371,9 +371,6 @@ export class NativeBackend implements Backend {
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
     interleaved: boolean, inverse: boolean, x: F32): void {
     dims('rope', { B, H, T, hs, posOffset });
-    if (hs % 2 !== 0) {
-      throw new LlmtsError('E_NATIVE_ARG', `rope: head size ${hs} is odd`, { where: 'backend.rope', hint: 'RoPE rotates pairs: use an even head size' });
-    }
     need('rope', 'x', x, B * H * T * hs);
     this.m.rope(B, H, T, hs, posOffset, theta, interleaved, inverse, x);
   }

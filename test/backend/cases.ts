@@ -49,6 +49,7 @@ const gemmShapes: GemmShape[] = [
   { M: 16, N: 16, K: 8, batch: 24, shareB: true },
   { M: 130, N: 97, K: 520, alpha: 0.25, beta: 0.5 },
   { M: 64, N: 64, K: 64, batch: 6 },
+  { M: 64, N: 64, K: 64, batch: 12, beta: 0.5 },
   { M: 5, N: 6, K: 0, beta: 0.5 },
 ];
 for (const s of gemmShapes) {
@@ -340,7 +341,7 @@ for (const s of attShapes) {
     },
   });
 }
-for (const [B, H, T, hs, pos] of [[1, 1, 1, 2, 0], [2, 3, 17, 8, 0], [2, 2, 5, 64, 100], [4, 12, 64, 64, 3]] as const) {
+for (const [B, H, T, hs, pos] of [[1, 1, 1, 2, 0], [2, 3, 17, 8, 0], [1, 2, 3, 7, 5], [2, 2, 5, 64, 100], [4, 12, 64, 64, 3]] as const) {
   const seed = nextSeed();
   cases.push({
     name: `rope B${B} H${H} T${T} hs${hs} pos${pos}`,
