@@ -203,11 +203,10 @@ export class Merger {
   // heap path
   private next = new Int32Array(0);
   private prev = new Int32Array(0);
-  private ver = new Int32Array(0);
-  private hRank = new Int32Array(0);
-  private hPos = new Int32Array(0);
-  private hMerged = new Int32Array(0);
-  private hVer = new Int32Array(0);
+  private rankOf = new Int32Array(0);
+  private mergedOf = new Int32Array(0);
+  private heap = new Int32Array(0);
+  private where = new Int32Array(0);
   private size = 0;
 
   /** Pieces of more parts than this use the heap. */
@@ -222,6 +221,10 @@ export class Merger {
 
   /** Flat arrays; each merge is one scan for the minimum plus a shift. */
   private mergeSmall(ids: Int32Array, n: number, out: number[]): void {
+    if (this.ranks.length < n) {
+      this.ranks = new Int32Array(n);
+      this.slots = new Int32Array(n);
+    }
     const pairs = this.pairs;
     const ranks = this.ranks;
     const slots = this.slots;
@@ -261,49 +264,62 @@ export class Merger {
   }
 
   /**
-   * Linked list of parts + binary min-heap of (rank, position) entries. Each entry also
-   * records the merged id and the left part's version at push time; a part's version
-   * changes whenever it or its right neighbour changes, so stale entries are recognised
-   * without a table lookup.
+   * Linked list of parts + an indexed binary min-heap holding, for each part that has a
+   * mergeable right neighbour, one entry ordered by (rank, position). A merge removes the
+   * right part's entry and re-keys the two entries around the new part in place, so the
+   * heap never holds stale entries.
    */
   private mergeHeap(ids: Int32Array, n: number, out: number[]): void {
     const pairs = this.pairs;
     if (this.next.length < n) this.growHeap(n);
     const next = this.next;
     const prev = this.prev;
-    const ver = this.ver;
+    const rank = this.rankOf;
+    const merged = this.mergedOf;
+    const heap = this.heap;
+    const where = this.where;
+    let size = 0;
     for (let i = 0; i < n; i++) {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
-      ver[i] = 0;
+      where[i] = -1;
+      const s = i + 1 < n ? pairs.find(ids[i]!, ids[i + 1]!) : -1;
+      if (s >= 0) {
+        rank[i] = pairs.rankAt(s);
+        merged[i] = pairs.mergedAt(s);
+        heap[size] = i;
+        where[i] = size++;
+      }
     }
-    this.size = 0;
-    for (let i = 0; i + 1 < n; i++) {
-      const s = pairs.find(ids[i]!, ids[i + 1]!);
-      if (s >= 0) this.push(pairs.rankAt(s), i, pairs.mergedAt(s), 0);
-    }
+    this.size = size;
+    for (let h = (size >> 1) - 1; h >= 0; h--) this.siftDown(h);
     while (this.size > 0) {
-      const i = this.hPos[0]!;
-      const merged = this.hMerged[0]!;
-      const v = this.hVer[0]!;
-      this.pop();
-      if (ver[i] !== v || ids[i]! < 0) continue; // stale
+      const i = heap[0]!;
       const j = next[i]!;
-      ids[i] = merged;
-      ids[j] = -1;
+      const m = merged[i]!;
+      ids[i] = m;
       const k = next[j]!;
       next[i] = k;
-      const vi = ++ver[i]!;
-      if (k >= 0) {
-        prev[k] = i;
-        const s = pairs.find(merged, ids[k]!);
-        if (s >= 0) this.push(pairs.rankAt(s), i, pairs.mergedAt(s), vi);
-      }
+      if (k >= 0) prev[k] = i;
+      if (where[j]! >= 0) this.remove(where[j]!);
+      // re-key the new part's pair with its right neighbour (it is at the top)
+      const s = k >= 0 ? pairs.find(m, ids[k]!) : -1;
+      if (s >= 0) {
+        rank[i] = pairs.rankAt(s);
+        merged[i] = pairs.mergedAt(s);
+        this.siftDown(where[i]!);
+      } else this.remove(where[i]!);
+      // re-key the left neighbour's pair
       const p = prev[i]!;
       if (p >= 0) {
-        const vp = ++ver[p]!;
-        const s = pairs.find(ids[p]!, merged);
-        if (s >= 0) this.push(pairs.rankAt(s), p, pairs.mergedAt(s), vp);
+        const t = pairs.find(ids[p]!, m);
+        if (t >= 0) {
+          rank[p] = pairs.rankAt(t);
+          merged[p] = pairs.mergedAt(t);
+          if (where[p]! >= 0) this.siftDown(where[p]!); // a merge result ranks after its parts' pairs: usually down
+          else this.insert(p);
+          this.siftUp(where[p]!);
+        } else if (where[p]! >= 0) this.remove(where[p]!);
       }
     }
     for (let i = 0; i >= 0; i = next[i]!) out.push(ids[i]!);
@@ -312,82 +328,72 @@ export class Merger {
   private growHeap(n: number): void {
     this.next = new Int32Array(n);
     this.prev = new Int32Array(n);
-    this.ver = new Int32Array(n);
-    this.hRank = new Int32Array(n);
-    this.hPos = new Int32Array(n);
-    this.hMerged = new Int32Array(n);
-    this.hVer = new Int32Array(n);
+    this.rankOf = new Int32Array(n);
+    this.mergedOf = new Int32Array(n);
+    this.heap = new Int32Array(n);
+    this.where = new Int32Array(n);
   }
 
-  /** Heap order: lower rank first, then leftmost position. */
-  private less(a: number, b: number): boolean {
-    const ra = this.hRank[a]!;
-    const rb = this.hRank[b]!;
-    return ra < rb || (ra === rb && this.hPos[a]! < this.hPos[b]!);
+  /** Heap order of parts a and b: lower rank first, then leftmost. */
+  private before(a: number, b: number): boolean {
+    const ra = this.rankOf[a]!;
+    const rb = this.rankOf[b]!;
+    return ra < rb || (ra === rb && a < b);
   }
 
-  private push(rank: number, pos: number, merged: number, v: number): void {
-    if (this.size === this.hRank.length) {
-      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.hRank = grow(this.hRank);
-      this.hPos = grow(this.hPos);
-      this.hMerged = grow(this.hMerged);
-      this.hVer = grow(this.hVer);
+  private siftUp(h: number): void {
+    const heap = this.heap;
+    const where = this.where;
+    const x = heap[h]!;
+    while (h > 0) {
+      const q = (h - 1) >> 1;
+      const y = heap[q]!;
+      if (!this.before(x, y)) break;
+      heap[h] = y;
+      where[y] = h;
+      h = q;
     }
-    const hR = this.hRank;
-    const hP = this.hPos;
-    const hM = this.hMerged;
-    const hV = this.hVer;
-    let i = this.size++;
-    while (i > 0) {
-      const q = (i - 1) >> 1;
-      const rq = hR[q]!;
-      if (rq < rank || (rq === rank && hP[q]! < pos)) break;
-      hR[i] = rq;
-      hP[i] = hP[q]!;
-      hM[i] = hM[q]!;
-      hV[i] = hV[q]!;
-      i = q;
-    }
-    hR[i] = rank;
-    hP[i] = pos;
-    hM[i] = merged;
-    hV[i] = v;
+    heap[h] = x;
+    where[x] = h;
   }
 
-  /** Removes the top entry. */
-  private pop(): void {
-    const last = --this.size;
-    if (last === 0) return;
-    const hR = this.hRank;
-    const hP = this.hPos;
-    const hM = this.hMerged;
-    const hV = this.hVer;
-    const r = hR[last]!;
-    const p = hP[last]!;
-    const m = hM[last]!;
-    const v = hV[last]!;
-    let i = 0;
+  private siftDown(h: number): void {
+    const heap = this.heap;
+    const where = this.where;
+    const size = this.size;
+    const x = heap[h]!;
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= last) break;
-      if (c + 1 < last && this.less(c + 1, c)) c++;
-      const rc = hR[c]!;
-      if (r < rc || (r === rc && p < hP[c]!)) break;
-      hR[i] = rc;
-      hP[i] = hP[c]!;
-      hM[i] = hM[c]!;
-      hV[i] = hV[c]!;
-      i = c;
+      let c = 2 * h + 1;
+      if (c >= size) break;
+      if (c + 1 < size && this.before(heap[c + 1]!, heap[c]!)) c++;
+      const y = heap[c]!;
+      if (!this.before(y, x)) break;
+      heap[h] = y;
+      where[y] = h;
+      h = c;
     }
-    hR[i] = r;
-    hP[i] = p;
-    hM[i] = m;
-    hV[i] = v;
+    heap[h] = x;
+    where[x] = h;
+  }
+
+  private insert(pos: number): void {
+    const h = this.size++;
+    this.heap[h] = pos;
+    this.where[pos] = h;
+  }
+
+  /** Removes the entry at heap index h. */
+  private remove(h: number): void {
+    const heap = this.heap;
+    const gone = heap[h]!;
+    this.where[gone] = -1;
+    const last = --this.size;
+    if (h === last) return;
+    const x = heap[last]!;
+    heap[h] = x;
+    this.where[x] = h;
+    this.siftDown(h);
+    this.siftUp(this.where[x]!);
   }
 }
 
