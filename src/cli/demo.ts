@@ -23,13 +23,13 @@ Trains a tiny character-level Transformer on bundled text and prints samples.
 options:
   --data FILE         text to train on (default: bundled data/tinyshakespeare/input.txt)
   --arch gpt2|llama   model family (default gpt2)
-  --steps N           training steps (default 600; 300 without native kernels)
+  --steps N           training steps (default 800; 300 without native kernels)
   --batch N           sequences per step (default 12; 8 without native kernels)
   --block N           sequence length (default 64; 32 without native kernels)
   --layers N          Transformer blocks (default 4; 2 without native kernels)
   --heads N           attention heads (default 4)
   --width N           embedding width (default 128; 64 without native kernels)
-  --lr X              peak learning rate (default 2e-3, 3e-3 without native kernels;
+  --lr X              peak learning rate (default 3e-3;
                       linear warmup, then cosine decay to lr/10)
   --seed N            seed for init, batches and sampling (default 1337)
   --log-every N       print a line every N steps (default 50)
@@ -40,7 +40,7 @@ options:
   -h, --help          this help`;
 
 /** Default recipe with the native kernels (flags override each value). */
-const NATIVE_DEFAULTS = { steps: 600, batch: 12, block: 64, layers: 4, width: 128, lr: 2e-3 };
+const NATIVE_DEFAULTS = { steps: 800, batch: 12, block: 64, layers: 4, width: 128, lr: 3e-3 };
 /** Default recipe on the reference backend: small enough to finish in about a minute or two. */
 const REFERENCE_DEFAULTS = { steps: 300, batch: 8, block: 32, layers: 2, width: 64, lr: 3e-3 };
 
