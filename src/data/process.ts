@@ -142,8 +142,7 @@ export function htmlToText(html: string): string {
       { selector: 'h4', options: { uppercase: false } },
       { selector: 'h5', options: { uppercase: false } },
       { selector: 'h6', options: { uppercase: false } },
-      { selector: 'table', format: 'dataTable' },
-      { selector: 'th', options: { uppercase: false } },
+      { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
     ],
   });
 }

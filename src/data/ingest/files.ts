@@ -17,7 +17,7 @@
  * // [{ path: 'corpus/a.txt', format: 'text', gzip: false, size: 1234 }, ...]
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 
 export type InputFormat = 'text' | 'html' | 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
@@ -66,8 +66,8 @@ function walk(dir: string, out: string[], skipped: SkippedInput[]): void {
     let st;
     try {
       st = statSync(p);
-    } catch (err) {
-      skipped.push({ path: p, reason: `cannot stat: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+    } catch {
+      out.push(p); // e.g. a dangling link: reading it fails and is reported as bad input
       continue;
     }
     if (st.isDirectory()) walk(p, out, skipped);
@@ -87,10 +87,17 @@ export async function expandInputs(inputs: string[]): Promise<{ files: InputFile
   const skipped: SkippedInput[] = [];
   const seen = new Set<string>();
   const add = (path: string, explicit: boolean): void => {
-    if (seen.has(path)) return;
-    seen.add(path);
+    const key = resolve(path);
+    if (seen.has(key)) return;
     const f = formatOf(path);
-    if (!f && !explicit) { skipped.push({ path, reason: 'unsupported extension' }); return; }
+    if (!f && !explicit) {
+      if (!skipped.some((s) => resolve(s.path) === key)) skipped.push({ path, reason: 'unsupported extension' });
+      return;
+    }
+    seen.add(key);
+    // Named explicitly after a folder walk skipped it: it is an input after all.
+    const at = skipped.findIndex((s) => resolve(s.path) === key);
+    if (at >= 0) skipped.splice(at, 1);
     let size = 0;
     try { size = statSync(path).size; } catch { /* reported when it is read */ }
     files.push({ path, format: f?.format ?? 'text', gzip: f?.gzip ?? path.toLowerCase().endsWith('.gz'), size });
@@ -105,7 +112,7 @@ export async function expandInputs(inputs: string[]): Promise<{ files: InputFile
     } else if (st) {
       add(input, true);
     } else if (GLOB_CHARS.test(input)) {
-      const found = (await glob(input, { onlyFiles: true, dot: false })).sort();
+      const found = (await glob(input, { onlyFiles: true, dot: false, absolute: isAbsolute(input) })).sort();
       if (found.length === 0) skipped.push({ path: input, reason: 'glob matched no file' });
       for (const p of found) add(p, false);
     } else {
