@@ -73,6 +73,17 @@ test('.tiktoken save + load round trip', () => {
   assert.equal(back.vocabSize, tok.vocabSize);
 });
 
+test('a real HF GPT-2 tokenizer.json loads and encodes as HF tokenizers and as r50k do', async () => {
+  const path = join(FIX, 'hf-gpt2-tokenizer/tokenizer.json');
+  const tok = loadBpeTokenizerJson(path);
+  assert.equal(tok.vocabSize, 50257);
+  assert.deepEqual([...tok.specialTokens()], [['<|endoftext|>', 50256]]);
+  const r50k = builtinTokenizer('gpt2');
+  for (const t of texts) assert.deepEqual(tok.encode(t), r50k.encode(t));
+  assert.deepEqual(await hfIds(path, sample), tok.encode(sample));
+  assert.equal(tok.decode(tok.encode(sample)), sample);
+});
+
 test('loader errors name the file and the fix', () => {
   assert.throws(() => bpeFromTokenizerJson({ model: { type: 'WordPiece' } }, 'x.json'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_HF_UNSUPPORTED' && e.message.includes('x.json'));
   assert.throws(() => bpeFromTokenizerJson({ nope: 1 }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_HF_JSON');
