@@ -65,7 +65,7 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
   const ids = new Int32Array(c.B * c.T);
   const targets = new Int32Array(c.B * c.T);
   const steps = stepsOverride ?? c.steps;
-  let measured = 0;
+  let measured = 0, fwd = 0, bwd = 0, upd = 0;
   let loss = NaN;
   for (let s = 0; s < c.warmup + steps; s++) {
     for (let i = 0; i < ids.length; i++) {
@@ -75,11 +75,18 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
     const t0 = performance.now();
     model.zeroGrad();
     const out = model.forward(ids, c.B, c.T, targets);
+    const t1 = performance.now();
     out.loss!.backward();
+    const t2 = performance.now();
     opt.step();
+    const t3 = performance.now();
     loss = out.loss!.item();
-    const dt = performance.now() - t0;
-    if (s >= c.warmup) measured += dt;
+    if (s >= c.warmup) {
+      measured += t3 - t0;
+      fwd += t1 - t0;
+      bwd += t2 - t1;
+      upd += t3 - t2;
+    }
   }
   const msPerStep = measured / steps;
   const tokPerSec = (c.B * c.T * 1000) / msPerStep;
@@ -88,6 +95,7 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
   const peak = process.resourceUsage().maxRSS * 1024;
   const ratio = tokPerSec / c.llmcTokPerSec;
   console.log(`${c.name}: ${msPerStep.toFixed(1)} ms/step, ${tokPerSec.toFixed(0)} tok/s = ${ratio.toFixed(2)}x llm.c (${c.llmcTokPerSec} tok/s; target >= ${c.target}x${ratio >= c.target ? ', met' : ', NOT met'}) | loss ${loss.toFixed(3)}`);
+  console.log(`  per step: forward ${(fwd / steps).toFixed(1)} ms, backward ${(bwd / steps).toFixed(1)} ms, AdamW ${(upd / steps).toFixed(1)} ms`);
   console.log(`  memory: peak RSS ${(peak / MB).toFixed(0)} MB vs analytic ${(analytic / MB).toFixed(0)} MB (params ${(P / 1e6).toFixed(2)}M x 4 copies + activations) = ${(peak / analytic).toFixed(2)}x (target <= 1.3x); `
     + `above the ${(baseRss / MB).toFixed(0)} MB runtime baseline: ${((peak - baseRss) / analytic).toFixed(2)}x`);
 }
