@@ -72,7 +72,8 @@ test('MLP swiglu = down(silu(gate x) * up x); gelu = c_proj(gelu(c_fc x))', () =
 
 /** Naive float64 multi-head attention over x (B, T, C), with GQA and optional HF-style RoPE. */
 function naiveAttention(x: Float32Array, B: number, T: number, C: number, nh: number, nkv: number,
-  w: { q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array }, causal: boolean, theta: number | null): Float64Array {
+  w: { q: Float32Array; k: Float32Array; v: Float32Array; o: Float32Array }, causal: boolean, theta: number | null,
+  keyMask: Float32Array | null = null): Float64Array {
   const hs = C / nh, kvC = nkv * hs;
   const q = affine(x, B * T, w.q, null, C, C), k = affine(x, B * T, w.k, null, C, kvC), v = affine(x, B * T, w.v, null, C, kvC);
   const rot = (buf: Float64Array, width: number) => {
@@ -99,7 +100,7 @@ function naiveAttention(x: Float32Array, B: number, T: number, C: number, nh: nu
       for (let i = 0; i < T; i++) {
         const scores: number[] = [];
         for (let j = 0; j < T; j++) {
-          if (causal && j > i) { scores.push(-Infinity); continue; }
+          if ((causal && j > i) || (keyMask && keyMask[b * T + j] === 0)) { scores.push(-Infinity); continue; }
           let s = 0;
           for (let d = 0; d < hs; d++) s += q[(b * T + i) * C + h * hs + d]! * k[(b * T + j) * kvC + kh * hs + d]!;
           scores.push(s / Math.sqrt(hs));
@@ -122,6 +123,7 @@ for (const variant of [
   { name: 'fused MHA, causal', fused: true, nh: 4, nkv: 4, causal: true, rope: null },
   { name: 'separate GQA + RoPE, causal', fused: false, nh: 4, nkv: 2, causal: true, rope: 10000 },
   { name: 'bidirectional GQA', fused: false, nh: 4, nkv: 1, causal: false, rope: null },
+  { name: 'bidirectional with a key padding mask', fused: true, nh: 2, nkv: 2, causal: false, rope: null, mask: true },
 ] as const) {
   test(`Attention matches a naive float64 implementation: ${variant.name}`, () => {
     const B = 2, T = 5, C = 16;
@@ -139,9 +141,11 @@ for (const variant of [
       w = { q: sd.get('q_proj.weight')!.data, k: sd.get('k_proj.weight')!.data, v: sd.get('v_proj.weight')!.data, o: sd.get('o_proj.weight')!.data };
     }
     const x = randTensor([B, T, C], 7);
-    const got = noGrad(() => attn.forward(x));
+    // batch 0 sees every key; batch 1 has its last two positions padded
+    const keyMask = 'mask' in variant ? Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 0, 0]) : null;
+    const got = noGrad(() => attn.forward(x, { keyMask }));
     assert.deepEqual(got.shape, [B, T, C]);
-    close(got.data, naiveAttention(x.data, B, T, C, variant.nh, variant.nkv, w, variant.causal, variant.rope), 2e-5, 'attention');
+    close(got.data, naiveAttention(x.data, B, T, C, variant.nh, variant.nkv, w, variant.causal, variant.rope, keyMask), 2e-5, 'attention');
   });
 }
 
