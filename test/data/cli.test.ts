@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { originals } from './planted.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const FIX = `${ROOT}test/fixtures/data-texts/`;
+const dir = mkdtempSync(join(tmpdir(), 'llmts-data-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('cli: data prepare on real files (text, TSV, JSONL.gz), shards + report.json, summary printed', () => {
+  const raw = join(dir, 'raw');
+  mkdirSync(raw);
+  writeFileSync(join(raw, 'stories.txt'), readFileSync(`${FIX}tinystories-head.txt`));
+  writeFileSync(join(raw, 'verdict.txt'), readFileSync(`${FIX}the-verdict.txt`));
+  const docs = originals(40);
+  writeFileSync(join(raw, 'docs.jsonl.gz'), gzipSync([...docs, docs[0], docs[1]].map((text) => JSON.stringify({ text })).join('\n')));
+  writeFileSync(join(raw, 'broken.jsonl'), '{"text": "fine but short"}\n{not json}\n');
+  const out = join(dir, 'out');
+  const r = llmts(['data', 'prepare', '--out', out, '--doc-sep', '\\n\\n', '--val-ratio', '0.1', '--meta', '--threads', '2', raw]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^prepared 4 file\(s\)/);
+  assert.match(r.stdout, /duplicates: 2 exact/);
+  assert.match(r.stdout, /broken\.jsonl:2: malformed JSON/);
+  assert.match(r.stdout, /mojibake fixed/);
+  assert.match(r.stderr, /prepare \[#+\] 100%/);
+  const names = readdirSync(out).sort();
+  assert.deepEqual(names, ['report.json', 'train-00000.jsonl', 'val-00000.jsonl']);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  const recs = readFileSync(join(out, 'train-00000.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(recs.length, report.out.train.docs);
+  assert.deepEqual(Object.keys(recs[0]).sort(), ['id', 'source', 'text']);
+  assert.equal(recs.some((x: { text: string }) => x.text.includes('â€')), false);
+  // stats: same numbers, nothing written.
+  const s = llmts(['data', 'stats', '--doc-sep', '\\n\\n', '--json', raw]);
+  assert.equal(s.code, 0, s.stderr);
+  const stats = JSON.parse(s.stdout);
+  assert.equal(stats.out.docs, report.out.docs);
+  assert.deepEqual(stats.drops, report.drops);
+});
+
+test('cli: flag and input errors name the flag and the fix', () => {
+  const noOut = llmts(['data', 'prepare', `${FIX}the-verdict.txt`]);
+  assert.equal(noOut.code, 1);
+  assert.match(noOut.stderr, /E_FLAG: missing --out .*fix: give --out DIR/);
+  const badRatio = llmts(['data', 'prepare', '--out', join(dir, 'x'), '--val-ratio', '2', `${FIX}the-verdict.txt`]);
+  assert.match(badRatio.stderr, /--val-ratio must be a number in \[0, 1\), got '2'/);
+  const bands = llmts(['data', 'stats', '--bands', '32', `${FIX}the-verdict.txt`]);
+  assert.match(bands.stderr, /bands x rows = 256 exceeds --perms 128/);
+  const lang = llmts(['data', 'stats', '--lang', 'xx', `${FIX}the-verdict.txt`]);
+  assert.match(lang.stderr, /unknown language 'xx'/);
+  const sub = llmts(['data', 'frobnicate']);
+  assert.match(sub.stderr, /unknown subcommand 'data frobnicate'.*prepare, stats/);
+  const help = llmts(['data', 'prepare', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--threshold J \(0\.8\)/);
+});
+
+/** Starts a prepare run on a corpus big enough to take a few seconds, and kills it once a shard exists. */
+async function interrupted(signal: NodeJS.Signals): Promise<{ out: string; code: number | null }> {
+  const src = join(dir, `big-${signal}.jsonl`);
+  const docs = originals(600);
+  const lines: string[] = [];
+  for (let k = 0; k < 12; k++) for (const [i, d] of docs.entries()) lines.push(JSON.stringify({ text: `${d}\nCopy ${k} number ${i} of the corpus ${k * 1000 + i}` }));
+  writeFileSync(src, lines.join('\n'));
+  const out = join(dir, `int-${signal}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'data', 'prepare', '--out', out, '--shard-size', '100KB', '--no-near', '--threads', '1', src], { cwd: ROOT, stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const t0 = Date.now();
+  while (Date.now() - t0 < 60_000) {
+    await new Promise((r) => setTimeout(r, 25));
+    const names = existsSync(out) ? readdirSync(out) : [];
+    if (names.some((n) => n.startsWith('train-')) && names.some((n) => n.endsWith('.partial'))) break;
+  }
+  child.kill(signal);
+  return { out, code: await exited };
+}
+
+function checkShards(out: string): number {
+  const shards = readdirSync(out).filter((n) => /^(train|val)-\d{5}\.jsonl$/.test(n));
+  for (const n of shards) {
+    const text = readFileSync(join(out, n), 'utf8');
+    assert.ok(text.endsWith('\n'), `${n} ends with a newline`);
+    for (const l of text.trim().split('\n')) JSON.parse(l);
+  }
+  return shards.length;
+}
+
+test('interrupted run (SIGINT and SIGKILL) leaves only complete shards; a rerun clears leftovers', async () => {
+  const a = await interrupted('SIGINT');
+  assert.equal(a.code, 130);
+  assert.ok(checkShards(a.out) >= 1);
+  assert.deepEqual(readdirSync(a.out).filter((n) => n.endsWith('.partial')), []);
+  assert.equal(existsSync(join(a.out, 'report.json')), false);
+  const b = await interrupted('SIGKILL');
+  assert.ok(checkShards(b.out) >= 1);
+  // SIGKILL cannot be caught: the shard being written stays under its hidden temporary name.
+  assert.ok(readdirSync(b.out).every((n) => /^(train|val)-\d{5}\.jsonl$/.test(n) || n.endsWith('.partial')));
+  const r = llmts(['data', 'prepare', '--out', b.out, '--overwrite', '--no-near', '--threads', '1', `${FIX}the-verdict.txt`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(b.out).sort(), ['report.json', 'train-00000.jsonl']);
+});
