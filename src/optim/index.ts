@@ -4,7 +4,7 @@
  */
 export type { OptimParam, ParamGroup, ResolvedGroup } from './param.ts';
 export { AdamW, type AdamWOptions, type AdamWState } from './adamw.ts';
-export { SGD, type SGDOptions } from './sgd.ts';
+export { SGD, type SGDOptions, type SGDState } from './sgd.ts';
 export { lrAt, type LrSchedule, type DecayKind } from './schedule.ts';
 export { clipGradNorm } from './clip.ts';
 export { decayGroups, type DecayGroupOptions } from './groups.ts';

@@ -20,6 +20,12 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+/** The optimizer's resumable state: step count and the momentum buffer per parameter (group order). */
+export interface SGDState {
+  step: number;
+  buf: Float32Array[];
+}
+
 export class SGD<P extends OptimParam = OptimParam> {
   readonly groups: ResolvedGroup<P>[];
   readonly momentum: number;
@@ -67,5 +73,26 @@ export class SGD<P extends OptimParam = OptimParam> {
         be.sgd(p.data.length, p.data, p.grad, b, g.lr, this.momentum, g.weightDecay, this.nesterov);
       }
     }
+  }
+
+  /** All parameters in group order. */
+  params(): P[] {
+    return this.groups.flatMap((g) => g.params);
+  }
+
+  /** Copies of the step count and momentum buffers (zeros for parameters not yet updated). */
+  stateDict(): SGDState {
+    return { step: this.stepCount, buf: this.params().map((p) => this.buf.get(p)?.slice() ?? new Float32Array(p.data.length)) };
+  }
+
+  /** Restores a state from `stateDict()` of an optimizer over the same parameters. */
+  loadStateDict(s: SGDState): void {
+    const ps = this.params();
+    if (s.buf.length !== ps.length || s.buf.some((b, i) => b.length !== ps[i]!.data.length)) {
+      throw new LlmtsError('E_OPTIM_STATE', `SGD state has ${s.buf.length} buffers that do not match the ${ps.length} parameters`, {
+        where: 'SGD.loadStateDict', hint: 'load the optimizer state saved with the same model and groups' });
+    }
+    ps.forEach((p, i) => this.buf.set(p, s.buf[i]!.slice()));
+    this.stepCount = s.step;
   }
 }

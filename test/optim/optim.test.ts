@@ -107,6 +107,16 @@ for (const be of backends()) {
     const g2 = 1 + 0.1 * q1, buf2 = 0.5 * buf1 + g2;
     close(q.data, [q1 - 0.1 * (g2 + 0.5 * buf2)]);
     assert.throws(() => new SGD([q], { lr: 0.1, nesterov: true }), /nesterov needs momentum/);
+
+    // state round trip: a fresh optimizer loaded from nes continues identically
+    const q2 = param([q.data[0]!], [1]);
+    const resumed = new SGD([q2], { lr: 0.1, momentum: 0.5, nesterov: true, weightDecay: 0.1 });
+    resumed.loadStateDict(nes.stateDict());
+    nes.step();
+    resumed.step();
+    assert.deepEqual(Array.from(q2.data), Array.from(q.data));
+    assert.equal(resumed.stepCount, 3);
+    assert.throws(() => resumed.loadStateDict({ step: 0, buf: [] }), /SGD state has 0 buffers/);
   });
 
   test(`[${be.name}] clipGradNorm scales to maxNorm and returns the norm before`, () => {
