@@ -12,7 +12,7 @@ static inline void row_axpy(float *y, float s, const float *x, long n) {
   VEC_LOOP(STORE(y, LOAD(y) + vs * LOAD(x));)
 }
 
-#define ATT_ROWS_PER_TASK 16L
+#define ATT_ROWS_PER_TASK 32L
 
 typedef struct {
   long B, nh, nkv, Tq, Tk, kvCap, hs, posOffset;
@@ -23,8 +23,42 @@ typedef struct {
   long qblocks;
 } att_args;
 
+/* Masks, exponentiates and normalises one row of scores in place (hidden keys -> 0);
+ * returns 0 when the row sees no key (then the row is all zeros). */
+static int softmax_visible_row(float *ai, long Tk, long last, const float *mask) {
+  float mx = -INFINITY;
+  for (long j = 0; j < Tk; j++) {
+    if (j > last || (mask && mask[j] == 0.0f)) ai[j] = -INFINITY;
+    else mx = ai[j] > mx ? ai[j] : mx;
+  }
+  if (mx == -INFINITY) {
+    for (long j = 0; j < Tk; j++) ai[j] = 0.0f;
+    return 0;
+  }
+  /* exp(-inf - mx) = 0 for hidden keys */
+  vf vmx = vset1(mx), acc = vset1(0.0f);
+  long j = 0;
+  for (; j + VL <= Tk; j += VL) {
+    vf e = vexp(vload(ai + j) - vmx);
+    vstore(ai + j, e);
+    acc += e;
+  }
+  if (j < Tk) {
+    vf e = vexp(vload_part(ai + j, Tk - j) - vmx);
+    vstore_part(ai + j, e, Tk - j);
+    for (long q = 0; q < Tk - j; q++) acc[q] += e[q];
+  }
+  vf inv = vset1(1.0f / vhsum(acc));
+  long i0 = 0, i1 = Tk;
+  VEC_LOOP(STORE(ai, LOAD(ai) * inv);)
+  return 1;
+}
+
+/* Query blocks of at least this many rows go through the GEMM micro-kernel (S = Q K^T,
+ * O = P V); shorter ones (decode) use dot products. */
+#define ATT_GEMM_MIN_ROWS 8
+
 static void task_attention(void *ctx, long t, int tid) {
-  (void)tid;
   const att_args *a = (const att_args *)ctx;
   long bh = t / a->qblocks, qb = t % a->qblocks;
   long b = bh / a->nh, h = bh % a->nh;
@@ -33,47 +67,33 @@ static void task_attention(void *ctx, long t, int tid) {
   const float *kb = a->k + (b * a->nkv + h / group) * a->kvCap * hs;
   const float *vb = a->v + (b * a->nkv + h / group) * a->kvCap * hs;
   const float *mask = a->keyMask ? a->keyMask + b * Tk : NULL;
-  long i1 = lmin(a->Tq, (qb + 1) * ATT_ROWS_PER_TASK);
-  for (long i = qb * ATT_ROWS_PER_TASK; i < i1; i++) {
+  long r0 = qb * ATT_ROWS_PER_TASK, r1 = lmin(a->Tq, r0 + ATT_ROWS_PER_TASK), rows = r1 - r0;
+  const float *q0 = a->q + (bh * a->Tq + r0) * hs;
+  float *o0 = a->out + (bh * a->Tq + r0) * hs;
+  float *a0 = a->att + (bh * a->Tq + r0) * Tk;
+  /* keys any row of this block may see */
+  long kmax = a->causal ? lmin(Tk, a->posOffset + r1) : Tk;
+  if (rows >= ATT_GEMM_MIN_ROWS && kmax > 0) {
+    gemm_serial(0, 1, rows, kmax, hs, a->scale, q0, hs, kb, hs, 0.0f, a0, Tk, tid); /* S = scale Q K^T */
+    for (long i = r0; i < r1; i++) {
+      float *ai = a->att + (bh * a->Tq + i) * Tk;
+      long last = a->causal ? lmin(Tk - 1, a->posOffset + i) : Tk - 1;
+      softmax_visible_row(ai, Tk, last, mask);
+    }
+    gemm_serial(0, 0, rows, hs, kmax, 1.0f, a0, Tk, vb, hs, 0.0f, o0, hs, tid); /* O = P V */
+    return;
+  }
+  for (long i = r0; i < r1; i++) {
     const float *qi = a->q + (bh * a->Tq + i) * hs;
     float *oi = a->out + (bh * a->Tq + i) * hs;
     float *ai = a->att + (bh * a->Tq + i) * Tk;
     long last = a->causal ? lmin(Tk - 1, a->posOffset + i) : Tk - 1;
-    float mx = -INFINITY;
-    for (long j = 0; j < Tk; j++) {
-      if (j > last || (mask && mask[j] == 0.0f)) {
-        ai[j] = -INFINITY;
-        continue;
-      }
-      float s = row_dot(qi, kb + j * hs, hs) * a->scale;
-      ai[j] = s;
-      mx = s > mx ? s : mx;
-    }
+    for (long j = 0; j <= last; j++)
+      if (!(mask && mask[j] == 0.0f)) ai[j] = row_dot(qi, kb + j * hs, hs) * a->scale;
     for (long d = 0; d < hs; d++) oi[d] = 0.0f;
-    if (mx == -INFINITY) {
-      for (long j = 0; j < Tk; j++) ai[j] = 0.0f;
-      continue;
-    }
-    /* exp(-inf - mx) = 0 for hidden keys */
-    vf vmx = vset1(mx), acc = vset1(0.0f);
-    long j = 0;
-    for (; j + VL <= Tk; j += VL) {
-      vf e = vexp(vload(ai + j) - vmx);
-      vstore(ai + j, e);
-      acc += e;
-    }
-    if (j < Tk) {
-      vf e = vexp(vload_part(ai + j, Tk - j) - vmx);
-      vstore_part(ai + j, e, Tk - j);
-      for (long q = 0; q < Tk - j; q++) acc[q] += e[q];
-    }
-    float inv = 1.0f / vhsum(acc);
-    for (j = 0; j <= last; j++) {
-      float p = ai[j] * inv;
-      ai[j] = p;
-      if (p != 0.0f) row_axpy(oi, p, vb + j * hs, hs);
-    }
-    for (; j < Tk; j++) ai[j] = 0.0f;
+    if (!softmax_visible_row(ai, Tk, last, mask)) continue;
+    for (long j = 0; j <= last; j++)
+      if (ai[j] != 0.0f) row_axpy(oi, ai[j], vb + j * hs, hs);
   }
 }
 
@@ -102,35 +122,52 @@ typedef struct {
 static void task_attention_backward(void *ctx, long t, int tid) {
   const attb_args *a = (const attb_args *)ctx;
   long b = t / a->nkv, g = t % a->nkv;
-  long group = a->nh / a->nkv, hs = a->hs, Tk = a->Tk;
+  long group = a->nh / a->nkv, hs = a->hs, Tk = a->Tk, Tq = a->Tq;
   const float *kb = a->k + t * Tk * hs, *vb = a->v + t * Tk * hs;
   float *dkb = a->dk + t * Tk * hs, *dvb = a->dv + t * Tk * hs;
-  float *datt = (float *)llmts_scratch(tid, 2, (size_t)Tk * sizeof(float));
-  if (!datt) return;
+  int use_gemm = Tq >= ATT_GEMM_MIN_ROWS;
+  float *ds = (float *)llmts_scratch(tid, 2, (size_t)(use_gemm ? Tq * Tk : Tk) * sizeof(float));
+  if (!ds) return;
   for (long h = g * group; h < (g + 1) * group; h++) {
     long bh = b * a->nh + h;
-    for (long i = 0; i < a->Tq; i++) {
-      const float *qi = a->q + (bh * a->Tq + i) * hs, *doi = a->dout + (bh * a->Tq + i) * hs;
-      const float *ai = a->att + (bh * a->Tq + i) * Tk;
-      float *dqi = a->dq + (bh * a->Tq + i) * hs;
+    const float *qh = a->q + bh * Tq * hs, *doh = a->dout + bh * Tq * hs, *ah = a->att + bh * Tq * Tk;
+    float *dqh = a->dq + bh * Tq * hs;
+    if (use_gemm) {
+      /* dP = dO V^T; dS = P (dP - rowsum(P dP)) scale; dV += P^T dO; dQ += dS K; dK += dS^T Q */
+      gemm_serial(0, 1, Tq, Tk, hs, 1.0f, doh, hs, vb, hs, 0.0f, ds, Tk, tid);
+      for (long i = 0; i < Tq; i++) {
+        const float *pi = ah + i * Tk;
+        float *di = ds + i * Tk;
+        vf dot = vset1(row_dot(pi, di, Tk)), sc = vset1(a->scale);
+        long i0 = 0, i1 = Tk;
+        VEC_LOOP(STORE(di, LOAD(pi) * (LOAD(di) - dot) * sc);)
+      }
+      gemm_serial(1, 0, Tk, hs, Tq, 1.0f, ah, Tk, doh, hs, 1.0f, dvb, hs, tid);
+      gemm_serial(0, 0, Tq, hs, Tk, 1.0f, ds, Tk, kb, hs, 1.0f, dqh, hs, tid);
+      gemm_serial(1, 0, Tk, hs, Tq, 1.0f, ds, Tk, qh, hs, 1.0f, dkb, hs, tid);
+      continue;
+    }
+    for (long i = 0; i < Tq; i++) {
+      const float *qi = qh + i * hs, *doi = doh + i * hs, *ai = ah + i * Tk;
+      float *dqi = dqh + i * hs;
       float dot = 0.0f;
       for (long j = 0; j < Tk; j++) {
         float p = ai[j];
         if (p == 0.0f) {
-          datt[j] = 0.0f;
+          ds[j] = 0.0f;
           continue;
         }
         float s = row_dot(doi, vb + j * hs, hs);
-        datt[j] = s;
+        ds[j] = s;
         dot += p * s;
         row_axpy(dvb + j * hs, p, doi, hs);
       }
       for (long j = 0; j < Tk; j++) {
         float p = ai[j];
         if (p == 0.0f) continue;
-        float ds = p * (datt[j] - dot) * a->scale;
-        row_axpy(dqi, ds, kb + j * hs, hs);
-        row_axpy(dkb + j * hs, ds, qi, hs);
+        float d = p * (ds[j] - dot) * a->scale;
+        row_axpy(dqi, d, kb + j * hs, hs);
+        row_axpy(dkb + j * hs, d, qi, hs);
       }
     }
   }

@@ -313,6 +313,28 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
   }
 }
 
+/* One GEMM on the calling thread (tid's scratch): for kernels that run GEMMs inside
+ * their own tasks (attention). Same arithmetic as k_gemm. */
+static void gemm_serial(int transA, int transB, long M, long N, long K, float alpha, const float *a, long lda,
+                        const float *b, long ldb, float beta, float *c, long ldc, int tid) {
+  gemm_args g;
+  memset(&g, 0, sizeof(g));
+  g.transA = transA;
+  g.transB = transB;
+  g.M = M;
+  g.N = N;
+  g.K = K;
+  g.alpha = alpha;
+  g.beta = beta;
+  g.a = a;
+  g.lda = lda;
+  g.b = b;
+  g.ldb = ldb;
+  g.c = c;
+  g.ldc = ldc;
+  gemm_one(&g, 0, tid);
+}
+
 typedef struct {
   gemm_args base;
   long strideA, strideB, strideC;

@@ -37,10 +37,13 @@ static inline vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)
 static inline vf vmax(vf a, vf b) { return vsel(a > b, a, b); }
 static inline vf vmin(vf a, vf b) { return vsel(a < b, a, b); }
 static inline vf vabs(vf a) { return (vf)((vi)a & vset1i(0x7fffffff)); }
+/* Horizontal sum in a fixed pairwise order (halves added, log2(VL) steps). */
 static inline float vhsum(vf v) {
-  float s = 0.0f;
-  for (int i = 0; i < VL; i++) s += v[i];
-  return s;
+  float t[VL];
+  vstore(t, v);
+  for (int w = VL / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) t[i] += t[i + w];
+  return t[0];
 }
 static inline float vhmax(vf v) {
   float m = v[0];
