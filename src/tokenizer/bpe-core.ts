@@ -147,6 +147,12 @@ export class PairTable {
     return this.slots[slot * 4 + 3]!;
   }
 
+  /** Calls `fn(left, right, rank, merged)` for every pair. */
+  forEach(fn: (a: number, b: number, rank: number, merged: number) => void): void {
+    const t = this.slots;
+    for (let o = 0; o < t.length; o += 4) if (t[o]! >= 0) fn(t[o]!, t[o + 1]!, t[o + 2]!, t[o + 3]!);
+  }
+
   private grow(): void {
     const old = this.slots;
     const cap = (this.mask + 1) * 2;

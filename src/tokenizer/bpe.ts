@@ -17,6 +17,7 @@
 import { LlmtsError } from '../util/errors.ts';
 import { bytesToByteLevel, utf8EncodeInto } from './byte-level.ts';
 import { BytesTable, Merger, PairTable, PieceCache } from './bpe-core.ts';
+import { CharPremerge } from './bpe-premerge.ts';
 import { bpeToTokenizerJson } from './hf-json.ts';
 import { resolvePattern, toJsRegExp } from './split-patterns.ts';
 import { scannerFor, type PieceScanner } from './split-scanners.ts';
@@ -57,6 +58,8 @@ export interface BpeSpec {
   addPrefixSpace?: boolean;
   /** Always split with the regex, even where a hand-written scanner exists (for tests). Default false. */
   useRegex?: boolean;
+  /** Start merging from whole-character tokens where provably exact (bpe-premerge.ts). Default true. */
+  charPremerge?: boolean;
 }
 
 /** Pieces longer than this (UTF-16 units) are not cached. */
@@ -79,6 +82,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly table: BytesTable;
   private readonly pairs: PairTable;
   private readonly merger: Merger;
+  private readonly premerge: CharPremerge | undefined;
   private readonly byteIds = new Int32Array(256);
   private readonly splitRe: RegExp;
   private readonly mergeList: ReadonlyArray<readonly [number, number]> | undefined;
@@ -138,6 +142,7 @@ export class BpeTokenizer implements Tokenizer {
       this.mergeList = list;
     }
     this.merger = new Merger(this.pairs);
+    this.premerge = spec.charPremerge === false ? undefined : new CharPremerge(this.pairs, this.byteIds, this.bytesById, (b) => this.table.get(b, 0, b.length));
   }
 
   /** Text -> ids. Special tokens are matched only when listed in `allowedSpecial`. */
@@ -222,8 +227,26 @@ export class BpeTokenizer implements Tokenizer {
     }
     if (this.ids.length < n) this.ids = new Int32Array(n);
     const ids = this.ids;
-    for (let i = 0; i < n; i++) ids[i] = this.byteIds[buf[i]!]!;
-    this.merger.merge(ids, n, out);
+    const byteIds = this.byteIds;
+    const pre = this.premerge;
+    let m = 0;
+    for (let i = 0; i < n; ) {
+      const b = buf[i]!;
+      if (pre !== undefined && b >= 0xc0 && b < 0xf0) {
+        // a 2- or 3-byte character: start from its token when that is provably exact
+        const cp = b < 0xe0 ? ((b & 31) << 6) | (buf[i + 1]! & 63) : ((b & 15) << 12) | ((buf[i + 1]! & 63) << 6) | (buf[i + 2]! & 63);
+        const k = b < 0xe0 ? 2 : 3;
+        const t = pre.tokenFor(cp, i > 0 ? buf[i - 1]! : -1, i + k < n ? buf[i + k]! : -1);
+        if (t >= 0) {
+          ids[m++] = t;
+          i += k;
+          continue;
+        }
+      }
+      ids[m++] = byteIds[b]!;
+      i++;
+    }
+    this.merger.merge(ids, m, out);
   }
 
   /** The regex that finds allowed special tokens (longest first), or undefined for none. */

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BytesTable, Merger, PairTable } from '../../src/tokenizer/bpe-core.ts';
+import { BpeTokenizer } from '../../src/tokenizer/bpe.ts';
 import { builtinTokenizer } from '../../src/tokenizer/builtin.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { corpusSample } from './bpe-helpers.ts';
@@ -30,5 +31,30 @@ test('heap merge (long pieces) equals flat-array merge on corpus words and rando
       flat.merge(Int32Array.from(bytes, byteId), bytes.length, b);
       assert.deepEqual(a, b, `${name}: ${Array.from(bytes).join(',')}`);
     }
+  }
+});
+
+test('character pre-merging gives the same ids as merging from bytes', () => {
+  const rng = new Rng(11);
+  // Han, kana, Hangul, Cyrillic, Greek, accented Latin, symbols, ASCII: 2- and 3-byte characters next to everything.
+  const han = corpusSample(300_000).replace(/[^\p{Script=Han}]/gu, '');
+  const extra = 'こんにちはカタカナ안녕하세요Привет мир αβγ éèàçœ€£¥©®±×÷—“”‘’…•→←↑↓√∞≈≠≤≥ａｂｃ１２３';
+  const alphabet = [...new Set(han + extra)];
+  const texts: string[] = [corpusSample(60_000)];
+  for (let i = 0; i < 400; i++) {
+    let s = '';
+    const len = 1 + rng.int(40);
+    for (let k = 0; k < len; k++) {
+      const u = rng.uniform();
+      s += u < 0.7 ? alphabet[rng.int(alphabet.length)]! : u < 0.85 ? ' ' : String.fromCharCode(33 + rng.int(94));
+    }
+    texts.push(s);
+  }
+  for (const name of ['gpt2', 'cl100k']) {
+    const base = builtinTokenizer(name);
+    const spec = base.toSpec();
+    const on = new BpeTokenizer({ ...spec, charPremerge: true });
+    const off = new BpeTokenizer({ ...spec, charPremerge: false });
+    for (const t of texts) assert.deepEqual(on.encode(t), off.encode(t), `${name}: ${JSON.stringify(t)}`);
   }
 });
