@@ -67,21 +67,12 @@ export function cleanText(text: string, opts: CleanOptions, counts: CleanCounts)
  * paragraphs, no blank lines at the start or end.
  */
 export function normalizeWhitespace(text: string): string {
-  text = text.replace(/\r\n?/g, '\n').replace(SPACES, ' ');
-  const lines = text.split('\n');
-  const out: string[] = [];
-  let blank = true; // suppress leading blank lines
-  for (const raw of lines) {
-    const indent = /^[ \t]*/.exec(raw)![0];
-    const body = raw.slice(indent.length).replace(/[ \t]+/g, ' ').trimEnd();
-    if (body === '') {
-      if (!blank) out.push('');
-      blank = true;
-      continue;
-    }
-    out.push(indent + body);
-    blank = false;
-  }
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return out.join('\n');
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  text = text.replace(SPACES, ' ');
+  // Each rewrite only when its cheap pre-check finds something to do.
+  if (text.includes(' \n') || text.includes('\t\n') || text.endsWith(' ') || text.endsWith('\t')) text = text.replace(/[ \t]+$/gm, ''); // trailing spaces
+  if (text.includes('  ') || text.includes('\t')) text = text.replace(/(?<=\S)(?: [ \t]+|\t[ \t]*)(?=\S)/g, ' '); // inner runs; indentation kept
+  if (text.includes('\n\n\n')) text = text.replace(/\n{3,}/g, '\n\n');
+  if (text.startsWith('\n') || text.endsWith('\n')) text = text.replace(/^\n+|\n+$/g, '');
+  return text;
 }

@@ -23,6 +23,7 @@ const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-
 const IPV4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)/g;
 // Candidate IPv6: hex groups with colons (validated with node:net isIPv6; times like 12:30:45 fail it).
 const IPV6 = /(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|:)?(?![\w:])/g;
+const IPV6_HINT = /::|[0-9A-Fa-f]:[0-9A-Fa-f]{1,4}:/;
 // Phone: optional +country, optional (area), then groups of digits joined by space, dot or dash.
 const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w])/g;
 
@@ -34,7 +35,7 @@ export function scrubPii(text: string, counts: PiiCounts): string {
   if (text.includes('.')) {
     text = text.replace(IPV4, () => { counts.ip++; return '<IP>'; });
   }
-  if (text.includes(':')) {
+  if (text.includes(':') && IPV6_HINT.test(text)) {
     text = text.replace(IPV6, (m) => {
       if (!isIPv6(m) || !/[0-9A-Fa-f]/.test(m) || (m.match(/:/g) ?? []).length < 2 || (!m.includes('::') && m.split(':').length < 8)) return m;
       counts.ip++;

@@ -15,7 +15,7 @@ import { runFilters, LanguageId, ProfanityList, type FilterOptions } from './fil
 import { docKey } from './hash.ts';
 import { MinHasher } from './dedup/minhash.ts';
 import { scrubPii, type PiiCounts } from './pii.ts';
-import { normalizedWordHashes, wordTokens } from './words.ts';
+import { normalizedWordHashes, tokenStats } from './words.ts';
 
 /** Everything a worker needs (structured-clonable). */
 export interface ProcessSettings {
@@ -106,9 +106,9 @@ export class DocProcessor {
         counts.boilerplateLines += r.removed;
       }
       if (this.s.pii) text = scrubPii(text, counts);
-      const words = wordTokens(text);
+      const words = tokenStats(text);
       const hashes = normalizedWordHashes(text);
-      const language = this.lang.detect(text, words);
+      const language = this.lang.detect(text, hashes);
       res.langs[i] = language.lang;
       const reason = text === '' ? 'empty' : runFilters({ text, words, hashes, language, profanity: this.profanity }, this.s.filters);
       res.reasons[i] = reason;

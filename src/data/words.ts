@@ -18,6 +18,42 @@ export function wordTokens(text: string): string[] {
   return out;
 }
 
+/** Whitespace-separated token counts for the Gopher rules, computed without building strings. */
+export interface TokenStats {
+  /** Tokens (Gopher "words"). */
+  count: number;
+  /** UTF-16 units in the tokens. */
+  chars: number;
+  /** Tokens holding at least one letter. */
+  alpha: number;
+}
+
+/** True for a code unit that counts as a letter: ASCII letters, and non-ASCII outside punctuation blocks. */
+function isLetterUnit(c: number): boolean {
+  if (c < 128) return (c | 0x20) >= 97 && (c | 0x20) <= 122;
+  return isWordUnit(c) && !(c >= 0x660 && c <= 0x669) && !(c >= 0xff10 && c <= 0xff19);
+}
+
+/** Counts of the whitespace-separated tokens of `text` (same tokens as `wordTokens`). */
+export function tokenStats(text: string): TokenStats {
+  let count = 0, chars = 0, alpha = 0;
+  let inTok = false, hasLetter = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x1680
+      || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+    if (space) {
+      if (inTok) { count++; if (hasLetter) alpha++; inTok = false; hasLetter = false; }
+      continue;
+    }
+    inTok = true;
+    chars++;
+    if (!hasLetter && isLetterUnit(c)) hasLetter = true;
+  }
+  if (inTok) { count++; if (hasLetter) alpha++; }
+  return { count, chars, alpha };
+}
+
 /** Hashes and lengths (in UTF-16 units, after normalisation) of the normalised words. */
 export interface WordHashes {
   count: number;
@@ -36,7 +72,7 @@ function isWordUnit(c: number): boolean {
 }
 
 /**
- * Normalised word hashes: ASCII letters lower-cased, everything that is not a letter or
+ * Normalised word hashes: ASCII and Latin-1 letters lower-cased, everything that is not a letter or
  * digit acts as a separator and is dropped ("don't" -> "dont" hashes as one word because
  * the apostrophe is skipped, not split on; whitespace splits).
  */
@@ -71,7 +107,7 @@ export function normalizedWordHashes(text: string): WordHashes {
       if (c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000 || c === 0x2028 || c === 0x2029) flush();
       continue;
     }
-    if (c >= 65 && c <= 90) c |= 0x20;
+    if ((c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7)) c |= 0x20; // ASCII and Latin-1 capitals
     h ^= c;
     h = Math.imul(h, 0x01000193);
     len++;
@@ -79,3 +115,9 @@ export function normalizedWordHashes(text: string): WordHashes {
   flush();
   return { count, hashes: hashes.subarray(0, count), lengths: lengths.subarray(0, count) };
 }
+
+/** The normalised hashes of the words of a list entry ("Don't" and "dont" hash alike). */
+export function entryHashes(entry: string): number[] {
+  return Array.from(normalizedWordHashes(entry).hashes);
+}
+

@@ -11,7 +11,7 @@
  * | language    | language (not one of `languages`)                                |
  * | profanity   | profanity (profane entries / words above `maxProfanityRatio`)    |
  */
-import type { WordHashes } from '../words.ts';
+import type { TokenStats, WordHashes } from '../words.ts';
 import type { LanguageGuess } from './language.ts';
 import type { ProfanityList } from './profanity.ts';
 import { checkLength, checkRatios, DEFAULT_QUALITY, type QualityOptions } from './quality.ts';
@@ -44,7 +44,7 @@ export const DEFAULT_FILTERS: FilterOptions = {
 /** What the filters look at, computed once per document. */
 export interface FilterInput {
   text: string;
-  words: string[];
+  words: TokenStats;
   hashes: WordHashes;
   language: LanguageGuess;
   profanity: ProfanityList;
@@ -65,9 +65,9 @@ export function runFilters(d: FilterInput, o: FilterOptions): string | null {
     if (r) return r;
   }
   if (o.language && !o.languages.includes(d.language.lang)) return 'language';
-  if (o.profanity && d.words.length > 0) {
-    const hits = d.profanity.count(d.words);
-    if (hits > 0 && hits / d.words.length > o.maxProfanityRatio) return 'profanity';
+  if (o.profanity && d.words.count > 0) {
+    const hits = d.profanity.count(d.hashes);
+    if (hits > 0 && hits / d.words.count > o.maxProfanityRatio) return 'profanity';
   }
   return null;
 }

@@ -8,22 +8,24 @@
  * const id = new LanguageId(loadStopwords(['en', 'fr']));
  * id.detect('The cat sat on the mat and it was happy with that.');   // { lang: 'en', score: 0.6 }
  */
+import { entryHashes, normalizedWordHashes, type WordHashes } from '../words.ts';
 
-/** Script of a code point (letters only; null for anything else). */
-function scriptOf(c: number): string | null {
-  if (c < 0x80) return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 'latin' : null;
-  if (c >= 0xc0 && c <= 0x24f && c !== 0xd7 && c !== 0xf7) return 'latin';
-  if (c >= 0x1e00 && c <= 0x1eff) return 'latin';
-  if (c >= 0x370 && c <= 0x3ff) return 'greek';
-  if (c >= 0x400 && c <= 0x52f) return 'cyrillic';
-  if (c >= 0x590 && c <= 0x5ff) return 'hebrew';
-  if (c >= 0x600 && c <= 0x6ff) return 'arabic';
-  if (c >= 0x900 && c <= 0x97f) return 'devanagari';
-  if (c >= 0xe00 && c <= 0xe7f) return 'thai';
-  if (c >= 0x3040 && c <= 0x30ff) return 'kana';
-  if (c >= 0xac00 && c <= 0xd7af) return 'hangul';
-  if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf)) return 'han';
-  return null;
+const SCRIPTS = ['latin', 'greek', 'cyrillic', 'hebrew', 'arabic', 'devanagari', 'thai', 'kana', 'hangul', 'han'] as const;
+
+/** Index in SCRIPTS of a non-ASCII code unit's script (letters only), or -1. */
+function scriptOf(c: number): number {
+  if (c >= 0xc0 && c <= 0x24f && c !== 0xd7 && c !== 0xf7) return 0;
+  if (c >= 0x1e00 && c <= 0x1eff) return 0;
+  if (c >= 0x370 && c <= 0x3ff) return 1;
+  if (c >= 0x400 && c <= 0x52f) return 2;
+  if (c >= 0x590 && c <= 0x5ff) return 3;
+  if (c >= 0x600 && c <= 0x6ff) return 4;
+  if (c >= 0x900 && c <= 0x97f) return 5;
+  if (c >= 0xe00 && c <= 0xe7f) return 6;
+  if (c >= 0x3040 && c <= 0x30ff) return 7;
+  if (c >= 0xac00 && c <= 0xd7af) return 8;
+  if ((c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf)) return 9;
+  return -1;
 }
 
 const SCRIPT_LANG: Record<string, string> = {
@@ -38,44 +40,58 @@ export interface LanguageGuess {
 }
 
 export class LanguageId {
-  private readonly lists: [string, Set<string>][];
+  private readonly langs: string[];
+  /** Stop-word hash -> bit k set when it is in the list of langs[k] (one lookup per word for all lists). */
+  private readonly masks = new Map<number, number>();
 
-  /** `stopwords`: language code -> its stop-words (lower case). */
+  /** `stopwords`: language code -> its stop-words (lower case); at most 31 languages. */
   constructor(stopwords: Record<string, string[]>, readonly minScore = 0.1) {
-    this.lists = Object.entries(stopwords).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([l, ws]) => [l, new Set(ws)]);
+    this.langs = Object.keys(stopwords).sort().slice(0, 31);
+    this.langs.forEach((l, k) => {
+      for (const w of stopwords[l]!) {
+        const h = entryHashes(w);
+        if (h.length === 1) this.masks.set(h[0]! | 0, (this.masks.get(h[0]! | 0) ?? 0) | (1 << k));
+      }
+    });
   }
 
-  /** Guesses the language of `text` (looks at the first 20,000 characters). */
-  detect(text: string, words?: string[]): LanguageGuess {
+  /**
+   * Guesses the language of `text` (looks at the first 20,000 characters). `words`: its
+   * `normalizedWordHashes`, when the caller has them.
+   */
+  detect(text: string, words?: WordHashes): LanguageGuess {
     const sample = text.length > 20_000 ? text.slice(0, 20_000) : text;
-    const counts = new Map<string, number>();
+    const counts = new Array<number>(SCRIPTS.length).fill(0);
     let letters = 0;
     for (let i = 0; i < sample.length; i++) {
-      const s = scriptOf(sample.charCodeAt(i));
-      if (s === null) continue;
-      letters++;
-      counts.set(s, (counts.get(s) ?? 0) + 1);
+      const c = sample.charCodeAt(i);
+      if (c < 128) {
+        if ((c | 0x20) >= 97 && (c | 0x20) <= 122) { counts[0]!++; letters++; }
+        continue;
+      }
+      const k = scriptOf(c);
+      if (k >= 0) { counts[k]!++; letters++; }
     }
     if (letters === 0) return { lang: 'unknown', score: 0 };
-    let script = 'latin', best = -1;
-    for (const [s, c] of counts) if (c > best || (c === best && s < script)) { script = s; best = c; }
+    let best = 0;
+    for (let k = 1; k < SCRIPTS.length; k++) if (counts[k]! > counts[best]!) best = k;
+    let script: string = SCRIPTS[best]!;
     // Japanese text mixes kana and Han: any real share of kana means Japanese.
-    if (script === 'han' && (counts.get('kana') ?? 0) > 0.1 * letters) script = 'kana';
-    if (script !== 'latin') return { lang: SCRIPT_LANG[script]!, score: best / letters };
-    const toks = (words ?? sample.split(/\s+/)).slice(0, 3000);
-    let n = 0;
-    const hits = new Array<number>(this.lists.length).fill(0);
-    for (const t of toks) {
-      const w = t.toLowerCase().replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
-      if (w === '') continue;
-      n++;
-      for (let k = 0; k < this.lists.length; k++) if (this.lists[k]![1].has(w)) hits[k]!++;
+    if (script === 'han' && counts[7]! > 0.1 * letters) script = 'kana';
+    if (script !== 'latin') return { lang: SCRIPT_LANG[script]!, score: counts[best]! / letters };
+    const hashes = (words ?? normalizedWordHashes(sample)).hashes;
+    const n = Math.min(hashes.length, 3000);
+    const hits = new Array<number>(this.langs.length).fill(0);
+    for (let i = 0; i < n; i++) {
+      const mask = this.masks.get(hashes[i]! | 0);
+      if (mask === undefined) continue;
+      for (let k = 0; k < this.langs.length; k++) if (mask & (1 << k)) hits[k]!++;
     }
     if (n === 0) return { lang: 'unknown', score: 0 };
     let lang = 'unknown', score = 0;
-    for (let k = 0; k < this.lists.length; k++) {
+    for (let k = 0; k < this.langs.length; k++) {
       const s = hits[k]! / n;
-      if (s > score) { score = s; lang = this.lists[k]![0]; }
+      if (s > score) { score = s; lang = this.langs[k]!; }
     }
     return score >= this.minScore ? { lang, score } : { lang: 'unknown', score };
   }

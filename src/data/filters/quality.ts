@@ -4,8 +4,10 @@
  * Each check returns the drop reason or null.
  *
  * @example
- * checkQuality(wordTokens(text), text, DEFAULT_QUALITY);   // null, or e.g. 'too-short'
+ * checkRatios(tokenStats(text), text, DEFAULT_QUALITY);   // null, or e.g. 'mean-word-length'
  */
+
+import type { TokenStats } from '../words.ts';
 
 export interface QualityOptions {
   /** Document length bounds in words (whitespace-separated). Gopher: 50..100,000. */
@@ -32,25 +34,21 @@ export const DEFAULT_QUALITY: QualityOptions = {
 };
 
 /** Drop reasons of the length filter. */
-export function checkLength(words: string[], o: QualityOptions): string | null {
-  if (words.length < o.minWords) return 'too-short';
-  if (words.length > o.maxWords) return 'too-long';
+export function checkLength(words: TokenStats, o: QualityOptions): string | null {
+  if (words.count < o.minWords) return 'too-short';
+  if (words.count > o.maxWords) return 'too-long';
   return null;
 }
 
-const HAS_LETTER = /\p{L}/u;
 const BULLET = /^\s*[•●○◦▪▫■□‣⁃∙*·-]\s/u;
 
 /** Drop reasons of the ratio rules: word length, letters, symbols, digits, bullets, ellipses. */
-export function checkRatios(words: string[], text: string, o: QualityOptions): string | null {
-  const n = words.length;
+export function checkRatios(words: TokenStats, text: string, o: QualityOptions): string | null {
+  const n = words.count;
   if (n === 0) return 'no-words';
-  let chars = 0, alpha = 0, symbols = 0;
-  for (const w of words) {
-    chars += w.length;
-    if (HAS_LETTER.test(w)) alpha++;
-  }
-  const mean = chars / n;
+  const alpha = words.alpha;
+  let symbols = 0;
+  const mean = words.chars / n;
   if (mean < o.minMeanWordLength || mean > o.maxMeanWordLength) return 'mean-word-length';
   if (alpha / n < o.minAlphaWords) return 'alpha-ratio';
   for (let i = text.indexOf('#'); i >= 0; i = text.indexOf('#', i + 1)) symbols++;
