@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { builtinTokenizer } from '../../src/tokenizer/builtin.ts';
 import { BpeTokenizer } from '../../src/tokenizer/bpe.ts';
-import { chunkText, encodeFiles } from '../../src/tokenizer/encode-files.ts';
+import { EncodePool, chunkText, encodeFiles } from '../../src/tokenizer/encode-files.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { corpusSample } from './bpe-helpers.ts';
 
@@ -61,4 +61,23 @@ test('encodeFiles on worker threads equals single-thread encode (several files, 
   const got2 = await encodeFiles(paths, small, { threads: 2, chunkChars: 4096, allowedSpecial: 'all' });
   texts.forEach((t, i) => assert.deepEqual(Array.from(got2[i]!), small.encode(t, { allowedSpecial: 'all' }), `small, file ${i}`));
   assert.ok(got2[3]!.includes(258));
+});
+
+test('EncodePool is reusable across batches and after clearing the worker caches', async () => {
+  const tok = builtinTokenizer('cl100k');
+  const p = join(tmp, 'pool.txt');
+  const text = trickyText(5, 1500);
+  writeFileSync(p, text);
+  const pool = await EncodePool.start(tok, { threads: 2 });
+  try {
+    const first = await pool.encodeFiles([p, p], { chunkChars: 2048 });
+    await pool.clearCaches();
+    const second = await pool.encodeFiles([p], { chunkChars: 2048 });
+    const want = tok.encode(text);
+    assert.deepEqual(Array.from(first[0]!), want);
+    assert.deepEqual(Array.from(first[1]!), want);
+    assert.deepEqual(Array.from(second[0]!), want);
+  } finally {
+    await pool.close();
+  }
 });
