@@ -8,6 +8,7 @@
  * const id = new LanguageId(loadStopwords(['en', 'fr']));
  * id.detect('The cat sat on the mat and it was happy with that.');   // { lang: 'en', score: 0.6 }
  */
+import { IntMap } from '../int-map.ts';
 import { entryHashes, normalizedWordHashes, type WordHashes } from '../words.ts';
 
 const SCRIPTS = ['latin', 'greek', 'cyrillic', 'hebrew', 'arabic', 'devanagari', 'thai', 'kana', 'hangul', 'han'] as const;
@@ -42,17 +43,19 @@ export interface LanguageGuess {
 export class LanguageId {
   private readonly langs: string[];
   /** Stop-word hash -> bit k set when it is in the list of langs[k] (one lookup per word for all lists). */
-  private readonly masks = new Map<number, number>();
+  private readonly masks: IntMap;
 
   /** `stopwords`: language code -> its stop-words (lower case); at most 31 languages. */
   constructor(stopwords: Record<string, string[]>, readonly minScore = 0.1) {
     this.langs = Object.keys(stopwords).sort().slice(0, 31);
+    const masks = new Map<number, number>();
     this.langs.forEach((l, k) => {
       for (const w of stopwords[l]!) {
         const h = entryHashes(w);
-        if (h.length === 1) this.masks.set(h[0]! | 0, (this.masks.get(h[0]! | 0) ?? 0) | (1 << k));
+        if (h.length === 1) masks.set(h[0]! | 0, (masks.get(h[0]! | 0) ?? 0) | (1 << k));
       }
     });
+    this.masks = new IntMap(masks);
   }
 
   /**
@@ -83,8 +86,8 @@ export class LanguageId {
     const n = Math.min(hashes.length, 3000);
     const hits = new Array<number>(this.langs.length).fill(0);
     for (let i = 0; i < n; i++) {
-      const mask = this.masks.get(hashes[i]! | 0);
-      if (mask === undefined) continue;
+      const mask = this.masks.get(hashes[i]!);
+      if (mask <= 0) continue;
       for (let k = 0; k < this.langs.length; k++) if (mask & (1 << k)) hits[k]!++;
     }
     if (n === 0) return { lang: 'unknown', score: 0 };

@@ -8,28 +8,38 @@
  * const p = new ProfanityList(['darn', 'heck no']);
  * p.count(normalizedWordHashes('Well, heck no, darn!'));   // 2
  */
+import { IntMap } from '../int-map.ts';
 import { entryHashes, type WordHashes } from '../words.ts';
 
 export class ProfanityList {
-  /** Hashes of the one-word entries. */
-  private readonly single = new Set<number>();
-  /** First-word hash of a multi-word entry -> the hashes of the following words, per entry. */
-  private readonly phrases = new Map<number, number[][]>();
+  /** Word hash -> bit 0: a one-word entry; bits 1..: 1 + index in `rests` of its phrases. */
+  private readonly index: IntMap;
+  /** Per phrase-starting word: the hashes of the following words of each entry. */
+  private readonly rests: number[][][] = [];
   readonly size: number;
 
   constructor(entries: string[]) {
     const seen = new Set<string>();
+    const single = new Set<number>();
+    const phrases = new Map<number, number[][]>();
     for (const e of entries) {
       const h = entryHashes(e);
       if (h.length === 0 || h.length > 3 || seen.has(h.join(','))) continue;
       seen.add(h.join(','));
-      if (h.length === 1) this.single.add(h[0]! | 0);
+      if (h.length === 1) single.add(h[0]! | 0);
       else {
-        const list = this.phrases.get(h[0]! | 0) ?? [];
+        const list = phrases.get(h[0]! | 0) ?? [];
         list.push(h.slice(1).map((x) => x | 0));
-        this.phrases.set(h[0]! | 0, list);
+        phrases.set(h[0]! | 0, list);
       }
     }
+    const keys = new Map<number, number>();
+    for (const h of single) keys.set(h, 1);
+    for (const [h, list] of phrases) {
+      keys.set(h, (keys.get(h) ?? 0) | ((this.rests.length + 1) << 1));
+      this.rests.push(list);
+    }
+    this.index = new IntMap(keys);
     this.size = seen.size;
   }
 
@@ -39,11 +49,11 @@ export class ProfanityList {
     const { hashes, count } = words;
     let hits = 0;
     for (let i = 0; i < count; i++) {
-      const h = hashes[i]! | 0;
-      if (this.single.has(h)) hits++;
-      const rest = this.phrases.get(h);
-      if (rest === undefined) continue;
-      for (const r of rest) {
+      const v = this.index.get(hashes[i]!);
+      if (v <= 0) continue;
+      if (v & 1) hits++;
+      if (v < 2) continue;
+      for (const r of this.rests[(v >> 1) - 1]!) {
         let k = 0;
         while (k < r.length && i + 1 + k < count && (hashes[i + 1 + k]! | 0) === r[k]) k++;
         if (k === r.length) hits++;
