@@ -18,12 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { LlmtsError } from '../util/errors.ts';
 import type { BpeTokenizer } from './bpe.ts';
 import { BUILTIN_BPE_NAMES, builtinTokenizer, isBuiltinBpe } from './builtin.ts';
+import { CharTokenizer, isCharTokenizerJson } from './char.ts';
 import { bpeFromTokenizerJson } from './hf-json.ts';
 import { tiktokenFromText } from './tiktoken-file.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
 
 /** Any tokenizer `loadTokenizer` can return. */
-export type AnyTokenizer = BpeTokenizer | WordPieceTokenizer;
+export type AnyTokenizer = BpeTokenizer | WordPieceTokenizer | CharTokenizer;
 
 /** Bundled WordPiece vocabularies, by name. */
 export const BUILTIN_WORDPIECE_NAMES = ['bert-base-uncased'] as const;
@@ -53,6 +54,7 @@ const hint = `use one of ${[...BUILTIN_BPE_NAMES, ...BUILTIN_WORDPIECE_NAMES].jo
 
 /** Parses a tokenizer.json object into the matching tokenizer (BPE or WordPiece). */
 export function tokenizerFromJson(json: unknown, where = 'tokenizer.json'): AnyTokenizer {
+  if (isCharTokenizerJson(json)) return CharTokenizer.fromJson(json, where); // llmts char-level file (char.ts)
   const model = (json as { model?: { type?: unknown } } | null)?.model;
   if (model?.type === 'WordPiece') return WordPieceTokenizer.fromTokenizerJson(json as Record<string, unknown>, where);
   if (model?.type === 'BPE') return bpeFromTokenizerJson(json, where);

@@ -1,0 +1,136 @@
+/**
+ * Named model presets (an architecture + size, and the training recipe that goes with
+ * it), and the arithmetic `llmts model info` prints: parameters, FLOPs per token,
+ * memory for training and for inference.
+ *
+ * @example
+ * const p = getPreset('shakespeare-char');
+ * p.model.nLayer;                       // 4
+ * modelStats(p.model, { batchSize: 12 }).trainFlopsPerToken;
+ */
+import { LlmtsError } from '../util/errors.ts';
+import { countParams, gpt2Config, llamaConfig, type DecoderConfig } from './config.ts';
+
+/** Training settings a preset may set (the trainer's config keys; see src/train/config.ts). */
+export interface PresetRecipe {
+  batchSize?: number;
+  gradAccum?: number;
+  maxSteps?: number;
+  lr?: number;
+  minLr?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  beta2?: number;
+  evalInterval?: number;
+  evalIters?: number;
+  ckptInterval?: number;
+  logInterval?: number;
+  /** Bundled corpus the preset trains on when no `data` is given ('shakespeare' | 'tinystories'). */
+  corpus?: string;
+  /** Tokenizer for that corpus: 'char', a BPE vocabulary size as 'bpe:N', or a tokenizer name/path. */
+  tokenizer?: string;
+}
+
+export interface ModelPreset {
+  name: string;
+  description: string;
+  /** The model; vocabSize is replaced by the tokenizer's when training on data. */
+  model: DecoderConfig;
+  recipe: PresetRecipe;
+}
+
+const PRESETS: ModelPreset[] = [
+  {
+    name: 'tiny',
+    description: 'a 2-layer, 32-wide GPT-2 for tests and smoke runs (seconds)',
+    model: gpt2Config({ vocabSize: 65, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }),
+    recipe: { batchSize: 8, maxSteps: 100, lr: 3e-3, minLr: 3e-4, warmupSteps: 10, evalInterval: 50, evalIters: 5, ckptInterval: 50, logInterval: 10, corpus: 'shakespeare', tokenizer: 'char' },
+  },
+  {
+    name: 'shakespeare-char',
+    description: "nanoGPT's CPU Shakespeare-char recipe: GPT-2, 4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps, lr 1e-3",
+    model: gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }),
+    recipe: {
+      batchSize: 12, maxSteps: 2000, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, weightDecay: 0.1, beta2: 0.99,
+      evalInterval: 250, evalIters: 20, ckptInterval: 1000, logInterval: 50, corpus: 'shakespeare', tokenizer: 'char',
+    },
+  },
+  {
+    name: 'tinystories-tiny',
+    description: 'the `npm start` model: GPT-2, 4 layers, 4 heads, 128 wide, block 128, a 1024-token BPE on TinyStories (minutes on 2 cores)',
+    model: gpt2Config({ vocabSize: 1024, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128 }),
+    recipe: {
+      batchSize: 12, maxSteps: 1200, lr: 2e-3, minLr: 2e-4, warmupSteps: 100, weightDecay: 0.1, beta2: 0.99,
+      evalInterval: 200, evalIters: 10, ckptInterval: 400, logInterval: 50, corpus: 'tinystories', tokenizer: 'bpe:1024',
+    },
+  },
+  {
+    name: 'tinystories-15m',
+    description: "llama2.c's stories15M shape: Llama, 6 layers, 6 heads, 288 wide, block 256, vocab 32000",
+    model: llamaConfig({ vocabSize: 32000, blockSize: 256, nLayer: 6, nHead: 6, nEmbd: 288 }),
+    recipe: { batchSize: 16, gradAccum: 4, maxSteps: 20000, lr: 5e-4, minLr: 5e-5, warmupSteps: 1000, weightDecay: 0.1, beta2: 0.95, evalInterval: 500, evalIters: 50, ckptInterval: 1000, logInterval: 10, corpus: 'tinystories', tokenizer: 'bpe:4096' },
+  },
+  {
+    name: 'gpt2-124m',
+    description: 'GPT-2 small: 12 layers, 12 heads, 768 wide, block 1024, vocab 50257 (GPT-2 tokenizer)',
+    model: gpt2Config({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 }),
+    recipe: { batchSize: 4, gradAccum: 8, maxSteps: 5000, lr: 6e-4, minLr: 6e-5, warmupSteps: 200, weightDecay: 0.1, beta2: 0.95, evalInterval: 250, evalIters: 20, ckptInterval: 500, logInterval: 1, corpus: 'tinystories', tokenizer: 'gpt2' },
+  },
+];
+
+/** Names of all presets, in listing order. */
+export function presetNames(): string[] {
+  return PRESETS.map((p) => p.name);
+}
+
+/** The preset called `name` (a fresh copy); an unknown name is an error listing the known ones. */
+export function getPreset(name: string): ModelPreset {
+  const p = PRESETS.find((x) => x.name === name);
+  if (!p) {
+    throw new LlmtsError('E_PRESET', `unknown preset '${name}'`, { where: '--preset', hint: `use one of ${presetNames().join(', ')}` });
+  }
+  return { ...p, model: { ...p.model }, recipe: { ...p.recipe } };
+}
+
+/** What `modelStats` computes. */
+export interface ModelStats {
+  params: number;
+  /** Parameters that take part in matrix multiplies (no position table; the output head counted). */
+  matmulParams: number;
+  /** Forward FLOPs per token at full context: 2 * matmulParams + 4 * nLayer * T * C (attention). */
+  forwardFlopsPerToken: number;
+  /** Training FLOPs per token (forward + backward = 3x forward; the PaLM / nanoGPT estimate). */
+  trainFlopsPerToken: number;
+  /** Bytes of weights, gradients and the two AdamW moments (fp32: 16 bytes per parameter). */
+  trainStateBytes: number;
+  /** Estimated bytes of activations kept for backward at batch B, block T. */
+  activationBytes: number;
+  /** Bytes of fp32 weights. */
+  weightBytes: number;
+  /** KV cache bytes for one sequence of blockSize tokens. */
+  kvCacheBytes: number;
+}
+
+/**
+ * Parameter count, FLOPs per token and memory of a model config. `batchSize` and
+ * `blockSize` (default the config's) size the activation estimate.
+ */
+export function modelStats(c: DecoderConfig, o: { batchSize?: number; blockSize?: number } = {}): ModelStats {
+  const B = o.batchSize ?? 1, T = o.blockSize ?? c.blockSize;
+  const C = c.nEmbd, H = c.intermediateSize, V = c.vocabSize, L = c.nLayer, hs = C / c.nHead;
+  const params = countParams(c);
+  const positions = c.arch === 'gpt2' ? c.blockSize * C : 0;
+  const inputTable = c.tieEmbeddings ? 0 : V * C; // an untied input table is a lookup, not a matmul
+  const matmulParams = params - positions - inputTable;
+  const forwardFlopsPerToken = 2 * matmulParams + 4 * L * T * C;
+  // saved per layer: norm inputs/outputs, q/k/v, attention output, projections, residuals,
+  // MLP hidden (pre and post activation; SwiGLU: gate, up, product), and the softmax rows
+  const hiddenCopies = c.arch === 'gpt2' ? 2 : 3;
+  const perLayer = B * T * (10 * C + hiddenCopies * H) + B * c.nHead * T * T;
+  const activationFloats = L * perLayer + B * T * (3 * C + 2 * V);
+  return {
+    params, matmulParams, forwardFlopsPerToken, trainFlopsPerToken: 3 * forwardFlopsPerToken,
+    trainStateBytes: 16 * params, activationBytes: 4 * activationFloats, weightBytes: 4 * params,
+    kvCacheBytes: 4 * 2 * L * c.nKvHead * hs * T,
+  };
+}
