@@ -93,7 +93,7 @@ describe('native backend', () => {
   });
 
   for (const isa of isas) {
-    it(`matches the reference on every kernel (${isa}), identical at 1 and 2 threads`, () => {
+    it(`matches the reference on every kernel (${isa}), identical at 1, 2${isa === best ? ' and 3' : ''} threads`, () => {
       const nb = nativeOrFail();
       assert.ok(nb.setIsa(isa), `setIsa(${isa})`);
       for (const c of kernelCases) {
@@ -103,6 +103,10 @@ describe('native backend', () => {
         nb.setThreads(2);
         const two = c.run(nb);
         identical(c, one, two, isa);
+        if (isa === best) {
+          nb.setThreads(3); // more threads than this machine's cores
+          identical(c, one, c.run(nb), `${isa} 3 threads`);
+        }
       }
       nb.setIsa(best);
     });
