@@ -39,14 +39,22 @@ function timeIt(fn: () => void, minTime: number): number {
   return best;
 }
 
-/** C = A B with a plain JS i-k-j loop over Float32Arrays (the "plain JS" peer). */
+/**
+ * C = A B in plain JS: an i-k-j loop over Float32Arrays with k unrolled by four (about
+ * twice as fast as the naive loop in V8), the "plain JS" peer.
+ */
 function jsGemm(M: number, N: number, K: number, a: Float32Array, b: Float32Array, c: Float32Array): void {
   c.fill(0);
   for (let i = 0; i < M; i++) {
-    const ci = i * N;
-    for (let k = 0; k < K; k++) {
-      const aik = a[i * K + k]!;
-      const bk = k * N;
+    const ci = i * N, ai = i * K;
+    let k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const a0 = a[ai + k]!, a1 = a[ai + k + 1]!, a2 = a[ai + k + 2]!, a3 = a[ai + k + 3]!;
+      const b0 = k * N, b1 = b0 + N, b2 = b1 + N, b3 = b2 + N;
+      for (let j = 0; j < N; j++) c[ci + j]! += a0 * b[b0 + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]! + a3 * b[b3 + j]!;
+    }
+    for (; k < K; k++) {
+      const aik = a[ai + k]!, bk = k * N;
       for (let j = 0; j < N; j++) c[ci + j]! += aik * b[bk + j]!;
     }
   }
@@ -80,10 +88,14 @@ export async function main(argv: string[]): Promise<void> {
   const ja = rand(js.M * js.K, rng), jb = rand(js.K * js.N, rng), jc = new Float32Array(js.M * js.N);
   const jsSec = timeIt(() => jsGemm(js.M, js.N, js.K, ja, jb, jc), minTime);
   const jsGflops = (2 * js.M * js.N * js.K) / jsSec / 1e9;
+  const check = new Float32Array(js.M * js.N);
+  nb.gemm(false, false, js.M, js.N, js.K, 1, ja, js.K, 0, jb, js.N, 0, 0, check, js.N, 0, 1);
+  const diff = check.reduce((m, v, i) => Math.max(m, Math.abs(v - jc[i]!)), 0);
+  if (diff > 1e-3) console.log(`warning: plain JS and native GEMM differ by ${diff}`);
 
   console.log(`gemm: native ${info.isa} (vector ${info.vectorWidth}, tile ${info.gemmTile.join('x')}), ` +
     `pool of ${threads0} threads; fastest single call over >= ${minTime}s per entry`);
-  console.log(`plain JS i-k-j loop, ${js.M}x${js.N}x${js.K}: ${jsGflops.toFixed(2)} GFLOP/s (plan's figure: 4.8)`);
+  console.log(`plain JS (i-k-j, k unrolled by 4), ${js.M}x${js.N}x${js.K}: ${jsGflops.toFixed(2)} GFLOP/s (plan's figure: 4.8)`);
   console.log('');
   const head = ['    M     N     K  op'];
   for (const t of threadList) head.push(`  ${t}T GFLOP/s  vs OpenBLAS  vs JS`);
