@@ -77,3 +77,8 @@ test('hand-written scanners give exactly the regex pieces (fixtures + 3000 rando
     assert.deepEqual(scanned(t, scanCl100k), pieces(t, CL100K_PATTERN), `cl100k ${JSON.stringify(t)}`);
   }
 });
+
+test('a Llama-3 style tokenizer.json pattern ((?i:) contractions, no possessives) converts and splits', () => {
+  const llama3 = fromOnigPattern(String.raw`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`);
+  assert.deepEqual(pieces("I'M 12345 hi!!\n\n  x", llama3), ['I', "'M", ' ', '123', '45', ' hi', '!!\n\n', ' ', ' x']);
+});
