@@ -35,8 +35,8 @@ import { editWords, originals, sourceWords, type EditLayout } from '../test/data
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** Writes a JSONL corpus of about `bytes` bytes; returns its path and what was planted. */
-async function writeCorpus(path: string, bytes: number, seed = 1): Promise<{ docs: number; exact: number; near: number }> {
+/** Writes a JSONL corpus of about `bytes` bytes to `path`; returns what was planted. */
+export async function writeCorpus(path: string, bytes: number, seed = 1): Promise<{ docs: number; exact: number; near: number }> {
   const sentences = sourceWords().flatMap((ws) => ws.join(' ').split(/(?<=[.!?])\s+/)).filter((s) => s.length > 20);
   const rng = new Rng(seed);
   const recent: string[] = [];

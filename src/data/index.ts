@@ -16,3 +16,4 @@ export { ShardWriter, abortAllShards, removePartialShards, listShards, type Shar
 export { formatSummary, type DataReport } from './report.ts';
 export { normalizedWordHashes, wordTokens } from './words.ts';
 export { loadStopwords, defaultProfanityList, loadWordListFile } from './wordlists.ts';
+export { shardTexts } from './read-shards.ts';

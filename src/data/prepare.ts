@@ -127,7 +127,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     const cms = new CountMinSketch();
     const pool1 = await DocPool.start(settings, o.threads);
     try {
-      await streamBatches(files, o, null, pool1.threads, (b) => pool1.lines(b), (r) => cms.addAll(r.keys), totalBytes, 'boilerplate', report, false);
+      await streamBatches(files, o, pool1.threads, (b) => pool1.lines(b), (r) => cms.addAll(r.keys), totalBytes, 'boilerplate', report, false);
     } finally {
       await pool1.close();
     }
@@ -163,7 +163,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     }
   };
   try {
-    await streamBatches(files, o, pool, pool.threads, (b) => pool.run(b), handle, totalBytes, o.out ? 'prepare' : 'stats', report, true);
+    await streamBatches(files, o, pool.threads, (b) => pool.run(b), handle, totalBytes, o.out ? 'prepare' : 'stats', report, true);
     if (writers) report.r.out.shards = [...writers.train.close(), ...writers.val.close()].map((s) => ({ ...s, path: relative(o.out!, s.path) }));
   } catch (err) {
     writers?.train.abort();
@@ -197,7 +197,7 @@ export function corpusStats(inputs: string[], options: Partial<Omit<PrepareOptio
  * `handle` in submission order, with at most 3 batches per thread in flight.
  * `countInput`: this is the main pass (documents and bad input are counted in the report).
  */
-async function streamBatches<R>(files: InputFile[], o: PrepareOptions, _pool: DocPool | null, threads: number,
+async function streamBatches<R>(files: InputFile[], o: PrepareOptions, threads: number,
   submit: (b: DocBatch) => Promise<R>, handle: (r: R, meta: BatchMeta) => void, totalBytes: number, label: string,
   report: ReportBuilder, countInput: boolean): Promise<void> {
   const ctx: ReadContext = { bytesRead: 0, invalidUtf8: 0 };

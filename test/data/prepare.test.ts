@@ -75,3 +75,18 @@ test('prepare: Parquet shards hold the same documents as JSONL shards, with id a
   assert.match(rows[0]!.id as string, /^[0-9a-f]{16}$/);
   assert.equal(rows[0]!.source, `${corpus.path}:1`);
 });
+
+test('shardTexts reads back JSONL and Parquet shards in order; a bad record names file and line', async () => {
+  const { shardTexts: readShards } = await import('../../src/data/read-shards.ts');
+  const oj = join(dir, 'pj'), op = join(dir, 'pp');
+  const fromJsonl: string[] = [];
+  for await (const t of readShards([join(oj, 'train-00000.jsonl')])) fromJsonl.push(t);
+  const fromParquet: string[] = [];
+  for await (const t of readShards([join(op, 'train-00000.parquet')])) fromParquet.push(t);
+  assert.deepEqual(fromJsonl, shardTexts(oj));
+  assert.ok(fromJsonl.length > 200);
+  assert.deepEqual(fromParquet, fromJsonl);
+  const bad = join(dir, 'bad-shard.jsonl');
+  writeFileSync(bad, '{"text": "ok"}\n{oops\n');
+  await assert.rejects(async () => { for await (const _ of readShards([bad])) { /* drain */ } }, /bad-shard\.jsonl:2: malformed JSON/);
+});
