@@ -199,19 +199,23 @@ static void pack_a_block(const gemm_args *g, long i0, long mc, float *dst) {
     }
     return;
   }
-  /* op(A)(i, k) = A[k, i]: walk A row by row (k outer) so reads stay sequential */
+  /* op(A)(i, k) = A[k, i]: 16 rows of A at a time (they stay in L1), copied into every
+   * micro-panel, so that reads and writes both run in contiguous stretches */
   const float *src = g->a + g->pc * g->lda + i0;
-  for (long k = 0; k < g->kc; k++) {
-    const float *s = src + k * g->lda;
+  for (long k0 = 0; k0 < g->kc; k0 += 16) {
+    long k1 = g->kc - k0 < 16 ? g->kc : k0 + 16;
     for (long ip = 0; ip < mc; ip += MR) {
       long mr = mc - ip < MR ? mc - ip : MR;
-      float *dk = dst + ip * g->kc + k * MR;
-      if (mr == MR) {
-        memcpy(dk, s + ip, MR * sizeof(float));
-        continue;
+      for (long k = k0; k < k1; k++) {
+        const float *s = src + k * g->lda + ip;
+        float *dk = dst + ip * g->kc + k * MR;
+        if (mr == MR) {
+          memcpy(dk, s, MR * sizeof(float));
+          continue;
+        }
+        for (long i = 0; i < mr; i++) dk[i] = s[i];
+        for (long i = mr; i < MR; i++) dk[i] = 0.0f;
       }
-      for (long i = 0; i < mr; i++) dk[i] = s[ip + i];
-      for (long i = mr; i < MR; i++) dk[i] = 0.0f;
     }
   }
 }
