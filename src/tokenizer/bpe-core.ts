@@ -197,7 +197,7 @@ function pairHash(a: number, b: number): number {
 }
 
 /** Above this many parts the heap-based merge is used. */
-const HEAP_THRESHOLD = 8;
+const HEAP_THRESHOLD = 12;
 
 /**
  * Reusable merge state. `merge(ids, n, out)` applies BPE merges to the part ids
