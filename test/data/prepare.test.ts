@@ -90,3 +90,27 @@ test('shardTexts reads back JSONL and Parquet shards in order; a bad record name
   writeFileSync(bad, '{"text": "ok"}\n{oops\n');
   await assert.rejects(async () => { for await (const _ of readShards([bad])) { /* drain */ } }, /bad-shard\.jsonl:2: malformed JSON/);
 });
+
+test('prepare: boilerplate lines (two passes) and HTML pages go through the workers', async () => {
+  const src = join(dir, 'site');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(src);
+  const bodies = originals(30, 120);
+  const footer = 'Subscribe to our newsletter and follow us for more stories every week';
+  bodies.forEach((b, i) => writeFileSync(join(src, `page-${String(i).padStart(2, '0')}.html`),
+    `<html><head><title>t</title><style>.x{}</style></head><body><nav>Home | About | Contact</nav><article><h2>Story ${i}</h2>${b.split('\n').map((l) => `<p>${l}</p>`).join('')}</article><footer><p>${footer}</p></footer></body></html>`));
+  const plain = await corpusStats([src], { threads: 2 });
+  assert.equal(plain.in.docs, 30);
+  assert.equal(plain.cleaning.boilerplateLines, 0);
+  const out = join(dir, 'site-out');
+  const r = await prepare([src], { out, threads: 2, boilerplateMinDocs: 10, valRatio: 0 });
+  assert.equal(r.cleaning.boilerplateLines, 30);
+  const texts = shardTexts(out);
+  assert.equal(texts.length, r.out.docs);
+  assert.ok(r.out.docs >= 25, `kept ${r.out.docs}`);
+  for (const t of texts) {
+    assert.equal(t.includes(footer), false);
+    assert.equal(/<p>|Home \| About|\.x\{\}/.test(t), false, t.slice(0, 80));
+    assert.match(t, /^Story \d+\n/);
+  }
+});
