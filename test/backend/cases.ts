@@ -51,6 +51,9 @@ const gemmShapes: GemmShape[] = [
   { M: 64, N: 64, K: 64, batch: 6 },
   { M: 64, N: 64, K: 64, batch: 12, beta: 0.5 },
   { M: 5, N: 6, K: 0, beta: 0.5 },
+  { M: 1, N: 100, K: 300, beta: 0.5 },
+  { M: 1, N: 2100, K: 65, pad: 2, alpha: 0.5 },
+  { M: 1, N: 1000, K: 301, batch: 2 },
 ];
 for (const s of gemmShapes) {
   for (const transA of [false, true]) {

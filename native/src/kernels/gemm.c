@@ -280,11 +280,93 @@ static void scale_c(const gemm_args *g) {
     }
 }
 
+/* ------------------------------------------------------------------ M = 1 (GEMV)
+ * One output row (token-by-token decoding): packing B would cost as much as the product,
+ * so B is read in place, split into fixed column chunks (one task each). */
+#define GEMV_COLS 64L
+/* Elements of B below which a GEMV stays on the calling thread. */
+#define GEMV_PARALLEL_MIN 262144.0
+
+typedef struct {
+  const gemm_args *g;
+  const float *x; /* op(A) as a contiguous K-vector */
+} gemv_args;
+
+static void gemv_chunk(const gemm_args *g, const float *x, long j0, long j1) {
+  long K = g->K;
+  float *c = g->c;
+  if (!g->transB) {
+    /* c[j] = sum_k x[k] B[k, j]: vectors along j, k in order */
+    for (long j = j0; j < j1; j += 4 * VL) {
+      long w = j1 - j < 4 * VL ? j1 - j : 4 * VL;
+      vf acc[4] = {vset1(0.0f), vset1(0.0f), vset1(0.0f), vset1(0.0f)};
+      if (w == 4 * VL) {
+        for (long k = 0; k < K; k++) {
+          vf xk = vset1(x[k]);
+          const float *bk = g->b + k * g->ldb + j;
+          for (int v = 0; v < 4; v++) acc[v] += xk * vload(bk + v * VL);
+        }
+      } else {
+        for (long k = 0; k < K; k++) {
+          vf xk = vset1(x[k]);
+          const float *bk = g->b + k * g->ldb + j;
+          for (int v = 0; v < 4 && v * VL < w; v++)
+            acc[v] += xk * vload_part(bk + v * VL, w - v * VL < VL ? w - v * VL : VL);
+        }
+      }
+      float out[4 * VL];
+      for (int v = 0; v < 4; v++) vstore(out + v * VL, acc[v]);
+      for (long q = 0; q < w; q++)
+        c[j + q] = g->beta == 0.0f ? g->alpha * out[q] : g->alpha * out[q] + g->beta * c[j + q];
+    }
+    return;
+  }
+  /* c[j] = x . B[j, :]: four vector accumulators along k, added in a fixed order */
+  for (long j = j0; j < j1; j++) {
+    const float *bj = g->b + j * g->ldb;
+    vf acc[4] = {vset1(0.0f), vset1(0.0f), vset1(0.0f), vset1(0.0f)};
+    long k = 0;
+    for (; k + 4 * VL <= K; k += 4 * VL)
+      for (int v = 0; v < 4; v++) acc[v] += vload(x + k + v * VL) * vload(bj + k + v * VL);
+    for (; k + VL <= K; k += VL) acc[0] += vload(x + k) * vload(bj + k);
+    if (k < K) acc[1] += vload_part(x + k, K - k) * vload_part(bj + k, K - k);
+    float s = vhsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
+    c[j] = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * c[j];
+  }
+}
+
+static void task_gemv(void *ctx, long t, int tid) {
+  (void)tid;
+  const gemv_args *a = (const gemv_args *)ctx;
+  long j0 = t * GEMV_COLS, j1 = a->g->N - j0 < GEMV_COLS ? a->g->N : j0 + GEMV_COLS;
+  gemv_chunk(a->g, a->x, j0, j1);
+}
+
+static void gemv(const gemm_args *g, int parallel, int tid) {
+  const float *x = g->a;
+  if (g->transA && g->lda != 1) {
+    /* op(A)(0, k) = A[k, 0]: gather the column into a contiguous vector */
+    float *xs = (float *)llmts_scratch(tid, 0, (size_t)g->K * sizeof(float));
+    if (!xs) return;
+    for (long k = 0; k < g->K; k++) xs[k] = g->a[k * g->lda];
+    x = xs;
+  }
+  gemv_args a = {g, x};
+  long tasks = div_up(g->N, GEMV_COLS);
+  if (parallel && (double)g->N * g->K >= GEMV_PARALLEL_MIN) llmts_parallel_for(tasks, task_gemv, &a);
+  else
+    for (long t = 0; t < tasks; t++) task_gemv(&a, t, tid);
+}
+
 /* One GEMM, split over threads when `parallel` (else on this thread with tid's scratch). */
 static void gemm_one(gemm_args *g, int parallel, int tid) {
   if (g->M <= 0 || g->N <= 0) return;
   if (g->K <= 0) {
     scale_c(g);
+    return;
+  }
+  if (g->M == 1) {
+    gemv(g, parallel, tid);
     return;
   }
   int nt = parallel ? llmts_get_threads() : 1;
@@ -383,7 +465,7 @@ static void k_gemm(int transA, int transB, long M, long N, long K, float alpha, 
     llmts_parallel_for(batch, task_batch, &ba);
     return;
   }
-  int parallel = nt > 1 && work >= GEMM_PARALLEL_MIN;
+  int parallel = nt > 1 && (work >= GEMM_PARALLEL_MIN || (M == 1 && (double)N * K >= GEMV_PARALLEL_MIN));
   for (long bi = 0; bi < batch; bi++) {
     gemm_args g = ba.base;
     g.a += bi * strideA;
