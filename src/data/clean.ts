@@ -39,17 +39,21 @@ export function newCleanCounts(): CleanCounts {
 // C0 controls except \t \n \r, DEL, C1 controls, BOM / zero-width no-break space, lone surrogates.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+// eslint-disable-next-line no-control-regex -- any code unit above ASCII
+const NON_ASCII = /[^\u0000-\u007f]/;
 // Typographic and other non-ASCII spaces that become a plain space.
 const SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
 
 /** Cleans one document's text; adds what it changed to `counts`. */
 export function cleanText(text: string, opts: CleanOptions, counts: CleanCounts): string {
-  if (opts.mojibake) {
+  // Pure ASCII text has no mojibake and is already in every normalisation form.
+  const ascii = !NON_ASCII.test(text);
+  if (opts.mojibake && !ascii) {
     const r = fixMojibake(text);
     text = r.text;
     counts.mojibake += r.fixes;
   }
-  if (opts.normalize !== 'none') text = text.normalize(opts.normalize);
+  if (opts.normalize !== 'none' && !ascii) text = text.normalize(opts.normalize);
   if (opts.controls) {
     // \r is kept here so that line endings are normalised below, not deleted.
     text = text.replace(CONTROLS, () => {

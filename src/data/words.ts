@@ -40,6 +40,12 @@ export function tokenStats(text: string): TokenStats {
   let inTok = false, hasLetter = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    if (c > 32 && c < 127) { // printable ASCII: the common case
+      inTok = true;
+      chars++;
+      if (ASCII_CLASS[c] === LETTER) hasLetter = true;
+      continue;
+    }
     const space = c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x1680
       || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
     if (space) {
@@ -60,6 +66,12 @@ export interface WordHashes {
   hashes: Uint32Array;
   lengths: Uint16Array;
 }
+
+const LETTER = 1, DIGIT = 2;
+/** ASCII code -> LETTER, DIGIT or 0. */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 65; c <= 90; c++) { ASCII_CLASS[c] = LETTER; ASCII_CLASS[c + 32] = LETTER; }
+for (let c = 48; c <= 57; c++) ASCII_CLASS[c] = DIGIT;
 
 /** True for a code unit that belongs to a word: ASCII letters and digits, and non-ASCII letters. */
 function isWordUnit(c: number): boolean {
@@ -101,7 +113,16 @@ export function normalizedWordHashes(text: string): WordHashes {
   };
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11) { flush(); continue; }
+    if (c < 128) { // ASCII fast path
+      const k = ASCII_CLASS[c]!;
+      if (k !== 0) {
+        if (k === LETTER) c |= 0x20;
+        h ^= c;
+        h = Math.imul(h, 0x01000193);
+        len++;
+      } else if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11) flush();
+      continue;
+    }
     if (!isWordUnit(c)) {
       // Typographic spaces split words; other punctuation is dropped inside a word.
       if (c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000 || c === 0x2028 || c === 0x2029) flush();

@@ -11,6 +11,9 @@
 import { IntMap } from '../int-map.ts';
 import { entryHashes, normalizedWordHashes, type WordHashes } from '../words.ts';
 
+// eslint-disable-next-line no-control-regex -- any code unit above ASCII
+const NON_ASCII = /[^\u0000-\u007f]/;
+
 const SCRIPTS = ['latin', 'greek', 'cyrillic', 'hebrew', 'arabic', 'devanagari', 'thai', 'kana', 'hangul', 'han'] as const;
 
 /** Index in SCRIPTS of a non-ASCII code unit's script (letters only), or -1. */
@@ -66,7 +69,9 @@ export class LanguageId {
     const sample = text.length > 20_000 ? text.slice(0, 20_000) : text;
     const counts = new Array<number>(SCRIPTS.length).fill(0);
     let letters = 0;
-    for (let i = 0; i < sample.length; i++) {
+    // Pure ASCII (most English text): Latin script, no character loop needed.
+    const ascii = !NON_ASCII.test(sample);
+    for (let i = 0; !ascii && i < sample.length; i++) {
       const c = sample.charCodeAt(i);
       if (c < 128) {
         if ((c | 0x20) >= 97 && (c | 0x20) <= 122) { counts[0]!++; letters++; }
@@ -75,6 +80,7 @@ export class LanguageId {
       const k = scriptOf(c);
       if (k >= 0) { counts[k]!++; letters++; }
     }
+    if (ascii) { letters = 1; counts[0] = 1; }
     if (letters === 0) return { lang: 'unknown', score: 0 };
     let best = 0;
     for (let k = 1; k < SCRIPTS.length; k++) if (counts[k]! > counts[best]!) best = k;
