@@ -15,6 +15,7 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   prepare: { summary: 'ingest, clean, filter, deduplicate and split text into JSONL/Parquet shards + report.json', load: () => import('./data-prepare.ts') },
   stats: { summary: 'the same statistics as prepare (drops, duplicates, languages), writing nothing', load: () => import('./data-stats.ts') },
+  tokenize: { summary: 'text/JSONL files -> token shards (.bin) + meta.json, deterministic train/val split', load: () => import('./data-tokenize.ts') },
 };
 
 function usage(): string {

@@ -1,0 +1,79 @@
+/**
+ * `llmts train`: pretrain a decoder by next-token prediction.
+ *
+ *   llmts train --preset shakespeare-char              # nanoGPT's CPU recipe, bundled text
+ *   llmts train --preset tiny --maxSteps=50 --out runs/t
+ *   llmts train --config my.json --lr=3e-4 --data runs/tok
+ *   llmts train --out runs/t --resume                  # continue the newest checkpoint
+ */
+import { describeKeys, KEYS, camelKey, readConfigFile } from '../train/config.ts';
+import { planRun, train } from '../train/trainer.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { printSamples } from '../train/samples.ts';
+
+const HELP = `usage: llmts train [--preset P] [--config FILE.json] [--key=value ...] [--resume]
+
+Pretrains a decoder-only Transformer. Settings come from the preset, then the config file
+(a JSON object of the keys below), then --key=value flags (kebab-case works too:
+--max-steps=500). Unknown keys and malformed values are errors. The resolved config is
+printed and saved as <out>/train_config.json.
+
+Without --data, the preset's bundled corpus is prepared and tokenized into <out>/data.
+Output in <out>: checkpoints/step-N/ (model.safetensors, config.json, tokenizer.json,
+optimizer.safetensors, trainer_state.json), metrics.jsonl, loss.html.
+Ctrl-C saves a checkpoint and stops; --resume continues exactly where it stopped.
+
+keys:
+${describeKeys()}`;
+
+/** Splits argv into `--config`, `--help` and config key/value pairs. */
+export function parseTrainArgs(argv: string[]): { help: boolean; config?: string; overrides: Record<string, string> } {
+  const overrides: Record<string, string> = {};
+  let config: string | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-h' || a === '--help') {
+      help = true;
+      continue;
+    }
+    if (!a.startsWith('--')) {
+      throw new LlmtsError('E_FLAG', `unexpected argument '${a}'`, { where: 'llmts train', hint: 'settings are --key=value; run `llmts train --help`' });
+    }
+    const eq = a.indexOf('=');
+    const name = camelKey(a.slice(2, eq < 0 ? undefined : eq));
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else if (name !== 'config' && name in KEYS && KEYS[name as keyof typeof KEYS].kind === 'boolean') value = 'true';
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
+    else throw new LlmtsError('E_FLAG', `--${name} needs a value`, { where: `--${name}`, hint: `write --${name}=VALUE` });
+    if (name === 'config') config = value;
+    else overrides[name] = value;
+  }
+  return { help, config, overrides };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseTrainArgs(argv);
+  if (args.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const file = args.config ? readConfigFile(args.config) : undefined;
+  const plan = planRun({ file, fileName: args.config, overrides: args.overrides });
+  const ac = new AbortController();
+  const onSigint = (): void => {
+    if (ac.signal.aborted) process.exit(130);
+    console.error('\ninterrupt: finishing this step and saving a checkpoint (Ctrl-C again to quit now)');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const r = await train(plan, { signal: ac.signal });
+    if (r.stopped === 'done' && plan.train.samples > 0) printSamples(r.model, r.data.tokenizer, { count: plan.train.samples, tokens: plan.train.sampleTokens, seed: plan.train.seed });
+    console.log(`run directory: ${r.runDir}  (metrics.jsonl, loss.html, checkpoints/)`);
+    return r.stopped === 'done' ? 0 : r.stopped === 'interrupted' ? 130 : 3;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

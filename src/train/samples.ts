@@ -1,0 +1,47 @@
+/**
+ * Samples from a trained model, for the end of `llmts train` / `npm start`: generation
+ * starts from the document separator (`<|endoftext|>`) when the tokenizer has one, else
+ * from a newline, or from `prompt` when given. A sample ends at the first `<|endoftext|>`.
+ *
+ * @example
+ * printSamples(model, tokenizer, { count: 2, tokens: 200, seed: 1 });
+ */
+import type { Decoder } from '../models/decoder.ts';
+import type { Tokenizer } from '../tokenizer/types.ts';
+
+export interface SampleOptions {
+  count: number;
+  tokens: number;
+  seed: number;
+  prompt?: string;
+  temperature?: number;
+  topK?: number;
+  /** Receives the text (default console.log). */
+  out?: (text: string) => void;
+}
+
+/** The ids generation starts from (see the module comment). */
+export function startIds(tok: Tokenizer, prompt?: string): number[] {
+  if (prompt) return tok.encode(prompt);
+  const eot = tok.specialTokens().get('<|endoftext|>');
+  if (eot !== undefined) return [eot];
+  const nl = tok.tokenToId('\n') ?? tok.tokenToId('Ċ');
+  return [nl ?? 0];
+}
+
+/** Generates `count` samples and prints each under a header; returns their texts. */
+export function printSamples(model: Decoder, tok: Tokenizer, o: SampleOptions): string[] {
+  const out = o.out ?? console.log;
+  const temperature = o.temperature ?? 0.8, topK = o.topK ?? 40;
+  const start = startIds(tok, o.prompt);
+  const texts: string[] = [];
+  for (let s = 0; s < o.count; s++) {
+    const ids = model.generate(start, { maxNewTokens: o.tokens, temperature, topK, seed: o.seed + 100 + s });
+    let text = (o.prompt ?? '') + tok.decode(ids.slice(start.length), { skipSpecialTokens: false });
+    const end = text.indexOf('<|endoftext|>');
+    if (end >= 0) text = text.slice(0, end); // one document
+    texts.push(text);
+    out(`--- sample ${s + 1} (temperature ${temperature}, top-k ${topK}) ---\n${text}`);
+  }
+  return texts;
+}
