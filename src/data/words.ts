@@ -26,6 +26,8 @@ export interface TokenStats {
   chars: number;
   /** Tokens holding at least one letter. */
   alpha: number;
+  /** ASCII digits in the tokens. */
+  digits: number;
 }
 
 /** True for a code unit that counts as a letter: ASCII letters, and non-ASCII outside punctuation blocks. */
@@ -36,14 +38,16 @@ function isLetterUnit(c: number): boolean {
 
 /** Counts of the whitespace-separated tokens of `text` (same tokens as `wordTokens`). */
 export function tokenStats(text: string): TokenStats {
-  let count = 0, chars = 0, alpha = 0;
+  let count = 0, chars = 0, alpha = 0, digits = 0;
   let inTok = false, hasLetter = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 32 && c < 127) { // printable ASCII: the common case
       inTok = true;
       chars++;
-      if (ASCII_CLASS[c] === LETTER) hasLetter = true;
+      const k = ASCII_CLASS[c];
+      if (k === LETTER) hasLetter = true;
+      else if (k === DIGIT) digits++;
       continue;
     }
     const space = c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x1680
@@ -57,7 +61,7 @@ export function tokenStats(text: string): TokenStats {
     if (!hasLetter && isLetterUnit(c)) hasLetter = true;
   }
   if (inTok) { count++; if (hasLetter) alpha++; }
-  return { count, chars, alpha };
+  return { count, chars, alpha, digits };
 }
 
 /** Hashes and lengths (in UTF-16 units, after normalisation) of the normalised words. */

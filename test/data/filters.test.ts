@@ -24,6 +24,7 @@ test('tokenStats counts the same tokens as a whitespace split', () => {
     assert.equal(s.count, toks.length, JSON.stringify(t.slice(0, 20)));
     assert.equal(s.chars, toks.reduce((n, w) => n + w.length, 0));
     assert.equal(s.alpha, toks.filter((w) => /\p{L}/u.test(w)).length);
+    assert.equal(s.digits, (t.match(/[0-9]/g) ?? []).length);
   }
 });
 

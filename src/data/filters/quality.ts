@@ -20,7 +20,7 @@ export interface QualityOptions {
   minAlphaWords: number;
   /** Maximum ratio of symbols ('#', '...', '…') to words. Gopher: 0.1. */
   maxSymbolRatio: number;
-  /** Maximum fraction of non-space characters that are digits. Default 0.25. */
+  /** Maximum fraction of non-space characters that are ASCII digits. Default 0.25. */
   maxDigitRatio: number;
   /** Maximum fraction of lines starting with a bullet. Gopher: 0.9. */
   maxBulletLines: number;
@@ -41,6 +41,7 @@ export function checkLength(words: TokenStats, o: QualityOptions): string | null
 }
 
 const BULLET = /^\s*[•●○◦▪▫■□‣⁃∙*·-]\s/u;
+const BULLET_ANYWHERE = /^\s*[•●○◦▪▫■□‣⁃∙*·-]\s/mu;
 
 /** Drop reasons of the ratio rules: word length, letters, symbols, digits, bullets, ellipses. */
 export function checkRatios(words: TokenStats, text: string, o: QualityOptions): string | null {
@@ -55,24 +56,21 @@ export function checkRatios(words: TokenStats, text: string, o: QualityOptions):
   for (let i = text.indexOf('...'); i >= 0; i = text.indexOf('...', i + 3)) symbols++;
   for (let i = text.indexOf('…'); i >= 0; i = text.indexOf('…', i + 1)) symbols++;
   if (symbols / n > o.maxSymbolRatio) return 'symbol-ratio';
-  let digits = 0, nonSpace = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 9) continue;
-    nonSpace++;
-    if (c >= 48 && c <= 57) digits++;
-  }
-  if (nonSpace > 0 && digits / nonSpace > o.maxDigitRatio) return 'digit-ratio';
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length > 0) {
+  // Digits among the non-space characters (the token characters).
+  if (words.chars > 0 && words.digits / words.chars > o.maxDigitRatio) return 'digit-ratio';
+  // Bullet and ellipsis lines: split into lines only when the text has a candidate.
+  const maybeBullets = BULLET_ANYWHERE.test(text);
+  const maybeEllipses = symbols > 0;
+  if (maybeBullets || maybeEllipses) {
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
     let bullets = 0, ellipses = 0;
     for (const l of lines) {
-      if (BULLET.test(l)) bullets++;
+      if (maybeBullets && BULLET.test(l)) bullets++;
       const t = l.trimEnd();
       if (t.endsWith('...') || t.endsWith('…')) ellipses++;
     }
-    if (bullets / lines.length > o.maxBulletLines) return 'bullet-lines';
-    if (ellipses / lines.length > o.maxEllipsisLines) return 'ellipsis-lines';
+    if (lines.length > 0 && bullets / lines.length > o.maxBulletLines) return 'bullet-lines';
+    if (lines.length > 0 && ellipses / lines.length > o.maxEllipsisLines) return 'ellipsis-lines';
   }
   return null;
 }

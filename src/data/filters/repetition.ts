@@ -102,9 +102,11 @@ export function checkRepetition(text: string, words: WordHashes, o: RepetitionOp
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const dl = dupFractions(lines);
   if (dl.frac > o.maxDupLineFrac || dl.charFrac > o.maxDupLineCharFrac) return 'dup-lines';
-  const paras = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p !== '');
-  const dp = dupFractions(paras);
-  if (dp.frac > o.maxDupParaFrac || dp.charFrac > o.maxDupParaCharFrac) return 'dup-paragraphs';
+  if (text.includes('\n\n') || /\n[ \t]+\n/.test(text)) { // one paragraph cannot repeat
+    const paras = text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p !== '');
+    const dp = dupFractions(paras);
+    if (dp.frac > o.maxDupParaFrac || dp.charFrac > o.maxDupParaCharFrac) return 'dup-paragraphs';
+  }
 
   const { count, hashes, lengths } = words;
   let total = 0;
