@@ -52,7 +52,10 @@ export async function writeCorpus(path: string, bytes: number, seed = 1): Promis
     const n = 20 + rng.int(21);
     const parts: string[] = [];
     for (let k = 0; k < n; k++) parts.push(sentences[rng.int(sentences.length)]!);
-    const doc = parts.join(' ').replace(/((?:\S+\s+){12})/g, '$1\n');
+    const words = parts.join(' ').split(/\s+/);
+    const lines: string[] = [];
+    for (let k = 0; k < words.length; k += 12) lines.push(words.slice(k, k + 12).join(' '));
+    const doc = lines.join('\n');
     await emit(doc);
     recent.push(doc);
     if (recent.length > 1000) recent.shift();
