@@ -19,12 +19,13 @@ import { LlmtsError } from '../util/errors.ts';
 import type { BpeTokenizer } from './bpe.ts';
 import { BUILTIN_BPE_NAMES, builtinTokenizer, isBuiltinBpe } from './builtin.ts';
 import { CharTokenizer, isCharTokenizerJson } from './char.ts';
+import { Llama2cTokenizer } from './llama2c.ts';
 import { bpeFromTokenizerJson } from './hf-json.ts';
 import { tiktokenFromText } from './tiktoken-file.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
 
 /** Any tokenizer `loadTokenizer` can return. */
-export type AnyTokenizer = BpeTokenizer | WordPieceTokenizer | CharTokenizer;
+export type AnyTokenizer = BpeTokenizer | WordPieceTokenizer | CharTokenizer | Llama2cTokenizer;
 
 /** Bundled WordPiece vocabularies, by name. */
 export const BUILTIN_WORDPIECE_NAMES = ['bert-base-uncased'] as const;
@@ -78,6 +79,7 @@ export function loadTokenizer(nameOrPath: string): AnyTokenizer {
     if (!inside) throw new LlmtsError('E_TOKENIZER_NOT_FOUND', `folder ${path} has no tokenizer.json or vocab.txt`, { where: path, hint });
     path = inside;
   }
+  if (path.endsWith('.bin')) return Llama2cTokenizer.fromFile(path); // llama2.c tokenizer.bin (llama2c.ts)
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

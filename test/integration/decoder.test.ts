@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/config.ts';
 import { Decoder } from '../../src/models/decoder.ts';
-import { sampleFrom } from '../../src/models/generate.ts';
+import { argmax, Sampler } from '../../src/infer/sampling.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
-import { Rng } from '../../src/util/rng.ts';
 
 const configs: [string, DecoderConfig][] = [
   ['gpt2', gpt2Config({ vocabSize: 17, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16 })],
@@ -45,7 +44,7 @@ for (const [name, cfg] of configs) {
     for (let t = 3; t < out.length; t++) {
       const logits = fullLogits(m, out.slice(0, t));
       const row = logits.subarray((t - 1) * cfg.vocabSize, t * cfg.vocabSize);
-      assert.equal(out[t], sampleFrom(row, 0, 0, new Rng(0)), `token ${t}`);
+      assert.equal(out[t], argmax(row), `token ${t}`);
     }
     assert.ok(m.training, 'generate restores train mode');
   });
@@ -62,15 +61,16 @@ test('generate runs past blockSize (cache refill) and is reproducible from its s
   assert.ok(a.every((id) => id >= 0 && id < 17));
 });
 
-test('sampleFrom: greedy, top-k keeps only the k likeliest, temperature spreads', () => {
+test('Sampler: greedy, top-k keeps only the k likeliest, temperature spreads', () => {
   const logits = Float32Array.from([0.1, 3, 2.5, -1, 2.9]);
-  assert.equal(sampleFrom(logits, 0, 0, new Rng(1)), 1);
-  const rng = new Rng(2);
+  assert.equal(new Sampler({ temperature: 0, seed: 1 }).sample(logits), 1);
+  const topK = new Sampler({ temperature: 1, topK: 2, seed: 2 });
   const seen = new Set<number>();
-  for (let i = 0; i < 300; i++) seen.add(sampleFrom(logits, 1, 2, rng));
+  for (let i = 0; i < 300; i++) seen.add(topK.sample(logits));
   assert.deepEqual([...seen].sort(), [1, 4]);
+  const hot = new Sampler({ temperature: 5, seed: 3 });
   const all = new Set<number>();
-  for (let i = 0; i < 2000; i++) all.add(sampleFrom(logits, 5, 0, rng));
+  for (let i = 0; i < 2000; i++) all.add(hot.sample(logits));
   assert.equal(all.size, 5);
 });
 

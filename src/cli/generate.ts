@@ -1,0 +1,95 @@
+/**
+ * `llmts generate`: continue a prompt with a trained model, streaming text to stdout.
+ *
+ *   llmts generate --model runs/x --prompt 'ROMEO:' --max-tokens 200 --temperature 0.8 --top-k 40
+ *   llmts generate --model stories260K.bin --tokenizer tok512.bin --prompt 'Once upon a time' --temperature 0
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Generation, encodePrompt, stopTokenIds } from '../infer/index.ts';
+import { loadModel } from '../io/load-model.ts';
+import { LlmtsError } from '../util/errors.ts';
+
+const HELP = `usage: llmts generate --model M [--tokenizer T] [--prompt P | --prompt-file F] [options]
+
+Prints the prompt and its continuation, token by token as they are produced (UTF-8 safe),
+then a newline. Speed goes to stderr with --stats.
+
+options:
+  --model M               a checkpoint or run directory (llmts train), or a llama2.c .bin
+  --tokenizer T           tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin;
+                          default: the checkpoint's own, or tokenizer.bin next to a .bin)
+  --prompt P              the prompt text (default: empty = start of a sequence)
+  --prompt-file F         read the prompt from a UTF-8 file
+  --max-tokens N          new tokens at most, the prompt not counted (default 256).
+                          llama2.c's run.c -n counts positions instead, prompt and BOS
+                          included: run.c -n S = --max-tokens (S - prompt ids incl. BOS + 1)
+  --temperature X         0 = greedy (argmax); default 1
+  --top-k K               sample among the K likeliest tokens only (default 0 = off)
+  --top-p P               nucleus sampling: the likeliest tokens with mass P (default 1 = off)
+  --repetition-penalty R  divide logits of already seen ids by R (default 1 = off)
+  --seed S                seed of the sampler (default 1337)
+  --stop S                stop before this string; repeat for several
+  --no-echo               do not print the prompt
+  --stats                 print tokens, time and tok/s to stderr at the end
+  -h, --help              this help`;
+
+function num(v: string | undefined, flag: string, fallback: number, int = false): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) {
+    throw new LlmtsError('E_USAGE', `${flag} needs ${int ? 'an integer' : 'a number'}, got '${v}'`, { where: flag, hint: `see llmts generate --help` });
+  }
+  return x;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, tokenizer: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
+      'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
+      'repetition-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true },
+      'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.model) throw new LlmtsError('E_USAGE', 'llmts generate needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
+  if (values.prompt !== undefined && values['prompt-file'] !== undefined) {
+    throw new LlmtsError('E_USAGE', '--prompt and --prompt-file exclude each other', { where: '--prompt-file', hint: 'give one of them' });
+  }
+  const opts = {
+    maxTokens: num(values['max-tokens'], '--max-tokens', 256, true),
+    temperature: num(values.temperature, '--temperature', 1),
+    topK: num(values['top-k'], '--top-k', 0, true),
+    topP: num(values['top-p'], '--top-p', 1),
+    repetitionPenalty: num(values['repetition-penalty'], '--repetition-penalty', 1),
+    seed: num(values.seed, '--seed', 1337, true),
+    stop: values.stop ?? [],
+  };
+  const promptText = values['prompt-file'] !== undefined ? readFileSync(values['prompt-file'], 'utf8') : values.prompt ?? '';
+  const { model, tokenizer } = loadModel(values.model, values.tokenizer);
+  const prompt = encodePrompt(tokenizer, promptText);
+  const out = process.stdout;
+  const t0 = performance.now();
+  const g = new Generation(model, prompt, { ...opts, stopTokens: stopTokenIds(tokenizer) }, tokenizer);
+  if (!values['no-echo']) out.write(g.promptText);
+  let first = 0; // time of the first new token (after the prefill)
+  for (let s = g.step(); s; s = g.step()) {
+    if (first === 0) first = performance.now();
+    out.write(s.text);
+  }
+  out.write('\n');
+  const result = g.result();
+  if (values.stats) {
+    const sec = (performance.now() - t0) / 1000;
+    const decodeSec = first ? (performance.now() - first) / 1000 : 0;
+    const n = result.completionTokens;
+    console.error(`${result.promptTokens} prompt + ${n} new tokens in ${sec.toFixed(2)} s | ${(n > 1 && decodeSec > 0 ? (n - 1) / decodeSec : 0).toFixed(1)} tok/s decoding | finish: ${result.finishReason}`);
+  }
+  return 0;
+}

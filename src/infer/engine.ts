@@ -1,0 +1,236 @@
+/**
+ * The generation engine: prefill the prompt into a KV cache, then decode one token at a
+ * time with a `Sampler`, stop on max tokens, stop ids, stop strings or an abort signal,
+ * and stream UTF-8-safe text. Three ways to drive it, one implementation (`Generation`):
+ * - `generate(model, prompt, opts, tokenizer?)`: synchronous, returns the result;
+ * - `streamGenerate(...)`: an async iterator of steps that yields to the event loop after
+ *   each token (so a server can interleave requests and cancel them);
+ * - `new Generation(...)` + `step()`: token by token.
+ *
+ * Context: when the cache (blockSize positions) is full, it is by default refilled with
+ * the last blockSize/2 tokens and decoding goes on (`contextOverflow: 'slide'`), or the
+ * generation ends with finishReason 'length' (`'stop'`). A prompt longer than blockSize
+ * keeps its last blockSize tokens.
+ *
+ * @example
+ * const r = generate(model, tok.encode('Once upon a time', { addSpecialTokens: true }),
+ *   { maxTokens: 50, temperature: 0 }, tok);
+ * r.text;            // the continuation
+ * for await (const s of streamGenerate(model, prompt, { maxTokens: 50, stop: ['\n'] }, tok)) process.stdout.write(s.text);
+ */
+import type { Decoder } from '../models/decoder.ts';
+import type { KVCache } from '../nn/kv-cache.ts';
+import { noGrad, tidy } from '../tensor/index.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { DecodeStep } from './decode-step.ts';
+import { Sampler, type SamplingOptions } from './sampling.ts';
+import { StopMatcher } from './stop.ts';
+import { TextStream, type StreamTokenizer } from './text-stream.ts';
+
+/** Options of one generation (sampling options included). */
+export interface GenerateOptions extends SamplingOptions {
+  /** New tokens to generate at most (the prompt does not count); default 256. */
+  maxTokens?: number;
+  /** Generation ends before any of these ids (not emitted). Default: none. */
+  stopTokens?: readonly number[];
+  /** Generation ends at the first of these strings (not emitted); needs a tokenizer. */
+  stop?: readonly string[];
+  /** Aborting ends the generation with finishReason 'aborted'. */
+  signal?: AbortSignal;
+  /** What to do when the KV cache is full: 'slide' (default) or 'stop'. */
+  contextOverflow?: 'slide' | 'stop';
+}
+
+/** Why a generation ended. */
+export type FinishReason = 'length' | 'stop' | 'aborted';
+
+/** One produced token and the text it made visible ('' while held back). */
+export interface GenerationStep {
+  /** The new id; -1 for a last step that only releases held-back text (no token). */
+  id: number;
+  text: string;
+}
+
+/** The outcome of a generation. */
+export interface GenerationResult {
+  /** The new ids (stop id excluded). */
+  ids: number[];
+  /** Their text (stop string excluded); '' without a tokenizer. */
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A generation in progress; see the module comment. */
+export class Generation {
+  /** The prompt as text (what the tokenizer shows for the prompt ids). */
+  readonly promptText: string;
+  private readonly model: Decoder;
+  private readonly cache: KVCache;
+  private readonly decoder: DecodeStep;
+  private readonly sampler: Sampler;
+  private readonly stopIds: Set<number>;
+  private readonly matcher: StopMatcher;
+  private readonly stream: TextStream | null;
+  private readonly maxTokens: number;
+  private readonly opts: GenerateOptions;
+  /** Prompt + generated ids (the sampler's history). */
+  private readonly all: number[];
+  private readonly newIds: number[] = [];
+  private readonly last: Float32Array;
+  private text = '';
+  private finish: FinishReason | null = null;
+  private pendingId = -1;
+  private prefilled = false;
+
+  constructor(model: Decoder, prompt: readonly number[], opts: GenerateOptions = {}, tokenizer?: StreamTokenizer) {
+    if (prompt.length === 0) {
+      throw new LlmtsError('E_PROMPT', 'generate needs at least one prompt token', { where: 'generate', hint: 'start from a BOS / newline token' });
+    }
+    const V = model.config.vocabSize;
+    for (const id of prompt) {
+      if (!Number.isInteger(id) || id < 0 || id >= V) {
+        throw new LlmtsError('E_PROMPT', `prompt id ${id} is outside the model's vocabulary of ${V}`, { where: 'prompt', hint: 'encode the prompt with the tokenizer of this model' });
+      }
+    }
+    const maxTokens = opts.maxTokens ?? 256;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) {
+      throw new LlmtsError('E_SAMPLING', `maxTokens = ${maxTokens} is out of range`, { where: 'maxTokens', hint: 'use a non-negative integer' });
+    }
+    if (opts.stop?.length && !tokenizer) {
+      throw new LlmtsError('E_SAMPLING', 'stop strings need a tokenizer', { where: 'stop', hint: 'pass the tokenizer to generate()' });
+    }
+    this.model = model;
+    this.opts = opts;
+    this.maxTokens = maxTokens;
+    this.sampler = new Sampler(opts);
+    this.stopIds = new Set(opts.stopTokens ?? []);
+    this.matcher = new StopMatcher(opts.stop ?? []);
+    this.stream = tokenizer ? new TextStream(tokenizer) : null;
+    this.promptText = this.stream ? this.stream.pushMany(prompt) : '';
+    this.all = [...prompt];
+    this.cache = model.newCache(1);
+    this.decoder = new DecodeStep(model);
+    this.last = new Float32Array(V);
+    if (maxTokens === 0) this.finish = 'length';
+  }
+
+  /** True once the generation has ended. */
+  get done(): boolean {
+    return this.finish !== null;
+  }
+
+  /** Runs `fn` in eval mode without autograd, restoring the mode afterwards. */
+  private inference<T>(fn: () => T): T {
+    const wasTraining = this.model.training;
+    this.model.eval();
+    try {
+      return noGrad(fn);
+    } finally {
+      this.model.train(wasTraining);
+    }
+  }
+
+  /** Feeds ids after the cached positions (prefill); keeps the logits of the last one. */
+  private feed(ids: readonly number[]): void {
+    const V = this.model.config.vocabSize;
+    this.inference(() => tidy(() => {
+      const { logits } = this.model.forward(Int32Array.from(ids), 1, ids.length, null, this.cache); // (1, T, V)
+      this.last.set(logits.data.subarray((ids.length - 1) * V, ids.length * V));
+    }));
+  }
+
+  /** Makes room for one more position; false when the context is full and may not slide. */
+  private room(): boolean {
+    const block = this.model.config.blockSize;
+    if (this.cache.length < block) return true;
+    if (this.opts.contextOverflow === 'stop') return false;
+    this.cache.reset();
+    const keep = Math.max(1, Math.floor(block / 2));
+    const context = this.all.slice(-keep, -1); // the pending id is fed by the caller
+    if (context.length > 0) this.feed(context);
+    return true;
+  }
+
+  /** Produces the next token, or null when the generation has ended. */
+  step(): GenerationStep | null {
+    if (this.finish) return null;
+    if (this.opts.signal?.aborted) return this.end('aborted');
+    if (!this.prefilled) {
+      this.prefilled = true;
+      this.feed(this.all.slice(-this.model.config.blockSize)); // prefill
+    } else {
+      if (!this.room()) return this.end('length');
+      this.decoder.run(this.pendingId, this.cache, this.last); // one token, straight through the kernels
+    }
+    const id = this.sampler.sample(this.last, this.all);
+    if (this.stopIds.has(id)) return this.end('stop');
+    this.all.push(id);
+    this.newIds.push(id);
+    this.pendingId = id;
+    let text = '';
+    if (this.stream) {
+      const m = this.matcher.push(this.stream.push(id));
+      text = m.text;
+      this.text += text;
+      if (m.stopped) {
+        this.finish = 'stop';
+        return { id, text };
+      }
+    }
+    if (this.newIds.length >= this.maxTokens) {
+      text += this.flushText();
+      this.finish = 'length';
+    }
+    return { id, text };
+  }
+
+  /** Ends with `reason`; returns a text-only step when held-back text remains, else null. */
+  private end(reason: FinishReason): GenerationStep | null {
+    this.finish = reason;
+    const text = this.flushText();
+    return text ? { id: -1, text } : null;
+  }
+
+  /** Releases text held back by the UTF-8 decoder and the stop matcher. */
+  private flushText(): string {
+    if (!this.stream) return '';
+    const m = this.matcher.push(this.stream.flush());
+    const out = m.text + (m.stopped ? '' : this.matcher.flush());
+    this.text += out;
+    return out;
+  }
+
+  /** The result so far (complete once `done`). */
+  result(): GenerationResult {
+    return {
+      ids: this.newIds.slice(), text: this.text, finishReason: this.finish ?? 'length',
+      promptTokens: this.all.length - this.newIds.length, completionTokens: this.newIds.length,
+    };
+  }
+}
+
+/** Generates synchronously; `onStep` sees each token and its text. See the module comment. */
+export function generate(model: Decoder, prompt: readonly number[], opts: GenerateOptions = {}, tokenizer?: StreamTokenizer,
+  onStep?: (s: GenerationStep) => void): GenerationResult {
+  const g = new Generation(model, prompt, opts, tokenizer);
+  for (let s = g.step(); s; s = g.step()) onStep?.(s);
+  return g.result();
+}
+
+/**
+ * Generates as an async iterator of steps (one per token); the iterator's return value is
+ * the result. Yields to the event loop after every token, so `opts.signal` can abort it.
+ */
+export async function* streamGenerate(model: Decoder, prompt: readonly number[], opts: GenerateOptions = {},
+  tokenizer?: StreamTokenizer): AsyncGenerator<GenerationStep, GenerationResult> {
+  const g = new Generation(model, prompt, opts, tokenizer);
+  for (;;) {
+    const s = g.step();
+    if (!s) break;
+    yield s;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return g.result();
+}

@@ -1,0 +1,160 @@
+/**
+ * Picking the next token from one row of logits: greedy (temperature 0), temperature,
+ * top-k, top-p (nucleus) and a repetition penalty, from one seeded PRNG.
+ *
+ * Order of operations (as in Hugging Face's logits processors): repetition penalty ->
+ * greedy argmax if temperature is 0 -> divide by temperature -> keep the top-k -> softmax
+ * -> keep the smallest set of likeliest tokens whose probability reaches top-p -> draw.
+ *
+ * @example
+ * const s = new Sampler({ temperature: 0.8, topK: 40, topP: 0.95, seed: 1 });
+ * const id = s.sample(logits, history); // logits Float32Array(V), history = ids so far
+ */
+import { LlmtsError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
+
+/** Sampling parameters; every field is optional. */
+export interface SamplingOptions {
+  /** 0 = greedy argmax; default 1. */
+  temperature?: number;
+  /** Keep only the k likeliest tokens; 0 = all (default). */
+  topK?: number;
+  /** Keep the likeliest tokens whose probabilities sum to at least p; 1 = all (default). */
+  topP?: number;
+  /**
+   * CTRL / Hugging Face repetition penalty: logits of ids already in the history are
+   * divided by it when positive, multiplied when negative. 1 = off (default).
+   */
+  repetitionPenalty?: number;
+  /** Seed of the sampler's PRNG (default 1337). */
+  seed?: number;
+}
+
+/** Index of the largest value (the first one on ties, like llama2.c's argmax). */
+export function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  let bestVal = x[0]!;
+  for (let i = 1; i < x.length; i++) {
+    if (x[i]! > bestVal) {
+      bestVal = x[i]!;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** Checks the sampling options and throws an LlmtsError naming a bad one. */
+export function validateSampling(o: SamplingOptions): void {
+  const bad = (field: string, value: unknown, hint: string): never => {
+    throw new LlmtsError('E_SAMPLING', `${field} = ${String(value)} is out of range`, { where: field, hint });
+  };
+  if (o.temperature !== undefined && !(o.temperature >= 0 && Number.isFinite(o.temperature))) bad('temperature', o.temperature, 'use 0 (greedy) or a positive number');
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) bad('topK', o.topK, 'use 0 (off) or a positive integer');
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad('topP', o.topP, 'use a number in (0, 1]; 1 = off');
+  if (o.repetitionPenalty !== undefined && !(o.repetitionPenalty > 0 && Number.isFinite(o.repetitionPenalty))) bad('repetitionPenalty', o.repetitionPenalty, 'use a positive number; 1 = off');
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) bad('seed', o.seed, 'use an integer');
+}
+
+/** Stateful sampler (its PRNG advances with each draw); see the module comment. */
+export class Sampler {
+  readonly temperature: number;
+  readonly topK: number;
+  readonly topP: number;
+  readonly repetitionPenalty: number;
+  private readonly rng: Rng;
+  private work = new Float32Array(0);
+  private probs = new Float64Array(0);
+  private order = new Int32Array(0);
+
+  constructor(opts: SamplingOptions = {}) {
+    validateSampling(opts);
+    this.temperature = opts.temperature ?? 1;
+    this.topK = opts.topK ?? 0;
+    this.topP = opts.topP ?? 1;
+    this.repetitionPenalty = opts.repetitionPenalty ?? 1;
+    this.rng = new Rng(opts.seed ?? 1337);
+  }
+
+  /** The next id for `logits` (V), given the ids so far (used by the repetition penalty). */
+  sample(logits: Float32Array, history: ArrayLike<number> = []): number {
+    const V = logits.length;
+    let x = logits;
+    if (this.repetitionPenalty !== 1 && history.length > 0) {
+      if (this.work.length !== V) this.work = new Float32Array(V);
+      x = this.work;
+      x.set(logits);
+      const p = this.repetitionPenalty;
+      const seen = new Set<number>();
+      for (let i = 0; i < history.length; i++) {
+        const id = history[i]!;
+        if (id < 0 || id >= V || seen.has(id)) continue;
+        seen.add(id);
+        x[id] = x[id]! > 0 ? x[id]! / p : x[id]! * p;
+      }
+    }
+    if (this.temperature === 0) return argmax(x);
+    return this.draw(x);
+  }
+
+  /** Temperature, top-k, softmax, top-p, then one draw. */
+  private draw(x: Float32Array): number {
+    const V = x.length;
+    if (this.probs.length !== V) {
+      this.probs = new Float64Array(V);
+      this.order = new Int32Array(V);
+    }
+    const probs = this.probs;
+    let cutoff = -Infinity;
+    if (this.topK > 0 && this.topK < V) {
+      const sorted = Float32Array.from(x).sort(); // ascending
+      cutoff = sorted[V - this.topK]!;
+    }
+    let max = -Infinity;
+    for (let i = 0; i < V; i++) if (x[i]! >= cutoff && x[i]! > max) max = x[i]!;
+    let total = 0;
+    for (let i = 0; i < V; i++) {
+      const p = x[i]! >= cutoff ? Math.exp((x[i]! - max) / this.temperature) : 0;
+      probs[i] = p;
+      total += p;
+    }
+    for (let i = 0; i < V; i++) probs[i] = probs[i]! / total;
+    const u = this.rng.uniform();
+    if (this.topP < 1) return this.drawTopP(u);
+    let acc = 0;
+    for (let i = 0; i < V; i++) {
+      acc += probs[i]!;
+      if (u < acc && probs[i]! > 0) return i;
+    }
+    for (let i = V - 1; i >= 0; i--) if (probs[i]! > 0) return i;
+    return 0;
+  }
+
+  /**
+   * Nucleus sampling over the normalised probs: the likeliest ids whose mass first
+   * reaches topP. Ids below (1 - topP) / (V - 1) cannot be in the nucleus and are skipped
+   * before sorting (as llama2.c does), which keeps this fast for large vocabularies.
+   */
+  private drawTopP(u: number): number {
+    const probs = this.probs, order = this.order, V = probs.length;
+    const floor = (1 - this.topP) / (V - 1);
+    let n = 0;
+    for (let i = 0; i < V; i++) if (probs[i]! >= floor && probs[i]! > 0) order[n++] = i;
+    const cand = Array.from(order.subarray(0, n)).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    let mass = 0;
+    let last = cand.length - 1;
+    for (let i = 0; i < cand.length; i++) {
+      mass += probs[cand[i]!]!;
+      if (mass >= this.topP) {
+        last = i;
+        break;
+      }
+    }
+    const r = u * mass;
+    let acc = 0;
+    for (let i = 0; i <= last; i++) {
+      acc += probs[cand[i]!]!;
+      if (r < acc) return cand[i]!;
+    }
+    return cand[last]!;
+  }
+}

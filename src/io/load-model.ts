@@ -1,0 +1,57 @@
+/**
+ * One loader for everything that runs a trained model (generate, eval, chat, serve):
+ * - a checkpoint directory or a run directory (src/train/checkpoint.ts: model.safetensors,
+ *   config.json, tokenizer.json);
+ * - a llama2.c `.bin` checkpoint (src/io/llama2c.ts), with its `tokenizer.bin` given as
+ *   `tokenizer` or found next to it as tokenizer.bin.
+ * `tokenizer` (a name or path for `loadTokenizer`) overrides a checkpoint's own.
+ *
+ * @example
+ * const { model, tokenizer } = loadModel('data/llama2c-stories260k/stories260K.bin', 'data/llama2c-stories260k/tok512.bin');
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Decoder } from '../models/decoder.ts';
+import { loadCheckpoint } from '../train/checkpoint.ts';
+import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { isLlama2cCheckpoint, loadLlama2c } from './llama2c.ts';
+
+/** A loaded model with its tokenizer. */
+export interface LoadedModel {
+  model: Decoder;
+  tokenizer: AnyTokenizer;
+  /** 'checkpoint' (llm.ts directory) or 'llama2c' (.bin). */
+  format: 'checkpoint' | 'llama2c';
+  /** The file or directory actually read. */
+  path: string;
+}
+
+/** Loads a model and its tokenizer; see the module comment. */
+export function loadModel(modelPath: string, tokenizerPath?: string): LoadedModel {
+  if (!existsSync(modelPath)) {
+    throw new LlmtsError('E_MODEL_NOT_FOUND', `no model at ${modelPath}`, { where: modelPath, hint: 'pass a checkpoint directory, a run directory or a llama2.c .bin file' });
+  }
+  if (statSync(modelPath).isDirectory()) {
+    const ck = loadCheckpoint(modelPath);
+    const tokenizer = tokenizerPath ? checkVocab(loadTokenizer(tokenizerPath), ck.model, tokenizerPath) : ck.tokenizer;
+    return { model: ck.model, tokenizer, format: 'checkpoint', path: ck.dir };
+  }
+  if (isLlama2cCheckpoint(modelPath)) {
+    const sibling = join(dirname(modelPath), 'tokenizer.bin');
+    const tokPath = tokenizerPath ?? (existsSync(sibling) ? sibling : undefined);
+    if (!tokPath) {
+      throw new LlmtsError('E_TOKENIZER_NOT_FOUND', `${modelPath} is a llama2.c checkpoint and needs its tokenizer.bin`, { where: '--tokenizer', hint: 'pass --tokenizer path/to/tokenizer.bin (e.g. tok512.bin for stories260K)' });
+    }
+    const { model } = loadLlama2c(modelPath);
+    return { model, tokenizer: checkVocab(loadTokenizer(tokPath), model, tokPath), format: 'llama2c', path: modelPath };
+  }
+  throw new LlmtsError('E_MODEL_FORMAT', `${modelPath} is neither a checkpoint directory nor a llama2.c .bin checkpoint`, { where: modelPath, hint: 'pass a checkpoint directory (model.safetensors + config.json) or a llama2.c .bin file' });
+}
+
+function checkVocab(tok: AnyTokenizer, model: Decoder, where: string): AnyTokenizer {
+  if (tok.vocabSize > model.config.vocabSize) {
+    throw new LlmtsError('E_TOKENIZER_MISMATCH', `${where} has ${tok.vocabSize} ids but the model's vocabulary has ${model.config.vocabSize}`, { where, hint: 'use the tokenizer the model was trained with' });
+  }
+  return tok;
+}
