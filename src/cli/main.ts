@@ -14,6 +14,8 @@ const commands: Record<string, Command> = {
   demo: { summary: 'train a tiny Transformer on bundled text and print samples', load: () => import('./demo.ts') },
   data: { summary: 'prepare (ingest, clean, filter, dedup, split) and inspect text corpora', load: () => import('./data.ts') },
   tokenizer: { summary: 'train, encode and decode with BPE / WordPiece tokenizers', load: () => import('./tokenizer.ts') },
+  generate: { summary: 'continue a prompt with a trained model (checkpoint or llama2.c .bin)', load: () => import('./generate.ts') },
+  eval: { summary: 'loss, perplexity and bits per byte of a model on a text file', load: () => import('./eval.ts') },
   train: { summary: 'pretrain a decoder (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },
   start: { summary: 'the whole pipeline on bundled text: prepare, tokenizer, tokenize, train, eval, samples', load: () => import('./start.ts') },
