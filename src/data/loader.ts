@@ -87,13 +87,13 @@ export class TokenLoader {
 
   /**
    * Non-overlapping windows covering every shard in order (the tail shorter than T is
-   * dropped), in batches of at most B rows; `rows` tells how many rows are filled.
+   * dropped), in batches of at most B rows (fresh arrays each); `rows` tells how many rows are filled.
    */
   *windows(): Generator<Batch & { rows: number }> {
     const { B, T } = this;
     let rows = 0;
-    const ids = new Int32Array(B * T);
-    const targets = new Int32Array(B * T);
+    let ids = new Int32Array(B * T);
+    let targets = new Int32Array(B * T);
     for (const shard of this.shards) {
       for (let start = 0; start + T + 1 <= shard.length; start += T) {
         for (let t = 0; t < T; t++) {
@@ -103,6 +103,8 @@ export class TokenLoader {
         if (++rows === B) {
           yield { ids, targets, rows };
           rows = 0;
+          ids = new Int32Array(B * T);
+          targets = new Int32Array(B * T);
         }
       }
     }

@@ -7,7 +7,8 @@
  *   is a near-duplicate when the estimated Jaccard similarity of the two signatures is
  *   at least `threshold`. Kept documents store an 8-bit slice of each signature entry
  *   (b-bit MinHash, Li & König 2010; the estimate is corrected for 1/256 chance matches),
- *   so memory grows by about 450 bytes per kept document, never with document size.
+ *   so the indexes grow by about 0.6 KB per kept document (measured: 36 MB for 57k
+ *   documents with the default 16 bands, tables at most half full), never with document size.
  *
  * @example
  * const d = new Deduper({ ...DEFAULT_DEDUP });
