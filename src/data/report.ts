@@ -5,9 +5,9 @@
  * printed at the end of `prepare` and `stats`.
  *
  * @example
- * const r = new ReportBuilder('prepare', files.length);
+ * const r = new ReportBuilder('prepare', files.length, skipped, settings);
  * r.drop('too-short', 'a.jsonl:3', 120, 'Hi there');
- * console.log(formatSummary(r.finish(...)));
+ * console.log(formatSummary(r.r));
  */
 import type { SkippedInput } from './ingest/files.ts';
 import type { ShardInfo } from './output.ts';

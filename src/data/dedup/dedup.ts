@@ -12,8 +12,9 @@
  *
  * @example
  * const d = new Deduper({ ...DEFAULT_DEDUP });
- * d.add(key, sig, 0, 1);   // { kind: null, of: -1, kept: 0 }
- * d.add(key, sig, 0, 2);   // { kind: 'exact', of: 0 }
+ * const k = docKey(text), sig = minHasher.signature(normalizedWordHashes(text));
+ * d.add(k.hi, k.lo, sig, fileIndex, line);   // { kind: null, of: -1, kept: 0, ... }
+ * d.add(k.hi, k.lo, sig, fileIndex, 9);      // { kind: 'exact', of: 0, kept: -1, ... }
  */
 import { LlmtsError } from '../../util/errors.ts';
 import { ByteRecords, IntList, KeyTable } from './table.ts';
