@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
-import { trainBpe, trainedTokenizerJson } from '../tokenizer/bpe-trainer.ts';
+import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { countWordPieceFiles, wordPieceFromCounts } from '../tokenizer/wordpiece-trainer.ts';
 
@@ -157,7 +157,7 @@ async function train(argv: string[]): Promise<number> {
         phase === 'count' ? ' distinct words' : ' ids'),
     });
     progress.end();
-    writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(trainedTokenizerJson(r)));
+    saveTrainedBpe(r, join(out, 'tokenizer.json'));
     size = r.tokenizer.vocabSize;
   } else {
     if (values.pattern !== undefined) throw new LlmtsError('E_FLAG', '--pattern is for bpe', { where: '--pattern', hint: 'WordPiece splits words with the BERT pre-tokenizer; drop --pattern' });

@@ -170,20 +170,7 @@ export async function trainBpe(input: BpeTrainInput, opts: BpeTrainerOptions): P
   return trainBpeFromCounts(counts, opts);
 }
 
-/**
- * The `tokenizer.json` object of a trained tokenizer. Each special token is also entered
- * in `model.vocab` under its id, as HF's own trainer writes it: HF `tokenizers` gives an
- * added token that is missing from the model's vocabulary a new id after the vocabulary,
- * which would move `<|endoftext|>` from id 0 to id `vocabSize - 1`.
- */
-export function trainedTokenizerJson(result: Pick<BpeTrainResult, 'tokenizer' | 'specialTokens'>): Record<string, unknown> {
-  const json = result.tokenizer.toTokenizerJson();
-  const model = json.model as { vocab: Record<string, number> };
-  for (const [content, id] of result.specialTokens) model.vocab[content] = id;
-  return json;
-}
-
-/** Writes the trained tokenizer as a Hugging Face `tokenizer.json` (see `trainedTokenizerJson`). */
-export function saveTrainedBpe(result: Pick<BpeTrainResult, 'tokenizer' | 'specialTokens'>, path: string): void {
-  writeFileSync(path, JSON.stringify(trainedTokenizerJson(result)));
+/** Writes the trained tokenizer as a Hugging Face `tokenizer.json` (special tokens keep their ids in HF). */
+export function saveTrainedBpe(result: Pick<BpeTrainResult, 'tokenizer'>, path: string): void {
+  writeFileSync(path, JSON.stringify(result.tokenizer.toTokenizerJson()));
 }

@@ -57,6 +57,9 @@ export function bpeToTokenizerJson(tok: BpeTokenizer): Record<string, unknown> {
   vocabBytes.forEach((b, id) => {
     if (b !== undefined) vocab[bytesToByteLevel(b)] = id;
   });
+  // Special tokens are in model.vocab too, as HF writes them: HF gives an added token
+  // missing from the model's vocabulary a new id after it (moving e.g. id 0 to id V).
+  for (const [content, id] of tok.specialTokens()) vocab[content] = id;
   const mergeIds = tok.merges() ?? mergesFromRanks(tok);
   const merges = mergeIds.map(([a, b]) => `${bytesToByteLevel(vocabBytes[a]!)} ${bytesToByteLevel(vocabBytes[b]!)}`);
   const added_tokens = [...tok.specialTokens()].sort((x, y) => x[1] - y[1]).map(([content, id]) => ({

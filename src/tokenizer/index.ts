@@ -17,7 +17,7 @@ export { builtinTokenizer, isBuiltinBpe, BUILTIN_BPE_NAMES, type BuiltinBpeName 
 export { bpeFromTokenizerJson, bpeToTokenizerJson, loadBpeTokenizerJson, saveBpeTokenizerJson } from './hf-json.ts';
 export { loadTiktoken, parseTiktoken, saveTiktoken, tiktokenFromText, toTiktokenText, type TiktokenOptions } from './tiktoken-file.ts';
 export { gpt2FromFiles, loadGpt2Files } from './gpt2-files.ts';
-export { trainBpe, trainBpeFromCounts, trainedTokenizerJson, saveTrainedBpe, type BpeTrainerOptions, type BpeTrainResult, type BpeTrainInput } from './bpe-trainer.ts';
+export { trainBpe, trainBpeFromCounts, saveTrainedBpe, type BpeTrainerOptions, type BpeTrainResult, type BpeTrainInput } from './bpe-trainer.ts';
 export { encodeFiles, type EncodeFilesOptions } from './encode-files.ts';
 export { StreamingDecoder, type BytesDecoder } from './streaming.ts';
 export { SPLIT_PATTERNS, GPT2_PATTERN, R50K_PATTERN, CL100K_PATTERN, O200K_PATTERN, resolvePattern, toJsRegExp } from './split-patterns.ts';
