@@ -9,11 +9,17 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (process.env.LLMTS_SKIP_NATIVE === '1' || !existsSync(join(root, 'binding.gyp'))) process.exit(0);
 
+// Build against the running Node's own headers when they are installed beside it, so
+// node-gyp never tries to download them (this machine's npmrc also sets nodedir).
+const extra = [];
+const nodeDir = join(dirname(process.execPath), '..');
+if (!process.env.npm_config_nodedir && existsSync(join(nodeDir, 'include', 'node', 'node_api.h'))) extra.push(`--nodedir=${nodeDir}`);
+
 const candidates = [];
 if (process.env.npm_config_node_gyp) candidates.push([process.execPath, [process.env.npm_config_node_gyp]]);
 candidates.push(['node-gyp', []]);
 for (const [cmd, pre] of candidates) {
-  const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', 'max'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', 'max', ...extra], { cwd: root, stdio: 'inherit' });
   if (r.status === 0) process.exit(0);
 }
 console.warn('llmts: warning: the native kernels did not build; llm.ts will run on the slower reference backend.');
