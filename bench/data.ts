@@ -66,7 +66,7 @@ export async function writeCorpus(path: string, bytes: number, seed = 1): Promis
   return { docs, exact, near };
 }
 
-interface RunResult { seconds: number; mbPerSecond: number; threads: number; rssMB: number; inMB: number; outDocs: number; exact: number; near: number; indexMB: number }
+interface RunResult { seconds: number; mbPerSecond: number; threads: number; rssMB: number; inMB: number; outDocs: number; exact: number; near: number; indexMB: number; cpuSeconds: number }
 
 /** One prepare run in a child process (stats mode: everything but writing shards, then a write run for real). */
 function runPrepare(corpus: string, threads: number, outDir: string): RunResult {
@@ -75,7 +75,7 @@ function runPrepare(corpus: string, threads: number, outDir: string): RunResult 
     const r = await prepare([${JSON.stringify(corpus)}], { out: ${JSON.stringify(outDir)}, overwrite: true, threads: ${threads} });
     console.log(JSON.stringify({ seconds: r.timing.seconds, mbPerSecond: r.timing.mbPerSecond, threads: r.timing.threads,
       rssMB: process.resourceUsage().maxRSS / 1024, inMB: r.in.bytes / 1e6, outDocs: r.out.docs, exact: r.dedup.exact,
-      near: r.dedup.near, indexMB: r.dedup.indexBytes / 1e6 }));`;
+      near: r.dedup.near, indexMB: r.dedup.indexBytes / 1e6, cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 }));`;
   const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (p.status !== 0) throw new Error(`prepare run failed: ${p.stderr}`);
   return JSON.parse(p.stdout.trim().split('\n').pop()!) as RunResult;
@@ -128,9 +128,11 @@ export async function main(argv: string[]): Promise<void> {
       console.log(`corpus ${s} MB: ${c.docs.toLocaleString('en-US')} docs (${c.exact.toLocaleString('en-US')} exact + ${c.near.toLocaleString('en-US')} near copies planted), ${(statSync(path).size / 1e6).toFixed(1)} MB on disk, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
     console.log(`\nllmts data prepare, every cleaner, filter and dedup on (${availableParallelism()} cores here; target >= 20 MB/s on 2 cores):`);
-    console.log('corpus    threads   seconds    MB/s   vs target   peak RSS   dedup index   docs out   exact / near dups');
+    console.log('(CPU s: user + system time of the whole process, all threads; MB per CPU-s shows the work per byte');
+    console.log(' independently of how much of the machine the run got: on a busy machine wall-clock MB/s understates)');
+    console.log('corpus    threads   seconds    MB/s   vs target   CPU s   MB per CPU-s   peak RSS   dedup index   docs out   exact / near dups');
     const row = (size: number, r: RunResult): void => console.log(
-      `${`${size} MB`.padEnd(9)} ${String(r.threads).padStart(7)} ${r.seconds.toFixed(1).padStart(9)} ${r.mbPerSecond.toFixed(1).padStart(7)} ${(r.mbPerSecond / 20).toFixed(2).padStart(10)}x ${`${r.rssMB.toFixed(0)} MB`.padStart(10)} ${`${r.indexMB.toFixed(1)} MB`.padStart(13)} ${r.outDocs.toLocaleString('en-US').padStart(10)}   ${r.exact.toLocaleString('en-US')} / ${r.near.toLocaleString('en-US')}`);
+      `${`${size} MB`.padEnd(9)} ${String(r.threads).padStart(7)} ${r.seconds.toFixed(1).padStart(9)} ${r.mbPerSecond.toFixed(1).padStart(7)} ${(r.mbPerSecond / 20).toFixed(2).padStart(10)}x ${r.cpuSeconds.toFixed(1).padStart(7)} ${(r.inMB / r.cpuSeconds).toFixed(1).padStart(14)} ${`${r.rssMB.toFixed(0)} MB`.padStart(10)} ${`${r.indexMB.toFixed(1)} MB`.padStart(13)} ${r.outDocs.toLocaleString('en-US').padStart(10)}   ${r.exact.toLocaleString('en-US')} / ${r.near.toLocaleString('en-US')}`);
     const results = new Map<string, RunResult>();
     for (const t of [...new Set([1, threads])]) {
       const r = runPrepare(corpora.get(mb)!, t, join(tmp, 'out'));

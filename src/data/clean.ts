@@ -41,8 +41,11 @@ export function newCleanCounts(): CleanCounts {
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 // eslint-disable-next-line no-control-regex -- any code unit above ASCII
 const NON_ASCII = /[^\u0000-\u007f]/;
+// eslint-disable-next-line no-control-regex -- a cheap pre-check: any control character or surrogate
+const MAYBE_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff\ud800-\udfff]/;
 // Typographic and other non-ASCII spaces that become a plain space.
 const SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
+const HAS_SPACES = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/;
 
 /** Cleans one document's text; adds what it changed to `counts`. */
 export function cleanText(text: string, opts: CleanOptions, counts: CleanCounts): string {
@@ -54,7 +57,7 @@ export function cleanText(text: string, opts: CleanOptions, counts: CleanCounts)
     counts.mojibake += r.fixes;
   }
   if (opts.normalize !== 'none' && !ascii) text = text.normalize(opts.normalize);
-  if (opts.controls) {
+  if (opts.controls && MAYBE_CONTROLS.test(text)) {
     // \r is kept here so that line endings are normalised below, not deleted.
     text = text.replace(CONTROLS, () => {
       counts.controls++;
@@ -72,7 +75,7 @@ export function cleanText(text: string, opts: CleanOptions, counts: CleanCounts)
  */
 export function normalizeWhitespace(text: string): string {
   if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
-  text = text.replace(SPACES, ' ');
+  if (HAS_SPACES.test(text)) text = text.replace(SPACES, ' ');
   // Each rewrite only when its cheap pre-check finds something to do.
   if (text.includes(' \n') || text.includes('\t\n') || text.endsWith(' ') || text.endsWith('\t')) text = text.replace(/[ \t]+$/gm, ''); // trailing spaces
   if (text.includes('  ') || text.includes('\t')) text = text.replace(/(?<=\S)(?: [ \t]+|\t[ \t]*)(?=\S)/g, ' '); // inner runs; indentation kept

@@ -41,7 +41,7 @@ export function checkLength(words: TokenStats, o: QualityOptions): string | null
 }
 
 const BULLET = /^\s*[•●○◦▪▫■□‣⁃∙*·-]\s/u;
-const BULLET_ANYWHERE = /^\s*[•●○◦▪▫■□‣⁃∙*·-]\s/mu;
+const BULLET_ANYWHERE = /(?:^|\n)[ \t]*[•●○◦▪▫■□‣⁃∙*·-][ \t]/;
 
 /** Drop reasons of the ratio rules: word length, letters, symbols, digits, bullets, ellipses. */
 export function checkRatios(words: TokenStats, text: string, o: QualityOptions): string | null {
