@@ -65,13 +65,14 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
   const ids = new Int32Array(c.B * c.T);
   const targets = new Int32Array(c.B * c.T);
   const steps = stepsOverride ?? c.steps;
-  let measured = 0, fwd = 0, bwd = 0, upd = 0;
+  let measured = 0, fwd = 0, bwd = 0, upd = 0, cpuUs = 0;
   let loss = NaN;
   for (let s = 0; s < c.warmup + steps; s++) {
     for (let i = 0; i < ids.length; i++) {
       ids[i] = rng.int(c.config.vocabSize);
       targets[i] = rng.int(c.config.vocabSize);
     }
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     model.zeroGrad();
     const out = model.forward(ids, c.B, c.T, targets);
@@ -81,7 +82,9 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
     opt.step();
     const t3 = performance.now();
     loss = out.loss!.item();
+    const dc = process.cpuUsage(c0);
     if (s >= c.warmup) {
+      cpuUs += dc.user + dc.system;
       measured += t3 - t0;
       fwd += t1 - t0;
       bwd += t2 - t1;
@@ -95,7 +98,8 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
   const peak = process.resourceUsage().maxRSS * 1024;
   const ratio = tokPerSec / c.llmcTokPerSec;
   console.log(`${c.name}: ${msPerStep.toFixed(1)} ms/step, ${tokPerSec.toFixed(0)} tok/s = ${ratio.toFixed(2)}x llm.c (${c.llmcTokPerSec} tok/s; target >= ${c.target}x${ratio >= c.target ? ', met' : ', NOT met'}) | loss ${loss.toFixed(3)}`);
-  console.log(`  per step: forward ${(fwd / steps).toFixed(1)} ms, backward ${(bwd / steps).toFixed(1)} ms, AdamW ${(upd / steps).toFixed(1)} ms`);
+  console.log(`  per step: forward ${(fwd / steps).toFixed(1)} ms, backward ${(bwd / steps).toFixed(1)} ms, AdamW ${(upd / steps).toFixed(1)} ms; `
+    + `process CPU time ${(cpuUs / 1000 / steps).toFixed(1)} ms/step over all threads (steadier than wall time on a loaded machine)`);
   console.log(`  memory: peak RSS ${(peak / MB).toFixed(0)} MB vs analytic ${(analytic / MB).toFixed(0)} MB (params ${(P / 1e6).toFixed(2)}M x 4 copies + activations) = ${(peak / analytic).toFixed(2)}x (target <= 1.3x); `
     + `above the ${(baseRss / MB).toFixed(0)} MB runtime baseline: ${((peak - baseRss) / analytic).toFixed(2)}x`);
 }

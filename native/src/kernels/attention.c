@@ -24,33 +24,41 @@ typedef struct {
 } att_args;
 
 /* Masks, exponentiates and normalises one row of scores in place (hidden keys -> 0);
- * returns 0 when the row sees no key (then the row is all zeros). */
+ * returns 0 when the row sees no key (then the row is all zeros). Only the prefix
+ * [0, last] can be visible: it is vectorised, the rest is zeroed. The per-lane sums are
+ * those of a pass over the whole row (hidden keys add exp(-inf) = 0 there). */
 static int softmax_visible_row(float *ai, long Tk, long last, const float *mask) {
-  float mx = -INFINITY;
-  for (long j = 0; j < Tk; j++) {
-    if (j > last || (mask && mask[j] == 0.0f)) ai[j] = -INFINITY;
-    else mx = ai[j] > mx ? ai[j] : mx;
-  }
+  long n = last + 1 < Tk ? last + 1 : Tk;
+  if (n < 0) n = 0;
+  if (mask)
+    for (long j = 0; j < n; j++)
+      if (mask[j] == 0.0f) ai[j] = -INFINITY;
+  vf vm = vset1(-INFINITY);
+  long j = 0;
+  for (; j + VL <= n; j += VL) vm = vmax(vload(ai + j), vm);
+  float mx = vhmax(vm);
+  for (; j < n; j++) mx = ai[j] > mx ? ai[j] : mx;
   if (mx == -INFINITY) {
-    for (long j = 0; j < Tk; j++) ai[j] = 0.0f;
+    for (long q = 0; q < Tk; q++) ai[q] = 0.0f;
     return 0;
   }
   /* exp(-inf - mx) = 0 for hidden keys */
   vf vmx = vset1(mx), acc = vset1(0.0f);
-  long j = 0;
-  for (; j + VL <= Tk; j += VL) {
+  j = 0;
+  for (; j + VL <= n; j += VL) {
     vf e = vexp(vload(ai + j) - vmx);
     vstore(ai + j, e);
     acc += e;
   }
-  if (j < Tk) {
-    vf e = vexp(vload_part(ai + j, Tk - j) - vmx);
-    vstore_part(ai + j, e, Tk - j);
-    for (long q = 0; q < Tk - j; q++) acc[q] += e[q];
+  if (j < n) {
+    vf e = vexp(vload_part(ai + j, n - j) - vmx);
+    vstore_part(ai + j, e, n - j);
+    for (long q = 0; q < n - j; q++) acc[q] += e[q];
   }
   vf inv = vset1(1.0f / vhsum(acc));
-  long i0 = 0, i1 = Tk;
+  long i0 = 0, i1 = n;
   VEC_LOOP(STORE(ai, LOAD(ai) * inv);)
+  for (long q = n; q < Tk; q++) ai[q] = 0.0f;
   return 1;
 }
 
