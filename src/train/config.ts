@@ -27,6 +27,7 @@ export interface TrainConfig {
   nEmbd: number;
   blockSize: number;
   intermediateSize: number;
+  bias: boolean;
   dropout: number;
   batchSize: number;
   gradAccum: number;
@@ -77,6 +78,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   nEmbd: { kind: 'int', min: 1, doc: 'embedding width', model: true },
   blockSize: { kind: 'int', min: 1, doc: 'context length (tokens per training window)', model: true },
   intermediateSize: { kind: 'int', min: 1, doc: 'MLP hidden width', model: true },
+  bias: { kind: 'boolean', doc: 'biases in the linear layers (GPT-2 yes, Llama no)', model: true },
   dropout: { kind: 'number', min: 0, doc: 'dropout probability (train mode)' },
   batchSize: { kind: 'int', min: 1, doc: 'windows per micro-batch' },
   gradAccum: { kind: 'int', min: 1, doc: 'micro-batches per optimizer step (gradient accumulation)' },
@@ -104,7 +106,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
 };
 
 /** Defaults under any preset. */
-const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEmbd' | 'blockSize' | 'intermediateSize'> = {
+const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEmbd' | 'blockSize' | 'intermediateSize' | 'bias'> = {
   preset: 'shakespeare-char', data: '', out: '', resume: false, dropout: 0, batchSize: 12, gradAccum: 1, maxSteps: 1000,
   lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decay: 'cosine', weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1,
   evalInterval: 250, evalIters: 20, ckptInterval: 0, keepLast: 3, logInterval: 10, seed: 1337, corpus: 'shakespeare',
@@ -216,7 +218,7 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
     const m = preset.model;
     cfg = {
       ...DEFAULTS, ...preset.recipe, preset: presetName,
-      arch: m.arch, nLayer: m.nLayer, nHead: m.nHead, nKvHead: m.nKvHead, nEmbd: m.nEmbd, blockSize: m.blockSize, intermediateSize: m.intermediateSize, dropout: m.dropout,
+      arch: m.arch, nLayer: m.nLayer, nHead: m.nHead, nKvHead: m.nKvHead, nEmbd: m.nEmbd, blockSize: m.blockSize, intermediateSize: m.intermediateSize, bias: m.bias, dropout: m.dropout,
     } as TrainConfig;
     const set = new Set<string>();
     for (const [, k, v] of parsed) {
@@ -225,6 +227,7 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
     }
     // derived defaults follow the shape the user changed, unless set explicitly
     if (set.has('nHead') && !set.has('nKvHead')) cfg.nKvHead = cfg.nHead;
+    if (set.has('arch') && !set.has('bias')) cfg.bias = cfg.arch === 'gpt2';
     if (set.has('nEmbd') && !set.has('intermediateSize')) {
       cfg.intermediateSize = cfg.arch === 'gpt2' ? 4 * cfg.nEmbd : 256 * Math.ceil(Math.floor((8 * cfg.nEmbd) / 3) / 256);
     }
@@ -236,14 +239,14 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
   const model: DecoderConfig = {
     ...preset.model, arch: cfg.arch, nLayer: cfg.nLayer, nHead: cfg.nHead, nKvHead: cfg.nKvHead, nEmbd: cfg.nEmbd,
     blockSize: cfg.blockSize, intermediateSize: cfg.intermediateSize, dropout: cfg.dropout,
-    ...(cfg.arch !== preset.model.arch ? archDefaults(cfg.arch) : {}),
+    ...(cfg.arch !== preset.model.arch ? archDefaults(cfg.arch) : {}), bias: cfg.bias,
   };
   return { train: cfg, model };
 }
 
 /** Family-specific fields when the user switches arch away from the preset's. */
 function archDefaults(arch: 'gpt2' | 'llama'): Partial<DecoderConfig> {
-  return arch === 'gpt2' ? { bias: true, tieEmbeddings: true } : { bias: false, tieEmbeddings: false };
+  return arch === 'gpt2' ? { tieEmbeddings: true, normEps: 1e-5 } : { tieEmbeddings: false, normEps: 1e-5 };
 }
 
 /** Constraints between keys. */

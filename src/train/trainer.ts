@@ -32,7 +32,7 @@ import { ProgressBar } from '../util/progress.ts';
 import { hash32, Rng } from '../util/rng.ts';
 import { prepareBundledData } from './bundled.ts';
 import { listCheckpoints, loadCheckpoint, loadOptimizerState, saveCheckpoint, type TrainerState } from './checkpoint.ts';
-import { formatConfig, resolveTrainConfig, type ResolvedConfig } from './config.ts';
+import { formatConfig, parseValue, resolveTrainConfig, type ResolvedConfig, type Source } from './config.ts';
 import { MetricsLog, writeLossPlot } from './metrics.ts';
 
 /** A resolved run: its config and, when resuming, the checkpoint to start from. */
@@ -47,17 +47,24 @@ export interface RunPlan extends ResolvedConfig {
  * holds checkpoints is an error rather than being overwritten.
  */
 export function planRun(o: { file?: Record<string, unknown>; fileName?: string; overrides?: Record<string, unknown> }): RunPlan {
-  const first = resolveTrainConfig(o);
-  const existing = listCheckpoints(first.train.out);
-  if (!first.train.resume) {
+  const pick = (k: string): [Source, unknown] | null =>
+    o.overrides?.[k] !== undefined ? ['command line', o.overrides[k]] : o.file?.[k] !== undefined ? ['config file', o.file[k]] : null;
+  const resume = pick('resume');
+  if (!resume || parseValue('resume', resume[1], resume[0]) !== true) {
+    const first = resolveTrainConfig(o);
+    const existing = listCheckpoints(first.train.out);
     if (existing.length > 0) {
       throw new LlmtsError('E_RUN_EXISTS', `${first.train.out} already holds ${existing.length} checkpoint(s) (newest step ${existing[existing.length - 1]!.step})`, {
         where: 'out', hint: 'add --resume to continue that run, or pick another --out' });
     }
     return { ...first, resumeFrom: null };
   }
+  // resuming: only the run directory is needed to find the saved config
+  const outPick = pick('out'), presetPick = pick('preset');
+  const out = outPick ? String(parseValue('out', outPick[1], outPick[0])) : `runs/${presetPick ? String(parseValue('preset', presetPick[1], presetPick[0])) : 'shakespeare-char'}`;
+  const existing = listCheckpoints(out);
   if (existing.length === 0) {
-    throw new LlmtsError('E_NO_CHECKPOINT', `--resume: ${first.train.out} has no checkpoints/step-N folder`, { where: 'out', hint: 'start the run without --resume first (or check --out)' });
+    throw new LlmtsError('E_NO_CHECKPOINT', `--resume: ${out} has no checkpoints/step-N folder`, { where: 'out', hint: 'start the run without --resume first (or check --out)' });
   }
   const dir = existing[existing.length - 1]!.dir;
   const statePath = join(dir, 'trainer_state.json');
@@ -67,7 +74,7 @@ export function planRun(o: { file?: Record<string, unknown>; fileName?: string; 
   } catch (err) {
     throw new LlmtsError('E_CHECKPOINT', `cannot read ${statePath}`, { where: statePath, hint: 'the checkpoint is incomplete; delete it to resume from the one before', cause: err });
   }
-  const overrides = { ...o.file, ...o.overrides, resume: true, out: first.train.out };
+  const overrides = { ...o.file, ...o.overrides, resume: true, out };
   return { ...resolveTrainConfig({ base: state.config, overrides }), resumeFrom: dir };
 }
 
@@ -204,6 +211,7 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
   let windowStart = t0, windowSteps = 0;
   let stopped: TrainResult['stopped'] = 'done';
   while (state.step < c.maxSteps) {
+    if (hooks.signal) await new Promise((resolve) => setImmediate(resolve)); // let a SIGINT handler run
     if (hooks.signal?.aborted) {
       stopped = 'interrupted';
       break;

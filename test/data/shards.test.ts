@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readShard, writeShard, SHARD_HEADER_BYTES } from '../../src/data/shards.ts';
+import { loadTokenData, tokenizeFiles } from '../../src/data/tokenize.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { loadTokenizer } from '../../src/tokenizer/load.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'llmts-shards-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('shards round-trip as uint16 below 65,537 ids and uint32 above, with the header fields', () => {
+  const small = join(dir, 'small.bin');
+  writeShard(small, [0, 5, 64, 7], { vocabSize: 65 });
+  const a = readShard(small);
+  assert.ok(a.ids instanceof Uint16Array);
+  assert.deepEqual([...a.ids], [0, 5, 64, 7]);
+  assert.equal(a.vocabSize, 65);
+  const buf = readFileSync(small);
+  assert.equal(buf.toString('latin1', 0, 8), 'LLMTSTOK');
+  assert.equal(buf.readUInt32LE(8), 1); // version
+  assert.equal(buf.readUInt32LE(12), 2); // dtype bytes
+  assert.equal(Number(buf.readBigUInt64LE(16)), 4); // count
+  assert.equal(buf.length, SHARD_HEADER_BYTES + 8);
+  const big = join(dir, 'big.bin');
+  writeShard(big, [70000, 1, 100276], { vocabSize: 100277 });
+  const b = readShard(big);
+  assert.ok(b.ids instanceof Uint32Array);
+  assert.deepEqual([...b.ids], [70000, 1, 100276]);
+});
+
+test('an id outside the vocabulary is refused when writing', () => {
+  assert.throws(() => writeShard(join(dir, 'x.bin'), [1, 65], { vocabSize: 65 }), /id 65 at position 1 is outside \[0, 65\)/);
+});
+
+test('truncated, foreign, future-version and bad-id shards give errors naming the file', () => {
+  const good = join(dir, 'good.bin');
+  writeShard(good, Array.from({ length: 100 }, (_, i) => i % 50), { vocabSize: 50 });
+  const bytes = readFileSync(good);
+  const cut = join(dir, 'cut.bin');
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 3));
+  assert.throws(() => readShard(cut), (e: Error) => e.message.includes(cut) && /truncated/.test(e.message) && /E_SHARD|not a valid/.test(e.message));
+  const tiny = join(dir, 'tiny.bin');
+  writeFileSync(tiny, bytes.subarray(0, 10));
+  assert.throws(() => readShard(tiny), new RegExp(`${tiny.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*shorter than the 32-byte header`));
+  const foreign = join(dir, 'foreign.bin');
+  writeFileSync(foreign, Buffer.concat([Buffer.from('NOTASHRD'), bytes.subarray(8)]));
+  assert.throws(() => readShard(foreign), /foreign\.bin is not a valid llmts token shard: magic is "NOTASHRD"/);
+  const future = Buffer.from(bytes);
+  future.writeUInt32LE(9, 8);
+  writeFileSync(join(dir, 'future.bin'), future);
+  assert.throws(() => readShard(join(dir, 'future.bin')), /future\.bin.*version 9/);
+  const badId = Buffer.from(bytes);
+  badId.writeUInt16LE(60, SHARD_HEADER_BYTES + 2 * 7);
+  writeFileSync(join(dir, 'badid.bin'), badId);
+  assert.throws(() => readShard(join(dir, 'badid.bin')), /badid\.bin.*id 60 at position 7 is not below the recorded vocabulary size 50/);
+  assert.throws(() => readShard(join(dir, 'missing.bin')), /cannot read token shard .*missing\.bin/);
+});
+
+test('tokenizeFiles: last 10% of a plain file validates, prepare-style files keep their split, EOT between documents', () => {
+  const text = 'abcdefghij'.repeat(10); // 100 chars
+  const plain = join(dir, 'plain.txt');
+  writeFileSync(plain, text);
+  const out = join(dir, 'tok-char');
+  const meta = tokenizeFiles([plain], CharTokenizer.fromText(text), out);
+  assert.equal(meta.train[0]!.tokens, 90);
+  assert.equal(meta.val[0]!.tokens, 10);
+  const data = loadTokenData(out);
+  assert.equal(data.tokenizer.decode(Array.from(data.val[0]!)), 'abcdefghij');
+  assert.equal(data.tokenizer.decode(Array.from(data.train[0]!)), text.slice(0, 90));
+
+  const trainJsonl = join(dir, 'train-00000.jsonl');
+  const valJsonl = join(dir, 'val-00000.jsonl');
+  writeFileSync(trainJsonl, '{"text":"hello world"}\n{"text":"again"}\n');
+  writeFileSync(valJsonl, '{"text":"bye"}\n');
+  const gpt2 = loadTokenizer('gpt2');
+  const out2 = join(dir, 'tok-gpt2');
+  const m2 = tokenizeFiles([trainJsonl, valJsonl], gpt2, out2);
+  const d2 = loadTokenData(out2);
+  assert.equal(m2.eot, 50256);
+  assert.deepEqual(Array.from(d2.train[0]!), [...gpt2.encode('hello world'), 50256, ...gpt2.encode('again'), 50256]);
+  assert.deepEqual(Array.from(d2.val[0]!), [...gpt2.encode('bye'), 50256]);
+  assert.equal(m2.dtype, 'uint16');
+});
+
+test('loadTokenData: a shard whose length disagrees with meta.json, or a missing meta.json, is named', () => {
+  const out = join(dir, 'tok-char');
+  const metaPath = join(out, 'meta.json');
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+  meta.train[0].tokens = 91;
+  writeFileSync(metaPath, JSON.stringify(meta));
+  assert.throws(() => loadTokenData(out), /train-000\.bin holds 90 ids, meta\.json says 91/);
+  assert.throws(() => loadTokenData(join(dir, 'nowhere')), /nowhere\/meta\.json not found/);
+});
