@@ -1,0 +1,110 @@
+/**
+ * `npm run bench -- generate [--only 260k|15m|110m] [--tokens N] [--profile]`: greedy
+ * decoding speed (tokens/s after the prompt, prefill excluded, as run.c reports it)
+ * through the generation engine, against llama2.c's run.c measured on this machine with
+ * 2 threads (design.md): stories260K 5.8k tok/s, 15M shape 504, 110M shape 76
+ * (target >= 1.0x each).
+ *
+ * - 260k: the real stories260K.bin (data/llama2c-stories260k), from BOS.
+ * - 15m / 110m: llama2.c-format shapes (header -> llama2cConfig) with random weights:
+ *   15M: dim 288, 6 layers, 6 heads, hidden 768, vocab 32000, seq 256;
+ *   110M: dim 768, 12 layers, 12 heads, hidden 2048, vocab 32000, seq 1024.
+ * 256 positions from BOS like run.c's default `-n 256`; no stop token, so every run
+ * decodes the same count.
+ *
+ * `--profile` also times each kernel of the decode step (backend methods wrapped) and
+ * prints where a token's time goes, with the effective memory bandwidth of the
+ * matrix-vector products (weight bytes streamed per second).
+ */
+import { parseArgs } from 'node:util';
+import { backend } from '../src/backend/index.ts';
+import type { Backend } from '../src/backend/backend.ts';
+import { DecodeStep } from '../src/infer/decode-step.ts';
+import { generate } from '../src/infer/engine.ts';
+import { llama2cConfig, loadLlama2c, type Llama2cHeader } from '../src/io/llama2c.ts';
+import { Decoder } from '../src/models/decoder.ts';
+
+interface Case {
+  name: string;
+  load: () => Decoder;
+  runc: number;
+}
+
+const shape = (h: Omit<Llama2cHeader, 'sharedClassifier' | 'version'>) => () =>
+  new Decoder(llama2cConfig({ ...h, sharedClassifier: true, version: 0 }), { seed: 1 });
+
+const cases: Record<string, Case> = {
+  '260k': { name: 'stories260K', load: () => loadLlama2c('data/llama2c-stories260k/stories260K.bin').model, runc: 5800 },
+  '15m': { name: '15M shape', load: shape({ dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKvHeads: 6, vocabSize: 32000, seqLen: 256 }), runc: 504 },
+  '110m': { name: '110M shape', load: shape({ dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKvHeads: 12, vocabSize: 32000, seqLen: 1024 }), runc: 76 },
+};
+
+/** Greedy decode of `steps` positions from BOS; returns decode tok/s (first token excluded). */
+function decodeSpeed(model: Decoder, steps: number): number {
+  let first = 0;
+  let n = 0;
+  generate(model, [1], { temperature: 0, maxTokens: steps }, undefined, () => {
+    if (n++ === 0) first = performance.now();
+  });
+  return (n - 1) / ((performance.now() - first) / 1000);
+}
+
+/** Times every backend kernel called by `steps` decode steps; prints the split per token. */
+function profile(model: Decoder, steps: number): void {
+  const be = backend() as Backend & Record<string, unknown>;
+  const times = new Map<string, number>();
+  const saved = new Map<string, unknown>();
+  let gemvBytes = 0;
+  for (const k of ['gemm', 'attention', 'rope', 'rmsNorm', 'layerNorm', 'add', 'addBias', 'swiglu', 'gelu']) {
+    const f = be[k] as (...a: unknown[]) => void;
+    saved.set(k, f);
+    be[k] = (...a: unknown[]) => {
+      const t = performance.now();
+      f.apply(be, a);
+      const key = k === 'gemm' && a[3] === model.config.vocabSize ? 'gemm (classifier)' : k;
+      times.set(key, (times.get(key) ?? 0) + performance.now() - t);
+      if (k === 'gemm') gemvBytes += 4 * (a[3] as number) * (a[4] as number);
+    };
+  }
+  try {
+    const step = new DecodeStep(model);
+    const cache = model.newCache(1);
+    const logits = new Float32Array(model.config.vocabSize);
+    for (let i = 0; i < 8; i++) step.run(1, cache, logits);
+    times.clear();
+    gemvBytes = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step.run(1 + (i % 7), cache, logits);
+    const total = (performance.now() - t0) / steps;
+    const kernels = [...times.values()].reduce((a, b) => a + b, 0) / steps;
+    const parts = [...times.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / steps).toFixed(3)} ms (${((v / steps / total) * 100).toFixed(0)}%)`);
+    const gemmMs = ((times.get('gemm') ?? 0) + (times.get('gemm (classifier)') ?? 0)) / steps;
+    console.log(`  profile: ${total.toFixed(3)} ms/token = ${parts.join(', ')}, outside kernels ${(total - kernels).toFixed(3)} ms (${(((total - kernels) / total) * 100).toFixed(0)}%)`);
+    console.log(`  matrix-vector products stream ${(gemvBytes / steps / 1e6).toFixed(1)} MB of weights per token at ${(gemvBytes / steps / 1e6 / gemmMs).toFixed(1)} GB/s`);
+  } finally {
+    for (const [k, f] of saved) be[k] = f;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { only: { type: 'string' }, tokens: { type: 'string' }, profile: { type: 'boolean' } },
+  });
+  const names = values.only ? values.only.split(',') : Object.keys(cases);
+  for (const n of names) if (!cases[n]) throw new Error(`unknown case '${n}'; use ${Object.keys(cases).join(', ')}`);
+  const steps = values.tokens ? Number(values.tokens) : 256;
+  const be = backend();
+  console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${be.getThreads()} threads | peer: llama2.c run.c, fp32, 2 threads`);
+  for (const n of names) {
+    const c = cases[n]!;
+    const t0 = performance.now();
+    const model = c.load();
+    const loadSec = (performance.now() - t0) / 1000;
+    decodeSpeed(model, Math.min(32, steps)); // warm-up
+    const runs = [decodeSpeed(model, steps), decodeSpeed(model, steps)];
+    const best = Math.max(...runs);
+    console.log(`${c.name.padEnd(12)} ${best.toFixed(1).padStart(8)} tok/s (runs ${runs.map((r) => r.toFixed(0)).join(', ')}) | run.c ${c.runc} tok/s | ratio ${(best / c.runc).toFixed(2)}x (target >= 1.0x) | model ready in ${loadSec.toFixed(1)} s`);
+    if (values.profile) profile(model, Math.min(64, model.config.blockSize - 16));
+  }
+}
