@@ -79,16 +79,16 @@ class IntCounter {
     this.counts.fill(0);
   }
 
-  /** Adds one to `key`'s count and returns the new count. */
+  /** Adds one to `key`'s count and returns the new count (keys are already well-mixed hashes). */
   add(key: number): number {
-    let i = fmix32(key) & this.mask;
+    let i = key & this.mask;
     while (this.counts[i] !== 0 && this.keys[i] !== key) i = (i + 1) & this.mask;
     this.keys[i] = key;
     return ++this.counts[i]!;
   }
 
   get(key: number): number {
-    let i = fmix32(key) & this.mask;
+    let i = key & this.mask;
     while (this.counts[i] !== 0) {
       if (this.keys[i] === key) return this.counts[i]!;
       i = (i + 1) & this.mask;
@@ -146,7 +146,11 @@ export function checkRepetition(text: string, words: WordHashes, o: RepetitionOp
     for (let i = 0; i + n <= count; i++) if (counts.get(grams[i]!) > 1) covered.fill(1, i, i + n);
     let dupChars = 0;
     for (let i = 0; i < count; i++) if (covered[i]) dupChars += lengths[i]!;
-    if (dupChars / total > o.maxDupNgramFrac[n - 5]!) return 'dup-ngrams';
+    const frac = dupChars / total;
+    if (frac > o.maxDupNgramFrac[n - 5]!) return 'dup-ngrams';
+    // Words covered by repeated (n+1)-grams are covered by repeated n-grams too, so the
+    // fraction can only fall as n grows: below every remaining limit, nothing can fail.
+    if (frac <= Math.min(...o.maxDupNgramFrac.slice(n - 4))) break;
   }
   return null;
 }
