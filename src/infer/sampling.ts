@@ -10,6 +10,7 @@
  * const s = new Sampler({ temperature: 0.8, topK: 40, topP: 0.95, seed: 1 });
  * const id = s.sample(logits, history); // logits Float32Array(V), history = ids so far
  */
+import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 
@@ -63,7 +64,8 @@ export class Sampler {
   readonly repetitionPenalty: number;
   private readonly rng: Rng;
   private work = new Float32Array(0);
-  private probs = new Float64Array(0);
+  private probs = new Float32Array(0);
+  private scaled = new Float32Array(0);
   private order = new Int32Array(0);
 
   constructor(opts: SamplingOptions = {}) {
@@ -96,28 +98,22 @@ export class Sampler {
     return this.draw(x);
   }
 
-  /** Temperature, top-k, softmax, top-p, then one draw. */
+  /** Temperature, top-k, softmax (native), top-p, then one draw. */
   private draw(x: Float32Array): number {
     const V = x.length;
     if (this.probs.length !== V) {
-      this.probs = new Float64Array(V);
+      this.probs = new Float32Array(V);
+      this.scaled = new Float32Array(V);
       this.order = new Int32Array(V);
     }
-    const probs = this.probs;
-    let cutoff = -Infinity;
+    const z = this.scaled, probs = this.probs;
+    const invT = 1 / this.temperature;
+    for (let i = 0; i < V; i++) z[i] = x[i]! * invT;
     if (this.topK > 0 && this.topK < V) {
-      const sorted = Float32Array.from(x).sort(); // ascending
-      cutoff = sorted[V - this.topK]!;
+      const cutoff = kthLargest(z, this.topK);
+      for (let i = 0; i < V; i++) if (z[i]! < cutoff) z[i] = -Infinity;
     }
-    let max = -Infinity;
-    for (let i = 0; i < V; i++) if (x[i]! >= cutoff && x[i]! > max) max = x[i]!;
-    let total = 0;
-    for (let i = 0; i < V; i++) {
-      const p = x[i]! >= cutoff ? Math.exp((x[i]! - max) / this.temperature) : 0;
-      probs[i] = p;
-      total += p;
-    }
-    for (let i = 0; i < V; i++) probs[i] = probs[i]! / total;
+    backend().softmax(1, V, z, probs); // (V)
     const u = this.rng.uniform();
     if (this.topP < 1) return this.drawTopP(u);
     let acc = 0;
@@ -157,4 +153,32 @@ export class Sampler {
     }
     return cand[last]!;
   }
+}
+
+/** The k-th largest value of x (1 <= k < x.length), with a size-k min-heap: O(V log k). */
+export function kthLargest(x: Float32Array, k: number): number {
+  const heap = new Float32Array(k);
+  for (let i = 0; i < k; i++) heap[i] = x[i]!;
+  heap.sort(); // ascending = a valid min-heap
+  for (let i = k; i < x.length; i++) {
+    const v = x[i]!;
+    if (v <= heap[0]!) continue;
+    // replace the root and sift down
+    let j = 0;
+    for (;;) {
+      const l = 2 * j + 1, r = l + 1;
+      let m = j;
+      let mv = v;
+      if (l < k && heap[l]! < mv) {
+        m = l;
+        mv = heap[l]!;
+      }
+      if (r < k && heap[r]! < mv) m = r;
+      if (m === j) break;
+      heap[j] = heap[m]!;
+      j = m;
+    }
+    heap[j] = v;
+  }
+  return heap[0]!;
 }
