@@ -3,7 +3,7 @@
  * cuts the documents into batches and hands them to the worker pool (clean, filter,
  * MinHash: process.ts); it takes the results back in input order, deduplicates
  * (dedup/dedup.ts), splits (split.ts) and writes the shards (output.ts). Memory holds a
- * few batches in flight plus the dedup indexes (about 0.6 KB per kept document),
+ * few batches in flight plus the dedup indexes (about 0.5 KB per kept document),
  * not the corpus. The output depends on the inputs and settings only, never on the
  * thread count. `corpusStats` runs the same pipeline without writing anything.
  *

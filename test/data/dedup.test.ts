@@ -108,3 +108,16 @@ test('split: deterministic by document hash, ratio respected, seed changes it', 
   const u = keyUniform(keys[5]!.hi, keys[5]!.lo, 0);
   assert.ok(u >= 0 && u < 1);
 });
+
+test('index tables: first insert wins, every key found again after growing', async () => {
+  const { KeyTable, KeyTable32 } = await import('../../src/data/dedup/table.ts');
+  const t64 = new KeyTable(16), t32 = new KeyTable32(16);
+  const rng = new Rng(77);
+  const keys = Array.from({ length: 5000 }, () => [Math.floor(rng.uniform() * 2 ** 32), Math.floor(rng.uniform() * 2 ** 32)] as const);
+  keys.forEach(([hi, lo], i) => { assert.equal(t64.setIfAbsent(hi, lo, i), -1); t32.setIfAbsent(lo, i); });
+  keys.forEach(([hi, lo], i) => { assert.equal(t64.get(hi, lo), i); assert.equal(t32.get(lo), i); });
+  assert.equal(t64.setIfAbsent(keys[9]![0], keys[9]![1], 123), 9);
+  assert.equal(t64.get(1, 2), -1);
+  assert.equal(t64.size, 5000);
+  assert.ok(t64.bytes <= 5000 * 4 * 12 && t32.bytes <= 5000 * 4 * 8);
+});

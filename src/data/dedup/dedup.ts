@@ -7,8 +7,9 @@
  *   is a near-duplicate when the estimated Jaccard similarity of the two signatures is
  *   at least `threshold`. Kept documents store an 8-bit slice of each signature entry
  *   (b-bit MinHash, Li & König 2010; the estimate is corrected for 1/256 chance matches),
- *   so the indexes grow by about 0.6 KB per kept document (measured: 36 MB for 57k
- *   documents with the default 16 bands, tables at most half full), never with document size.
+ *   so the indexes grow by about 0.5 KB per kept document (16 band keys of 32 bits, the
+ *   exact key, the 128-byte signature slice; tables at most half full), never with
+ *   document size. A 32-bit band-key collision only adds a candidate the check rejects.
  *
  * @example
  * const d = new Deduper({ ...DEFAULT_DEDUP });
@@ -17,7 +18,7 @@
  * d.add(k.hi, k.lo, sig, fileIndex, 9);      // { kind: 'exact', of: 0, kept: -1, ... }
  */
 import { LlmtsError } from '../../util/errors.ts';
-import { ByteRecords, IntList, KeyTable } from './table.ts';
+import { ByteRecords, IntList, KeyTable, KeyTable32 } from './table.ts';
 
 export interface DedupOptions {
   exact: boolean;
@@ -70,7 +71,7 @@ function bandHash(sig: Uint32Array, start: number, rows: number, seed: number): 
 
 export class Deduper {
   private readonly exactIndex = new KeyTable();
-  private readonly bandIndex = new KeyTable(4096);
+  private readonly bandIndex = new KeyTable32(4096);
   private readonly sigs: ByteRecords;
   private readonly sig8: Uint8Array;
   /** Per kept document: where it came from (file index, location) and its cluster size. */
@@ -109,13 +110,12 @@ export class Deduper {
     let bands: Uint32Array | null = null;
     if (useNear) {
       for (let i = 0; i < o.perms; i++) this.sig8[i] = sig[i]! & 0xff;
-      bands = new Uint32Array(o.bands * 2);
+      bands = new Uint32Array(o.bands);
       const tried = new Set<number>();
       for (let b = 0; b < o.bands; b++) {
-        const h1 = bandHash(sig, b * o.rows, o.rows, 0x9e3779b9 + b);
-        const h2 = bandHash(sig, b * o.rows, o.rows, 0x7f4a7c15 ^ b);
-        bands[2 * b] = h1; bands[2 * b + 1] = h2;
-        const cand = this.bandIndex.get(h1, h2);
+        const h = bandHash(sig, b * o.rows, o.rows, 0x9e3779b9 + b);
+        bands[b] = h;
+        const cand = this.bandIndex.get(h);
         if (cand === -1 || tried.has(cand)) continue;
         tried.add(cand);
         const sim = this.similarity(cand);
@@ -125,7 +125,7 @@ export class Deduper {
     // Unique: keep it.
     if (o.exact) this.exactIndex.setIfAbsent(keyHi, keyLo, next);
     if (useNear && bands) {
-      for (let b = 0; b < o.bands; b++) this.bandIndex.setIfAbsent(bands[2 * b]!, bands[2 * b + 1]!, next);
+      for (let b = 0; b < o.bands; b++) this.bandIndex.setIfAbsent(bands[b]!, next);
       this.sigs.push(this.sig8);
     } else if (o.near) {
       this.sigs.push(new Uint8Array(o.perms)); // keeps indexes aligned; never a candidate

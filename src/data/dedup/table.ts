@@ -66,6 +66,63 @@ export class KeyTable {
   }
 }
 
+/**
+ * Maps a 32-bit key to a non-negative int32 value; first insert wins; 8 bytes a slot.
+ * For the LSH band index, where a rare key collision only adds a candidate that the
+ * signature check then rejects.
+ */
+export class KeyTable32 {
+  private key: Uint32Array;
+  private val: Int32Array; // -1 = empty
+  private mask: number;
+  size = 0;
+
+  constructor(initialSlots = 1024) {
+    let cap = 16;
+    while (cap < initialSlots) cap *= 2;
+    this.key = new Uint32Array(cap);
+    this.val = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  get bytes(): number {
+    return this.val.length * 8;
+  }
+
+  private slot(k: number): number {
+    let i = (Math.imul(k ^ (k >>> 15), 0x2c1b3c6d) >>> 0) & this.mask;
+    while (this.val[i] !== -1 && this.key[i] !== k) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  get(k: number): number {
+    return this.val[this.slot(k >>> 0)]!;
+  }
+
+  /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
+  setIfAbsent(k: number, value: number): number {
+    k >>>= 0;
+    const i = this.slot(k);
+    if (this.val[i] !== -1) return this.val[i]!;
+    this.key[i] = k; this.val[i] = value;
+    if (++this.size * 2 > this.val.length) this.grow();
+    return -1;
+  }
+
+  private grow(): void {
+    const { key, val } = this;
+    const cap = val.length * 2;
+    this.key = new Uint32Array(cap);
+    this.val = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    for (let j = 0; j < val.length; j++) {
+      if (val[j] === -1) continue;
+      const i = this.slot(key[j]!);
+      this.key[i] = key[j]!; this.val[i] = val[j]!;
+    }
+  }
+}
+
 /** A growable array of fixed-size byte records (one signature per kept document). */
 export class ByteRecords {
   private data: Uint8Array;
