@@ -292,6 +292,29 @@ static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+static napi_value js_attention_qkv(napi_env env, napi_callback_info info) {
+  BEGIN("attentionQkv", 10)
+  long B = lng(&A, 0), T = lng(&A, 1), nh = lng(&A, 2), hs = lng(&A, 3);
+  float scale = (float)num(&A, 4);
+  int causal = flag(&A, 5);
+  const float *mask = f32_or_null(&A, 6), *qkv = f32(&A, 7);
+  float *o = f32(&A, 8), *att = f32(&A, 9);
+  END()
+  LOCKED(ops->attention_qkv(B, T, nh, hs, scale, causal, mask, qkv, o, att));
+  return undef(env);
+}
+
+static napi_value js_attention_qkv_backward(napi_env env, napi_callback_info info) {
+  BEGIN("attentionQkvBackward", 9)
+  long B = lng(&A, 0), T = lng(&A, 1), nh = lng(&A, 2), hs = lng(&A, 3);
+  float scale = (float)num(&A, 4);
+  const float *qkv = f32(&A, 5), *att = f32(&A, 6), *d = f32(&A, 7);
+  float *dqkv = f32(&A, 8);
+  END()
+  LOCKED(ops->attention_qkv_backward(B, T, nh, hs, scale, qkv, att, d, dqkv));
+  return undef(env);
+}
+
 static napi_value js_rope(napi_env env, napi_callback_info info) {
   BEGIN("rope", 9)
   long B = lng(&A, 0), H = lng(&A, 1), T = lng(&A, 2), hs = lng(&A, 3), pos = lng(&A, 4);
@@ -507,6 +530,8 @@ NAPI_MODULE_INIT() {
       EXPORT("swigluBackward", js_swiglu_backward),
       EXPORT("attention", js_attention),
       EXPORT("attentionBackward", js_attention_backward),
+      EXPORT("attentionQkv", js_attention_qkv),
+      EXPORT("attentionQkvBackward", js_attention_qkv_backward),
       EXPORT("rope", js_rope),
       EXPORT("embedding", js_embedding),
       EXPORT("embeddingBackward", js_embedding_backward),

@@ -52,6 +52,10 @@ typedef struct llmts_ops {
   void (*attention_backward)(long B, long nh, long nkv, long Tq, long Tk, long hs, float scale, const float *q,
                              const float *k, const float *v, const float *att, const float *dout, float *dq,
                              float *dk, float *dv);
+  void (*attention_qkv)(long B, long T, long nh, long hs, float scale, int causal, const float *keyMask,
+                        const float *qkv, float *out, float *att);
+  void (*attention_qkv_backward)(long B, long T, long nh, long hs, float scale, const float *qkv, const float *att,
+                                 const float *dout, float *dqkv);
   void (*rope)(long B, long H, long T, long hs, long posOffset, double theta, int interleaved, int inverse,
                float *x);
 

@@ -130,6 +130,19 @@ export interface Backend {
     dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
 
   /**
+   * Self-attention read straight from a fused projection, with no head transposes:
+   * qkv (B, T, 3C), C = nh * hs, each row [q | k | v], head h at columns h*hs..h*hs+hs of
+   * each part; out (B, T, C), heads side by side (ready for the output projection).
+   * Same result as `attention` with nkv = nh, Tq = Tk = kvCap = T, posOffset 0 on the
+   * (B, nh, T, hs) transposes; att (B, nh, T, T) receives the probabilities; keyMask (B, T) or null.
+   */
+  attentionQkv(B: number, T: number, nh: number, hs: number, scale: number, causal: boolean,
+    keyMask: Float32Array | null, qkv: Float32Array, out: Float32Array, att: Float32Array): void;
+  /** Backward of attentionQkv: dqkv (B, T, 3C) accumulates (dq, dk, dv in place of q, k, v). */
+  attentionQkvBackward(B: number, T: number, nh: number, hs: number, scale: number,
+    qkv: Float32Array, att: Float32Array, dout: Float32Array, dqkv: Float32Array): void;
+
+  /**
    * Rotary position embedding in place on x (B, H, T, hs), position of row t = posOffset + t,
    * angle = pos * theta^(-2i/hs). interleaved: rotate pairs (2i, 2i+1) (llama2.c / Meta);
    * else rotate halves (i, i + hs/2) (Hugging Face). inverse rotates by -angle (the backward).

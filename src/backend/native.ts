@@ -68,6 +68,8 @@ interface Addon {
   swigluBackward: Backend['swigluBackward'];
   attention: Backend['attention'];
   attentionBackward: Backend['attentionBackward'];
+  attentionQkv: Backend['attentionQkv'];
+  attentionQkvBackward: Backend['attentionQkvBackward'];
   rope: Backend['rope'];
   embedding: Backend['embedding'];
   embeddingBackward: Backend['embeddingBackward'];
@@ -366,6 +368,28 @@ export class NativeBackend implements Backend {
     need(kn, 'dk', dk, nkvLen);
     need(kn, 'dv', dv, nkvLen);
     this.m.attentionBackward(B, nh, nkv, Tq, Tk, hs, scale, q, k, v, att, dout, dq, dk, dv);
+  }
+
+  attentionQkv(B: number, T: number, nh: number, hs: number, scale: number, causal: boolean,
+    keyMask: F32 | null, qkv: F32, out: F32, att: F32): void {
+    const kn = 'attentionQkv';
+    dims(kn, { B, T, nh, hs });
+    need(kn, 'qkv', qkv, B * T * 3 * nh * hs);
+    if (keyMask) need(kn, 'keyMask', keyMask, B * T);
+    need(kn, 'out', out, B * T * nh * hs);
+    need(kn, 'att', att, B * nh * T * T);
+    this.m.attentionQkv(B, T, nh, hs, scale, causal, keyMask, qkv, out, att);
+  }
+
+  attentionQkvBackward(B: number, T: number, nh: number, hs: number, scale: number,
+    qkv: F32, att: F32, dout: F32, dqkv: F32): void {
+    const kn = 'attentionQkvBackward';
+    dims(kn, { B, T, nh, hs });
+    need(kn, 'qkv', qkv, B * T * 3 * nh * hs);
+    need(kn, 'att', att, B * nh * T * T);
+    need(kn, 'dout', dout, B * T * nh * hs);
+    need(kn, 'dqkv', dqkv, B * T * 3 * nh * hs);
+    this.m.attentionQkvBackward(B, T, nh, hs, scale, qkv, att, dout, dqkv);
   }
 
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,

@@ -387,6 +387,34 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  attentionQkv(B: number, T: number, nh: number, hs: number, scale: number, causal: boolean,
+    keyMask: Buf | null, qkv: Buf, out: Buf, att: Buf): void {
+    // the definition: split heads into (B, nh, T, hs) copies, attention, merge heads back
+    const [q, k, v] = splitQkv(B, T, nh, hs, qkv);
+    const o = like(qkv, q.length);
+    this.attention(B, nh, nh, T, T, T, hs, scale, causal, 0, keyMask, q, k, v, o, att);
+    mergeHeads(B, T, nh, hs, o, out, 0, nh * hs, false);
+  }
+
+  attentionQkvBackward(B: number, T: number, nh: number, hs: number, scale: number,
+    qkv: Buf, att: Buf, dout: Buf, dqkv: Buf): void {
+    const [q, k, v] = splitQkv(B, T, nh, hs, qkv);
+    const n = q.length, C = nh * hs;
+    const dq = like(qkv, n), dk = like(qkv, n), dv = like(qkv, n), d = like(qkv, n);
+    // dout (B, T, C) -> (B, nh, T, hs)
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        for (let h = 0; h < nh; h++) {
+          for (let e = 0; e < hs; e++) d[((b * nh + h) * T + t) * hs + e] = dout[(b * T + t) * C + h * hs + e]!;
+        }
+      }
+    }
+    this.attentionBackward(B, nh, nh, T, T, hs, scale, q, k, v, att, d, dq, dk, dv);
+    mergeHeads(B, T, nh, hs, dq, dqkv, 0, 3 * C, true);
+    mergeHeads(B, T, nh, hs, dk, dqkv, C, 3 * C, true);
+    mergeHeads(B, T, nh, hs, dv, dqkv, 2 * C, 3 * C, true);
+  }
+
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
     interleaved: boolean, inverse: boolean, x: Buf): void {
     const half = hs >> 1;
@@ -487,6 +515,43 @@ export class ReferenceBackend implements Backend {
       const gi = g[i] + weightDecay * p[i];
       buf[i] = momentum * buf[i] + gi;
       p[i] -= lr * (nesterov ? gi + momentum * buf[i] : buf[i]);
+    }
+  }
+}
+
+/** A zeroed buffer of n elements of x's type (float64 inside withFloat64). */
+function like(x: Buf, n: number): Buf {
+  return x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** qkv (B, T, 3C) -> q, k, v copies, each (B, nh, T, hs). */
+function splitQkv(B: number, T: number, nh: number, hs: number, qkv: Buf): [Buf, Buf, Buf] {
+  const C = nh * hs, n = B * T * C;
+  const parts: [Buf, Buf, Buf] = [like(qkv, n), like(qkv, n), like(qkv, n)];
+  for (let p = 0; p < 3; p++) {
+    const dst = parts[p]!;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        for (let h = 0; h < nh; h++) {
+          for (let e = 0; e < hs; e++) dst[((b * nh + h) * T + t) * hs + e] = qkv[(b * T + t) * 3 * C + p * C + h * hs + e]!;
+        }
+      }
+    }
+  }
+  return parts;
+}
+
+/** x (B, nh, T, hs) -> columns [off, off + C) of dst (B, T, ld); adds when accumulate. */
+function mergeHeads(B: number, T: number, nh: number, hs: number, x: Buf, dst: Buf, off: number, ld: number, accumulate: boolean): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < nh; h++) {
+        for (let e = 0; e < hs; e++) {
+          const i = (b * T + t) * ld + off + h * hs + e;
+          const val = x[((b * nh + h) * T + t) * hs + e]!;
+          dst[i] = accumulate ? dst[i]! + val : val;
+        }
+      }
     }
   }
 }

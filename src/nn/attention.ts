@@ -11,7 +11,7 @@
  * const attn = new Attention({ dim: 128, nHead: 4, rng });
  * attn.forward(x); // (B, T, 128) -> (B, T, 128), causal
  */
-import { attention, reshape, rope, split, transpose12, type Tensor } from '../tensor/index.ts';
+import { attention, attentionQkv, reshape, rope, split, transpose12, type Tensor } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { Dropout } from './dropout.ts';
@@ -97,6 +97,13 @@ export class Attention extends Module {
   forward(x: Tensor, call: AttentionCall = {}): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.nHead, nkv = this.nKvHead, hs = this.headSize;
+    const cache = call.cache ?? null;
+    if (this.qkv && !cache && !this.ropeCfg && nkv === nh) {
+      // fused projection, no cache, no RoPE: attention reads heads in place (no splits, no transposes)
+      const qkv = this.qkv.forward(x); // (B, T, 3C)
+      const y = attentionQkv(qkv, nh, { causal: this.causal, keyMask: call.keyMask ?? null }); // (B, T, C)
+      return this.drop.forward(this.out.forward(y)); // (B, T, C)
+    }
     let q: Tensor, k: Tensor, v: Tensor;
     if (this.qkv) {
       const qkv = this.qkv.forward(x); // (B, T, C + 2 kvC)
@@ -109,7 +116,6 @@ export class Attention extends Module {
     q = transpose12(reshape(q, [B, T, nh, hs])); // (B, nh, T, hs)
     k = transpose12(reshape(k, [B, T, nkv, hs])); // (B, nkv, T, hs)
     v = transpose12(reshape(v, [B, T, nkv, hs])); // (B, nkv, T, hs)
-    const cache = call.cache ?? null;
     const pos = cache ? cache.length : 0;
     if (this.ropeCfg) {
       q = rope(q, { posOffset: pos, ...this.ropeCfg }); // (B, nh, T, hs)

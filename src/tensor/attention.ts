@@ -79,6 +79,53 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   });
 }
 
+/** Options of `attentionQkv`. */
+export interface AttentionQkvOptions {
+  /** Query t sees keys j <= t. Default true. */
+  causal?: boolean;
+  /** Score scale; default 1/sqrt(hs). */
+  scale?: number;
+  /** (B, T) of 0/1: keys with 0 are hidden (padding). */
+  keyMask?: Tensor | Float32Array | null;
+}
+
+/**
+ * Self-attention straight from a fused projection, without head transposes or splits:
+ * qkv (B, T, 3C) with each row [q | k | v] (C = nHead * hs, heads side by side) ->
+ * (B, T, C) with heads side by side. Equal to splitting qkv, `transpose12` of each part
+ * to (B, nh, T, hs), `attention`, and transposing back.
+ *
+ * @example
+ * const y = attentionQkv(linear(x, wAttn, bAttn), 12); // (B, T, 2304) -> (B, T, 768)
+ */
+export function attentionQkv(qkv: Tensor, nHead: number, opts: AttentionQkvOptions = {}): Tensor {
+  const where = 'attentionQkv';
+  if (qkv.ndim !== 3 || qkv.shape[2]! % (3 * nHead) !== 0 || nHead < 1) {
+    throw new LlmtsError('E_SHAPE', `attentionQkv needs qkv (B, T, 3 * nHead * hs) for nHead ${nHead}, got ${fmtShape(qkv.shape)}`, {
+      where, hint: 'the last dim holds q, k and v side by side, each nHead * hs wide' });
+  }
+  const [B, T, C3] = qkv.shape as [number, number, number];
+  const C = C3 / 3, hs = C / nHead;
+  let mask: Float32Array | null = null;
+  if (opts.keyMask) {
+    mask = opts.keyMask instanceof Tensor ? opts.keyMask.data : opts.keyMask;
+    if (mask.length !== B * T) {
+      throw new LlmtsError('E_SHAPE', `attentionQkv: keyMask has ${mask.length} entries, expected B * T = ${B * T}`, {
+        where, hint: 'keyMask is (B, T) of 0/1, 1 = visible key' });
+    }
+  }
+  const causal = opts.causal ?? true;
+  const sc = opts.scale ?? 1 / Math.sqrt(hs);
+  const be = backend();
+  const out = Tensor.empty([B, T, C]); // (B, T, C)
+  const att = pool.acquire(B * nHead * T * T); // (B, nh, T, T) probabilities, saved for backward
+  be.attentionQkv(B, T, nHead, hs, sc, causal, mask, qkv.data, out.data, att);
+  return record(out, 'attentionQkv', [qkv], [att], (dout) => {
+    const dqkv = gradOf(qkv); // (B, T, 3C)
+    if (dqkv) be.attentionQkvBackward(B, T, nHead, hs, sc, qkv.data, att, dout, dqkv);
+  });
+}
+
 /** Options of `rope`. */
 export interface RopeOptions {
   /** Position of time step 0. Default 0. */

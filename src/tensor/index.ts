@@ -36,6 +36,8 @@
  * - `attention(q, k, v, { causal = true, scale?, keyMask?, posOffset?, kvLen? })`
  *     q (B, nh, Tq, hs), k/v (B, nkv, Tk, hs) -> (B, nh, Tq, hs); GQA when nkv < nh;
  *     kvLen < k.shape[2] reads a KV cache (noGrad only)
+ * - `attentionQkv(qkv, nHead, { causal = true, scale?, keyMask? })`  self-attention from a fused
+ *     projection: qkv (B, T, 3C) -> (B, T, C), no head transposes (GPT-2's c_attn)
  * - `rope(x, { posOffset = 0, theta = 10000, interleaved = false })`  x (B, H, T, hs)
  * - `embedding(table, ids: Int32Array, [B, T])`  table (V, C) -> (B, T, C)
  * - `crossEntropy(logits, targets: Int32Array, { ignoreIndex = -100 })`  mean over counted rows -> ()
@@ -60,7 +62,9 @@ export { reshape, transpose12, narrow, split, concat } from './shape.ts';
 export { softmax } from './softmax.ts';
 export { layerNorm, rmsNorm } from './norm.ts';
 export { gelu, silu, swiglu, tanh } from './activation.ts';
-export { attention, rope, type AttentionOptions, type RopeOptions } from './attention.ts';
+export {
+  attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
+} from './attention.ts';
 export { embedding } from './embedding.ts';
 export { crossEntropy, type CrossEntropyOptions } from './loss.ts';
 export { dropout } from './dropout.ts';

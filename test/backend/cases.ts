@@ -344,6 +344,37 @@ for (const s of attShapes) {
     },
   });
 }
+const qkvShapes: { B: number; T: number; nh: number; hs: number; causal: boolean; mask: boolean }[] = [
+  { B: 1, T: 1, nh: 1, hs: 1, causal: true, mask: false },
+  { B: 2, T: 17, nh: 3, hs: 5, causal: true, mask: false },
+  { B: 2, T: 9, nh: 2, hs: 33, causal: false, mask: true },
+  { B: 3, T: 64, nh: 4, hs: 32, causal: true, mask: false },
+  { B: 1, T: 70, nh: 2, hs: 16, causal: true, mask: true },
+];
+for (const s of qkvShapes) {
+  const seed = nextSeed();
+  cases.push({
+    name: `attentionQkv B${s.B} T${s.T} nh${s.nh} hs${s.hs} ${s.causal ? 'causal' : 'bidir'} mask:${s.mask}`,
+    tol: 5e-5,
+    run(b) {
+      const { B, T, nh, hs } = s;
+      const rng = new Rng(seed);
+      const C = nh * hs;
+      const qkv = randn(rng, B * T * 3 * C);
+      let keyMask: Float32Array | null = null;
+      if (s.mask) {
+        keyMask = new Float32Array(B * T).fill(1);
+        for (let j = 0; j < B * T; j += 3) keyMask[j] = 0;
+      }
+      const scale = 1 / Math.sqrt(hs);
+      const out = new Float32Array(B * T * C), att = new Float32Array(B * nh * T * T);
+      b.attentionQkv(B, T, nh, hs, scale, s.causal, keyMask, qkv, out, att);
+      const dout = randn(rng, out.length), dqkv = randn(rng, qkv.length);
+      b.attentionQkvBackward(B, T, nh, hs, scale, qkv, att, dout, dqkv);
+      return { out, att, dqkv };
+    },
+  });
+}
 for (const [B, H, T, hs, pos] of [[1, 1, 1, 2, 0], [2, 3, 17, 8, 0], [1, 2, 3, 7, 5], [2, 2, 5, 64, 100], [4, 12, 64, 64, 3]] as const) {
   const seed = nextSeed();
   cases.push({

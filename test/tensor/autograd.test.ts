@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { nativeBackend, referenceBackend, setBackend } from '../../src/backend/index.ts';
 import type { Backend } from '../../src/backend/backend.ts';
 import {
-  Tensor, add, attention, concat, crossEntropy, dropout, embedding, gelu, isGradEnabled, layerNorm, linear, matmul, mean, mul,
+  Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, isGradEnabled, layerNorm, linear, matmul, mean, mul,
   narrow, noGrad, clearPool, poolStats, reshape, resetPoolStats, scale, softmax, split, sum, tidy, transpose12, withFloat64,
 } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
@@ -301,6 +301,36 @@ test('attention over a KV cache (noGrad) equals full attention row by row', () =
     const o = noGrad(() => attention(qt, kc, vc, { posOffset: t, kvLen: t + 1 }));
     for (let h = 0; h < nh; h++) {
       assertClose(o.data.subarray(h * hs, (h + 1) * hs), full.data.subarray((h * T + t) * hs, (h * T + t + 1) * hs), 1e-6, 1e-5, `step ${t} head ${h}`);
+    }
+  }
+});
+
+test('attentionQkv equals split + transpose12 + attention + transpose12, values and gradients (native and reference)', () => {
+  const list: Backend[] = [referenceBackend()];
+  const nat = nativeBackend().backend;
+  if (nat) list.push(nat);
+  for (const be of list) {
+    setBackend(be);
+    try {
+      const rng = new Rng(41);
+      const B = 2, T = 19, nh = 3, hs = 8, C = nh * hs;
+      const x = Tensor.randn([B, T, 3 * C], rng, 1, { requiresGrad: true });
+      const x2 = new Tensor(x.data.slice(), x.shape, { requiresGrad: true });
+      const R = Tensor.randn([B, T, C], rng, 1, { requiresGrad: false });
+      sum(mul(attentionQkv(x, nh), R)).backward();
+      const [q, k, v] = split(x2, [C, C, C]);
+      const heads = (t: Tensor) => transpose12(reshape(t, [B, T, nh, hs])); // (B, nh, T, hs)
+      const y = reshape(transpose12(attention(heads(q!), heads(k!), heads(v!))), [B, T, C]); // (B, T, C)
+      sum(mul(y, R)).backward();
+      assertClose(x.grad!, x2.grad!, 1e-6, 1e-5, `${be.name} dqkv`);
+      const y1 = noGrad(() => attentionQkv(x, nh, { causal: false }));
+      const y2 = noGrad(() => {
+        const [q2, k2, v2] = split(x, [C, C, C]);
+        return reshape(transpose12(attention(heads(q2!), heads(k2!), heads(v2!), { causal: false })), [B, T, C]);
+      });
+      assertClose(y1.data, y2.data, 1e-6, 1e-5, `${be.name} bidirectional values`);
+    } finally {
+      setBackend(referenceBackend());
     }
   }
 });

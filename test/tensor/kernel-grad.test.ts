@@ -115,6 +115,27 @@ test('attentionBackward matches finite differences: causal, bidirectional, mask,
   }
 });
 
+test('attentionQkvBackward matches finite differences: causal, bidirectional with a mask (float64)', () => {
+  const rng = new Rng(15);
+  const cases = [
+    { B: 1, T: 1, nh: 1, hs: 1, causal: true, mask: false },
+    { B: 2, T: 4, nh: 3, hs: 2, causal: true, mask: false },
+    { B: 2, T: 3, nh: 2, hs: 3, causal: false, mask: true },
+  ];
+  for (const c of cases) {
+    const { B, T, nh, hs } = c;
+    const C = nh * hs;
+    const qkv = randn64(rng, B * T * 3 * C), R = randn64(rng, B * T * C);
+    const mask = c.mask ? new Float64Array(B * T).map((_, i) => (i % 3 === 1 ? 0 : 1)) : null;
+    const scale = 1 / Math.sqrt(hs);
+    const out = new Float64Array(R.length), att = new Float64Array(B * nh * T * T);
+    const L = () => (ref.attentionQkv(B, T, nh, hs, scale, c.causal, mask, qkv, out, att), dot(out, R));
+    L();
+    const [dqkv] = accumulated(rng, [qkv.length], ([g]) => ref.attentionQkvBackward(B, T, nh, hs, scale, qkv, att, R, g!));
+    check(`attentionQkv ${JSON.stringify(c)} dqkv`, dqkv!, L, qkv, rng);
+  }
+});
+
 test('rope backward (inverse rotation) matches finite differences, both layouts (float64)', () => {
   const rng = new Rng(6);
   for (const interleaved of [false, true]) {

@@ -4,7 +4,7 @@
 // backends on them.
 import { Rng } from '../../src/util/rng.ts';
 import {
-  Tensor, add, attention, concat, crossEntropy, dropout, embedding, gelu, layerNorm, linear, matmul, mean, mul,
+  Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, layerNorm, linear, matmul, mean, mul,
   narrow, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
 } from '../../src/tensor/index.ts';
 
@@ -124,6 +124,8 @@ export const caseGroups: CaseGroup[] = [
       check('attention GQA (4 query heads, 2 kv heads)', [[1, 4, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]],
         ([q, k, v]) => attention(q!, k!, v!));
       check('attention, v constant', [[1, 2, 3, 2], [1, 2, 3, 2], [1, 2, 3, 2]], ([q, k, v]) => attention(q!, k!, v!), { constants: [2] });
+      check('attentionQkv causal', [[2, 4, 3 * 6]], ([x]) => attentionQkv(x!, 3));
+      check('attentionQkv masked, bidirectional', [[2, 4, 3 * 4]], ([x]) => attentionQkv(x!, 2, { causal: false, keyMask: mask }));
       check('rope halves', [[2, 2, 3, 4]], ([x]) => rope(x!, { posOffset: 2 }));
       check('rope interleaved', [[1, 3, 4, 6]], ([x]) => rope(x!, { interleaved: true, theta: 100 }));
     },

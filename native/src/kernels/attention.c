@@ -14,10 +14,19 @@ static inline void row_axpy(float *y, float s, const float *x, long n) {
 
 #define ATT_ROWS_PER_TASK 32L
 
+/* Where attention reads and writes: element (b, head, t, d) of q (and dq) at
+ * q[b * qsb + head * qsh + t * qst + d]; k, v, dk, dv use the k strides, out and dout the
+ * o strides; d is always contiguous. The (B, heads, T, hs) layout has sb = heads * T * hs,
+ * sh = T * hs, st = hs; a fused (B, T, 3C) projection has sb = T * 3C, sh = hs, st = 3C. */
 typedef struct {
-  long B, nh, nkv, Tq, Tk, kvCap, hs, posOffset;
+  long qsb, qsh, qst, ksb, ksh, kst, osb, osh, ost;
+} att_layout;
+
+typedef struct {
+  long B, nh, nkv, Tq, Tk, hs, posOffset;
   float scale;
   int causal;
+  att_layout L;
   const float *keyMask, *q, *k, *v;
   float *out, *att;
   long qblocks;
@@ -68,81 +77,104 @@ static int softmax_visible_row(float *ai, long Tk, long last, const float *mask)
 
 static void task_attention(void *ctx, long t, int tid) {
   const att_args *a = (const att_args *)ctx;
+  const att_layout *L = &a->L;
   long bh = t / a->qblocks, qb = t % a->qblocks;
   long b = bh / a->nh, h = bh % a->nh;
   long group = a->nh / a->nkv;
   long hs = a->hs, Tk = a->Tk;
-  const float *kb = a->k + (b * a->nkv + h / group) * a->kvCap * hs;
-  const float *vb = a->v + (b * a->nkv + h / group) * a->kvCap * hs;
+  const float *kb = a->k + b * L->ksb + (h / group) * L->ksh;
+  const float *vb = a->v + b * L->ksb + (h / group) * L->ksh;
   const float *mask = a->keyMask ? a->keyMask + b * Tk : NULL;
   long r0 = qb * ATT_ROWS_PER_TASK, r1 = lmin(a->Tq, r0 + ATT_ROWS_PER_TASK), rows = r1 - r0;
-  const float *q0 = a->q + (bh * a->Tq + r0) * hs;
-  float *o0 = a->out + (bh * a->Tq + r0) * hs;
+  const float *q0 = a->q + b * L->qsb + h * L->qsh + r0 * L->qst;
+  float *o0 = a->out + b * L->osb + h * L->osh + r0 * L->ost;
   float *a0 = a->att + (bh * a->Tq + r0) * Tk;
   /* keys any row of this block may see */
   long kmax = a->causal ? lmin(Tk, a->posOffset + r1) : Tk;
   if (rows >= ATT_GEMM_MIN_ROWS && kmax > 0) {
-    gemm_serial(0, 1, rows, kmax, hs, a->scale, q0, hs, kb, hs, 0.0f, a0, Tk, tid); /* S = scale Q K^T */
+    gemm_serial(0, 1, rows, kmax, hs, a->scale, q0, L->qst, kb, L->kst, 0.0f, a0, Tk, tid); /* S = scale Q K^T */
     for (long i = r0; i < r1; i++) {
       float *ai = a->att + (bh * a->Tq + i) * Tk;
       long last = a->causal ? lmin(Tk - 1, a->posOffset + i) : Tk - 1;
       softmax_visible_row(ai, Tk, last, mask);
     }
-    gemm_serial(0, 0, rows, hs, kmax, 1.0f, a0, Tk, vb, hs, 0.0f, o0, hs, tid); /* O = P V */
+    gemm_serial(0, 0, rows, hs, kmax, 1.0f, a0, Tk, vb, L->kst, 0.0f, o0, L->ost, tid); /* O = P V */
     return;
   }
   for (long i = r0; i < r1; i++) {
-    const float *qi = a->q + (bh * a->Tq + i) * hs;
-    float *oi = a->out + (bh * a->Tq + i) * hs;
+    const float *qi = q0 + (i - r0) * L->qst;
+    float *oi = o0 + (i - r0) * L->ost;
     float *ai = a->att + (bh * a->Tq + i) * Tk;
     long last = a->causal ? lmin(Tk - 1, a->posOffset + i) : Tk - 1;
     for (long j = 0; j <= last; j++)
-      if (!(mask && mask[j] == 0.0f)) ai[j] = row_dot(qi, kb + j * hs, hs) * a->scale;
+      if (!(mask && mask[j] == 0.0f)) ai[j] = row_dot(qi, kb + j * L->kst, hs) * a->scale;
     for (long d = 0; d < hs; d++) oi[d] = 0.0f;
     if (!softmax_visible_row(ai, Tk, last, mask)) continue;
     for (long j = 0; j <= last; j++)
-      if (ai[j] != 0.0f) row_axpy(oi, ai[j], vb + j * hs, hs);
+      if (ai[j] != 0.0f) row_axpy(oi, ai[j], vb + j * L->kst, hs);
   }
+}
+
+static void attention_run(att_args *a) {
+  long B = a->B, nh = a->nh, Tq = a->Tq, Tk = a->Tk, hs = a->hs;
+  if (B <= 0 || nh <= 0 || Tq <= 0 || hs <= 0) return;
+  a->qblocks = ldiv_up(Tq, ATT_ROWS_PER_TASK);
+  if (Tk <= 0) {
+    for (long b = 0; b < B; b++)
+      for (long h = 0; h < nh; h++)
+        for (long t = 0; t < Tq; t++)
+          for (long d = 0; d < hs; d++) a->out[b * a->L.osb + h * a->L.osh + t * a->L.ost + d] = 0.0f;
+    return;
+  }
+  long tasks = B * nh * a->qblocks;
+  if (B * nh * Tq * Tk * hs < PAR_MIN) for (long t = 0; t < tasks; t++) task_attention(a, t, 0);
+  else llmts_parallel_for(tasks, task_attention, a);
 }
 
 static void k_attention(long B, long nh, long nkv, long Tq, long Tk, long kvCap, long hs, float scale, int causal,
                         long posOffset, const float *keyMask, const float *q, const float *k, const float *v,
                         float *out, float *att) {
-  if (B <= 0 || nh <= 0 || Tq <= 0 || hs <= 0) return;
-  att_args a = {B, nh, nkv, Tq, Tk, kvCap, hs, posOffset, scale, causal, keyMask, q, k, v, out, att,
-                ldiv_up(Tq, ATT_ROWS_PER_TASK)};
-  if (Tk <= 0) {
-    for (long i = 0; i < B * nh * Tq * hs; i++) out[i] = 0.0f;
-    return;
-  }
-  long tasks = B * nh * a.qblocks;
-  if (B * nh * Tq * Tk * hs < PAR_MIN) for (long t = 0; t < tasks; t++) task_attention(&a, t, 0);
-  else llmts_parallel_for(tasks, task_attention, &a);
+  att_layout L = {nh * Tq * hs, Tq * hs, hs, nkv * kvCap * hs, kvCap * hs, hs, nh * Tq * hs, Tq * hs, hs};
+  att_args a = {B, nh, nkv, Tq, Tk, hs, posOffset, scale, causal, L, keyMask, q, k, v, out, att, 0};
+  attention_run(&a);
+}
+
+/* Self-attention straight from a fused projection qkv (B, T, 3C), out (B, T, C). */
+static void k_attention_qkv(long B, long T, long nh, long hs, float scale, int causal, const float *keyMask,
+                            const float *qkv, float *out, float *att) {
+  long C = nh * hs;
+  att_layout L = {T * 3 * C, hs, 3 * C, T * 3 * C, hs, 3 * C, T * C, hs, C};
+  att_args a = {B, nh, nh, T, T, hs, 0, scale, causal, L, keyMask, qkv, qkv + C, qkv + 2 * C, out, att, 0};
+  attention_run(&a);
 }
 
 typedef struct {
   long B, nh, nkv, Tq, Tk, hs;
   float scale;
+  att_layout L;
   const float *q, *k, *v, *att, *dout;
   float *dq, *dk, *dv;
 } attb_args;
 
 static void task_attention_backward(void *ctx, long t, int tid) {
   const attb_args *a = (const attb_args *)ctx;
+  const att_layout *L = &a->L;
   long b = t / a->nkv, g = t % a->nkv;
   long group = a->nh / a->nkv, hs = a->hs, Tk = a->Tk, Tq = a->Tq;
-  const float *kb = a->k + t * Tk * hs, *vb = a->v + t * Tk * hs;
-  float *dkb = a->dk + t * Tk * hs, *dvb = a->dv + t * Tk * hs;
+  long kvo = b * L->ksb + g * L->ksh, kst = L->kst, qst = L->qst, ost = L->ost;
+  const float *kb = a->k + kvo, *vb = a->v + kvo;
+  float *dkb = a->dk + kvo, *dvb = a->dv + kvo;
   int use_gemm = Tq >= ATT_GEMM_MIN_ROWS;
   float *ds = (float *)llmts_scratch(tid, 2, (size_t)(use_gemm ? Tq * Tk : Tk) * sizeof(float));
   if (!ds) return;
   for (long h = g * group; h < (g + 1) * group; h++) {
     long bh = b * a->nh + h;
-    const float *qh = a->q + bh * Tq * hs, *doh = a->dout + bh * Tq * hs, *ah = a->att + bh * Tq * Tk;
-    float *dqh = a->dq + bh * Tq * hs;
+    long qo = b * L->qsb + h * L->qsh, oo = b * L->osb + h * L->osh;
+    const float *qh = a->q + qo, *doh = a->dout + oo, *ah = a->att + bh * Tq * Tk;
+    float *dqh = a->dq + qo;
     if (use_gemm) {
       /* dP = dO V^T; dS = P (dP - rowsum(P dP)) scale; dV += P^T dO; dQ += dS K; dK += dS^T Q */
-      gemm_serial(0, 1, Tq, Tk, hs, 1.0f, doh, hs, vb, hs, 0.0f, ds, Tk, tid);
+      gemm_serial(0, 1, Tq, Tk, hs, 1.0f, doh, ost, vb, kst, 0.0f, ds, Tk, tid);
       for (long i = 0; i < Tq; i++) {
         const float *pi = ah + i * Tk;
         float *di = ds + i * Tk;
@@ -150,14 +182,14 @@ static void task_attention_backward(void *ctx, long t, int tid) {
         long i0 = 0, i1 = Tk;
         VEC_LOOP(STORE(di, LOAD(pi) * (LOAD(di) - dot) * sc);)
       }
-      gemm_serial(1, 0, Tk, hs, Tq, 1.0f, ah, Tk, doh, hs, 1.0f, dvb, hs, tid);
-      gemm_serial(0, 0, Tq, hs, Tk, 1.0f, ds, Tk, kb, hs, 1.0f, dqh, hs, tid);
-      gemm_serial(1, 0, Tk, hs, Tq, 1.0f, ds, Tk, qh, hs, 1.0f, dkb, hs, tid);
+      gemm_serial(1, 0, Tk, hs, Tq, 1.0f, ah, Tk, doh, ost, 1.0f, dvb, kst, tid);
+      gemm_serial(0, 0, Tq, hs, Tk, 1.0f, ds, Tk, kb, kst, 1.0f, dqh, qst, tid);
+      gemm_serial(1, 0, Tk, hs, Tq, 1.0f, ds, Tk, qh, qst, 1.0f, dkb, kst, tid);
       continue;
     }
     for (long i = 0; i < Tq; i++) {
-      const float *qi = qh + i * hs, *doi = doh + i * hs, *ai = ah + i * Tk;
-      float *dqi = dqh + i * hs;
+      const float *qi = qh + i * qst, *doi = doh + i * ost, *ai = ah + i * Tk;
+      float *dqi = dqh + i * qst;
       float dot = 0.0f;
       for (long j = 0; j < Tk; j++) {
         float p = ai[j];
@@ -165,30 +197,45 @@ static void task_attention_backward(void *ctx, long t, int tid) {
           ds[j] = 0.0f;
           continue;
         }
-        float s = row_dot(doi, vb + j * hs, hs);
+        float s = row_dot(doi, vb + j * kst, hs);
         ds[j] = s;
         dot += p * s;
-        row_axpy(dvb + j * hs, p, doi, hs);
+        row_axpy(dvb + j * kst, p, doi, hs);
       }
       for (long j = 0; j < Tk; j++) {
         float p = ai[j];
         if (p == 0.0f) continue;
         float d = p * (ds[j] - dot) * a->scale;
-        row_axpy(dqi, d, kb + j * hs, hs);
-        row_axpy(dkb + j * hs, d, qi, hs);
+        row_axpy(dqi, d, kb + j * kst, hs);
+        row_axpy(dkb + j * kst, d, qi, hs);
       }
     }
   }
 }
 
+static void attention_backward_run(const attb_args *a) {
+  if (a->B <= 0 || a->nkv <= 0 || a->Tq <= 0 || a->Tk <= 0 || a->hs <= 0) return;
+  long tasks = a->B * a->nkv;
+  if (a->B * a->nh * a->Tq * a->Tk * a->hs < PAR_MIN)
+    for (long t = 0; t < tasks; t++) task_attention_backward((void *)a, t, 0);
+  else llmts_parallel_for(tasks, task_attention_backward, (void *)a);
+}
+
 static void k_attention_backward(long B, long nh, long nkv, long Tq, long Tk, long hs, float scale, const float *q,
                                  const float *k, const float *v, const float *att, const float *dout, float *dq,
                                  float *dk, float *dv) {
-  if (B <= 0 || nkv <= 0 || Tq <= 0 || Tk <= 0 || hs <= 0) return;
-  attb_args a = {B, nh, nkv, Tq, Tk, hs, scale, q, k, v, att, dout, dq, dk, dv};
-  long tasks = B * nkv;
-  if (B * nh * Tq * Tk * hs < PAR_MIN) for (long t = 0; t < tasks; t++) task_attention_backward(&a, t, 0);
-  else llmts_parallel_for(tasks, task_attention_backward, &a);
+  att_layout L = {nh * Tq * hs, Tq * hs, hs, nkv * Tk * hs, Tk * hs, hs, nh * Tq * hs, Tq * hs, hs};
+  attb_args a = {B, nh, nkv, Tq, Tk, hs, scale, L, q, k, v, att, dout, dq, dk, dv};
+  attention_backward_run(&a);
+}
+
+/* Backward of k_attention_qkv: dqkv (B, T, 3C) accumulates. */
+static void k_attention_qkv_backward(long B, long T, long nh, long hs, float scale, const float *qkv,
+                                     const float *att, const float *dout, float *dqkv) {
+  long C = nh * hs;
+  att_layout L = {T * 3 * C, hs, 3 * C, T * 3 * C, hs, 3 * C, T * C, hs, C};
+  attb_args a = {B, nh, nh, T, T, hs, scale, L, qkv, qkv + C, qkv + 2 * C, att, dout, dqkv, dqkv + C, dqkv + 2 * C};
+  attention_backward_run(&a);
 }
 
 /* ------------------------------------------------------------------ RoPE */
