@@ -90,6 +90,21 @@ export class ShardWriter {
     }
   }
 
+  /**
+   * Writes one JSON lines record from the text already JSON-encoded (`JSON.stringify(text)`,
+   * done on a worker) and its UTF-8 byte count.
+   */
+  writeJson(jsonText: string, bytes: number, id = '', source = ''): void {
+    if (this.o.format !== 'jsonl') throw new Error('writeJson is for JSON lines shards');
+    if (this.temp === '') this.open();
+    this.docs++;
+    this.bytes += bytes;
+    this.buffered.push(this.o.meta ? `{"text":${jsonText},"id":${JSON.stringify(id)},"source":${JSON.stringify(source)}}` : `{"text":${jsonText}}`);
+    this.bufferedBytes += bytes;
+    if (this.bufferedBytes >= 4 << 20) this.flush();
+    if (this.bytes >= this.o.shardBytes) this.finishShard();
+  }
+
   write(r: ShardRecord): void {
     if (this.temp === '') this.open();
     const n = Buffer.byteLength(r.text);

@@ -74,7 +74,6 @@ const SCRIPT_LANGS = ['el', 'ru', 'he', 'ar', 'hi', 'th', 'ja', 'ko', 'zh', 'unk
 interface BatchMeta {
   files: Int32Array;
   locs: Int32Array;
-  bytes: Float64Array;
 }
 
 function checkOptions(o: PrepareOptions): void {
@@ -115,6 +114,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     clean: o.clean, pii: o.pii, filters: o.filters,
     minhash: o.dedup.near ? { shingle: o.dedup.shingle, perms: o.dedup.perms, seed: o.dedup.seed } : null,
     stopwords: loadStopwords(), profanity: o.profanityList ?? defaultProfanityList(), boilerplate: null,
+    jsonText: o.out !== undefined && o.format === 'jsonl',
   };
   const deduper = new Deduper(o.dedup);
   const report = new ReportBuilder(o.out ? 'prepare' : 'stats', files.length, skipped, {
@@ -144,22 +144,28 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
   const handle = (res: BatchResult, meta: BatchMeta): void => {
     report.counts(res.counts);
     for (let i = 0; i < res.texts.length; i++) {
-      const source = sourceOf(meta.files[i]!, meta.locs[i]!);
+      const rawBytes = res.rawBytes[i]!;
+      report.input(rawBytes);
       report.language(res.langs[i]!);
       const reason = res.reasons[i];
-      if (reason !== null) { report.drop(reason!, source, meta.bytes[i]!, res.texts[i]!); continue; }
+      if (reason !== null) { report.drop(reason!, sourceOf(meta.files[i]!, meta.locs[i]!), rawBytes, res.texts[i]!); continue; }
       const text = res.texts[i]!;
       const hi = res.keys[2 * i]!, lo = res.keys[2 * i + 1]!;
       const sig = o.dedup.near ? res.sigs.subarray(i * K, (i + 1) * K) : null;
       const v = deduper.add(hi, lo, sig, meta.files[i]!, meta.locs[i]!);
       if (v.kind !== null) {
-        report.duplicate(v.kind, source, sourceOf(deduper.keptFile.get(v.of), deduper.keptLoc.get(v.of)), v.similarity, meta.bytes[i]!, text);
+        const source = sourceOf(meta.files[i]!, meta.locs[i]!);
+        report.duplicate(v.kind, source, sourceOf(deduper.keptFile.get(v.of), deduper.keptLoc.get(v.of)), v.similarity, rawBytes, text);
         continue;
       }
       const split = splitOf(hi, lo, o.valRatio, o.seed);
-      const bytes = Buffer.byteLength(text);
-      report.kept(split, bytes);
-      writers?.[split].write({ text, id: keyHex(hi, lo), source });
+      report.kept(split, res.outBytes[i]!);
+      if (!writers) continue;
+      const id = o.meta ? keyHex(hi, lo) : '';
+      const source = o.meta ? sourceOf(meta.files[i]!, meta.locs[i]!) : '';
+      const json = res.json[i];
+      if (json !== null && json !== undefined) writers[split].writeJson(json, res.outBytes[i]!, id, source);
+      else writers[split].write({ text, id, source });
     }
   };
   try {
@@ -205,14 +211,14 @@ async function streamBatches<R>(files: InputFile[], o: PrepareOptions, threads: 
   const inFlight: { p: Promise<R>; meta: BatchMeta }[] = [];
   const maxInFlight = 3 * threads;
   let seq = 0;
-  let texts: string[] = [], html: number[] = [], fileIdx: number[] = [], locs: number[] = [], bytes: number[] = [];
+  let texts: string[] = [], html: number[] = [], fileIdx: number[] = [], locs: number[] = [];
   let chars = 0;
   let docsOut = 0;
   const flush = async (): Promise<void> => {
     if (texts.length === 0) return;
-    const meta = { files: Int32Array.from(fileIdx), locs: Int32Array.from(locs), bytes: Float64Array.from(bytes) };
+    const meta = { files: Int32Array.from(fileIdx), locs: Int32Array.from(locs) };
     inFlight.push({ p: submit({ seq: seq++, texts, html: Uint8Array.from(html) }), meta });
-    texts = []; html = []; fileIdx = []; locs = []; bytes = [];
+    texts = []; html = []; fileIdx = []; locs = [];
     chars = 0;
     while (inFlight.length >= maxInFlight) await drainOne();
   };
@@ -229,9 +235,7 @@ async function streamBatches<R>(files: InputFile[], o: PrepareOptions, threads: 
         if (countInput) report.bad(f.path, ev.loc, ev.reason);
         continue;
       }
-      const b = Buffer.byteLength(ev.text);
-      if (countInput) report.input(b);
-      texts.push(ev.text); html.push(ev.html ? 1 : 0); fileIdx.push(fi); locs.push(ev.loc); bytes.push(b);
+      texts.push(ev.text); html.push(ev.html ? 1 : 0); fileIdx.push(fi); locs.push(ev.loc);
       chars += ev.text.length;
       if (chars >= o.batchChars || texts.length >= 2048) await flush();
     }

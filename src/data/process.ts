@@ -28,6 +28,11 @@ export interface ProcessSettings {
   profanity: string[];
   /** Boilerplate removal: the pass-one sketch and the document count that marks a line. */
   boilerplate: { table: Uint32Array; width: number; minDocs: number } | null;
+  /**
+   * Kept documents come back JSON-encoded (`json`) with only a snippet in `texts`: the
+   * JSON lines writer then only concatenates, and the main thread stays light.
+   */
+  jsonText?: boolean;
 }
 
 /** A batch of raw documents; `html[i]` is 1 when document i is HTML. */
@@ -44,8 +49,13 @@ export interface BatchCounts extends CleanCounts, PiiCounts {
 
 export interface BatchResult {
   seq: number;
-  /** Cleaned text (kept) or the first 160 characters of it (dropped). */
+  /** Cleaned text (kept; a 160-character snippet when `jsonText`) or its first 160 characters (dropped). */
   texts: string[];
+  /** With `jsonText`: JSON.stringify of each kept document's text, else null. */
+  json: (string | null)[];
+  /** UTF-8 bytes of each raw input document, and of each kept cleaned document (0 when dropped). */
+  rawBytes: Float64Array;
+  outBytes: Float64Array;
   /** Drop reason per document, or null when kept by the filters. */
   reasons: (string | null)[];
   langs: string[];
@@ -95,10 +105,12 @@ export class DocProcessor {
     const counts: BatchCounts = { mojibake: 0, controls: 0, email: 0, phone: 0, ip: 0, boilerplateLines: 0 };
     const K = this.minhash ? this.s.minhash!.perms : 0;
     const res: BatchResult = {
-      seq: b.seq, texts: new Array<string>(n), reasons: new Array<string | null>(n), langs: new Array<string>(n),
+      seq: b.seq, texts: new Array<string>(n), json: new Array<string | null>(n).fill(null), reasons: new Array<string | null>(n),
+      langs: new Array<string>(n), rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
     };
     for (let i = 0; i < n; i++) {
+      res.rawBytes[i] = Buffer.byteLength(b.texts[i]!);
       let text = this.toText(b.texts[i]!, b.html[i] === 1, counts);
       if (this.sketch) {
         const r = removeBoilerplate(text, this.sketch, this.s.boilerplate!.minDocs);
@@ -116,7 +128,13 @@ export class DocProcessor {
         res.texts[i] = text.slice(0, 160);
         continue;
       }
-      res.texts[i] = text;
+      res.outBytes[i] = Buffer.byteLength(text);
+      if (this.s.jsonText) {
+        res.json[i] = JSON.stringify(text);
+        res.texts[i] = text.slice(0, 160);
+      } else {
+        res.texts[i] = text;
+      }
       const key = docKey(text);
       res.keys[2 * i] = key.hi;
       res.keys[2 * i + 1] = key.lo;

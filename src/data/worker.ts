@@ -15,7 +15,7 @@ port.on('message', (msg: DocBatch & { lines?: boolean }) => {
       port.postMessage(r, [r.keys.buffer as ArrayBuffer]);
     } else {
       const r = proc.processBatch(msg);
-      port.postMessage(r, [r.keys.buffer as ArrayBuffer, r.sigs.buffer as ArrayBuffer]);
+      port.postMessage(r, [r.keys.buffer as ArrayBuffer, r.sigs.buffer as ArrayBuffer, r.rawBytes.buffer as ArrayBuffer, r.outBytes.buffer as ArrayBuffer]);
     }
   } catch (err) {
     port.postMessage({ seq: msg.seq, error: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });
