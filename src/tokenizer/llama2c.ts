@@ -328,12 +328,3 @@ class MergeHeap {
     return top;
   }
 }
-
-/** True when the bytes look like a llama2.c tokenizer.bin (plausible header and first entry `<unk>`). */
-export function isLlama2cTokenizerBin(buf: Uint8Array): boolean {
-  if (buf.length < 12) return false;
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const maxLen = dv.getInt32(0, true);
-  const len0 = dv.getInt32(8, true);
-  return maxLen > 0 && maxLen <= 1024 && len0 >= 0 && len0 <= maxLen && 12 + len0 <= buf.length;
-}
