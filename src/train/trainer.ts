@@ -257,7 +257,7 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
     }
     const sec = (now - t0) / 1000;
     bar.update(state.step, `loss ${loss.toFixed(3)} | eta ${duration((sec / (state.step - startStep)) * (c.maxSteps - state.step))}`);
-    if (c.evalInterval > 0 && state.step % c.evalInterval === 0 && state.step < c.maxSteps) {
+    if (c.evalInterval > 0 && state.step % c.evalInterval === 0) {
       const valLoss = evaluate(model, Array.from({ length: c.evalIters }, (_, i) => ({ ...valLoader.batch(i), rows: B })), T);
       state.valLoss = valLoss;
       log(`eval step ${state.step} | val loss ${valLoss.toFixed(4)} | ppl ${Math.exp(valLoss).toFixed(2)} (${c.evalIters} batches)`);

@@ -46,7 +46,8 @@ test('loss falls on real text; checkpoints, metrics.jsonl, loss.html and train_c
     ['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
   const m = readMetrics(out);
   assert.equal(m.filter((x) => x.kind === 'train').length, 16);
-  assert.deepEqual(m.filter((x) => x.kind === 'eval').map((x) => x.step), [40, 80]);
+  // every evalInterval steps (evalIters batches), then the whole split at the end (batches -1)
+  assert.deepEqual(m.filter((x) => x.kind === 'eval').map((x) => [x.step, x.batches]), [[40, 5], [80, 5], [80, -1]]);
   assert.match(readFileSync(join(out, 'loss.html'), 'utf8'), /final val loss \d\.\d{4}[^]*<svg[^]*<polyline/);
   assert.equal(JSON.parse(readFileSync(join(out, 'train_config.json'), 'utf8')).maxSteps, 80);
   // the checkpoint reproduces the trained model, by run directory or by checkpoint folder
