@@ -93,6 +93,39 @@ export class Llama2cTokenizer implements Tokenizer {
     return new Llama2cTokenizer(pieces, scores, maxTokenLength);
   }
 
+  /**
+   * Builds the tokenizer from a Hugging Face tokenizer.json of the sentencepiece-BPE kind
+   * (Llama 2 style: model.type "BPE" with byte_fallback, '\u2581' for spaces), e.g. one
+   * written by `toTokenizerJson`. Merge order gives the scores (the i-th merge's piece
+   * scores -i), which is all run.c's encoding looks at.
+   */
+  static fromTokenizerJson(json: Record<string, unknown>, where = 'tokenizer.json'): Llama2cTokenizer {
+    const model = json.model as { type?: unknown; byte_fallback?: unknown; vocab?: Record<string, number>; merges?: (string | [string, string])[] } | undefined;
+    if (model?.type !== 'BPE' || model.byte_fallback !== true || typeof model.vocab !== 'object' || !Array.isArray(model.merges)) {
+      throw new LlmtsError('E_TOKENIZER_JSON', `${where} is not a sentencepiece-style BPE (byte_fallback) tokenizer`, { where, hint: 'pass a Llama-2 style tokenizer.json' });
+    }
+    const vocab = model.vocab;
+    const size = Math.max(...Object.values(vocab)) + 1;
+    const pieces: Uint8Array[] = new Array<Uint8Array>(size).fill(new Uint8Array(0));
+    const specialPieces: Record<string, string> = { '<unk>': '<unk>', '<s>': '\n<s>\n', '</s>': '\n</s>\n' };
+    for (const [token, id] of Object.entries(vocab)) {
+      const text = specialPieces[token] ?? (/^<0x[0-9A-Fa-f]{2}>$/.test(token) ? token : token.replaceAll('\u2581', ' '));
+      pieces[id] = Buffer.from(text, 'utf8');
+    }
+    const scores = new Float32Array(size);
+    const scored = new Set<number>();
+    model.merges.forEach((m, rank) => {
+      const [a, b] = typeof m === 'string' ? (m.split(' ') as [string, string]) : m;
+      const id = vocab[a + b];
+      if (id !== undefined && !scored.has(id)) {
+        scored.add(id);
+        scores[id] = -rank;
+      }
+    });
+    const maxLen = pieces.reduce((mx, p) => Math.max(mx, p.length), 1);
+    return new Llama2cTokenizer(pieces, scores, maxLen);
+  }
+
   /** Reads a tokenizer.bin file. */
   static fromFile(path: string): Llama2cTokenizer {
     let buf: Buffer;

@@ -112,3 +112,15 @@ test('truncated or foreign tokenizer.bin files give errors naming the file', () 
   fs.writeFileSync(junk, Buffer.from('not a tokenizer at all'));
   assert.throws(() => Llama2cTokenizer.fromFile(junk), (e: unknown) => e instanceof LlmtsError && e.message.includes(junk));
 });
+
+test('tokenizer.json export -> import encodes and decodes exactly like the tokenizer.bin', () => {
+  const back = Llama2cTokenizer.fromTokenizerJson(tok.toTokenizerJson());
+  assert.equal(back.vocabSize, tok.vocabSize);
+  const texts = [expected.cases[0]!.stdout_text, 'héllo wörld 🦙 naïve café', 'Once upon a time, Tom', '  two  spaces '];
+  for (const text of texts) {
+    const ids = tok.encode(text, { addSpecialTokens: true });
+    assert.deepEqual(back.encode(text, { addSpecialTokens: true }), ids, text);
+    assert.equal(back.decode(ids, { skipSpecialTokens: true }), text);
+  }
+  assert.throws(() => Llama2cTokenizer.fromTokenizerJson({ model: { type: 'BPE', vocab: {}, merges: [] } }), /not a sentencepiece-style BPE/);
+});
