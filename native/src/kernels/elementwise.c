@@ -95,19 +95,29 @@ static void k_axpy(long n, float alpha, const float *x, float *y) {
 #define GELU_S 0.7978845608028654f
 #define GELU_C 0.044715f
 
+/* 0.5 (1 + tanh(u)) = sigmoid(2u) with u = S (x + C x^3): GELU is x * sigmoid(2u), one
+ * exp and one reciprocal (vexp saturates below +inf, so 1 + exp(-2u) is finite and >= 1).
+ * Returns sigmoid(2u); *rest = 1 - sigmoid(2u) = exp(-2u) sigmoid(2u) (no cancellation). */
+static inline vf gelu_sigmoid(vf x, vf *rest) {
+  vf u2 = vset1(2.0f * GELU_S) * (x + vset1(GELU_C) * x * x * x);
+  vf e = vexp(-u2);
+  vf sg = vrecip_ge1(vset1(1.0f) + e);
+  if (rest) *rest = e * sg;
+  return sg;
+}
 static void r_gelu(const map_args *m, long i0, long i1) {
   VEC_LOOP({
     vf x = LOAD(m->x);
-    vf t = vtanh(vset1(GELU_S) * (x + vset1(GELU_C) * x * x * x));
-    STORE(m->o1, vset1(0.5f) * x * (vset1(1.0f) + t));
+    STORE(m->o1, x * gelu_sigmoid(x, NULL));
   })
 }
+/* d/dx x sigmoid(2u) = sg + 2 x sg (1 - sg) u'(x), u'(x) = S (1 + 3 C x^2) */
 static void r_gelu_backward(const map_args *m, long i0, long i1) {
   VEC_LOOP({
     vf x = LOAD(m->x);
-    vf t = vtanh(vset1(GELU_S) * (x + vset1(GELU_C) * x * x * x));
-    vf d = vset1(0.5f) * (vset1(1.0f) + t) +
-           vset1(0.5f) * x * (vset1(1.0f) - t * t) * vset1(GELU_S) * (vset1(1.0f) + vset1(3.0f * GELU_C) * x * x);
+    vf rest;
+    vf sg = gelu_sigmoid(x, &rest);
+    vf d = sg + vset1(2.0f * GELU_S) * x * sg * rest * (vset1(1.0f) + vset1(3.0f * GELU_C) * x * x);
     STORE(m->o1, LOAD(m->o1) + d * LOAD(m->y));
   })
 }
