@@ -5,13 +5,17 @@
  *   llmts tokenizer encode --tokenizer gpt2 --text 'hello world' --json      # [31373,995]
  *   llmts tokenizer decode --tokenizer tok/tokenizer.json --ids '[31373,995]'
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
 import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { countWordPieceFiles, wordPieceFromCounts } from '../tokenizer/wordpiece-trainer.ts';
+import { formatOf } from '../data/ingest/files.ts';
+import { shardTexts } from '../data/read-shards.ts';
 
 const HELP = `usage: llmts tokenizer <train|encode|decode> [options]
 
@@ -125,6 +129,38 @@ class Progress {
   }
 }
 
+/**
+ * Training inputs as plain text files. Shards written by `llmts data prepare` (.jsonl,
+ * .parquet, ..., optionally .gz) are streamed document by document into one temporary
+ * text file (documents separated by a blank line), so the trainers see the texts, not
+ * the JSON around them; plain text files are used as they are.
+ */
+async function asTextFiles(paths: string[]): Promise<{ files: string[]; cleanup: () => void }> {
+  const isText = (p: string): boolean => {
+    const f = formatOf(p);
+    return f === null || (f.format === 'text' && !f.gzip);
+  };
+  const structured = paths.filter((p) => !isText(p));
+  if (structured.length === 0) return { files: paths, cleanup: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-tok-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    const textFile = join(dir, 'documents.txt');
+    const out = createWriteStream(textFile);
+    let first = true;
+    for await (const text of shardTexts(structured)) {
+      if (!out.write(first ? text : `\n\n${text}`)) await once(out, 'drain');
+      first = false;
+    }
+    out.end();
+    await once(out, 'finish');
+    return { files: [...paths.filter(isText), textFile], cleanup };
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
+
 async function train(argv: string[]): Promise<number> {
   const { values, positionals } = parse('train', () => parseArgs({
     args: argv, allowPositionals: true, options: {
@@ -148,31 +184,36 @@ async function train(argv: string[]): Promise<number> {
   const progress = new Progress();
   let size: number;
   mkdirSync(out, { recursive: true });
-  if (type === 'bpe') {
-    if (values.cased) throw new LlmtsError('E_FLAG', '--cased is for wordpiece', { where: '--cased', hint: 'byte-level BPE keeps the text as is; drop --cased' });
-    const r = await trainBpe({ files: positionals }, {
-      vocabSize, minFrequency, specialTokens: values.special ?? [], pattern: values.pattern,
-      threads: values.threads === undefined ? undefined : intFlag(values.threads, '--threads', 1, 1),
-      onProgress: (phase, done, total) => progress.update(phase === 'count' ? 'counting words' : 'merging', done, phase === 'count' ? done : total,
-        phase === 'count' ? ' distinct words' : ' ids'),
-    });
-    progress.end();
-    saveTrainedBpe(r, join(out, 'tokenizer.json'));
-    size = r.tokenizer.vocabSize;
-  } else {
-    if (values.pattern !== undefined) throw new LlmtsError('E_FLAG', '--pattern is for bpe', { where: '--pattern', hint: 'WordPiece splits words with the BERT pre-tokenizer; drop --pattern' });
-    if (values.threads !== undefined) throw new LlmtsError('E_FLAG', '--threads is for bpe', { where: '--threads', hint: 'WordPiece training runs on one thread; drop --threads' });
-    const normalizer = values.cased ? { lowercase: false, stripAccents: false } : { lowercase: true };
-    const counts = countWordPieceFiles(positionals, normalizer, (d, t) => progress.update('counting words', d, t, ' bytes'));
-    const specials = values.special ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-    const r = wordPieceFromCounts(counts, {
-      vocabSize, minFrequency, specialTokens: specials, normalizer,
-      onProgress: (_s, d, t) => progress.update('merging', d, t, ' ids'),
-    });
-    progress.end();
-    writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(r.tokenizer.toTokenizerJson()));
-    writeFileSync(join(out, 'vocab.txt'), r.tokenizer.toVocabTxt());
-    size = r.tokenizer.vocabSize;
+  const inputs = await asTextFiles(positionals);
+  try {
+    if (type === 'bpe') {
+      if (values.cased) throw new LlmtsError('E_FLAG', '--cased is for wordpiece', { where: '--cased', hint: 'byte-level BPE keeps the text as is; drop --cased' });
+      const r = await trainBpe({ files: inputs.files }, {
+        vocabSize, minFrequency, specialTokens: values.special ?? [], pattern: values.pattern,
+        threads: values.threads === undefined ? undefined : intFlag(values.threads, '--threads', 1, 1),
+        onProgress: (phase, done, total) => progress.update(phase === 'count' ? 'counting words' : 'merging', done, phase === 'count' ? done : total,
+          phase === 'count' ? ' distinct words' : ' ids'),
+      });
+      progress.end();
+      saveTrainedBpe(r, join(out, 'tokenizer.json'));
+      size = r.tokenizer.vocabSize;
+    } else {
+      if (values.pattern !== undefined) throw new LlmtsError('E_FLAG', '--pattern is for bpe', { where: '--pattern', hint: 'WordPiece splits words with the BERT pre-tokenizer; drop --pattern' });
+      if (values.threads !== undefined) throw new LlmtsError('E_FLAG', '--threads is for bpe', { where: '--threads', hint: 'WordPiece training runs on one thread; drop --threads' });
+      const normalizer = values.cased ? { lowercase: false, stripAccents: false } : { lowercase: true };
+      const counts = countWordPieceFiles(inputs.files, normalizer, (d, t) => progress.update('counting words', d, t, ' bytes'));
+      const specials = values.special ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+      const r = wordPieceFromCounts(counts, {
+        vocabSize, minFrequency, specialTokens: specials, normalizer,
+        onProgress: (_s, d, t) => progress.update('merging', d, t, ' ids'),
+      });
+      progress.end();
+      writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(r.tokenizer.toTokenizerJson()));
+      writeFileSync(join(out, 'vocab.txt'), r.tokenizer.toVocabTxt());
+      size = r.tokenizer.vocabSize;
+    }
+  } finally {
+    inputs.cleanup();
   }
   const secs = (performance.now() - t0) / 1000;
   console.log(`trained ${type} tokenizer: vocab size ${size} in ${secs.toFixed(2)} s -> ${join(out, 'tokenizer.json')}${type === 'wordpiece' ? ` (+ vocab.txt)` : ''}`);

@@ -158,3 +158,21 @@ test('--help for the command and each subcommand', async () => {
   assert.match(rs[2].stdout, /--add-special/);
   assert.match(rs[3].stdout, /--ids JSON/);
 });
+
+test('train reads the documents of prepared .jsonl shards, not their JSON: same vocabulary as the same documents in a text file', async () => {
+  const docs = shakespeare.slice(0, 60_000).split('\n\n');
+  const shard = join(dir, 'train-00000.jsonl');
+  writeFileSync(shard, docs.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+  const plainDocs = join(dir, 'docs.txt');
+  writeFileSync(plainDocs, docs.join('\n\n'));
+  const [fromShard, fromText] = await Promise.all([
+    cli('train', '--type', 'bpe', '--vocab-size', '400', '--out', join(dir, 'tok-shard'), shard),
+    cli('train', '--type', 'bpe', '--vocab-size', '400', '--out', join(dir, 'tok-text'), plainDocs),
+  ]);
+  assert.equal(fromShard.code, 0, fromShard.stderr);
+  assert.equal(fromText.code, 0, fromText.stderr);
+  const a = JSON.parse(readFileSync(join(dir, 'tok-shard', 'tokenizer.json'), 'utf8')) as { model: { merges: unknown } };
+  const b = JSON.parse(readFileSync(join(dir, 'tok-text', 'tokenizer.json'), 'utf8')) as { model: { merges: unknown } };
+  assert.deepEqual(a.model.merges, b.model.merges);
+  assert.ok(!JSON.stringify(a.model.merges).includes('text'), 'the JSON key "text" must not be learned');
+});
