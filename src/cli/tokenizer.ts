@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
+import { ProgressBar } from '../util/progress.ts';
 import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { countWordPieceFiles, wordPieceFromCounts } from '../tokenizer/wordpiece-trainer.ts';
@@ -103,28 +104,25 @@ function readText(file: string, flag: string): string {
   }
 }
 
-/** A progress bar on stderr: redrawn in place on a terminal, one line per stage otherwise. */
+/** One progress bar per training stage (counting, merging), on stderr. */
 class Progress {
-  private last = 0;
+  private bar: ProgressBar | null = null;
   private stage = '';
-  private readonly tty = process.stderr.isTTY === true;
+  private unit = '';
 
   update(stage: string, done: number, total: number, unit = ''): void {
-    const now = Date.now();
-    const finished = done >= total;
-    if (stage !== this.stage) { this.end(); this.stage = stage; }
-    if (!finished && now - this.last < 100) return;
-    this.last = now;
-    const frac = total > 0 ? Math.min(1, done / total) : 1;
-    const width = 30, fill = Math.round(frac * width);
-    const line = `${stage.padEnd(14)} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}${unit}`;
-    if (this.tty) process.stderr.write(`\r${line}`);
-    else if (finished) process.stderr.write(`${line}\n`);
-    if (finished && this.tty) { process.stderr.write('\n'); this.stage = ''; }
+    if (stage !== this.stage) {
+      this.end();
+      this.stage = stage;
+      this.unit = unit.trim();
+      this.bar = new ProgressBar(stage.padEnd(14), total, { unit: 'items' });
+    }
+    this.bar!.update(done, this.unit, total);
   }
 
   end(): void {
-    if (this.tty && this.stage) process.stderr.write('\n');
+    this.bar?.done(this.unit);
+    this.bar = null;
     this.stage = '';
   }
 }

@@ -19,7 +19,7 @@ export class ProgressBar {
   private readonly tty: boolean;
   private ended = false;
 
-  constructor(private readonly label: string, private readonly total: number,
+  constructor(private readonly label: string, private total: number,
     private readonly o: { unit?: 'bytes' | 'items'; stream?: NodeJS.WriteStream; enabled?: boolean } = {}) {
     const stream = o.stream ?? process.stderr;
     this.tty = stream.isTTY === true && o.enabled !== false;
@@ -34,8 +34,9 @@ export class ProgressBar {
     return `${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${amount} | ${rate}${extra ? ` | ${extra}` : ''}`;
   }
 
-  /** Redraws the bar (rate-limited) with `done` of the total and an extra note. */
-  update(done: number, extra = ''): void {
+  /** Redraws the bar (rate-limited) with `done` of the total and an extra note; `total` updates a growing total. */
+  update(done: number, extra = '', total?: number): void {
+    if (total !== undefined) this.total = total;
     if (!this.tty || this.ended) return;
     const now = performance.now();
     if (now - this.last < 100) return;
