@@ -58,6 +58,10 @@ export function tokenizerFromJson(json: unknown, where = 'tokenizer.json'): AnyT
   if (isCharTokenizerJson(json)) return CharTokenizer.fromJson(json, where); // llmts char-level file (char.ts)
   const model = (json as { model?: { type?: unknown } } | null)?.model;
   if (model?.type === 'WordPiece') return WordPieceTokenizer.fromTokenizerJson(json as Record<string, unknown>, where);
+  // SentencePiece-style BPE with byte fallback (llama2.c vocabularies, as saved in checkpoints).
+  if (model?.type === 'BPE' && (model as { byte_fallback?: unknown }).byte_fallback === true) {
+    return Llama2cTokenizer.fromTokenizerJson(json as Record<string, unknown>, where);
+  }
   if (model?.type === 'BPE') return bpeFromTokenizerJson(json, where);
   throw new LlmtsError('E_TOKENIZER_JSON', `model.type is ${JSON.stringify(model?.type)}; llmts reads BPE and WordPiece tokenizer.json files`, {
     where: `${where}: model.type`, hint: 'pass a tokenizer.json whose model.type is "BPE" or "WordPiece"' });

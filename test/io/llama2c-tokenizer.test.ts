@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Llama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
-import { loadTokenizer } from '../../src/tokenizer/load.ts';
+import { loadTokenizer, tokenizerFromJson } from '../../src/tokenizer/load.ts';
 import { TextStream } from '../../src/infer/text-stream.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
@@ -123,4 +123,12 @@ test('tokenizer.json export -> import encodes and decodes exactly like the token
     assert.equal(back.decode(ids, { skipSpecialTokens: true }), text);
   }
   assert.throws(() => Llama2cTokenizer.fromTokenizerJson({ model: { type: 'BPE', vocab: {}, merges: [] } }), /not a sentencepiece-style BPE/);
+});
+
+test('its tokenizer.json (as a checkpoint saves it) loads back as a llama2.c tokenizer with the same ids', () => {
+  const back = tokenizerFromJson(JSON.parse(JSON.stringify(tok.toTokenizerJson())));
+  assert.ok(back instanceof Llama2cTokenizer);
+  const text = 'Once upon a time, Tom met a big dog. Ünïcödé 東京!';
+  assert.deepEqual(back.encode(text), tok.encode(text));
+  assert.equal(back.decode(tok.encode(text)), tok.decode(tok.encode(text)));
 });
