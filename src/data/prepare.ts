@@ -11,7 +11,7 @@
  * const report = await prepare(['raw/'], { out: 'clean/', valRatio: 0.01 });
  * report.out.train.docs;   // documents in clean/train-*.jsonl
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { LlmtsError } from '../util/errors.ts';
@@ -30,6 +30,7 @@ import type { BatchResult, DocBatch, ProcessSettings } from './process.ts';
 import { ReportBuilder, type DataReport } from './report.ts';
 import { splitOf } from './split.ts';
 import { defaultProfanityList, loadStopwords, stopwordLanguages } from './wordlists.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export interface PrepareOptions {
   /** Output folder (prepare); undefined: statistics only, nothing written. */
@@ -186,9 +187,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
   const seconds = (performance.now() - t0) / 1000;
   report.r.timing = { seconds, mbPerSecond: report.r.in.bytes / 1e6 / Math.max(seconds, 1e-9), threads: pool.threads };
   if (o.out) {
-    const tmp = join(o.out, '.report.json.partial');
-    writeFileSync(tmp, JSON.stringify(report.r, null, 2) + '\n');
-    renameSync(tmp, join(o.out, 'report.json'));
+    writeFileAtomic(join(o.out, 'report.json'), (put) => put(JSON.stringify(report.r, null, 2) + '\n'));
   }
   return report.r;
 }

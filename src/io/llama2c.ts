@@ -19,11 +19,11 @@
  * model.config.nEmbd; // 64
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { llamaConfig, type DecoderConfig } from '../models/config.ts';
 import { Decoder } from '../models/decoder.ts';
 import type { StateEntry } from '../nn/module.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /** The llama2.c hyper-parameters of a `.bin` header. */
 export interface Llama2cHeader {
@@ -187,10 +187,8 @@ export function saveLlama2c(file: string, model: Decoder): void {
   const head = new Int32Array([header.dim, header.hiddenDim, header.nLayers, header.nHeads, header.nKvHeads,
     header.sharedClassifier ? header.vocabSize : -header.vocabSize, header.seqLen]);
   const hs = c.nEmbd / c.nHead;
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, new Uint8Array(head.buffer));
+  writeFileAtomic(file, (put) => {
+    put(new Uint8Array(head.buffer));
     for (const it of layout(header)) {
       let data: Float32Array;
       if (it.name === null) {
@@ -207,15 +205,7 @@ export function saveLlama2c(file: string, model: Decoder): void {
         if (!t) throw new LlmtsError('E_LLAMA2C', `model has no tensor ${it.name}`, { where: file });
         data = t.data;
       }
-      const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      for (let p = 0; p < view.length;) p += fs.writeSync(fd, view, p, Math.min(view.length - p, 1 << 26));
+      put(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
+  });
 }

@@ -13,8 +13,8 @@
  * tensors['lm_head.weight'].data; // Float32Array(6)
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { LlmtsError } from '../util/errors.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /** Element types of the safetensors format that we read and write. */
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
@@ -91,27 +91,11 @@ export function saveSafetensors(file: string, tensors: Record<string, Safetensor
   const lenBuf = Buffer.alloc(8);
   lenBuf.writeBigUInt64LE(BigInt(headerBuf.length));
 
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, lenBuf);
-    fs.writeSync(fd, headerBuf);
-    for (const [, t] of entries) {
-      const view = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      // Write in 64 MiB slices: writeSync may write less than asked for very large buffers.
-      for (let p = 0; p < view.length;) {
-        p += fs.writeSync(fd, view, p, Math.min(view.length - p, 1 << 26));
-      }
-    }
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, (put) => {
+    put(lenBuf);
+    put(headerBuf);
+    for (const [, t] of entries) put(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  });
 }
 
 /** Parses and validates the header of a safetensors buffer; `file` names it in errors. */
