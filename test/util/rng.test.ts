@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, hashUniform } from '../src/util/rng.ts';
+import { Rng, hashUniform } from '../../src/util/rng.ts';
 
 test('Rng is deterministic per seed and differs across seeds', () => {
   const a = new Rng(42), b = new Rng(42), c = new Rng(43);
