@@ -48,10 +48,13 @@ const PRESETS: ModelPreset[] = [
   },
   {
     name: 'shakespeare-char',
-    description: "nanoGPT's CPU Shakespeare-char recipe: GPT-2, 4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps, lr 1e-3",
+    description: "nanoGPT's CPU Shakespeare-char recipe: GPT-2, 4 layers, 4 heads, 128 wide, block 64, batch 12, 2000 steps, lr 1e-3, no dropout",
     model: gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }),
+    // nanoGPT's values except three that the recipe leaves open, tuned here one after the other
+    // (final val loss over the whole split, seed 1337): weightDecay 0.1 -> 0 (1.898 -> 1.890),
+    // warmupSteps 100 -> 20 (-> 1.886), minLr 1e-4 -> 4e-4 (-> 1.867; 1e-5: 1.903, 2e-4: 1.875)
     recipe: {
-      batchSize: 12, maxSteps: 2000, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, weightDecay: 0.1, beta2: 0.99,
+      batchSize: 12, maxSteps: 2000, lr: 1e-3, minLr: 4e-4, warmupSteps: 20, weightDecay: 0, beta2: 0.99,
       evalInterval: 250, evalIters: 20, ckptInterval: 1000, logInterval: 50, corpus: 'shakespeare', tokenizer: 'char',
     },
   },
