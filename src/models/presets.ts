@@ -69,8 +69,8 @@ const PRESETS: ModelPreset[] = [
   },
   {
     name: 'tinystories-15m',
-    description: "llama2.c's stories15M shape: Llama, 6 layers, 6 heads, 288 wide, block 256, vocab 32000",
-    model: llamaConfig({ vocabSize: 32000, blockSize: 256, nLayer: 6, nHead: 6, nEmbd: 288 }),
+    description: "llama2.c's stories15M shape: Llama, 6 layers, 6 heads, 288 wide, block 256, vocab 32000, shared classifier",
+    model: llamaConfig({ vocabSize: 32000, blockSize: 256, nLayer: 6, nHead: 6, nEmbd: 288, tieEmbeddings: true }),
     recipe: { batchSize: 16, gradAccum: 4, maxSteps: 20000, lr: 5e-4, minLr: 5e-5, warmupSteps: 1000, weightDecay: 0.1, beta2: 0.95, evalInterval: 500, evalIters: 50, ckptInterval: 1000, logInterval: 10, corpus: 'tinystories', tokenizer: 'bpe:4096' },
   },
   {
