@@ -54,6 +54,13 @@ const gemmShapes: GemmShape[] = [
   { M: 1, N: 100, K: 300, beta: 0.5 },
   { M: 1, N: 2100, K: 65, pad: 2, alpha: 0.5 },
   { M: 1, N: 1000, K: 301, batch: 2 },
+  // matrix-vector products (decoding): odd N and K around the row-group and vector widths
+  { M: 1, N: 3, K: 1 },
+  { M: 1, N: 7, K: 15 },
+  { M: 1, N: 5, K: 17, beta: 0.5 },
+  { M: 1, N: 67, K: 33, pad: 1 },
+  { M: 1, N: 130, K: 97, alpha: 2 },
+  { M: 1, N: 9, K: 288 },
 ];
 for (const s of gemmShapes) {
   for (const transA of [false, true]) {
@@ -313,6 +320,9 @@ const attShapes: AttShape[] = [
   { B: 2, nh: 2, nkv: 2, Tq: 6, Tk: 6, hs: 4, causal: false, mask: 'all-of-batch-1' },
   { B: 2, nh: 4, nkv: 2, Tq: 64, Tk: 64, hs: 32, causal: true, mask: 'some' },
   { B: 1, nh: 3, nkv: 3, Tq: 65, Tk: 65, hs: 64, causal: true },
+  // decode steps (one query against a cache) for every head size 1..17: head sizes below,
+  // at and just above a vector width take the partial-vector (masked) paths
+  ...Array.from({ length: 17 }, (_, i): AttShape => ({ B: 1, nh: 2, nkv: 2, Tq: 1, Tk: 19 + i, kvCap: 40, hs: i + 1, causal: true, posOffset: 18 + i })),
 ];
 for (const s of attShapes) {
   const seed = nextSeed();

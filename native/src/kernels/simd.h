@@ -108,8 +108,24 @@ static inline vf vtanh(vf u) {
 /* sigmoid(x) = 1 / (1 + exp(-x)). */
 static inline vf vsigmoid(vf x) { return vset1(1.0f) / (vset1(1.0f) + vexp(-x)); }
 
-/* Applies a vector function to a tail of len < VL elements through a padded buffer,
- * so that tails get exactly the arithmetic of full vectors. */
+/* Loads/stores the first len < VL elements (the rest of the vector is zero), so that tails
+ * get exactly the arithmetic of full vectors. AVX-512 and AVX2 use masked loads/stores
+ * (no stack round trip: decode attention with head size < VL runs every dot product
+ * through here); other ISAs copy through a padded buffer. */
+#if VL == 16
+static inline vf vload_part(const float *p, long len) {
+  return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << len) - 1u), p);
+}
+static inline void vstore_part(float *p, vf v, long len) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << len) - 1u), (__m512)v);
+}
+#elif VL == 8 && defined(__AVX2__)
+static inline __m256i vpart_mask(long len) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)len), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline vf vload_part(const float *p, long len) { return (vf)_mm256_maskload_ps(p, vpart_mask(len)); }
+static inline void vstore_part(float *p, vf v, long len) { _mm256_maskstore_ps(p, vpart_mask(len), (__m256)v); }
+#else
 static inline vf vload_part(const float *p, long len) {
   float tmp[VL] = {0};
   memcpy(tmp, p, (size_t)len * sizeof(float));
@@ -120,5 +136,6 @@ static inline void vstore_part(float *p, vf v, long len) {
   vstore(tmp, v);
   memcpy(p, tmp, (size_t)len * sizeof(float));
 }
+#endif
 
 #endif
