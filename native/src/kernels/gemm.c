@@ -321,16 +321,57 @@ static void gemv_chunk(const gemm_args *g, const float *x, long j0, long j1) {
     }
     return;
   }
-  /* c[j] = x . B[j, :]: four vector accumulators along k, added in a fixed order */
-  for (long j = j0; j < j1; j++) {
-    const float *bj = g->b + j * g->ldb;
-    vf acc[4] = {vset1(0.0f), vset1(0.0f), vset1(0.0f), vset1(0.0f)};
-    long k = 0;
-    for (; k + 4 * VL <= K; k += 4 * VL)
-      for (int v = 0; v < 4; v++) acc[v] += vload(x + k + v * VL) * vload(bj + k + v * VL);
-    for (; k + VL <= K; k += VL) acc[0] += vload(x + k) * vload(bj + k);
-    if (k < K) acc[1] += vload_part(x + k, K - k) * vload_part(bj + k, K - k);
-    float s = vhsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
+  /* c[j] = x . B[j, :] (the decode-time y = W x): four rows per pass share each load of
+   * x and stream four weight rows at once (eight independent FMA chains). Every row is
+   * summed the same way whether it runs in a group or alone (two accumulators along k in
+   * steps of 2 VL, a VL step, a masked tail, then a fixed-order reduction), so results do
+   * not depend on how rows are grouped or split over threads. */
+  long ldb = g->ldb, K2 = K / (2 * VL) * (2 * VL);
+  int one_step = K - K2 >= VL;
+  long kt = K2 + (one_step ? VL : 0), tail = K - kt;
+  long j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const float *b0 = g->b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+    vf a00 = vset1(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (long k = 0; k < K2; k += 2 * VL) {
+      vf x0 = vload(x + k), x1 = vload(x + k + VL);
+      a00 += x0 * vload(b0 + k);
+      a01 += x1 * vload(b0 + k + VL);
+      a10 += x0 * vload(b1 + k);
+      a11 += x1 * vload(b1 + k + VL);
+      a20 += x0 * vload(b2 + k);
+      a21 += x1 * vload(b2 + k + VL);
+      a30 += x0 * vload(b3 + k);
+      a31 += x1 * vload(b3 + k + VL);
+    }
+    if (one_step) {
+      vf x0 = vload(x + K2);
+      a00 += x0 * vload(b0 + K2);
+      a10 += x0 * vload(b1 + K2);
+      a20 += x0 * vload(b2 + K2);
+      a30 += x0 * vload(b3 + K2);
+    }
+    if (tail) {
+      vf xt = vload_part(x + kt, tail);
+      a01 += xt * vload_part(b0 + kt, tail);
+      a11 += xt * vload_part(b1 + kt, tail);
+      a21 += xt * vload_part(b2 + kt, tail);
+      a31 += xt * vload_part(b3 + kt, tail);
+    }
+    float s[4] = {vhsum(a00 + a01), vhsum(a10 + a11), vhsum(a20 + a21), vhsum(a30 + a31)};
+    for (int r = 0; r < 4; r++)
+      c[j + r] = g->beta == 0.0f ? g->alpha * s[r] : g->alpha * s[r] + g->beta * c[j + r];
+  }
+  for (; j < j1; j++) {
+    const float *b0 = g->b + j * ldb;
+    vf a00 = vset1(0.0f), a01 = a00;
+    for (long k = 0; k < K2; k += 2 * VL) {
+      a00 += vload(x + k) * vload(b0 + k);
+      a01 += vload(x + k + VL) * vload(b0 + k + VL);
+    }
+    if (one_step) a00 += vload(x + K2) * vload(b0 + K2);
+    if (tail) a01 += vload_part(x + kt, tail) * vload_part(b0 + kt, tail);
+    float s = vhsum(a00 + a01);
     c[j] = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * c[j];
   }
 }
