@@ -19,9 +19,9 @@ const data = join(root, 'data');
 tokenizeFiles([join(root, 'text.txt')], CharTokenizer.fromText(text), data);
 
 // dropout and gradient accumulation on, so their seeds are part of what must resume exactly
-const MAX = 160;
+const MAX = 400;
 const args = (out: string) => ['train', '--preset=tiny', `--data=${data}`, `--out=${out}`, `--maxSteps=${MAX}`, '--dropout=0.1', '--gradAccum=2',
-  '--batchSize=4', '--ckptInterval=20', '--logInterval=1', '--evalInterval=80', '--evalIters=2', '--progress=false'];
+  '--batchSize=4', '--ckptInterval=20', '--logInterval=1', '--evalInterval=200', '--evalIters=2', '--progress=false'];
 const cli = (...a: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...a], { encoding: 'utf8', timeout: 60_000 });
 
 /** Starts a run, waits for checkpoint `step`, then sends `signal`; resolves with the exit code/signal. */
