@@ -17,3 +17,6 @@ export { formatSummary, type DataReport } from './report.ts';
 export { normalizedWordHashes, wordTokens } from './words.ts';
 export { loadStopwords, defaultProfanityList, loadWordListFile } from './wordlists.ts';
 export { shardTexts } from './read-shards.ts';
+export { writeShard, readShard, dtypeFor, SHARD_MAGIC, SHARD_VERSION, type Shard, type ShardIds } from './shards.ts';
+export { TokenLoader, type LoaderOptions, type Batch } from './loader.ts';
+export { tokenizeFiles, loadTokenData, saveTokenizer, type TokenizeOptions, type TokensMeta, type TokenData } from './tokenize.ts';

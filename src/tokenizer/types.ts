@@ -22,7 +22,7 @@ export interface DecodeOptions {
 
 /** A model-agnostic tokenizer. */
 export interface Tokenizer {
-  /** 'bpe' (byte-level BPE) or 'wordpiece'. */
+  /** 'bpe' (the BPE family as HF names it: byte-level, SentencePiece-style with byte fallback, char-level = BPE without merges) or 'wordpiece'. */
   readonly kind: 'bpe' | 'wordpiece';
   /** Number of ids, added/special tokens included (max id + 1). */
   readonly vocabSize: number;
