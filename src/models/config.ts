@@ -78,14 +78,6 @@ export function validateConfig(c: DecoderConfig): DecoderConfig {
   return c;
 }
 
-/** Named presets used by the demo and the benchmarks. */
-export const presets = {
-  /** nanoGPT's CPU Shakespeare-char recipe: 4 layers, 4 heads, 128 wide, block 64. */
-  'shakespeare-char': () => gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }),
-  /** GPT-2 small (124M). */
-  'gpt2-124m': () => gpt2Config({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 }),
-} satisfies Record<string, () => DecoderConfig>;
-
 /** Number of parameters of a model built from `c` (tied embeddings counted once). */
 export function countParams(c: DecoderConfig): number {
   const C = c.nEmbd, hs = C / c.nHead, kv = c.nKvHead * hs, H = c.intermediateSize;

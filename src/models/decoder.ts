@@ -9,7 +9,7 @@
  * transpose; export maps it).
  *
  * @example
- * const model = new Decoder(presets['shakespeare-char'](), { seed: 1337 });
+ * const model = new Decoder(getPreset('shakespeare-char').model, { seed: 1337 });
  * const { loss } = model.forward(ids, B, T, targets); // ids, targets Int32Array(B*T)
  * loss!.backward();
  */
