@@ -3,7 +3,7 @@
  *
  * @example
  * import { Decoder, getPreset } from './models/index.ts';
- * const model = new Decoder(getPreset('shakespeare-char').model, new Rng(1337));
+ * const model = new Decoder(getPreset('shakespeare-char').model, { seed: 1337 });
  */
 export { Block, Trunk, Decoder, type DecoderOutput } from './decoder.ts';
 export { gpt2Config, llamaConfig, validateConfig, countParams, type DecoderArch, type DecoderConfig } from './config.ts';
