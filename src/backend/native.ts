@@ -84,7 +84,10 @@ type F32 = Float32Array;
 
 /** Throws unless every value is a non-negative integer. */
 function dims(kernel: string, values: Record<string, number>): void {
-  for (const [name, v] of Object.entries(values)) {
+  // for-in, not Object.entries: no arrays allocated on this per-call path (decoding makes
+  // ~100 small kernel calls per token)
+  for (const name in values) {
+    const v = values[name]!;
     if (!Number.isInteger(v) || v < 0) {
       throw new LlmtsError('E_NATIVE_ARG', `${kernel}: ${name} must be a non-negative integer, got ${v}`, {
         where: `backend.${kernel}`,
