@@ -285,7 +285,7 @@ static void scale_c(const gemm_args *g) {
  * so B is read in place, split into fixed column chunks (one task each). */
 #define GEMV_COLS 64L
 /* Elements of B below which a GEMV stays on the calling thread. */
-#define GEMV_PARALLEL_MIN 262144.0
+#define GEMV_PARALLEL_MIN 131072.0
 
 typedef struct {
   const gemm_args *g;
