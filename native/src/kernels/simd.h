@@ -37,7 +37,25 @@ static inline vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)
 static inline vf vmax(vf a, vf b) { return vsel(a > b, a, b); }
 static inline vf vmin(vf a, vf b) { return vsel(a < b, a, b); }
 static inline vf vabs(vf a) { return (vf)((vi)a & vset1i(0x7fffffff)); }
-/* Horizontal sum in a fixed pairwise order (halves added, log2(VL) steps). */
+/* Horizontal sum in a fixed pairwise order (halves added, log2(VL) steps: lane i gets
+ * lane i + w for w = VL/2, ..., 1). On x86 the same additions in registers (extract the
+ * upper half, add), bit-identical to the portable loop; no round trip through memory. */
+#if VL == 16 && defined(__AVX512DQ__)
+#include <immintrin.h>
+static inline float vhsum(vf v) {
+  __m256 a = _mm256_add_ps(_mm512_castps512_ps256((__m512)v), _mm512_extractf32x8_ps((__m512)v, 1));
+  __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+  return _mm_cvtss_f32(_mm_add_ss(b, _mm_shuffle_ps(b, b, 1)));
+}
+#elif VL == 8 && defined(__AVX__)
+#include <immintrin.h>
+static inline float vhsum(vf v) {
+  __m128 b = _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+  return _mm_cvtss_f32(_mm_add_ss(b, _mm_shuffle_ps(b, b, 1)));
+}
+#else
 static inline float vhsum(vf v) {
   float t[VL];
   vstore(t, v);
@@ -45,6 +63,7 @@ static inline float vhsum(vf v) {
     for (int i = 0; i < w; i++) t[i] += t[i + w];
   return t[0];
 }
+#endif
 static inline float vhmax(vf v) {
   float m = v[0];
   for (int i = 1; i < VL; i++) m = v[i] > m ? v[i] : m;
