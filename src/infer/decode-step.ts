@@ -67,6 +67,8 @@ export class DecodeStep {
   private readonly k: Float32Array;
   private readonly v: Float32Array;
   private readonly qkv: Float32Array;
+  /** q, k, v views of `qkv` (GPT-2's fused projection), made once. */
+  private readonly qkvParts: [Float32Array, Float32Array, Float32Array];
   private readonly att: Float32Array;
   private probs: Float32Array;
   private readonly h1: Float32Array;
@@ -128,6 +130,7 @@ export class DecodeStep {
     this.k = new Float32Array(kvC);
     this.v = new Float32Array(kvC);
     this.qkv = new Float32Array(gpt2 ? C + 2 * kvC : 0);
+    this.qkvParts = [this.qkv.subarray(0, C), this.qkv.subarray(C, C + kvC), this.qkv.subarray(C + kvC, C + 2 * kvC)];
     this.att = new Float32Array(C);
     this.probs = new Float32Array(c.nHead * c.blockSize);
     this.h1 = new Float32Array(H);
@@ -161,7 +164,7 @@ export class DecodeStep {
     if (!(id >= 0 && id < V)) throw new LlmtsError('E_TOKEN_ID', `token id ${id} is outside the vocabulary of ${V}`, { where: 'DecodeStep.run' });
     if (this.probs.length < nh * cache.capacity) this.probs = new Float32Array(nh * cache.capacity);
     const x = this.x, xn = this.xn, tmp = this.tmp;
-    x.set(this.tokens.subarray(id * C, id * C + C));
+    for (let i = 0, src = id * C; i < C; i++, src++) x[i] = this.tokens[src]!;
     if (this.positions) be.add(C, x, this.positions.subarray(pos * C, pos * C + C), x);
     const scale = 1 / Math.sqrt(hs);
     const rope = c.arch === 'llama';
@@ -171,9 +174,7 @@ export class DecodeStep {
       let q = this.q, k = this.k, v = this.v;
       if (w.qkvw) {
         this.matvec(w.qkvw, w.qkvb, xn, this.qkv, C + 2 * kvC, C); // (C + 2 kvC)
-        q = this.qkv.subarray(0, C);
-        k = this.qkv.subarray(C, C + kvC);
-        v = this.qkv.subarray(C + kvC, C + 2 * kvC);
+        [q, k, v] = this.qkvParts;
       } else {
         this.matvec(w.qw!, w.qb, xn, q, C, C); // (nh * hs)
         this.matvec(w.kw!, w.kb, xn, k, kvC, C); // (nkv * hs)
@@ -184,10 +185,13 @@ export class DecodeStep {
         be.rope(1, nkv, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, k); // (1, nkv, 1, hs)
       }
       const kc = cache.keys[l]!.data, vc = cache.values[l]!.data;
+      // element copies, not set(subarray): no typed-array views allocated per head
       for (let h = 0; h < nkv; h++) {
         const dst = (h * cache.capacity + pos) * hs; // cache (1, nkv, cap, hs)
-        kc.set(k.subarray(h * hs, h * hs + hs), dst);
-        vc.set(v.subarray(h * hs, h * hs + hs), dst);
+        for (let d = 0, src = h * hs; d < hs; d++, src++) {
+          kc[dst + d] = k[src]!;
+          vc[dst + d] = v[src]!;
+        }
       }
       be.attention(1, nh, nkv, 1, pos + 1, cache.capacity, hs, scale, true, pos, null, q, kc, vc, this.att, this.probs); // (1, nh, 1, hs)
       this.matvec(w.ow, w.ob, this.att, tmp, C, C); // (C)
