@@ -75,6 +75,43 @@ static int softmax_visible_row(float *ai, long Tk, long last, const float *mask)
  * O = P V); shorter ones (decode) use dot products. */
 #define ATT_GEMM_MIN_ROWS 8
 
+/* One query row with q and the output row held in registers (head sizes up to
+ * ATT_REG_VECS vectors): the same arithmetic, in the same order, as row_dot per key and
+ * row_axpy per key, so bit-identical to the general path, without reloading q for every
+ * key or storing and reloading the output row (a masked store followed by a load of the
+ * same row stalls store forwarding). */
+#define ATT_REG_VECS 4
+static void attention_row_regs(const float *qi, const float *kb, const float *vb, long kst, long hs, float scale,
+                               float *ai, long Tk, long last, const float *mask, float *oi) {
+  long nv = ldiv_up(hs, VL), tail = hs - (nv - 1) * VL;
+  vf qv[ATT_REG_VECS], ov[ATT_REG_VECS];
+  for (long v = 0; v < nv; v++) {
+    qv[v] = v == nv - 1 && tail < VL ? vload_part(qi + v * VL, tail) : vload(qi + v * VL);
+    ov[v] = vset1(0.0f);
+  }
+  for (long j = 0; j <= last; j++) {
+    if (mask && mask[j] == 0.0f) continue;
+    const float *kj = kb + j * kst;
+    vf acc = vset1(0.0f);
+    for (long v = 0; v < nv; v++)
+      acc += qv[v] * (v == nv - 1 && tail < VL ? vload_part(kj + v * VL, tail) : vload(kj + v * VL));
+    ai[j] = vhsum(acc) * scale;
+  }
+  if (softmax_visible_row(ai, Tk, last, mask)) {
+    for (long j = 0; j <= last; j++) {
+      if (ai[j] == 0.0f) continue;
+      const float *vj = vb + j * kst;
+      vf p = vset1(ai[j]);
+      for (long v = 0; v < nv; v++)
+        ov[v] += p * (v == nv - 1 && tail < VL ? vload_part(vj + v * VL, tail) : vload(vj + v * VL));
+    }
+  }
+  for (long v = 0; v < nv; v++) {
+    if (v == nv - 1 && tail < VL) vstore_part(oi + v * VL, ov[v], tail);
+    else vstore(oi + v * VL, ov[v]);
+  }
+}
+
 static void task_attention(void *ctx, long t, int tid) {
   const att_args *a = (const att_args *)ctx;
   const att_layout *L = &a->L;
@@ -106,6 +143,10 @@ static void task_attention(void *ctx, long t, int tid) {
     float *oi = o0 + (i - r0) * L->ost;
     float *ai = a->att + (bh * a->Tq + i) * Tk;
     long last = a->causal ? lmin(Tk - 1, a->posOffset + i) : Tk - 1;
+    if (hs <= ATT_REG_VECS * VL) {
+      attention_row_regs(qi, kb, vb, L->kst, hs, a->scale, ai, Tk, last, mask, oi);
+      continue;
+    }
     for (long j = 0; j <= last; j++)
       if (!(mask && mask[j] == 0.0f)) ai[j] = row_dot(qi, kb + j * L->kst, hs) * a->scale;
     for (long d = 0; d < hs; d++) oi[d] = 0.0f;
