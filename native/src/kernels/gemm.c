@@ -292,6 +292,13 @@ typedef struct {
   const float *x; /* op(A) as a contiguous K-vector */
 } gemv_args;
 
+/* Weight rows per pass of the transposed GEMV: two accumulators per row must stay in
+ * registers (AVX-512 has 32 vector registers, AVX2/SSE 16). */
+#if VL == 16
+#define GEMV_ROWS 8
+#else
+#define GEMV_ROWS 4
+#endif
 static void gemv_chunk(const gemm_args *g, const float *x, long j0, long j1) {
   long K = g->K;
   float *c = g->c;
@@ -321,46 +328,42 @@ static void gemv_chunk(const gemm_args *g, const float *x, long j0, long j1) {
     }
     return;
   }
-  /* c[j] = x . B[j, :] (the decode-time y = W x): four rows per pass share each load of
-   * x and stream four weight rows at once (eight independent FMA chains). Every row is
-   * summed the same way whether it runs in a group or alone (two accumulators along k in
-   * steps of 2 VL, a VL step, a masked tail, then a fixed-order reduction), so results do
-   * not depend on how rows are grouped or split over threads. */
+  /* c[j] = x . B[j, :] (the decode-time y = W x): GEMV_ROWS rows per pass share each load
+   * of x and stream that many weight rows at once (2 GEMV_ROWS independent FMA chains).
+   * Every row is summed the same way whether it runs in a group or alone (two accumulators
+   * along k in steps of 2 VL, a VL step, a masked tail, then a fixed-order reduction), so
+   * results do not depend on how rows are grouped or split over threads. */
   long ldb = g->ldb, K2 = K / (2 * VL) * (2 * VL);
   int one_step = K - K2 >= VL;
   long kt = K2 + (one_step ? VL : 0), tail = K - kt;
   long j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const float *b0 = g->b + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-    vf a00 = vset1(0.0f), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  for (; j + GEMV_ROWS <= j1; j += GEMV_ROWS) {
+    const float *bb = g->b + j * ldb;
+    vf a0[GEMV_ROWS], a1[GEMV_ROWS];
+#pragma GCC unroll 16
+    for (int r = 0; r < GEMV_ROWS; r++) a0[r] = a1[r] = vset1(0.0f);
     for (long k = 0; k < K2; k += 2 * VL) {
       vf x0 = vload(x + k), x1 = vload(x + k + VL);
-      a00 += x0 * vload(b0 + k);
-      a01 += x1 * vload(b0 + k + VL);
-      a10 += x0 * vload(b1 + k);
-      a11 += x1 * vload(b1 + k + VL);
-      a20 += x0 * vload(b2 + k);
-      a21 += x1 * vload(b2 + k + VL);
-      a30 += x0 * vload(b3 + k);
-      a31 += x1 * vload(b3 + k + VL);
+#pragma GCC unroll 16
+      for (int r = 0; r < GEMV_ROWS; r++) {
+        a0[r] += x0 * vload(bb + r * ldb + k);
+        a1[r] += x1 * vload(bb + r * ldb + k + VL);
+      }
     }
     if (one_step) {
       vf x0 = vload(x + K2);
-      a00 += x0 * vload(b0 + K2);
-      a10 += x0 * vload(b1 + K2);
-      a20 += x0 * vload(b2 + K2);
-      a30 += x0 * vload(b3 + K2);
+#pragma GCC unroll 16
+      for (int r = 0; r < GEMV_ROWS; r++) a0[r] += x0 * vload(bb + r * ldb + K2);
     }
     if (tail) {
       vf xt = vload_part(x + kt, tail);
-      a01 += xt * vload_part(b0 + kt, tail);
-      a11 += xt * vload_part(b1 + kt, tail);
-      a21 += xt * vload_part(b2 + kt, tail);
-      a31 += xt * vload_part(b3 + kt, tail);
+#pragma GCC unroll 16
+      for (int r = 0; r < GEMV_ROWS; r++) a1[r] += xt * vload_part(bb + r * ldb + kt, tail);
     }
-    float s[4] = {vhsum(a00 + a01), vhsum(a10 + a11), vhsum(a20 + a21), vhsum(a30 + a31)};
-    for (int r = 0; r < 4; r++)
-      c[j + r] = g->beta == 0.0f ? g->alpha * s[r] : g->alpha * s[r] + g->beta * c[j + r];
+    for (int r = 0; r < GEMV_ROWS; r++) {
+      float s = vhsum(a0[r] + a1[r]);
+      c[j + r] = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * c[j + r];
+    }
   }
   for (; j < j1; j++) {
     const float *b0 = g->b + j * ldb;
