@@ -119,6 +119,7 @@ typedef struct {
   long ldc;
   /* the current (jc, pc) block */
   long jc, nc, pc, kc, mc;
+  long ngroups, gpanels; /* each task covers one MC row block and one group of gpanels B panels */
   float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
 } gemm_args;
 
@@ -230,8 +231,9 @@ static void task_pack_b(void *ctx, long task, int tid) {
     pack_b_panel(g, jp, g->bpack + jp * g->kc * NR);
 }
 
-/* Computes rows [ic, ic + mc) of the current block, with a[] packed into apack (or read in place). */
-static void compute_block(const gemm_args *g, long ic, long mc, float *apack) {
+/* Computes rows [ic, ic + mc) and B panels [jp0, jp1) of the current block, with a[] packed
+ * into apack (or read in place). */
+static void compute_block(const gemm_args *g, long ic, long mc, long jp0, long jp1, float *apack) {
   int first = g->pc == 0;
   /* Read A in place when it is laid out well enough: op(A) rows with unit stride along k
    * or along i; pack otherwise (and for the ragged last micro-panel). */
@@ -244,8 +246,7 @@ static void compute_block(const gemm_args *g, long ic, long mc, float *apack) {
   long mfull = mc / MR * MR;
   if (!direct) pack_a_block(g, ic, mc, apack);
   else if (mfull < mc) pack_a_block(g, ic + mfull, mc - mfull, apack + mfull * g->kc);
-  long npanels = (g->nc + NR - 1) / NR;
-  for (long jp = 0; jp < npanels; jp++) {
+  for (long jp = jp0; jp < jp1; jp++) {
     long j0 = g->jc + jp * NR;
     int nr = (int)(g->N - j0 < NR ? g->N - j0 : NR);
     const float *bp = g->bpack + jp * g->kc * NR;
@@ -262,11 +263,15 @@ static void compute_block(const gemm_args *g, long ic, long mc, float *apack) {
 
 static void task_compute(void *ctx, long task, int tid) {
   gemm_args *g = (gemm_args *)ctx;
-  long ic = task * g->mc;
+  long ic = task / g->ngroups * g->mc;
   long mc = g->M - ic < g->mc ? g->M - ic : g->mc;
+  long npanels = (g->nc + NR - 1) / NR;
+  long jp0 = task % g->ngroups * g->gpanels;
+  long jp1 = jp0 + g->gpanels < npanels ? jp0 + g->gpanels : npanels;
+  if (jp0 >= jp1) return;
   float *apack = (float *)llmts_scratch(tid, 0, (size_t)(g->mc + MR) * KC * sizeof(float));
   if (!apack) return;
-  compute_block(g, ic, mc, apack);
+  compute_block(g, ic, mc, jp0, jp1, apack);
 }
 
 static long div_up(long a, long b) { return (a + b - 1) / b; }
@@ -416,17 +421,25 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
   int nt = parallel ? llmts_get_threads() : 1;
   long nblocks_n = div_up(g->N, NC_MAX);
   long ncb = div_up(div_up(g->N, nblocks_n), NR) * NR;
-  /* about four row blocks per thread, so that dynamic hand-out balances the threads */
-  long mc = div_up(div_up(g->M, 4L * nt), MR) * MR;
-  if (mc > MC_MAX) mc = MC_MAX;
-  if (nt == 1) mc = MC_MAX;
+  /* Row blocks as large as MC_MAX allows (balanced: M = 256 -> 2 x 132, not 240 + 16), so
+   * that each B panel loaded into L1 serves many micro-tiles; with several threads and few
+   * row blocks, the B panels are split into groups too, for about four tasks per thread
+   * (dynamic hand-out balances them). The split never changes any element's sum order. */
+  long mblocks = div_up(g->M, MC_MAX);
+  long mc = div_up(div_up(g->M, mblocks), MR) * MR;
   g->mc = mc;
-  long mtasks = div_up(g->M, mc);
+  mblocks = div_up(g->M, mc);
+  long ngroups = nt > 1 ? div_up(4L * nt, mblocks) : 1;
+  long mtasks = 0;
   long kcb = div_up(div_up(g->K, div_up(g->K, KC)), 16) * 16;
   for (long jc = 0; jc < g->N; jc += ncb) {
     g->jc = jc;
     g->nc = g->N - jc < ncb ? g->N - jc : ncb;
     long npanels = div_up(g->nc, NR);
+    g->ngroups = ngroups < npanels ? ngroups : npanels;
+    g->gpanels = div_up(npanels, g->ngroups);
+    g->ngroups = div_up(npanels, g->gpanels);
+    mtasks = mblocks * g->ngroups;
     for (long pc = 0; pc < g->K; pc += kcb) {
       g->pc = pc;
       g->kc = g->K - pc < kcb ? g->K - pc : kcb;
