@@ -107,6 +107,40 @@ static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa
   STORE_TILE();
 }
 
+/* Micro-kernel that packs B as it goes: reads op(B) in place (B not transposed, full
+ * panel: row k at bsrc + k * ldb), stores each row into the packed panel bdst for the
+ * later tiles, and reads A at a[i * rsa + k * csa] (packed A: rsa = 1, csa = MR). The
+ * same arithmetic as the other kernels; the copy overlaps the FMAs instead of a separate
+ * memory-bound pass. */
+static void ukernel_pack_b(long kc, const float *restrict a, long rsa, long csa, const float *restrict bsrc,
+                           long ldb, float *restrict bdst, float *c, long ldc, float alpha, float beta, int first,
+                           int mr, int nr) {
+  vf acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vset1(0.0f);
+  for (long k = 0; k < kc; k++) {
+    vf bv[NV];
+    const float *bk = bsrc + k * ldb;
+    __builtin_prefetch(bk + 8 * ldb, 0, 3);
+    __builtin_prefetch(bk + 8 * ldb + VL, 0, 3);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      bv[v] = vload(bk + v * VL);
+      vstore(bdst + k * NR + v * VL, bv[v]);
+    }
+    const float *ak = a + k * csa;
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++) {
+      vf ai = vset1(ak[i * rsa]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+    }
+  }
+  STORE_TILE();
+}
+
 typedef struct {
   int transA, transB;
   long M, N, K;
@@ -120,6 +154,7 @@ typedef struct {
   /* the current (jc, pc) block */
   long jc, nc, pc, kc, mc;
   long ngroups, gpanels; /* each task covers one MC row block and one group of gpanels B panels */
+  int fuse_b;            /* serial, B not transposed: full B panels are packed by the first row tile */
   float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
 } gemm_args;
 
@@ -249,11 +284,17 @@ static void compute_block(const gemm_args *g, long ic, long mc, long jp0, long j
   for (long jp = jp0; jp < jp1; jp++) {
     long j0 = g->jc + jp * NR;
     int nr = (int)(g->N - j0 < NR ? g->N - j0 : NR);
-    const float *bp = g->bpack + jp * g->kc * NR;
+    float *bp = g->bpack + jp * g->kc * NR;
     for (long ip = 0; ip < mc; ip += MR) {
       int mr = (int)(mc - ip < MR ? mc - ip : MR);
       float *cp = g->c + (ic + ip) * g->ldc + j0;
-      if (direct && mr == MR)
+      if (g->fuse_b && ic == 0 && ip == 0 && nr == NR) {
+        const float *bsrc = g->b + g->pc * g->ldb + j0;
+        if (direct && mr == MR)
+          ukernel_pack_b(g->kc, a0, rsa, csa, bsrc, g->ldb, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+        else
+          ukernel_pack_b(g->kc, apack, 1, MR, bsrc, g->ldb, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+      } else if (direct && mr == MR)
         ukernel_strided(g->kc, a0 + ip * rsa, rsa, csa, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
       else
         ukernel_packed(g->kc, apack + ip * g->kc, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
@@ -431,6 +472,7 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
   mblocks = div_up(g->M, mc);
   long ngroups = nt > 1 ? div_up(4L * nt, mblocks) : 1;
   long mtasks = 0;
+  g->fuse_b = !parallel && !g->transB;
   long kcb = div_up(div_up(g->K, div_up(g->K, KC)), 16) * 16;
   for (long jc = 0; jc < g->N; jc += ncb) {
     g->jc = jc;
@@ -449,7 +491,11 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
         llmts_parallel_for(div_up(npanels, B_PANELS_PER_TASK), task_pack_b, g);
         llmts_parallel_for(mtasks, task_compute, g);
       } else {
-        for (long t = 0; t < div_up(npanels, B_PANELS_PER_TASK); t++) task_pack_b(g, t, tid);
+        if (g->fuse_b) {
+          if (g->nc % NR) pack_b_panel(g, npanels - 1, g->bpack + (npanels - 1) * g->kc * NR);
+        } else {
+          for (long t = 0; t < div_up(npanels, B_PANELS_PER_TASK); t++) task_pack_b(g, t, tid);
+        }
         for (long t = 0; t < mtasks; t++) task_compute(g, t, tid);
       }
     }
