@@ -154,7 +154,8 @@ typedef struct {
   /* the current (jc, pc) block */
   long jc, nc, pc, kc, mc;
   long ngroups, gpanels; /* each task covers one MC row block and one group of gpanels B panels */
-  int fuse_b;            /* serial, B not transposed: full B panels are packed by the first row tile */
+  int fuse_b;            /* B not transposed: full B panels are packed by the first row tile */
+  int group_tasks;       /* each task is one group of B panels over all row blocks (few row blocks) */
   float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
 } gemm_args;
 
@@ -304,15 +305,20 @@ static void compute_block(const gemm_args *g, long ic, long mc, long jp0, long j
 
 static void task_compute(void *ctx, long task, int tid) {
   gemm_args *g = (gemm_args *)ctx;
-  long ic = task / g->ngroups * g->mc;
-  long mc = g->M - ic < g->mc ? g->M - ic : g->mc;
+  long group = g->group_tasks ? task : task % g->ngroups;
   long npanels = (g->nc + NR - 1) / NR;
-  long jp0 = task % g->ngroups * g->gpanels;
+  long jp0 = group * g->gpanels;
   long jp1 = jp0 + g->gpanels < npanels ? jp0 + g->gpanels : npanels;
   if (jp0 >= jp1) return;
   float *apack = (float *)llmts_scratch(tid, 0, (size_t)(g->mc + MR) * KC * sizeof(float));
   if (!apack) return;
-  compute_block(g, ic, mc, jp0, jp1, apack);
+  /* a group task runs its row blocks in order: the first (ic = 0) packs the group's B panels */
+  long ic0 = g->group_tasks ? 0 : task / g->ngroups * g->mc;
+  long ic1 = g->group_tasks ? g->M : ic0 + 1;
+  for (long ic = ic0; ic < ic1; ic += g->mc) {
+    long mc = g->M - ic < g->mc ? g->M - ic : g->mc;
+    compute_block(g, ic, mc, jp0, jp1, apack);
+  }
 }
 
 static long div_up(long a, long b) { return (a + b - 1) / b; }
@@ -470,9 +476,13 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
   long mc = div_up(div_up(g->M, mblocks), MR) * MR;
   g->mc = mc;
   mblocks = div_up(g->M, mc);
-  long ngroups = nt > 1 ? div_up(4L * nt, mblocks) : 1;
+  /* With one or two row blocks and B not transposed, each task takes one group of B panels
+   * over all rows and packs those panels itself, inside its first row tile (no separate
+   * packing pass, no sharing between tasks). */
+  g->group_tasks = parallel && !g->transB && mblocks <= 2;
+  long ngroups = nt > 1 ? (g->group_tasks ? 4L * nt : div_up(4L * nt, mblocks)) : 1;
   long mtasks = 0;
-  g->fuse_b = !parallel && !g->transB;
+  g->fuse_b = !g->transB && (!parallel || g->group_tasks);
   long kcb = div_up(div_up(g->K, div_up(g->K, KC)), 16) * 16;
   for (long jc = 0; jc < g->N; jc += ncb) {
     g->jc = jc;
@@ -481,23 +491,23 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
     g->ngroups = ngroups < npanels ? ngroups : npanels;
     g->gpanels = div_up(npanels, g->ngroups);
     g->ngroups = div_up(npanels, g->gpanels);
-    mtasks = mblocks * g->ngroups;
+    mtasks = g->group_tasks ? g->ngroups : mblocks * g->ngroups;
     for (long pc = 0; pc < g->K; pc += kcb) {
       g->pc = pc;
       g->kc = g->K - pc < kcb ? g->K - pc : kcb;
       g->bpack = (float *)llmts_scratch(parallel ? -1 : tid, 1, (size_t)npanels * KC * NR * sizeof(float));
       if (!g->bpack) return;
-      if (parallel) {
+      if (g->fuse_b) {
+        /* only a ragged last panel is packed ahead (the fused kernel takes full panels) */
+        if (g->nc % NR) pack_b_panel(g, npanels - 1, g->bpack + (npanels - 1) * g->kc * NR);
+      } else if (parallel) {
         llmts_parallel_for(div_up(npanels, B_PANELS_PER_TASK), task_pack_b, g);
-        llmts_parallel_for(mtasks, task_compute, g);
       } else {
-        if (g->fuse_b) {
-          if (g->nc % NR) pack_b_panel(g, npanels - 1, g->bpack + (npanels - 1) * g->kc * NR);
-        } else {
-          for (long t = 0; t < div_up(npanels, B_PANELS_PER_TASK); t++) task_pack_b(g, t, tid);
-        }
-        for (long t = 0; t < mtasks; t++) task_compute(g, t, tid);
+        for (long t = 0; t < div_up(npanels, B_PANELS_PER_TASK); t++) task_pack_b(g, t, tid);
       }
+      if (parallel) llmts_parallel_for(mtasks, task_compute, g);
+      else
+        for (long t = 0; t < mtasks; t++) task_compute(g, t, tid);
     }
   }
 }
