@@ -25,7 +25,7 @@
 #endif
 #define NR (NV * VL)
 #ifndef KC
-#define KC 512 /* most k per block; blocks are balanced: K = 768 -> 2 x 384 */
+#define KC 768 /* most k per block; blocks are balanced: K = 3072 -> 4 x 768, K = 1000 -> 512 + 488 */
 #endif
 #define MC_MAX (20 * MR)
 #define NC_MAX (64 * NR)
