@@ -3,9 +3,12 @@
  * combinations. Included by isa_*.c (compiled once per ISA), not compiled on its own.
  *
  * Goto/BLIS blocking: for each (jc: NC columns, pc: KC depth) block, op(B) is packed into
- * NR-wide micro-panels (shared by all threads), then threads split the M dimension into
- * MC-row blocks; each packs its op(A) block into MR-row micro-panels (or reads A in
+ * NR-wide micro-panels (shared by all threads), then tasks take (MC-row block, group of B
+ * panels) pieces; each packs its op(A) block into MR-row micro-panels (or reads A in
  * place when the layout allows) and runs the MR x NR register-blocked micro-kernel.
+ * When B is not transposed and one thread (or, with few row blocks, one task) owns a B
+ * panel, the first row tile packs it while multiplying (ukernel_pack_b), so no separate
+ * memory-bound packing pass is needed.
  * Every C element is summed in the same order whatever the thread count: KC blocks in
  * order, k in order inside a block, so results do not depend on threads.
  */
