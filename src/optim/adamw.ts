@@ -8,7 +8,8 @@
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { resolveGroups, type OptimParam, type ParamGroup, type ResolvedGroup } from './param.ts';
+import { type OptimParam, type ParamGroup } from './param.ts';
+import { Optimizer } from './optimizer.ts';
 
 export interface AdamWOptions {
   lr: number;
@@ -27,43 +28,28 @@ export interface AdamWState {
   v: Float32Array[];
 }
 
-export class AdamW<P extends OptimParam = OptimParam> {
-  readonly groups: ResolvedGroup<P>[];
+export class AdamW<P extends OptimParam = OptimParam> extends Optimizer<P> {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
-  /** Number of steps taken (the bias correction uses stepCount after increment). */
-  stepCount = 0;
-  private lr: number;
   private readonly m = new Map<P, Float32Array>();
   private readonly v = new Map<P, Float32Array>();
 
   constructor(params: readonly P[] | readonly ParamGroup<P>[], opts: AdamWOptions) {
+    super(params, opts.lr, opts.weightDecay ?? 0.01);
     const [b1, b2] = opts.betas ?? [0.9, 0.999];
     if (!(opts.lr >= 0) || !(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
       throw new LlmtsError('E_OPTIM', `AdamW: bad hyperparameters lr=${opts.lr} betas=(${b1}, ${b2})`, {
         where: 'AdamW options', hint: 'use lr >= 0 and 0 <= beta < 1' });
     }
-    this.lr = opts.lr;
     this.beta1 = b1;
     this.beta2 = b2;
     this.eps = opts.eps ?? 1e-8;
-    this.groups = resolveGroups(params, opts.lr, opts.weightDecay ?? 0.01);
   }
 
-  /** Base learning rate (groups use base * their scale). */
-  getLr(): number {
-    return this.lr;
-  }
-
-  /** Sets the base learning rate; each group keeps its ratio to it (for schedules). */
-  setLr(lr: number): void {
-    this.lr = lr;
-    for (const g of this.groups) g.lr = lr * g.lrScale;
-  }
 
   /** One update of every parameter that has a gradient. */
-  step(): void {
+  override step(): void {
     const be = backend();
     this.stepCount++;
     for (const g of this.groups) {
@@ -81,11 +67,6 @@ export class AdamW<P extends OptimParam = OptimParam> {
         be.adamw(n, p.data, p.grad, m, v, g.lr, this.beta1, this.beta2, this.eps, g.weightDecay, this.stepCount);
       }
     }
-  }
-
-  /** All parameters in group order. */
-  params(): P[] {
-    return this.groups.flatMap((g) => g.params);
   }
 
   /** Copies of the step count and moments (zeros for parameters not yet updated). */

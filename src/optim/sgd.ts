@@ -8,7 +8,8 @@
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { resolveGroups, type OptimParam, type ParamGroup, type ResolvedGroup } from './param.ts';
+import { type OptimParam, type ParamGroup } from './param.ts';
+import { Optimizer } from './optimizer.ts';
 
 export interface SGDOptions {
   lr: number;
@@ -26,15 +27,13 @@ export interface SGDState {
   buf: Float32Array[];
 }
 
-export class SGD<P extends OptimParam = OptimParam> {
-  readonly groups: ResolvedGroup<P>[];
+export class SGD<P extends OptimParam = OptimParam> extends Optimizer<P> {
   readonly momentum: number;
   readonly nesterov: boolean;
-  stepCount = 0;
-  private lr: number;
   private readonly buf = new Map<P, Float32Array>();
 
   constructor(params: readonly P[] | readonly ParamGroup<P>[], opts: SGDOptions) {
+    super(params, opts.lr, opts.weightDecay ?? 0);
     this.momentum = opts.momentum ?? 0;
     this.nesterov = opts.nesterov ?? false;
     if (!(opts.lr >= 0) || !(this.momentum >= 0)) {
@@ -44,22 +43,10 @@ export class SGD<P extends OptimParam = OptimParam> {
     if (this.nesterov && this.momentum === 0) {
       throw new LlmtsError('E_OPTIM', 'SGD: nesterov needs momentum > 0', { where: 'SGD options', hint: 'set momentum (e.g. 0.9)' });
     }
-    this.lr = opts.lr;
-    this.groups = resolveGroups(params, opts.lr, opts.weightDecay ?? 0);
-  }
-
-  getLr(): number {
-    return this.lr;
-  }
-
-  /** Sets the base learning rate; each group keeps its ratio to it. */
-  setLr(lr: number): void {
-    this.lr = lr;
-    for (const g of this.groups) g.lr = lr * g.lrScale;
   }
 
   /** One update of every parameter that has a gradient. */
-  step(): void {
+  override step(): void {
     const be = backend();
     this.stepCount++;
     for (const g of this.groups) {
@@ -73,11 +60,6 @@ export class SGD<P extends OptimParam = OptimParam> {
         be.sgd(p.data.length, p.data, p.grad, b, g.lr, this.momentum, g.weightDecay, this.nesterov);
       }
     }
-  }
-
-  /** All parameters in group order. */
-  params(): P[] {
-    return this.groups.flatMap((g) => g.params);
   }
 
   /** Copies of the step count and momentum buffers (zeros for parameters not yet updated). */
