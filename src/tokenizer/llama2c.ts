@@ -27,6 +27,7 @@
 import { readFileSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';
+import { BinaryHeap } from '../util/heap.ts';
 
 /** Decode options of the llama2.c tokenizer: `prevId` is the id before `ids[0]` (for streaming). */
 export interface Llama2cDecodeOptions extends DecodeOptions {
@@ -174,7 +175,7 @@ export class Llama2cTokenizer implements Tokenizer {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
     }
-    const heap = new MergeHeap();
+    const heap = new BinaryHeap<MergeCandidate>(candidateBefore);
     const tok = ids.slice();
     const push = (i: number): void => {
       const j = next[i]!;
@@ -320,44 +321,7 @@ interface MergeCandidate {
   vj: number;
 }
 
-/** Binary max-heap on (score desc, pos asc): run.c's pick of the best, leftmost pair. */
-class MergeHeap {
-  private readonly items: MergeCandidate[] = [];
-
-  private before(a: MergeCandidate, b: MergeCandidate): boolean {
-    return a.score > b.score || (a.score === b.score && a.pos < b.pos);
-  }
-
-  push(e: MergeCandidate): void {
-    const h = this.items;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  pop(): MergeCandidate | undefined {
-    const h = this.items;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
+/** Heap order (score desc, pos asc): run.c's pick of the best, leftmost pair. */
+function candidateBefore(a: MergeCandidate, b: MergeCandidate): boolean {
+  return a.score > b.score || (a.score === b.score && a.pos < b.pos);
 }

@@ -25,6 +25,7 @@ import { LlmtsError } from '../util/errors.ts';
 import { bertNormalize, forEachBertWord, type BertNormalizerOptions } from './bert-pretokenizer.ts';
 import { bertTemplate } from './post-process.ts';
 import { WordPieceTokenizer } from './wordpiece.ts';
+import { BinaryHeap } from '../util/heap.ts';
 
 /** Options of `trainWordPiece` (HF `WordPieceTrainer` names, camelCase). */
 export interface WordPieceTrainerOptions {
@@ -118,48 +119,10 @@ const PAIR_BASE = 4194304; // 2^22: ids stay below this, so a * PAIR_BASE + b is
 
 interface HeapEntry { a: number; b: number; count: number; pos: Set<number> }
 
-/** Max-heap on (count, then smaller pair) as HF's `Merge` ordering. */
-class MergeHeap {
-  private items: HeapEntry[] = [];
-  get size(): number { return this.items.length; }
-
-  private static above(x: HeapEntry, y: HeapEntry): boolean {
-    if (x.count !== y.count) return x.count > y.count;
-    return x.a !== y.a ? x.a < y.a : x.b < y.b;
-  }
-
-  push(e: HeapEntry): void {
-    const h = this.items;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!MergeHeap.above(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  pop(): HeapEntry | undefined {
-    const h = this.items;
-    if (h.length === 0) return undefined;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && MergeHeap.above(h[l], h[m])) m = l;
-        if (r < h.length && MergeHeap.above(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
+/** Max-heap order on (count, then smaller pair), as HF's `Merge` ordering. */
+function mergeBefore(x: HeapEntry, y: HeapEntry): boolean {
+  if (x.count !== y.count) return x.count > y.count;
+  return x.a !== y.a ? x.a < y.a : x.b < y.b;
 }
 
 /**
@@ -252,7 +215,7 @@ export function trainWordPieceFromCounts(counts: ReadonlyMap<string, number>, op
       set.add(i);
     }
   }
-  const heap = new MergeHeap();
+  const heap = new BinaryHeap<HeapEntry>(mergeBefore);
   const flush = () => {
     for (const [key, pos] of where) {
       const count = pairCounts.get(key)!;
