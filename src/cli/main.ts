@@ -18,6 +18,8 @@ const commands: Record<string, Command> = {
   eval: { summary: 'loss, perplexity and bits per byte of a model on a text file', load: () => import('./eval.ts') },
   train: { summary: 'pretrain a decoder (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },
+  chat: { summary: 'talk to a model in the terminal (streamed answers, /reset, /exit, Ctrl-C stops an answer)', load: () => import('./chat.ts') },
+  serve: { summary: 'OpenAI-compatible HTTP API and web UI (chat, training dashboard)', load: () => import('./serve.ts') },
   start: { summary: 'the whole pipeline on bundled text: prepare, tokenizer, tokenize, train, eval, samples', load: () => import('./start.ts') },
 };
 
