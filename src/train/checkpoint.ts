@@ -1,14 +1,19 @@
 /**
  * Checkpoint directories: the unit every later stage (eval, generate, chat, export)
  * reads. One directory holds:
- * - model.safetensors      weights, F32, Hugging Face tensor names (src/models/decoder.ts)
- * - config.json            `{ format: "llmts-checkpoint", version: 1, model: DecoderConfig }`
+ * - model.safetensors      weights, F32, Hugging Face tensor names and layout (src/io/hf-format.ts)
+ * - config.json            Hugging Face's config fields (`model_type`, `n_embd` / `hidden_size`, ...)
+ *                          plus `llmts: { format: "llmts-checkpoint", version: 2, model: DecoderConfig,
+ *                          tensorLayout: "hf" | "llmts" }`, so the directory also loads with
+ *                          transformers' `AutoModelForCausalLM.from_pretrained(dir)`
  * - tokenizer.json         HF tokenizer.json, or the llmts char-tokenizer file (char.ts)
  * - optimizer.safetensors  AdamW moments `exp_avg.<param>` / `exp_avg_sq.<param>`, step in metadata (training only)
  * - trainer_state.json     step, seed, resolved train config, metrics so far (training only)
  *
  * A training run keeps its checkpoints in `<run>/checkpoints/step-<N>/`; `loadCheckpoint`
  * accepts either a checkpoint directory or a run directory (its newest checkpoint).
+ * `loadCheckpoint` also reads version-1 llm.ts checkpoints (config at the top level, our
+ * tensor layout) and plain `save_pretrained` directories of GPT-2 and Llama models.
  * Writing is atomic: everything goes to a temporary sibling directory renamed into place,
  * so an interrupted save never leaves a half checkpoint.
  *
@@ -27,6 +32,7 @@ import type { AdamW } from '../optim/index.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { saveTokenizer } from '../data/tokenize.ts';
+import { fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from '../io/hf-format.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
@@ -72,10 +78,14 @@ export function saveCheckpoint(dir: string, c: CheckpointInput): void {
   const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
+  const config = c.model.config;
+  const hf = toHfConfig(config);
+  const own = new Map<string, StateEntry>(c.model.namedParameters().map(([name, p]) => [name, { shape: [...p.shape], data: p.data }]));
   const tensors: Record<string, SafetensorsTensor> = {};
-  for (const [name, p] of c.model.namedParameters()) tensors[name] = { dtype: 'F32', shape: [...p.shape], data: p.data };
+  for (const [name, t] of hf ? toHfTensors(config, own) : own) tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.data };
   saveSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt', producer: 'llmts' });
-  writeFileSync(join(tmp, 'config.json'), JSON.stringify({ format: CHECKPOINT_FORMAT, version: 1, model: c.model.config }, null, 2) + '\n');
+  const meta = { format: CHECKPOINT_FORMAT, version: 2, model: config, tensorLayout: hf ? 'hf' : 'llmts' };
+  writeFileSync(join(tmp, 'config.json'), JSON.stringify({ ...hf, llmts: meta }, null, 2) + '\n');
   saveTokenizer(c.tokenizer, join(tmp, 'tokenizer.json'));
   if (c.optimizer) {
     const names = new Map(c.model.namedParameters().map(([n, p]) => [p as object, n]));
@@ -132,24 +142,44 @@ const CONFIG_FIELDS: Record<keyof DecoderConfig, 'number' | 'boolean' | 'arch'> 
   intermediateSize: 'number', bias: 'boolean', tieEmbeddings: 'boolean', normEps: 'number', ropeTheta: 'number', ropeInterleaved: 'boolean', dropout: 'number',
 };
 
-/** Reads and checks config.json of a checkpoint. */
-export function readCheckpointConfig(dir: string): DecoderConfig {
+/** A checkpoint's model config and how its tensors are laid out. */
+export interface CheckpointConfig {
+  config: DecoderConfig;
+  /** 'hf': Hugging Face layout (GPT-2 Conv1D weights transposed); 'llmts': ours. */
+  tensorLayout: 'hf' | 'llmts';
+}
+
+/** Reads and checks config.json of a checkpoint (llm.ts v2 or v1, or a plain HF config). */
+export function readCheckpointConfig(dir: string): CheckpointConfig {
   const path = join(dir, 'config.json');
-  const json = readJson(path) as { format?: unknown; version?: unknown; model?: Record<string, unknown> } | null;
-  if (json?.format !== CHECKPOINT_FORMAT || json.version !== 1 || typeof json.model !== 'object' || json.model === null) {
-    throw new LlmtsError('E_CHECKPOINT', `${path} is not an llmts checkpoint config (format ${JSON.stringify(json?.format)}, version ${JSON.stringify(json?.version)})`, {
-      where: path, hint: 'expected {"format": "llmts-checkpoint", "version": 1, "model": {...}}' });
+  const json = readJson(path) as Record<string, unknown> | null;
+  if (typeof json !== 'object' || json === null) throw new LlmtsError('E_CHECKPOINT', `${path} is not a JSON object`, { where: path });
+  const own = json.llmts as Record<string, unknown> | undefined;
+  if (typeof own === 'object' && own !== null) {
+    if (own.format !== CHECKPOINT_FORMAT || own.version !== 2) {
+      throw new LlmtsError('E_CHECKPOINT', `${path}: llmts.format/version is ${JSON.stringify(own.format)}/${JSON.stringify(own.version)}`, {
+        where: `${path}: llmts`, hint: `expected "${CHECKPOINT_FORMAT}" version 2; the checkpoint may come from a newer llm.ts` });
+    }
+    return { config: checkModelFields(own.model, `${path}: llmts.model`), tensorLayout: own.tensorLayout === 'hf' ? 'hf' : 'llmts' };
   }
-  const m = json.model;
+  if (json.format === CHECKPOINT_FORMAT && json.version === 1) return { config: checkModelFields(json.model, `${path}: model`), tensorLayout: 'llmts' };
+  if (typeof json.model_type === 'string') return { config: fromHfConfig(json, path), tensorLayout: 'hf' };
+  throw new LlmtsError('E_CHECKPOINT', `${path} is neither an llm.ts nor a Hugging Face model config`, {
+    where: path, hint: 'expected an "llmts" block or a "model_type" of "gpt2" or "llama"' });
+}
+
+function checkModelFields(model: unknown, where: string): DecoderConfig {
+  if (typeof model !== 'object' || model === null) throw new LlmtsError('E_CHECKPOINT', `${where} is missing`, { where });
+  const m = model as Record<string, unknown>;
   for (const [k, kind] of Object.entries(CONFIG_FIELDS)) {
     const v = m[k];
     const ok = kind === 'arch' ? v === 'gpt2' || v === 'llama' : typeof v === kind;
-    if (!ok) throw new LlmtsError('E_CHECKPOINT', `${path}: model.${k} is ${JSON.stringify(v)}, expected a ${kind === 'arch' ? '"gpt2" or "llama"' : kind}`, { where: `${path}: model.${k}` });
+    if (!ok) throw new LlmtsError('E_CHECKPOINT', `${where}.${k} is ${JSON.stringify(v)}, expected a ${kind === 'arch' ? '"gpt2" or "llama"' : kind}`, { where: `${where}.${k}` });
   }
   try {
     return validateConfig(m as unknown as DecoderConfig);
   } catch (err) {
-    throw new LlmtsError('E_CHECKPOINT', `${path}: ${(err as Error).message}`, { where: path, cause: err });
+    throw new LlmtsError('E_CHECKPOINT', `${where}: ${(err as Error).message}`, { where, cause: err });
   }
 }
 
@@ -160,13 +190,14 @@ export function readCheckpointConfig(dir: string): DecoderConfig {
  */
 export function loadCheckpoint(dirOrRun: string): LoadedCheckpoint {
   const dir = resolveCheckpointDir(dirOrRun);
-  const config = readCheckpointConfig(dir);
+  const { config, tensorLayout } = readCheckpointConfig(dir);
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(weightsPath)) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} is missing`, { where: weightsPath, hint: 'the checkpoint is incomplete; use another checkpoint' });
   const { tensors } = loadSafetensors(weightsPath);
   const model = new Decoder(config, { seed: 0 });
-  const state = new Map<string, StateEntry>();
+  let state = new Map<string, StateEntry>();
   for (const [name, t] of Object.entries(tensors)) state.set(name, { shape: t.shape, data: toFloat32(t) });
+  if (tensorLayout === 'hf') state = fromHfTensors(config, state);
   try {
     model.loadStateDict(state);
   } catch (err) {

@@ -9,5 +9,5 @@
 export { planRun, train, type RunPlan, type TrainResult, type TrainHooks } from './trainer.ts';
 export { resolveTrainConfig, readConfigFile, formatConfig, describeKeys, type TrainConfig, type ResolvedConfig } from './config.ts';
 export { saveCheckpoint, loadCheckpoint, loadOptimizerState, listCheckpoints, resolveCheckpointDir, readCheckpointConfig,
-  CHECKPOINT_FORMAT, type TrainerState, type CheckpointInput, type LoadedCheckpoint } from './checkpoint.ts';
+  CHECKPOINT_FORMAT, type TrainerState, type CheckpointInput, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.ts';
 export { readMetrics, MetricsLog, writeLossPlot, type MetricRecord } from './metrics.ts';

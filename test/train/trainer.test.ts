@@ -78,8 +78,8 @@ test('bad checkpoint files give errors naming the file', async () => {
   assert.throws(() => loadCheckpoint(badCfg), new RegExp(`${esc(join(badCfg, 'config.json'))} is not valid JSON`));
   const wrongShape = copy('shape');
   const cfg = JSON.parse(readFileSync(join(wrongShape, 'config.json'), 'utf8'));
-  cfg.model.nEmbd = 64;
-  cfg.model.intermediateSize = 256;
+  cfg.llmts.model.nEmbd = 64;
+  cfg.llmts.model.intermediateSize = 256;
   writeFileSync(join(wrongShape, 'config.json'), JSON.stringify(cfg));
   assert.throws(() => loadCheckpoint(wrongShape), new RegExp(`${esc(join(wrongShape, 'model.safetensors'))} does not match`));
   const badState = copy('state');

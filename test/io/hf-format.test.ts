@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveTokenizer } from '../../src/data/tokenize.ts';
+import { fromHfConfig, toHfConfig } from '../../src/io/hf-format.ts';
+import { loadSafetensors, saveSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.ts';
+import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/config.ts';
+import { Decoder } from '../../src/models/decoder.ts';
+import { noGrad } from '../../src/tensor/index.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { LlmtsError } from '../../src/util/errors.ts';
+
+const tok = CharTokenizer.fromText('abcdefghijklmnopqrstuvwxyz .,\n');
+const ids = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6]);
+
+function logits(m: Decoder): Float32Array {
+  m.eval();
+  return noGrad(() => m.forward(ids, 1, ids.length).logits.data.slice());
+}
+
+function roundTrip(cfg: DecoderConfig): { dir: string; before: Float32Array; after: Float32Array } {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-hf-'));
+  const model = new Decoder(cfg, { seed: 7 });
+  saveCheckpoint(join(dir, 'ck'), { model, tokenizer: tok });
+  return { dir: join(dir, 'ck'), before: logits(model), after: logits(loadCheckpoint(join(dir, 'ck')).model) };
+}
+
+test('GPT-2 checkpoint: HF config fields and Conv1D (in, out) weights; loads back to the same logits', () => {
+  const cfg = gpt2Config({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 });
+  const { dir, before, after } = roundTrip(cfg);
+  try {
+    assert.deepEqual(after, before);
+    const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(json.model_type, 'gpt2');
+    assert.deepEqual(json.architectures, ['GPT2LMHeadModel']);
+    assert.equal(json.n_embd, 16);
+    assert.equal(json.n_positions, 16);
+    assert.equal(json.activation_function, 'gelu_new');
+    const { tensors } = loadSafetensors(join(dir, 'model.safetensors'));
+    assert.deepEqual(tensors['transformer.h.0.attn.c_attn.weight']!.shape, [16, 48]); // (in, out) as HF Conv1D
+    assert.deepEqual(tensors['transformer.h.1.mlp.c_proj.weight']!.shape, [64, 16]);
+    assert.deepEqual(fromHfConfig(json, 'config.json'), { ...cfg, dropout: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Llama checkpoint (GQA): HF config fields, Linear (out, in) weights; loads back to the same logits', () => {
+  const cfg = llamaConfig({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16 });
+  const { dir, before, after } = roundTrip(cfg);
+  try {
+    assert.deepEqual(after, before);
+    const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(json.model_type, 'llama');
+    assert.equal(json.num_key_value_heads, 2);
+    assert.equal(json.hidden_act, 'silu');
+    const { tensors } = loadSafetensors(join(dir, 'model.safetensors'));
+    assert.deepEqual(tensors['model.layers.0.self_attn.k_proj.weight']!.shape, [8, 16]);
+    assert.deepEqual(fromHfConfig(json, 'config.json'), cfg);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('interleaved-RoPE Llama (llama2.c layout) has no HF config and keeps our layout', () => {
+  const cfg = llamaConfig({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, ropeInterleaved: true });
+  assert.equal(toHfConfig(cfg), null);
+  const { dir, before, after } = roundTrip(cfg);
+  try {
+    assert.deepEqual(after, before);
+    const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: string; llmts: { tensorLayout: string } };
+    assert.equal(json.model_type, undefined);
+    assert.equal(json.llmts.tensorLayout, 'llmts');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a version-1 checkpoint (top-level config, our layout) still loads', () => {
+  const cfg = gpt2Config({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 });
+  const model = new Decoder(cfg, { seed: 3 });
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-v1-'));
+  try {
+    const tensors: Record<string, SafetensorsTensor> = {};
+    for (const [name, p] of model.namedParameters()) tensors[name] = { dtype: 'F32', shape: [...p.shape], data: p.data };
+    saveSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ format: 'llmts-checkpoint', version: 1, model: cfg }));
+    saveTokenizer(tok, join(dir, 'tokenizer.json'));
+    assert.deepEqual(logits(loadCheckpoint(dir).model), logits(model));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('HF configs that llm.ts cannot run are errors naming the field', () => {
+  const base = { model_type: 'llama', vocab_size: 32, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 16 };
+  assert.throws(() => fromHfConfig({ ...base, hidden_act: 'gelu' }, 'x/config.json'), (e: unknown) => e instanceof LlmtsError && /hidden_act/.test(e.message));
+  assert.throws(() => fromHfConfig({ ...base, rope_scaling: { type: 'linear', factor: 2 } }, 'x/config.json'), /rope_scaling/);
+  assert.throws(() => fromHfConfig({ ...base, model_type: 'bert' }, 'x/config.json'), /model_type "bert"/);
+  assert.throws(() => fromHfConfig({ ...base, hidden_size: 'big' }, 'x/config.json'), /hidden_size/);
+  assert.deepEqual(fromHfConfig(base, 'x/config.json').nKvHead, 2);
+});
