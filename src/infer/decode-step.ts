@@ -12,10 +12,16 @@
  * At T = 1 every (1, nh, 1, hs) tensor is just its (C) vector, so q, k, v come out of
  * their projections ready for RoPE, and the attention output is ready for o_proj.
  *
+ * `runBatch` decodes B sequences at once, each with its own cache and position: the
+ * matrix products become GEMMs with M = B, so every weight is read once per step for all
+ * sequences (decoding is bound by reading the weights, so this is the serving throughput
+ * win); RoPE, cache writes and attention run per row. `run` is `runBatch` with B = 1.
+ *
  * @example
  * const step = new DecodeStep(model);
  * model.forward(promptIds, 1, n, null, cache);   // prefill
  * step.run(nextId, cache, logits);               // logits Float32Array(V); cache.length += 1
+ * step.runBatch([a, b], [cacheA, cacheB], logits2); // logits2 Float32Array(2 * V), row per sequence
  */
 import { backend } from '../backend/index.ts';
 import type { Backend } from '../backend/backend.ts';
@@ -59,23 +65,29 @@ export class DecodeStep {
   private readonly normFw: Float32Array;
   private readonly normFb: Float32Array | null;
   private readonly head: Float32Array;
-  // scratch
-  private readonly x: Float32Array;
-  private readonly xn: Float32Array;
-  private readonly tmp: Float32Array;
-  private readonly q: Float32Array;
-  private readonly k: Float32Array;
-  private readonly v: Float32Array;
-  private readonly qkv: Float32Array;
-  /** q, k, v views of `qkv` (GPT-2's fused projection), made once. */
-  private readonly qkvParts: [Float32Array, Float32Array, Float32Array];
-  private readonly att: Float32Array;
+  /** Rows the scratch buffers hold (grows on demand). */
+  private rows = 0;
+  // scratch, (B, *) row-major, and per-row views of them made once per size
+  private x = new Float32Array(0); // (B, C)
+  private xn = new Float32Array(0); // (B, C)
+  private tmp = new Float32Array(0); // (B, C)
+  private q = new Float32Array(0); // (B, C)
+  private k = new Float32Array(0); // (B, kvC)
+  private v = new Float32Array(0); // (B, kvC)
+  private qkv = new Float32Array(0); // GPT-2: (B, C + 2 kvC)
+  private att = new Float32Array(0); // (B, C)
+  private h1 = new Float32Array(0); // (B, H)
+  private h2 = new Float32Array(0); // (B, H)
+  private h3 = new Float32Array(0); // (B, H)
+  private mean = new Float32Array(0); // (B)
+  private rstd = new Float32Array(0); // (B)
+  private qRows: Float32Array[] = [];
+  private kRows: Float32Array[] = [];
+  private vRows: Float32Array[] = [];
+  private attRows: Float32Array[] = [];
   private probs: Float32Array;
-  private readonly h1: Float32Array;
-  private readonly h2: Float32Array;
-  private readonly h3: Float32Array;
-  private readonly mean = new Float32Array(1);
-  private readonly rstd = new Float32Array(1);
+  private readonly oneId = [0];
+  private readonly oneCache: KVCache[] = [];
 
   constructor(model: Decoder) {
     const c = model.config;
@@ -122,32 +134,54 @@ export class DecodeStep {
     this.normFw = get(`${root}.${gpt2 ? 'ln_f' : 'norm'}.weight`);
     this.normFb = gpt2 ? get('transformer.ln_f.bias') : null;
     this.head = c.tieEmbeddings ? this.tokens : get('lm_head.weight');
-    const C = c.nEmbd, hs = C / c.nHead, kvC = c.nKvHead * hs, H = c.intermediateSize;
-    this.x = new Float32Array(C);
-    this.xn = new Float32Array(C);
-    this.tmp = new Float32Array(C);
-    this.q = new Float32Array(C);
-    this.k = new Float32Array(kvC);
-    this.v = new Float32Array(kvC);
-    this.qkv = new Float32Array(gpt2 ? C + 2 * kvC : 0);
-    this.qkvParts = [this.qkv.subarray(0, C), this.qkv.subarray(C, C + kvC), this.qkv.subarray(C + kvC, C + 2 * kvC)];
-    this.att = new Float32Array(C);
     this.probs = new Float32Array(c.nHead * c.blockSize);
-    this.h1 = new Float32Array(H);
-    this.h2 = new Float32Array(H);
-    this.h3 = new Float32Array(H);
+    this.reserve(1);
   }
 
-  /** y (N) = W (N, K) x (K) [+ b]. */
-  private matvec(w: Float32Array, b: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void {
-    this.be.gemm(false, true, 1, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1);
-    if (b) this.be.addBias(1, N, y, b, y);
+  /** Sizes the scratch buffers (and their row views) for B rows. */
+  private reserve(B: number): void {
+    if (B <= this.rows) return;
+    const c = this.c;
+    const C = c.nEmbd, hs = C / c.nHead, kvC = c.nKvHead * hs, H = c.intermediateSize;
+    const gpt2 = c.arch === 'gpt2';
+    this.rows = B;
+    this.x = new Float32Array(B * C);
+    this.xn = new Float32Array(B * C);
+    this.tmp = new Float32Array(B * C);
+    this.q = new Float32Array(gpt2 ? 0 : B * C);
+    this.k = new Float32Array(gpt2 ? 0 : B * kvC);
+    this.v = new Float32Array(gpt2 ? 0 : B * kvC);
+    const W = C + 2 * kvC;
+    this.qkv = new Float32Array(gpt2 ? B * W : 0);
+    this.att = new Float32Array(B * C);
+    this.h1 = new Float32Array(B * H);
+    this.h2 = new Float32Array(B * H);
+    this.h3 = new Float32Array(B * H);
+    this.mean = new Float32Array(B);
+    this.rstd = new Float32Array(B);
+    const rows = (n: number, f: (b: number) => Float32Array): Float32Array[] => Array.from({ length: n }, (_, b) => f(b));
+    if (gpt2) {
+      this.qRows = rows(B, (b) => this.qkv.subarray(b * W, b * W + C));
+      this.kRows = rows(B, (b) => this.qkv.subarray(b * W + C, b * W + C + kvC));
+      this.vRows = rows(B, (b) => this.qkv.subarray(b * W + C + kvC, (b + 1) * W));
+    } else {
+      this.qRows = rows(B, (b) => this.q.subarray(b * C, (b + 1) * C));
+      this.kRows = rows(B, (b) => this.k.subarray(b * kvC, (b + 1) * kvC));
+      this.vRows = rows(B, (b) => this.v.subarray(b * kvC, (b + 1) * kvC));
+    }
+    this.attRows = rows(B, (b) => this.att.subarray(b * C, (b + 1) * C));
   }
 
-  private norm(w: Float32Array, b: Float32Array | null, x: Float32Array, out: Float32Array): void {
+  /** y (M, N) = x (M, K) W^T (K, N) [+ b]: one GEMM, each weight read once for all M rows. */
+  private matmul(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void {
+    this.be.gemm(false, true, M, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1);
+    if (b) this.be.addBias(M, N, y, b, y);
+  }
+
+  private norm(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, out: Float32Array): void {
     const C = this.c.nEmbd;
-    if (b) this.be.layerNorm(1, C, this.c.normEps, x, w, b, out, this.mean, this.rstd);
-    else this.be.rmsNorm(1, C, this.c.normEps, x, w, out, this.rstd);
+    if (b) this.be.layerNorm(M, C, this.c.normEps, x, w, b, out, this.mean, this.rstd);
+    else this.be.rmsNorm(M, C, this.c.normEps, x, w, out, this.rstd);
   }
 
   /**
@@ -155,61 +189,87 @@ export class DecodeStep {
    * it by one, and writes the next-token logits (V) into `logits`.
    */
   run(id: number, cache: KVCache, logits: Float32Array): void {
+    this.oneId[0] = id;
+    this.oneCache[0] = cache;
+    this.runBatch(this.oneId, this.oneCache, logits);
+  }
+
+  /**
+   * One decoding step for B sequences at once: row b feeds ids[b] at position
+   * caches[b].length of its own cache (distinct caches, any mix of positions), advances
+   * that cache by one and writes its next-token logits to logits[b * V, (b + 1) * V).
+   * Norms run over the B rows, the projections, MLP and lm_head as GEMMs with M = B (the
+   * weights are read once for all rows), RoPE, cache writes and attention per row at the
+   * row's own position. Row b's logits are those of `run(ids[b], caches[b], ...)`.
+   */
+  runBatch(ids: ArrayLike<number>, caches: readonly KVCache[], logits: Float32Array): void {
     const c = this.c, be = this.be;
     const C = c.nEmbd, nh = c.nHead, nkv = c.nKvHead, hs = C / nh, kvC = nkv * hs, H = c.intermediateSize, V = c.vocabSize;
-    const pos = cache.length;
-    if (pos >= cache.capacity) {
-      throw new LlmtsError('E_CACHE_FULL', `KV cache holds ${cache.capacity} positions, all used`, { where: 'DecodeStep.run', hint: 'reset the cache and re-feed the last tokens' });
+    const B = ids.length;
+    if (caches.length !== B || logits.length < B * V) {
+      throw new LlmtsError('E_SHAPE', `runBatch: ${B} ids, ${caches.length} caches, logits of ${logits.length} (need ${B * V})`, { where: 'DecodeStep.runBatch', hint: 'pass one cache per id and a (B, V) logits buffer' });
     }
-    if (!(id >= 0 && id < V)) throw new LlmtsError('E_TOKEN_ID', `token id ${id} is outside the vocabulary of ${V}`, { where: 'DecodeStep.run' });
-    if (this.probs.length < nh * cache.capacity) this.probs = new Float32Array(nh * cache.capacity);
+    this.reserve(B);
+    for (let b = 0; b < B; b++) {
+      const cache = caches[b]!, id = ids[b]!;
+      if (cache.length >= cache.capacity) {
+        throw new LlmtsError('E_CACHE_FULL', `KV cache holds ${cache.capacity} positions, all used`, { where: 'DecodeStep.run', hint: 'reset the cache and re-feed the last tokens' });
+      }
+      if (!(id >= 0 && id < V)) throw new LlmtsError('E_TOKEN_ID', `token id ${id} is outside the vocabulary of ${V}`, { where: 'DecodeStep.run' });
+      if (this.probs.length < nh * cache.capacity) this.probs = new Float32Array(nh * cache.capacity);
+    }
     const x = this.x, xn = this.xn, tmp = this.tmp;
-    for (let i = 0, src = id * C; i < C; i++, src++) x[i] = this.tokens[src]!;
-    if (this.positions) be.add(C, x, this.positions.subarray(pos * C, pos * C + C), x);
+    for (let b = 0; b < B; b++) {
+      const id = ids[b]!, pos = caches[b]!.length;
+      for (let i = 0, src = id * C, dst = b * C; i < C; i++) x[dst + i] = this.tokens[src + i]!; // (B, C)
+      if (this.positions) for (let i = 0, src = pos * C, dst = b * C; i < C; i++) x[dst + i] = x[dst + i]! + this.positions[src + i]!;
+    }
     const scale = 1 / Math.sqrt(hs);
     const rope = c.arch === 'llama';
     for (let l = 0; l < c.nLayer; l++) {
       const w = this.layers[l]!;
-      this.norm(w.norm1w, w.norm1b, x, xn);
-      let q = this.q, k = this.k, v = this.v;
+      this.norm(B, w.norm1w, w.norm1b, x, xn); // (B, C)
       if (w.qkvw) {
-        this.matvec(w.qkvw, w.qkvb, xn, this.qkv, C + 2 * kvC, C); // (C + 2 kvC)
-        [q, k, v] = this.qkvParts;
+        this.matmul(B, w.qkvw, w.qkvb, xn, this.qkv, C + 2 * kvC, C); // (B, C + 2 kvC)
       } else {
-        this.matvec(w.qw!, w.qb, xn, q, C, C); // (nh * hs)
-        this.matvec(w.kw!, w.kb, xn, k, kvC, C); // (nkv * hs)
-        this.matvec(w.vw!, w.vb, xn, v, kvC, C); // (nkv * hs)
+        this.matmul(B, w.qw!, w.qb, xn, this.q, C, C); // (B, nh * hs)
+        this.matmul(B, w.kw!, w.kb, xn, this.k, kvC, C); // (B, nkv * hs)
+        this.matmul(B, w.vw!, w.vb, xn, this.v, kvC, C); // (B, nkv * hs)
       }
-      if (rope) {
-        be.rope(1, nh, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, q); // (1, nh, 1, hs)
-        be.rope(1, nkv, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, k); // (1, nkv, 1, hs)
-      }
-      const kc = cache.keys[l]!.data, vc = cache.values[l]!.data;
-      // element copies, not set(subarray): no typed-array views allocated per head
-      for (let h = 0; h < nkv; h++) {
-        const dst = (h * cache.capacity + pos) * hs; // cache (1, nkv, cap, hs)
-        for (let d = 0, src = h * hs; d < hs; d++, src++) {
-          kc[dst + d] = k[src]!;
-          vc[dst + d] = v[src]!;
+      for (let b = 0; b < B; b++) {
+        const cache = caches[b]!, pos = cache.length;
+        const q = this.qRows[b]!, k = this.kRows[b]!, v = this.vRows[b]!;
+        if (rope) {
+          be.rope(1, nh, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, q); // (1, nh, 1, hs)
+          be.rope(1, nkv, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, k); // (1, nkv, 1, hs)
         }
+        const kc = cache.keys[l]!.data, vc = cache.values[l]!.data;
+        // element copies, not set(subarray): no typed-array views allocated per head
+        for (let h = 0; h < nkv; h++) {
+          const dst = (h * cache.capacity + pos) * hs; // cache (1, nkv, cap, hs)
+          for (let d = 0, src = h * hs; d < hs; d++, src++) {
+            kc[dst + d] = k[src]!;
+            vc[dst + d] = v[src]!;
+          }
+        }
+        be.attention(1, nh, nkv, 1, pos + 1, cache.capacity, hs, scale, true, pos, null, q, kc, vc, this.attRows[b]!, this.probs); // (1, nh, 1, hs)
       }
-      be.attention(1, nh, nkv, 1, pos + 1, cache.capacity, hs, scale, true, pos, null, q, kc, vc, this.att, this.probs); // (1, nh, 1, hs)
-      this.matvec(w.ow, w.ob, this.att, tmp, C, C); // (C)
-      be.add(C, x, tmp, x);
-      this.norm(w.norm2w, w.norm2b, x, xn);
+      this.matmul(B, w.ow, w.ob, this.att, tmp, C, C); // (B, C)
+      be.add(B * C, x, tmp, x);
+      this.norm(B, w.norm2w, w.norm2b, x, xn); // (B, C)
       if (w.gatew) {
-        this.matvec(w.gatew, w.gateb, xn, this.h1, H, C); // (H)
-        this.matvec(w.upw, w.upb, xn, this.h2, H, C); // (H)
-        be.swiglu(H, this.h1, this.h2, this.h3); // (H)
+        this.matmul(B, w.gatew, w.gateb, xn, this.h1, H, C); // (B, H)
+        this.matmul(B, w.upw, w.upb, xn, this.h2, H, C); // (B, H)
+        be.swiglu(B * H, this.h1, this.h2, this.h3); // (B, H)
       } else {
-        this.matvec(w.upw, w.upb, xn, this.h1, H, C); // (H)
-        be.gelu(H, this.h1, this.h3); // (H)
+        this.matmul(B, w.upw, w.upb, xn, this.h1, H, C); // (B, H)
+        be.gelu(B * H, this.h1, this.h3); // (B, H)
       }
-      this.matvec(w.downw, w.downb, this.h3, tmp, C, H); // (C)
-      be.add(C, x, tmp, x);
+      this.matmul(B, w.downw, w.downb, this.h3, tmp, C, H); // (B, C)
+      be.add(B * C, x, tmp, x);
     }
-    cache.advance(1);
-    this.norm(this.normFw, this.normFb, x, xn);
-    this.matvec(this.head, null, xn, logits, V, C); // (V)
+    for (let b = 0; b < B; b++) caches[b]!.advance(1);
+    this.norm(B, this.normFw, this.normFb, x, xn); // (B, C)
+    this.matmul(B, this.head, null, xn, logits, V, C); // (B, V)
   }
 }

@@ -164,7 +164,7 @@ export class Generation {
       if (!this.room()) return this.end('length');
       this.decoder.run(this.pendingId, this.cache, this.last); // one token, straight through the kernels
     }
-    const id = this.sampler.sample(this.last, this.all);
+    const id = this.sampler.sample(this.last, this.all, this.all.length - this.newIds.length);
     if (this.stopIds.has(id)) return this.end('stop');
     this.all.push(id);
     this.newIds.push(id);

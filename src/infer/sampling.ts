@@ -1,14 +1,17 @@
 /**
  * Picking the next token from one row of logits: greedy (temperature 0), temperature,
- * top-k, top-p (nucleus) and a repetition penalty, from one seeded PRNG.
+ * top-k, top-p (nucleus), a repetition penalty and OpenAI's presence / frequency
+ * penalties, from one seeded PRNG.
  *
- * Order of operations (as in Hugging Face's logits processors): repetition penalty ->
- * greedy argmax if temperature is 0 -> divide by temperature -> keep the top-k -> softmax
- * -> keep the smallest set of likeliest tokens whose probability reaches top-p -> draw.
+ * Order of operations (as in Hugging Face's logits processors): repetition penalty (over
+ * prompt + output) -> presence / frequency penalties (over the output only: logit[j] -=
+ * count_j * frequency + (count_j > 0) * presence) -> greedy argmax if temperature is 0 ->
+ * divide by temperature -> keep the top-k -> softmax -> keep the smallest set of likeliest
+ * tokens whose probability reaches top-p -> draw. The logits passed in are never modified.
  *
  * @example
- * const s = new Sampler({ temperature: 0.8, topK: 40, topP: 0.95, seed: 1 });
- * const id = s.sample(logits, history); // logits Float32Array(V), history = ids so far
+ * const s = new Sampler({ temperature: 0.8, topK: 40, topP: 0.95, seed: 1, frequencyPenalty: 0.5 });
+ * const id = s.sample(logits, history, promptLength); // logits Float32Array(V), history = prompt + output so far
  */
 import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -27,6 +30,10 @@ export interface SamplingOptions {
    * divided by it when positive, multiplied when negative. 1 = off (default).
    */
   repetitionPenalty?: number;
+  /** OpenAI presence penalty over the generated tokens, in [-2, 2]; 0 = off (default). */
+  presencePenalty?: number;
+  /** OpenAI frequency penalty over the generated tokens, in [-2, 2]; 0 = off (default). */
+  frequencyPenalty?: number;
   /** Seed of the sampler's PRNG (default 1337). */
   seed?: number;
 }
@@ -53,6 +60,8 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) bad('topK', o.topK, 'use 0 (off) or a positive integer');
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad('topP', o.topP, 'use a number in (0, 1]; 1 = off');
   if (o.repetitionPenalty !== undefined && !(o.repetitionPenalty > 0 && Number.isFinite(o.repetitionPenalty))) bad('repetitionPenalty', o.repetitionPenalty, 'use a positive number; 1 = off');
+  if (o.presencePenalty !== undefined && !(o.presencePenalty >= -2 && o.presencePenalty <= 2)) bad('presencePenalty', o.presencePenalty, 'use a number in [-2, 2]; 0 = off');
+  if (o.frequencyPenalty !== undefined && !(o.frequencyPenalty >= -2 && o.frequencyPenalty <= 2)) bad('frequencyPenalty', o.frequencyPenalty, 'use a number in [-2, 2]; 0 = off');
   if (o.seed !== undefined && !Number.isInteger(o.seed)) bad('seed', o.seed, 'use an integer');
 }
 
@@ -62,7 +71,10 @@ export class Sampler {
   readonly topK: number;
   readonly topP: number;
   readonly repetitionPenalty: number;
+  readonly presencePenalty: number;
+  readonly frequencyPenalty: number;
   private readonly rng: Rng;
+  private readonly counts = new Map<number, number>();
   private work = new Float32Array(0);
   private probs = new Float32Array(0);
   private scaled = new Float32Array(0);
@@ -74,17 +86,29 @@ export class Sampler {
     this.topK = opts.topK ?? 0;
     this.topP = opts.topP ?? 1;
     this.repetitionPenalty = opts.repetitionPenalty ?? 1;
+    this.presencePenalty = opts.presencePenalty ?? 0;
+    this.frequencyPenalty = opts.frequencyPenalty ?? 0;
     this.rng = new Rng(opts.seed ?? 1337);
   }
 
-  /** The next id for `logits` (V), given the ids so far (used by the repetition penalty). */
-  sample(logits: Float32Array, history: ArrayLike<number> = []): number {
+  /**
+   * The next id for `logits` (V), given the ids so far: `history` is prompt + output (the
+   * repetition penalty sees all of it), and its first `promptLength` ids are the prompt
+   * (the presence / frequency penalties count only the ids after them).
+   */
+  sample(logits: Float32Array, history: ArrayLike<number> = [], promptLength = 0): number {
     const V = logits.length;
     let x = logits;
+    const copy = (): Float32Array => {
+      if (x === logits) {
+        if (this.work.length !== V) this.work = new Float32Array(V);
+        this.work.set(logits);
+        x = this.work;
+      }
+      return x;
+    };
     if (this.repetitionPenalty !== 1 && history.length > 0) {
-      if (this.work.length !== V) this.work = new Float32Array(V);
-      x = this.work;
-      x.set(logits);
+      x = copy();
       const p = this.repetitionPenalty;
       const seen = new Set<number>();
       for (let i = 0; i < history.length; i++) {
@@ -93,6 +117,16 @@ export class Sampler {
         seen.add(id);
         x[id] = x[id]! > 0 ? x[id]! / p : x[id]! * p;
       }
+    }
+    if ((this.presencePenalty !== 0 || this.frequencyPenalty !== 0) && history.length > promptLength) {
+      x = copy();
+      const counts = this.counts;
+      counts.clear();
+      for (let i = Math.max(0, promptLength); i < history.length; i++) {
+        const id = history[i]!;
+        if (id >= 0 && id < V) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      for (const [id, n] of counts) x[id] = x[id]! - n * this.frequencyPenalty - this.presencePenalty;
     }
     if (this.temperature === 0) return argmax(x);
     return this.draw(x);

@@ -113,6 +113,17 @@ export class Decoder extends Module {
    * the T tokens continue after cache.length and the cache advances by T.
    */
   forward(ids: Int32Array, B: number, T: number, targets?: Int32Array | null, cache?: KVCache | null): DecoderOutput {
+    const x = this.hiddenStates(ids, B, T, cache); // (B, T, C)
+    const logits = this.lmHead ? this.lmHead.forward(x) : linear(x, this.trunk.tokens.weight); // (B, T, V)
+    const loss = targets ? crossEntropy(logits, targets) : null; // ()
+    return { logits, loss };
+  }
+
+  /**
+   * ids (B, T) -> the final hidden states (B, T, C): the trunk and its final norm, without
+   * the lm_head (what `forward` feeds to it; used for embeddings). Cache as in `forward`.
+   */
+  hiddenStates(ids: Int32Array, B: number, T: number, cache?: KVCache | null): Tensor {
     const c = this.config;
     const pos = cache ? cache.length : 0;
     if (ids.length !== B * T) {
@@ -132,10 +143,7 @@ export class Decoder extends Module {
       x = block.forward(x, cache ?? null, i); // (B, T, C)
     });
     if (cache) cache.advance(T);
-    x = this.trunk.normF.forward(x); // (B, T, C)
-    const logits = this.lmHead ? this.lmHead.forward(x) : linear(x, this.trunk.tokens.weight); // (B, T, V)
-    const loss = targets ? crossEntropy(logits, targets) : null; // ()
-    return { logits, loss };
+    return this.trunk.normF.forward(x); // (B, T, C)
   }
 
   /** An empty KV cache for batch B (capacity defaults to blockSize). */
