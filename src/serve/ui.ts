@@ -1,0 +1,180 @@
+/**
+ * The web UI of `llmts serve`: a chat page (`/`), a training dashboard (`/dashboard`), their
+ * static files from the repository's `web/` folder, the charting library's browser build, and
+ * two small JSON routes that the dashboard reads:
+ *
+ * - `GET /api/runs`: the run directories under `runsDir` that hold a metrics.jsonl, newest first
+ *   (`{ runsDir, runs: [{ name, step, loss, valLoss, records, modified, finished, active }] }`).
+ * - `GET /api/runs/:name/metrics`: that run's records and its resolved config
+ *   (`{ name, records, config, modified, finished, active }`); a name that is not a plain folder name is a 400.
+ *
+ * The pages are plain HTML + ES modules (no build step); they talk to `/v1/chat/completions`
+ * like any other client.
+ *
+ * @example
+ * const app = Fastify();
+ * await registerUi(app, { runsDir: 'runs' });
+ * await app.listen({ port: 8080 });   // open http://localhost:8080/
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { readMetrics, type MetricRecord } from '../train/metrics.ts';
+
+/** Options of {@link registerUi}. */
+export interface UiOptions {
+  /** Folder whose sub-folders are training runs (default: `runs` in the working directory). */
+  runsDir?: string;
+}
+
+/** One run of `GET /api/runs`. */
+export interface RunSummary {
+  name: string;
+  /** Last step that has a record (0 when metrics.jsonl is empty). */
+  step: number;
+  /** Training loss of the last train record, null when none. */
+  loss: number | null;
+  /** Validation loss of the last eval record, null when none. */
+  valLoss: number | null;
+  records: number;
+  /** metrics.jsonl modification time, ISO 8601. */
+  modified: string;
+  /** The trainer wrote its final record (the whole-split evaluation, or a non-finite-loss error). */
+  finished: boolean;
+  /** Not finished and metrics.jsonl was written within the last {@link ACTIVE_MS} ms: the run is training. */
+  active: boolean;
+}
+
+/** True when the last records say the run ended: the final eval over the whole split (batches -1) or an error record. */
+export function runFinished(recs: readonly MetricRecord[]): boolean {
+  const last = recs[recs.length - 1];
+  if (!last) return false;
+  return (last.kind === 'eval' && last.batches === -1) || typeof last.error === 'string';
+}
+
+/** A run whose metrics.jsonl changed this recently counts as training (the dashboard then polls it). */
+export const ACTIVE_MS = 60_000;
+
+const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+const RUN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const ASSET_NAME = /^[a-z0-9][a-z0-9-]*\.(js|css|svg|html)$/;
+const MIME: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
+  html: 'text/html; charset=utf-8',
+};
+
+/** Path of chart.js's self-contained browser build (UMD, defines `window.Chart`). */
+function chartJsPath(): string {
+  const main = createRequire(import.meta.url).resolve('chart.js'); // .../chart.js/dist/chart.cjs
+  return join(dirname(main), 'chart.umd.js');
+}
+
+async function sendFile(reply: FastifyReply, path: string, type: string): Promise<FastifyReply> {
+  let body: Buffer;
+  try {
+    body = await readFile(path);
+  } catch {
+    return reply.code(404).type('application/json').send({ error: { message: `not found: ${path}`, type: 'not_found' } });
+  }
+  return reply.type(type).header('cache-control', 'no-cache').send(body);
+}
+
+function lastNumber(recs: readonly MetricRecord[], kind: 'train' | 'eval', key: string): number | null {
+  for (let i = recs.length - 1; i >= 0; i--) {
+    const v = recs[i]!;
+    if (v.kind === kind && typeof v[key] === 'number') return v[key] as number;
+  }
+  return null;
+}
+
+/** Reads the run's resolved config: train_config.json (written by the trainer), else config.json. */
+async function readRunConfig(dir: string): Promise<Record<string, unknown> | null> {
+  for (const name of ['train_config.json', 'config.json']) {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'));
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      // missing or being rewritten: try the next one
+    }
+  }
+  return null;
+}
+
+/** Lists the runs under `runsDir` that have a metrics.jsonl, most recently modified first. */
+export async function listRuns(runsDir: string): Promise<RunSummary[]> {
+  if (!existsSync(runsDir)) return [];
+  const out: RunSummary[] = [];
+  for (const entry of await readdir(runsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !RUN_NAME.test(entry.name)) continue;
+    const dir = join(runsDir, entry.name);
+    let mtime: Date;
+    try {
+      mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
+    } catch {
+      continue;
+    }
+    const recs = readMetrics(dir);
+    const finished = runFinished(recs);
+    out.push({
+      name: entry.name,
+      step: recs.length ? Math.max(...recs.map((r) => r.step)) : 0,
+      loss: lastNumber(recs, 'train', 'loss'),
+      valLoss: lastNumber(recs, 'eval', 'valLoss'),
+      records: recs.length,
+      modified: mtime.toISOString(),
+      finished,
+      active: !finished && Date.now() - mtime.getTime() < ACTIVE_MS,
+    });
+  }
+  return out.sort((a, b) => b.modified.localeCompare(a.modified) || a.name.localeCompare(b.name));
+}
+
+/**
+ * Adds the UI routes to a fastify app: `/`, `/dashboard`, `/ui/<file>` (web/), `/ui/vendor/chart.umd.js`,
+ * `GET /api/runs` and `GET /api/runs/:name/metrics`. The pages are open; an API key guards /v1 only.
+ */
+export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Promise<void> {
+  const runsDir = resolve(opts.runsDir ?? 'runs');
+  const chartJs = chartJsPath();
+
+  app.get('/', (_req, reply) => sendFile(reply, join(WEB_DIR, 'index.html'), MIME.html!));
+  app.get('/dashboard', (_req, reply) => sendFile(reply, join(WEB_DIR, 'dashboard.html'), MIME.html!));
+  app.get('/ui/vendor/chart.umd.js', (_req, reply) => sendFile(reply, chartJs, MIME.js!));
+  app.get<{ Params: { file: string } }>('/ui/:file', (req, reply) => {
+    const file = req.params.file;
+    const m = ASSET_NAME.exec(file);
+    if (!m) return reply.code(404).send({ error: { message: `no asset ${JSON.stringify(file)}`, type: 'not_found' } });
+    return sendFile(reply, join(WEB_DIR, file), MIME[m[1]!]!);
+  });
+
+  app.get('/api/runs', async () => ({ runsDir, runs: await listRuns(runsDir) }));
+
+  app.get<{ Params: { name: string } }>('/api/runs/:name/metrics', async (req, reply) => {
+    const name = req.params.name;
+    if (!RUN_NAME.test(name)) {
+      return reply.code(400).send({ error: { message: `bad run name ${JSON.stringify(name)}: use the name of a folder directly under the runs directory (letters, digits, '.', '_', '-')`, type: 'invalid_request_error' } });
+    }
+    const dir = join(runsDir, name);
+    let mtime: Date;
+    try {
+      mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
+    } catch {
+      return reply.code(404).send({ error: { message: `no run ${JSON.stringify(name)} with a metrics.jsonl in ${runsDir}`, type: 'not_found' } });
+    }
+    const records = readMetrics(dir);
+    const finished = runFinished(records);
+    return {
+      name,
+      records,
+      config: await readRunConfig(dir),
+      modified: mtime.toISOString(),
+      finished,
+      active: !finished && Date.now() - mtime.getTime() < ACTIVE_MS,
+    };
+  });
+}

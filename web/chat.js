@@ -1,0 +1,256 @@
+/* global document, window, localStorage */
+/**
+ * Chat page: keeps the conversation (multi-turn history), sends it to POST /v1/chat/completions
+ * with `stream: true`, and shows the answer as its server-sent events arrive. Stop aborts the
+ * fetch (the server then cancels the generation). `window.llmtsChat` exposes the state for tests.
+ */
+import { readSse } from './sse.js';
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  messages: $('messages'), empty: $('empty'), form: $('composer'), input: $('input'),
+  send: $('send'), stop: $('stop'), newChat: $('new-chat'), status: $('status'), model: $('model'),
+  system: $('system'), temperature: $('temperature'), topP: $('top-p'), topK: $('top-k'),
+  maxTokens: $('max-tokens'), seed: $('seed'), apiKey: $('api-key'), details: $('settings-details'),
+};
+
+/** The conversation so far (user and assistant turns; the system prompt is added when sending). */
+const state = { history: [], model: null, controller: null, busy: false, answers: 0 };
+window.llmtsChat = state;
+
+const SETTINGS_KEY = 'llmts.chat.settings';
+const API_KEY = 'llmts.apiKey';
+const SETTING_FIELDS = ['system', 'temperature', 'topP', 'topK', 'maxTokens', 'seed'];
+
+function loadSettings() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
+    for (const f of SETTING_FIELDS) if (typeof saved[f] === 'string') els[f].value = saved[f];
+    els.apiKey.value = localStorage.getItem(API_KEY) ?? '';
+  } catch {
+    // storage disabled or garbage in it: keep the defaults
+  }
+}
+
+function saveSettings() {
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(Object.fromEntries(SETTING_FIELDS.map((f) => [f, els[f].value]))));
+    if (els.apiKey.value) localStorage.setItem(API_KEY, els.apiKey.value);
+    else localStorage.removeItem(API_KEY);
+  } catch {
+    // storage disabled: settings last for this page only
+  }
+}
+
+function headers() {
+  const h = { 'content-type': 'application/json' };
+  const key = els.apiKey.value.trim();
+  if (key) h.authorization = `Bearer ${key}`;
+  return h;
+}
+
+function setStatus(text, isError = false) {
+  els.status.textContent = text;
+  els.status.classList.toggle('error', isError);
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  els.send.disabled = busy;
+  els.stop.disabled = !busy;
+}
+
+/** Message of an error answer in OpenAI's shape, else the HTTP status. */
+async function errorMessage(res) {
+  try {
+    const body = await res.json();
+    if (body?.error?.message) return `${body.error.message} (HTTP ${res.status})`;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status} ${res.statusText}`;
+}
+
+async function loadModel() {
+  try {
+    const res = await fetch('/v1/models', { headers: headers() });
+    if (res.status === 401) {
+      els.model.textContent = 'model: API key needed';
+      setStatus('This server needs an API key: enter it under Settings.', true);
+      return;
+    }
+    if (!res.ok) throw new Error(await errorMessage(res));
+    const list = await res.json();
+    state.model = list?.data?.[0]?.id ?? null;
+    els.model.textContent = state.model ? `model: ${state.model}` : 'model: none';
+  } catch (e) {
+    els.model.textContent = 'model: unreachable';
+    setStatus(`Could not list models: ${e.message}`, true);
+  }
+}
+
+function addMessage(role, text) {
+  els.empty.hidden = true;
+  const div = document.createElement('div');
+  div.className = `msg ${role}`;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = role === 'user' ? 'You' : role === 'assistant' ? 'Model' : 'Error';
+  const body = document.createElement('div');
+  body.className = 'text';
+  body.textContent = text;
+  div.append(who, body);
+  els.messages.append(div);
+  scrollDown();
+  return div;
+}
+
+function scrollDown() {
+  els.messages.scrollTop = els.messages.scrollHeight;
+}
+
+function intOrUndefined(input) {
+  const v = input.value.trim();
+  if (v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? Math.trunc(n) : undefined;
+}
+
+function numberOrUndefined(input) {
+  const v = input.value.trim();
+  const n = Number(v);
+  return v === '' || !Number.isFinite(n) ? undefined : n;
+}
+
+/** The request body: the system prompt (if any), the history, the sampling controls. */
+function requestBody() {
+  const messages = [];
+  const system = els.system.value.trim();
+  if (system) messages.push({ role: 'system', content: system });
+  messages.push(...state.history);
+  const body = { model: state.model ?? 'default', messages, stream: true };
+  const temperature = numberOrUndefined(els.temperature);
+  const topP = numberOrUndefined(els.topP);
+  const topK = intOrUndefined(els.topK);
+  const maxTokens = intOrUndefined(els.maxTokens);
+  const seed = intOrUndefined(els.seed);
+  if (temperature !== undefined) body.temperature = temperature;
+  if (topP !== undefined) body.top_p = topP;
+  if (topK !== undefined && topK > 0) body.top_k = topK;
+  if (maxTokens !== undefined) body.max_tokens = maxTokens;
+  if (seed !== undefined) body.seed = seed;
+  return body;
+}
+
+async function send(text) {
+  if (state.busy) return;
+  saveSettings();
+  state.history.push({ role: 'user', content: text });
+  const userDiv = addMessage('user', text);
+  const div = addMessage('assistant', '');
+  const textEl = div.querySelector('.text');
+  div.classList.add('streaming');
+  div.setAttribute('aria-busy', 'true');
+  const controller = new AbortController();
+  state.controller = controller;
+  setBusy(true);
+  setStatus('Generating…');
+
+  let answer = '';
+  let finish = null;
+  let chunks = 0;
+  let error = null;
+  const t0 = performance.now();
+  try {
+    const res = await fetch('/v1/chat/completions', {
+      method: 'POST', headers: headers(), body: JSON.stringify(requestBody()), signal: controller.signal,
+    });
+    if (!res.ok) throw new Error(await errorMessage(res));
+    for await (const data of readSse(res.body)) {
+      if (data === '[DONE]') break;
+      const event = JSON.parse(data);
+      if (event.error) throw new Error(event.error.message ?? 'error from the server');
+      const choice = event.choices?.[0];
+      const delta = choice?.delta?.content ?? '';
+      if (delta) {
+        answer += delta;
+        chunks++;
+        textEl.textContent = answer;
+        scrollDown();
+      }
+      if (choice?.finish_reason) finish = choice.finish_reason;
+    }
+  } catch (e) {
+    if (e?.name === 'AbortError') finish = 'stopped';
+    else error = e?.message ?? String(e);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  state.controller = null;
+  div.classList.remove('streaming');
+  div.removeAttribute('aria-busy');
+
+  if (error && !answer) {
+    // nothing came back: take the turn out of the history and give the text back to edit
+    state.history.pop();
+    userDiv.remove();
+    div.classList.add('error');
+    div.querySelector('.who').textContent = 'Error';
+    textEl.textContent = error;
+    if (!els.input.value) els.input.value = text;
+    setStatus(error, true);
+  } else {
+    state.history.push({ role: 'assistant', content: answer });
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    const rate = seconds > 0 ? ` · ${(chunks / seconds).toFixed(1)} tok/s` : '';
+    meta.textContent = `${chunks} tokens · ${seconds.toFixed(1)} s${rate} · ${error ? `error: ${error}` : `finish: ${finish ?? 'unknown'}`}`;
+    div.append(meta);
+    div.dataset.finish = finish ?? '';
+    setStatus(finish === 'stopped' ? 'Stopped.' : error ? error : 'Done.', Boolean(error));
+  }
+  state.answers++;
+  setBusy(false);
+  scrollDown();
+  els.input.focus();
+}
+
+function stop() {
+  state.controller?.abort();
+}
+
+function newChat() {
+  stop();
+  state.history = [];
+  for (const el of [...els.messages.querySelectorAll('.msg')]) el.remove();
+  els.empty.hidden = false;
+  setStatus('New chat.');
+  els.input.focus();
+}
+
+els.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = els.input.value.trim();
+  if (!text || state.busy) return;
+  els.input.value = '';
+  void send(text);
+});
+els.input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    els.form.requestSubmit();
+  }
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && state.busy) stop();
+});
+$('settings-form').addEventListener('submit', (e) => e.preventDefault());
+els.stop.addEventListener('click', stop);
+els.newChat.addEventListener('click', newChat);
+for (const f of [...SETTING_FIELDS, 'apiKey']) els[f].addEventListener('change', saveSettings);
+els.apiKey.addEventListener('change', () => void loadModel());
+
+loadSettings();
+if (window.matchMedia('(max-width: 800px)').matches) els.details.open = false;
+setBusy(false);
+void loadModel();
+els.input.focus();
