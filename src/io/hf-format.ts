@@ -76,6 +76,10 @@ export function fromHfConfig(json: Json, path: string): DecoderConfig {
   if (type === 'llama') {
     if ((json.hidden_act ?? 'silu') !== 'silu') unsupported('hidden_act', 'Llama with SiLU (SwiGLU)');
     if (json.rope_scaling !== undefined && json.rope_scaling !== null) unsupported('rope_scaling', 'Llama without RoPE scaling');
+    // transformers >= 5 writes { rope_parameters: { rope_theta, rope_type } } instead of rope_theta
+    const rope = json.rope_parameters as Record<string, unknown> | undefined | null;
+    if (rope && rope.rope_type !== undefined && rope.rope_type !== 'default') unsupported('rope_parameters', 'Llama with rope_type "default"');
+    const theta = typeof rope?.rope_theta === 'number' ? rope.rope_theta : num('rope_theta', 10000);
     const bias = json.attention_bias === true;
     if ((json.mlp_bias === true) !== bias) unsupported('mlp_bias', 'Llama with attention_bias equal to mlp_bias');
     const C = num('hidden_size'), nh = num('num_attention_heads');
@@ -83,7 +87,7 @@ export function fromHfConfig(json: Json, path: string): DecoderConfig {
     return validateConfig({
       arch: 'llama', vocabSize: num('vocab_size'), blockSize: num('max_position_embeddings'), nLayer: num('num_hidden_layers'),
       nHead: nh, nKvHead: num('num_key_value_heads', nh), nEmbd: C, intermediateSize: num('intermediate_size'), bias,
-      tieEmbeddings: json.tie_word_embeddings === true, normEps: num('rms_norm_eps', 1e-6), ropeTheta: num('rope_theta', 10000),
+      tieEmbeddings: json.tie_word_embeddings === true, normEps: num('rms_norm_eps', 1e-6), ropeTheta: theta,
       ropeInterleaved: false, dropout: 0,
     });
   }
