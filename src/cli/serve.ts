@@ -1,0 +1,113 @@
+/**
+ * `llmts serve`: the OpenAI-compatible HTTP API and the web UI over one model.
+ *
+ *   llmts serve --model data/llama2c-stories260k/stories260K.bin --tokenizer data/llama2c-stories260k/tok512.bin
+ *   curl http://127.0.0.1:8080/v1/completions -H 'Content-Type: application/json' -d '{"prompt": "Once upon a time", "max_tokens": 32}'
+ */
+import { basename, extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ChatTemplate } from '../infer/chat-template.ts';
+import { InferenceEngine } from '../infer/scheduler.ts';
+import { loadModel } from '../io/load-model.ts';
+import { createServer } from '../serve/server.ts';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_TOKENS } from '../serve/limits.ts';
+import { LlmtsError } from '../util/errors.ts';
+
+const HELP = `usage: llmts serve --model M [--tokenizer T] [options]
+
+Serves the model over HTTP: the OpenAI API under /v1 (models, completions, chat
+completions, embeddings; streaming as server-sent events), GET /health, and the web UI
+at / (chat page and training dashboard). One access-log line per request on stderr.
+Ctrl-C (SIGINT) or SIGTERM stops it: no new requests, running ones get up to 10 s.
+
+options:
+  --model M              a checkpoint or run directory, or a llama2.c .bin
+  --tokenizer T          tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin)
+  --model-id NAME        the model's name in /v1/models (default: the model file's name)
+  --chat-template T      'chatml', a tokenizer_config.json or a .jinja file
+                         (default: the model's chat_template, else ChatML)
+  --host H               address to listen on (default 127.0.0.1; 0.0.0.0 = every interface)
+  --port P               port (default 8080; 0 = any free port)
+  --api-key K            require 'Authorization: Bearer K' on /v1/* (default: open)
+  --runs DIR             training runs for the dashboard (default: ./runs)
+  --max-batch N          sequences decoded together (default 8)
+  --max-queue N          requests waiting for a slot; more get 429 + Retry-After (default 64)
+  --max-tokens-limit N   largest max_tokens a request may ask for (default: the context length)
+  --default-max-tokens N new tokens when a request gives no max_tokens (default ${DEFAULT_MAX_TOKENS})
+  --body-limit BYTES     largest request body; larger get 413 (default ${DEFAULT_BODY_LIMIT})
+  --quiet                no access log
+  -h, --help             this help`;
+
+function int(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isInteger(x) || x < 0) {
+    throw new LlmtsError('E_USAGE', `${flag} needs a non-negative integer, got '${v}'`, { where: flag, hint: 'see llmts serve --help' });
+  }
+  return x;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, tokenizer: { type: 'string' }, 'model-id': { type: 'string' }, 'chat-template': { type: 'string' },
+      host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
+      'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' },
+      'default-max-tokens': { type: 'string' }, 'body-limit': { type: 'string' }, quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.model) throw new LlmtsError('E_USAGE', 'llmts serve needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
+  if (values['api-key'] !== undefined && values['api-key'].trim() === '') {
+    throw new LlmtsError('E_USAGE', '--api-key is empty', { where: '--api-key', hint: 'give a non-empty key, or leave the flag out for an open server' });
+  }
+  const port = int(values.port, '--port') ?? 8080;
+  if (port > 65535) throw new LlmtsError('E_USAGE', `--port ${port} is not a TCP port`, { where: '--port', hint: 'use 0..65535' });
+  const host = values.host ?? '127.0.0.1';
+
+  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
+  const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(values.model, tokenizer);
+  const engine = new InferenceEngine(model, tokenizer, { maxBatch: int(values['max-batch'], '--max-batch'), maxQueue: int(values['max-queue'], '--max-queue') });
+  const modelId = values['model-id'] ?? basename(path, extname(path));
+  const app = await createServer({
+    engine, tokenizer, template, modelId, apiKey: values['api-key'], runsDir: values.runs,
+    limits: {
+      maxTokens: int(values['max-tokens-limit'], '--max-tokens-limit'),
+      defaultMaxTokens: int(values['default-max-tokens'], '--default-max-tokens'),
+      bodyLimit: int(values['body-limit'], '--body-limit'),
+    },
+    log: values.quiet ? undefined : (line) => console.error(line),
+  });
+  const address = await app.listen({ host, port });
+  console.log(`llmts serve: ${modelId} (context ${engine.contextLength}) at ${address}  (API: ${address}/v1, UI: ${address}/)`);
+  if (host !== '127.0.0.1' && host !== 'localhost' && values['api-key'] === undefined) {
+    console.error(`llmts serve: listening on ${host} without --api-key: anyone who can reach this address can use the model`);
+  }
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        console.error(`llmts serve: ${signal} again, exiting now`);
+        process.exit(130);
+      }
+      stopping = true;
+      console.error(`llmts serve: ${signal}, finishing running requests (up to 10 s; ${signal} again to exit now)`);
+      const grace = setTimeout(() => void engine.close(), 10_000);
+      app.close().then(() => engine.close()).finally(() => {
+        clearTimeout(grace);
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  console.error('llmts serve: stopped');
+  return 0;
+}
