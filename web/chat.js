@@ -128,7 +128,7 @@ function requestBody() {
   const system = els.system.value.trim();
   if (system) messages.push({ role: 'system', content: system });
   messages.push(...state.history);
-  const body = { model: state.model ?? 'default', messages, stream: true };
+  const body = { model: state.model ?? 'default', messages, stream: true, stream_options: { include_usage: true } };
   const temperature = numberOrUndefined(els.temperature);
   const topP = numberOrUndefined(els.topP);
   const topK = intOrUndefined(els.topK);
@@ -159,6 +159,7 @@ async function send(text) {
   let answer = '';
   let finish = null;
   let chunks = 0;
+  let usage = null;
   let error = null;
   const t0 = performance.now();
   try {
@@ -170,6 +171,7 @@ async function send(text) {
       if (data === '[DONE]') break;
       const event = JSON.parse(data);
       if (event.error) throw new Error(event.error.message ?? 'error from the server');
+      if (event.usage) usage = event.usage;
       const choice = event.choices?.[0];
       const delta = choice?.delta?.content ?? '';
       if (delta) {
@@ -202,8 +204,9 @@ async function send(text) {
     state.history.push({ role: 'assistant', content: answer });
     const meta = document.createElement('span');
     meta.className = 'meta';
-    const rate = seconds > 0 ? ` · ${(chunks / seconds).toFixed(1)} tok/s` : '';
-    meta.textContent = `${chunks} tokens · ${seconds.toFixed(1)} s${rate} · ${error ? `error: ${error}` : `finish: ${finish ?? 'unknown'}`}`;
+    const tokens = usage?.completion_tokens ?? chunks;
+    const rate = seconds > 0 ? ` · ${(tokens / seconds).toFixed(1)} tok/s` : '';
+    meta.textContent = `${tokens} tokens · ${seconds.toFixed(1)} s${rate} · ${error ? `error: ${error}` : `finish: ${finish ?? 'unknown'}`}`;
     div.append(meta);
     div.dataset.finish = finish ?? '';
     setStatus(finish === 'stopped' ? 'Stopped.' : error ? error : 'Done.', Boolean(error));

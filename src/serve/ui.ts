@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readMetrics, type MetricRecord } from '../train/metrics.ts';
+import { ApiError } from './errors.ts';
 
 /** Options of {@link registerUi}. */
 export interface UiOptions {
@@ -74,12 +75,16 @@ function chartJsPath(): string {
   return join(dirname(main), 'chart.umd.js');
 }
 
+function notFound(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(404).type('application/json').send(new ApiError(404, message, { type: 'not_found_error' }).body());
+}
+
 async function sendFile(reply: FastifyReply, path: string, type: string): Promise<FastifyReply> {
   let body: Buffer;
   try {
     body = await readFile(path);
   } catch {
-    return reply.code(404).type('application/json').send({ error: { message: `not found: ${path}`, type: 'not_found' } });
+    return notFound(reply, `not found: ${path}`);
   }
   return reply.type(type).header('cache-control', 'no-cache').send(body);
 }
@@ -148,7 +153,7 @@ export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Pr
   app.get<{ Params: { file: string } }>('/ui/:file', (req, reply) => {
     const file = req.params.file;
     const m = ASSET_NAME.exec(file);
-    if (!m) return reply.code(404).send({ error: { message: `no asset ${JSON.stringify(file)}`, type: 'not_found' } });
+    if (!m) return notFound(reply, `no asset ${JSON.stringify(file)}`);
     return sendFile(reply, join(WEB_DIR, file), MIME[m[1]!]!);
   });
 
@@ -157,14 +162,15 @@ export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Pr
   app.get<{ Params: { name: string } }>('/api/runs/:name/metrics', async (req, reply) => {
     const name = req.params.name;
     if (!RUN_NAME.test(name)) {
-      return reply.code(400).send({ error: { message: `bad run name ${JSON.stringify(name)}: use the name of a folder directly under the runs directory (letters, digits, '.', '_', '-')`, type: 'invalid_request_error' } });
+      const message = `bad run name ${JSON.stringify(name)}: use the name of a folder directly under the runs directory (letters, digits, '.', '_', '-')`;
+      return reply.code(400).send(new ApiError(400, message, { param: 'name' }).body());
     }
     const dir = join(runsDir, name);
     let mtime: Date;
     try {
       mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
     } catch {
-      return reply.code(404).send({ error: { message: `no run ${JSON.stringify(name)} with a metrics.jsonl in ${runsDir}`, type: 'not_found' } });
+      return notFound(reply, `no run ${JSON.stringify(name)} with a metrics.jsonl in ${runsDir}`);
     }
     const records = readMetrics(dir);
     const finished = runFinished(records);
