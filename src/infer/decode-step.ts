@@ -55,6 +55,9 @@ interface LayerWeights {
   downb: Float32Array | null;
 }
 
+/** Default of `DecodeStep.gemmMinRows`. */
+export const DEFAULT_GEMM_MIN_ROWS = 6;
+
 /** See the module comment. */
 export class DecodeStep {
   private readonly c: DecoderConfig;
@@ -87,6 +90,15 @@ export class DecodeStep {
   private attRows: Float32Array[] = [];
   private probs: Float32Array;
   private readonly oneId = [0];
+  /** GEMM output in the (N, M) orientation. */
+  private yT = new Float32Array(0);
+  private readonly views = new WeakMap<Float32Array, Float32Array[]>();
+  /**
+   * Batches of at least this many rows run their products as one GEMM; smaller ones run
+   * the matrix-vector path per row (with today's kernels a GEMM of a few rows costs more
+   * than that many matrix-vector products; see bench/batch.ts).
+   */
+  gemmMinRows = DEFAULT_GEMM_MIN_ROWS;
   private readonly oneCache: KVCache[] = [];
 
   constructor(model: Decoder) {
@@ -172,10 +184,36 @@ export class DecodeStep {
     this.attRows = rows(B, (b) => this.att.subarray(b * C, (b + 1) * C));
   }
 
-  /** y (M, N) = x (M, K) W^T (K, N) [+ b]: one GEMM, each weight read once for all M rows. */
+  /**
+   * y (M, N) = x (M, K) W^T (K, N) [+ b]. One row: the backend's matrix-vector path.
+   * Fewer than `gemmMinRows` rows: that path per row (bit-identical to a lone row). More:
+   * one GEMM computing y^T (N, M) = W (N, K) x^T (K, M), which reads each weight once for
+   * all rows, then a transpose into y (the (N, M) orientation packs only the small x).
+   */
   private matmul(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void {
-    this.be.gemm(false, true, M, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1);
-    if (b) this.be.addBias(M, N, y, b, y);
+    const be = this.be;
+    if (M === 1) {
+      be.gemm(false, true, 1, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1); // (1, N)
+    } else if (M < this.gemmMinRows) {
+      const xr = this.rowViews(x, K), yr = this.rowViews(y, N);
+      for (let r = 0; r < M; r++) be.gemm(false, true, 1, N, K, 1, xr[r]!, K, 0, w, K, 0, 0, yr[r]!, N, 0, 1); // (1, N)
+    } else {
+      if (this.yT.length < N * M) this.yT = new Float32Array(N * M);
+      const yT = this.yT;
+      be.gemm(false, true, N, M, K, 1, w, K, 0, x, K, 0, 0, yT, M, 0, 1); // (N, M)
+      for (let r = 0; r < M; r++) for (let n = 0, src = r, dst = r * N; n < N; n++, src += M) y[dst + n] = yT[src]!; // (M, N)
+    }
+    if (b) be.addBias(M, N, y, b, y);
+  }
+
+  /** Row views (one per `rows` of the buffer's (*, len) layout), made once per buffer. */
+  private rowViews(buf: Float32Array, len: number): Float32Array[] {
+    let v = this.views.get(buf);
+    if (!v || v.length < this.rows || v[0]!.length !== len) {
+      v = Array.from({ length: Math.floor(buf.length / len) }, (_, r) => buf.subarray(r * len, (r + 1) * len));
+      this.views.set(buf, v);
+    }
+    return v;
   }
 
   private norm(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, out: Float32Array): void {

@@ -66,3 +66,35 @@ test('StopMatcher holds back possible stop prefixes and cuts at the earliest sto
   assert.equal(t.flush(), 'xy');
   assert.deepEqual(new StopMatcher([]).push('any'), { text: 'any', stopped: false });
 });
+
+test('presence and frequency penalties: OpenAI semantics over the generated ids only', () => {
+  const logits = Float32Array.from([1.0, 0.9, 0.5, 0.0]);
+  const copy = logits.slice();
+  // prompt [0, 0]: not counted, so no penalty applies
+  assert.equal(new Sampler({ temperature: 0, presencePenalty: 2, frequencyPenalty: 2 }).sample(logits, [0, 0], 2), 0);
+  // id 0 generated once: presence 0.2 -> 0.8 < 0.9
+  assert.equal(new Sampler({ temperature: 0, presencePenalty: 0.2 }).sample(logits, [3, 0], 1), 1);
+  assert.equal(new Sampler({ temperature: 0, presencePenalty: 0.05 }).sample(logits, [3, 0], 1), 0);
+  // frequency scales with the count: id 0 three times, 0.04 each -> 0.88 < 0.9; twice -> 0.92
+  assert.equal(new Sampler({ temperature: 0, frequencyPenalty: 0.04 }).sample(logits, [3, 0, 0, 0], 1), 1);
+  assert.equal(new Sampler({ temperature: 0, frequencyPenalty: 0.04 }).sample(logits, [3, 0, 0], 1), 0);
+  // both: 1 - 2 * 0.03 - 0.03 = 0.91 > 0.9; with presence 0.05: 0.89
+  assert.equal(new Sampler({ temperature: 0, frequencyPenalty: 0.03, presencePenalty: 0.03 }).sample(logits, [0, 0], 0), 0);
+  assert.equal(new Sampler({ temperature: 0, frequencyPenalty: 0.03, presencePenalty: 0.05 }).sample(logits, [0, 0], 0), 1);
+  // negative penalties encourage repeats
+  assert.equal(new Sampler({ temperature: 0, presencePenalty: -1 }).sample(logits, [2], 0), 2);
+  assert.deepEqual(logits, copy, 'the caller\'s logits are not modified');
+  // sampled: a large frequency penalty on the likeliest id makes it (almost) never drawn
+  const s = new Sampler({ temperature: 1, frequencyPenalty: 2, seed: 3 });
+  const big = Float32Array.from([3, 0, 0, 0]);
+  let zeros = 0;
+  for (let i = 0; i < 400; i++) if (s.sample(big, [0, 0, 0, 0, 0], 0) === 0) zeros++;
+  assert.ok(zeros < 20, `id 0 drawn ${zeros} times`);
+});
+
+test('penalty options are validated with the field named', () => {
+  for (const bad of [{ presencePenalty: 2.5 }, { presencePenalty: Number.NaN }, { frequencyPenalty: -3 }, { frequencyPenalty: Infinity }]) {
+    assert.throws(() => new Sampler(bad), (e: Error & { code?: string }) => e.code === 'E_SAMPLING' && e.message.includes(Object.keys(bad)[0]!));
+  }
+  assert.doesNotThrow(() => new Sampler({ presencePenalty: -2, frequencyPenalty: 2 }));
+});
