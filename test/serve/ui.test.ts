@@ -1,13 +1,18 @@
-// The web UI in real headless Chromium (playwright-core + the system's Chromium): the training
-// dashboard over real run directories, and the JSON routes behind it.
+// The web UI in real headless Chromium (playwright-core + the system's Chromium), against the real
+// `llmts serve` server (createServer) over stories260K: the chat page (streamed answers, Stop,
+// multi-turn history, API key, errors) and the training dashboard over real run directories,
+// plus the JSON routes behind it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { registerUi } from '../../src/serve/ui.ts';
+import { ChatTemplate } from '../../src/infer/chat-template.ts';
+import { InferenceEngine, type CompletionRequest, type CompletionResult, type GenerationHandle } from '../../src/infer/scheduler.ts';
+import { loadModel } from '../../src/io/load-model.ts';
+import { createServer } from '../../src/serve/server.ts';
 import { tokenizeFiles } from '../../src/data/tokenize.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { MetricsLog, readMetrics } from '../../src/train/metrics.ts';
@@ -35,8 +40,15 @@ let browser: Browser;
 
 /** What the pages expose on `window` (the test's tsconfig has no DOM types, so `globalThis` is cast to this). */
 interface PageGlobals {
+  llmtsChat: { history: { role: string; content: string }[]; busy: boolean; answers: number; model: string | null };
   llmtsDashboard: { run: string | null; loads: number; active: boolean; records: unknown[]; charts: Record<string, { data: { datasets: { data: unknown[] }[] } }> };
   document: { documentElement: { scrollWidth: number; clientWidth: number } };
+}
+
+/** With LLMTS_UI_SCREENSHOTS=<dir>, saves a full-page screenshot there (to look at the pages). */
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.LLMTS_UI_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
 /** The dashboard's state as dashboard.js exposes it on `window.llmtsDashboard`. */
@@ -56,6 +68,43 @@ async function dashboardView(page: Page): Promise<DashboardView> {
   });
 }
 
+/**
+ * The real engine, with each streamed token handed on `paceMs` later, so that a person (here
+ * Playwright) can watch an answer grow and stop it halfway; stories260K alone writes a whole
+ * answer in a few milliseconds. Records every handle to check what reached the engine.
+ */
+class PacedEngine extends InferenceEngine {
+  paceMs = 0;
+  readonly handles: { req: CompletionRequest; cancelled: boolean; result: Promise<CompletionResult> }[] = [];
+
+  override submit(req: CompletionRequest): GenerationHandle {
+    const inner = super.submit(req);
+    const rec = { req, cancelled: false, result: inner.result };
+    this.handles.push(rec);
+    const pace = this.paceMs;
+    return {
+      id: inner.id,
+      result: inner.result,
+      cancel: () => {
+        rec.cancelled = true;
+        inner.cancel();
+      },
+      async *[Symbol.asyncIterator]() {
+        for await (const ev of inner) {
+          if (pace > 0) await new Promise((r) => setTimeout(r, pace));
+          yield ev;
+        }
+      },
+    };
+  }
+}
+
+const API_KEY = 'sk-ui-test';
+const MODEL_DIR = new URL('../../data/llama2c-stories260k/', import.meta.url).pathname;
+const loaded = loadModel(join(MODEL_DIR, 'stories260K.bin'), join(MODEL_DIR, 'tok512.bin'));
+const engine = new PacedEngine(loaded.model, loaded.tokenizer);
+const accessLog: string[] = [];
+
 before(async () => {
   browser = await launchChromium();
   // a real (very short) training run: metrics.jsonl, train_config.json, checkpoints
@@ -65,14 +114,17 @@ before(async () => {
   await train(planRun({ overrides: { preset: 'tiny', data: join(root, 'data'), out: join(runsDir, 'tiny-run'), maxSteps: 24, evalInterval: 8, evalIters: 2, logInterval: 2, ckptInterval: 0, progress: false } }), { log: () => {} });
   mkdirSync(join(runsDir, 'no-metrics'), { recursive: true }); // not a run: no metrics.jsonl
 
-  app = Fastify();
-  await registerUi(app, { runsDir });
+  app = await createServer({
+    engine, tokenizer: loaded.tokenizer, template: ChatTemplate.chatml(), modelId: 'stories260K', apiKey: API_KEY, runsDir,
+    log: (line) => accessLog.push(line),
+  });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 
 after(async () => {
   await browser?.close();
   await app?.close();
+  await engine.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -168,7 +220,7 @@ test('dashboard in Chromium: lists the run, plots every record, shows the config
   await page.locator('#config-panel summary').click();
   assert.match(await page.locator('#config').innerText(), /maxSteps\s+24/);
   assert.match(await page.locator('#chart-loss').getAttribute('aria-label') ?? '', /train loss: 12 points/);
-  await page.screenshot({ path: join(root, 'dashboard.png') });
+  await shot(page, 'dashboard');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -206,6 +258,174 @@ test('dashboard follows a run that is training: new records appear without a rel
     return root.scrollWidth - root.clientWidth;
   });
   assert.equal(overflow, 0);
-  await page.screenshot({ path: join(root, 'dashboard-phone.png'), fullPage: true });
+  await shot(page, 'dashboard-phone');
+  await page.close();
+});
+
+/** Opens the chat page with the API key already saved in the browser, as a returning user has it. */
+async function chatPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  await page.addInitScript((key) => {
+    (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('llmts.apiKey', key);
+  }, API_KEY);
+  await page.goto(`${base}/`);
+  await page.locator('#model', { hasText: 'model: stories260K' }).waitFor();
+  return page;
+}
+
+/** The chat page's state (`window.llmtsChat`). */
+async function chatState(page: Page): Promise<PageGlobals['llmtsChat']> {
+  return page.evaluate(() => {
+    const c = (globalThis as unknown as PageGlobals).llmtsChat;
+    return { history: c.history, busy: c.busy, answers: c.answers, model: c.model };
+  });
+}
+
+async function waitAnswers(page: Page, n: number): Promise<void> {
+  await page.waitForFunction((k) => (globalThis as unknown as PageGlobals).llmtsChat.answers === k, n, { timeout: 20_000 });
+}
+
+/** Bodies of the page's POST /v1/chat/completions requests, in order. */
+function recordChatRequests(page: Page): Record<string, unknown>[] {
+  const bodies: Record<string, unknown>[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/v1/chat/completions')) bodies.push(r.postDataJSON() as Record<string, unknown>);
+  });
+  return bodies;
+}
+
+test('chat page: without a key /v1 is refused and the page says so; a typed key is kept in the browser', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/`);
+  await page.locator('#model', { hasText: 'API key needed' }).waitFor();
+  assert.match(await page.locator('#status').innerText(), /needs an API key/);
+  await page.fill('#api-key', API_KEY);
+  await page.locator('#api-key').blur(); // change event: saved, models listed again
+  await page.locator('#model', { hasText: 'model: stories260K' }).waitFor();
+  await page.reload();
+  assert.equal(await page.inputValue('#api-key'), API_KEY);
+  await page.locator('#model', { hasText: 'model: stories260K' }).waitFor();
+  await page.close();
+});
+
+test('chat page: the answer streams in, equals the API\'s greedy answer, and the history is multi-turn', async () => {
+  engine.paceMs = 15;
+  const page = await chatPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const bodies = recordChatRequests(page);
+  await page.fill('#system', 'You are a storyteller.');
+  await page.fill('#temperature', '0');
+  await page.fill('#max-tokens', '24');
+  await page.fill('#input', 'Tell me a story about a cat.');
+  await page.press('#input', 'Enter');
+
+  // part of the answer is on screen while it is still being written
+  const answer = page.locator('.msg.assistant .text').last();
+  await page.waitForFunction(() => {
+    const g = globalThis as unknown as { llmtsChat: { busy: boolean }; document: { querySelector(s: string): { textContent: string } | null } };
+    return g.llmtsChat.busy && (g.document.querySelector('.msg.assistant.streaming .text')?.textContent ?? '').length > 0;
+  }, undefined, { polling: 5, timeout: 20_000 });
+  const partial = await answer.textContent() ?? '';
+  assert.equal(await page.isDisabled('#send'), true);
+  assert.equal(await page.isEnabled('#stop'), true);
+  await waitAnswers(page, 1);
+  const full = await answer.textContent() ?? '';
+  assert.ok(full.startsWith(partial) && full.length > partial.length, `partial ${JSON.stringify(partial)} then ${JSON.stringify(full)}`);
+  assert.equal(await page.isEnabled('#send'), true);
+  assert.equal(await page.isDisabled('#stop'), true);
+
+  // what the page sent, and the same request answered without streaming by the API
+  assert.equal(bodies.length, 1);
+  const sent = bodies[0]!;
+  assert.deepEqual(sent.messages, [{ role: 'system', content: 'You are a storyteller.' }, { role: 'user', content: 'Tell me a story about a cat.' }]);
+  assert.equal(sent.stream, true);
+  assert.equal(sent.temperature, 0);
+  assert.equal(sent.max_tokens, 24);
+  assert.equal(sent.top_k, undefined); // 0 = off: not sent
+  const res = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify({ ...sent, stream: false, stream_options: undefined }),
+  });
+  assert.equal(res.status, 200);
+  const api = await res.json() as { choices: { message: { content: string }; finish_reason: string }[]; usage: { completion_tokens: number } };
+  assert.equal(full, api.choices[0]!.message.content);
+  const bubble = page.locator('.msg.assistant').last();
+  assert.equal(await bubble.getAttribute('data-finish'), api.choices[0]!.finish_reason);
+  assert.match(await bubble.locator('.meta').innerText(), new RegExp(`^${api.usage.completion_tokens} tokens`));
+
+  // second turn: the whole conversation goes back to the server
+  await page.fill('#input', 'And then?');
+  await page.click('#send');
+  await waitAnswers(page, 2);
+  assert.equal(bodies.length, 2);
+  const roles = (bodies[1]!.messages as { role: string; content: string }[]).map((m) => m.role);
+  assert.deepEqual(roles, ['system', 'user', 'assistant', 'user']);
+  assert.equal((bodies[1]!.messages as { content: string }[])[2]!.content, full);
+  const state = await chatState(page);
+  assert.equal(state.history.length, 4);
+  assert.equal(await page.locator('.msg').count(), 4);
+  await shot(page, 'chat');
+
+  // New chat forgets it all
+  await page.click('#new-chat');
+  assert.deepEqual((await chatState(page)).history, []);
+  assert.equal(await page.locator('.msg').count(), 0);
+  assert.equal(await page.isVisible('#empty'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('chat page: Stop ends the answer halfway, keeps what came, and the server sees the client leave', async () => {
+  engine.paceMs = 40;
+  const page = await chatPage({ width: 390, height: 844 }); // phone-sized
+  assert.equal(await page.locator('#settings-details').getAttribute('open'), null); // settings folded away
+  await page.fill('#input', 'Once upon a time');
+  await page.click('#send');
+  await page.waitForFunction(() => {
+    const g = globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } };
+    return (g.document.querySelector('.msg.assistant.streaming .text')?.textContent ?? '').length > 5;
+  }, undefined, { timeout: 20_000 });
+  const handle = engine.handles[engine.handles.length - 1]!;
+  await page.click('#stop');
+  await waitAnswers(page, 1);
+  const bubble = page.locator('.msg.assistant').last();
+  assert.equal(await bubble.getAttribute('data-finish'), 'stopped');
+  const kept = await bubble.locator('.text').textContent() ?? '';
+  assert.ok(kept.length > 5, kept);
+  assert.match(await page.locator('#status').innerText(), /Stopped/);
+  assert.equal(await page.isEnabled('#send'), true);
+  // nothing more arrives after Stop
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await bubble.locator('.text').textContent(), kept);
+  const state = await chatState(page);
+  assert.deepEqual(state.history, [{ role: 'user', content: 'Once upon a time' }, { role: 'assistant', content: kept }]);
+  // the server noticed the closed connection and cancelled the generation's handle
+  const end = Date.now() + 5000;
+  while (!(handle.cancelled && accessLog.some((l) => /^POST \/v1\/chat\/completions 499 .*client closed/.test(l))) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(handle.cancelled, true);
+  assert.ok(accessLog.some((l) => /^POST \/v1\/chat\/completions 499 .*client closed/.test(l)), accessLog.join('\n'));
+  const overflow = await page.evaluate(() => {
+    const r = (globalThis as unknown as PageGlobals).document.documentElement;
+    return r.scrollWidth - r.clientWidth;
+  });
+  assert.equal(overflow, 0);
+  await shot(page, 'chat-phone');
+  await page.close();
+});
+
+test('chat page: a request the server refuses shows its message and gives the text back', async () => {
+  engine.paceMs = 0;
+  const page = await chatPage();
+  await page.fill('#top-p', '5');
+  await page.fill('#input', 'Hello');
+  await page.press('#input', 'Enter');
+  await waitAnswers(page, 1);
+  const err = page.locator('.msg.error');
+  assert.equal(await err.count(), 1);
+  assert.match(await err.innerText(), /top_p[^]*HTTP 400/);
+  assert.equal(await page.inputValue('#input'), 'Hello');
+  assert.deepEqual((await chatState(page)).history, []);
+  assert.equal(await page.locator('.msg.user').count(), 0);
   await page.close();
 });
