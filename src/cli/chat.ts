@@ -109,12 +109,12 @@ export function chatRepl(o: ChatReplOptions): { done: Promise<number>; interrupt
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => { finish = resolve; });
 
-  const leave = (): void => {
+  const leave = (code = 0): void => {
     if (leaving) return;
     leaving = true;
     if (o.handleSignals !== false) process.off('SIGINT', interrupt);
     if (!closed) rl.close();
-    finish(0);
+    finish(code);
   };
 
   function interrupt(): void {
@@ -222,7 +222,7 @@ export function chatRepl(o: ChatReplOptions): { done: Promise<number>; interrupt
       }
     } catch (err) {
       o.errors.write(`llmts: ${(err as Error).message}\n`);
-      return leave();
+      return leave(1);
     } finally {
       busy = false;
     }
