@@ -21,13 +21,13 @@ const HELP = `usage: llmts chat --model M [--tokenizer T] [--system S] [options]
 
 A terminal chat with a model. Answers are streamed; the conversation is remembered
 (the oldest exchanges are dropped when it no longer fits the model's context).
-With piped input (not a terminal) each line is one message and stdout gets only the
-answers, one per line; notices go to stderr.
+With piped input (not a terminal) each line is one message or command, and stdout gets
+only the answers, each followed by a newline; notices go to stderr.
 
 options:
   --model M               a checkpoint or run directory (llmts train), or a llama2.c .bin
   --tokenizer T           tokenizer name or file (llama2.c: its tokenizer.bin)
-  --template X            chat template: 'chatml', a tokenizer_config.json or a .jinja file
+  --chat-template X       'chatml', a tokenizer_config.json or a .jinja file
                           (default: tokenizer_config.json / chat_template.jinja next to the
                           model, else ChatML)
   --system S              system prompt
@@ -254,7 +254,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, template: { type: 'string' }, system: { type: 'string' },
+      model: { type: 'string' }, tokenizer: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
       'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
       'repetition-penalty': { type: 'string' }, seed: { type: 'string' }, 'ignore-eos': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -276,7 +276,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   if (!(sampling.maxTokens > 0)) throw new LlmtsError('E_USAGE', `--max-tokens must be positive, got ${sampling.maxTokens}`, { where: '--max-tokens', hint: 'e.g. --max-tokens 256' });
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
-  const template = values.template ? ChatTemplate.fromFile(values.template, tokenizer) : ChatTemplate.forModel(path, tokenizer);
+  const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(path, tokenizer);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const { done } = chatRepl({
     model, tokenizer, template, system: values.system, sampling, ignoreEos: values['ignore-eos'] ?? false,

@@ -168,7 +168,7 @@ export class ChatTemplate {
     } catch (err) {
       if (err instanceof TemplateRaised) {
         throw new LlmtsError('E_CHAT_TEMPLATE', `the chat template of ${this.where} refused the conversation: ${err.message}`, {
-          where: this.where, hint: 'this template may not accept a system prompt or needs alternating user/assistant turns; adapt the messages or use --template chatml' });
+          where: this.where, hint: 'this template may not accept a system prompt or needs alternating user/assistant turns; adapt the messages or use --chat-template chatml' });
       }
       throw new LlmtsError('E_CHAT_TEMPLATE', `cannot render the chat template of ${this.where}: ${(err as Error).message}`, {
         where: this.where, hint: 'the template uses a Jinja feature or variable llmts does not provide; fix chat_template or use ChatML', cause: err });

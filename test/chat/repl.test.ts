@@ -15,15 +15,15 @@ const chatml = ChatTemplate.chatml();
 const SAMPLING = { maxTokens: 24, temperature: 0.8, topK: 0, topP: 0.95, repetitionPenalty: 1, seed: 7 };
 
 /** What the REPL should answer, computed with the library: answer n uses seed + n. */
-function expectedAnswers(script: (string | 'reset')[], system?: string): string[] {
-  const s = new ChatSession(tokenizer, chatml, { system, contextLength: model.config.blockSize, reserve: SAMPLING.maxTokens });
+function expectedAnswers(script: (string | 'reset')[], system?: string, template = chatml): string[] {
+  const s = new ChatSession(tokenizer, template, { system, contextLength: model.config.blockSize, reserve: SAMPLING.maxTokens });
   const out: string[] = [];
   for (const line of script) {
     if (line === 'reset') {
       s.reset();
       continue;
     }
-    const r = generate(model, s.ask(line).ids, { ...SAMPLING, seed: SAMPLING.seed + out.length, stop: chatml.stop, stopTokens: chatStopTokens(tokenizer, chatml) }, tokenizer);
+    const r = generate(model, s.ask(line).ids, { ...SAMPLING, seed: SAMPLING.seed + out.length, stop: template.stop, stopTokens: chatStopTokens(tokenizer, template) }, tokenizer);
     s.answer(r.text);
     out.push(r.text);
   }
@@ -86,6 +86,12 @@ test('llmts chat, piped: two turns, /reset, a third, /exit (later lines ignored)
   const want = expectedAnswers(['Hello there', 'What happened next?', 'reset', 'Hello there']);
   assert.equal(r.stdout, want.map((a) => a + '\n').join(''));
   assert.equal(r.stderr, '(conversation cleared)\n');
+  // a HF template from a tokenizer_config.json (TinyLlama / Zephyr), with a system prompt
+  const zephyr = 'test/fixtures/chat-templates/tinyllama/tokenizer_config.json';
+  const z = llmts(['chat', ...FLAGS, '--chat-template', zephyr, '--system', 'You tell stories.'], 'Hello there\nWhat happened next?\n');
+  assert.equal(z.status, 0, z.stderr);
+  assert.ok(z.stdout.length > 20);
+  assert.equal(z.stdout, expectedAnswers(['Hello there', 'What happened next?'], 'You tell stories.', ChatTemplate.fromFile(zephyr, tokenizer)).map((a) => a + '\n').join(''));
 });
 
 test('llmts chat: SIGINT while an answer streams stops it; the REPL answers the next line', async () => {
@@ -122,7 +128,7 @@ test('llmts chat: flag mistakes are one-line errors', async () => {
   await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--temperature', 'hot']), /--temperature needs a number, got 'hot'/);
   await assert.rejects(run([]), /llmts chat needs --model/);
   await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--max-tokens', '0']), /--max-tokens must be positive/);
-  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--template', 'no/such.json']), /no chat template file no\/such\.json/);
+  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--chat-template', 'no/such.json']), /no chat template file no\/such\.json/);
 });
 
 test('REPL in-process: a template that refuses the conversation is reported and the REPL goes on', async () => {
