@@ -24,13 +24,14 @@ export type { ChatMessage } from './chat-template.ts';
 
 /** Text -> ids, with the vocabulary's special-token strings as their ids (longest match first). */
 export function encodeWithSpecials(tokenizer: AnyTokenizer, text: string): number[] {
-  const specials = [...tokenizer.specialTokens().keys()].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const map = tokenizer.specialTokens();
+  const specials = [...map.keys()].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   if (specials.length === 0) return tokenizer.encode(text);
   const re = new RegExp(`(${specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
   const ids: number[] = [];
   for (const [i, part] of text.split(re).entries()) {
     if (part === '') continue;
-    if (i % 2 === 1) ids.push(tokenizer.specialTokens().get(part)!);
+    if (i % 2 === 1) ids.push(map.get(part)!);
     else ids.push(...tokenizer.encode(part));
   }
   return ids;
