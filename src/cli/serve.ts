@@ -99,7 +99,10 @@ export async function run(argv: string[]): Promise<number> {
       }
       stopping = true;
       console.error(`llmts serve: ${signal}, finishing running requests (up to 10 s; ${signal} again to exit now)`);
-      const grace = setTimeout(() => void engine.close(), 10_000);
+      const grace = setTimeout(() => { // stop what still runs, and drop idle keep-alive sockets that hold the close
+        void engine.close();
+        app.server.closeAllConnections();
+      }, 10_000);
       app.close().then(() => engine.close()).finally(() => {
         clearTimeout(grace);
         resolve();

@@ -32,6 +32,9 @@ function readPrompt(ctx: ServeContext, b: Body): { ids: number[]; text: string }
   const p = b.prompt;
   const fromIds = (ids: unknown[]): { ids: number[]; text: string } => {
     if (ids.length === 0 || !ids.every((x) => Number.isInteger(x))) throw badRequest('prompt token arrays must hold integer token ids and not be empty.', 'prompt');
+    const V = ctx.tokenizer.vocabSize;
+    const bad = (ids as number[]).find((id) => id < 0 || id >= V);
+    if (bad !== undefined) throw badRequest(`prompt token id ${bad} is outside the model's vocabulary of ${V} ids.`, 'prompt');
     return { ids: ids as number[], text: ctx.tokenizer.decode(ids as number[], { skipSpecialTokens: true }) };
   };
   if (p === undefined || p === null) return { ids: encodePrompt(ctx.tokenizer, ''), text: '' };

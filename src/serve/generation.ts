@@ -11,7 +11,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CompletionRequest, CompletionResult, GenerationHandle, TokenEvent } from '../infer/scheduler.ts';
 import { recordUsage, type ServeContext } from './context.ts';
-import { shuttingDown, toApiError } from './errors.ts';
+import { ApiError, shuttingDown, toApiError } from './errors.ts';
 import { SseWriter } from './sse.ts';
 
 /** OpenAI's usage object. */
@@ -75,7 +75,7 @@ export async function finishGeneration(ctx: ServeContext, run: RunningGeneration
   } catch (e) {
     throw toApiError(e, { retryAfterSeconds: ctx.limits.retryAfterSeconds });
   }
-  if (r.finishReason === 'aborted') throw shuttingDown(); // the client, if it was the one who left, never sees this
+  if (r.finishReason === 'aborted') throw run.clientGone() ? new ApiError(499, 'the client closed the connection') : shuttingDown();
   return r as CompletionResult & { finishReason: 'stop' | 'length' };
 }
 

@@ -65,10 +65,13 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance>
       reply.raw.once('close', () => {
         const complete = reply.raw.writableFinished;
         const status = complete ? reply.raw.statusCode : 499;
+        setImmediate(() => logLine(complete, status)); // after the route's own close handling (a cancel records its tokens)
+      });
+      const logLine = (complete: boolean, status: number): void => {
         const u = usageOf(request.raw);
         const tokens = u ? ` ${u.promptTokens}+${u.completionTokens} tokens` : '';
         log(`${request.method} ${path} ${status} ${Math.round(performance.now() - t0)} ms${tokens}${complete ? '' : ' (client closed)'}`);
-      });
+      };
     });
   }
   if (opts.apiKey !== undefined) app.addHook('onRequest', apiKeyHook(opts.apiKey));
