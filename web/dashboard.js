@@ -53,6 +53,7 @@ function initCharts() {
   state.charts.loss = makeChart('chart-loss', [
     { label: 'train loss', borderColor: '#2457c5', backgroundColor: '#2457c5' },
     { label: 'val loss', borderColor: '#d1432f', backgroundColor: '#d1432f', pointRadius: 3.5, borderWidth: 2 },
+    { label: 'final val loss (whole split)', borderColor: '#1c2230', backgroundColor: '#f5b700', pointRadius: 6, pointStyle: 'rectRot', borderWidth: 1.5, showLine: false },
   ], 'loss');
   state.charts.lr = makeChart('chart-lr', [{ label: 'lr', borderColor: '#7b4fc9', backgroundColor: '#7b4fc9' }], 'learning rate');
   state.charts.tps = makeChart('chart-tps', [{ label: 'tok/s', borderColor: '#0f8a5f', backgroundColor: '#0f8a5f' }], 'tokens / s');
@@ -73,7 +74,10 @@ function setData(chart, ...data) {
 
 function renderCharts() {
   const r = state.records;
-  setData(state.charts.loss, series(r, 'train', 'loss'), series(r, 'eval', 'valLoss'));
+  // periodic evaluations use a few batches; the trainer's last one (batches -1) the whole split
+  const periodic = r.filter((x) => x.batches !== -1);
+  const final = r.filter((x) => x.batches === -1);
+  setData(state.charts.loss, series(r, 'train', 'loss'), series(periodic, 'eval', 'valLoss'), series(final, 'eval', 'valLoss'));
   setData(state.charts.lr, series(r, 'train', 'lr'));
   setData(state.charts.tps, series(r, 'train', 'tokPerSec'));
   setData(state.charts.grad, series(r, 'train', 'gradNorm'));
@@ -110,21 +114,18 @@ function renderConfig() {
   const cfg = state.config;
   $('config-panel').hidden = !cfg;
   if (!cfg) return;
-  const table = document.createElement('table');
-  table.className = 'config';
-  const body = document.createElement('tbody');
+  const list = document.createElement('dl');
+  list.className = 'config';
   for (const [k, v] of Object.entries(cfg)) {
-    const tr = document.createElement('tr');
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = k;
-    const td = document.createElement('td');
-    td.textContent = typeof v === 'string' ? v : JSON.stringify(v);
-    tr.append(th, td);
-    body.append(tr);
+    const item = document.createElement('div');
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = typeof v === 'string' ? v : JSON.stringify(v);
+    item.append(dt, dd);
+    list.append(item);
   }
-  table.append(body);
-  $('config').replaceChildren(table);
+  $('config').replaceChildren(list);
 }
 
 function renderRunList() {
@@ -155,6 +156,23 @@ function renderRunList() {
   }));
 }
 
+/** Keeps the picked run's entry in the list as fresh as its plots (the list itself reloads less often). */
+function updateListEntry(body) {
+  const run = state.runs.find((x) => x.name === body.name);
+  if (!run) return;
+  const recs = body.records;
+  const train = recs.filter((x) => x.kind === 'train' && typeof x.loss === 'number');
+  const next = {
+    ...run,
+    step: recs.length ? Math.max(...recs.map((x) => x.step)) : 0,
+    loss: train.length ? train[train.length - 1].loss : null,
+    records: recs.length, modified: body.modified, finished: body.finished, active: body.active,
+  };
+  if (JSON.stringify(next) === JSON.stringify(run)) return;
+  Object.assign(run, next);
+  renderRunList();
+}
+
 async function getJson(url) {
   const res = await fetch(url);
   const body = await res.json().catch(() => null);
@@ -181,6 +199,7 @@ async function loadRun() {
     state.records = body.records;
     state.config = body.config;
     state.active = body.active;
+    updateListEntry(body);
     renderCharts();
     renderStats(body.modified);
     renderConfig();
