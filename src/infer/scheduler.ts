@@ -25,6 +25,7 @@
  * for await (const ev of h) process.stdout.write(ev.text);
  * const { finishReason, completionTokens } = await h.result;
  */
+import { backend } from '../backend/index.ts';
 import type { Decoder } from '../models/decoder.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { noGrad, tidy } from '../tensor/index.ts';
@@ -405,15 +406,20 @@ export class InferenceEngine {
     return c;
   }
 
-  /** Prefills `ids` into an empty cache; the last position's logits go to prefillLogits. */
+  /**
+   * Prefills `ids` into an empty cache through `Decoder.hiddenStates`; only the last
+   * position goes through the lm_head (into prefillLogits), so a long prompt never makes
+   * a (T, V) logits tensor.
+   */
   private prefill(ids: readonly number[], cache: KVCache): void {
-    const V = this.model.config.vocabSize, T = ids.length;
+    const c = this.model.config, C = c.nEmbd, V = c.vocabSize, T = ids.length;
+    const head = (this.model.lmHead?.weight ?? this.model.trunk.tokens.weight).data; // (V, C)
     const wasTraining = this.model.training;
     this.model.eval();
     try {
       noGrad(() => tidy(() => {
-        const { logits } = this.model.forward(Int32Array.from(ids), 1, T, null, cache); // (1, T, V)
-        this.prefillLogits.set(logits.data.subarray((T - 1) * V, T * V));
+        const h = this.model.hiddenStates(Int32Array.from(ids), 1, T, cache).data; // (1, T, C)
+        backend().gemm(false, true, 1, V, C, 1, h.subarray((T - 1) * C, T * C), C, 0, head, C, 0, 0, this.prefillLogits, V, 0, 1); // (1, V)
       }));
     } finally {
       this.model.train(wasTraining);
