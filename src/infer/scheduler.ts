@@ -15,7 +15,10 @@
  * is in the batch (the batched step gives every row the logits of a lone step).
  *
  * Context: a prompt longer than `contextLength` is rejected (E_PROMPT); a generation ends
- * with finishReason 'length' when prompt + output reaches `contextLength`.
+ * with finishReason 'length' when prompt + output reaches `contextLength`. When the model's
+ * vocabulary is larger than the tokenizer's (a padded embedding table), the extra ids are
+ * masked out before sampling and logprobs. An error inside one request's work (say, its
+ * tokenizer failing) fails that request only.
  * Cancellation (`handle.cancel()` or the request's AbortSignal) frees the slot at once
  * and ends the generation with finishReason 'aborted'.
  *
@@ -381,10 +384,12 @@ export class InferenceEngine {
       }
       seq.slot = this.freeSlots.pop()!;
       this.running.add(seq);
-      const cache = this.cacheOf(seq.slot);
-      cache.reset();
-      this.prefill(seq.req.prompt, cache);
-      this.advance(seq, this.prefillLogits);
+      this.guarded(seq, () => {
+        const cache = this.cacheOf(seq.slot);
+        cache.reset();
+        this.prefill(seq.req.prompt, cache);
+        this.advance(seq, this.prefillLogits);
+      });
     }
     // 2. one batched decode step for the sequences that have a pending token
     const batch: Sequence[] = [];
@@ -394,7 +399,17 @@ export class InferenceEngine {
     const caches = batch.map((s) => this.cacheOf(s.slot));
     for (const s of batch) s.pending = -1;
     this.decoder.runBatch(ids, caches, this.batchLogits); // (B, V)
-    batch.forEach((s, b) => this.advance(s, this.logitRows[b]!));
+    batch.forEach((s, b) => this.guarded(s, () => this.advance(s, this.logitRows[b]!)));
+  }
+
+  /** Runs one sequence's work; an error fails that sequence only (the batch goes on). */
+  private guarded(seq: Sequence, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.release(seq);
+      seq.fail(e);
+    }
   }
 
   private cacheOf(slot: number): KVCache {
@@ -428,6 +443,8 @@ export class InferenceEngine {
 
   /** Samples one token for `seq` from its logits (V), emits it, retires the sequence when it ends. */
   private advance(seq: Sequence, logits: Float32Array): void {
+    // ids past the tokenizer's vocabulary (a padded embedding table) are never produced
+    for (let i = this.tokenizer.vocabSize; i < logits.length; i++) logits[i] = -Infinity;
     const id = seq.sampler.sample(logits, seq.all, seq.promptLength);
     if (seq.stopIds.has(id)) {
       this.retire(seq, 'stop');

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { encodePrompt, generate, InferenceEngine, stopTokenIds, type CompletionRequest } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
+import { llamaConfig } from '../../src/models/config.ts';
+import { Decoder } from '../../src/models/decoder.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 import { Llama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
@@ -132,4 +134,29 @@ test('embed: unit norm, deterministic, texts differ, the mean of the final hidde
   }));
   assert.throws(() => engine.embed([]), (e) => e instanceof LlmtsError && e.code === 'E_PROMPT');
   assert.throws(() => engine.embed(new Array<number>(model.config.blockSize + 1).fill(3)), (e) => e instanceof LlmtsError && e.code === 'E_PROMPT');
+});
+
+test('a model vocabulary larger than the tokenizer\'s: the extra ids are never produced; one failing request leaves the others', async () => {
+  const padded = new Decoder(llamaConfig({ vocabSize: 520, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 2 });
+  const engine = new InferenceEngine(padded, tokenizer, { maxBatch: 4 });
+  const hs = [1, 2, 3].map((seed) => engine.submit({ prompt: [1], maxTokens: 60, temperature: 1.5, seed, stopTokens: [], logprobs: 3 }));
+  const rs = await Promise.all(hs.map((h) => h.result));
+  for (const r of rs) {
+    assert.equal(r.completionTokens, 60);
+    assert.ok(r.ids.every((id) => id < tokenizer.vocabSize));
+    assert.ok(r.logprobs!.every((l) => l.top.every((t) => t.id < tokenizer.vocabSize)));
+  }
+  // a tokenizer that fails on one id fails only the request that produced it
+  const flaky = Object.create(tokenizer) as typeof tokenizer;
+  const boom = rs[0]!.ids[3]!;
+  flaky.decodeBytes = (ids, opts) => {
+    if (Array.from(ids).includes(boom)) throw new Error('boom');
+    return tokenizer.decodeBytes(ids, opts);
+  };
+  const e2 = new InferenceEngine(padded, flaky, { maxBatch: 4 });
+  const bad = e2.submit({ prompt: [1], maxTokens: 60, temperature: 1.5, seed: 1, stopTokens: [] });
+  const good = e2.submit({ prompt: [1, 2], maxTokens: 5, temperature: 0, stopTokens: [boom] });
+  await assert.rejects(bad.result, /boom/);
+  assert.equal((await good.result).completionTokens, 5);
+  await Promise.all([engine.close(), e2.close()]);
 });
