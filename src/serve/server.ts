@@ -49,6 +49,11 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
+/** The API's fixed paths and their method (a known path asked with another method gets 405). */
+const API_METHODS: Record<string, string> = {
+  '/v1/models': 'GET', '/v1/completions': 'POST', '/v1/chat/completions': 'POST', '/v1/embeddings': 'POST', '/health': 'GET',
+};
+
 /** Builds the server (not listening yet: call `app.listen`). See the module comment. */
 export async function createServer(opts: ServeOptions): Promise<FastifyInstance> {
   const limits = resolveLimits(opts.limits, opts.engine.contextLength);
@@ -81,8 +86,12 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance>
     void reply.code(e.status).headers(e.headers).send(e.body());
   });
   app.setNotFoundHandler((request, reply) => {
-    const e = new ApiError(404, `Unknown request URL: ${request.method} ${request.url.split('?')[0]}. See GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /v1/embeddings.`, { code: 'unknown_url' });
-    void reply.code(404).send(e.body());
+    const path = request.url.split('?')[0]!;
+    const allowed = API_METHODS[path];
+    const e = allowed
+      ? new ApiError(405, `Invalid method for URL (${request.method} ${path}): use ${allowed}.`, { code: 'method_not_allowed', headers: { allow: allowed } })
+      : new ApiError(404, `Unknown request URL: ${request.method} ${path}. See GET /v1/models, POST /v1/completions, POST /v1/chat/completions, POST /v1/embeddings.`, { code: 'unknown_url' });
+    void reply.code(e.status).headers(e.headers).send(e.body());
   });
 
   registerModels(app, ctx);

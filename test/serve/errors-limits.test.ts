@@ -80,13 +80,16 @@ test('a prompt longer than the context: 400 context_length_exceeded, nothing sub
   assert.match(ids.message, /outside the model's vocabulary/);
 });
 
-test('404 in OpenAI shape for an unknown model and an unknown URL', async () => {
+test('404 in OpenAI shape for an unknown model and an unknown URL, 405 for a wrong method', async () => {
   const e = await expectError(() => client.models.retrieve('gpt-4'), OpenAI.NotFoundError);
   assert.equal(e.code, 'model_not_found');
   const res = await fetch(`${server.url}/v1/nothing`, { method: 'POST' });
   assert.equal(res.status, 404);
   const body = await res.json() as { error: { code: string; message: string } };
   assert.equal(body.error.code, 'unknown_url');
+  const wrongMethod = await fetch(`${server.url}/v1/chat/completions`);
+  assert.equal(wrongMethod.status, 405);
+  assert.equal(wrongMethod.headers.get('allow'), 'POST');
 });
 
 test('raw HTTP: bad JSON, a non-object body and a non-JSON content type get 4xx in OpenAI shape', async () => {

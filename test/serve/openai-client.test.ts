@@ -107,6 +107,18 @@ test('completions: integer logprobs give tokens, token_logprobs, top_logprobs an
   }
 });
 
+test('completions: penalties, top_k and repetition_penalty reach the engine', async () => {
+  const body = { model: MODEL_ID, prompt: 'Once upon a time', max_tokens: 60, temperature: 0 };
+  const plain = (await client.completions.create(body)).choices[0]!.text;
+  const extra = (e: Record<string, number>): Promise<OpenAI.Completion> => client.completions.create({ ...body, ...e } as OpenAI.CompletionCreateParamsNonStreaming);
+  assert.notEqual((await extra({ frequency_penalty: 2 })).choices[0]!.text, plain);
+  assert.notEqual((await extra({ presence_penalty: 2 })).choices[0]!.text, plain);
+  assert.notEqual((await extra({ repetition_penalty: 3 })).choices[0]!.text, plain);
+  // top_k 1 keeps only the likeliest token: temperature 1 is then greedy
+  assert.equal((await extra({ top_k: 1, temperature: 1, seed: 9 })).choices[0]!.text, plain);
+  assert.notEqual((await extra({ temperature: 1, seed: 9 })).choices[0]!.text, plain);
+});
+
 test('completions: token-id prompt and echo', async () => {
   const ids = encodePrompt(loaded.tokenizer, 'Once upon a time');
   const byText = await client.completions.create({ model: MODEL_ID, prompt: 'Once upon a time', max_tokens: 10, temperature: 0 });
