@@ -60,7 +60,8 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance>
   const ctx: ServeContext = {
     engine: opts.engine, tokenizer: opts.tokenizer, template: opts.template, modelId: opts.modelId, limits, started: nowSeconds(),
   };
-  const app = Fastify({ bodyLimit: limits.bodyLimit, logger: false });
+  // requestTimeout bounds the time to *receive* a request (slow senders), not the response
+  const app = Fastify({ bodyLimit: limits.bodyLimit, logger: false, requestTimeout: 60_000 });
 
   const log = opts.log;
   if (log) {
