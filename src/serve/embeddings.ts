@@ -17,6 +17,13 @@ import { recordUsage } from './context.ts';
 import { ApiError, badRequest, contextLengthExceeded, toApiError } from './errors.ts';
 import { optString, refuseUnless, requireObject, type Body } from './validate.ts';
 
+/** A vector as the base64 of its float32 little-endian bytes (what OpenAI clients decode). */
+export function base64Float32LE(vec: Float32Array): string {
+  const buf = Buffer.alloc(vec.length * 4);
+  for (let i = 0; i < vec.length; i++) buf.writeFloatLE(vec[i]!, i * 4);
+  return buf.toString('base64');
+}
+
 /** The inputs as id lists. */
 function readInputs(ctx: ServeContext, b: Body): number[][] {
   const v = b.input;
@@ -69,7 +76,7 @@ export function registerEmbeddings(app: FastifyInstance, ctx: ServeContext): voi
         throw toApiError(e, { promptParam: 'input' });
       }
       tokens += inputs[i]!.length;
-      const embedding = format === 'base64' ? Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).toString('base64') : Array.from(vec);
+      const embedding = format === 'base64' ? base64Float32LE(vec) : Array.from(vec);
       data.push({ object: 'embedding', index: i, embedding });
     }
     recordUsage(request.raw, { promptTokens: tokens, completionTokens: 0 });
