@@ -58,6 +58,28 @@ interface LayerWeights {
 /** Default of `DecodeStep.gemmMinRows`. */
 export const DEFAULT_GEMM_MIN_ROWS = 6;
 
+/** Rows per GEMM call on a row-consistent backend (the native small-M path takes up to 8). */
+export const ROW_GROUP = 8;
+
+/**
+ * Whether the backend's GEMM (B transposed) gives every row of a 2..ROW_GROUP-row product
+ * the exact bits of the same row computed alone (a multi-row matrix-vector path). Probed
+ * on a small product with ragged sizes (k tails, odd row counts).
+ */
+export function probeRowConsistency(be: Backend): boolean {
+  const N = 21, K = 83;
+  const w = Float32Array.from({ length: N * K }, (_, i) => Math.sin(0.7 * i + 0.3));
+  const x = Float32Array.from({ length: ROW_GROUP * K }, (_, i) => Math.cos(1.3 * i + 0.1));
+  const lone = new Float32Array(ROW_GROUP * N);
+  for (let r = 0; r < ROW_GROUP; r++) be.gemm(false, true, 1, N, K, 1, x.subarray(r * K), K, 0, w, K, 0, 0, lone.subarray(r * N), N, 0, 1);
+  const y = new Float32Array(ROW_GROUP * N);
+  for (let M = 2; M <= ROW_GROUP; M++) {
+    be.gemm(false, true, M, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1);
+    for (let i = 0; i < M * N; i++) if (y[i] !== lone[i]) return false;
+  }
+  return true;
+}
+
 /** See the module comment. */
 export class DecodeStep {
   private readonly c: DecoderConfig;
@@ -92,19 +114,22 @@ export class DecodeStep {
   private readonly oneId = [0];
   /** GEMM output in the (N, M) orientation. */
   private yT = new Float32Array(0);
-  private readonly views = new WeakMap<Float32Array, Float32Array[]>();
+  private readonly views = new WeakMap<Float32Array, { len: number; rows: Float32Array[] }>();
   /**
    * Batches of at least this many rows run their products as one GEMM; smaller ones run
    * the matrix-vector path per row (with today's kernels a GEMM of a few rows costs more
    * than that many matrix-vector products; see bench/batch.ts).
    */
   gemmMinRows = DEFAULT_GEMM_MIN_ROWS;
+  /** See `probeRowConsistency`; when true, batches run as GEMMs of up to ROW_GROUP rows. */
+  rowConsistent: boolean;
   private readonly oneCache: KVCache[] = [];
 
   constructor(model: Decoder) {
     const c = model.config;
     this.c = c;
     this.be = backend();
+    this.rowConsistent = probeRowConsistency(this.be);
     const sd = model.stateDict();
     const get = (name: string): Float32Array => {
       const t = sd.get(name);
@@ -185,15 +210,26 @@ export class DecodeStep {
   }
 
   /**
-   * y (M, N) = x (M, K) W^T (K, N) [+ b]. One row: the backend's matrix-vector path.
-   * Fewer than `gemmMinRows` rows: that path per row (bit-identical to a lone row). More:
-   * one GEMM computing y^T (N, M) = W (N, K) x^T (K, M), which reads each weight once for
-   * all rows, then a transpose into y (the (N, M) orientation packs only the small x).
+   * y (M, N) = x (M, K) W^T (K, N) [+ b], in one of three ways:
+   * - one row, or a backend whose GEMMs of up to ROW_GROUP rows sum every row as its
+   *   one-row path does (`rowConsistent`, probed once): GEMMs of up to ROW_GROUP rows, each
+   *   weight read once per group, every row bit-identical to a lone row;
+   * - otherwise, fewer than `gemmMinRows` rows: the one-row path per row (bit-identical,
+   *   but each row reads the weights);
+   * - otherwise one GEMM computing y^T (N, M) = W (N, K) x^T (K, M), which reads each
+   *   weight once for all rows (the (N, M) orientation packs only the small x), then a
+   *   transpose into y; rows then differ from lone rows by float rounding.
    */
   private matmul(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void {
     const be = this.be;
     if (M === 1) {
       be.gemm(false, true, 1, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1); // (1, N)
+    } else if (this.rowConsistent) {
+      const xr = this.rowViews(x, K), yr = this.rowViews(y, N);
+      for (let r = 0; r < M; r += ROW_GROUP) {
+        const m = Math.min(ROW_GROUP, M - r);
+        be.gemm(false, true, m, N, K, 1, xr[r]!, K, 0, w, K, 0, 0, yr[r]!, N, 0, 1); // (m, N)
+      }
     } else if (M < this.gemmMinRows) {
       const xr = this.rowViews(x, K), yr = this.rowViews(y, N);
       for (let r = 0; r < M; r++) be.gemm(false, true, 1, N, K, 1, xr[r]!, K, 0, w, K, 0, 0, yr[r]!, N, 0, 1); // (1, N)
@@ -206,14 +242,14 @@ export class DecodeStep {
     if (b) be.addBias(M, N, y, b, y);
   }
 
-  /** Row views (one per `rows` of the buffer's (*, len) layout), made once per buffer. */
+  /** Views of a (*, len) buffer from each row to its end, made once per buffer. */
   private rowViews(buf: Float32Array, len: number): Float32Array[] {
     let v = this.views.get(buf);
-    if (!v || v.length < this.rows || v[0]!.length !== len) {
-      v = Array.from({ length: Math.floor(buf.length / len) }, (_, r) => buf.subarray(r * len, (r + 1) * len));
+    if (!v || v.len !== len) {
+      v = { len, rows: Array.from({ length: Math.floor(buf.length / len) }, (_, r) => buf.subarray(r * len)) };
       this.views.set(buf, v);
     }
-    return v;
+    return v.rows;
   }
 
   private norm(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, out: Float32Array): void {

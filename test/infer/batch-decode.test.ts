@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { DecodeStep } from '../../src/infer/decode-step.ts';
+import { backend, referenceBackend, setBackend } from '../../src/backend/index.ts';
+import { DecodeStep, probeRowConsistency } from '../../src/infer/decode-step.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { gpt2Config, llamaConfig } from '../../src/models/config.ts';
 import { Decoder } from '../../src/models/decoder.ts';
@@ -43,7 +44,10 @@ for (const [name, make] of configs) {
       step.run(id, lone[b]!, l);
       return l;
     });
-    for (const [strategy, minRows] of [['matrix-vector per row', 1000], ['one GEMM', 2]] as const) {
+    const probed = step.rowConsistent;
+    const strategies = [['matrix-vector per row', false, 1000], ['one GEMM', false, 2]] as const;
+    for (const [strategy, consistent, minRows] of [...strategies, ...(probed ? [['row groups', true, 2] as const] : [])]) {
+      step.rowConsistent = consistent;
       step.gemmMinRows = minRows;
       for (const B of [3, lengths.length]) {
         const caches = prefilled(m, lengths.slice(0, B));
@@ -54,13 +58,14 @@ for (const [name, make] of configs) {
           assert.equal(caches[b]!.length, lengths[b]! + 1);
           for (let v = 0; v < V; v++) {
             const got = logits[b * V + v]!, exp = want[b]![v]!;
-            if (strategy === 'matrix-vector per row') assert.equal(got, exp, `${strategy} B ${B} row ${b} v ${v}`);
+            if (strategy !== 'one GEMM') assert.equal(got, exp, `${strategy} B ${B} row ${b} v ${v}`);
             else assert.ok(Math.abs(got - exp) <= 1e-4 * (1 + Math.abs(exp)), `${strategy} B ${B} row ${b} v ${v}: ${got} vs ${exp}`);
           }
         }
       }
     }
     // the caches written by a batched step hold what lone steps write: decode one more token
+    step.rowConsistent = false;
     step.gemmMinRows = 2;
     const caches = prefilled(m, lengths);
     const logits = new Float32Array(lengths.length * V);
@@ -81,4 +86,29 @@ test('runBatch checks its arguments', () => {
   assert.throws(() => step.runBatch([1, 2], caches, new Float32Array(V)), /logits/);
   assert.throws(() => step.runBatch([1], caches, new Float32Array(2 * V)), /caches/);
   assert.throws(() => step.runBatch([1, V], caches, new Float32Array(2 * V)), /outside the vocabulary/);
+});
+
+test('row groups on a row-consistent backend (the reference one): batched rows are bit-identical to lone rows', () => {
+  const native = backend();
+  setBackend(referenceBackend());
+  try {
+    assert.equal(probeRowConsistency(referenceBackend()), true);
+    const m = new Decoder(llamaConfig({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 4 });
+    m.eval();
+    const step = new DecodeStep(m);
+    assert.equal(step.rowConsistent, true);
+    const V = m.config.vocabSize;
+    const lens = [4, 1, 7, 2, 9, 3, 5, 6, 8, 2, 11]; // 11 rows: a group of 8, then one of 3
+    const lone = prefilled(m, lens), caches = prefilled(m, lens);
+    const ids = lens.map((_, i) => (3 * i + 1) % V);
+    const logits = new Float32Array(lens.length * V);
+    step.runBatch(ids, caches, logits);
+    ids.forEach((id, b) => {
+      const l = new Float32Array(V);
+      step.run(id, lone[b]!, l);
+      assert.deepEqual(logits.subarray(b * V, (b + 1) * V), l);
+    });
+  } finally {
+    setBackend(native);
+  }
 });
