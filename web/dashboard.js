@@ -40,7 +40,13 @@ function makeChart(canvasId, datasets, yTitle, opts = {}) {
       parsing: false,
       normalized: true,
       interaction: { mode: 'nearest', intersect: false },
-      plugins: { legend: { display: datasets.length > 1, labels: { boxWidth: 12 } } },
+      plugins: {
+        legend: {
+          display: datasets.length > 1,
+          // only the series that have points (no "final val loss" before the run ends)
+          labels: { boxWidth: 12, filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 },
+        },
+      },
       scales: {
         x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { precision: 0 } },
         y: { type: opts.log ? 'logarithmic' : 'linear', title: { display: true, text: yTitle }, ticks: { callback: (v) => compact.format(v) } },
@@ -186,6 +192,7 @@ async function loadRuns() {
     state.runs = body.runs;
     $('runs-dir').textContent = `runs: ${body.runsDir}`;
     renderRunList();
+    if (!state.run) $('run-title').textContent = state.runs.length ? 'Pick a run' : 'No runs yet';
   } catch (e) {
     setStatus(`Could not list runs: ${e.message}`);
   }
@@ -200,6 +207,7 @@ async function loadRun() {
     state.config = body.config;
     state.active = body.active;
     updateListEntry(body);
+    $('charts').hidden = false;
     renderCharts();
     renderStats(body.modified);
     renderConfig();

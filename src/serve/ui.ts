@@ -112,7 +112,7 @@ async function readRunConfig(dir: string): Promise<Record<string, unknown> | nul
 
 /** Lists the runs under `runsDir` that have a metrics.jsonl, most recently modified first. */
 export async function listRuns(runsDir: string): Promise<RunSummary[]> {
-  if (!existsSync(runsDir)) return [];
+  if (!existsSync(runsDir) || !(await stat(runsDir)).isDirectory()) return [];
   const out: RunSummary[] = [];
   for (const entry of await readdir(runsDir, { withFileTypes: true })) {
     if (!entry.isDirectory() || !RUN_NAME.test(entry.name)) continue;
