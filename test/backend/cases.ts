@@ -61,6 +61,15 @@ const gemmShapes: GemmShape[] = [
   { M: 1, N: 67, K: 33, pad: 1 },
   { M: 1, N: 130, K: 97, alpha: 2 },
   { M: 1, N: 9, K: 288 },
+  // split over threads in guided row chunks (many chunks, a ragged last row group)
+  { M: 1, N: 4099, K: 96, beta: 0.5 },
+  // a few rows (batched decoding): B transposed takes the matrix-vector path for M <= 8
+  { M: 2, N: 37, K: 40, beta: 0.5 },
+  { M: 3, N: 1500, K: 97, pad: 1 },
+  { M: 4, N: 19, K: 33, alpha: 0.5 },
+  { M: 5, N: 300, K: 450 },
+  { M: 8, N: 41, K: 7, batch: 2, beta: 0.25 },
+  { M: 9, N: 20, K: 64 },
 ];
 for (const s of gemmShapes) {
   for (const transA of [false, true]) {

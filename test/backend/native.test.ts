@@ -112,6 +112,28 @@ describe('native backend', () => {
     });
   }
 
+  it('GEMM with a few rows and B transposed gives each row the bits of that row alone', () => {
+    const nb = nativeOrFail();
+    for (const isa of isas) {
+      assert.ok(nb.setIsa(isa));
+      for (const threads of [1, 2]) {
+        nb.setThreads(threads);
+        for (const [M, N, K] of [[2, 1000, 300], [3, 77, 33], [4, 700, 768], [5, 65, 31], [8, 260, 100]] as const) {
+          const x = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37));
+          const w = new Float32Array(N * K).map((_, i) => Math.cos(i * 0.11));
+          const rows = new Float32Array(M * N), lone = new Float32Array(N);
+          nb.gemm(false, true, M, N, K, 1, x, K, 0, w, K, 0, 0, rows, N, 0, 1);
+          for (let m = 0; m < M; m++) {
+            nb.gemm(false, true, 1, N, K, 1, x.subarray(m * K, (m + 1) * K), K, 0, w, K, 0, 0, lone, N, 0, 1);
+            assert.deepEqual(rows.subarray(m * N, (m + 1) * N), lone, `${isa}, ${threads} threads, M ${M} row ${m}`);
+          }
+        }
+      }
+    }
+    nb.setIsa(best);
+    nb.setThreads(threads0);
+  });
+
   it('dropout keeps exactly the elements hashUniform keeps', () => {
     const nb = nativeOrFail();
     const n = 100_003, x = new Float32Array(n).fill(1);
