@@ -9,6 +9,7 @@
  *    5% streaming requests that disconnect after the first chunk (cancellation under load),
  *   25% malformed requests (bad JSON, out-of-range fields, n > 1, wrong content type,
  *      unknown URL, over the body limit, a prompt longer than the context, ...).
+ * A 429 (engine full) makes that client wait its Retry-After, as the official clients do.
  * It reports requests/s, generated tokens/s, p50 / p99 latency (and time to first token
  * for streams), the server's RSS and heap after a warm-up and after the run (both after a
  * GC and a 1 s settle), and checks: the server never crashed, every well-formed request
@@ -169,6 +170,13 @@ export async function main(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
 
+  /** Waits the 429's Retry-After (as the official clients do), at most until the deadline. */
+  async function backOff(res: Response): Promise<void> {
+    count.busy429++;
+    const wait = Math.min(Number(res.headers.get('retry-after') ?? 1) * 1000, Math.max(0, deadline - performance.now()));
+    await new Promise((r) => setTimeout(r, wait));
+  }
+
   async function client(id: number): Promise<void> {
     const rng = new Rng(seed * 1000 + id);
     while (performance.now() < deadline && !crashed) {
@@ -180,6 +188,7 @@ export async function main(argv: string[]): Promise<void> {
       const path = chat ? '/v1/chat/completions' : '/v1/completions';
       const body = chat ? { model: 'stories260K', messages: [{ role: 'user', content: prompt }], ...sampling } : { model: 'stories260K', prompt, ...sampling };
       const start = performance.now();
+      let rejected = false;
       try {
         if (kind === 'malformed') {
           const [what, p, init] = malformed(rng);
@@ -195,15 +204,18 @@ export async function main(argv: string[]): Promise<void> {
         } else if (kind === 'plain') {
           const res = await post(path, body);
           const j = await res.json() as { usage?: { completion_tokens: number } };
-          if (res.status === 429) count.busy429++;
-          else if (res.status !== 200) failures.push(`${path} got ${res.status}: ${JSON.stringify(j)}`);
+          if (res.status === 429) {
+            rejected = true;
+            await backOff(res);
+          } else if (res.status !== 200) failures.push(`${path} got ${res.status}: ${JSON.stringify(j)}`);
           else count.tokens += j.usage!.completion_tokens;
         } else {
           const ac = kind === 'abort' ? new AbortController() : null;
           const res = await post(path, { ...body, stream: true, stream_options: { include_usage: true } }, ac ? AbortSignal.any([ac.signal, AbortSignal.timeout(30_000)]) : undefined);
           if (res.status === 429) {
-            count.busy429++;
             await res.body?.cancel();
+            rejected = true;
+            await backOff(res);
           } else if (res.status !== 200) {
             failures.push(`stream ${path} got ${res.status}`);
             await res.body?.cancel();
@@ -218,7 +230,7 @@ export async function main(argv: string[]): Promise<void> {
           }
         }
         count.requests++;
-        lat[kind].push(performance.now() - start);
+        if (!rejected) lat[kind].push(performance.now() - start); // a 429's latency would be its back-off
       } catch (e) {
         failures.push(`${kind} ${path}: ${e instanceof Error ? e.message : String(e)}`);
       }
