@@ -428,3 +428,29 @@ test('chat page: a request the server refuses shows its message and gives the te
   assert.equal(await page.locator('.msg.user').count(), 0);
   await page.close();
 });
+
+test('the page\'s SSE reader joins events split across reads (and inside a UTF-8 character), CRLF, comments, multi-line data', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/dashboard`);
+  const got = await page.evaluate(async () => {
+    const url = '/ui/sse.js'; // a variable: resolved by the browser, not by TypeScript
+    const { readSse } = (await import(url)) as { readSse(body: ReadableStream<Uint8Array>): AsyncIterable<string> };
+    const bytes = new TextEncoder().encode('data: {"a":1}\n\ndata: x\r\n\r\n: a comment\n\nevent: e\ndata: line1\ndata: line2\n\ndata: café\n\ndata: [DONE]\n\n');
+    const cuts = [3, 9, 15, 16, 30, 61, 62, 83, bytes.length]; // 'é' of café is bytes 82-83
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        let from = 0;
+        for (const to of cuts) {
+          c.enqueue(bytes.slice(from, to));
+          from = to;
+        }
+        c.close();
+      },
+    });
+    const out: string[] = [];
+    for await (const d of readSse(body)) out.push(d);
+    return out;
+  });
+  assert.deepEqual(got, ['{"a":1}', 'x', 'line1\nline2', 'café', '[DONE]']);
+  await page.close();
+});
