@@ -10,6 +10,10 @@
  *
  *   POST /v1/chat/completions 200 182 ms 41+64 tokens
  *
+ * A request's `model` may be any name (or absent): the server runs one model, and its
+ * responses carry that model's id. Fields of OpenAI's API that are not listed in the route
+ * files (e.g. `user`, `service_tier`) are ignored.
+ *
  * The caller owns the engine: close the server (`app.close()`), then the engine.
  *
  * @example
