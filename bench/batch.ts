@@ -12,8 +12,8 @@
  *   768, vocab 32000, seq 256), built as in bench/generate.ts.
  *
  * `--step` also times the batched decode step alone (`DecodeStep.runBatch`) for batches of
- * 1-16 rows with both of its product strategies (matrix-vector per row vs one GEMM), which
- * is what `DecodeStep.gemmMinRows` is chosen from.
+ * 1-16 rows with each of its product strategies: GEMMs of up to 8 rows (when the backend's
+ * small-M GEMM is row-consistent), the matrix-vector product per row, one (N, B) GEMM.
  */
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
@@ -55,10 +55,13 @@ async function throughput(model: Decoder, tok: AnyTokenizer, n: number, tokens: 
   return total / sec;
 }
 
-/** Decode-step tok/s for B rows with the given strategy threshold. */
-function stepSpeed(model: Decoder, B: number, minRows: number): number {
+type Strategy = 'groups' | 'rows' | 'gemm';
+
+/** Decode-step tok/s for B rows with one product strategy (see DecodeStep.matmul). */
+function stepSpeed(model: Decoder, B: number, strategy: Strategy): number {
   const step = new DecodeStep(model);
-  step.gemmMinRows = minRows;
+  step.rowConsistent = strategy === 'groups';
+  step.gemmMinRows = strategy === 'gemm' ? 2 : 1000;
   const V = model.config.vocabSize;
   const caches = Array.from({ length: B }, () => model.newCache(1));
   const ids = Array.from({ length: B }, (_, i) => 10 + i);
@@ -97,9 +100,12 @@ export async function main(argv: string[]): Promise<void> {
     }
     console.log(`${c.name.padEnd(12)} ${line.join(' | ')}`);
     if (values.step) {
+      const consistent = new DecodeStep(model).rowConsistent;
+      console.log(`  decode step alone; the backend's GEMM is ${consistent ? '' : 'not '}row-consistent, so the engine uses ${consistent ? 'row groups' : `per-row products below ${new DecodeStep(model).gemmMinRows} rows, one GEMM from there`}`);
       for (const B of [1, 2, 4, 6, 8, 16]) {
-        const rows = stepSpeed(model, B, 1000), gemm = stepSpeed(model, B, 2);
-        console.log(`  decode step B ${String(B).padStart(2)}: matrix-vector per row ${rows.toFixed(0)} tok/s, one GEMM ${gemm.toFixed(0)} tok/s`);
+        const parts = [`per row ${stepSpeed(model, B, 'rows').toFixed(0)}`, `one (N, B) GEMM ${stepSpeed(model, B, 'gemm').toFixed(0)}`];
+        if (consistent) parts.unshift(`groups of <= 8 rows ${stepSpeed(model, B, 'groups').toFixed(0)}`);
+        console.log(`  B ${String(B).padStart(2)}: ${parts.join(', ')} tok/s`);
       }
     }
   }
