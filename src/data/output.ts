@@ -30,6 +30,10 @@ export interface ShardInfo {
   bytes: number;
 }
 
+/** Bytes of JSON lines records gathered before one write. */
+const WRITE_BUFFER = 4 << 20;
+const CLOSE = Buffer.from('}\n');
+
 /** Temporary files of shards being written now (removed by `abortAllShards`). */
 const LIVE = new Set<ShardWriter>();
 
@@ -58,7 +62,9 @@ export class ShardWriter {
   private index = 0;
   private fd = -1;
   private temp = '';
-  private buffered: string[] = [];
+  /** JSON lines: encoded records waiting to be written (4 MiB, reused). */
+  private buf = new Uint8Array(0);
+  private used = 0;
   private bufferedBytes = 0;
   private parquet: ParquetWriter | null = null;
   private columns: { text: string[]; id: string[]; source: string[] } = { text: [], id: [], source: [] };
@@ -91,18 +97,36 @@ export class ShardWriter {
   }
 
   /**
-   * Writes one JSON lines record from the text already JSON-encoded (`JSON.stringify(text)`,
-   * done on a worker) and its UTF-8 byte count.
+   * Writes one JSON lines record already encoded on a worker: `head` is the UTF-8 of
+   * `{"text":<JSON string>` (no closing brace), `bytes` the UTF-8 length of the text.
+   * The same bytes as `write({ text, id, source })`.
    */
-  writeJson(jsonText: string, bytes: number, id = '', source = ''): void {
-    if (this.o.format !== 'jsonl') throw new Error('writeJson is for JSON lines shards');
+  writeEncoded(head: Uint8Array, bytes: number, id = '', source = ''): void {
+    if (this.o.format !== 'jsonl') throw new Error('writeEncoded is for JSON lines shards');
     if (this.temp === '') this.open();
     this.docs++;
     this.bytes += bytes;
-    this.buffered.push(this.o.meta ? `{"text":${jsonText},"id":${JSON.stringify(id)},"source":${JSON.stringify(source)}}` : `{"text":${jsonText}}`);
+    this.put(head);
+    this.put(this.o.meta ? Buffer.from(`,"id":${JSON.stringify(id)},"source":${JSON.stringify(source)}}\n`) : CLOSE);
     this.bufferedBytes += bytes;
     if (this.bufferedBytes >= 4 << 20) this.flush();
     if (this.bytes >= this.o.shardBytes) this.finishShard();
+  }
+
+  /** Appends bytes to the JSON lines buffer (written out when full). */
+  private put(b: Uint8Array): void {
+    if (this.used + b.length > this.buf.length) {
+      this.writeBuffered();
+      if (b.length > WRITE_BUFFER) { writeSync(this.fd, b); return; }
+      if (this.buf.length === 0) this.buf = new Uint8Array(WRITE_BUFFER);
+    }
+    this.buf.set(b, this.used);
+    this.used += b.length;
+  }
+
+  private writeBuffered(): void {
+    if (this.used > 0) writeSync(this.fd, this.buf, 0, this.used);
+    this.used = 0;
   }
 
   write(r: ShardRecord): void {
@@ -112,7 +136,7 @@ export class ShardWriter {
     this.bytes += n;
     if (this.o.format === 'jsonl') {
       const rec = this.o.meta ? { text: r.text, id: r.id ?? '', source: r.source ?? '' } : { text: r.text };
-      this.buffered.push(JSON.stringify(rec));
+      this.put(Buffer.from(JSON.stringify(rec) + '\n'));
     } else {
       this.columns.text.push(r.text);
       if (this.o.meta) { this.columns.id.push(r.id ?? ''); this.columns.source.push(r.source ?? ''); }
@@ -124,8 +148,7 @@ export class ShardWriter {
 
   private flush(): void {
     if (this.o.format === 'jsonl') {
-      if (this.buffered.length > 0) writeSync(this.fd, this.buffered.join('\n') + '\n');
-      this.buffered = [];
+      this.writeBuffered();
     } else if (this.columns.text.length > 0) {
       const columnData = [{ name: 'text', data: this.columns.text, type: 'STRING' as const, nullable: false }];
       if (this.o.meta) {
@@ -165,6 +188,7 @@ export class ShardWriter {
   abort(): void {
     if (this.temp === '') return;
     if (this.fd >= 0) { try { closeSync(this.fd); } catch { /* already closed */ } }
+    this.used = 0;
     rmSync(this.temp, { force: true });
     LIVE.delete(this);
     this.temp = '';

@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { LlmtsError } from '../util/errors.ts';
-import { DocProcessor, type BatchResult, type DocBatch, type LinesResult, type ProcessSettings } from './process.ts';
+import { DocProcessor, type AnyBatch, type BatchResult, type LinesResult, type ProcessSettings } from './process.ts';
 
 interface Pending {
   resolve: (r: BatchResult & LinesResult) => void;
@@ -71,24 +71,26 @@ export class DocPool {
     return Math.max(1, this.workers.length);
   }
 
-  private send(b: DocBatch, lines: boolean): Promise<BatchResult & LinesResult> {
+  private send(b: AnyBatch, lines: boolean): Promise<BatchResult & LinesResult> {
     let k = 0;
     for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[k]!) k = i;
     this.busy[k]!++;
     return new Promise((resolve, reject) => {
       this.pending.set(b.seq, { resolve, reject, worker: k });
-      this.workers[k]!.postMessage(lines ? { ...b, lines: true } : b);
+      // a JSON lines batch's bytes move to the worker without a copy
+      const transfer = 'raw' in b ? [b.raw.buffer as ArrayBuffer] : [];
+      this.workers[k]!.postMessage(lines ? { ...b, lines: true } : b, transfer);
     });
   }
 
   /** Cleans, filters and hashes one batch. */
-  run(b: DocBatch): Promise<BatchResult> {
+  run(b: AnyBatch): Promise<BatchResult> {
     if (this.inline) return Promise.resolve(this.inline.processBatch(b));
     return this.send(b, false);
   }
 
   /** Pass one of boilerplate removal: line hashes of one batch. */
-  lines(b: DocBatch): Promise<LinesResult> {
+  lines(b: AnyBatch): Promise<LinesResult> {
     if (this.inline) return Promise.resolve(this.inline.lineKeysBatch(b));
     return this.send(b, true);
   }

@@ -1,11 +1,14 @@
 /**
- * `prepare`: the whole pipeline, streaming. The main thread reads the inputs in order,
- * cuts the documents into batches and hands them to the worker pool (clean, filter,
- * MinHash: process.ts); it takes the results back in input order, deduplicates
- * (dedup/dedup.ts), splits (split.ts) and writes the shards (output.ts). Memory holds a
- * few batches in flight plus the dedup indexes (about 0.5 KB per kept document),
- * not the corpus. The output depends on the inputs and settings only, never on the
- * thread count. `corpusStats` runs the same pipeline without writing anything.
+ * `prepare`: the whole pipeline, streaming. The main thread reads the inputs in order
+ * and cuts them into batches for the worker pool (clean, filter, MinHash: process.ts):
+ * JSON lines files as raw bytes cut at line ends, which the workers decode and parse
+ * (ingest/jsonl-batches.ts), other formats as parsed documents. It takes the results
+ * back in input order, deduplicates (dedup/dedup.ts), splits (split.ts) and writes the
+ * shards (output.ts) from records the workers already encoded, so it holds no document
+ * text itself. Memory holds a few batches in flight plus the dedup indexes (about 0.5 KB
+ * per kept document), not the corpus. The output depends on the inputs and settings
+ * only, never on the thread count. `corpusStats` runs the same pipeline without writing
+ * anything.
  *
  * @example
  * const report = await prepare(['raw/'], { out: 'clean/', valRatio: 0.01 });
@@ -22,11 +25,12 @@ import { Deduper, DEFAULT_DEDUP, type DedupOptions } from './dedup/dedup.ts';
 import { DEFAULT_FILTERS, type FilterOptions } from './filters/index.ts';
 import { keyHex } from './hash.ts';
 import { expandInputs, type InputFile } from './ingest/files.ts';
+import { jsonlByteBatches } from './ingest/jsonl-batches.ts';
 import { readInput, type IngestOptions } from './ingest/readers.ts';
 import type { ReadContext } from './ingest/text-stream.ts';
 import { listShards, removePartialShards, ShardWriter, type ShardFormat } from './output.ts';
 import { DocPool } from './pool.ts';
-import type { BatchResult, DocBatch, ProcessSettings } from './process.ts';
+import type { AnyBatch, BatchResult, DocBatch, ProcessSettings } from './process.ts';
 import { ReportBuilder, type DataReport } from './report.ts';
 import { splitOf } from './split.ts';
 import { defaultProfanityList, loadStopwords, stopwordLanguages } from './wordlists.ts';
@@ -72,9 +76,10 @@ export const DEFAULT_PREPARE: PrepareOptions = {
 
 const SCRIPT_LANGS = ['el', 'ru', 'he', 'ar', 'hi', 'th', 'ja', 'ko', 'zh', 'unknown'];
 
+/** Where a batch's documents come from: per document (DocBatch), or one file whose lines the worker reports (JSON lines). */
 interface BatchMeta {
   files: Int32Array;
-  locs: Int32Array;
+  locs: Int32Array | null;
 }
 
 function checkOptions(o: PrepareOptions): void {
@@ -115,7 +120,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     clean: o.clean, pii: o.pii, filters: o.filters,
     minhash: o.dedup.near ? { shingle: o.dedup.shingle, perms: o.dedup.perms, seed: o.dedup.seed } : null,
     stopwords: loadStopwords(), profanity: o.profanityList ?? defaultProfanityList(), boilerplate: null,
-    jsonText: o.out !== undefined && o.format === 'jsonl',
+    output: o.out === undefined ? 'none' : o.format === 'jsonl' ? 'json' : 'text',
   };
   const deduper = new Deduper(o.dedup);
   const report = new ReportBuilder(o.out ? 'prepare' : 'stats', files.length, skipped, {
@@ -144,18 +149,20 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
   const sourceOf = (file: number, loc: number): string => (loc > 0 ? `${files[file]!.path}:${loc}` : files[file]!.path);
   const handle = (res: BatchResult, meta: BatchMeta): void => {
     report.counts(res.counts);
+    const locOf = (i: number): number => (res.locs ? res.locs[i]! : meta.locs![i]!);
+    const fileOf = (i: number): number => (meta.locs ? meta.files[i]! : meta.files[0]!);
     for (let i = 0; i < res.texts.length; i++) {
       const rawBytes = res.rawBytes[i]!;
       report.input(rawBytes);
       report.language(res.langs[i]!);
       const reason = res.reasons[i];
-      if (reason !== null) { report.drop(reason!, sourceOf(meta.files[i]!, meta.locs[i]!), rawBytes, res.texts[i]!); continue; }
+      if (reason !== null) { report.drop(reason!, sourceOf(fileOf(i), locOf(i)), rawBytes, res.texts[i]!); continue; }
       const text = res.texts[i]!;
       const hi = res.keys[2 * i]!, lo = res.keys[2 * i + 1]!;
       const sig = o.dedup.near ? res.sigs.subarray(i * K, (i + 1) * K) : null;
-      const v = deduper.add(hi, lo, sig, meta.files[i]!, meta.locs[i]!);
+      const v = deduper.add(hi, lo, sig, fileOf(i), locOf(i));
       if (v.kind !== null) {
-        const source = sourceOf(meta.files[i]!, meta.locs[i]!);
+        const source = sourceOf(fileOf(i), locOf(i));
         report.duplicate(v.kind, source, sourceOf(deduper.keptFile.get(v.of), deduper.keptLoc.get(v.of)), v.similarity, rawBytes, text);
         continue;
       }
@@ -163,9 +170,8 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
       report.kept(split, res.outBytes[i]!);
       if (!writers) continue;
       const id = o.meta ? keyHex(hi, lo) : '';
-      const source = o.meta ? sourceOf(meta.files[i]!, meta.locs[i]!) : '';
-      const json = res.json[i];
-      if (json !== null && json !== undefined) writers[split].writeJson(json, res.outBytes[i]!, id, source);
+      const source = o.meta ? sourceOf(fileOf(i), locOf(i)) : '';
+      if (settings.output === 'json') writers[split].writeEncoded(res.out.subarray(res.outAt[i]!, res.outAt[i + 1]!), res.outBytes[i]!, id, source);
       else writers[split].write({ text, id, source });
     }
   };
@@ -199,39 +205,63 @@ export function corpusStats(inputs: string[], options: Partial<Omit<PrepareOptio
 
 /**
  * Reads every file, cuts batches, submits them with `submit` and hands the results to
- * `handle` in submission order, with at most 3 batches per thread in flight.
+ * `handle` in submission order, with at most 3 batches per thread in flight. JSON lines
+ * files go to the workers as raw bytes cut at line ends (ingest/jsonl-batches.ts); the
+ * other formats are parsed here and sent as documents. Bad input found here is reported
+ * in the same order, between the results of the batches read before and after it.
  * `countInput`: this is the main pass (documents and bad input are counted in the report).
  */
-async function streamBatches<R>(files: InputFile[], o: PrepareOptions, threads: number,
-  submit: (b: DocBatch) => Promise<R>, handle: (r: R, meta: BatchMeta) => void, totalBytes: number, label: string,
+async function streamBatches<R extends { seq: number; bad?: { loc: number; reason: string }[]; invalidUtf8?: number }>(files: InputFile[], o: PrepareOptions, threads: number,
+  submit: (b: AnyBatch) => Promise<R>, handle: (r: R, meta: BatchMeta) => void, totalBytes: number, label: string,
   report: ReportBuilder, countInput: boolean): Promise<void> {
   const ctx: ReadContext = { bytesRead: 0, invalidUtf8: 0 };
   const bar = new ProgressBar(label, totalBytes, { enabled: o.progress });
-  const inFlight: { p: Promise<R>; meta: BatchMeta }[] = [];
+  type Item = { p: Promise<R>; meta: BatchMeta } | { bad: { file: number; loc: number; reason: string } };
+  const inFlight: Item[] = [];
   const maxInFlight = 3 * threads;
   let seq = 0;
   let texts: string[] = [], html: number[] = [], fileIdx: number[] = [], locs: number[] = [];
   let chars = 0;
-  let docsOut = 0;
+  const push = async (item: Item): Promise<void> => {
+    inFlight.push(item);
+    while (inFlight.length >= maxInFlight) await drainOne();
+  };
   const flush = async (): Promise<void> => {
     if (texts.length === 0) return;
     const meta = { files: Int32Array.from(fileIdx), locs: Int32Array.from(locs) };
-    inFlight.push({ p: submit({ seq: seq++, texts, html: Uint8Array.from(html) }), meta });
+    const b: DocBatch = { seq: seq++, texts, html: Uint8Array.from(html) };
     texts = []; html = []; fileIdx = []; locs = [];
     chars = 0;
-    while (inFlight.length >= maxInFlight) await drainOne();
+    await push({ p: submit(b), meta });
   };
   const drainOne = async (): Promise<void> => {
-    const { p, meta } = inFlight.shift()!;
-    handle(await p, meta);
-    docsOut = report.r.out.docs;
-    bar.update(ctx.bytesRead, countInput ? `${report.r.in.docs.toLocaleString('en-US')} docs in, ${docsOut.toLocaleString('en-US')} kept` : '');
+    const item = inFlight.shift()!;
+    if ('bad' in item) {
+      if (countInput) report.bad(files[item.bad.file]!.path, item.bad.loc, item.bad.reason);
+    } else {
+      const r = await item.p;
+      if (countInput) {
+        for (const b of r.bad ?? []) report.bad(files[item.meta.files[0]!]!.path, b.loc, b.reason);
+        ctx.invalidUtf8 += r.invalidUtf8 ?? 0;
+      }
+      handle(r, item.meta);
+    }
+    bar.update(ctx.bytesRead, countInput ? `${report.r.in.docs.toLocaleString('en-US')} docs in, ${report.r.out.docs.toLocaleString('en-US')} kept` : '');
   };
   for (let fi = 0; fi < files.length; fi++) {
     const f = files[fi]!;
+    if (f.format === 'jsonl') {
+      await flush();
+      for await (const b of jsonlByteBatches(f, ctx, o.batchChars)) {
+        if ('bad' in b) { await push({ bad: { file: fi, ...b.bad } }); continue; }
+        await push({ p: submit({ seq: seq++, ...b, field: o.ingest.field }), meta: { files: Int32Array.of(fi), locs: null } });
+      }
+      continue;
+    }
     for await (const ev of readInput(f, o.ingest, ctx)) {
       if (ev.kind === 'bad') {
-        if (countInput) report.bad(f.path, ev.loc, ev.reason);
+        await flush();
+        await push({ bad: { file: fi, loc: ev.loc, reason: ev.reason } });
         continue;
       }
       texts.push(ev.text); html.push(ev.html ? 1 : 0); fileIdx.push(fi); locs.push(ev.loc);

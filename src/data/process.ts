@@ -16,6 +16,7 @@ import { docKey } from './hash.ts';
 import { MinHasher } from './dedup/minhash.ts';
 import { scrubPii, type PiiCounts } from './pii.ts';
 import { normalizedWordHashes, tokenStats } from './words.ts';
+import { decodeJsonLines } from './ingest/jsonl-batches.ts';
 
 /** Everything a worker needs (structured-clonable). */
 export interface ProcessSettings {
@@ -29,10 +30,12 @@ export interface ProcessSettings {
   /** Boilerplate removal: the pass-one sketch and the document count that marks a line. */
   boilerplate: { table: Uint32Array; width: number; minDocs: number } | null;
   /**
-   * Kept documents come back JSON-encoded (`json`) with only a snippet in `texts`: the
-   * JSON lines writer then only concatenates, and the main thread stays light.
+   * What comes back of a kept document: 'json' its JSON lines record, UTF-8 encoded, in
+   * `out` (the writer only copies bytes, and the main thread holds no document strings);
+   * 'text' its cleaned text in `texts` (the Parquet writer); 'none' nothing (statistics).
+   * Every document also comes back as a 160-character snippet for the report's examples.
    */
-  jsonText?: boolean;
+  output: 'json' | 'text' | 'none';
 }
 
 /** A batch of raw documents; `html[i]` is 1 when document i is HTML. */
@@ -42,6 +45,40 @@ export interface DocBatch {
   html: Uint8Array;
 }
 
+/** A batch of whole JSON lines, undecoded (ingest/jsonl-batches.ts): the worker decodes and parses them. */
+export interface JsonlBatch {
+  seq: number;
+  raw: Uint8Array;
+  firstLine: number;
+  fileStart: boolean;
+  /** The record field holding the text. */
+  field: string;
+}
+
+export type AnyBatch = DocBatch | JsonlBatch;
+
+/** The documents of a batch, decoded and parsed when it is JSON lines. */
+interface Docs {
+  texts: string[];
+  html: Uint8Array | null;
+  /** JSON lines: the line of each document, and the bad lines. */
+  locs: Int32Array | null;
+  bad: { loc: number; reason: string }[];
+  invalidUtf8: number;
+}
+
+function docsOf(b: AnyBatch): Docs {
+  if (!('raw' in b)) return { texts: b.texts, html: b.html, locs: null, bad: [], invalidUtf8: 0 };
+  const { events, invalidUtf8 } = decodeJsonLines(b.raw, b.firstLine, b.fileStart, b.field);
+  const texts: string[] = [];
+  const locs: number[] = [];
+  const bad: { loc: number; reason: string }[] = [];
+  for (const ev of events) {
+    if (ev.kind === 'doc') { texts.push(ev.text); locs.push(ev.loc); } else bad.push({ loc: ev.loc, reason: ev.reason });
+  }
+  return { texts, html: null, locs: Int32Array.from(locs), bad, invalidUtf8 };
+}
+
 /** Per-batch counters of what cleaning changed. */
 export interface BatchCounts extends CleanCounts, PiiCounts {
   boilerplateLines: number;
@@ -49,10 +86,20 @@ export interface BatchCounts extends CleanCounts, PiiCounts {
 
 export interface BatchResult {
   seq: number;
-  /** Cleaned text (kept; a 160-character snippet when `jsonText`) or its first 160 characters (dropped). */
+  /** Cleaned text (kept, with output 'text') or its first 160 characters. */
   texts: string[];
-  /** With `jsonText`: JSON.stringify of each kept document's text, else null. */
-  json: (string | null)[];
+  /**
+   * Output 'json': each kept document's record without its closing brace,
+   * `{"text":<JSON string>`, UTF-8; document i's bytes are out[outAt[i], outAt[i + 1]).
+   */
+  out: Uint8Array;
+  outAt: Float64Array;
+  /** JSON lines batches: the line of each document; null for a `DocBatch`. */
+  locs: Int32Array | null;
+  /** JSON lines batches: bad lines (malformed JSON, no text field), in line order. */
+  bad: { loc: number; reason: string }[];
+  /** JSON lines batches: invalid UTF-8 sequences replaced while decoding. */
+  invalidUtf8: number;
   /** UTF-8 bytes of each raw input document, and of each kept cleaned document (0 when dropped). */
   rawBytes: Float64Array;
   outBytes: Float64Array;
@@ -91,27 +138,33 @@ export class DocProcessor {
   }
 
   /** Pass one of boilerplate removal. */
-  lineKeysBatch(b: DocBatch): LinesResult {
+  lineKeysBatch(b: AnyBatch): LinesResult {
     const counts = { mojibake: 0, controls: 0 };
-    const parts = b.texts.map((t, i) => lineKeys(this.toText(t, b.html[i] === 1, counts)));
+    const d = docsOf(b);
+    const parts = d.texts.map((t, i) => lineKeys(this.toText(t, d.html?.[i] === 1, counts)));
     const keys = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) { keys.set(p, at); at += p.length; }
     return { seq: b.seq, keys };
   }
 
-  processBatch(b: DocBatch): BatchResult {
-    const n = b.texts.length;
+  processBatch(b: AnyBatch): BatchResult {
+    const d = docsOf(b);
+    const n = d.texts.length;
     const counts: BatchCounts = { mojibake: 0, controls: 0, email: 0, phone: 0, ip: 0, boilerplateLines: 0 };
     const K = this.minhash ? this.s.minhash!.perms : 0;
     const res: BatchResult = {
-      seq: b.seq, texts: new Array<string>(n), json: new Array<string | null>(n).fill(null), reasons: new Array<string | null>(n),
+      seq: b.seq, texts: new Array<string>(n), out: new Uint8Array(0), outAt: new Float64Array(n + 1), locs: d.locs, bad: d.bad,
+      invalidUtf8: d.invalidUtf8, reasons: new Array<string | null>(n),
       langs: new Array<string>(n), rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
     };
+    const records: string[] = [];
+    let outAt = 0;
     for (let i = 0; i < n; i++) {
-      res.rawBytes[i] = Buffer.byteLength(b.texts[i]!);
-      let text = this.toText(b.texts[i]!, b.html[i] === 1, counts);
+      res.outAt[i] = outAt;
+      res.rawBytes[i] = Buffer.byteLength(d.texts[i]!);
+      let text = this.toText(d.texts[i]!, d.html?.[i] === 1, counts);
       if (this.sketch) {
         const r = removeBoilerplate(text, this.sketch, this.s.boilerplate!.minDocs);
         text = r.text;
@@ -129,17 +182,19 @@ export class DocProcessor {
         continue;
       }
       res.outBytes[i] = Buffer.byteLength(text);
-      if (this.s.jsonText) {
-        res.json[i] = JSON.stringify(text);
-        res.texts[i] = text.slice(0, 160);
-      } else {
-        res.texts[i] = text;
+      if (this.s.output === 'json') {
+        const rec = `{"text":${JSON.stringify(text)}`;
+        records.push(rec);
+        outAt += Buffer.byteLength(rec);
       }
+      res.texts[i] = this.s.output === 'text' ? text : text.slice(0, 160);
       const key = docKey(text);
       res.keys[2 * i] = key.hi;
       res.keys[2 * i + 1] = key.lo;
       if (this.minhash) this.minhash.signature(hashes, res.sigs.subarray(i * K, (i + 1) * K));
     }
+    res.outAt[n] = outAt;
+    if (records.length > 0) res.out = new TextEncoder().encode(records.join(''));
     return res;
   }
 }

@@ -12,7 +12,8 @@
  */
 import { csvRecords, tsvRecords, type CsvRecord } from './csv.ts';
 import type { InputFile } from './files.ts';
-import { fieldOf, parquetTexts } from './parquet.ts';
+import { jsonLineEvent, recordText } from './jsonl-batches.ts';
+import { parquetTexts } from './parquet.ts';
 import { BadInput, decodedChunks, lines, readWhole, type ReadContext } from './text-stream.ts';
 
 export interface IngestOptions {
@@ -84,23 +85,10 @@ async function* textDocs(f: InputFile, o: IngestOptions, ctx: ReadContext): Asyn
   if (rest.trim() !== '') yield { kind: 'doc', text: rest, html: false, loc: n };
 }
 
-function recordText(obj: unknown, field: string, loc: number): IngestEvent {
-  const v = fieldOf(obj, field);
-  if (typeof v === 'string') return { kind: 'doc', text: v, html: false, loc };
-  return { kind: 'bad', loc, reason: `field "${field}" is ${v === undefined || v === null ? 'missing' : typeof v}, not a string` };
-}
-
 async function* jsonlDocs(chunks: AsyncIterable<string>, field: string): AsyncGenerator<IngestEvent> {
   for await (const [line, n] of lines(chunks)) {
-    if (line.trim() === '') continue;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (err) {
-      yield { kind: 'bad', loc: n, reason: `malformed JSON: ${(err as Error).message}` };
-      continue;
-    }
-    yield recordText(obj, field, n);
+    const ev = jsonLineEvent(line, n, field);
+    if (ev) yield ev.kind === 'doc' ? { kind: 'doc', text: ev.text, html: false, loc: ev.loc } : ev;
   }
 }
 
@@ -118,7 +106,10 @@ async function* jsonDocs(f: InputFile, field: string, ctx: ReadContext): AsyncGe
     throw new BadInput(`malformed JSON: ${(err as Error).message}`);
   }
   const items = arr as unknown[];
-  for (let i = 0; i < items.length; i++) yield recordText(items[i], field, i + 1);
+  for (let i = 0; i < items.length; i++) {
+    const ev = recordText(items[i], field, i + 1);
+    yield ev.kind === 'doc' ? { kind: 'doc', text: ev.text, html: false, loc: ev.loc } : ev;
+  }
 }
 
 /** CSV/TSV: the header row names the columns; `field` picks the text column. */

@@ -41,13 +41,15 @@ export function looksBinary(head: Uint8Array): boolean {
   return n > 0 && ctrl / n > 0.1;
 }
 
-function countFffd(s: string): number {
+/** U+FFFD characters in a decoded string. */
+export function countFffd(s: string): number {
   let n = 0;
   for (let i = s.indexOf('\ufffd'); i >= 0; i = s.indexOf('\ufffd', i + 1)) n++;
   return n;
 }
 
-function countEncodedFffd(b: Uint8Array): number {
+/** U+FFFD characters already present, UTF-8 encoded (EF BF BD), in raw bytes: not decoding errors. */
+export function countEncodedFffd(b: Uint8Array): number {
   let n = 0;
   for (let i = b.indexOf(0xef); i >= 0 && i + 2 < b.length; i = b.indexOf(0xef, i + 1)) if (b[i + 1] === 0xbf && b[i + 2] === 0xbd) n++;
   return n;
