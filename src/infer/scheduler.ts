@@ -174,7 +174,8 @@ class Sequence implements GenerationHandle {
     if (this.finish !== null) return;
     this.finish = reason;
     let tail = '';
-    if (!this.stoppedByString) {
+    // (nothing generated: what the text stream holds back belongs to the prompt)
+    if (!this.stoppedByString && this.newIds.length > 0) {
       const m = this.matcher.push(this.stream.flush());
       tail = m.text + (m.stopped ? '' : this.matcher.flush());
     }
@@ -321,7 +322,7 @@ export class InferenceEngine {
   }
 
   private validate(req: CompletionRequest): void {
-    const V = this.model.config.vocabSize;
+    const V = Math.min(this.model.config.vocabSize, this.tokenizer.vocabSize);
     const p = req.prompt as unknown;
     if (!Array.isArray(p) || p.length === 0) {
       throw new LlmtsError('E_PROMPT', 'the prompt needs at least one token id', { where: 'prompt', hint: 'encode the prompt with encodePrompt / encodeChat (BOS included)' });
