@@ -10,6 +10,7 @@ export async function* readSse(body) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buf = '';
+  let heldCr = ''; // a '\r' that ended a read: it may be the first half of '\r\n'
   let finished = false;
   try {
     while (true) {
@@ -18,7 +19,10 @@ export async function* readSse(body) {
         finished = true;
         break;
       }
-      buf += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let text = heldCr + decoder.decode(value, { stream: true });
+      heldCr = text.endsWith('\r') ? '\r' : '';
+      if (heldCr) text = text.slice(0, -1);
+      buf += text.replace(/\r\n?/g, '\n');
       let end;
       while ((end = buf.indexOf('\n\n')) >= 0) {
         const block = buf.slice(0, end);

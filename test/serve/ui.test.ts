@@ -435,8 +435,8 @@ test('the page\'s SSE reader joins events split across reads (and inside a UTF-8
   const got = await page.evaluate(async () => {
     const url = '/ui/sse.js'; // a variable: resolved by the browser, not by TypeScript
     const { readSse } = (await import(url)) as { readSse(body: ReadableStream<Uint8Array>): AsyncIterable<string> };
-    const bytes = new TextEncoder().encode('data: {"a":1}\n\ndata: x\r\n\r\n: a comment\n\nevent: e\ndata: line1\ndata: line2\n\ndata: café\n\ndata: [DONE]\n\n');
-    const cuts = [3, 9, 15, 16, 30, 61, 62, 83, bytes.length]; // 'é' of café is bytes 82-83
+    const bytes = new TextEncoder().encode('data: {"a":1}\n\ndata: x\r\n\r\n: a comment\n\nevent: e\ndata: line1\ndata: line2\n\ndata: café\n\ndata: m1\r\ndata: m2\r\n\r\ndata: [DONE]\n\n');
+    const cuts = [3, 9, 15, 16, 23, 25, 30, 61, 62, 83, 95, bytes.length]; // 23, 25 and 95 split '\r\n', 83 the 'é' of café
     const body = new ReadableStream<Uint8Array>({
       start(c) {
         let from = 0;
@@ -451,6 +451,6 @@ test('the page\'s SSE reader joins events split across reads (and inside a UTF-8
     for await (const d of readSse(body)) out.push(d);
     return out;
   });
-  assert.deepEqual(got, ['{"a":1}', 'x', 'line1\nline2', 'café', '[DONE]']);
+  assert.deepEqual(got, ['{"a":1}', 'x', 'line1\nline2', 'café', 'm1\nm2', '[DONE]']);
   await page.close();
 });
