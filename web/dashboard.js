@@ -103,7 +103,7 @@ function renderStats(modified) {
   const evals = r.filter((x) => x.kind === 'eval' && typeof x.valLoss === 'number');
   const last = train[train.length - 1];
   const maxSteps = typeof state.config?.maxSteps === 'number' ? state.config.maxSteps : null;
-  const step = r.length ? Math.max(...r.map((x) => x.step)) : 0;
+  const step = r.reduce((m, x) => Math.max(m, x.step), 0);
   const items = [
     stat('step', maxSteps ? `${step} / ${maxSteps}` : String(step)),
     stat('train loss', last && typeof last.loss === 'number' ? fmt.format(last.loss) : '–'),
@@ -170,7 +170,7 @@ function updateListEntry(body) {
   const train = recs.filter((x) => x.kind === 'train' && typeof x.loss === 'number');
   const next = {
     ...run,
-    step: recs.length ? Math.max(...recs.map((x) => x.step)) : 0,
+    step: recs.reduce((m, x) => Math.max(m, x.step), 0),
     loss: train.length ? train[train.length - 1].loss : null,
     records: recs.length, modified: body.modified, finished: body.finished, active: body.active,
   };

@@ -19,7 +19,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readMetrics, type MetricRecord } from '../train/metrics.ts';
@@ -84,7 +84,7 @@ async function sendFile(reply: FastifyReply, path: string, type: string): Promis
   try {
     body = await readFile(path);
   } catch {
-    return notFound(reply, `not found: ${path}`);
+    return notFound(reply, `not found: ${basename(path)}`);
   }
   return reply.type(type).header('cache-control', 'no-cache').send(body);
 }
@@ -127,7 +127,7 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
     const finished = runFinished(recs);
     out.push({
       name: entry.name,
-      step: recs.length ? Math.max(...recs.map((r) => r.step)) : 0,
+      step: recs.reduce((m, r) => Math.max(m, r.step), 0),
       loss: lastNumber(recs, 'train', 'loss'),
       valLoss: lastNumber(recs, 'eval', 'valLoss'),
       records: recs.length,
