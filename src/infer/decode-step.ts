@@ -13,9 +13,13 @@
  * their projections ready for RoPE, and the attention output is ready for o_proj.
  *
  * `runBatch` decodes B sequences at once, each with its own cache and position: the
- * matrix products become GEMMs with M = B, so every weight is read once per step for all
- * sequences (decoding is bound by reading the weights, so this is the serving throughput
- * win); RoPE, cache writes and attention run per row. `run` is `runBatch` with B = 1.
+ * matrix products become GEMMs over the B rows, so every weight is read once per group of
+ * rows instead of once per sequence (decoding is bound by reading the weights, so this is
+ * the serving throughput win); norms run over the B rows; RoPE, cache writes and attention
+ * run per row at its own position. On the native backend (GEMMs of up to 8 rows on its
+ * matrix-vector path) every row gets the exact bits of the same row decoded alone, so a
+ * request's output never depends on what else is in the batch; see `matmul` for the
+ * fallbacks. `run` is `runBatch` with B = 1.
  *
  * @example
  * const step = new DecodeStep(model);
