@@ -21,8 +21,8 @@ test('same seed, same output, whatever else is in the batch', async () => {
   const alone = new InferenceEngine(model, tokenizer);
   const solo = await alone.submit(req).result;
   await alone.close();
-  // the same request with up to 9 others (two-row matrix-vector batches, then GEMM batches),
-  // arriving at different times so it shares steps with different companions
+  // the same request with up to 11 others, arriving at different times so that it shares
+  // steps with different companions (batches of 1 to 10 rows)
   const engine = new InferenceEngine(model, tokenizer, { maxBatch: 10 });
   const others = ['The cat', 'Tom had a ball', 'Lily', 'A dog ran', 'The sun', 'One day', 'Ben and Mia', 'The big tree', 'She'];
   const early = engine.submit({ prompt: enc('Sam saw'), maxTokens: 7, temperature: 1, seed: 5, stopTokens: [] });

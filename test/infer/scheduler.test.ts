@@ -126,3 +126,20 @@ test('engine: a GPT-2 model (learned positions, fused qkv) with a byte-level BPE
   });
   await engine.close();
 });
+
+test('engine: the event loop turns between decode steps', async () => {
+  const engine = new InferenceEngine(model, tokenizer);
+  let ticks = 0;
+  let done = false;
+  const tick = (): void => {
+    ticks++;
+    if (!done) setImmediate(tick);
+  };
+  const h = engine.submit({ prompt: prompts[0]!, maxTokens: 50, temperature: 0, stopTokens: [] });
+  setImmediate(tick);
+  const r = await h.result;
+  done = true;
+  assert.equal(r.completionTokens, 50);
+  assert.ok(ticks >= 40, `${ticks} event-loop turns during 50 tokens`);
+  await engine.close();
+});
