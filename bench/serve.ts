@@ -25,7 +25,7 @@ const MODEL = 'data/llama2c-stories260k/stories260K.bin';
 const TOKENIZER = 'data/llama2c-stories260k/tok512.bin';
 const BODY_LIMIT = 64 * 1024;
 
-interface MemStats { rss: number; heapUsed: number; active: number; queued: number }
+interface MemStats { rss: number; heapUsed: number; arrayBuffers: number; active: number; queued: number }
 type Kind = 'stream' | 'plain' | 'embed' | 'abort' | 'malformed';
 
 /** The child: a server that answers 'stats' messages with its memory after a GC. */
@@ -43,12 +43,14 @@ async function child(argv: string[]): Promise<void> {
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const gc = (globalThis as { gc?: () => void }).gc;
   process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'stats') {
+    if (m.cmd === 'sample') {
+      process.send!({ rss: process.memoryUsage.rss() });
+    } else if (m.cmd === 'stats') {
       gc?.();
       setTimeout(() => {
         gc?.();
         const mu = process.memoryUsage();
-        process.send!({ rss: mu.rss, heapUsed: mu.heapUsed, active: engine.active, queued: engine.queued } satisfies MemStats);
+        process.send!({ rss: mu.rss, heapUsed: mu.heapUsed, arrayBuffers: mu.arrayBuffers, active: engine.active, queued: engine.queued } satisfies MemStats);
       }, 1000);
     } else if (m.cmd === 'exit') {
       void app.close().then(() => engine.close()).then(() => process.exit(0));
@@ -140,8 +142,16 @@ export async function main(argv: string[]): Promise<void> {
   let crashed: string | null = null;
   srv.on('exit', (code, signal) => { crashed ??= `server exited (code ${code}, signal ${signal})`; });
   const nextMessage = <T>(): Promise<T> => new Promise((resolve, reject) => {
-    srv.once('message', (m) => resolve(m as T));
-    srv.once('exit', () => reject(new Error(crashed ?? 'server exited')));
+    const onMessage = (m: unknown): void => {
+      srv.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (): void => {
+      srv.off('message', onMessage);
+      reject(new Error(crashed ?? 'server exited'));
+    };
+    srv.once('message', onMessage);
+    srv.once('exit', onExit);
   });
   const { address } = await nextMessage<{ address: string }>();
   console.log(`bench serve: server ${address} (child pid ${srv.pid}), ${clients} clients for ${seconds} s, max_tokens <= ${maxTokens}`);
@@ -237,7 +247,15 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
 
+  // RSS every tenth of the run (no GC): growth that goes on to the end would be a leak
+  const samples: string[] = [];
+  const sampler = setInterval(() => {
+    srv.send({ cmd: 'sample' });
+    void nextMessage<{ rss: number }>().then((m) => samples.push(`${((performance.now() - t0) / 1000).toFixed(0)} s ${mb(m.rss)}`), () => undefined);
+  }, (seconds * 1000) / 10);
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
+  clearInterval(sampler);
+  await new Promise((r) => setTimeout(r, 100));
   const wall = (performance.now() - t0) / 1000;
   let after: MemStats | null = null;
   if (!crashed) {
@@ -263,7 +281,8 @@ export async function main(argv: string[]): Promise<void> {
   for (const f of failures.slice(0, 10)) console.log(`  failure: ${f}`);
   if (after) {
     console.log(`server memory after GC + 1 s settle: RSS ${mb(before.rss)} -> ${mb(after.rss)} (${after.rss >= before.rss ? '+' : ''}${mb(after.rss - before.rss)}), ` +
-      `heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} | engine at the end: active ${after.active}, queued ${after.queued}`);
+      `heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}, array buffers ${mb(before.arrayBuffers)} -> ${mb(after.arrayBuffers)} | engine at the end: active ${after.active}, queued ${after.queued}`);
+    console.log(`server RSS during the run (no GC): ${samples.join(', ')}`);
   }
   console.log(`server crashed: ${crashed ? `YES (${crashed})` : 'no'}`);
   if (!crashed) {
