@@ -3,8 +3,11 @@
  *
  * Each request gets a slot: a KV cache from a pool (made on first use, then reused across
  * requests, at most `maxBatch`). The engine loop, one iteration per token:
- * 1. admit queued requests into free slots (their prompt is prefilled through
- *    `Decoder.forward` into the slot's cache, which gives their first logits);
+ * 1. admit queued requests into free slots, and prefill prompts through
+ *    `Decoder.hiddenStates` into their slot's cache in chunks of PREFILL_CHUNK tokens, at
+ *    most PREFILL_BUDGET tokens per iteration (so a long prompt does not stall the other
+ *    streams); a prompt's last chunk gives its first logits. Chunk boundaries are fixed
+ *    per prompt (multiples of PREFILL_CHUNK), so they never depend on other requests;
  * 2. one batched decode step (`DecodeStep.runBatch`) for every other active sequence:
  *    the weights are read once for all of them;
  * 3. per request: logprobs (raw logits), sampling with its own options and seeded PRNG,
@@ -98,6 +101,11 @@ export interface GenerationHandle extends AsyncIterable<TokenEvent> {
   cancel(): void;
 }
 
+/** Prompt tokens per prefill chunk (chunk boundaries are multiples of it from the prompt start). */
+export const PREFILL_CHUNK = 256;
+/** Prompt tokens prefilled per engine iteration at most (whole chunks; at least one chunk). */
+export const PREFILL_BUDGET = 512;
+
 /** Engine limits. */
 export interface EngineOptions {
   /** Concurrent sequences decoded together, default 8. */
@@ -126,6 +134,8 @@ class Sequence implements GenerationHandle {
   slot = -1;
   /** The last sampled id, fed by the next decode step. */
   pending = -1;
+  /** Prompt tokens already in the slot's cache. */
+  prefilled = 0;
   finish: CompletionResult['finishReason'] | null = null;
   /** A stop string was hit: the text after it is dropped. */
   stoppedByString = false;
@@ -376,7 +386,7 @@ export class InferenceEngine {
 
   /** One engine iteration: admit + prefill, one batched decode step, sample, retire. */
   private iterate(): void {
-    // 1. admit queued requests into free slots; each prefill gives its first token
+    // 1. admit queued requests into free slots, then prefill whole chunks within the budget
     while (this.queue.length > 0 && this.freeSlots.length > 0) {
       const seq = this.queue.shift()!;
       if (seq.maxTokens === 0 || seq.promptLength >= this.contextLength) {
@@ -384,13 +394,20 @@ export class InferenceEngine {
         continue;
       }
       seq.slot = this.freeSlots.pop()!;
+      seq.prefilled = 0;
+      this.cacheOf(seq.slot).reset();
       this.running.add(seq);
-      this.guarded(seq, () => {
-        const cache = this.cacheOf(seq.slot);
-        cache.reset();
-        this.prefill(seq.req.prompt, cache);
-        this.advance(seq, this.prefillLogits);
-      });
+    }
+    let budget = PREFILL_BUDGET;
+    for (const seq of [...this.running]) {
+      while (seq.finish === null && seq.prefilled < seq.promptLength && budget > 0) {
+        const n = Math.min(PREFILL_CHUNK, seq.promptLength - seq.prefilled);
+        budget -= n;
+        this.guarded(seq, () => {
+          const last = this.prefill(seq, n);
+          if (last) this.advance(seq, this.prefillLogits);
+        });
+      }
     }
     // 2. one batched decode step for the sequences that have a pending token
     const batch: Sequence[] = [];
@@ -423,23 +440,28 @@ export class InferenceEngine {
   }
 
   /**
-   * Prefills `ids` into an empty cache through `Decoder.hiddenStates`; only the last
-   * position goes through the lm_head (into prefillLogits), so a long prompt never makes
-   * a (T, V) logits tensor.
+   * Feeds the next `n` prompt tokens of `seq` into its cache through
+   * `Decoder.hiddenStates`. After the prompt's last chunk, only the last position goes
+   * through the lm_head (into prefillLogits; a long prompt never makes a (T, V) logits
+   * tensor) and this returns true.
    */
-  private prefill(ids: readonly number[], cache: KVCache): void {
-    const c = this.model.config, C = c.nEmbd, V = c.vocabSize, T = ids.length;
+  private prefill(seq: Sequence, n: number): boolean {
+    const c = this.model.config, C = c.nEmbd, V = c.vocabSize;
+    const ids = Int32Array.from(seq.req.prompt.slice(seq.prefilled, seq.prefilled + n));
+    const last = seq.prefilled + n === seq.promptLength;
     const head = (this.model.lmHead?.weight ?? this.model.trunk.tokens.weight).data; // (V, C)
     const wasTraining = this.model.training;
     this.model.eval();
     try {
       noGrad(() => tidy(() => {
-        const h = this.model.hiddenStates(Int32Array.from(ids), 1, T, cache).data; // (1, T, C)
-        backend().gemm(false, true, 1, V, C, 1, h.subarray((T - 1) * C, T * C), C, 0, head, C, 0, 0, this.prefillLogits, V, 0, 1); // (1, V)
+        const h = this.model.hiddenStates(ids, 1, n, this.cacheOf(seq.slot)).data; // (1, n, C)
+        if (last) backend().gemm(false, true, 1, V, C, 1, h.subarray((n - 1) * C, n * C), C, 0, head, C, 0, 0, this.prefillLogits, V, 0, 1); // (1, V)
       }));
     } finally {
       this.model.train(wasTraining);
     }
+    seq.prefilled += n;
+    return last;
   }
 
   /** Samples one token for `seq` from its logits (V), emits it, retires the sequence when it ends. */

@@ -160,3 +160,19 @@ test('a model vocabulary larger than the tokenizer\'s: the extra ids are never p
   assert.equal((await good.result).completionTokens, 5);
   await Promise.all([engine.close(), e2.close()]);
 });
+
+test('a long prompt is prefilled in chunks and continues as generate() does', async () => {
+  let text = '';
+  while (enc(text).length < 460) text += 'Lily and Tom went to the park. They saw a big dog and a small cat. ';
+  const prompt = enc(text).slice(0, 460); // two chunks: 256 + 204
+  const want = generate(model, prompt, { temperature: 0, maxTokens: 30, stopTokens: [] }, tokenizer);
+  const engine = new InferenceEngine(model, tokenizer);
+  const short = engine.submit({ prompt: enc('The cat'), maxTokens: 30, temperature: 0, stopTokens: [] });
+  const long = engine.submit({ prompt, maxTokens: 30, temperature: 0, stopTokens: [] });
+  const [rs, rl] = await Promise.all([short.result, long.result]);
+  assert.equal(rs.completionTokens, 30);
+  assert.equal(rl.promptTokens, 460);
+  assert.deepEqual(rl.ids, want.ids);
+  assert.equal(rl.text, want.text);
+  await engine.close();
+});
