@@ -239,7 +239,6 @@ export class InferenceEngine {
   readonly contextLength: number;
   private readonly model: Decoder;
   private readonly tokenizer: AnyTokenizer;
-  private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly decoder: DecodeStep;
   private readonly reporter: LogprobReporter;
@@ -262,7 +261,6 @@ export class InferenceEngine {
     if (!(Number.isInteger(maxQueue) && maxQueue >= 0)) throw new LlmtsError('E_CONFIG', `maxQueue = ${maxQueue} is out of range`, { where: 'maxQueue', hint: 'use a non-negative integer' });
     this.model = model;
     this.tokenizer = tokenizer;
-    this.maxBatch = maxBatch;
     this.maxQueue = maxQueue;
     this.contextLength = model.config.blockSize;
     this.decoder = new DecodeStep(model);
