@@ -121,3 +121,27 @@ test('index tables: first insert wins, every key found again after growing', asy
   assert.equal(t64.size, 5000);
   assert.ok(t64.bytes <= 5000 * 4 * 12 && t32.bytes <= 5000 * 4 * 8);
 });
+
+test('index storage: tables stay at least half full after growing, chunked records and lists read back across chunks', async () => {
+  const { KeyTable32, ByteRecords, IntList } = await import('../../src/data/dedup/table.ts');
+  const t = new KeyTable32(16);
+  const rng = new Rng(5);
+  const keys = new Set<number>();
+  while (keys.size < 100_000) keys.add(Math.floor(rng.uniform() * 2 ** 32));
+  let i = 0;
+  for (const k of keys) t.setIfAbsent(k, i++);
+  i = 0;
+  for (const k of keys) assert.equal(t.get(k), i++);
+  assert.ok(t.bytes <= (t.size / 0.5) * 8 * 1.02, `${t.bytes} bytes for ${t.size} keys: a table at least half full`);
+  const recs = new ByteRecords(16, 100); // 6 records a chunk
+  const list = new IntList();
+  for (let r = 0; r < 50_000; r++) {
+    if (r < 50) recs.push(Uint8Array.from({ length: 16 }, (_, j) => (r * 16 + j) & 0xff));
+    list.push(r * 3);
+  }
+  for (let r = 0; r < 50; r++) assert.deepEqual([...recs.get(r)], Array.from({ length: 16 }, (_, j) => (r * 16 + j) & 0xff));
+  assert.equal(recs.bytes, Math.ceil(50 / 6) * 6 * 16);
+  list.set(40_000, -7);
+  assert.equal(list.get(16_383) + list.get(16_384) + list.get(40_000), 16_383 * 3 + 16_384 * 3 - 7);
+  assert.equal(list.length, 50_000);
+});

@@ -1,6 +1,14 @@
 /**
- * Open-addressing hash tables in typed arrays for the dedup indexes: 12 bytes a slot,
- * no per-entry objects, so millions of documents cost tens of megabytes, not gigabytes.
+ * Compact storage for the dedup indexes, in typed arrays: no per-entry objects, and
+ * growth that never copies the whole index at once, so that peak memory follows the
+ * kept documents closely (issue 6: flat RSS as the corpus grows).
+ *
+ * - `KeyTable` (64-bit keys) and `KeyTable32` (32-bit keys): open addressing with linear
+ *   probing, split into 64 shards by hash. A shard grows by 1.5x when 3/4 full (between
+ *   1/2 and 3/4 full after its first growth), so growing copies 1/64 of the table, not all
+ *   of it: no transient 2-3x of the index while it doubles.
+ * - `ByteRecords` and `IntList`: fixed-size chunks, never copied; the slack is less than
+ *   one chunk.
  *
  * @example
  * const t = new KeyTable();
@@ -8,61 +16,127 @@
  * t.setIfAbsent(0xdead, 0xbeef, 9);   // 7  (already there)
  */
 
-/** Maps a 64-bit key (hi, lo) to a non-negative int32 value; first insert wins. */
-export class KeyTable {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private val: Int32Array; // -1 = empty
-  private mask: number;
+const SHARD_BITS = 6;
+const SHARDS = 1 << SHARD_BITS;
+
+/** murmur3's finaliser. */
+function mix(h: number): number {
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** One shard: keys (`words` uint32 per slot) and values + 1 (0 = empty slot). */
+interface Shard {
+  keys: Uint32Array;
+  vals: Int32Array;
+  cap: number;
+  size: number;
+}
+
+/**
+ * The shared machinery of the two tables: `words` = 1 or 2 uint32 per key. Keys are
+ * compared whole, so lookups are exact; only the placement depends on the hash.
+ */
+class ShardedTable {
+  private readonly shards: Shard[];
   size = 0;
+  private capTotal = 0;
+
+  constructor(private readonly words: number, initialSlots: number) {
+    const cap = Math.max(8, Math.ceil(initialSlots / SHARDS));
+    this.shards = Array.from({ length: SHARDS }, () => this.newShard(cap));
+    this.capTotal = cap * SHARDS;
+  }
+
+  private newShard(cap: number): Shard {
+    return { keys: new Uint32Array(cap * this.words), vals: new Int32Array(cap), cap, size: 0 };
+  }
+
+  /** Bytes held by the arrays. */
+  get bytes(): number {
+    return this.capTotal * (4 * this.words + 4);
+  }
+
+  /** The slot of key (a, b) in shard s: where it is, or the empty slot where it would go. */
+  private find(s: Shard, h: number, a: number, b: number): number {
+    const w = this.words;
+    // the hash's upper 26 bits scaled to [0, cap): any capacity, not only powers of two
+    let i = Math.floor(((h >>> SHARD_BITS) * s.cap) / (1 << (32 - SHARD_BITS)));
+    for (;;) {
+      if (s.vals[i] === 0) return i;
+      if (s.keys[i * w] === a && (w === 1 || s.keys[i * w + 1] === b)) return i;
+      if (++i === s.cap) i = 0;
+    }
+  }
+
+  get(h: number, a: number, b: number): number {
+    const s = this.shards[h & (SHARDS - 1)]!;
+    return s.vals[this.find(s, h, a, b)]! - 1;
+  }
+
+  setIfAbsent(h: number, a: number, b: number, value: number): number {
+    const s = this.shards[h & (SHARDS - 1)]!;
+    const i = this.find(s, h, a, b);
+    if (s.vals[i] !== 0) return s.vals[i]! - 1;
+    s.keys[i * this.words] = a;
+    if (this.words === 2) s.keys[i * 2 + 1] = b;
+    s.vals[i] = value + 1;
+    s.size++;
+    this.size++;
+    if (s.size * 4 > s.cap * 3) this.grow(h & (SHARDS - 1));
+    return -1;
+  }
+
+  private grow(k: number): void {
+    const old = this.shards[k]!;
+    const next = this.newShard(Math.ceil(old.cap * 1.5));
+    const w = this.words;
+    for (let j = 0; j < old.cap; j++) {
+      if (old.vals[j] === 0) continue;
+      const a = old.keys[j * w]!, b = w === 2 ? old.keys[j * w + 1]! : 0;
+      const i = this.find(next, this.hashOf(a, b), a, b);
+      next.keys[i * w] = a;
+      if (w === 2) next.keys[i * 2 + 1] = b;
+      next.vals[i] = old.vals[j]!;
+    }
+    next.size = old.size;
+    this.shards[k] = next;
+    this.capTotal += next.cap - old.cap;
+  }
+
+  /** The placement hash of a key (the same as the callers compute). */
+  hashOf(a: number, b: number): number {
+    return this.words === 2 ? mix(b ^ Math.imul(a, 0x9e3779b1)) : mix(a ^ 0x2c1b3c6d);
+  }
+}
+
+/** Maps a 64-bit key (hi, lo) to a non-negative int32 value; first insert wins; 12 bytes a slot. */
+export class KeyTable {
+  private readonly t: ShardedTable;
 
   constructor(initialSlots = 1024) {
-    let cap = 16;
-    while (cap < initialSlots) cap *= 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.val = new Int32Array(cap).fill(-1);
-    this.mask = cap - 1;
+    this.t = new ShardedTable(2, initialSlots);
+  }
+
+  get size(): number {
+    return this.t.size;
   }
 
   /** Bytes held by the table's arrays. */
   get bytes(): number {
-    return this.val.length * 12;
-  }
-
-  private slot(hi: number, lo: number): number {
-    let i = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 0) & this.mask;
-    while (this.val[i] !== -1 && (this.hi[i] !== hi || this.lo[i] !== lo)) i = (i + 1) & this.mask;
-    return i;
+    return this.t.bytes;
   }
 
   /** The value stored under (hi, lo), or -1. */
   get(hi: number, lo: number): number {
-    return this.val[this.slot(hi >>> 0, lo >>> 0)]!;
+    hi >>>= 0; lo >>>= 0;
+    return this.t.get(this.t.hashOf(hi, lo), hi, lo);
   }
 
   /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
   setIfAbsent(hi: number, lo: number, value: number): number {
     hi >>>= 0; lo >>>= 0;
-    const i = this.slot(hi, lo);
-    if (this.val[i] !== -1) return this.val[i]!;
-    this.hi[i] = hi; this.lo[i] = lo; this.val[i] = value;
-    if (++this.size * 2 > this.val.length) this.grow();
-    return -1;
-  }
-
-  private grow(): void {
-    const { hi, lo, val } = this;
-    const cap = val.length * 2;
-    this.hi = new Uint32Array(cap);
-    this.lo = new Uint32Array(cap);
-    this.val = new Int32Array(cap).fill(-1);
-    this.mask = cap - 1;
-    for (let k = 0; k < val.length; k++) {
-      if (val[k] === -1) continue;
-      const i = this.slot(hi[k]!, lo[k]!);
-      this.hi[i] = hi[k]!; this.lo[i] = lo[k]!; this.val[i] = val[k]!;
-    }
+    return this.t.setIfAbsent(this.t.hashOf(hi, lo), hi, lo, value);
   }
 }
 
@@ -72,109 +146,83 @@ export class KeyTable {
  * signature check then rejects.
  */
 export class KeyTable32 {
-  private key: Uint32Array;
-  private val: Int32Array; // -1 = empty
-  private mask: number;
-  size = 0;
+  private readonly t: ShardedTable;
 
   constructor(initialSlots = 1024) {
-    let cap = 16;
-    while (cap < initialSlots) cap *= 2;
-    this.key = new Uint32Array(cap);
-    this.val = new Int32Array(cap).fill(-1);
-    this.mask = cap - 1;
+    this.t = new ShardedTable(1, initialSlots);
+  }
+
+  get size(): number {
+    return this.t.size;
   }
 
   get bytes(): number {
-    return this.val.length * 8;
-  }
-
-  private slot(k: number): number {
-    let i = (Math.imul(k ^ (k >>> 15), 0x2c1b3c6d) >>> 0) & this.mask;
-    while (this.val[i] !== -1 && this.key[i] !== k) i = (i + 1) & this.mask;
-    return i;
+    return this.t.bytes;
   }
 
   get(k: number): number {
-    return this.val[this.slot(k >>> 0)]!;
+    k >>>= 0;
+    return this.t.get(this.t.hashOf(k, 0), k, 0);
   }
 
   /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
   setIfAbsent(k: number, value: number): number {
     k >>>= 0;
-    const i = this.slot(k);
-    if (this.val[i] !== -1) return this.val[i]!;
-    this.key[i] = k; this.val[i] = value;
-    if (++this.size * 2 > this.val.length) this.grow();
-    return -1;
-  }
-
-  private grow(): void {
-    const { key, val } = this;
-    const cap = val.length * 2;
-    this.key = new Uint32Array(cap);
-    this.val = new Int32Array(cap).fill(-1);
-    this.mask = cap - 1;
-    for (let j = 0; j < val.length; j++) {
-      if (val[j] === -1) continue;
-      const i = this.slot(key[j]!);
-      this.key[i] = key[j]!; this.val[i] = val[j]!;
-    }
+    return this.t.setIfAbsent(this.t.hashOf(k, 0), k, 0, value);
   }
 }
 
-/** A growable array of fixed-size byte records (one signature per kept document). */
+/** A growable array of fixed-size byte records (one signature per kept document), in chunks. */
 export class ByteRecords {
-  private data: Uint8Array;
+  private readonly chunks: Uint8Array[] = [];
+  private readonly perChunk: number;
   length = 0;
 
-  constructor(readonly recordBytes: number, initialRecords = 1024) {
-    this.data = new Uint8Array(recordBytes * initialRecords);
+  /** `chunkBytes`: about this many bytes per chunk (at least one record). */
+  constructor(readonly recordBytes: number, chunkBytes = 1 << 20) {
+    this.perChunk = Math.max(1, Math.floor(chunkBytes / recordBytes));
   }
 
   get bytes(): number {
-    return this.data.length;
+    return this.chunks.length * this.perChunk * this.recordBytes;
   }
 
   push(rec: Uint8Array): number {
-    if ((this.length + 1) * this.recordBytes > this.data.length) {
-      const next = new Uint8Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data.set(rec, this.length * this.recordBytes);
+    const c = Math.floor(this.length / this.perChunk);
+    if (c === this.chunks.length) this.chunks.push(new Uint8Array(this.perChunk * this.recordBytes));
+    this.chunks[c]!.set(rec, (this.length % this.perChunk) * this.recordBytes);
     return this.length++;
   }
 
   get(i: number): Uint8Array {
-    return this.data.subarray(i * this.recordBytes, (i + 1) * this.recordBytes);
+    const at = (i % this.perChunk) * this.recordBytes;
+    return this.chunks[Math.floor(i / this.perChunk)]!.subarray(at, at + this.recordBytes);
   }
 }
 
-/** A growable Int32 array. */
+const INT_CHUNK = 1 << 14;
+
+/** A growable Int32 array, in chunks of 16384 (64 KiB). */
 export class IntList {
-  private data = new Int32Array(1024);
+  private readonly chunks: Int32Array[] = [];
   length = 0;
 
   get bytes(): number {
-    return this.data.length * 4;
+    return this.chunks.length * INT_CHUNK * 4;
   }
 
   push(v: number): number {
-    if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length] = v;
+    const c = this.length >>> 14;
+    if (c === this.chunks.length) this.chunks.push(new Int32Array(INT_CHUNK));
+    this.chunks[c]![this.length & (INT_CHUNK - 1)] = v;
     return this.length++;
   }
 
   get(i: number): number {
-    return this.data[i]!;
+    return this.chunks[i >>> 14]![i & (INT_CHUNK - 1)]!;
   }
 
   set(i: number, v: number): void {
-    this.data[i] = v;
+    this.chunks[i >>> 14]![i & (INT_CHUNK - 1)] = v;
   }
 }
