@@ -10,6 +10,7 @@
  *   llmts start --preset tiny --maxSteps=50       # any train key as --key=value
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { getPreset } from '../models/presets.ts';
 import { readConfigFile } from '../train/config.ts';
 import { printSamples } from '../train/samples.ts';
@@ -89,6 +90,8 @@ export async function run(argv: string[]): Promise<number> {
 ${r.stopped === 'done' ? 'done' : 'stopped'} in ${duration((performance.now() - t0) / 1000)}. Run directory: ${r.runDir}
   loss plot:      ${r.runDir}/loss.html   (metrics in ${r.runDir}/metrics.jsonl)
   generate:       npx llmts generate --model ${r.runDir} --prompt "${c.corpus === 'shakespeare' ? 'ROMEO:' : 'Once upon a time'}"
+  chat:           npx llmts chat --model ${r.runDir}
+  serve:          npx llmts serve --model ${r.runDir} --runs ${dirname(r.runDir)}   (OpenAI API + web UI at http://127.0.0.1:8080/)
   evaluate:       npx llmts eval --model ${r.runDir} --file FILE
   continue:       npx llmts train --out ${r.runDir} --resume --maxSteps=${more}`);
   return r.stopped === 'done' ? 0 : r.stopped === 'interrupted' ? 130 : 3;
