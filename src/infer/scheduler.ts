@@ -22,8 +22,9 @@
  * vocabulary is larger than the tokenizer's (a padded embedding table), the extra ids are
  * masked out before sampling and logprobs. An error inside one request's work (say, its
  * tokenizer failing) fails that request only.
- * Cancellation (`handle.cancel()` or the request's AbortSignal) frees the slot at once
- * and ends the generation with finishReason 'aborted'.
+ * Cancellation (`handle.cancel()`, the request's AbortSignal, or leaving a `for await`
+ * loop over the handle early) frees the slot at once and ends the generation with
+ * finishReason 'aborted'.
  *
  * @example
  * const engine = new InferenceEngine(model, tokenizer, { maxBatch: 8 });
@@ -219,16 +220,21 @@ class Sequence implements GenerationHandle {
     w?.();
   }
 
+  /** The events in order; leaving the loop early (break, return, throw) cancels the request. */
   async *[Symbol.asyncIterator](): AsyncIterator<TokenEvent> {
-    for (;;) {
-      const ev = this.events.shift();
-      if (ev) {
-        yield ev;
-        continue;
+    try {
+      for (;;) {
+        const ev = this.events.shift();
+        if (ev) {
+          yield ev;
+          continue;
+        }
+        if (this.error !== null) throw this.error;
+        if (this.finish !== null) return;
+        await new Promise<void>((resolve) => { this.wake = resolve; });
       }
-      if (this.error !== null) throw this.error;
-      if (this.finish !== null) return;
-      await new Promise<void>((resolve) => { this.wake = resolve; });
+    } finally {
+      this.cancel();
     }
   }
 }

@@ -62,6 +62,21 @@ test('engine: a cancelled request ends "aborted" and frees its slot at once', as
   await engine.close();
 });
 
+test('engine: leaving a for-await loop early cancels the request and frees its slot', async () => {
+  const engine = new InferenceEngine(model, tokenizer, { maxBatch: 1 });
+  const a = engine.submit({ prompt: prompts[0]!, maxTokens: 200, temperature: 0, stopTokens: [] });
+  let n = 0;
+  for await (const ev of a) {
+    assert.ok(ev.id >= 0);
+    if (++n === 4) break;
+  }
+  assert.equal(engine.active, 0);
+  const r = await a.result;
+  assert.equal(r.finishReason, 'aborted');
+  assert.equal(r.completionTokens, 4);
+  await engine.close();
+});
+
 test('engine: AbortSignal aborts, and a signal aborted before submit ends at once', async () => {
   const engine = new InferenceEngine(model, tokenizer);
   const ac = new AbortController();
