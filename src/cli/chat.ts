@@ -16,6 +16,7 @@ import { loadModel } from '../io/load-model.ts';
 import type { Decoder } from '../models/decoder.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { SAMPLING_FLAGS, samplingFromFlags } from './sampling-flags.ts';
 
 const HELP = `usage: llmts chat --model M [--tokenizer T] [--system S] [options]
 
@@ -51,15 +52,6 @@ const COMMANDS = `commands:
   /exit            leave (also Ctrl-D)
 keys: Ctrl-C stops an answer (it stays in the history, marked); at an empty prompt,
       Ctrl-C twice leaves. Up/down recall earlier lines.`;
-
-function num(v: string | undefined, flag: string, fallback: number, int = false): number {
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) {
-    throw new LlmtsError('E_USAGE', `${flag} needs ${int ? 'an integer' : 'a number'}, got '${v}'`, { where: flag, hint: 'see llmts chat --help' });
-  }
-  return x;
-}
 
 /** What the REPL needs; `run` builds it from the flags, tests build it directly. */
 export interface ChatReplOptions {
@@ -255,8 +247,7 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     options: {
       model: { type: 'string' }, tokenizer: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
-      'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
-      'repetition-penalty': { type: 'string' }, seed: { type: 'string' }, 'ignore-eos': { type: 'boolean' },
+      ...SAMPLING_FLAGS, 'ignore-eos': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -266,14 +257,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.model) throw new LlmtsError('E_USAGE', 'llmts chat needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
-  const sampling = {
-    maxTokens: num(values['max-tokens'], '--max-tokens', 256, true),
-    temperature: num(values.temperature, '--temperature', 0.8),
-    topK: num(values['top-k'], '--top-k', 0, true),
-    topP: num(values['top-p'], '--top-p', 0.95),
-    repetitionPenalty: num(values['repetition-penalty'], '--repetition-penalty', 1),
-    seed: num(values.seed, '--seed', 1337, true),
-  };
+  const sampling = samplingFromFlags(values, 'chat', { temperature: 0.8, topP: 0.95 });
   if (!(sampling.maxTokens > 0)) throw new LlmtsError('E_USAGE', `--max-tokens must be positive, got ${sampling.maxTokens}`, { where: '--max-tokens', hint: 'e.g. --max-tokens 256' });
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(path, tokenizer);

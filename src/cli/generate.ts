@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { Generation, encodePrompt, stopTokenIds } from '../infer/index.ts';
 import { loadModel } from '../io/load-model.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { SAMPLING_FLAGS, samplingFromFlags } from './sampling-flags.ts';
 
 const HELP = `usage: llmts generate --model M [--tokenizer T] [--prompt P | --prompt-file F] [options]
 
@@ -34,22 +35,12 @@ options:
   --stats                 print tokens, time and tok/s to stderr at the end
   -h, --help              this help`;
 
-function num(v: string | undefined, flag: string, fallback: number, int = false): number {
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x))) {
-    throw new LlmtsError('E_USAGE', `${flag} needs ${int ? 'an integer' : 'a number'}, got '${v}'`, { where: flag, hint: `see llmts generate --help` });
-  }
-  return x;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       model: { type: 'string' }, tokenizer: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
-      'max-tokens': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
-      'repetition-penalty': { type: 'string' }, seed: { type: 'string' }, stop: { type: 'string', multiple: true },
+      ...SAMPLING_FLAGS, stop: { type: 'string', multiple: true },
       'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,12 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new LlmtsError('E_USAGE', '--prompt and --prompt-file exclude each other', { where: '--prompt-file', hint: 'give one of them' });
   }
   const opts = {
-    maxTokens: num(values['max-tokens'], '--max-tokens', 256, true),
-    temperature: num(values.temperature, '--temperature', 1),
-    topK: num(values['top-k'], '--top-k', 0, true),
-    topP: num(values['top-p'], '--top-p', 1),
-    repetitionPenalty: num(values['repetition-penalty'], '--repetition-penalty', 1),
-    seed: num(values.seed, '--seed', 1337, true),
+    ...samplingFromFlags(values, 'generate'),
     stop: values.stop ?? [],
   };
   const promptText = values['prompt-file'] !== undefined ? readFileSync(values['prompt-file'], 'utf8') : values.prompt ?? '';
