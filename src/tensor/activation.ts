@@ -14,7 +14,7 @@ export function gelu(x: Tensor): Tensor {
   return record(out, 'gelu', [x], [], (dout) => {
     const dx = gradOf(x);
     if (dx) be.geluBackward(x.size, x.data, dout, dx);
-  });
+  }, { readsOutput: false });
 }
 
 /** SiLU (swish): x * sigmoid(x). `silu(h)` */

@@ -123,7 +123,7 @@ export function attentionQkv(qkv: Tensor, nHead: number, opts: AttentionQkvOptio
   return record(out, 'attentionQkv', [qkv], [att], (dout) => {
     const dqkv = gradOf(qkv); // (B, T, 3C)
     if (dqkv) be.attentionQkvBackward(B, T, nHead, hs, sc, qkv.data, att, dout, dqkv);
-  });
+  }, { readsOutput: false });
 }
 
 /** Options of `rope`. */

@@ -35,5 +35,5 @@ export function embedding(table: Tensor, ids: Int32Array, shape?: readonly numbe
   return record(out, 'embedding', [table], [], (dout) => {
     const dt = gradOf(table);
     if (dt) be.embeddingBackward(n, C, ids, dout, dt);
-  });
+  }, { readsOutput: false });
 }

@@ -141,5 +141,5 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (sx) be.gemm(false, false, rows, inF, outF, 1, dy, outF, 0, weight.data, inF, 0, sx.fresh ? 0 : 1, sx.g, inF, 0, 1); // (rows, in)
     if (sw) be.gemm(true, false, outF, inF, rows, 1, dy, outF, 0, x.data, inF, 0, sw.fresh ? 0 : 1, sw.g, inF, 0, 1); // (out, in)
     if (db) be.addBiasBackward(rows, outF, dy, db);
-  });
+  }, { readsOutput: false });
 }

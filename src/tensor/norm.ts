@@ -36,7 +36,7 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
     if (!dx) pool.release(sx);
     if (!dw) pool.release(sw);
     if (!db) pool.release(sb);
-  });
+  }, { readsOutput: false });
 }
 
 /**

@@ -37,6 +37,12 @@ export interface Node {
   saved: Float32Array[];
   /** Accumulates d(loss)/d(inputs) given d(loss)/d(output); null when no input needs grad. */
   backward: ((dout: Float32Array) => void) | null;
+  /**
+   * False when `backward` never reads the op's output value (linear, add, GELU, ...):
+   * then backward() gives the value's buffer back as soon as every consumer's backward
+   * has run, before this op's own backward (a lower peak). Default true.
+   */
+  readsOutput?: boolean;
 }
 
 /** Options of the tensor constructors. */
@@ -186,6 +192,8 @@ export class Tensor {
   private readonly pooled: boolean;
   private released = false;
   private retained = false;
+  /** backward() gave the value's buffer back early (see Node.readsOutput); gradient and node stay. */
+  private valueDropped = false;
 
   /**
    * Wraps `data` (no copy) with `shape`; data.length must equal the shape's size.
@@ -265,7 +273,7 @@ export class Tensor {
 
   /** The values (row-major). Throws E_RELEASED once the tensor was released. */
   get data(): Float32Array {
-    if (this.released || (this.base !== null && this.base.released)) {
+    if (this.released || this.valueDropped || (this.base !== null && (this.base.released || this.base.valueDropped))) {
       throw new LlmtsError('E_RELEASED', `tensor ${fmtShape(this.shape)} was released (its buffer went back to the pool)`, {
         where: 'Tensor.data',
         hint: 'read intermediate tensors before backward() or call t.retain() on them first; make tensors reused across steps (masks, tables) under noGrad(); do not use a disposed tensor',
@@ -344,7 +352,18 @@ export class Tensor {
     this.node = null;
     if (this.grad && !this.sharesGrad) pool.release(this.grad);
     this.grad = null;
-    if (this.pooled && this.base === null) pool.release(this.buf);
+    if (this.pooled && this.base === null && !this.valueDropped) pool.release(this.buf);
+  }
+
+  /**
+   * backward() only: gives the value's buffer back now when nothing will read it again
+   * (every consumer's backward ran, and this op's backward does not read its output).
+   */
+  dropValueIfDead(keep: Set<Tensor>): void {
+    if (this.node?.readsOutput !== false || keep.has(this) || this.retained || this.released || this.valueDropped) return;
+    if (!this.pooled || this.base !== null) return;
+    this.valueDropped = true;
+    pool.release(this.buf);
   }
 
   // ------------------------------------------------------------ autograd
@@ -377,18 +396,33 @@ export class Tensor {
     if (opts.grad) for (let i = 0; i < this.size; i++) seed[i]! += opts.grad[i]!;
     else seed[0]! += 1;
 
+    // how many backward closures still read each tensor (as an input)
+    const readers = graph ? countReaders(order) : null;
     for (const t of order) {
       const g = t.grad;
-      if (g === null) continue; // no gradient reached this tensor
-      t.node!.backward!(g);
-      // Every consumer of t ran before it (reverse topological order), so t's gradient,
-      // value and saved buffers are no longer needed: give them back right away. The pool
-      // then serves the gradients of earlier layers from these buffers (lower peak memory).
-      if (graph && !graph.keep.has(t)) {
-        t.dispose();
-      } else if (!t.retained) {
-        if (!t.sharesGrad) pool.release(g);
-        t.grad = null;
+      const inputs = t.node!.inputs;
+      if (g !== null) { // else no gradient reached this tensor
+        t.node!.backward!(g);
+        // Every consumer of t ran before it (reverse topological order), so t's gradient,
+        // value and saved buffers are no longer needed: give them back right away. The pool
+        // then serves the gradients of earlier layers from these buffers (lower peak memory).
+        if (graph && !graph.keep.has(t)) {
+          t.dispose();
+        } else if (!t.retained) {
+          if (!t.sharesGrad) pool.release(g);
+          t.grad = null;
+        }
+      }
+      if (readers) {
+        // an input whose last reader just ran, and whose own backward needs only its
+        // inputs, gives its value back before its own backward allocates gradients
+        for (let k = 0; k < inputs.length; k++) {
+          const x = inputs[k]!;
+          if (inputs.indexOf(x) !== k || !readers.has(x)) continue;
+          const left = readers.get(x)! - 1;
+          readers.set(x, left);
+          if (left === 0) x.dropValueIfDead(graph!.keep);
+        }
       }
     }
     if (graph) releaseCollected(graph);
@@ -402,6 +436,19 @@ export class Tensor {
   releaseGraph(): void {
     releaseCollected(collectGraph(this));
   }
+}
+
+/** For each op-made tensor of the backward order: how many of the order's nodes take it as an input. */
+function countReaders(order: readonly Tensor[]): Map<Tensor, number> {
+  const n = new Map<Tensor, number>();
+  for (const t of order) {
+    const inputs = t.node!.inputs;
+    for (let k = 0; k < inputs.length; k++) {
+      const x = inputs[k]!;
+      if (x.node !== null && inputs.indexOf(x) === k) n.set(x, (n.get(x) ?? 0) + 1);
+    }
+  }
+  return n;
 }
 
 /** The op-made tensors reachable from root, and those to keep (root, retained, their bases). */
@@ -485,7 +532,7 @@ export function gradFor(t: Tensor): { g: Float32Array; fresh: boolean } | null {
  * the saved buffers go straight back to the pool. Returns out.
  */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], saved: Float32Array[],
-  backward: (dout: Float32Array) => void): Tensor {
+  backward: (dout: Float32Array) => void, opts: { readsOutput?: boolean } = {}): Tensor {
   if (!gradEnabled) {
     for (const s of saved) pool.release(s);
     return out;
@@ -493,7 +540,7 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], saved
   const needs = inputs.some((t) => t.requiresGrad);
   if (!needs) for (const s of saved) pool.release(s);
   out.requiresGrad = needs;
-  out.node = { op, inputs, saved: needs ? saved : [], backward: needs ? backward : null };
+  out.node = { op, inputs, saved: needs ? saved : [], backward: needs ? backward : null, readsOutput: opts.readsOutput ?? true };
   return out;
 }
 

@@ -204,6 +204,36 @@ test('backward frees activations as it goes: a lower peak working set than relea
   assert.deepEqual(early.grad, late.grad, 'same gradients either way');
 });
 
+test('backward gives a value back once its last reader ran when its own backward does not read it (linear -> GELU -> linear)', () => {
+  const rows = 16, C = 8, H = 4 * C, big = rows * H * 4;
+  const rng = new Rng(21);
+  const x = Tensor.randn([rows, C], rng, 1, { requiresGrad: true });
+  const w1 = Tensor.randn([H, C], rng, 0.3, { requiresGrad: true }), w2 = Tensor.randn([C, H], rng, 0.3, { requiresGrad: true });
+  const run = (retainHidden: boolean) => {
+    for (const p of [x, w1, w2]) p.zeroGrad();
+    const fc = linear(x, w1); // (rows, H)
+    const h = gelu(fc); // (rows, H)
+    if (retainHidden) h.retain();
+    const loss = mean(linear(h, w2));
+    resetPoolStats();
+    const base = poolStats().liveBytes;
+    loss.backward();
+    const peak = poolStats().peakLiveBytes - base;
+    if (retainHidden) {
+      assert.ok(!h.isReleased && Number.isFinite(h.data[0]), 'a retained value survives backward');
+      h.dispose();
+    }
+    return { peak, grads: [x, w1, w2].map((p) => Float32Array.from(p.grad!)) };
+  };
+  run(false);
+  const early = run(false), kept = run(true);
+  // GELU's backward allocates dfc while dh is live; the GELU output went back just before
+  // (after the second linear's backward), so the working set grows by one (rows, 4C) buffer, not two
+  assert.ok(early.peak <= 1.5 * big, `peak ${early.peak} bytes above the forward's live set: one (rows, 4C) buffer of ${big}`);
+  assert.ok(kept.peak > 1.5 * big, `a retained GELU output keeps its buffer: ${kept.peak} vs ${early.peak}`);
+  assert.deepEqual(early.grads, kept.grads, 'same gradients either way');
+});
+
 test('tidy gives temporaries back: a no-grad loop reaches zero new allocations', () => {
   const model = makeModel(12, 11, 32);
   const { ids } = batch(3, 2, 6);
