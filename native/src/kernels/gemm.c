@@ -8,7 +8,10 @@
  * place when the layout allows) and runs the MR x NR register-blocked micro-kernel.
  * When B is not transposed and one thread (or, with few row blocks, one task) owns a B
  * panel, the first row tile packs it while multiplying (ukernel_pack_b), so no separate
- * memory-bound packing pass is needed.
+ * memory-bound packing pass is needed; when B is transposed, the owner packs each panel
+ * just before its first row tile (no pass over all panels, the panel still hot in L1/L2).
+ * With few row blocks and A transposed, op(A) is packed once for all tasks (one task per
+ * row block) rather than by every task that covers the block.
  * Every C element is summed in the same order whatever the thread count: KC blocks in
  * order, k in order inside a block, so results do not depend on threads.
  */
@@ -158,8 +161,10 @@ typedef struct {
   long jc, nc, pc, kc, mc;
   long ngroups, gpanels; /* each task covers one MC row block and one group of gpanels B panels */
   int fuse_b;            /* B not transposed: full B panels are packed by the first row tile */
+  int jit_b;             /* B transposed: each B panel is packed just before its first row tile uses it */
   int group_tasks;       /* each task is one group of B panels over all row blocks (few row blocks) */
   float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
+  float *apack; /* A transposed and group tasks: op(A) packed once for all tasks (row block ic at ic * kc), else NULL */
 } gemm_args;
 
 #if VL == 16 && defined(__GNUC__) && !defined(__clang__)
@@ -261,6 +266,17 @@ static void pack_a_block(const gemm_args *g, long i0, long mc, float *dst) {
 }
 
 #define B_PANELS_PER_TASK 4
+#ifndef JIT_GROUP_MAX_MBLOCKS
+#define JIT_GROUP_MAX_MBLOCKS 2
+#endif
+
+/* Packs row block `task` of op(A) into the shared g->apack. */
+static void task_pack_a(void *ctx, long task, int tid) {
+  (void)tid;
+  gemm_args *g = (gemm_args *)ctx;
+  long ic = task * g->mc, mc = g->M - ic < g->mc ? g->M - ic : g->mc;
+  pack_a_block(g, ic, mc, g->apack + ic * g->kc);
+}
 
 static void task_pack_b(void *ctx, long task, int tid) {
   (void)tid;
@@ -283,12 +299,14 @@ static void compute_block(const gemm_args *g, long ic, long mc, long jp0, long j
   long rsa = g->transA ? 1 : g->lda, csa = g->transA ? g->lda : 1;
   const float *a0 = g->transA ? g->a + g->pc * g->lda + ic : g->a + ic * g->lda + g->pc;
   long mfull = mc / MR * MR;
-  if (!direct) pack_a_block(g, ic, mc, apack);
+  if (g->apack) apack = g->apack + ic * g->kc;
+  else if (!direct) pack_a_block(g, ic, mc, apack);
   else if (mfull < mc) pack_a_block(g, ic + mfull, mc - mfull, apack + mfull * g->kc);
   for (long jp = jp0; jp < jp1; jp++) {
     long j0 = g->jc + jp * NR;
     int nr = (int)(g->N - j0 < NR ? g->N - j0 : NR);
     float *bp = g->bpack + jp * g->kc * NR;
+    if (g->jit_b && ic == 0) pack_b_panel(g, jp, bp);
     for (long ip = 0; ip < mc; ip += MR) {
       int mr = (int)(mc - ip < MR ? mc - ip : MR);
       float *cp = g->c + (ic + ip) * g->ldc + j0;
@@ -630,10 +648,11 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
   /* With one or two row blocks and B not transposed, each task takes one group of B panels
    * over all rows and packs those panels itself, inside its first row tile (no separate
    * packing pass, no sharing between tasks). */
-  g->group_tasks = parallel && !g->transB && mblocks <= 2;
+  g->group_tasks = parallel && mblocks <= (g->transB ? JIT_GROUP_MAX_MBLOCKS : 2);
   long ngroups = nt > 1 ? (g->group_tasks ? 4L * nt : div_up(4L * nt, mblocks)) : 1;
   long mtasks = 0;
   g->fuse_b = !g->transB && (!parallel || g->group_tasks);
+  g->jit_b = g->transB && (!parallel || g->group_tasks);
   long kcb = div_up(div_up(g->K, div_up(g->K, KC)), 16) * 16;
   for (long jc = 0; jc < g->N; jc += ncb) {
     g->jc = jc;
@@ -648,7 +667,17 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
       g->kc = g->K - pc < kcb ? g->K - pc : kcb;
       g->bpack = (float *)llmts_scratch(parallel ? -1 : tid, 1, (size_t)npanels * KC * NR * sizeof(float));
       if (!g->bpack) return;
-      if (g->fuse_b) {
+      /* Group tasks each cover every row block: with A transposed, pack op(A) once here
+       * (one task per row block) rather than once per task. */
+      g->apack = NULL;
+      if (parallel && g->group_tasks && g->transA) {
+        g->apack = (float *)llmts_scratch(-1, 0, (size_t)(g->M + MR) * KC * sizeof(float));
+        if (!g->apack) return;
+        llmts_parallel_for(mblocks, task_pack_a, g);
+      }
+      if (g->jit_b) {
+        /* packed by compute_block */
+      } else if (g->fuse_b) {
         /* only a ragged last panel is packed ahead (the fused kernel takes full panels) */
         if (g->nc % NR) pack_b_panel(g, npanels - 1, g->bpack + (npanels - 1) * g->kc * NR);
       } else if (parallel) {
