@@ -31,7 +31,7 @@ export interface ShardInfo {
 }
 
 /** Bytes of JSON lines records gathered before one write. */
-const WRITE_BUFFER = 4 << 20;
+const WRITE_BUFFER = 1 << 20;
 const CLOSE = Buffer.from('}\n');
 
 /** Temporary files of shards being written now (removed by `abortAllShards`). */
@@ -62,7 +62,7 @@ export class ShardWriter {
   private index = 0;
   private fd = -1;
   private temp = '';
-  /** JSON lines: encoded records waiting to be written (4 MiB, reused). */
+  /** JSON lines: encoded records waiting to be written (1 MiB, reused). */
   private buf = new Uint8Array(0);
   private used = 0;
   private bufferedBytes = 0;

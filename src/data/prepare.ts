@@ -130,7 +130,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
 
   if (o.boilerplateMinDocs > 0) {
-    const cms = new CountMinSketch();
+    const cms = CountMinSketch.shared();
     const pool1 = await DocPool.start(settings, o.threads);
     try {
       await streamBatches(files, o, pool1.threads, (b) => pool1.lines(b), (r) => cms.addAll(r.keys), totalBytes, 'boilerplate', report, false);
