@@ -119,6 +119,8 @@ export interface LinesResult {
   keys: Uint32Array;
 }
 
+const ENCODER = new TextEncoder();
+
 export class DocProcessor {
   private readonly lang: LanguageId;
   private readonly profanity: ProfanityList;
@@ -159,7 +161,7 @@ export class DocProcessor {
       langs: new Array<string>(n), rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
     };
-    const records: string[] = [];
+    let out = new Uint8Array(0);
     let outAt = 0;
     for (let i = 0; i < n; i++) {
       res.outAt[i] = outAt;
@@ -184,8 +186,12 @@ export class DocProcessor {
       res.outBytes[i] = Buffer.byteLength(text);
       if (this.s.output === 'json') {
         const rec = `{"text":${JSON.stringify(text)}`;
-        records.push(rec);
-        outAt += Buffer.byteLength(rec);
+        if (outAt + 3 * rec.length > out.length) { // UTF-8 takes at most 3 bytes per UTF-16 unit
+          const next = new Uint8Array(Math.max(2 * out.length, outAt + 3 * rec.length));
+          next.set(out.subarray(0, outAt));
+          out = next;
+        }
+        outAt += ENCODER.encodeInto(rec, out.subarray(outAt)).written;
       }
       res.texts[i] = this.s.output === 'text' ? text : text.slice(0, 160);
       const key = docKey(text);
@@ -194,7 +200,7 @@ export class DocProcessor {
       if (this.minhash) this.minhash.signature(hashes, res.sigs.subarray(i * K, (i + 1) * K));
     }
     res.outAt[n] = outAt;
-    if (records.length > 0) res.out = new TextEncoder().encode(records.join(''));
+    res.out = out.slice(0, outAt); // its own, exact-size buffer (transferred to the main thread)
     return res;
   }
 }
