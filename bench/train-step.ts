@@ -19,8 +19,6 @@
  *   same ops, tape and JS objects per step, the same steps) with 4-wide heads, vocab 65,
  *   B=1, T=8, so the difference is the memory that grows with the tensors: the figure the
  *   1.3x target is about.
- * - engine: bytes the engine holds (parameters, AdamW moments, buffer pool incl. gradients
- *   and free buffers) / analytic, from its own counters: exact, no runtime noise.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +27,6 @@ import { backend } from '../src/backend/index.ts';
 import { gpt2Config, type DecoderConfig } from '../src/models/config.ts';
 import { Decoder } from '../src/models/decoder.ts';
 import { AdamW, decayGroups } from '../src/optim/index.ts';
-import { poolStats } from '../src/tensor/pool.ts';
 import { Rng } from '../src/util/rng.ts';
 
 interface Case {
@@ -80,7 +77,7 @@ function runtimeTwin(c: Case): Case {
 }
 
 /** What a child reports (one JSON line) for the memory comparison. */
-interface MemReport { peak: number; idle: number; analytic: number; engine: number }
+interface MemReport { peak: number; idle: number; analytic: number }
 
 /** Runs one case in this process and prints its line (the runtime twin prints only its JSON). */
 async function runCase(c: Case, stepsOverride: number | undefined): Promise<void> {
@@ -123,9 +120,7 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
   const P = model.numParameters();
   const analytic = 4 * (4 * P + activationFloats(c.config, c.B, c.T));
   const peak = process.resourceUsage().maxRSS * 1024;
-  const ps = poolStats();
-  const engine = 4 * 3 * P /* parameters, AdamW m and v */ + ps.liveBytes + ps.freeBytes /* pool: gradients, free buffers */;
-  const mem: MemReport = { peak, idle: baseRss, analytic, engine };
+  const mem: MemReport = { peak, idle: baseRss, analytic };
   if (c.runtime) {
     console.log(`MEM ${JSON.stringify(mem)}`);
     return;
@@ -148,7 +143,6 @@ function memoryLines(m: MemReport, rt: MemReport | null): string[] {
   if (rt) {
     lines.push(`    above runtime (same loop, negligible model: peak ${f(rt.peak)}, analytic ${f(rt.analytic)}): (${f(m.peak)} - ${f(rt.peak)}) / (${f(m.analytic)} - ${f(rt.analytic)}) = ${verdict((m.peak - rt.peak) / (m.analytic - rt.analytic))} (target <= 1.3x)`);
   }
-  lines.push(`    engine (params, AdamW m, v, buffer pool incl. grads and free buffers): ${f(m.engine)} = ${(m.engine / m.analytic).toFixed(2)}x analytic`);
   return lines;
 }
 
