@@ -26,7 +26,7 @@ import { Decoder } from '../models/decoder.ts';
 import { modelStats } from '../models/presets.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { AdamW, clipGradNorm, decayGroups, lrAt, type LrSchedule } from '../optim/index.ts';
-import { noGrad, scale } from '../tensor/index.ts';
+import { noGrad, scale, tidy } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { hash32, Rng } from '../util/rng.ts';
@@ -127,18 +127,23 @@ function reseedDropout(drops: Dropout[], seed: number, step: number, micro: numb
   });
 }
 
-/** Mean loss over batches, model in eval mode, no graph. */
+/**
+ * Mean loss over batches, model in eval mode, no graph. Each batch runs in `tidy`, so
+ * every intermediate (not only logits and loss) goes back to the buffer pool: the next
+ * training step finds its buffers there instead of allocating (a 4-layer, 128-wide model
+ * at B=12, T=64 otherwise dropped ~28 MiB of pool buffers to the GC per eval batch).
+ */
 function evaluate(model: Decoder, batches: Iterable<{ ids: Int32Array; targets: Int32Array; rows: number }>, T: number): number {
   let total = 0, rows = 0;
   model.eval();
   try {
     noGrad(() => {
       for (const b of batches) {
-        const { logits, loss } = model.forward(b.ids, b.rows, T, b.targets);
-        total += loss!.item() * b.rows;
+        tidy(() => {
+          const { loss } = model.forward(b.ids, b.rows, T, b.targets);
+          total += loss!.item() * b.rows;
+        });
         rows += b.rows;
-        loss!.dispose();
-        logits.dispose();
       }
     });
   } finally {

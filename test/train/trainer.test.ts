@@ -109,3 +109,16 @@ test('an existing run is not overwritten without --resume', () => {
 function esc(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+test('periodic evaluation gives its buffers back to the pool: the training steps after it allocate nothing new', async () => {
+  const { clearPool, poolStats, resetPoolStats } = await import('../../src/tensor/pool.ts');
+  const run = async (evalInterval: number) => {
+    clearPool();
+    resetPoolStats();
+    await train(planRun({ overrides: { preset: 'tiny', data: shData, out: join(root, `pool-eval-${evalInterval}`), maxSteps: 24, evalInterval, evalIters: 3, ckptInterval: 0, logInterval: 100, progress: false } }), quiet);
+    return poolStats().allocatedBytes;
+  };
+  const noEval = await run(0), withEval = await run(4); // 6 evaluations of 3 batches each
+  // the final whole-split evaluation runs in both; the 18 periodic batches must add nothing
+  assert.ok(withEval <= noEval * 1.05, `pool allocated ${withEval} bytes with periodic evaluation vs ${noEval} without`);
+});
