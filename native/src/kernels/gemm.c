@@ -444,7 +444,7 @@ static inline __attribute__((always_inline)) void gemv_multi_group(const gemm_ar
 /* Rows [j0, j1) of the multi-row product: groups of R weight rows (as many as registers
  * allow for MM rows of op(A)), then single rows. */
 #define GEMV_MULTI(MM, R)                                                                  \
-  static void gemv_multi_##MM(const gemm_args *g, const float *const *xs, long j0, long j1) { \
+  static __attribute__((noinline)) void gemv_multi_##MM(const gemm_args *g, const float *const *xs, long j0, long j1) { \
     long j = j0;                                                                           \
     for (; j + R <= j1; j += R) gemv_multi_group(g, xs, j, R, MM, j + 2 * R <= j1);         \
     for (; j < j1; j++) gemv_multi_group(g, xs, j, 1, MM, 0);                              \
