@@ -154,9 +154,8 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     for (let i = 0; i < res.texts.length; i++) {
       const rawBytes = res.rawBytes[i]!;
       report.input(rawBytes);
-      report.language(res.langs[i]!);
-      const reason = res.reasons[i];
-      if (reason !== null) { report.drop(reason!, sourceOf(fileOf(i), locOf(i)), rawBytes, res.texts[i]!); continue; }
+      report.language(res.names[res.langIds[i]!]!);
+      if (res.reasonIds[i] !== 0) { report.drop(res.names[res.reasonIds[i]! - 1]!, sourceOf(fileOf(i), locOf(i)), rawBytes, res.texts[i]!); continue; }
       const text = res.texts[i]!;
       const hi = res.keys[2 * i]!, lo = res.keys[2 * i + 1]!;
       const sig = o.dedup.near ? res.sigs.subarray(i * K, (i + 1) * K) : null;
@@ -229,7 +228,7 @@ async function streamBatches<R extends { seq: number; bad?: { loc: number; reaso
   const flush = async (): Promise<void> => {
     if (texts.length === 0) return;
     const meta = { files: Int32Array.from(fileIdx), locs: Int32Array.from(locs) };
-    const b: DocBatch = { seq: seq++, texts, html: Uint8Array.from(html) };
+    const b: DocBatch = { seq: seq++, texts, html: Uint8Array.from(html), snippets: report.snippetsNeeded() };
     texts = []; html = []; fileIdx = []; locs = [];
     chars = 0;
     await push({ p: submit(b), meta });
@@ -254,7 +253,7 @@ async function streamBatches<R extends { seq: number; bad?: { loc: number; reaso
       await flush();
       for await (const b of jsonlByteBatches(f, ctx, o.batchChars)) {
         if ('bad' in b) { await push({ bad: { file: fi, ...b.bad } }); continue; }
-        await push({ p: submit({ seq: seq++, ...b, field: o.ingest.field }), meta: { files: Int32Array.of(fi), locs: null } });
+        await push({ p: submit({ seq: seq++, ...b, field: o.ingest.field, snippets: report.snippetsNeeded() }), meta: { files: Int32Array.of(fi), locs: null } });
       }
       continue;
     }

@@ -38,11 +38,22 @@ export interface ProcessSettings {
   output: 'json' | 'text' | 'none';
 }
 
+/**
+ * Which 160-character snippets (the report's examples) a batch must return; by default
+ * all. The main thread asks only for those it may still use: not for drop reasons whose
+ * examples are complete, and not for kept documents once the duplicate examples are.
+ */
+export interface SnippetRequest {
+  skipReasons: string[];
+  kept: boolean;
+}
+
 /** A batch of raw documents; `html[i]` is 1 when document i is HTML. */
 export interface DocBatch {
   seq: number;
   texts: string[];
   html: Uint8Array;
+  snippets?: SnippetRequest;
 }
 
 /** A batch of whole JSON lines, undecoded (ingest/jsonl-batches.ts): the worker decodes and parses them. */
@@ -53,6 +64,7 @@ export interface JsonlBatch {
   fileStart: boolean;
   /** The record field holding the text. */
   field: string;
+  snippets?: SnippetRequest;
 }
 
 export type AnyBatch = DocBatch | JsonlBatch;
@@ -86,7 +98,7 @@ export interface BatchCounts extends CleanCounts, PiiCounts {
 
 export interface BatchResult {
   seq: number;
-  /** Cleaned text (kept, with output 'text') or its first 160 characters. */
+  /** Cleaned text (kept, with output 'text') or its first 160 characters ('' when not requested). */
   texts: string[];
   /**
    * Output 'json': each kept document's record without its closing brace,
@@ -103,9 +115,14 @@ export interface BatchResult {
   /** UTF-8 bytes of each raw input document, and of each kept cleaned document (0 when dropped). */
   rawBytes: Float64Array;
   outBytes: Float64Array;
-  /** Drop reason per document, or null when kept by the filters. */
-  reasons: (string | null)[];
-  langs: string[];
+  /**
+   * Drop reason per document as an index into `names` plus one (0: kept by the filters),
+   * and language per document as an index into `names`: a few strings per batch, not two
+   * per document (the main thread's heap stays small).
+   */
+  reasonIds: Uint8Array;
+  langIds: Uint8Array;
+  names: string[];
   /** Exact-dedup keys: hi, lo per document. */
   keys: Uint32Array;
   /** MinHash signatures, `perms` per document (zeros for dropped documents); empty when near-dedup is off. */
@@ -157,12 +174,20 @@ export class DocProcessor {
     const K = this.minhash ? this.s.minhash!.perms : 0;
     const res: BatchResult = {
       seq: b.seq, texts: new Array<string>(n), out: new Uint8Array(0), outAt: new Float64Array(n + 1), locs: d.locs, bad: d.bad,
-      invalidUtf8: d.invalidUtf8, reasons: new Array<string | null>(n),
-      langs: new Array<string>(n), rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
+      invalidUtf8: d.invalidUtf8, reasonIds: new Uint8Array(n), langIds: new Uint8Array(n), names: [],
+      rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
     };
     let out = new Uint8Array(0);
     let outAt = 0;
+    const nameIds = new Map<string, number>();
+    const nameId = (name: string): number => {
+      let k = nameIds.get(name);
+      if (k === undefined) { k = res.names.length; res.names.push(name); nameIds.set(name, k); }
+      return k;
+    };
+    const skip = new Set(b.snippets?.skipReasons ?? []);
+    const keptSnippets = b.snippets?.kept ?? true;
     for (let i = 0; i < n; i++) {
       res.outAt[i] = outAt;
       res.rawBytes[i] = Buffer.byteLength(d.texts[i]!);
@@ -176,11 +201,11 @@ export class DocProcessor {
       const words = tokenStats(text);
       const hashes = normalizedWordHashes(text);
       const language = this.lang.detect(text, hashes);
-      res.langs[i] = language.lang;
+      res.langIds[i] = nameId(language.lang);
       const reason = text === '' ? 'empty' : runFilters({ text, words, hashes, language, profanity: this.profanity }, this.s.filters);
-      res.reasons[i] = reason;
       if (reason !== null) {
-        res.texts[i] = text.slice(0, 160);
+        res.reasonIds[i] = nameId(reason) + 1;
+        res.texts[i] = skip.has(reason) ? '' : text.slice(0, 160);
         continue;
       }
       res.outBytes[i] = Buffer.byteLength(text);
@@ -193,7 +218,7 @@ export class DocProcessor {
         }
         outAt += ENCODER.encodeInto(rec, out.subarray(outAt)).written;
       }
-      res.texts[i] = this.s.output === 'text' ? text : text.slice(0, 160);
+      res.texts[i] = this.s.output === 'text' ? text : keptSnippets ? text.slice(0, 160) : '';
       const key = docKey(text);
       res.keys[2 * i] = key.hi;
       res.keys[2 * i + 1] = key.lo;

@@ -73,6 +73,19 @@ export class ReportBuilder {
     }
   }
 
+  /**
+   * The snippets a batch read now must return: none for drop reasons whose examples are
+   * complete, none of kept documents once the duplicate examples are (they only become
+   * examples as duplicates). Examples are the first in input order, so once complete they
+   * stay complete: asking for less never changes the report.
+   */
+  snippetsNeeded(): { skipReasons: string[]; kept: boolean } {
+    const full = (reason: string): boolean => (this.r.drops[reason]?.examples.length ?? 0) >= MAX_EXAMPLES;
+    const skipReasons = Object.keys(this.r.drops).filter(full);
+    const kept = this.r.dedup.examples.length < 2 * MAX_EXAMPLES || !full('duplicate-exact') || !full('duplicate-near');
+    return { skipReasons, kept };
+  }
+
   language(lang: string): void {
     this.r.languages[lang] = (this.r.languages[lang] ?? 0) + 1;
   }
