@@ -5,7 +5,7 @@
  * (ingest/jsonl-batches.ts), other formats as parsed documents. It takes the results
  * back in input order, deduplicates (dedup/dedup.ts), splits (split.ts) and writes the
  * shards (output.ts) from records the workers already encoded, so it holds no document
- * text itself. Memory holds a few batches in flight plus the dedup indexes (about 0.4 KB
+ * text itself. Memory holds a few batches in flight plus the dedup indexes (about 0.35 KB
  * per kept document), not the corpus. The output depends on the inputs and settings
  * only, never on the thread count. `corpusStats` runs the same pipeline without writing
  * anything.
