@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "ops.h"
@@ -447,6 +448,29 @@ static void set_int(napi_env env, napi_value obj, const char *key, int val) {
 }
 
 /* info() -> { isa, threads, vectorWidth, gemmTile: [MR, NR], isas: [...supported] } */
+/* fmaPeak(seconds): GFLOP/s of register-only FMAs on every pool thread, the best of
+ * several ~10 ms rounds over about `seconds` (the ceiling a GEMM can reach right now). */
+static napi_value js_fma_peak(napi_env env, napi_callback_info info) {
+  BEGIN("fmaPeak", 1)
+  double seconds = num(&A, 0);
+  END()
+  double best = 0.0, spent = 0.0;
+  long iters = 1000000;
+  while (spent < seconds || best == 0.0) {
+    struct timespec t0, t1;
+    double flops;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    LOCKED(flops = ops->fma_peak(iters));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    spent += dt;
+    if (dt > 0 && flops / dt > best) best = flops / dt;
+  }
+  napi_value r;
+  napi_create_double(env, best / 1e9, &r);
+  return r;
+}
+
 static napi_value js_info(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, tile, list;
@@ -501,6 +525,7 @@ NAPI_MODULE_INIT() {
   if (!ops) ops = pick_ops();
   napi_property_descriptor props[] = {
       EXPORT("info", js_info),
+      EXPORT("fmaPeak", js_fma_peak),
       EXPORT("setIsa", js_set_isa),
       EXPORT("getThreads", js_get_threads),
       EXPORT("setThreads", js_set_threads),

@@ -16,6 +16,10 @@ typedef struct llmts_ops {
                long strideA, const float *b, long ldb, long strideB, float beta, float *c, long ldc,
                long strideC, long batch);
 
+  /* Diagnostic: iters rounds of the micro-kernel's FMA pattern (MR x NV independent vector
+   * FMAs, no memory) on every pool thread; returns the flops done. The addon times it. */
+  double (*fma_peak)(long iters);
+
   void (*add)(long n, const float *a, const float *b, float *out);
   void (*mul)(long n, const float *a, const float *b, float *out);
   void (*mul_acc)(long n, const float *a, const float *b, float *out);

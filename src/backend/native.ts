@@ -42,6 +42,8 @@ interface Addon {
   setIsa(name: string): boolean;
   getThreads(): number;
   setThreads(n: number): void;
+  /** Absent in addons built before it existed. */
+  fmaPeak?(seconds: number): number;
   gemm: Backend['gemm'];
   add: Backend['add'];
   mul: Backend['mul'];
@@ -152,6 +154,16 @@ export class NativeBackend implements Backend {
 
   setThreads(n: number): void {
     this.m.setThreads(Math.max(1, Math.floor(n)));
+  }
+
+  /**
+   * GFLOP/s of register-only FMAs (the GEMM micro-kernel's pattern, no memory) on every
+   * pool thread, best of ~10 ms rounds over about `seconds`: the ceiling a GEMM can reach
+   * on this machine right now (clock speeds move with the load of a shared machine), so
+   * benchmarks can give GEMM figures as a fraction of it. null with an older addon.
+   */
+  fmaPeak(seconds = 0.2): number | null {
+    return this.m.fmaPeak ? this.m.fmaPeak(seconds) : null;
   }
 
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, a: F32, lda: number,

@@ -134,6 +134,16 @@ describe('native backend', () => {
     nb.setThreads(threads0);
   });
 
+  it('measures an FMA peak on every ISA (bench/gemm.ts divides by it)', () => {
+    const nb = nativeOrFail();
+    for (const isa of isas) {
+      assert.ok(nb.setIsa(isa));
+      const p = nb.fmaPeak(0.005);
+      assert.ok(p !== null && Number.isFinite(p) && p > 0.1, `${isa}: fmaPeak ${p}`);
+    }
+    nb.setIsa(best);
+  });
+
   it('dropout keeps exactly the elements hashUniform keeps', () => {
     const nb = nativeOrFail();
     const n = 100_003, x = new Float32Array(n).fill(1);

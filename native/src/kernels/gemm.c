@@ -768,3 +768,37 @@ static void k_gemm(int transA, int transB, long M, long N, long K, float alpha, 
     gemm_one(&g, parallel, 0);
   }
 }
+
+/* ------------------------------------------------------------------ FMA peak
+ * What the cores can do right now (clock speeds move with the load of a shared machine):
+ * the micro-kernel's MR x NV independent accumulators, updated with register-only FMAs. */
+static volatile float fma_sink;
+
+static void task_fma_peak(void *ctx, long t, int tid) {
+  (void)t;
+  (void)tid;
+  long iters = *(const long *)ctx;
+  vf acc[MR][NV];
+  const vf m = vset1(0.99999f), c = vset1(1e-6f);
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = vset1(1.0f + 0.001f * (float)(i * NV + v));
+  for (long k = 0; k < iters; k++) {
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] = acc[i][v] * m + c;
+  }
+  vf s = vset1(0.0f);
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) s += acc[i][v];
+  fma_sink = vhsum(s);
+}
+
+static double k_fma_peak(long iters) {
+  int nt = llmts_get_threads();
+  llmts_parallel_for(nt, task_fma_peak, &iters);
+  return 2.0 * VL * MR * NV * (double)iters * nt;
+}
+

@@ -8,6 +8,7 @@ const llmts_ops LLMTS_OPS_NAME = {
     .gemm_mr = MR,
     .gemm_nr = NR,
     .gemm = k_gemm,
+    .fma_peak = k_fma_peak,
     .add = k_add,
     .mul = k_mul,
     .mul_acc = k_mul_acc,
