@@ -86,8 +86,8 @@ export class DocPool {
     this.busy[k]!++;
     return new Promise((resolve, reject) => {
       this.pending.set(b.seq, { resolve, reject, worker: k });
-      // a JSON lines batch's bytes move to the worker without a copy
-      const transfer = 'raw' in b ? [b.raw.buffer as ArrayBuffer] : [];
+      // a JSON lines batch's bytes (and spare buffers) move to the worker without a copy
+      const transfer = [...('raw' in b ? [b.raw.buffer as ArrayBuffer] : []), ...(b.spares ?? [])];
       this.workers[k]!.postMessage(lines ? { ...b, lines: true } : b, transfer);
     });
   }

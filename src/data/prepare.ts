@@ -30,7 +30,8 @@ import { readInput, type IngestOptions } from './ingest/readers.ts';
 import type { ReadContext } from './ingest/text-stream.ts';
 import { listShards, removePartialShards, ShardWriter, type ShardFormat } from './output.ts';
 import { DocPool } from './pool.ts';
-import type { AnyBatch, BatchResult, DocBatch, ProcessSettings } from './process.ts';
+import type { AnyBatch, BatchResult, DocBatch, JsonlBatch, ProcessSettings } from './process.ts';
+import { SpareBuffers } from './spare.ts';
 import { ReportBuilder, type DataReport } from './report.ts';
 import { splitOf } from './split.ts';
 import { defaultProfanityList, loadStopwords, stopwordLanguages } from './wordlists.ts';
@@ -145,6 +146,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     val: new ShardWriter({ dir: o.out, split: 'val', format: o.format, shardBytes: o.shardBytes, meta: o.meta }),
   } : null;
   const pool = await DocPool.start(settings, o.threads);
+  const spares = { raw: new SpareBuffers(), out: new SpareBuffers() };
   const K = o.dedup.perms;
   const sourceOf = (file: number, loc: number): string => (loc > 0 ? `${files[file]!.path}:${loc}` : files[file]!.path);
   const handle = (res: BatchResult, meta: BatchMeta): void => {
@@ -173,9 +175,12 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
       if (settings.output === 'json') writers[split].writeEncoded(res.out.subarray(res.outAt[i]!, res.outAt[i + 1]!), res.outBytes[i]!, id, source);
       else writers[split].write({ text, id, source });
     }
+    // written (copied or flushed): the buffers go back for reuse
+    spares.out.give(res.out.buffer);
+    if (res.rawBack) spares.raw.give(res.rawBack.buffer);
   };
   try {
-    await streamBatches(files, o, pool.threads, (b) => pool.run(b), handle, totalBytes, o.out ? 'prepare' : 'stats', report, true);
+    await streamBatches(files, o, pool.threads, (b) => pool.run(b), handle, totalBytes, o.out ? 'prepare' : 'stats', report, true, spares);
     if (writers) report.r.out.shards = [...writers.train.close(), ...writers.val.close()].map((s) => ({ ...s, path: relative(o.out!, s.path) }));
   } catch (err) {
     writers?.train.abort();
@@ -212,7 +217,7 @@ export function corpusStats(inputs: string[], options: Partial<Omit<PrepareOptio
  */
 async function streamBatches<R extends { seq: number; bad?: { loc: number; reason: string }[]; invalidUtf8?: number }>(files: InputFile[], o: PrepareOptions, threads: number,
   submit: (b: AnyBatch) => Promise<R>, handle: (r: R, meta: BatchMeta) => void, totalBytes: number, label: string,
-  report: ReportBuilder, countInput: boolean): Promise<void> {
+  report: ReportBuilder, countInput: boolean, spares: { raw: SpareBuffers; out: SpareBuffers } | null = null): Promise<void> {
   const ctx: ReadContext = { bytesRead: 0, invalidUtf8: 0 };
   const bar = new ProgressBar(label, totalBytes, { enabled: o.progress });
   type Item = { p: Promise<R>; meta: BatchMeta } | { bad: { file: number; loc: number; reason: string } };
@@ -228,7 +233,7 @@ async function streamBatches<R extends { seq: number; bad?: { loc: number; reaso
   const flush = async (): Promise<void> => {
     if (texts.length === 0) return;
     const meta = { files: Int32Array.from(fileIdx), locs: Int32Array.from(locs) };
-    const b: DocBatch = { seq: seq++, texts, html: Uint8Array.from(html), snippets: report.snippetsNeeded() };
+    const b: DocBatch = { seq: seq++, texts, html: Uint8Array.from(html), snippets: report.snippetsNeeded(), spares: spares?.out.drain(2) };
     texts = []; html = []; fileIdx = []; locs = [];
     chars = 0;
     await push({ p: submit(b), meta });
@@ -251,9 +256,11 @@ async function streamBatches<R extends { seq: number; bad?: { loc: number; reaso
     const f = files[fi]!;
     if (f.format === 'jsonl') {
       await flush();
-      for await (const b of jsonlByteBatches(f, ctx, o.batchChars)) {
+      const alloc = spares ? (n: number) => spares.raw.take(n) : undefined;
+      for await (const b of jsonlByteBatches(f, ctx, o.batchChars, alloc)) {
         if ('bad' in b) { await push({ bad: { file: fi, ...b.bad } }); continue; }
-        await push({ p: submit({ seq: seq++, ...b, field: o.ingest.field, snippets: report.snippetsNeeded() }), meta: { files: Int32Array.of(fi), locs: null } });
+        const batch: JsonlBatch = { seq: seq++, ...b, field: o.ingest.field, snippets: report.snippetsNeeded(), spares: spares?.out.drain(2) };
+        await push({ p: submit(batch), meta: { files: Int32Array.of(fi), locs: null } });
       }
       continue;
     }

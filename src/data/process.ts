@@ -17,6 +17,7 @@ import { MinHasher } from './dedup/minhash.ts';
 import { scrubPii, type PiiCounts } from './pii.ts';
 import { normalizedWordHashes, tokenStats } from './words.ts';
 import { decodeJsonLines } from './ingest/jsonl-batches.ts';
+import { SpareBuffers } from './spare.ts';
 
 /** Everything a worker needs (structured-clonable). */
 export interface ProcessSettings {
@@ -54,6 +55,8 @@ export interface DocBatch {
   texts: string[];
   html: Uint8Array;
   snippets?: SnippetRequest;
+  /** Buffers the main thread is done with, for this worker's output records (spare.ts). */
+  spares?: ArrayBuffer[];
 }
 
 /** A batch of whole JSON lines, undecoded (ingest/jsonl-batches.ts): the worker decodes and parses them. */
@@ -65,6 +68,7 @@ export interface JsonlBatch {
   /** The record field holding the text. */
   field: string;
   snippets?: SnippetRequest;
+  spares?: ArrayBuffer[];
 }
 
 export type AnyBatch = DocBatch | JsonlBatch;
@@ -103,8 +107,11 @@ export interface BatchResult {
   /**
    * Output 'json': each kept document's record without its closing brace,
    * `{"text":<JSON string>`, UTF-8; document i's bytes are out[outAt[i], outAt[i + 1]).
+   * A view at offset 0 of a larger reused buffer (give it back once written).
    */
   out: Uint8Array;
+  /** A JSON lines batch's raw bytes, handed back for reuse (the documents are decoded). */
+  rawBack: Uint8Array | null;
   outAt: Float64Array;
   /** JSON lines batches: the line of each document; null for a `DocBatch`. */
   locs: Int32Array | null;
@@ -143,6 +150,8 @@ export class DocProcessor {
   private readonly profanity: ProfanityList;
   private readonly minhash: MinHasher | null;
   private readonly sketch: CountMinSketch | null;
+  /** Buffers for the output records, handed back by the main thread. */
+  private readonly spare = new SpareBuffers(4);
 
   constructor(readonly s: ProcessSettings) {
     this.lang = new LanguageId(s.stopwords);
@@ -173,12 +182,13 @@ export class DocProcessor {
     const counts: BatchCounts = { mojibake: 0, controls: 0, email: 0, phone: 0, ip: 0, boilerplateLines: 0 };
     const K = this.minhash ? this.s.minhash!.perms : 0;
     const res: BatchResult = {
-      seq: b.seq, texts: new Array<string>(n), out: new Uint8Array(0), outAt: new Float64Array(n + 1), locs: d.locs, bad: d.bad,
+      seq: b.seq, texts: new Array<string>(n), out: new Uint8Array(0), rawBack: 'raw' in b ? b.raw : null, outAt: new Float64Array(n + 1), locs: d.locs, bad: d.bad,
       invalidUtf8: d.invalidUtf8, reasonIds: new Uint8Array(n), langIds: new Uint8Array(n), names: [],
       rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
     };
-    let out = new Uint8Array(0);
+    for (const buf of b.spares ?? []) this.spare.give(buf);
+    let out: Uint8Array = new Uint8Array(0);
     let outAt = 0;
     const nameIds = new Map<string, number>();
     const nameId = (name: string): number => {
@@ -212,9 +222,10 @@ export class DocProcessor {
       if (this.s.output === 'json') {
         const rec = `{"text":${JSON.stringify(text)}`;
         if (outAt + 3 * rec.length > out.length) { // UTF-8 takes at most 3 bytes per UTF-16 unit
-          const next = new Uint8Array(Math.max(2 * out.length, outAt + 3 * rec.length));
+          const next = this.spare.take(Math.max(2 * out.length, outAt + 3 * rec.length));
           next.set(out.subarray(0, outAt));
-          out = next;
+          if (out.byteLength > 0) this.spare.give(out.buffer);
+          out = new Uint8Array(next.buffer); // the whole buffer: it grows in place up to its capacity
         }
         outAt += ENCODER.encodeInto(rec, out.subarray(outAt)).written;
       }
@@ -225,7 +236,7 @@ export class DocProcessor {
       if (this.minhash) this.minhash.signature(hashes, res.sigs.subarray(i * K, (i + 1) * K));
     }
     res.outAt[n] = outAt;
-    res.out = out.slice(0, outAt); // its own, exact-size buffer (transferred to the main thread)
+    res.out = new Uint8Array(out.buffer, 0, outAt); // the whole buffer moves to the main thread
     return res;
   }
 }

@@ -8,10 +8,13 @@ import { DocProcessor, type AnyBatch, type ProcessSettings } from './process.ts'
 
 const proc = new DocProcessor(workerData as ProcessSettings);
 
-/** The ArrayBuffers of typed arrays to transfer (each a whole buffer, each once). */
+/**
+ * The ArrayBuffers of typed arrays to transfer, each once: views at offset 0 take their
+ * whole buffer along (the spare buffers of spare.ts are larger than their views).
+ */
 function transferables(...arrays: (ArrayBufferView | null)[]): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
-  for (const a of arrays) if (a && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) out.add(a.buffer as ArrayBuffer);
+  for (const a of arrays) if (a && a.byteOffset === 0 && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
   return [...out];
 }
 
@@ -23,7 +26,7 @@ port.on('message', (msg: AnyBatch & { lines?: boolean }) => {
       port.postMessage(r, transferables(r.keys));
     } else {
       const r = proc.processBatch(msg);
-      port.postMessage(r, transferables(r.keys, r.sigs, r.rawBytes, r.outBytes, r.out, r.outAt, r.locs));
+      port.postMessage(r, transferables(r.keys, r.sigs, r.rawBytes, r.outBytes, r.out, r.outAt, r.locs, r.rawBack));
     }
   } catch (err) {
     port.postMessage({ seq: msg.seq, error: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });

@@ -18,7 +18,7 @@ import { BadInput, countEncodedFffd, countFffd, looksBinary, rawChunks, type Rea
 
 /** One batch of whole lines of a JSON lines file. */
 export interface JsonlBytes {
-  /** The bytes of whole lines (the last one may lack its newline at the end of the file); its own ArrayBuffer. */
+  /** The bytes of whole lines (the last one may lack its newline at the end of the file), at offset 0 of its own ArrayBuffer. */
   raw: Uint8Array;
   /** Line number of the first line (1-based). */
   firstLine: number;
@@ -56,17 +56,19 @@ function countNewlines(b: Uint8Array, from: number, to: number): number {
 
 /**
  * The file's bytes in batches of whole lines of about `batchBytes` (a longer line makes
- * a longer batch). A binary or unreadable file, or broken gzip data, ends the batches
+ * a longer batch), each copied into `alloc(bytes)` (a new buffer by default; spare.ts
+ * reuses them). A binary or unreadable file, or broken gzip data, ends the batches
  * with one `{ bad }` (lines before a gzip error are still delivered, a partial last line
  * is not), as `readInput` does.
  */
-export async function* jsonlByteBatches(f: InputFile, ctx: ReadContext, batchBytes: number): AsyncGenerator<JsonlBytes | { bad: { loc: number; reason: string } }> {
+export async function* jsonlByteBatches(f: InputFile, ctx: ReadContext, batchBytes: number,
+  alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)): AsyncGenerator<JsonlBytes | { bad: { loc: number; reason: string } }> {
   let carry: Uint8Array | null = null;
   let line = 1;
   let first = true;
   let fileStart = true;
   const cut = (buf: Uint8Array, from: number, to: number): JsonlBytes => {
-    const raw = new Uint8Array(to - from); // a copy with its own ArrayBuffer (transferable)
+    const raw = alloc(to - from); // a copy, at offset 0 of its own ArrayBuffer (transferable)
     raw.set(buf.subarray(from, to));
     const b = { raw, firstLine: line, fileStart };
     line += countNewlines(buf, from, to);
