@@ -65,14 +65,19 @@ export interface PrepareOptions {
   profanityList?: string[];
   /** Draw a progress bar on stderr (on a terminal). Default false. */
   progress: boolean;
-  /** Documents per batch sent to a worker are cut at this many UTF-16 units. Default 256 KiB. */
+  /**
+   * A batch sent to a worker is cut at about this many UTF-16 units of documents, or bytes
+   * of JSON lines. Default 64 KiB: small batches keep each worker's live strings small, so
+   * less of them outlives a young-generation collection into the old generation (peak RSS
+   * 295-303 -> 245-252 MB on a 200 MB corpus against 256 KiB batches, same CPU time).
+   */
   batchChars: number;
 }
 
 export const DEFAULT_PREPARE: PrepareOptions = {
   ingest: { field: 'text' }, clean: DEFAULT_CLEAN, pii: true, filters: DEFAULT_FILTERS, dedup: DEFAULT_DEDUP,
   boilerplateMinDocs: 0, valRatio: 0.01, seed: 0, format: 'jsonl', shardBytes: 128e6, meta: false,
-  threads: availableParallelism(), overwrite: false, progress: false, batchChars: 1 << 18,
+  threads: availableParallelism(), overwrite: false, progress: false, batchChars: 1 << 16,
 };
 
 const SCRIPT_LANGS = ['el', 'ru', 'he', 'ar', 'hi', 'th', 'ja', 'ko', 'zh', 'unknown'];
