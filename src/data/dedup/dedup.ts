@@ -8,7 +8,7 @@
  *   at least `threshold`. Kept documents store an 8-bit slice of each signature entry
  *   (b-bit MinHash, Li & König 2010; the estimate is corrected for 1/256 chance matches),
  *   so the indexes grow by about 0.35 KB per kept document (16 band keys of 32 bits, the
- *   exact key, the 128-byte signature slice; tables 0.7 to 0.875 full, table.ts), never with
+ *   exact key, the 128-byte signature slice; tables 0.58 to 0.875 full, table.ts), never with
  *   document size. A 32-bit band-key collision only adds a candidate the check rejects.
  *
  * @example

@@ -4,10 +4,9 @@
  * kept documents closely (issue 6: flat RSS as the corpus grows).
  *
  * - `KeyTable` (64-bit keys) and `KeyTable32` (32-bit keys): open addressing with linear
- *   probing, split into 64 shards by hash. A shard grows by 1.25x when 7/8 full (between
- *   0.7 and 0.875 full after its first growth), so growing copies 1/64 of the table, not
- *   all of it: no transient 2-3x of the index while it doubles. Lookups at that load probe
- *   tens of slots when the key is absent: still far below the cost of one document.
+ *   probing, split into 64 shards by hash. A shard grows by 1.5x when 7/8 full (between
+ *   0.58 and 0.875 full after its first growth), so growing copies 1/64 of the table, not
+ *   all of it: no transient 2-3x of the index while it doubles.
  * - `ByteRecords` and `IntList`: fixed-size chunks, never copied; the slack is less than
  *   one chunk.
  *
@@ -26,97 +25,49 @@ function mix(h: number): number {
   return h >>> 0;
 }
 
-/** One shard: keys (`words` uint32 per slot) and values + 1 (0 = empty slot). */
-interface Shard {
-  keys: Uint32Array;
-  vals: Int32Array;
-  cap: number;
-  size: number;
-}
+const MAX_LOAD = 7 / 8;
+const GROWTH = 1.5;
 
 /**
- * The shared machinery of the two tables: `words` = 1 or 2 uint32 per key. Keys are
- * compared whole, so lookups are exact; only the placement depends on the hash.
+ * The shards of one table: per shard, `words` uint32 of key per slot and the value + 1
+ * (0 = empty). Keys are compared whole, so lookups are exact; only the placement
+ * depends on the hash: shard = low 6 bits, first slot = the upper 26 bits scaled to the
+ * shard's capacity (any capacity, not only powers of two).
  */
-class ShardedTable {
-  private readonly shards: Shard[];
+class Shards {
+  readonly keys: Uint32Array[] = [];
+  readonly vals: Int32Array[] = [];
+  readonly caps = new Int32Array(SHARDS);
+  readonly sizes = new Int32Array(SHARDS);
+  /** caps[k] / 2^26, to scale a hash to a first slot. */
+  readonly scale = new Float64Array(SHARDS);
   size = 0;
-  private capTotal = 0;
+  slots = 0;
 
-  constructor(private readonly words: number, initialSlots: number) {
+  constructor(readonly words: number, initialSlots: number) {
     const cap = Math.max(8, Math.ceil(initialSlots / SHARDS));
-    this.shards = Array.from({ length: SHARDS }, () => this.newShard(cap));
-    this.capTotal = cap * SHARDS;
+    for (let k = 0; k < SHARDS; k++) this.setShard(k, cap);
   }
 
-  private newShard(cap: number): Shard {
-    return { keys: new Uint32Array(cap * this.words), vals: new Int32Array(cap), cap, size: 0 };
+  setShard(k: number, cap: number): void {
+    this.keys[k] = new Uint32Array(cap * this.words);
+    this.vals[k] = new Int32Array(cap);
+    this.slots += cap - this.caps[k]!;
+    this.caps[k] = cap;
+    this.scale[k] = cap / (1 << (32 - SHARD_BITS));
   }
 
-  /** Bytes held by the arrays. */
   get bytes(): number {
-    return this.capTotal * (4 * this.words + 4);
-  }
-
-  /** The slot of key (a, b) in shard s: where it is, or the empty slot where it would go. */
-  private find(s: Shard, h: number, a: number, b: number): number {
-    const w = this.words;
-    // the hash's upper 26 bits scaled to [0, cap): any capacity, not only powers of two
-    let i = Math.floor(((h >>> SHARD_BITS) * s.cap) / (1 << (32 - SHARD_BITS)));
-    for (;;) {
-      if (s.vals[i] === 0) return i;
-      if (s.keys[i * w] === a && (w === 1 || s.keys[i * w + 1] === b)) return i;
-      if (++i === s.cap) i = 0;
-    }
-  }
-
-  get(h: number, a: number, b: number): number {
-    const s = this.shards[h & (SHARDS - 1)]!;
-    return s.vals[this.find(s, h, a, b)]! - 1;
-  }
-
-  setIfAbsent(h: number, a: number, b: number, value: number): number {
-    const s = this.shards[h & (SHARDS - 1)]!;
-    const i = this.find(s, h, a, b);
-    if (s.vals[i] !== 0) return s.vals[i]! - 1;
-    s.keys[i * this.words] = a;
-    if (this.words === 2) s.keys[i * 2 + 1] = b;
-    s.vals[i] = value + 1;
-    s.size++;
-    this.size++;
-    if (s.size * 8 > s.cap * 7) this.grow(h & (SHARDS - 1));
-    return -1;
-  }
-
-  private grow(k: number): void {
-    const old = this.shards[k]!;
-    const next = this.newShard(Math.ceil(old.cap * 1.25));
-    const w = this.words;
-    for (let j = 0; j < old.cap; j++) {
-      if (old.vals[j] === 0) continue;
-      const a = old.keys[j * w]!, b = w === 2 ? old.keys[j * w + 1]! : 0;
-      const i = this.find(next, this.hashOf(a, b), a, b);
-      next.keys[i * w] = a;
-      if (w === 2) next.keys[i * 2 + 1] = b;
-      next.vals[i] = old.vals[j]!;
-    }
-    next.size = old.size;
-    this.shards[k] = next;
-    this.capTotal += next.cap - old.cap;
-  }
-
-  /** The placement hash of a key (the same as the callers compute). */
-  hashOf(a: number, b: number): number {
-    return this.words === 2 ? mix(b ^ Math.imul(a, 0x9e3779b1)) : mix(a ^ 0x2c1b3c6d);
+    return this.slots * (4 * this.words + 4);
   }
 }
 
 /** Maps a 64-bit key (hi, lo) to a non-negative int32 value; first insert wins; 12 bytes a slot. */
 export class KeyTable {
-  private readonly t: ShardedTable;
+  private readonly t: Shards;
 
   constructor(initialSlots = 1024) {
-    this.t = new ShardedTable(2, initialSlots);
+    this.t = new Shards(2, initialSlots);
   }
 
   get size(): number {
@@ -128,16 +79,44 @@ export class KeyTable {
     return this.t.bytes;
   }
 
+  /** Slot of (hi, lo) in shard k (where it is, or the empty slot where it goes). */
+  private find(k: number, h: number, hi: number, lo: number): number {
+    const keys = this.t.keys[k]!, vals = this.t.vals[k]!, cap = this.t.caps[k]!;
+    let i = Math.floor((h >>> SHARD_BITS) * this.t.scale[k]!);
+    while (vals[i] !== 0 && (keys[2 * i] !== hi || keys[2 * i + 1] !== lo)) if (++i === cap) i = 0;
+    return i;
+  }
+
   /** The value stored under (hi, lo), or -1. */
   get(hi: number, lo: number): number {
     hi >>>= 0; lo >>>= 0;
-    return this.t.get(this.t.hashOf(hi, lo), hi, lo);
+    const h = mix(lo ^ Math.imul(hi, 0x9e3779b1)), k = h & (SHARDS - 1);
+    return this.t.vals[k]![this.find(k, h, hi, lo)]! - 1;
   }
 
   /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
   setIfAbsent(hi: number, lo: number, value: number): number {
     hi >>>= 0; lo >>>= 0;
-    return this.t.setIfAbsent(this.t.hashOf(hi, lo), hi, lo, value);
+    const h = mix(lo ^ Math.imul(hi, 0x9e3779b1)), k = h & (SHARDS - 1);
+    const i = this.find(k, h, hi, lo);
+    const vals = this.t.vals[k]!;
+    if (vals[i] !== 0) return vals[i]! - 1;
+    this.t.keys[k]![2 * i] = hi; this.t.keys[k]![2 * i + 1] = lo; vals[i] = value + 1;
+    this.t.size++;
+    if (++this.t.sizes[k]! > this.t.caps[k]! * MAX_LOAD) this.grow(k);
+    return -1;
+  }
+
+  private grow(k: number): void {
+    const keys = this.t.keys[k]!, vals = this.t.vals[k]!;
+    this.t.setShard(k, Math.ceil(this.t.caps[k]! * GROWTH));
+    const nk = this.t.keys[k]!, nv = this.t.vals[k]!;
+    for (let j = 0; j < vals.length; j++) {
+      if (vals[j] === 0) continue;
+      const hi = keys[2 * j]!, lo = keys[2 * j + 1]!;
+      const i = this.find(k, mix(lo ^ Math.imul(hi, 0x9e3779b1)), hi, lo);
+      nk[2 * i] = hi; nk[2 * i + 1] = lo; nv[i] = vals[j]!;
+    }
   }
 }
 
@@ -147,10 +126,10 @@ export class KeyTable {
  * signature check then rejects.
  */
 export class KeyTable32 {
-  private readonly t: ShardedTable;
+  private readonly t: Shards;
 
   constructor(initialSlots = 1024) {
-    this.t = new ShardedTable(1, initialSlots);
+    this.t = new Shards(1, initialSlots);
   }
 
   get size(): number {
@@ -161,15 +140,42 @@ export class KeyTable32 {
     return this.t.bytes;
   }
 
-  get(k: number): number {
-    k >>>= 0;
-    return this.t.get(this.t.hashOf(k, 0), k, 0);
+  private find(k: number, h: number, key: number): number {
+    const keys = this.t.keys[k]!, vals = this.t.vals[k]!, cap = this.t.caps[k]!;
+    let i = Math.floor((h >>> SHARD_BITS) * this.t.scale[k]!);
+    while (vals[i] !== 0 && keys[i] !== key) if (++i === cap) i = 0;
+    return i;
+  }
+
+  get(key: number): number {
+    key >>>= 0;
+    const h = mix(key ^ 0x2c1b3c6d), k = h & (SHARDS - 1);
+    return this.t.vals[k]![this.find(k, h, key)]! - 1;
   }
 
   /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
-  setIfAbsent(k: number, value: number): number {
-    k >>>= 0;
-    return this.t.setIfAbsent(this.t.hashOf(k, 0), k, 0, value);
+  setIfAbsent(key: number, value: number): number {
+    key >>>= 0;
+    const h = mix(key ^ 0x2c1b3c6d), k = h & (SHARDS - 1);
+    const i = this.find(k, h, key);
+    const vals = this.t.vals[k]!;
+    if (vals[i] !== 0) return vals[i]! - 1;
+    this.t.keys[k]![i] = key; vals[i] = value + 1;
+    this.t.size++;
+    if (++this.t.sizes[k]! > this.t.caps[k]! * MAX_LOAD) this.grow(k);
+    return -1;
+  }
+
+  private grow(k: number): void {
+    const keys = this.t.keys[k]!, vals = this.t.vals[k]!;
+    this.t.setShard(k, Math.ceil(this.t.caps[k]! * GROWTH));
+    const nk = this.t.keys[k]!, nv = this.t.vals[k]!;
+    for (let j = 0; j < vals.length; j++) {
+      if (vals[j] === 0) continue;
+      const key = keys[j]!;
+      const i = this.find(k, mix(key ^ 0x2c1b3c6d), key);
+      nk[i] = key; nv[i] = vals[j]!;
+    }
   }
 }
 
