@@ -13,8 +13,11 @@
 export class SpareBuffers {
   private readonly free: ArrayBuffer[] = [];
 
-  /** At most `keep` buffers are kept; new ones are at least `minCapacity` bytes. */
-  constructor(private readonly keep = 8, private readonly minCapacity = 1 << 18) {}
+  /**
+   * At most `keep` buffers are kept, none over `maxCapacity` bytes (the buffer of a huge
+   * document is left to the GC); new ones are at least `minCapacity` bytes.
+   */
+  constructor(private readonly keep = 8, private readonly minCapacity = 1 << 18, private readonly maxCapacity = 1 << 22) {}
 
   /** A view of `bytes` bytes at offset 0 of a spare buffer large enough, or of a new one. */
   take(bytes: number): Uint8Array {
@@ -31,7 +34,7 @@ export class SpareBuffers {
 
   /** Keeps `buf` for a later `take` (dropped when enough are kept or it is detached). */
   give(buf: ArrayBufferLike): void {
-    if (!(buf instanceof ArrayBuffer) || buf.byteLength === 0 || this.free.length >= this.keep) return;
+    if (!(buf instanceof ArrayBuffer) || buf.byteLength === 0 || buf.byteLength > this.maxCapacity || this.free.length >= this.keep) return;
     this.free.push(buf);
   }
 

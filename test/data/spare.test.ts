@@ -22,4 +22,6 @@ test('spare buffers: a given-back buffer is taken again when large enough (small
   assert.equal(s.size, 0, 'a detached (transferred) buffer is not kept');
   s.give(new ArrayBuffer(64));
   assert.equal(s.drain(5).length, 1);
+  s.give(new ArrayBuffer((1 << 22) + 1));
+  assert.equal(s.size, 0, 'a buffer over the maximum capacity (a huge document) is not kept');
 });
