@@ -15,17 +15,28 @@
  * Each line also gives the process CPU time per token (all threads): on a shared machine
  * compare it with LLMTS_THREADS=1, where it is the single-thread cost of a token.
  *
+ * `--runc PATH/TO/run.c` also measures the peer live, at the same time and on the same
+ * weights: the bench writes each model as a llama2.c .bin (and a dummy tokenizer.bin of
+ * the right size) into a temp folder, builds run.c with `gcc -Ofast -march=native
+ * -fopenmp` (llama2.c's `make runomp`), runs it greedy for the same 256 positions with
+ * OMP_NUM_THREADS = our thread count, and reads its "achieved tok/s" line. run.c's
+ * source is not part of llm.ts: pass a copy of llama2.c's run.c.
+ *
  * `--profile` also times each kernel of the decode step (backend methods wrapped) and
  * prints where a token's time goes, with the effective memory bandwidth of the
  * matrix-vector products (weight bytes streamed per second). The wrappers add about a
  * microsecond per call, which inflates the small kernels of stories260K.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
 import type { Backend } from '../src/backend/backend.ts';
 import { DecodeStep } from '../src/infer/decode-step.ts';
 import { generate } from '../src/infer/engine.ts';
-import { llama2cConfig, loadLlama2c, type Llama2cHeader } from '../src/io/llama2c.ts';
+import { llama2cConfig, loadLlama2c, saveLlama2c, type Llama2cHeader } from '../src/io/llama2c.ts';
 import { Decoder } from '../src/models/decoder.ts';
 
 interface Case {
@@ -99,28 +110,75 @@ function profile(model: Decoder, steps: number): void {
   }
 }
 
+/** A tokenizer.bin that run.c can read for a vocabulary of V (ids print as 't<id>'). */
+function dummyTokenizer(file: string, V: number): void {
+  const parts: Buffer[] = [Buffer.from(new Int32Array([16]).buffer)];
+  for (let i = 0; i < V; i++) {
+    const s = Buffer.from(`t${i}`);
+    parts.push(Buffer.from(new Float32Array([0]).buffer), Buffer.from(new Int32Array([s.length]).buffer), s);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+/**
+ * Builds run.c into `dir` and returns a function that runs it greedy on a model
+ * (best of two runs of `steps` positions, its own "achieved tok/s").
+ */
+function runcPeer(source: string, dir: string, threads: number, steps: number): (model: Decoder, name: string) => number {
+  const exe = join(dir, 'run');
+  execFileSync('gcc', ['-Ofast', '-march=native', '-fopenmp', '-o', exe, source, '-lm'], { stdio: 'inherit' });
+  return (model, name) => {
+    const bin = join(dir, `${name.replace(/\W+/g, '_')}.bin`);
+    saveLlama2c(bin, model);
+    const tok = join(dir, 'tokenizer.bin');
+    dummyTokenizer(tok, model.config.vocabSize);
+    let best = 0;
+    for (let r = 0; r < 2; r++) {
+      // run.c versions differ: older ones read ./tokenizer.bin, newer ones take -z
+      const run = spawnSync(exe, [bin, '-t', '0', '-n', String(steps)], {
+        cwd: dir, env: { ...process.env, OMP_NUM_THREADS: String(threads) }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8',
+      });
+      const out = run.stderr ?? '';
+      const m = /achieved tok\/s: ([\d.]+)/.exec(out);
+      if (!m) throw new Error(`run.c printed no "achieved tok/s" line: ${out.slice(-300)}`);
+      best = Math.max(best, Number(m[1]));
+    }
+    rmSync(bin, { force: true });
+    return best;
+  };
+}
+
+/** Times one case and prints its line (with the peer's figure, measured now or quoted). */
+function runCase(c: Case, steps: number, peer: ((model: Decoder, name: string) => number) | null, doProfile: boolean): void {
+  const t0 = performance.now();
+  const model = c.load();
+  const loadSec = (performance.now() - t0) / 1000;
+  // warm-up: at least 0.5 s of short decodes, so that the JIT has optimised the decode
+  // step before the timed runs (32 tokens of stories260K take ~4 ms: too short alone)
+  for (const w0 = performance.now(); performance.now() - w0 < 500;) decodeSpeed(model, Math.min(32, steps));
+  const runs = [decodeSpeed(model, steps), decodeSpeed(model, steps)];
+  const best = Math.max(...runs.map((r) => r.tps));
+  const cpu = Math.min(...runs.map((r) => r.cpuUs));
+  const runc = peer ? peer(model, c.name) : c.runc;
+  console.log(`${c.name.padEnd(12)} ${best.toFixed(1).padStart(8)} tok/s (runs ${runs.map((r) => r.tps.toFixed(0)).join(', ')}; CPU ${(cpu / 1000).toFixed(3)} ms/token) | run.c ${runc.toFixed(0)} tok/s${peer ? ' (measured now)' : ''} | ratio ${(best / runc).toFixed(2)}x (target >= 1.0x) | model ready in ${loadSec.toFixed(1)} s`);
+  if (doProfile) profile(model, Math.min(64, model.config.blockSize - 16));
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { only: { type: 'string' }, tokens: { type: 'string' }, profile: { type: 'boolean' } },
+    options: { only: { type: 'string' }, tokens: { type: 'string' }, profile: { type: 'boolean' }, runc: { type: 'string' } },
   });
   const names = values.only ? values.only.split(',') : Object.keys(cases);
   for (const n of names) if (!cases[n]) throw new Error(`unknown case '${n}'; use ${Object.keys(cases).join(', ')}`);
   const steps = values.tokens ? Number(values.tokens) : 256;
   const be = backend();
-  console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${be.getThreads()} threads | peer: llama2.c run.c, fp32, 2 threads`);
-  for (const n of names) {
-    const c = cases[n]!;
-    const t0 = performance.now();
-    const model = c.load();
-    const loadSec = (performance.now() - t0) / 1000;
-    // warm-up: at least 0.5 s of short decodes, so that the JIT has optimised the decode
-    // step before the timed runs (32 tokens of stories260K take ~4 ms: too short alone)
-    for (const w0 = performance.now(); performance.now() - w0 < 500;) decodeSpeed(model, Math.min(32, steps));
-    const runs = [decodeSpeed(model, steps), decodeSpeed(model, steps)];
-    const best = Math.max(...runs.map((r) => r.tps));
-    const cpu = Math.min(...runs.map((r) => r.cpuUs));
-    console.log(`${c.name.padEnd(12)} ${best.toFixed(1).padStart(8)} tok/s (runs ${runs.map((r) => r.tps.toFixed(0)).join(', ')}; CPU ${(cpu / 1000).toFixed(3)} ms/token) | run.c ${c.runc} tok/s | ratio ${(best / c.runc).toFixed(2)}x (target >= 1.0x) | model ready in ${loadSec.toFixed(1)} s`);
-    if (values.profile) profile(model, Math.min(64, model.config.blockSize - 16));
+  const peerDir = values.runc ? mkdtempSync(join(tmpdir(), 'llmts-runc-')) : '';
+  try {
+    const peer = values.runc ? runcPeer(values.runc, peerDir, be.getThreads(), steps) : null;
+    console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${be.getThreads()} threads | peer: llama2.c run.c, fp32, ${peer ? `measured now (${be.getThreads()} OpenMP threads)` : '2 threads, figures measured for the plan'}`);
+    for (const n of names) runCase(cases[n]!, steps, peer, values.profile ?? false);
+  } finally {
+    if (peerDir) rmSync(peerDir, { recursive: true, force: true });
   }
 }
