@@ -44,7 +44,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
       if (same) be.axpy(b.size, 1, dout, db);
       else be.addBiasBackward(rows, cols, dout, db);
     }
-  }, { readsOutput: false });
+  }, { readsOutput: false, readsInputs: false });
 }
 
 /** a - b (same broadcasting as `add`). */

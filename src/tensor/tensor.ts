@@ -43,6 +43,12 @@ export interface Node {
    * has run, before this op's own backward (a lower peak). Default true.
    */
   readsOutput?: boolean;
+  /**
+   * False when `backward` reads no input's value, only `dout` (add): such a consumer does
+   * not keep its inputs' values alive, so a value read by nobody else goes back to the pool
+   * when backward() starts. Default true.
+   */
+  readsInputs?: boolean;
 }
 
 /** Options of the tensor constructors. */
@@ -396,11 +402,14 @@ export class Tensor {
     if (opts.grad) for (let i = 0; i < this.size; i++) seed[i]! += opts.grad[i]!;
     else seed[0]! += 1;
 
-    // how many backward closures still read each tensor (as an input)
+    // how many backward closures still read each tensor (as an input); values nobody
+    // reads (e.g. the outputs of projections feeding residual adds) go back right away
     const readers = graph ? countReaders(order) : null;
+    if (readers) for (const t of order) if (!readers.has(t)) t.dropValueIfDead(graph!.keep);
     for (const t of order) {
       const g = t.grad;
       const inputs = t.node!.inputs;
+      const readsInputs = t.node!.readsInputs !== false;
       if (g !== null) { // else no gradient reached this tensor
         t.node!.backward!(g);
         // Every consumer of t ran before it (reverse topological order), so t's gradient,
@@ -413,7 +422,7 @@ export class Tensor {
           t.grad = null;
         }
       }
-      if (readers) {
+      if (readers && readsInputs) {
         // an input whose last reader just ran, and whose own backward needs only its
         // inputs, gives its value back before its own backward allocates gradients
         for (let k = 0; k < inputs.length; k++) {
@@ -438,10 +447,11 @@ export class Tensor {
   }
 }
 
-/** For each op-made tensor of the backward order: how many of the order's nodes take it as an input. */
+/** For each op-made tensor: how many nodes of the backward order read it as an input. */
 function countReaders(order: readonly Tensor[]): Map<Tensor, number> {
   const n = new Map<Tensor, number>();
   for (const t of order) {
+    if (t.node!.readsInputs === false) continue;
     const inputs = t.node!.inputs;
     for (let k = 0; k < inputs.length; k++) {
       const x = inputs[k]!;
@@ -532,7 +542,7 @@ export function gradFor(t: Tensor): { g: Float32Array; fresh: boolean } | null {
  * the saved buffers go straight back to the pool. Returns out.
  */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], saved: Float32Array[],
-  backward: (dout: Float32Array) => void, opts: { readsOutput?: boolean } = {}): Tensor {
+  backward: (dout: Float32Array) => void, opts: { readsOutput?: boolean; readsInputs?: boolean } = {}): Tensor {
   if (!gradEnabled) {
     for (const s of saved) pool.release(s);
     return out;
@@ -540,7 +550,7 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], saved
   const needs = inputs.some((t) => t.requiresGrad);
   if (!needs) for (const s of saved) pool.release(s);
   out.requiresGrad = needs;
-  out.node = { op, inputs, saved: needs ? saved : [], backward: needs ? backward : null, readsOutput: opts.readsOutput ?? true };
+  out.node = { op, inputs, saved: needs ? saved : [], backward: needs ? backward : null, readsOutput: opts.readsOutput ?? true, readsInputs: opts.readsInputs ?? true };
   return out;
 }
 

@@ -234,6 +234,28 @@ test('backward gives a value back once its last reader ran when its own backward
   assert.deepEqual(early.grads, kept.grads, 'same gradients either way');
 });
 
+test('backward gives back at once a value that no backward reads (a projection feeding a residual add)', () => {
+  const rows = 16, C = 32, big = rows * C * 4;
+  const rng = new Rng(22);
+  const x = Tensor.randn([rows, C], rng, 1, { requiresGrad: true }), w = Tensor.randn([C, C], rng, 0.3, { requiresGrad: true });
+  const run = (retainProj: boolean) => {
+    for (const p of [x, w]) p.zeroGrad();
+    const proj = linear(x, w); // (rows, C): read by nobody's backward (add reads only dout)
+    if (retainProj) proj.retain();
+    const loss = mean(add(x, proj));
+    resetPoolStats();
+    const base = poolStats().liveBytes;
+    loss.backward();
+    const peak = poolStats().peakLiveBytes - base;
+    if (retainProj) proj.dispose();
+    return { peak, grads: [x, w].map((p) => Float32Array.from(p.grad!)) };
+  };
+  run(false);
+  const early = run(false), kept = run(true);
+  assert.ok(kept.peak - early.peak >= big, `the projection's buffer serves the gradients: peak ${early.peak} vs ${kept.peak} with it retained`);
+  assert.deepEqual(early.grads, kept.grads, 'same gradients either way');
+});
+
 test('tidy gives temporaries back: a no-grad loop reaches zero new allocations', () => {
   const model = makeModel(12, 11, 32);
   const { ids } = batch(3, 2, 6);
