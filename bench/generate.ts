@@ -17,9 +17,10 @@
  *
  * `--runc PATH/TO/run.c` also measures the peer live, at the same time and on the same
  * weights: the bench writes each model as a llama2.c .bin (and a dummy tokenizer.bin of
- * the right size) into a temp folder, builds run.c with `gcc -Ofast -march=native
- * -fopenmp` (llama2.c's `make runomp`), runs it greedy for the same 256 positions with
- * OMP_NUM_THREADS = our thread count, and reads its "achieved tok/s" line. run.c's
+ * the right size) into a temp folder, builds run.c twice, `gcc -Ofast -fopenmp` (generic
+ * x86-64, which reproduces the figures quoted for the plan) and `gcc -Ofast -fopenmp
+ * -march=native` (this CPU's vector units), runs each greedy for the same 256 positions
+ * with OMP_NUM_THREADS = our thread count, and reads its "achieved tok/s" line. run.c's
  * source is not part of llm.ts: pass a copy of llama2.c's run.c.
  *
  * `--profile` also times each kernel of the decode step (backend methods wrapped) and
@@ -120,25 +121,29 @@ function dummyTokenizer(file: string, V: number): void {
   writeFileSync(file, Buffer.concat(parts));
 }
 
+/** One build of run.c: its label and a function that runs it greedy on a model. */
+interface Peer {
+  label: string;
+  run: (model: Decoder, name: string) => number;
+}
+
 /**
- * Builds run.c into `dir` and returns a function that runs it greedy on a model
- * (best of two runs of `steps` positions, its own "achieved tok/s").
+ * Builds run.c into `dir` with `flags`; the returned runner writes the model as a
+ * llama2.c .bin and returns run.c's own "achieved tok/s" (best of two runs of `steps`).
  */
-function runcPeer(source: string, dir: string, threads: number, steps: number): (model: Decoder, name: string) => number {
-  const exe = join(dir, 'run');
-  execFileSync('gcc', ['-Ofast', '-march=native', '-fopenmp', '-o', exe, source, '-lm'], { stdio: 'inherit' });
-  return (model, name) => {
+function runcPeer(source: string, dir: string, label: string, flags: string[], threads: number, steps: number): Peer {
+  const exe = join(dir, `run-${label}`);
+  execFileSync('gcc', [...flags, '-o', exe, source, '-lm'], { stdio: 'inherit' });
+  const run = (model: Decoder, name: string): number => {
     const bin = join(dir, `${name.replace(/\W+/g, '_')}.bin`);
     saveLlama2c(bin, model);
-    const tok = join(dir, 'tokenizer.bin');
-    dummyTokenizer(tok, model.config.vocabSize);
+    dummyTokenizer(join(dir, 'tokenizer.bin'), model.config.vocabSize); // older run.c versions read ./tokenizer.bin
     let best = 0;
     for (let r = 0; r < 2; r++) {
-      // run.c versions differ: older ones read ./tokenizer.bin, newer ones take -z
-      const run = spawnSync(exe, [bin, '-t', '0', '-n', String(steps)], {
+      const p = spawnSync(exe, [bin, '-t', '0', '-n', String(steps)], {
         cwd: dir, env: { ...process.env, OMP_NUM_THREADS: String(threads) }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8',
       });
-      const out = run.stderr ?? '';
+      const out = p.stderr ?? '';
       const m = /achieved tok\/s: ([\d.]+)/.exec(out);
       if (!m) throw new Error(`run.c printed no "achieved tok/s" line: ${out.slice(-300)}`);
       best = Math.max(best, Number(m[1]));
@@ -146,10 +151,11 @@ function runcPeer(source: string, dir: string, threads: number, steps: number): 
     rmSync(bin, { force: true });
     return best;
   };
+  return { label, run };
 }
 
 /** Times one case and prints its line (with the peer's figure, measured now or quoted). */
-function runCase(c: Case, steps: number, peer: ((model: Decoder, name: string) => number) | null, doProfile: boolean): void {
+function runCase(c: Case, steps: number, peers: Peer[], doProfile: boolean): void {
   const t0 = performance.now();
   const model = c.load();
   const loadSec = (performance.now() - t0) / 1000;
@@ -159,8 +165,12 @@ function runCase(c: Case, steps: number, peer: ((model: Decoder, name: string) =
   const runs = [decodeSpeed(model, steps), decodeSpeed(model, steps)];
   const best = Math.max(...runs.map((r) => r.tps));
   const cpu = Math.min(...runs.map((r) => r.cpuUs));
-  const runc = peer ? peer(model, c.name) : c.runc;
-  console.log(`${c.name.padEnd(12)} ${best.toFixed(1).padStart(8)} tok/s (runs ${runs.map((r) => r.tps.toFixed(0)).join(', ')}; CPU ${(cpu / 1000).toFixed(3)} ms/token) | run.c ${runc.toFixed(0)} tok/s${peer ? ' (measured now)' : ''} | ratio ${(best / runc).toFixed(2)}x (target >= 1.0x) | model ready in ${loadSec.toFixed(1)} s`);
+  const vsPlan = `run.c ${c.runc} tok/s (plan) | ratio ${(best / c.runc).toFixed(2)}x (target >= 1.0x)`;
+  const vsLive = peers.map((p) => {
+    const tps = p.run(model, c.name);
+    return `run.c ${p.label} ${tps.toFixed(0)} tok/s: ${(best / tps).toFixed(2)}x`;
+  });
+  console.log(`${c.name.padEnd(12)} ${best.toFixed(1).padStart(8)} tok/s (runs ${runs.map((r) => r.tps.toFixed(0)).join(', ')}; CPU ${(cpu / 1000).toFixed(3)} ms/token) | ${vsPlan}${vsLive.length ? ` | measured now: ${vsLive.join(', ')}` : ''} | model ready in ${loadSec.toFixed(1)} s`);
   if (doProfile) profile(model, Math.min(64, model.config.blockSize - 16));
 }
 
@@ -175,9 +185,13 @@ export async function main(argv: string[]): Promise<void> {
   const be = backend();
   const peerDir = values.runc ? mkdtempSync(join(tmpdir(), 'llmts-runc-')) : '';
   try {
-    const peer = values.runc ? runcPeer(values.runc, peerDir, be.getThreads(), steps) : null;
-    console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${be.getThreads()} threads | peer: llama2.c run.c, fp32, ${peer ? `measured now (${be.getThreads()} OpenMP threads)` : '2 threads, figures measured for the plan'}`);
-    for (const n of names) runCase(cases[n]!, steps, peer, values.profile ?? false);
+    const threads = be.getThreads();
+    const peers = values.runc ? [
+      runcPeer(values.runc, peerDir, '-Ofast', ['-Ofast', '-fopenmp'], threads, steps),
+      runcPeer(values.runc, peerDir, '-Ofast -march=native', ['-Ofast', '-fopenmp', '-march=native'], threads, steps),
+    ] : [];
+    console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${threads} threads | peer: llama2.c run.c, fp32, 2 threads (figures measured for the plan${peers.length ? `; and built here, ${threads} OpenMP threads` : ''})`);
+    for (const n of names) runCase(cases[n]!, steps, peers, values.profile ?? false);
   } finally {
     if (peerDir) rmSync(peerDir, { recursive: true, force: true });
   }
