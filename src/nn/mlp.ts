@@ -1,13 +1,14 @@
 /**
  * The Transformer's feed-forward block, two variants with Hugging Face names:
- * - 'gelu' (GPT-2):   c_proj(gelu(c_fc(x)))
+ * - 'gelu' (GPT-2):   c_proj(gelu(c_fc(x)))  (gelu + c_proj run as one op, `geluLinear`, that
+ *                      recomputes gelu(c_fc(x)) in backward instead of keeping it)
  * - 'swiglu' (Llama): down_proj(silu(gate_proj(x)) * up_proj(x))
  *
  * @example
  * const mlp = new MLP(128, 512, { kind: 'gelu', rng });
  * mlp.forward(x); // (B, T, 128) -> (B, T, 128)
  */
-import { gelu, swiglu, type Tensor } from '../tensor/index.ts';
+import { geluLinear, swiglu, type Tensor } from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
 import { Linear } from './linear.ts';
 import { Module } from './module.ts';
@@ -50,8 +51,10 @@ export class MLP extends Module {
   /** x (..., C) -> (..., C). */
   forward(x: Tensor): Tensor {
     if (this.fc) {
-      const h = gelu(this.fc.forward(x)); // (..., hidden)
-      return this.proj.forward(h); // (..., C)
+      // c_proj(gelu(h)) fused: gelu(h) is not kept for backward but recomputed there from h,
+      // which GELU's backward needs anyway (one (..., hidden) activation less per layer)
+      const h = this.fc.forward(x); // (..., hidden)
+      return geluLinear(h, this.proj.weight, this.proj.bias); // (..., C)
     }
     const h = swiglu(this.gate!.forward(x), this.up!.forward(x)); // (..., hidden)
     return this.proj.forward(h); // (..., C)

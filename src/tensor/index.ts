@@ -33,6 +33,8 @@
  * - `softmax(x)`                            over the last axis
  * - `layerNorm(x, w, b, eps = 1e-5)`, `rmsNorm(x, w, eps = 1e-5)`  over the last axis
  * - `gelu(x)` (tanh form), `silu(x)`, `swiglu(gate, up)`
+ * - `geluLinear(h, w, b?)`                 = linear(gelu(h), w, b) without keeping gelu(h) for backward
+ *     (recomputed there: the GPT-2 MLP's activation recomputation)
  * - `attention(q, k, v, { causal = true, scale?, keyMask?, posOffset?, kvLen? })`
  *     q (B, nh, Tq, hs), k/v (B, nkv, Tk, hs) -> (B, nh, Tq, hs); GQA when nkv < nh;
  *     kvLen < k.shape[2] reads a KV cache (noGrad only)
@@ -62,6 +64,7 @@ export { reshape, transpose12, narrow, split, concat } from './shape.ts';
 export { softmax } from './softmax.ts';
 export { layerNorm, rmsNorm } from './norm.ts';
 export { gelu, silu, swiglu, tanh } from './activation.ts';
+export { geluLinear } from './gelu-linear.ts';
 export {
   attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
 } from './attention.ts';

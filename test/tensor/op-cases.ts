@@ -4,7 +4,7 @@
 // backends on them.
 import { Rng } from '../../src/util/rng.ts';
 import {
-  Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, layerNorm, linear, matmul, mean, mul,
+  Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, geluLinear, layerNorm, linear, matmul, mean, mul,
   narrow, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
 } from '../../src/tensor/index.ts';
 
@@ -110,6 +110,11 @@ export const caseGroups: CaseGroup[] = [
       check('swiglu', [[4, 6], [4, 6]], ([g, u]) => swiglu(g!, u!));
       check('tanh', [[3, 5]], ([a]) => tanh(a!));
       check('swiglu (up constant)', [[4, 6], [4, 6]], ([g, u]) => swiglu(g!, u!), { constants: [1] });
+      check('geluLinear + bias (3-D)', [[2, 3, 8], [5, 8], [5]], ([h, w, b]) => geluLinear(h!, w!, b!), { std: 1.5 });
+      check('geluLinear', [[4, 7], [3, 7]], ([h, w]) => geluLinear(h!, w!), { std: 1.5 });
+      check('geluLinear (h constant)', [[4, 6], [3, 6], [3]], ([h, w, b]) => geluLinear(h!, w!, b!), { constants: [0] });
+      check('geluLinear (weight constant)', [[4, 6], [3, 6]], ([h, w]) => geluLinear(h!, w!), { constants: [1] });
+      check('geluLinear over 0 rows (zero gradients)', [[0, 4], [3, 4], [3]], ([h, w, b]) => geluLinear(h!, w!, b!));
     },
   },
 
@@ -223,6 +228,7 @@ export const caseGroups: CaseGroup[] = [
       check('narrow (few blocks)', [[2, 5, 3]], ([x]) => also(narrow(x!, 1, 3, 2), [x!]));
       check('concat (many blocks)', [[20, 2], [20, 3]], ([a, b]) => also(concat([a!, b!]), [a!, b!]));
       check('dropout', [[4, 5]], ([x]) => also(dropout(x!, 0.3, 11), [x!]));
+      check('geluLinear + bias', [[3, 4], [5, 4], [5]], ([h, w, b]) => also(geluLinear(h!, w!, b!), [h!, w!, b!]));
       check('layerNorm, gelu, softmax', [[3, 5], [5], [5]], ([x, w, b]) => also(softmax(gelu(layerNorm(x!, w!, b!))), [x!, w!, b!]));
       check('attention', [[1, 2, 3, 2], [1, 1, 3, 2], [1, 1, 3, 2]], ([q, k, v]) => also(attention(q!, k!, v!), [q!, k!, v!]));
     },
