@@ -8,9 +8,9 @@
  * backward, for one extra GELU pass (elementwise, ~1% of the block's GEMM time).
  */
 import { backend } from '../backend/index.ts';
-import { LlmtsError } from '../util/errors.ts';
+import { linearShape } from './matmul.ts';
 import { pool } from './pool.ts';
-import { Tensor, fmtShape, gradFor, gradOf, record } from './tensor.ts';
+import { Tensor, gradFor, gradOf, record } from './tensor.ts';
 
 /**
  * GELU (tanh form) then an affine map: h (..., in), weight (out, in), bias (out) -> (..., out).
@@ -21,16 +21,7 @@ import { Tensor, fmtShape, gradFor, gradOf, record } from './tensor.ts';
  * const y = geluLinear(fc.forward(x), proj.weight, proj.bias); // (B, T, 4C) -> (B, T, C)
  */
 export function geluLinear(h: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const inF = h.shape[h.ndim - 1]!;
-  if (h.ndim < 1 || weight.ndim !== 2 || weight.shape[1] !== inF) {
-    throw new LlmtsError('E_SHAPE', `geluLinear: h ${fmtShape(h.shape)} does not fit weight ${fmtShape(weight.shape)}`, {
-      where: 'geluLinear', hint: 'weight must be (out_features, in_features) with in_features = the last dim of h' });
-  }
-  const outF = weight.shape[0]!;
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
-    throw new LlmtsError('E_SHAPE', `geluLinear: bias ${fmtShape(bias.shape)} does not match ${outF} outputs`, { where: 'geluLinear' });
-  }
-  const rows = h.size / inF;
+  const { inF, outF, rows } = linearShape('geluLinear', 'h', h, weight, bias);
   const be = backend();
   const y = Tensor.empty([...h.shape.slice(0, -1), outF]); // (..., out)
   const g = pool.acquire(h.size); // gelu(h), (rows, in): scratch, not kept

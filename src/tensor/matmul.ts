@@ -108,6 +108,24 @@ function gradB(be: Be, transA: boolean, transB: boolean, M: number, N: number, K
 }
 
 /**
+ * Checks the operands of an affine map over the last dim (x (..., in), weight (out, in),
+ * bias (out)) and returns its sizes; `op` and `xName` name them in the E_SHAPE error.
+ * Shared by `linear` and `geluLinear`.
+ */
+export function linearShape(op: string, xName: string, x: Tensor, weight: Tensor, bias?: Tensor | null): { inF: number; outF: number; rows: number } {
+  const inF = x.shape[x.ndim - 1]!;
+  if (weight.ndim !== 2 || weight.shape[1] !== inF) {
+    throw new LlmtsError('E_SHAPE', `${op}: ${xName} ${fmtShape(x.shape)} does not fit weight ${fmtShape(weight.shape)}`, {
+      where: op, hint: `weight must be (out_features, in_features) with in_features = the last dim of ${xName}` });
+  }
+  const outF = weight.shape[0]!;
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new LlmtsError('E_SHAPE', `${op}: bias ${fmtShape(bias.shape)} does not match ${outF} outputs`, { where: op });
+  }
+  return { inF, outF, rows: x.size / inF };
+}
+
+/**
  * Affine map over the last dim: x (..., in), weight (out, in), bias (out) -> (..., out).
  * Same layout as torch.nn.Linear / Hugging Face checkpoints.
  *
@@ -115,16 +133,7 @@ function gradB(be: Be, transA: boolean, transB: boolean, M: number, N: number, K
  * linear(x, w, b); // (B, T, 768) -> (B, T, 3072) with w (3072, 768)
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const inF = x.shape[x.ndim - 1]!;
-  if (weight.ndim !== 2 || weight.shape[1] !== inF) {
-    throw new LlmtsError('E_SHAPE', `linear: x ${fmtShape(x.shape)} does not fit weight ${fmtShape(weight.shape)}`, {
-      where: 'linear', hint: 'weight must be (out_features, in_features) with in_features = the last dim of x' });
-  }
-  const outF = weight.shape[0]!;
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
-    throw new LlmtsError('E_SHAPE', `linear: bias ${fmtShape(bias.shape)} does not match ${outF} outputs`, { where: 'linear' });
-  }
-  const rows = x.size / inF;
+  const { inF, outF, rows } = linearShape('linear', 'x', x, weight, bias);
   const be = backend();
   const y = Tensor.empty([...x.shape.slice(0, -1), outF]); // (..., out)
   be.gemm(false, true, rows, outF, inF, 1, x.data, inF, 0, weight.data, inF, 0, 0, y.data, outF, 0, 1);
