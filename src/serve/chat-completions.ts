@@ -18,9 +18,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { chatStopTokens, encodeChat } from '../infer/chat.ts';
 import type { ChatMessage } from '../infer/chat-template.ts';
-import type { TokenEvent, TokenLogprob } from '../infer/scheduler.ts';
+import type { ChosenLogprob, TokenLogprob } from '../infer/logprobs.ts';
 import { nowSeconds, type ServeContext } from './context.ts';
-import { ApiError, badRequest, contextLengthExceeded } from './errors.ts';
+import { badRequest, contextLengthExceeded } from './errors.ts';
 import { finishGeneration, openaiUsage, streamGeneration, submitGeneration, type ChunkFormat, type Usage } from './generation.ts';
 import { generationParams, optBoolean, optNumber, requireObject, type Body } from './validate.ts';
 
@@ -84,15 +84,10 @@ function refuseUnsupported(b: Body): void {
   }
 }
 
-/** Chat logprobs entries of some token events. */
-function chatLogprobs(events: readonly { logprob?: TokenEvent['logprob'] }[]): ChatTokenLogprob[] {
-  const out: ChatTokenLogprob[] = [];
+/** Chat logprobs entries of some tokens' logprobs. */
+function chatLogprobs(lps: readonly ChosenLogprob[]): ChatTokenLogprob[] {
   const entry = (t: TokenLogprob): { token: string; logprob: number; bytes: number[] } => ({ token: t.token, logprob: t.logprob, bytes: t.bytes });
-  for (const ev of events) {
-    const lp = ev.logprob;
-    if (lp) out.push({ ...entry(lp), top_logprobs: lp.top.map(entry) });
-  }
-  return out;
+  return lps.map((lp) => ({ ...entry(lp), top_logprobs: lp.top.map(entry) }));
 }
 
 /** Registers POST /v1/chat/completions. */
@@ -100,7 +95,7 @@ export function registerChatCompletions(app: FastifyInstance, ctx: ServeContext)
   const stopTokens = chatStopTokens(ctx.tokenizer, ctx.template);
   app.post('/v1/chat/completions', async (request, reply) => {
     const b = requireObject(request.body);
-    const params = generationParams(b, ctx.limits, ['max_completion_tokens', 'max_tokens']);
+    const { stream, includeUsage, ...sampling } = generationParams(b, ctx.limits, ['max_completion_tokens', 'max_tokens']);
     refuseUnsupported(b);
     const wantLogprobs = optBoolean(b, 'logprobs') ?? false;
     const top = optNumber(b, 'top_logprobs', { min: 0, max: 20, int: true });
@@ -110,48 +105,40 @@ export function registerChatCompletions(app: FastifyInstance, ctx: ServeContext)
     try {
       prompt = encodeChat(ctx.tokenizer, ctx.template, messages);
     } catch (e) {
-      if (e instanceof ApiError) throw e;
       throw badRequest(`the chat template could not render these messages: ${e instanceof Error ? e.message : String(e)}`, 'messages');
     }
     if (prompt.length > ctx.engine.contextLength) throw contextLengthExceeded(ctx.engine.contextLength, prompt.length, 'messages');
 
     const run = submitGeneration(ctx, request, reply, {
-      prompt, maxTokens: params.maxTokens, temperature: params.temperature, topK: params.topK, topP: params.topP,
-      seed: params.seed, repetitionPenalty: params.repetitionPenalty, presencePenalty: params.presencePenalty,
-      frequencyPenalty: params.frequencyPenalty, stop: [...ctx.template.stop, ...params.stop], stopTokens,
-      logprobs: wantLogprobs ? (top ?? 0) : undefined,
+      ...sampling, prompt, stop: [...ctx.template.stop, ...sampling.stop], stopTokens, logprobs: wantLogprobs ? (top ?? 0) : undefined,
     }, 'messages');
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = nowSeconds();
 
-    if (params.stream) {
+    if (stream) {
       const base = { id, object: 'chat.completion.chunk' as const, created, model: ctx.modelId };
-      const usageField = params.includeUsage ? { usage: null } : {};
+      const usageField = includeUsage ? { usage: null } : {};
       const chunk = (delta: Record<string, string>, lp: ChatTokenLogprob[] | null, finish: 'stop' | 'length' | null): unknown =>
         ({ ...base, choices: [{ index: 0, delta, logprobs: lp ? { content: lp, refusal: null } : null, finish_reason: finish }], ...usageField });
       const format: ChunkFormat = {
         head: () => [chunk({ role: 'assistant', content: '' }, null, null)],
         token: (ev) => {
           if (ev.text === '' && !ev.logprob) return null;
-          return chunk({ content: ev.text }, wantLogprobs ? chatLogprobs([ev]) : null, null);
+          return chunk({ content: ev.text }, wantLogprobs ? chatLogprobs(ev.logprob ? [ev.logprob] : []) : null, null);
         },
         finish: (reason) => chunk({}, null, reason),
         usage: (u: Usage) => ({ ...base, choices: [], usage: u }),
       };
-      await streamGeneration(ctx, reply, run, format, params.includeUsage);
+      await streamGeneration(ctx, reply, run, format, includeUsage);
       return reply;
     }
 
-    const events: { logprob?: TokenEvent['logprob'] }[] = [];
-    if (wantLogprobs) {
-      for await (const ev of run.handle) events.push(ev);
-    }
-    const r = await finishGeneration(ctx, run);
+    const r = await finishGeneration(ctx, run); // r.logprobs: the engine keeps every token's when asked
     return {
       id, object: 'chat.completion', created, model: ctx.modelId,
       choices: [{
         index: 0, message: { role: 'assistant', content: r.text, refusal: null },
-        logprobs: wantLogprobs ? { content: chatLogprobs(events), refusal: null } : null, finish_reason: r.finishReason,
+        logprobs: wantLogprobs ? { content: chatLogprobs(r.logprobs ?? []), refusal: null } : null, finish_reason: r.finishReason,
       }],
       usage: openaiUsage(r),
     };

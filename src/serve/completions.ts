@@ -73,7 +73,7 @@ function logprobsOf(events: readonly { text: string; logprob?: TokenEvent['logpr
 export function registerCompletions(app: FastifyInstance, ctx: ServeContext): void {
   app.post('/v1/completions', async (request, reply) => {
     const b = requireObject(request.body);
-    const params = generationParams(b, ctx.limits, ['max_tokens']);
+    const { stream, includeUsage, ...sampling } = generationParams(b, ctx.limits, ['max_tokens']);
     const logprobs = optNumber(b, 'logprobs', { min: 0, max: 20, int: true });
     const echo = optBoolean(b, 'echo') ?? false;
     refuseUnless(b, 'best_of', [1], 'best_of must be 1: this server returns one choice per request.');
@@ -82,17 +82,13 @@ export function registerCompletions(app: FastifyInstance, ctx: ServeContext): vo
     const prompt = readPrompt(ctx, b);
     if (prompt.ids.length > ctx.engine.contextLength) throw contextLengthExceeded(ctx.engine.contextLength, prompt.ids.length, 'prompt');
 
-    const run = submitGeneration(ctx, request, reply, {
-      prompt: prompt.ids, maxTokens: params.maxTokens, temperature: params.temperature, topK: params.topK, topP: params.topP,
-      seed: params.seed, repetitionPenalty: params.repetitionPenalty, presencePenalty: params.presencePenalty,
-      frequencyPenalty: params.frequencyPenalty, stop: params.stop, logprobs,
-    }, 'prompt');
+    const run = submitGeneration(ctx, request, reply, { ...sampling, prompt: prompt.ids, logprobs }, 'prompt');
     const id = `cmpl-${randomUUID().replaceAll('-', '')}`;
     const created = nowSeconds();
     const head = echo ? prompt.text : '';
     const base = { id, object: 'text_completion' as const, created, model: ctx.modelId };
 
-    if (params.stream) {
+    if (stream) {
       let offset = head.length;
       const choice = (text: string, lp: CompletionLogprobs | null, finish: 'stop' | 'length' | null): unknown =>
         ({ ...base, choices: [{ index: 0, text, logprobs: lp, finish_reason: finish }] });
@@ -107,7 +103,7 @@ export function registerCompletions(app: FastifyInstance, ctx: ServeContext): vo
         finish: (reason) => choice('', null, reason),
         usage: (u: Usage) => ({ ...base, choices: [], usage: u }),
       };
-      await streamGeneration(ctx, reply, run, format, params.includeUsage);
+      await streamGeneration(ctx, reply, run, format, includeUsage);
       return reply;
     }
 

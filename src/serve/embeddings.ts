@@ -53,8 +53,7 @@ function readInputs(ctx: ServeContext, b: Body): number[][] {
 export function registerEmbeddings(app: FastifyInstance, ctx: ServeContext): void {
   app.post('/v1/embeddings', async (request, reply) => {
     const b = requireObject(request.body);
-    const model = b.model;
-    if (model !== undefined && model !== null && typeof model !== 'string') throw badRequest('model must be a string.', 'model');
+    optString(b, 'model'); // any name: the server runs one model
     const format = optString(b, 'encoding_format') ?? 'float';
     if (format !== 'float' && format !== 'base64') throw badRequest(`encoding_format must be "float" or "base64", got ${JSON.stringify(format)}.`, 'encoding_format');
     refuseUnless(b, 'dimensions', [], 'dimensions (shortened embeddings) is not supported by this server; leave it out.');

@@ -49,10 +49,9 @@ export function badRequest(message: string, param: string | null = null, code: s
 
 /** The 400 OpenAI answers when a prompt does not fit the model's context. */
 export function contextLengthExceeded(contextLength: number, promptTokens: number, param: 'prompt' | 'messages' | 'input'): ApiError {
-  const what = param === 'messages' ? 'messages' : param;
   return new ApiError(400,
-    `This model's maximum context length is ${contextLength} tokens. However, your ${what} resulted in ${promptTokens} tokens. ` +
-    `Please reduce the length of the ${what}.`, { param, code: 'context_length_exceeded' });
+    `This model's maximum context length is ${contextLength} tokens. However, your ${param} resulted in ${promptTokens} tokens. ` +
+    `Please reduce the length of the ${param}.`, { param, code: 'context_length_exceeded' });
 }
 
 /** The 429 answered when the engine's slots and queue are full. */
@@ -89,8 +88,7 @@ export function toApiError(err: unknown, opts: { promptParam?: string; retryAfte
       case 'E_QUEUE_FULL': return queueFull(opts.retryAfterSeconds ?? 1, err.message);
       case 'E_CLOSED': return shuttingDown();
       case 'E_PROMPT': return badRequest(err.message, opts.promptParam ?? 'prompt');
-      case 'E_SAMPLING': return badRequest(err.message, param);
-      default: return badRequest(err.message, param);
+      default: return badRequest(err.message, param); // E_SAMPLING and the rest: the field named by `where`
     }
   }
   const e = (typeof err === 'object' && err !== null ? err : {}) as HttpishError;

@@ -86,7 +86,10 @@ export function stopStrings(b: Body): string[] {
   return list as string[];
 }
 
-/** Sampling and length parameters shared by /v1/completions and /v1/chat/completions. */
+/**
+ * Sampling and length parameters shared by /v1/completions and /v1/chat/completions; all but
+ * `stream` and `includeUsage` are CompletionRequest fields of the same name (spread into it).
+ */
 export interface GenerationParams {
   maxTokens: number;
   temperature?: number;
@@ -104,8 +107,7 @@ export interface GenerationParams {
 /** Reads the parameters both generation endpoints share; `maxTokensFields` in priority order. */
 export function generationParams(b: Body, limits: ServeLimits, maxTokensFields: readonly string[]): GenerationParams {
   refuseUnless(b, 'n', [1], 'n must be 1: this server returns one choice per request (send several requests for several choices).');
-  const model = b.model;
-  if (model !== undefined && model !== null && typeof model !== 'string') throw badRequest(`model must be a string, got ${shown(model)}.`, 'model');
+  optString(b, 'model'); // any name: the server runs one model
   let maxTokens: number | undefined;
   for (const f of maxTokensFields) {
     const v = optNumber(b, f, { min: 1, int: true });
