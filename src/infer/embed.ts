@@ -6,8 +6,8 @@
  * const e = embedIds(model, encodePrompt(tok, 'a cat')); // Float32Array(C), |e| = 1
  */
 import type { Decoder } from '../models/decoder.ts';
-import { noGrad, tidy } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { inferenceScope } from './inference-scope.ts';
 
 /** Mean-pooled, L2-normalised final hidden states of `ids` (at most blockSize of them); (C). */
 export function embedIds(model: Decoder, ids: readonly number[]): Float32Array {
@@ -23,23 +23,17 @@ export function embedIds(model: Decoder, ids: readonly number[]): Float32Array {
   }
   const C = c.nEmbd, T = ids.length;
   const out = new Float32Array(C);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    noGrad(() => tidy(() => {
-      const h = model.hiddenStates(Int32Array.from(ids), 1, T).data; // (1, T, C)
-      const acc = new Float64Array(C);
-      for (let t = 0; t < T; t++) for (let i = 0; i < C; i++) acc[i] += h[t * C + i]!;
-      let ss = 0;
-      for (let i = 0; i < C; i++) {
-        acc[i] /= T;
-        ss += acc[i]! * acc[i]!;
-      }
-      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-      for (let i = 0; i < C; i++) out[i] = acc[i]! * inv;
-    }));
-  } finally {
-    model.train(wasTraining);
-  }
+  inferenceScope(model, () => {
+    const h = model.hiddenStates(Int32Array.from(ids), 1, T).data; // (1, T, C)
+    const acc = new Float64Array(C);
+    for (let t = 0; t < T; t++) for (let i = 0; i < C; i++) acc[i] += h[t * C + i]!;
+    let ss = 0;
+    for (let i = 0; i < C; i++) {
+      acc[i] /= T;
+      ss += acc[i]! * acc[i]!;
+    }
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let i = 0; i < C; i++) out[i] = acc[i]! * inv;
+  });
   return out;
 }

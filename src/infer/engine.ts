@@ -20,9 +20,9 @@
  */
 import type { Decoder } from '../models/decoder.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
-import { noGrad, tidy } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { DecodeStep } from './decode-step.ts';
+import { inferenceScope } from './inference-scope.ts';
 import { Sampler, type SamplingOptions } from './sampling.ts';
 import { StopMatcher } from './stop.ts';
 import { TextStream, type StreamTokenizer } from './text-stream.ts';
@@ -121,24 +121,13 @@ export class Generation {
     return this.finish !== null;
   }
 
-  /** Runs `fn` in eval mode without autograd, restoring the mode afterwards. */
-  private inference<T>(fn: () => T): T {
-    const wasTraining = this.model.training;
-    this.model.eval();
-    try {
-      return noGrad(fn);
-    } finally {
-      this.model.train(wasTraining);
-    }
-  }
-
   /** Feeds ids after the cached positions (prefill); keeps the logits of the last one. */
   private feed(ids: readonly number[]): void {
     const V = this.model.config.vocabSize;
-    this.inference(() => tidy(() => {
+    inferenceScope(this.model, () => {
       const { logits } = this.model.forward(Int32Array.from(ids), 1, ids.length, null, this.cache); // (1, T, V)
       this.last.set(logits.data.subarray((ids.length - 1) * V, ids.length * V));
-    }));
+    });
   }
 
   /** Makes room for one more position; false when the context is full and may not slide. */

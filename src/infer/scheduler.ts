@@ -35,11 +35,11 @@
 import { backend } from '../backend/index.ts';
 import type { Decoder } from '../models/decoder.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
-import { noGrad, tidy } from '../tensor/index.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { DecodeStep } from './decode-step.ts';
 import { embedIds } from './embed.ts';
+import { inferenceScope } from './inference-scope.ts';
 import { LogprobReporter, validateLogprobs, type ChosenLogprob, type TokenLogprob } from './logprobs.ts';
 import { Sampler, validateSampling } from './sampling.ts';
 import { StopMatcher } from './stop.ts';
@@ -454,16 +454,10 @@ export class InferenceEngine {
     const ids = Int32Array.from(seq.req.prompt.slice(seq.prefilled, seq.prefilled + n));
     const last = seq.prefilled + n === seq.promptLength;
     const head = (this.model.lmHead?.weight ?? this.model.trunk.tokens.weight).data; // (V, C)
-    const wasTraining = this.model.training;
-    this.model.eval();
-    try {
-      noGrad(() => tidy(() => {
-        const h = this.model.hiddenStates(ids, 1, n, this.cacheOf(seq.slot)).data; // (1, n, C)
-        if (last) backend().gemm(false, true, 1, V, C, 1, h.subarray((n - 1) * C, n * C), C, 0, head, C, 0, 0, this.prefillLogits, V, 0, 1); // (1, V)
-      }));
-    } finally {
-      this.model.train(wasTraining);
-    }
+    inferenceScope(this.model, () => {
+      const h = this.model.hiddenStates(ids, 1, n, this.cacheOf(seq.slot)).data; // (1, n, C)
+      if (last) backend().gemm(false, true, 1, V, C, 1, h.subarray((n - 1) * C, n * C), C, 0, head, C, 0, 0, this.prefillLogits, V, 0, 1); // (1, V)
+    });
     seq.prefilled += n;
     return last;
   }
