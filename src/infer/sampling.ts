@@ -75,6 +75,7 @@ export class Sampler {
   readonly frequencyPenalty: number;
   private readonly rng: Rng;
   private readonly counts = new Map<number, number>();
+  private readonly seen = new Set<number>();
   private work = new Float32Array(0);
   private probs = new Float32Array(0);
   private scaled = new Float32Array(0);
@@ -110,7 +111,8 @@ export class Sampler {
     if (this.repetitionPenalty !== 1 && history.length > 0) {
       x = copy();
       const p = this.repetitionPenalty;
-      const seen = new Set<number>();
+      const seen = this.seen;
+      seen.clear();
       for (let i = 0; i < history.length; i++) {
         const id = history[i]!;
         if (id < 0 || id >= V || seen.has(id)) continue;
