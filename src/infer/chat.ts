@@ -51,18 +51,18 @@ export function encodeChat(tokenizer: AnyTokenizer, template: ChatTemplate, mess
 }
 
 /**
- * Ids that end an answer: the tokenizer's end ids plus the template's stop strings that are
- * single special tokens of the vocabulary (a model emits `<|im_end|>` as one id, which
- * streamed text does not show, so a stop string alone would miss it).
+ * The template's stop strings that are single special tokens of the vocabulary, as ids (a
+ * model emits `<|im_end|>` as one id, which streamed text does not show, so a stop string
+ * alone would miss it).
  */
-export function chatStopTokens(tokenizer: AnyTokenizer, template: ChatTemplate): number[] {
-  const ids = new Set(stopTokenIds(tokenizer));
+export function templateStopTokens(tokenizer: AnyTokenizer, template: ChatTemplate): number[] {
   const specials = tokenizer.specialTokens();
-  for (const s of template.stop) {
-    const id = specials.get(s);
-    if (id !== undefined) ids.add(id);
-  }
-  return [...ids];
+  return template.stop.map((s) => specials.get(s)).filter((id): id is number => id !== undefined);
+}
+
+/** Ids that end an answer: the tokenizer's end ids plus `templateStopTokens`. */
+export function chatStopTokens(tokenizer: AnyTokenizer, template: ChatTemplate): number[] {
+  return [...new Set([...stopTokenIds(tokenizer), ...templateStopTokens(tokenizer, template)])];
 }
 
 /** A message of a session's history; `interrupted` marks an answer stopped by the user. */

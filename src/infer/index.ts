@@ -21,4 +21,4 @@ export { InferenceEngine, type CompletionRequest, type CompletionResult, type En
 export { LogprobReporter, logSumExp, topIndices, type ChosenLogprob } from './logprobs.ts';
 export { embedIds } from './embed.ts';
 export { ChatTemplate, type ChatMessage, type TemplateSpecials } from './chat-template.ts';
-export { ChatSession, chatStopTokens, encodeChat, encodeWithSpecials, type ChatPrompt, type ChatSessionOptions, type ChatTurn } from './chat.ts';
+export { ChatSession, chatStopTokens, encodeChat, encodeWithSpecials, templateStopTokens, type ChatPrompt, type ChatSessionOptions, type ChatTurn } from './chat.ts';
