@@ -109,17 +109,15 @@ function scrollDown() {
   els.messages.scrollTop = els.messages.scrollHeight;
 }
 
-function intOrUndefined(input) {
-  const v = input.value.trim();
-  if (v === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? Math.trunc(n) : undefined;
-}
-
 function numberOrUndefined(input) {
   const v = input.value.trim();
   const n = Number(v);
   return v === '' || !Number.isFinite(n) ? undefined : n;
+}
+
+function intOrUndefined(input) {
+  const n = numberOrUndefined(input);
+  return n === undefined ? undefined : Math.trunc(n);
 }
 
 /** The request body: the system prompt (if any), the history, the sampling controls. */

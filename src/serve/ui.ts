@@ -110,30 +110,37 @@ async function readRunConfig(dir: string): Promise<Record<string, unknown> | nul
   return null;
 }
 
+/** A run directory's records and state, or null when it has no metrics.jsonl. */
+async function readRun(dir: string): Promise<{ records: MetricRecord[]; modified: string; finished: boolean; active: boolean } | null> {
+  let mtime: Date;
+  try {
+    mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
+  } catch {
+    return null;
+  }
+  const records = readMetrics(dir);
+  const finished = runFinished(records);
+  return { records, modified: mtime.toISOString(), finished, active: !finished && Date.now() - mtime.getTime() < ACTIVE_MS };
+}
+
 /** Lists the runs under `runsDir` that have a metrics.jsonl, most recently modified first. */
 export async function listRuns(runsDir: string): Promise<RunSummary[]> {
   if (!existsSync(runsDir) || !(await stat(runsDir)).isDirectory()) return [];
   const out: RunSummary[] = [];
   for (const entry of await readdir(runsDir, { withFileTypes: true })) {
     if (!entry.isDirectory() || !RUN_NAME.test(entry.name)) continue;
-    const dir = join(runsDir, entry.name);
-    let mtime: Date;
-    try {
-      mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
-    } catch {
-      continue;
-    }
-    const recs = readMetrics(dir);
-    const finished = runFinished(recs);
+    const run = await readRun(join(runsDir, entry.name));
+    if (!run) continue;
+    const recs = run.records;
     out.push({
       name: entry.name,
       step: recs.reduce((m, r) => Math.max(m, r.step), 0),
       loss: lastNumber(recs, 'train', 'loss'),
       valLoss: lastNumber(recs, 'eval', 'valLoss'),
       records: recs.length,
-      modified: mtime.toISOString(),
-      finished,
-      active: !finished && Date.now() - mtime.getTime() < ACTIVE_MS,
+      modified: run.modified,
+      finished: run.finished,
+      active: run.active,
     });
   }
   return out.sort((a, b) => b.modified.localeCompare(a.modified) || a.name.localeCompare(b.name));
@@ -166,21 +173,8 @@ export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Pr
       return reply.code(400).send(new ApiError(400, message, { param: 'name' }).body());
     }
     const dir = join(runsDir, name);
-    let mtime: Date;
-    try {
-      mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
-    } catch {
-      return notFound(reply, `no run ${JSON.stringify(name)} with a metrics.jsonl in ${runsDir}`);
-    }
-    const records = readMetrics(dir);
-    const finished = runFinished(records);
-    return {
-      name,
-      records,
-      config: await readRunConfig(dir),
-      modified: mtime.toISOString(),
-      finished,
-      active: !finished && Date.now() - mtime.getTime() < ACTIVE_MS,
-    };
+    const run = await readRun(dir);
+    if (!run) return notFound(reply, `no run ${JSON.stringify(name)} with a metrics.jsonl in ${runsDir}`);
+    return { name, records: run.records, config: await readRunConfig(dir), modified: run.modified, finished: run.finished, active: run.active };
   });
 }
