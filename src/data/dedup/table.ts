@@ -60,14 +60,48 @@ class Shards {
   get bytes(): number {
     return this.slots * (4 * this.words + 4);
   }
+
+  /** Counts a key just stored in shard k, and grows the shard when it is 7/8 full. */
+  inserted(k: number): void {
+    this.size++;
+    if (++this.sizes[k]! > this.caps[k]! * MAX_LOAD) this.grow(k);
+  }
+
+  /**
+   * Moves shard k into 1.5x the slots. The keys are distinct, so each goes to the first
+   * empty slot from its first slot (where a lookup finds it).
+   */
+  private grow(k: number): void {
+    const keys = this.keys[k]!, vals = this.vals[k]!, wide = this.words === 2;
+    this.setShard(k, Math.ceil(this.caps[k]! * GROWTH));
+    const nk = this.keys[k]!, nv = this.vals[k]!, cap = this.caps[k]!, scale = this.scale[k]!;
+    for (let j = 0; j < vals.length; j++) {
+      if (vals[j] === 0) continue;
+      const h = wide ? hash64(keys[2 * j]!, keys[2 * j + 1]!) : hash32(keys[j]!);
+      let i = Math.floor((h >>> SHARD_BITS) * scale);
+      while (nv[i] !== 0) if (++i === cap) i = 0;
+      if (wide) { nk[2 * i] = keys[2 * j]!; nk[2 * i + 1] = keys[2 * j + 1]!; } else nk[i] = keys[j]!;
+      nv[i] = vals[j]!;
+    }
+  }
 }
 
-/** Maps a 64-bit key (hi, lo) to a non-negative int32 value; first insert wins; 12 bytes a slot. */
-export class KeyTable {
-  private readonly t: Shards;
+/** Hash of a 64-bit key (hi, lo), both uint32. */
+function hash64(hi: number, lo: number): number {
+  return mix(lo ^ Math.imul(hi, 0x9e3779b1));
+}
 
-  constructor(initialSlots = 1024) {
-    this.t = new Shards(2, initialSlots);
+/** Hash of a uint32 key. */
+function hash32(key: number): number {
+  return mix(key ^ 0x2c1b3c6d);
+}
+
+/** What both key tables share: the shards, the count and the bytes held. */
+abstract class ShardedTable {
+  protected readonly t: Shards;
+
+  constructor(words: number, initialSlots: number) {
+    this.t = new Shards(words, initialSlots);
   }
 
   get size(): number {
@@ -77,6 +111,13 @@ export class KeyTable {
   /** Bytes held by the table's arrays. */
   get bytes(): number {
     return this.t.bytes;
+  }
+}
+
+/** Maps a 64-bit key (hi, lo) to a non-negative int32 value; first insert wins; 12 bytes a slot. */
+export class KeyTable extends ShardedTable {
+  constructor(initialSlots = 1024) {
+    super(2, initialSlots);
   }
 
   /** Slot of (hi, lo) in shard k (where it is, or the empty slot where it goes). */
@@ -90,33 +131,20 @@ export class KeyTable {
   /** The value stored under (hi, lo), or -1. */
   get(hi: number, lo: number): number {
     hi >>>= 0; lo >>>= 0;
-    const h = mix(lo ^ Math.imul(hi, 0x9e3779b1)), k = h & (SHARDS - 1);
+    const h = hash64(hi, lo), k = h & (SHARDS - 1);
     return this.t.vals[k]![this.find(k, h, hi, lo)]! - 1;
   }
 
   /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
   setIfAbsent(hi: number, lo: number, value: number): number {
     hi >>>= 0; lo >>>= 0;
-    const h = mix(lo ^ Math.imul(hi, 0x9e3779b1)), k = h & (SHARDS - 1);
+    const h = hash64(hi, lo), k = h & (SHARDS - 1);
     const i = this.find(k, h, hi, lo);
     const vals = this.t.vals[k]!;
     if (vals[i] !== 0) return vals[i]! - 1;
     this.t.keys[k]![2 * i] = hi; this.t.keys[k]![2 * i + 1] = lo; vals[i] = value + 1;
-    this.t.size++;
-    if (++this.t.sizes[k]! > this.t.caps[k]! * MAX_LOAD) this.grow(k);
+    this.t.inserted(k);
     return -1;
-  }
-
-  private grow(k: number): void {
-    const keys = this.t.keys[k]!, vals = this.t.vals[k]!;
-    this.t.setShard(k, Math.ceil(this.t.caps[k]! * GROWTH));
-    const nk = this.t.keys[k]!, nv = this.t.vals[k]!;
-    for (let j = 0; j < vals.length; j++) {
-      if (vals[j] === 0) continue;
-      const hi = keys[2 * j]!, lo = keys[2 * j + 1]!;
-      const i = this.find(k, mix(lo ^ Math.imul(hi, 0x9e3779b1)), hi, lo);
-      nk[2 * i] = hi; nk[2 * i + 1] = lo; nv[i] = vals[j]!;
-    }
   }
 }
 
@@ -125,19 +153,9 @@ export class KeyTable {
  * For the LSH band index, where a rare key collision only adds a candidate that the
  * signature check then rejects.
  */
-export class KeyTable32 {
-  private readonly t: Shards;
-
+export class KeyTable32 extends ShardedTable {
   constructor(initialSlots = 1024) {
-    this.t = new Shards(1, initialSlots);
-  }
-
-  get size(): number {
-    return this.t.size;
-  }
-
-  get bytes(): number {
-    return this.t.bytes;
+    super(1, initialSlots);
   }
 
   private find(k: number, h: number, key: number): number {
@@ -149,33 +167,20 @@ export class KeyTable32 {
 
   get(key: number): number {
     key >>>= 0;
-    const h = mix(key ^ 0x2c1b3c6d), k = h & (SHARDS - 1);
+    const h = hash32(key), k = h & (SHARDS - 1);
     return this.t.vals[k]![this.find(k, h, key)]! - 1;
   }
 
   /** Stores `value` unless the key is present; returns the existing value or -1 when inserted. */
   setIfAbsent(key: number, value: number): number {
     key >>>= 0;
-    const h = mix(key ^ 0x2c1b3c6d), k = h & (SHARDS - 1);
+    const h = hash32(key), k = h & (SHARDS - 1);
     const i = this.find(k, h, key);
     const vals = this.t.vals[k]!;
     if (vals[i] !== 0) return vals[i]! - 1;
     this.t.keys[k]![i] = key; vals[i] = value + 1;
-    this.t.size++;
-    if (++this.t.sizes[k]! > this.t.caps[k]! * MAX_LOAD) this.grow(k);
+    this.t.inserted(k);
     return -1;
-  }
-
-  private grow(k: number): void {
-    const keys = this.t.keys[k]!, vals = this.t.vals[k]!;
-    this.t.setShard(k, Math.ceil(this.t.caps[k]! * GROWTH));
-    const nk = this.t.keys[k]!, nv = this.t.vals[k]!;
-    for (let j = 0; j < vals.length; j++) {
-      if (vals[j] === 0) continue;
-      const key = keys[j]!;
-      const i = this.find(k, mix(key ^ 0x2c1b3c6d), key);
-      nk[i] = key; nv[i] = vals[j]!;
-    }
   }
 }
 
