@@ -9,6 +9,7 @@
  * wordTokens('Hello,  world!');                  // ['Hello,', 'world!']
  * normalizedWordHashes('Hello, world!').count;   // 2 (same hashes as 'hello world')
  */
+import { fmix32 } from './hash.ts';
 
 /** Whitespace-separated tokens (the Gopher rules' "words"). */
 export function wordTokens(text: string): string[] {
@@ -107,9 +108,7 @@ export function normalizedWordHashes(text: string): WordHashes {
       const nh = new Uint32Array(cap); nh.set(hashes); hashes = nh;
       const nl = new Uint16Array(cap); nl.set(lengths); lengths = nl;
     }
-    let x = h;
-    x ^= x >>> 16; x = Math.imul(x, 0x85ebca6b); x ^= x >>> 13; x = Math.imul(x, 0xc2b2ae35); x ^= x >>> 16;
-    hashes[count] = x >>> 0;
+    hashes[count] = fmix32(h);
     lengths[count] = len > 65535 ? 65535 : len;
     count++;
     h = 0x811c9dc5;

@@ -19,6 +19,7 @@
  */
 import { LlmtsError } from '../../util/errors.ts';
 import { ByteRecords, IntList, KeyTable, KeyTable32 } from './table.ts';
+import { fmix32 } from '../hash.ts';
 
 export interface DedupOptions {
   exact: boolean;
@@ -65,8 +66,7 @@ function bandHash(sig: Uint32Array, start: number, rows: number, seed: number): 
     h ^= Math.imul(sig[start + k]!, 0xcc9e2d51);
     h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
   }
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 export class Deduper {

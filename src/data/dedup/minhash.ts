@@ -20,6 +20,7 @@
  */
 import { hash32 } from '../../util/rng.ts';
 import type { WordHashes } from '../words.ts';
+import { fmix32 } from '../hash.ts';
 
 export interface MinHashOptions {
   /** Words per shingle. Default 5. */
@@ -65,9 +66,7 @@ export class MinHasher {
     const p = new Int32Array(count + 1);
     for (let i = 0; i < count; i++) p[i + 1] = prefix = (Math.imul(prefix, BASE) + hashes[i]!) | 0;
     for (let i = 0; i < m; i++) {
-      let x = (p[i + width]! - Math.imul(p[i]!, pw)) ^ width;
-      x ^= x >>> 16; x = Math.imul(x, 0x85ebca6b); x ^= x >>> 13; x = Math.imul(x, 0xc2b2ae35); x ^= x >>> 16;
-      out[i] = x >>> 0;
+      out[i] = fmix32((p[i + width]! - Math.imul(p[i]!, pw)) ^ width);
     }
     return out;
   }

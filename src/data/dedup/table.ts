@@ -15,15 +15,10 @@
  * t.setIfAbsent(0xdead, 0xbeef, 7);   // -1 (inserted)
  * t.setIfAbsent(0xdead, 0xbeef, 9);   // 7  (already there)
  */
+import { fmix32 } from '../hash.ts';
 
 const SHARD_BITS = 6;
 const SHARDS = 1 << SHARD_BITS;
-
-/** murmur3's finaliser. */
-function mix(h: number): number {
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
-  return h >>> 0;
-}
 
 const MAX_LOAD = 7 / 8;
 const GROWTH = 1.5;
@@ -88,12 +83,12 @@ class Shards {
 
 /** Hash of a 64-bit key (hi, lo), both uint32. */
 function hash64(hi: number, lo: number): number {
-  return mix(lo ^ Math.imul(hi, 0x9e3779b1));
+  return fmix32(lo ^ Math.imul(hi, 0x9e3779b1));
 }
 
 /** Hash of a uint32 key. */
 function hash32(key: number): number {
-  return mix(key ^ 0x2c1b3c6d);
+  return fmix32(key ^ 0x2c1b3c6d);
 }
 
 /** What both key tables share: the shards, the count and the bytes held. */
