@@ -12,8 +12,11 @@
  * just before its first row tile (no pass over all panels, the panel still hot in L1/L2).
  * With few row blocks and A transposed, op(A) is packed once for all tasks (one task per
  * row block) rather than by every task that covers the block.
- * Every C element is summed in the same order whatever the thread count: KC blocks in
- * order, k in order inside a block, so results do not depend on threads.
+ * NT products with M < N, and TT products with M <= 2N, run as C^T = op(B)^T op(A)^T
+ * (prefer_transposed_c), which packs less, with each tile transposed in registers as it
+ * is stored. The matrix-vector path (M = 1, and M <= 8 with B transposed) is gemv.c.
+ * Every C element is summed in the same order whatever the thread count and form: KC
+ * blocks in order, k in order inside a block, so results do not depend on either.
  */
 #include "simd.h"
 
@@ -36,10 +39,64 @@
 #define MC_MAX (20 * MR)
 #define NC_MAX (64 * NR)
 
+#if VL == 16 && defined(__GNUC__) && !defined(__clang__)
+/* In-register VL x VL transposes: packing transposed B, and the C^T formulation below. */
+#define GEMM_TRANSPOSED_C 1
+/* r[i][c] -> r[c][i]: log2(VL) stages that swap off-diagonal sub-blocks of size s (8, 4,
+ * 2, 1), each one two-source permute per row. */
+static inline __attribute__((always_inline)) void transpose_regs(vf r[VL]) {
+#pragma GCC unroll 4
+  for (int s = VL / 2; s >= 1; s /= 2) {
+    vi lo, hi;
+    for (int c = 0; c < VL; c++) {
+      lo[c] = (c & s) ? VL + c - s : c;
+      hi[c] = (c & s) ? VL + c : c + s;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < VL; i++) {
+      if (i & s) continue;
+      vf a = r[i], b = r[i + s];
+      r[i] = __builtin_shuffle(a, b, lo);
+      r[i + s] = __builtin_shuffle(a, b, hi);
+    }
+  }
+}
+#endif
+
+#ifdef GEMM_TRANSPOSED_C
+/* Updates C from the accumulators of a tile of C^T (the C^T formulation, see
+ * prefer_transposed_c): tile element (i, j), i < mr, j < nr, lands at c[j * ldc + i],
+ * with STORE_TILE's formula for each element (so the bits are those of the direct form). */
+static inline __attribute__((always_inline)) void store_tile_transposed(vf acc[MR][NV], float *c, long ldc,
+                                                                         float alpha, float beta, int first, int mr,
+                                                                         int nr) {
+  const vf valpha = vset1(alpha), vbeta = vset1(beta);
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) {
+    vf r[VL]; /* rows of C^T (zero past MR); after the transpose, r[l] is C row v * VL + l */
+#pragma GCC unroll 16
+    for (int i = 0; i < VL; i++) r[i] = i < MR ? acc[i][v] : vset1(0.0f);
+    transpose_regs(r);
+    for (int l = 0; l < VL && v * VL + l < nr; l++) {
+      float *cp = c + (v * VL + l) * ldc;
+      if (!first) vstore_part(cp, vload_part(cp, mr) + valpha * r[l], mr);
+      else if (beta == 0.0f) vstore_part(cp, valpha * r[l], mr);
+      else vstore_part(cp, valpha * r[l] + vbeta * vload_part(cp, mr), mr);
+    }
+  }
+}
+#define STORE_TILE_TRANSPOSED()                                       \
+  if (tc) store_tile_transposed(acc, c, ldc, alpha, beta, first, mr, nr); \
+  else
+#else
+#define STORE_TILE_TRANSPOSED() (void)tc;
+#endif
+
 /* Updates the MR x NR tile of C (mr x nr valid) from the accumulators. */
 #define STORE_TILE()                                                                 \
   do {                                                                               \
     const vf valpha = vset1(alpha), vbeta = vset1(beta);                             \
+    STORE_TILE_TRANSPOSED()                                                          \
     if (mr == MR && nr == NR) {                                                      \
       for (int i = 0; i < MR; i++)                                                   \
         for (int v = 0; v < NV; v++) {                                               \
@@ -63,15 +120,27 @@
     }                                                                                \
   } while (0)
 
+/* The C tile is read and written after the k loop: start fetching it now. */
+#define PREFETCH_C_TILE()                                   \
+  do {                                                      \
+    if (tc) {                                               \
+      for (int j = 0; j < nr; j++) {                        \
+        __builtin_prefetch(c + j * ldc, 1, 3);              \
+        __builtin_prefetch(c + j * ldc + mr - 1, 1, 3);     \
+      }                                                     \
+    } else {                                                \
+      for (int i = 0; i < mr; i++) {                        \
+        __builtin_prefetch(c + i * ldc, 1, 3);              \
+        __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);     \
+      }                                                     \
+    }                                                       \
+  } while (0)
+
 /* Micro-kernel over packed A (kc x MR, k-major) and packed B (kc x NR). */
 static void ukernel_packed(long kc, const float *restrict a, const float *restrict b, float *c, long ldc,
-                           float alpha, float beta, int first, int mr, int nr) {
+                           float alpha, float beta, int first, int mr, int nr, int tc) {
   vf acc[MR][NV];
-  /* the C tile is read and written after the k loop: start fetching it now */
-  for (int i = 0; i < mr; i++) {
-    __builtin_prefetch(c + i * ldc, 1, 3);
-    __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
-  }
+  PREFETCH_C_TILE();
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
@@ -92,8 +161,9 @@ static void ukernel_packed(long kc, const float *restrict a, const float *restri
 
 /* Micro-kernel reading A in place: element (i, k) at a[i * rsa + k * csa] (full tiles only). */
 static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa, const float *restrict b,
-                            float *c, long ldc, float alpha, float beta, int first, int mr, int nr) {
+                            float *c, long ldc, float alpha, float beta, int first, int mr, int nr, int tc) {
   vf acc[MR][NV];
+  if (tc) PREFETCH_C_TILE();
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
@@ -120,7 +190,7 @@ static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa
  * memory-bound pass. */
 static void ukernel_pack_b(long kc, const float *restrict a, long rsa, long csa, const float *restrict bsrc,
                            long ldb, float *restrict bdst, float *c, long ldc, float alpha, float beta, int first,
-                           int mr, int nr) {
+                           int mr, int nr, int tc) {
   vf acc[MR][NV];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
@@ -165,27 +235,15 @@ typedef struct {
   int group_tasks;       /* each task is one group of B panels over all row blocks (few row blocks) */
   float *bpack; /* ceil(nc / NR) micro-panels of kc x NR */
   float *apack; /* A transposed and group tasks: op(A) packed once for all tasks (row block ic at ic * kc), else NULL */
+  int trans_c;  /* the C^T formulation: a, b, M, N describe C^T = op(B)^T op(A)^T, stored into C */
 } gemm_args;
 
-#if VL == 16 && defined(__GNUC__) && !defined(__clang__)
-/* dst[c * lds + r] = src[r * ldsrc + c] for a VL x VL block: log2(VL) stages that swap
- * off-diagonal sub-blocks of size s (8, 4, 2, 1), each one two-source permute per row. */
+#ifdef GEMM_TRANSPOSED_C
+/* dst[c * lds + r] = src[r * ldsrc + c] for a VL x VL block. */
 static void transpose_block(const float *src, long ldsrc, float *dst, long lds) {
   vf r[VL];
   for (int i = 0; i < VL; i++) r[i] = vload(src + i * ldsrc);
-  for (int s = VL / 2; s >= 1; s /= 2) {
-    vi lo, hi;
-    for (int c = 0; c < VL; c++) {
-      lo[c] = (c & s) ? VL + c - s : c;
-      hi[c] = (c & s) ? VL + c : c + s;
-    }
-    for (int i = 0; i < VL; i++) {
-      if (i & s) continue;
-      vf a = r[i], b = r[i + s];
-      r[i] = __builtin_shuffle(a, b, lo);
-      r[i + s] = __builtin_shuffle(a, b, hi);
-    }
-  }
+  transpose_regs(r);
   for (int i = 0; i < VL; i++) vstore(dst + i * lds, r[i]);
 }
 #endif
@@ -209,7 +267,7 @@ static void pack_b_panel(const gemm_args *g, long jp, float *dst) {
   } else {
     /* op(B)(k, j) = B[j, k]: B rows are op(B) columns */
     const float *src = g->b + j0 * g->ldb + g->pc;
-#if VL == 16 && defined(__GNUC__) && !defined(__clang__)
+#ifdef GEMM_TRANSPOSED_C
     if (nr == NR) {
       long k = 0;
       for (; k + VL <= g->kc; k += VL)
@@ -309,17 +367,18 @@ static void compute_block(const gemm_args *g, long ic, long mc, long jp0, long j
     if (g->jit_b && ic == 0) pack_b_panel(g, jp, bp);
     for (long ip = 0; ip < mc; ip += MR) {
       int mr = (int)(mc - ip < MR ? mc - ip : MR);
-      float *cp = g->c + (ic + ip) * g->ldc + j0;
+      float *cp = g->trans_c ? g->c + j0 * g->ldc + ic + ip : g->c + (ic + ip) * g->ldc + j0;
+      int tc = g->trans_c;
       if (g->fuse_b && ic == 0 && ip == 0 && nr == NR) {
         const float *bsrc = g->b + g->pc * g->ldb + j0;
         if (direct && mr == MR)
-          ukernel_pack_b(g->kc, a0, rsa, csa, bsrc, g->ldb, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+          ukernel_pack_b(g->kc, a0, rsa, csa, bsrc, g->ldb, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr, tc);
         else
-          ukernel_pack_b(g->kc, apack, 1, MR, bsrc, g->ldb, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+          ukernel_pack_b(g->kc, apack, 1, MR, bsrc, g->ldb, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr, tc);
       } else if (direct && mr == MR)
-        ukernel_strided(g->kc, a0 + ip * rsa, rsa, csa, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+        ukernel_strided(g->kc, a0 + ip * rsa, rsa, csa, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr, tc);
       else
-        ukernel_packed(g->kc, apack + ip * g->kc, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr);
+        ukernel_packed(g->kc, apack + ip * g->kc, bp, cp, g->ldc, g->alpha, g->beta, first, mr, nr, tc);
     }
   }
 }
@@ -353,274 +412,52 @@ static void scale_c(const gemm_args *g) {
     }
 }
 
-/* ------------------------------------------------------------------ M = 1 (GEMV)
- * One output row (token-by-token decoding): packing B would cost as much as the product,
- * so B is read in place. B not transposed: fixed column chunks (one task each). B
- * transposed (y = W x, the decode case): row chunks of decreasing size (guided: each
- * about the rows left / (2 threads), down to ~64 KB of weights), handed out dynamically,
- * so the threads finish within a few microseconds of each other (fixed 64-row chunks left
- * one thread idle for half a chunk, ~6 us, at the end of each of a token's ~85 products).
- * Each row is summed the same way in any chunk, so the split never changes a result. */
-#define GEMV_COLS 64L
-/* Elements of B below which a GEMV stays on the calling thread. */
-#define GEMV_PARALLEL_MIN 131072.0
-/* Smallest row chunk of the transposed GEMV, in weights (64 KB). */
-#define GEMV_MIN_CHUNK 16384L
-#define GEMV_MAX_CHUNKS 64
+#include "gemv.c"
 
-/* Most rows of op(A) the matrix-vector path takes (B transposed): a few sequences decoded
- * together read each weight once for all of them. */
-#define GEMV_MAX_M 8
+#ifdef GEMM_TRANSPOSED_C
+/* Micro-tile occupancy of a rows x cols product: the fraction of FMA lanes that count. */
+static double tile_fill(long rows, long cols) {
+  return (double)rows / (double)(div_up(rows, MR) * MR) * (double)cols / (double)(div_up(cols, NR) * NR);
+}
+#endif
 
-typedef struct {
-  const gemm_args *g;
-  const float *xs[GEMV_MAX_M]; /* the rows of op(A), each a contiguous K-vector */
-  long nchunks;
-  long start[GEMV_MAX_CHUNKS + 1]; /* transposed B: row chunk t is [start[t], start[t + 1]) */
-} gemv_args;
-
-/* Weight rows per pass of the transposed GEMV: two accumulators per row must stay in
- * registers (AVX-512 has 32 vector registers, AVX2/SSE 16). */
-#if VL == 16
-#define GEMV_ROWS 8
+/* Whether to compute C^T = op(B)^T op(A)^T instead of C = op(A) op(B). Every element is
+ * the same sum in the same order (k blocks and k in order, a * b = b * a), so the bits are
+ * the same either way; what changes is the packing. The form that reads its A operand in
+ * place and its B operand untransposed (packed while multiplying) packs nothing:
+ * - TT: C^T = B A is such a product (B read in place, A packed on the fly), while the
+ *   direct form packs both, A and B transposed. But a C^T much wider than tall (M > 2N)
+ *   runs slower than the packing saves (1 thread, 4096 x 256 x 256: 150 direct, 137 as
+ *   C^T; 256 x 768 x 768: 140 direct, 163 as C^T GFLOP/s);
+ * - NT: both forms pack one operand transposed, B (N x K) directly or A (M x K) for C^T:
+ *   the smaller one.
+ * Either only when the C^T tiles waste at most 5% more lanes at the edges, and only where
+ * the C^T tile store has its in-register transpose (AVX-512 with GCC). */
+static int prefer_transposed_c(const gemm_args *g) {
+#ifdef GEMM_TRANSPOSED_C
+  if (!g->transB) return 0;
+  if (g->transA ? g->M > 2 * g->N : g->M >= g->N) return 0;
+  return tile_fill(g->N, g->M) >= 0.95 * tile_fill(g->M, g->N);
 #else
-#define GEMV_ROWS 4
+  (void)g;
+  return 0;
 #endif
-/* c[m, j .. j + R) for MM rows x_m of op(A) and R weight rows from j (B transposed), with
- * every (m, j) summed exactly as the one-row path below sums it (two accumulators along k
- * in steps of 2 VL, a VL step, a masked tail, the fixed-order reduction): a row of a
- * batch gets the same bits as the same row decoded alone. Each weight load serves MM
- * rows. R and MM are constants at every call (always inlined), so the accumulators stay
- * in registers. */
-static inline __attribute__((always_inline)) void gemv_multi_group(const gemm_args *g, const float *const *xs, long j,
-                                                                    const int R, const int MM, int pf) {
-  long K = g->K, ldb = g->ldb, ldc = g->ldc, K2 = K / (2 * VL) * (2 * VL);
-  int one_step = K - K2 >= VL;
-  long kt = K2 + (one_step ? VL : 0), tail = K - kt;
-  const float *bb = g->b + j * ldb, *nb = bb + R * ldb;
-  vf a0[4][GEMV_MAX_M], a1[4][GEMV_MAX_M];
-#pragma GCC unroll 4
-  for (int r = 0; r < R; r++)
-#pragma GCC unroll 8
-    for (int m = 0; m < MM; m++) a0[r][m] = a1[r][m] = vset1(0.0f);
-  for (long k = 0; k < K2; k += 2 * VL) {
-#pragma GCC unroll 4
-    for (int r = 0; r < R; r++) {
-      if (pf) {
-        __builtin_prefetch(nb + r * ldb + k, 0, 1);
-#if VL == 16
-        __builtin_prefetch(nb + r * ldb + k + VL, 0, 1);
-#endif
-      }
-      vf w0 = vload(bb + r * ldb + k), w1 = vload(bb + r * ldb + k + VL);
-#pragma GCC unroll 8
-      for (int m = 0; m < MM; m++) {
-        a0[r][m] += vload(xs[m] + k) * w0;
-        a1[r][m] += vload(xs[m] + k + VL) * w1;
-      }
-    }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < R; r++) {
-    if (one_step) {
-      vf w0 = vload(bb + r * ldb + K2);
-#pragma GCC unroll 8
-      for (int m = 0; m < MM; m++) a0[r][m] += vload(xs[m] + K2) * w0;
-    }
-    if (tail) {
-      vf wt = vload_part(bb + r * ldb + kt, tail);
-#pragma GCC unroll 8
-      for (int m = 0; m < MM; m++) a1[r][m] += vload_part(xs[m] + kt, tail) * wt;
-    }
-#pragma GCC unroll 8
-    for (int m = 0; m < MM; m++) {
-      float s = vhsum(a0[r][m] + a1[r][m]);
-      float *cp = g->c + m * ldc + j + r;
-      *cp = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * *cp;
-    }
-  }
 }
 
-/* Rows [j0, j1) of the multi-row product: groups of R weight rows (as many as registers
- * allow for MM rows of op(A)), then single rows. */
-#define GEMV_MULTI(MM, R)                                                                  \
-  static __attribute__((noinline)) void gemv_multi_##MM(const gemm_args *g, const float *const *xs, long j0, long j1) { \
-    long j = j0;                                                                           \
-    for (; j + R <= j1; j += R) gemv_multi_group(g, xs, j, R, MM, j + 2 * R <= j1);         \
-    for (; j < j1; j++) gemv_multi_group(g, xs, j, 1, MM, 0);                              \
-  }
-#if VL == 16
-GEMV_MULTI(2, 4)
-GEMV_MULTI(3, 2)
-GEMV_MULTI(4, 2)
-#else
-GEMV_MULTI(2, 2)
-GEMV_MULTI(3, 1)
-GEMV_MULTI(4, 1)
-#endif
-GEMV_MULTI(5, 1)
-GEMV_MULTI(6, 1)
-GEMV_MULTI(7, 1)
-GEMV_MULTI(8, 1)
-
-static void gemv_chunk(const gemm_args *g, const float *const *xs, long j0, long j1) {
-  long K = g->K;
-  float *c = g->c;
-  const float *x = xs[0];
-  if (g->transB && g->M > 1) {
-    switch (g->M) {
-      case 2: gemv_multi_2(g, xs, j0, j1); break;
-      case 3: gemv_multi_3(g, xs, j0, j1); break;
-      case 4: gemv_multi_4(g, xs, j0, j1); break;
-      case 5: gemv_multi_5(g, xs, j0, j1); break;
-      case 6: gemv_multi_6(g, xs, j0, j1); break;
-      case 7: gemv_multi_7(g, xs, j0, j1); break;
-      default: gemv_multi_8(g, xs, j0, j1); break;
-    }
-    return;
-  }
-  if (!g->transB) {
-    /* c[j] = sum_k x[k] B[k, j]: vectors along j, k in order */
-    for (long j = j0; j < j1; j += 4 * VL) {
-      long w = j1 - j < 4 * VL ? j1 - j : 4 * VL;
-      vf acc[4] = {vset1(0.0f), vset1(0.0f), vset1(0.0f), vset1(0.0f)};
-      if (w == 4 * VL) {
-        for (long k = 0; k < K; k++) {
-          vf xk = vset1(x[k]);
-          const float *bk = g->b + k * g->ldb + j;
-          for (int v = 0; v < 4; v++) acc[v] += xk * vload(bk + v * VL);
-        }
-      } else {
-        for (long k = 0; k < K; k++) {
-          vf xk = vset1(x[k]);
-          const float *bk = g->b + k * g->ldb + j;
-          for (int v = 0; v < 4 && v * VL < w; v++)
-            acc[v] += xk * vload_part(bk + v * VL, w - v * VL < VL ? w - v * VL : VL);
-        }
-      }
-      float out[4 * VL];
-      for (int v = 0; v < 4; v++) vstore(out + v * VL, acc[v]);
-      for (long q = 0; q < w; q++)
-        c[j + q] = g->beta == 0.0f ? g->alpha * out[q] : g->alpha * out[q] + g->beta * c[j + q];
-    }
-    return;
-  }
-  /* c[j] = x . B[j, :] (the decode-time y = W x): GEMV_ROWS rows per pass share each load
-   * of x and stream that many weight rows at once (2 GEMV_ROWS independent FMA chains).
-   * Every row is summed the same way whether it runs in a group or alone (two accumulators
-   * along k in steps of 2 VL, a VL step, a masked tail, then a fixed-order reduction), so
-   * results do not depend on how rows are grouped or split over threads. */
-  long ldb = g->ldb, K2 = K / (2 * VL) * (2 * VL);
-  int one_step = K - K2 >= VL;
-  long kt = K2 + (one_step ? VL : 0), tail = K - kt;
-  long j = j0;
-  for (; j + GEMV_ROWS <= j1; j += GEMV_ROWS) {
-    const float *bb = g->b + j * ldb;
-    vf a0[GEMV_ROWS], a1[GEMV_ROWS];
-#pragma GCC unroll 16
-    for (int r = 0; r < GEMV_ROWS; r++) a0[r] = a1[r] = vset1(0.0f);
-    /* prefetch the next row group into L2 while this one streams: one core's hardware
-     * prefetchers alone keep too few lines in flight (1 thread: ~14 -> ~16.5 GB/s) */
-    const float *nb = bb + GEMV_ROWS * ldb;
-    int pf = j + 2 * GEMV_ROWS <= j1;
-    for (long k = 0; k < K2; k += 2 * VL) {
-      vf x0 = vload(x + k), x1 = vload(x + k + VL);
-      if (pf) {
-#pragma GCC unroll 16
-        for (int r = 0; r < GEMV_ROWS; r++) {
-          __builtin_prefetch(nb + r * ldb + k, 0, 1);
-#if VL == 16 /* a step covers two cache lines per row */
-          __builtin_prefetch(nb + r * ldb + k + VL, 0, 1);
-#endif
-        }
-      }
-#pragma GCC unroll 16
-      for (int r = 0; r < GEMV_ROWS; r++) {
-        a0[r] += x0 * vload(bb + r * ldb + k);
-        a1[r] += x1 * vload(bb + r * ldb + k + VL);
-      }
-    }
-    if (one_step) {
-      vf x0 = vload(x + K2);
-#pragma GCC unroll 16
-      for (int r = 0; r < GEMV_ROWS; r++) a0[r] += x0 * vload(bb + r * ldb + K2);
-    }
-    if (tail) {
-      vf xt = vload_part(x + kt, tail);
-#pragma GCC unroll 16
-      for (int r = 0; r < GEMV_ROWS; r++) a1[r] += xt * vload_part(bb + r * ldb + kt, tail);
-    }
-    for (int r = 0; r < GEMV_ROWS; r++) {
-      float s = vhsum(a0[r] + a1[r]);
-      c[j + r] = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * c[j + r];
-    }
-  }
-  for (; j < j1; j++) {
-    const float *b0 = g->b + j * ldb;
-    vf a00 = vset1(0.0f), a01 = a00;
-    for (long k = 0; k < K2; k += 2 * VL) {
-      a00 += vload(x + k) * vload(b0 + k);
-      a01 += vload(x + k + VL) * vload(b0 + k + VL);
-    }
-    if (one_step) a00 += vload(x + K2) * vload(b0 + K2);
-    if (tail) a01 += vload_part(x + kt, tail) * vload_part(b0 + kt, tail);
-    float s = vhsum(a00 + a01);
-    c[j] = g->beta == 0.0f ? g->alpha * s : g->alpha * s + g->beta * c[j];
-  }
-}
-
-static void task_gemv(void *ctx, long t, int tid) {
-  (void)tid;
-  const gemv_args *a = (const gemv_args *)ctx;
-  if (a->g->transB) {
-    gemv_chunk(a->g, a->xs, a->start[t], a->start[t + 1]);
-    return;
-  }
-  long j0 = t * GEMV_COLS, j1 = a->g->N - j0 < GEMV_COLS ? a->g->N : j0 + GEMV_COLS;
-  gemv_chunk(a->g, a->xs, j0, j1);
-}
-
-/* The guided row chunks of a transposed GEMV over nt threads (see above). */
-static void gemv_plan_rows(gemv_args *a, int nt) {
-  long N = a->g->N, K = a->g->K;
-  long min_rows = div_up(div_up(GEMV_MIN_CHUNK, K), GEMV_ROWS) * GEMV_ROWS;
-  long j = 0, t = 0;
-  while (j < N) {
-    long left = N - j;
-    long rows = div_up(div_up(left, 2L * nt), GEMV_ROWS) * GEMV_ROWS;
-    if (rows < min_rows) rows = min_rows;
-    if (rows > left || t == GEMV_MAX_CHUNKS - 1) rows = left;
-    a->start[t++] = j;
-    j += rows;
-  }
-  a->start[t] = N;
-  a->nchunks = t;
-}
-
-static void gemv(const gemm_args *g, int parallel, int tid) {
-  gemv_args a;
-  a.g = g;
-  if (!g->transA || (g->M == 1 && g->lda == 1)) {
-    for (long m = 0; m < g->M; m++) a.xs[m] = g->a + m * g->lda;
-  } else {
-    /* op(A)(m, k) = A[k, m]: gather each column into a contiguous vector */
-    float *xs = (float *)llmts_scratch(tid, 0, (size_t)g->M * g->K * sizeof(float));
-    if (!xs) return;
-    for (long m = 0; m < g->M; m++) {
-      for (long k = 0; k < g->K; k++) xs[m * g->K + k] = g->a[k * g->lda + m];
-      a.xs[m] = xs + m * g->K;
-    }
-  }
-  if (!(parallel && (double)g->N * g->K >= GEMV_PARALLEL_MIN)) {
-    gemv_chunk(g, a.xs, 0, g->N);
-    return;
-  }
-  long tasks = div_up(g->N, GEMV_COLS);
-  if (g->transB) {
-    gemv_plan_rows(&a, llmts_get_threads());
-    tasks = a.nchunks;
-  }
-  llmts_parallel_for(tasks, task_gemv, &a);
+/* Turns g into its C^T form: op(B)^T is the new op(A), op(A)^T the new op(B). */
+static void transpose_problem(gemm_args *g) {
+  int ta = g->transA;
+  long m = g->M, lda = g->lda;
+  const float *a = g->a;
+  g->transA = !g->transB;
+  g->transB = !ta;
+  g->M = g->N;
+  g->N = m;
+  g->a = g->b;
+  g->lda = g->ldb;
+  g->b = a;
+  g->ldb = lda;
+  g->trans_c = 1;
 }
 
 /* One GEMM, split over threads when `parallel` (else on this thread with tid's scratch). */
@@ -634,6 +471,7 @@ static void gemm_one(gemm_args *g, int parallel, int tid) {
     gemv(g, parallel, tid);
     return;
   }
+  if (prefer_transposed_c(g)) transpose_problem(g);
   int nt = parallel ? llmts_get_threads() : 1;
   long nblocks_n = div_up(g->N, NC_MAX);
   long ncb = div_up(div_up(g->N, nblocks_n), NR) * NR;
