@@ -185,6 +185,18 @@ static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static napi_value js_argmax(napi_env env, napi_callback_info info) {
+  BEGIN("argmax", 2)
+  long n = lng(&A, 0);
+  const float *x = f32(&A, 1);
+  END()
+  long v = 0;
+  LOCKED(v = ops->argmax(n, x));
+  napi_value r;
+  napi_create_double(env, (double)v, &r);
+  return r;
+}
+
 static napi_value js_transpose12(napi_env env, napi_callback_info info) {
   BEGIN("transpose12", 6)
   long d0 = lng(&A, 0), d1 = lng(&A, 1), d2 = lng(&A, 2), d3 = lng(&A, 3);
@@ -540,6 +552,7 @@ NAPI_MODULE_INIT() {
       EXPORT("sumAxis", js_sum_axis),
       EXPORT("sumAxisBackward", js_sum_axis_backward),
       EXPORT("sumSquares", js_sum_squares),
+      EXPORT("argmax", js_argmax),
       EXPORT("transpose12", js_transpose12),
       EXPORT("softmax", js_softmax),
       EXPORT("softmaxBackward", js_softmax_backward),

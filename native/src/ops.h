@@ -31,6 +31,7 @@ typedef struct llmts_ops {
   void (*sum_axis)(long outer, long axis, long inner, const float *x, float *out);
   void (*sum_axis_backward)(long outer, long axis, long inner, float s, const float *dout, float *dx);
   double (*sum_squares)(long n, const float *x);
+  long (*argmax)(long n, const float *x);
   void (*transpose12)(long d0, long d1, long d2, long d3, const float *x, float *out);
 
   void (*softmax)(long rows, long cols, const float *x, float *out);

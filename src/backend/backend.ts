@@ -66,6 +66,12 @@ export interface Backend {
   sumAxisBackward(outer: number, axis: number, inner: number, s: number, dout: Float32Array, dx: Float32Array): void;
   /** Sum of squares of x[0..n) computed in float64 (for global-norm clipping). */
   sumSquares(n: number, x: Float32Array): number;
+  /**
+   * Index of the largest of x[0..n) (greedy decoding): the first on ties; a NaN never wins,
+   * and a NaN at 0 gives 0 (the scan `if (x[i] > x[best]) best = i`, as llama2.c's). 0 for
+   * n = 0.
+   */
+  argmax(n: number, x: Float32Array): number;
 
   // ---------------------------------------------------------------- layout
   /**

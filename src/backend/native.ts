@@ -55,6 +55,7 @@ interface Addon {
   sumAxis: Backend['sumAxis'];
   sumAxisBackward: Backend['sumAxisBackward'];
   sumSquares: Backend['sumSquares'];
+  argmax: Backend['argmax'];
   transpose12: Backend['transpose12'];
   softmax: Backend['softmax'];
   softmaxBackward: Backend['softmaxBackward'];
@@ -241,6 +242,12 @@ export class NativeBackend implements Backend {
     dims('sumSquares', { n });
     need('sumSquares', 'x', x, n);
     return this.m.sumSquares(n, x);
+  }
+
+  argmax(n: number, x: F32): number {
+    dims('argmax', { n });
+    need('argmax', 'x', x, n);
+    return this.m.argmax(n, x);
   }
 
   transpose12(d0: number, d1: number, d2: number, d3: number, x: F32, out: F32): void {

@@ -153,6 +153,12 @@ export class ReferenceBackend implements Backend {
     return s;
   }
 
+  argmax(n: number, x: Buf): number {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+    return best;
+  }
+
   // ---------------------------------------------------------------- layout
   transpose12(d0: number, d1: number, d2: number, d3: number, x: Buf, out: Buf): void {
     for (let i0 = 0; i0 < d0; i0++) {

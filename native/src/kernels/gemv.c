@@ -13,8 +13,12 @@
  * one thread idle for half a chunk, ~6 us, at the end of each of a token's ~85 products).
  * Each row is summed the same way in any chunk, so the split never changes a result. */
 #define GEMV_COLS 64L
-/* Elements of B below which a GEMV stays on the calling thread. */
-#define GEMV_PARALLEL_MIN 131072.0
+/* Elements of B below which a GEMV stays on the calling thread: 65536 splits the 15M
+ * shape's 288 x 288 products (15M decode 614 -> 682-698 tok/s, 2 threads) and keeps
+ * stories260K's 512 x 64 lm_head on one thread (at 32768 it went 9.9k -> 8.7-9.0k tok/s). */
+#ifndef GEMV_PARALLEL_MIN
+#define GEMV_PARALLEL_MIN 65536.0
+#endif
 /* Smallest row chunk of the transposed GEMV, in weights (64 KB). */
 #define GEMV_MIN_CHUNK 16384L
 #define GEMV_MAX_CHUNKS 64

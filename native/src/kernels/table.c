@@ -19,6 +19,7 @@ const llmts_ops LLMTS_OPS_NAME = {
     .sum_axis = k_sum_axis,
     .sum_axis_backward = k_sum_axis_backward,
     .sum_squares = k_sum_squares,
+    .argmax = k_argmax,
     .transpose12 = k_transpose12,
     .softmax = k_softmax,
     .softmax_backward = k_softmax_backward,
