@@ -38,17 +38,14 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** Index of the largest value (the first one on ties, like llama2.c's argmax). */
+/**
+ * Index of the largest value (the first one on ties, like llama2.c's argmax; a NaN never
+ * wins): `backend().argmax` on a Float32Array copy of x.
+ * @example argmax([1, 5, 5, 2]) // 1
+ */
 export function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  let bestVal = x[0]!;
-  for (let i = 1; i < x.length; i++) {
-    if (x[i]! > bestVal) {
-      bestVal = x[i]!;
-      best = i;
-    }
-  }
-  return best;
+  const f = x instanceof Float32Array ? x : Float32Array.from(x);
+  return backend().argmax(f.length, f);
 }
 
 /** Checks the sampling options and throws an LlmtsError naming a bad one. */
@@ -130,7 +127,7 @@ export class Sampler {
       }
       for (const [id, n] of counts) x[id] = x[id]! - n * this.frequencyPenalty - this.presencePenalty;
     }
-    if (this.temperature === 0) return backend().argmax(V, x); // native: ~78 -> ~5 us for V = 32000
+    if (this.temperature === 0) return argmax(x); // native: 32000 logits in ~5 us (a JS loop: ~78)
     return this.draw(x);
   }
 
