@@ -173,28 +173,25 @@ static napi_value js_sum_axis_backward(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
-static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
-  BEGIN("sumSquares", 2)
+/* The (n, x) -> number kernels: sumSquares and argmax. */
+static napi_value reduce_n_x(napi_env env, napi_callback_info info, const char *name, int which) {
+  BEGIN(name, 2)
   long n = lng(&A, 0);
   const float *x = f32(&A, 1);
   END()
   double v = 0;
-  LOCKED(v = ops->sum_squares(n, x));
+  LOCKED(v = which ? (double)ops->argmax(n, x) : ops->sum_squares(n, x));
   napi_value r;
   napi_create_double(env, v, &r);
   return r;
 }
 
+static napi_value js_sum_squares(napi_env env, napi_callback_info info) {
+  return reduce_n_x(env, info, "sumSquares", 0);
+}
+
 static napi_value js_argmax(napi_env env, napi_callback_info info) {
-  BEGIN("argmax", 2)
-  long n = lng(&A, 0);
-  const float *x = f32(&A, 1);
-  END()
-  long v = 0;
-  LOCKED(v = ops->argmax(n, x));
-  napi_value r;
-  napi_create_double(env, (double)v, &r);
-  return r;
+  return reduce_n_x(env, info, "argmax", 1);
 }
 
 static napi_value js_transpose12(napi_env env, napi_callback_info info) {
