@@ -255,7 +255,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.model) throw new LlmtsError('E_USAGE', 'llmts chat needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
-  const sampling = samplingFromFlags(values, 'chat', { temperature: 0.8, topP: 0.95 });
+  const sampling = samplingFromFlags(values, { temperature: 0.8, topP: 0.95 });
   if (!(sampling.maxTokens > 0)) throw new LlmtsError('E_USAGE', `--max-tokens must be positive, got ${sampling.maxTokens}`, { where: '--max-tokens', hint: 'e.g. --max-tokens 256' });
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(path, tokenizer);

@@ -9,6 +9,7 @@ import { abortAllShards } from '../data/output.ts';
 import { formatSummary } from '../data/report.ts';
 import { loadWordListFile } from '../data/wordlists.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 
 /** Options of the pipeline itself (everything except output), shared by prepare and stats. */
 export const PIPELINE_HELP = `input:
@@ -83,18 +84,6 @@ export function parseFlags(sub: string, argv: string[], options: ParseArgsConfig
   }
 }
 
-function num(v: Values, flag: string, def: number, check: (n: number) => boolean, want: string): number {
-  const s = v[flag];
-  if (s === undefined) return def;
-  const n = Number(s);
-  if (typeof s !== 'string' || s.trim() === '' || !Number.isFinite(n) || !check(n)) {
-    throw new LlmtsError('E_FLAG', `--${flag} must be ${want}, got '${String(s)}'`, { where: `--${flag}`, hint: `e.g. --${flag} ${def}` });
-  }
-  return n;
-}
-
-const int = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
-
 /** '64MB', '1GB', '500k', '1048576' -> bytes. */
 export function parseSize(s: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(s.trim());
@@ -116,30 +105,30 @@ export function pipelineOptions(v: Values): Partial<PrepareOptions> {
       mojibake: !v['no-mojibake'], normalize: v['no-normalize'] ? 'none' : v.nfkc ? 'NFKC' : 'NFC',
       controls: !v['no-controls'], whitespace: !v['no-whitespace'],
     },
-    boilerplateMinDocs: num(v, 'boilerplate', 0, int(2), 'an integer >= 2'),
+    boilerplateMinDocs: numberFlag(v['boilerplate'], '--boilerplate', 0, { int: true, min: 2 }),
     pii: !v['no-pii'],
     filters: {
       ...d.filters,
       length: !v['no-length'], ratios: !v['no-ratios'], repetition: !v['no-repetition'], language: !v['no-language'], profanity: !v['no-profanity'],
       quality: {
         ...d.filters.quality,
-        minWords: num(v, 'min-words', d.filters.quality.minWords, int(0), 'an integer >= 0'),
-        maxWords: num(v, 'max-words', d.filters.quality.maxWords, int(1), 'an integer >= 1'),
+        minWords: numberFlag(v['min-words'], '--min-words', d.filters.quality.minWords, { int: true, min: 0 }),
+        maxWords: numberFlag(v['max-words'], '--max-words', d.filters.quality.maxWords, { int: true, min: 1 }),
       },
       languages: langs,
-      maxProfanityRatio: num(v, 'max-profanity-ratio', d.filters.maxProfanityRatio, (n) => n >= 0 && n <= 1, 'a number in [0, 1]'),
+      maxProfanityRatio: numberFlag(v['max-profanity-ratio'], '--max-profanity-ratio', d.filters.maxProfanityRatio, { min: 0, max: 1 }),
     },
     profanityList: profanityFile ? loadWordListFile(profanityFile, '--profanity-list') : undefined,
     dedup: {
       ...d.dedup,
       exact: !v['no-exact'], near: !v['no-near'],
-      shingle: num(v, 'shingle', d.dedup.shingle, int(1), 'an integer >= 1'),
-      perms: num(v, 'perms', d.dedup.perms, int(1), 'an integer >= 1'),
-      bands: num(v, 'bands', d.dedup.bands, int(1), 'an integer >= 1'),
-      rows: num(v, 'rows', d.dedup.rows, int(1), 'an integer >= 1'),
-      threshold: num(v, 'threshold', d.dedup.threshold, (n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+      shingle: numberFlag(v['shingle'], '--shingle', d.dedup.shingle, { int: true, min: 1 }),
+      perms: numberFlag(v['perms'], '--perms', d.dedup.perms, { int: true, min: 1 }),
+      bands: numberFlag(v['bands'], '--bands', d.dedup.bands, { int: true, min: 1 }),
+      rows: numberFlag(v['rows'], '--rows', d.dedup.rows, { int: true, min: 1 }),
+      threshold: numberFlag(v['threshold'], '--threshold', d.dedup.threshold, { min: 0, max: 1, minExclusive: true }),
     },
-    threads: num(v, 'threads', d.threads, int(1), 'an integer >= 1'),
+    threads: numberFlag(v['threads'], '--threads', d.threads, { int: true, min: 1 }),
   };
 }
 
@@ -157,8 +146,8 @@ export async function run(argv: string[]): Promise<number> {
   const opts: Partial<PrepareOptions> = {
     ...pipelineOptions(values), out: values.out, format, meta: values.meta === true, overwrite: values.overwrite === true,
     shardBytes: typeof values['shard-size'] === 'string' ? parseSize(values['shard-size'], '--shard-size') : DEFAULT_PREPARE.shardBytes,
-    valRatio: num(values, 'val-ratio', DEFAULT_PREPARE.valRatio, (n) => n >= 0 && n < 1, 'a number in [0, 1)'),
-    seed: num(values, 'seed', 0, int(0), 'an integer >= 0'),
+    valRatio: numberFlag(values['val-ratio'], '--val-ratio', DEFAULT_PREPARE.valRatio, { min: 0, max: 1, maxExclusive: true }),
+    seed: numberFlag(values['seed'], '--seed', 0, { int: true, min: 0 }),
     progress: true,
   };
   // Ctrl-C / kill: delete the shard being written (complete shards stay), exit 130.

@@ -11,6 +11,7 @@ import { tokenizeFiles } from '../data/tokenize.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 import { ProgressBar } from '../util/progress.ts';
 
 const HELP = `usage: llmts data tokenize --tokenizer T --out DIR [options] FILES...
@@ -46,12 +47,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.tokenizer) throw new LlmtsError('E_FLAG', '--tokenizer is required', { where: 'llmts data tokenize', hint: 'e.g. --tokenizer char or --tokenizer gpt2' });
   if (!values.out) throw new LlmtsError('E_FLAG', '--out is required', { where: 'llmts data tokenize', hint: 'e.g. --out runs/data' });
   if (positionals.length === 0) throw new LlmtsError('E_FLAG', 'no input files', { where: 'llmts data tokenize', hint: 'pass one or more text or JSONL files' });
-  const valFraction = values['val-fraction'] === undefined ? 0.1 : Number(values['val-fraction']);
-  if (!(valFraction >= 0 && valFraction < 1)) throw new LlmtsError('E_FLAG', `--val-fraction must be in [0, 1), got '${values['val-fraction']}'`, { where: '--val-fraction' });
-  const shardTokens = values['shard-tokens'] === undefined ? undefined : Number(values['shard-tokens']);
-  if (shardTokens !== undefined && !(Number.isInteger(shardTokens) && shardTokens > 0)) {
-    throw new LlmtsError('E_FLAG', `--shard-tokens must be a positive integer, got '${values['shard-tokens']}'`, { where: '--shard-tokens' });
-  }
+  const valFraction = numberFlag(values['val-fraction'], '--val-fraction', 0.1, { min: 0, max: 1, maxExclusive: true });
+  const shardTokens = numberFlag(values['shard-tokens'], '--shard-tokens', undefined, { int: true, min: 1 });
   const tok = values.tokenizer === 'char'
     ? CharTokenizer.fromText(positionals.map((f) => readFileSync(f, 'utf8')).join(''))
     : loadTokenizer(values.tokenizer);

@@ -14,6 +14,7 @@ import { gpt2Config, llamaConfig } from '../models/config.ts';
 import { AdamW, clipGradNorm, decayGroups, lrAt } from '../optim/index.ts';
 import { noGrad } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 import { Rng } from '../util/rng.ts';
 
 const HELP = `usage: llmts demo [options]
@@ -47,22 +48,6 @@ const REFERENCE_DEFAULTS = { steps: 300, batch: 8, block: 32, layers: 2, width: 
 /** Path of the bundled Tiny Shakespeare (works from src/cli and from dist/cli). */
 function bundledText(): string {
   return fileURLToPath(new URL('../../data/tinyshakespeare/input.txt', import.meta.url));
-}
-
-function intFlag(v: string | undefined, name: string, def: number, min = 1): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new LlmtsError('E_FLAG', `--${name} must be an integer >= ${min}, got '${v}'`, { where: `--${name}` });
-  }
-  return n;
-}
-
-function numFlag(v: string | undefined, name: string, def: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new LlmtsError('E_FLAG', `--${name} must be a number >= 0, got '${v}'`, { where: `--${name}` });
-  return n;
 }
 
 /** Formats tokens/s as 18.7k. */
@@ -111,19 +96,19 @@ export async function run(argv: string[]): Promise<number> {
   // the reference backend (no native addon) is ~50x slower: a smaller default recipe
   const slow = backend().name === 'reference';
   const d = slow ? REFERENCE_DEFAULTS : NATIVE_DEFAULTS;
-  const steps = intFlag(values.steps, 'steps', d.steps);
-  const B = intFlag(values.batch, 'batch', d.batch);
-  const T = intFlag(values.block, 'block', d.block);
-  const nLayer = intFlag(values.layers, 'layers', d.layers);
-  const nHead = intFlag(values.heads, 'heads', 4);
-  const nEmbd = intFlag(values.width, 'width', d.width);
-  const lr = numFlag(values.lr, 'lr', d.lr);
-  const seed = intFlag(values.seed, 'seed', 1337, 0);
-  const logEvery = intFlag(values['log-every'], 'log-every', 50);
-  const nSamples = intFlag(values.samples, 'samples', 2, 0);
-  const sampleLen = intFlag(values['sample-len'], 'sample-len', 300);
-  const temperature = numFlag(values.temperature, 'temperature', 0.8);
-  const topK = intFlag(values['top-k'], 'top-k', 40, 0);
+  const steps = numberFlag(values.steps, '--steps', d.steps, { int: true, min: 1 });
+  const B = numberFlag(values.batch, '--batch', d.batch, { int: true, min: 1 });
+  const T = numberFlag(values.block, '--block', d.block, { int: true, min: 1 });
+  const nLayer = numberFlag(values.layers, '--layers', d.layers, { int: true, min: 1 });
+  const nHead = numberFlag(values.heads, '--heads', 4, { int: true, min: 1 });
+  const nEmbd = numberFlag(values.width, '--width', d.width, { int: true, min: 1 });
+  const lr = numberFlag(values.lr, '--lr', d.lr, { min: 0 });
+  const seed = numberFlag(values.seed, '--seed', 1337, { int: true, min: 0 });
+  const logEvery = numberFlag(values['log-every'], '--log-every', 50, { int: true, min: 1 });
+  const nSamples = numberFlag(values.samples, '--samples', 2, { int: true, min: 0 });
+  const sampleLen = numberFlag(values['sample-len'], '--sample-len', 300, { int: true, min: 1 });
+  const temperature = numberFlag(values.temperature, '--temperature', 0.8, { min: 0 });
+  const topK = numberFlag(values['top-k'], '--top-k', 40, { int: true, min: 0 });
   const arch = values.arch ?? 'gpt2';
   if (arch !== 'gpt2' && arch !== 'llama') {
     throw new LlmtsError('E_FLAG', `--arch must be gpt2 or llama, got '${arch}'`, { where: '--arch' });

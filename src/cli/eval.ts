@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { evaluateText } from '../eval/perplexity.ts';
 import { loadModel } from '../io/load-model.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 
 const HELP = `usage: llmts eval --model M [--tokenizer T] --file F [options]
 
@@ -28,15 +29,6 @@ options:
   --json            print one JSON object instead of the text line
   -h, --help        this help`;
 
-function int(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < 1) {
-    throw new LlmtsError('E_USAGE', `${flag} needs a positive integer, got '${v}'`, { where: flag, hint: 'see llmts eval --help' });
-  }
-  return x;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -54,9 +46,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.model) throw new LlmtsError('E_USAGE', 'llmts eval needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
   if (!values.file) throw new LlmtsError('E_USAGE', 'llmts eval needs --file', { where: '--file', hint: 'pass a UTF-8 text file to score' });
   const opts = {
-    blockSize: int(values['block-size'], '--block-size'),
-    batchSize: int(values['batch-size'], '--batch-size'),
-    maxTokens: int(values['max-tokens'], '--max-tokens'),
+    blockSize: numberFlag(values['block-size'], '--block-size', undefined, { int: true, min: 1 }),
+    batchSize: numberFlag(values['batch-size'], '--batch-size', undefined, { int: true, min: 1 }),
+    maxTokens: numberFlag(values['max-tokens'], '--max-tokens', undefined, { int: true, min: 1 }),
   };
   let text: string;
   try {

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new LlmtsError('E_USAGE', '--prompt and --prompt-file exclude each other', { where: '--prompt-file', hint: 'give one of them' });
   }
   const opts = {
-    ...samplingFromFlags(values, 'generate'),
+    ...samplingFromFlags(values),
     stop: values.stop ?? [],
   };
   const promptText = values['prompt-file'] !== undefined ? readFileSync(values['prompt-file'], 'utf8') : values.prompt ?? '';

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { getPreset, modelStats, presetNames } from '../models/presets.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 
 const HELP = `usage: llmts model info --preset P [--batch B] [--block T] [--vocab V]
        llmts model info --list
@@ -36,13 +37,6 @@ function flops(n: number): string {
   return `${(n / 1e3).toFixed(1)} kFLOP`;
 }
 
-function intFlag(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new LlmtsError('E_FLAG', `--${name} must be an integer >= 1, got '${v}'`, { where: `--${name}` });
-  return n;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '-h' || sub === '--help') {
@@ -66,8 +60,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.preset) throw new LlmtsError('E_FLAG', 'model info needs --preset', { where: 'llmts model info', hint: `use one of ${presetNames().join(', ')}` });
   const p = getPreset(values.preset);
-  const c = { ...p.model, vocabSize: intFlag(values.vocab, 'vocab') ?? p.model.vocabSize, blockSize: intFlag(values.block, 'block') ?? p.model.blockSize };
-  const B = intFlag(values.batch, 'batch') ?? p.recipe.batchSize ?? 1;
+  const c = { ...p.model, vocabSize: numberFlag(values.vocab, '--vocab', undefined, { int: true, min: 1 }) ?? p.model.vocabSize, blockSize: numberFlag(values.block, '--block', undefined, { int: true, min: 1 }) ?? p.model.blockSize };
+  const B = numberFlag(values.batch, '--batch', undefined, { int: true, min: 1 }) ?? p.recipe.batchSize ?? 1;
   const s = modelStats(c, { batchSize: B, blockSize: c.blockSize });
   const lines = [
     `preset ${p.name}: ${p.description}`,

@@ -12,6 +12,7 @@ import { loadModel } from '../io/load-model.ts';
 import { createServer } from '../serve/server.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_TOKENS } from '../serve/limits.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 
 const HELP = `usage: llmts serve --model M [--tokenizer T] [options]
 
@@ -38,15 +39,6 @@ options:
   --quiet                no access log
   -h, --help             this help`;
 
-function int(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < 0) {
-    throw new LlmtsError('E_USAGE', `${flag} needs a non-negative integer, got '${v}'`, { where: flag, hint: 'see llmts serve --help' });
-  }
-  return x;
-}
-
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -67,20 +59,20 @@ export async function run(argv: string[]): Promise<number> {
   if (values['api-key'] !== undefined && values['api-key'].trim() === '') {
     throw new LlmtsError('E_USAGE', '--api-key is empty', { where: '--api-key', hint: 'give a non-empty key, or leave the flag out for an open server' });
   }
-  const port = int(values.port, '--port') ?? 8080;
+  const port = numberFlag(values.port, '--port', undefined, { int: true, min: 0 }) ?? 8080;
   if (port > 65535) throw new LlmtsError('E_USAGE', `--port ${port} is not a TCP port`, { where: '--port', hint: 'use 0..65535' });
   const host = values.host ?? '127.0.0.1';
 
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(values.model, tokenizer);
-  const engine = new InferenceEngine(model, tokenizer, { maxBatch: int(values['max-batch'], '--max-batch'), maxQueue: int(values['max-queue'], '--max-queue') });
+  const engine = new InferenceEngine(model, tokenizer, { maxBatch: numberFlag(values['max-batch'], '--max-batch', undefined, { int: true, min: 0 }), maxQueue: numberFlag(values['max-queue'], '--max-queue', undefined, { int: true, min: 0 }) });
   const modelId = values['model-id'] ?? basename(path, extname(path));
   const app = await createServer({
     engine, tokenizer, template, modelId, apiKey: values['api-key'], runsDir: values.runs,
     limits: {
-      maxTokens: int(values['max-tokens-limit'], '--max-tokens-limit'),
-      defaultMaxTokens: int(values['default-max-tokens'], '--default-max-tokens'),
-      bodyLimit: int(values['body-limit'], '--body-limit'),
+      maxTokens: numberFlag(values['max-tokens-limit'], '--max-tokens-limit', undefined, { int: true, min: 0 }),
+      defaultMaxTokens: numberFlag(values['default-max-tokens'], '--default-max-tokens', undefined, { int: true, min: 0 }),
+      bodyLimit: numberFlag(values['body-limit'], '--body-limit', undefined, { int: true, min: 0 }),
     },
     log: values.quiet ? undefined : (line) => console.error(line),
   });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
+import { numberFlag } from './flags.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
@@ -84,16 +85,6 @@ function need(v: string | undefined, flag: string, sub: string, what: string): s
     throw new LlmtsError('E_FLAG', `missing ${flag}`, { where: flag, hint: `give ${flag} ${what} (see llmts tokenizer ${sub} --help)` });
   }
   return v;
-}
-
-function intFlag(v: string | undefined, flag: string, def: number | undefined, min: number): number {
-  if (v === undefined) {
-    if (def === undefined) throw new LlmtsError('E_FLAG', `missing ${flag}`, { where: flag, hint: `give ${flag} N with N >= ${min}` });
-    return def;
-  }
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new LlmtsError('E_FLAG', `${flag} must be an integer >= ${min}, got '${v}'`, { where: flag, hint: `e.g. ${flag} ${Math.max(min, 30000)}` });
-  return n;
 }
 
 function readText(file: string, flag: string): string {
@@ -172,12 +163,13 @@ async function train(argv: string[]): Promise<number> {
   if (type !== 'bpe' && type !== 'wordpiece') {
     throw new LlmtsError('E_FLAG', `--type must be bpe or wordpiece, got '${type}'`, { where: '--type', hint: 'use --type bpe or --type wordpiece' });
   }
-  const vocabSize = intFlag(values['vocab-size'], '--vocab-size', undefined, 1);
+  if (values['vocab-size'] === undefined) throw new LlmtsError('E_FLAG', 'missing --vocab-size', { where: '--vocab-size', hint: 'give --vocab-size N, e.g. --vocab-size 30000' });
+  const vocabSize = numberFlag(values['vocab-size'], '--vocab-size', 1, { int: true, min: 1 });
   const out = need(values.out, '--out', 'train', 'DIR (the output folder)');
   if (positionals.length === 0) {
     throw new LlmtsError('E_FLAG', 'no training files given', { where: 'FILES', hint: 'list one or more UTF-8 text files after the options' });
   }
-  const minFrequency = intFlag(values['min-frequency'], '--min-frequency', 0, 0);
+  const minFrequency = numberFlag(values['min-frequency'], '--min-frequency', 0, { int: true, min: 0 });
   const t0 = performance.now();
   const progress = new Progress();
   let size: number;
@@ -188,7 +180,7 @@ async function train(argv: string[]): Promise<number> {
       if (values.cased) throw new LlmtsError('E_FLAG', '--cased is for wordpiece', { where: '--cased', hint: 'byte-level BPE keeps the text as is; drop --cased' });
       const r = await trainBpe({ files: inputs.files }, {
         vocabSize, minFrequency, specialTokens: values.special ?? [], pattern: values.pattern,
-        threads: values.threads === undefined ? undefined : intFlag(values.threads, '--threads', 1, 1),
+        threads: numberFlag(values.threads, '--threads', undefined, { int: true, min: 1 }),
         onProgress: (phase, done, total) => progress.update(phase === 'count' ? 'counting words' : 'merging', done, phase === 'count' ? done : total,
           phase === 'count' ? ' distinct words' : ' ids'),
       });

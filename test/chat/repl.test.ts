@@ -125,7 +125,7 @@ test('llmts chat: SIGINT while an answer streams stops it; the REPL answers the 
 });
 
 test('llmts chat: flag mistakes are one-line errors', async () => {
-  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--temperature', 'hot']), /--temperature needs a number, got 'hot'/);
+  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--temperature', 'hot']), /--temperature must be a number, got 'hot'/);
   await assert.rejects(run([]), /llmts chat needs --model/);
   await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--max-tokens', '0']), /--max-tokens must be positive/);
   await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--chat-template', 'no/such.json']), /no chat template file no\/such\.json/);

@@ -36,7 +36,9 @@
 #ifndef KC
 #define KC 768 /* most k per block; blocks are balanced: K = 3072 -> 4 x 768, K = 1000 -> 512 + 488 */
 #endif
+#ifndef MC_MAX
 #define MC_MAX (20 * MR)
+#endif
 #define NC_MAX (64 * NR)
 
 #if VL == 16 && defined(__GNUC__) && !defined(__clang__)
