@@ -138,42 +138,38 @@ static inline __attribute__((always_inline)) void store_tile_transposed(vf acc[M
     }                                                       \
   } while (0)
 
-/* Micro-kernel over packed A (kc x MR, k-major) and packed B (kc x NR). */
-static void ukernel_packed(long kc, const float *restrict a, const float *restrict b, float *c, long ldc,
-                           float alpha, float beta, int first, int mr, int nr, int tc) {
+/* The micro-kernel: the MR x NR tile of C (mr x nr valid) += A (MR rows, element (i, k) at
+ * a[i * rsa + k * csa]) times B (kc x NR). B comes from the packed panel b, or, with
+ * pack_b, straight from op(B) (B not transposed, full panel: row k at bsrc + k * ldb),
+ * each row also stored into the packed panel bdst for the later tiles, so the copy
+ * overlaps the FMAs instead of a separate memory-bound pass. Always inlined into the three
+ * variants below, where pack_b and (for packed A) the strides are constants. */
+static inline __attribute__((always_inline)) void ukernel(long kc, const float *restrict a, long rsa, long csa,
+                                                          const float *restrict b, const float *restrict bsrc,
+                                                          long ldb, float *restrict bdst, float *c, long ldc,
+                                                          float alpha, float beta, int first, int mr, int nr, int tc,
+                                                          int prefetch_c, const int pack_b) {
   vf acc[MR][NV];
-  PREFETCH_C_TILE();
+  if (prefetch_c) PREFETCH_C_TILE();
 #pragma GCC unroll 32
   for (int i = 0; i < MR; i++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[i][v] = vset1(0.0f);
   for (long k = 0; k < kc; k++) {
     vf bv[NV];
+    if (pack_b) {
+      const float *bk = bsrc + k * ldb;
+      __builtin_prefetch(bk + 8 * ldb, 0, 3);
+      __builtin_prefetch(bk + 8 * ldb + VL, 0, 3);
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) bv[v] = vload(b + k * NR + v * VL);
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; i++) {
-      vf ai = vset1(a[k * MR + i]);
+      for (int v = 0; v < NV; v++) {
+        bv[v] = vload(bk + v * VL);
+        vstore(bdst + k * NR + v * VL, bv[v]);
+      }
+    } else {
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
+      for (int v = 0; v < NV; v++) bv[v] = vload(b + k * NR + v * VL);
     }
-  }
-  STORE_TILE();
-}
-
-/* Micro-kernel reading A in place: element (i, k) at a[i * rsa + k * csa] (full tiles only). */
-static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa, const float *restrict b,
-                            float *c, long ldc, float alpha, float beta, int first, int mr, int nr, int tc) {
-  vf acc[MR][NV];
-  if (tc) PREFETCH_C_TILE();
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = vset1(0.0f);
-  for (long k = 0; k < kc; k++) {
-    vf bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) bv[v] = vload(b + k * NR + v * VL);
     const float *ak = a + k * csa;
 #pragma GCC unroll 32
     for (int i = 0; i < MR; i++) {
@@ -185,38 +181,23 @@ static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa
   STORE_TILE();
 }
 
-/* Micro-kernel that packs B as it goes: reads op(B) in place (B not transposed, full
- * panel: row k at bsrc + k * ldb), stores each row into the packed panel bdst for the
- * later tiles, and reads A at a[i * rsa + k * csa] (packed A: rsa = 1, csa = MR). The
- * same arithmetic as the other kernels; the copy overlaps the FMAs instead of a separate
- * memory-bound pass. */
+/* Packed A (kc x MR, k-major) and packed B (kc x NR). */
+static void ukernel_packed(long kc, const float *restrict a, const float *restrict b, float *c, long ldc,
+                           float alpha, float beta, int first, int mr, int nr, int tc) {
+  ukernel(kc, a, 1, MR, b, NULL, 0, NULL, c, ldc, alpha, beta, first, mr, nr, tc, 1, 0);
+}
+
+/* A read in place (full tiles only), packed B. */
+static void ukernel_strided(long kc, const float *restrict a, long rsa, long csa, const float *restrict b,
+                            float *c, long ldc, float alpha, float beta, int first, int mr, int nr, int tc) {
+  ukernel(kc, a, rsa, csa, b, NULL, 0, NULL, c, ldc, alpha, beta, first, mr, nr, tc, tc, 0);
+}
+
+/* B packed as it goes (see ukernel); A in place or packed (rsa = 1, csa = MR). */
 static void ukernel_pack_b(long kc, const float *restrict a, long rsa, long csa, const float *restrict bsrc,
                            long ldb, float *restrict bdst, float *c, long ldc, float alpha, float beta, int first,
                            int mr, int nr, int tc) {
-  vf acc[MR][NV];
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) acc[i][v] = vset1(0.0f);
-  for (long k = 0; k < kc; k++) {
-    vf bv[NV];
-    const float *bk = bsrc + k * ldb;
-    __builtin_prefetch(bk + 8 * ldb, 0, 3);
-    __builtin_prefetch(bk + 8 * ldb + VL, 0, 3);
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
-      bv[v] = vload(bk + v * VL);
-      vstore(bdst + k * NR + v * VL, bv[v]);
-    }
-    const float *ak = a + k * csa;
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; i++) {
-      vf ai = vset1(ak[i * rsa]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) acc[i][v] += ai * bv[v];
-    }
-  }
-  STORE_TILE();
+  ukernel(kc, a, rsa, csa, NULL, bsrc, ldb, bdst, c, ldc, alpha, beta, first, mr, nr, tc, 0, 1);
 }
 
 typedef struct {
