@@ -23,8 +23,8 @@ import type { KVCache } from '../nn/kv-cache.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { DecodeStep } from './decode-step.ts';
 import { inferenceScope } from './inference-scope.ts';
+import { GenerationOutput } from './output.ts';
 import { Sampler, type SamplingOptions } from './sampling.ts';
-import { StopMatcher } from './stop.ts';
 import { TextStream, type StreamTokenizer } from './text-stream.ts';
 
 /** Options of one generation (sampling options included). */
@@ -70,16 +70,10 @@ export class Generation {
   private readonly cache: KVCache;
   private readonly decoder: DecodeStep;
   private readonly sampler: Sampler;
-  private readonly stopIds: Set<number>;
-  private readonly matcher: StopMatcher;
-  private readonly stream: TextStream | null;
-  private readonly maxTokens: number;
+  /** Prompt + generated ids (the sampler's history), stop tokens and strings, the text. */
+  private readonly out: GenerationOutput;
   private readonly opts: GenerateOptions;
-  /** Prompt + generated ids (the sampler's history). */
-  private readonly all: number[];
-  private readonly newIds: number[] = [];
   private readonly last: Float32Array;
-  private text = '';
   private finish: FinishReason | null = null;
   private pendingId = -1;
   private prefilled = false;
@@ -103,13 +97,10 @@ export class Generation {
     }
     this.model = model;
     this.opts = opts;
-    this.maxTokens = maxTokens;
     this.sampler = new Sampler(opts);
-    this.stopIds = new Set(opts.stopTokens ?? []);
-    this.matcher = new StopMatcher(opts.stop ?? []);
-    this.stream = tokenizer ? new TextStream(tokenizer) : null;
-    this.promptText = this.stream ? this.stream.pushMany(prompt) : '';
-    this.all = [...prompt];
+    this.out = new GenerationOutput(prompt, tokenizer ? new TextStream(tokenizer) : null,
+      { maxTokens, stopTokens: opts.stopTokens ?? [], stop: opts.stop ?? [] });
+    this.promptText = this.out.promptText;
     this.cache = model.newCache(1);
     this.decoder = new DecodeStep(model);
     this.last = new Float32Array(V);
@@ -137,7 +128,7 @@ export class Generation {
     if (this.opts.contextOverflow === 'stop') return false;
     this.cache.reset();
     const keep = Math.max(1, Math.floor(block / 2));
-    const context = this.all.slice(-keep, -1); // the pending id is fed by the caller
+    const context = this.out.all.slice(-keep, -1); // the pending id is fed by the caller
     if (context.length > 0) this.feed(context);
     return true;
   }
@@ -148,29 +139,19 @@ export class Generation {
     if (this.opts.signal?.aborted) return this.end('aborted');
     if (!this.prefilled) {
       this.prefilled = true;
-      this.feed(this.all.slice(-this.model.config.blockSize)); // prefill
+      this.feed(this.out.all.slice(-this.model.config.blockSize)); // prefill
     } else {
       if (!this.room()) return this.end('length');
       this.decoder.run(this.pendingId, this.cache, this.last); // one token, straight through the kernels
     }
-    const id = this.sampler.sample(this.last, this.all, this.all.length - this.newIds.length);
-    if (this.stopIds.has(id)) return this.end('stop');
-    this.all.push(id);
-    this.newIds.push(id);
+    const id = this.sampler.sample(this.last, this.out.all, this.out.promptLength);
+    if (this.out.isStop(id)) return this.end('stop');
     this.pendingId = id;
-    let text = '';
-    if (this.stream) {
-      const m = this.matcher.push(this.stream.push(id));
-      text = m.text;
-      this.text += text;
-      if (m.stopped) {
-        this.finish = 'stop';
-        return { id, text };
-      }
-    }
-    if (this.newIds.length >= this.maxTokens) {
-      text += this.flushText();
+    const { text, finish } = this.out.push(id);
+    if (finish === 'stop') this.finish = 'stop';
+    if (finish === 'length') {
       this.finish = 'length';
+      return { id, text: text + this.out.flush() };
     }
     return { id, text };
   }
@@ -178,24 +159,16 @@ export class Generation {
   /** Ends with `reason`; returns a text-only step when held-back text remains, else null. */
   private end(reason: FinishReason): GenerationStep | null {
     this.finish = reason;
-    const text = this.flushText();
+    const text = this.out.flush();
     return text ? { id: -1, text } : null;
-  }
-
-  /** Releases text held back by the UTF-8 decoder and the stop matcher. */
-  private flushText(): string {
-    if (!this.stream) return '';
-    const m = this.matcher.push(this.stream.flush());
-    const out = m.text + (m.stopped ? '' : this.matcher.flush());
-    this.text += out;
-    return out;
   }
 
   /** The result so far (complete once `done`). */
   result(): GenerationResult {
+    const out = this.out;
     return {
-      ids: this.newIds.slice(), text: this.text, finishReason: this.finish ?? 'length',
-      promptTokens: this.all.length - this.newIds.length, completionTokens: this.newIds.length,
+      ids: out.newIds.slice(), text: out.text, finishReason: this.finish ?? 'length',
+      promptTokens: out.promptLength, completionTokens: out.newIds.length,
     };
   }
 }

@@ -15,6 +15,7 @@
 export { Generation, generate, streamGenerate, type FinishReason, type GenerateOptions, type GenerationResult, type GenerationStep } from './engine.ts';
 export { Sampler, argmax, validateSampling, type SamplingOptions } from './sampling.ts';
 export { StopMatcher } from './stop.ts';
+export { GenerationOutput, type OutputFinish, type OutputOptions } from './output.ts';
 export { TextStream, type StreamTokenizer } from './text-stream.ts';
 export { bosId, encodePrompt, stopTokenIds } from './tokens.ts';
 export { InferenceEngine, type CompletionRequest, type CompletionResult, type EngineOptions, type GenerationHandle, type TokenEvent, type TokenLogprob } from './scheduler.ts';

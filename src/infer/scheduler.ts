@@ -41,8 +41,8 @@ import { DecodeStep } from './decode-step.ts';
 import { embedIds } from './embed.ts';
 import { inferenceScope } from './inference-scope.ts';
 import { LogprobReporter, validateLogprobs, type ChosenLogprob, type TokenLogprob } from './logprobs.ts';
+import { GenerationOutput } from './output.ts';
 import { Sampler, validateSampling } from './sampling.ts';
-import { StopMatcher } from './stop.ts';
 import { TextStream } from './text-stream.ts';
 import { stopTokenIds } from './tokens.ts';
 
@@ -123,14 +123,9 @@ class Sequence implements GenerationHandle {
   readonly promptLength: number;
   readonly maxTokens: number;
   readonly sampler: Sampler;
-  readonly stopIds: Set<number>;
-  readonly matcher: StopMatcher;
-  readonly stream: TextStream;
-  /** Prompt + generated ids. */
-  readonly all: number[];
-  readonly newIds: number[] = [];
+  /** Prompt + generated ids, stop tokens and strings, the text. */
+  readonly out: GenerationOutput;
   readonly logprobs: ChosenLogprob[] | null;
-  text = '';
   /** Index into the engine's cache pool while active; -1 when queued or done. */
   slot = -1;
   /** The last sampled id, fed by the next decode step. */
@@ -138,8 +133,6 @@ class Sequence implements GenerationHandle {
   /** Prompt tokens already in the slot's cache. */
   prefilled = 0;
   finish: CompletionResult['finishReason'] | null = null;
-  /** A stop string was hit: the text after it is dropped. */
-  stoppedByString = false;
   private resolve!: (r: CompletionResult) => void;
   private reject!: (e: unknown) => void;
   private readonly events: TokenEvent[] = [];
@@ -155,11 +148,8 @@ class Sequence implements GenerationHandle {
     this.promptLength = req.prompt.length;
     this.maxTokens = req.maxTokens ?? 256;
     this.sampler = new Sampler(req);
-    this.stopIds = new Set(req.stopTokens ?? stopTokenIds(tokenizer));
-    this.matcher = new StopMatcher(req.stop ?? []);
-    this.stream = new TextStream(tokenizer);
-    this.stream.pushMany(req.prompt);
-    this.all = [...req.prompt];
+    this.out = new GenerationOutput(req.prompt, new TextStream(tokenizer),
+      { maxTokens: this.maxTokens, stopTokens: req.stopTokens ?? stopTokenIds(tokenizer), stop: req.stop ?? [] });
     this.logprobs = req.logprobs === undefined ? null : [];
     this.result = new Promise<CompletionResult>((res, rej) => {
       this.resolve = res;
@@ -184,20 +174,13 @@ class Sequence implements GenerationHandle {
   end(reason: CompletionResult['finishReason']): void {
     if (this.finish !== null) return;
     this.finish = reason;
-    let tail = '';
-    // (nothing generated: what the text stream holds back belongs to the prompt)
-    if (!this.stoppedByString && this.newIds.length > 0) {
-      const m = this.matcher.push(this.stream.flush());
-      tail = m.text + (m.stopped ? '' : this.matcher.flush());
-    }
-    if (tail) {
-      this.text += tail;
-      this.emit({ id: -1, text: tail });
-    }
+    const tail = this.out.flush();
+    if (tail) this.emit({ id: -1, text: tail });
     this.req.signal?.removeEventListener('abort', this.onAbort);
+    const out = this.out;
     const r: CompletionResult = {
-      ids: this.newIds.slice(), text: this.text, finishReason: reason,
-      promptTokens: this.promptLength, completionTokens: this.newIds.length,
+      ids: out.newIds.slice(), text: out.text, finishReason: reason,
+      promptTokens: this.promptLength, completionTokens: out.newIds.length,
     };
     if (this.logprobs) r.logprobs = this.logprobs;
     this.resolve(r);
@@ -466,23 +449,17 @@ export class InferenceEngine {
   private advance(seq: Sequence, logits: Float32Array): void {
     // ids past the tokenizer's vocabulary (a padded embedding table) are never produced
     for (let i = this.tokenizer.vocabSize; i < logits.length; i++) logits[i] = -Infinity;
-    const id = seq.sampler.sample(logits, seq.all, seq.promptLength);
-    if (seq.stopIds.has(id)) {
+    const id = seq.sampler.sample(logits, seq.out.all, seq.promptLength);
+    if (seq.out.isStop(id)) {
       this.retire(seq, 'stop');
       return;
     }
     const lp = seq.logprobs ? this.reporter.report(logits, id, seq.req.logprobs!) : undefined;
     if (lp) seq.logprobs!.push(lp);
-    seq.all.push(id);
-    seq.newIds.push(id);
-    const m = seq.matcher.push(seq.stream.push(id));
-    seq.text += m.text;
-    seq.emit(lp ? { id, text: m.text, logprob: lp } : { id, text: m.text });
-    if (m.stopped) {
-      seq.stoppedByString = true;
-      this.retire(seq, 'stop');
-    }
-    else if (seq.newIds.length >= seq.maxTokens || seq.all.length >= this.contextLength) this.retire(seq, 'length');
+    const { text, finish } = seq.out.push(id);
+    seq.emit(lp ? { id, text, logprob: lp } : { id, text });
+    if (finish) this.retire(seq, finish);
+    else if (seq.out.all.length >= this.contextLength) this.retire(seq, 'length');
     else seq.pending = id;
   }
 }
