@@ -22,8 +22,9 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { readMetrics, type MetricRecord } from '../train/metrics.ts';
+import type { MetricRecord } from '../train/metrics.ts';
 import { ApiError } from './errors.ts';
+import { MetricsTails } from './metrics-tail.ts';
 
 /** Options of {@link registerUi}. */
 export interface UiOptions {
@@ -110,15 +111,14 @@ async function readRunConfig(dir: string): Promise<Record<string, unknown> | nul
   return null;
 }
 
+/** metrics.jsonl of every run, read incrementally between polls. */
+const tails = new MetricsTails();
+
 /** A run directory's records and state, or null when it has no metrics.jsonl. */
 async function readRun(dir: string): Promise<{ records: MetricRecord[]; modified: string; finished: boolean; active: boolean } | null> {
-  let mtime: Date;
-  try {
-    mtime = (await stat(join(dir, 'metrics.jsonl'))).mtime;
-  } catch {
-    return null;
-  }
-  const records = readMetrics(dir);
+  const run = await tails.read(join(dir, 'metrics.jsonl'));
+  if (!run) return null;
+  const { records, mtime } = run;
   const finished = runFinished(records);
   return { records, modified: mtime.toISOString(), finished, active: !finished && Date.now() - mtime.getTime() < ACTIVE_MS };
 }
