@@ -5,8 +5,8 @@
  *
  * The trainer appends one line per record and replaces the file (write + rename) when a
  * run resumes, so a changed inode or a shorter file means "read it again from the start".
- * Lines are parsed as `readMetrics` parses them: blank and unparsable lines (a line torn by
- * kill -9) are skipped; a last line without its newline yet is shown if it parses and
+ * Lines are parsed by `parseMetricLine`, as `readMetrics` parses them: blank and unparsable
+ * lines (a line torn by kill -9) are skipped; a last line without its newline yet is shown if it parses and
  * read again with the rest of it next time.
  *
  * @example
@@ -14,7 +14,7 @@
  * const run = await tails.read('runs/x/metrics.jsonl'); // { records, mtime } or null
  */
 import { open, stat } from 'node:fs/promises';
-import type { MetricRecord } from '../train/metrics.ts';
+import { parseMetricLine, type MetricRecord } from '../train/metrics.ts';
 
 interface Tail {
   ino: number;
@@ -23,15 +23,6 @@ interface Tail {
   records: MetricRecord[];
   /** Bytes after the last newline (a line still being written). */
   rest: Buffer;
-}
-
-function parseLine(line: string): MetricRecord | null {
-  if (!line.trim()) return null;
-  try {
-    return JSON.parse(line) as MetricRecord;
-  } catch {
-    return null; // torn by a kill -9 during the write
-  }
 }
 
 /** See the module comment. */
@@ -68,13 +59,13 @@ export class MetricsTails {
       const bytes = Buffer.concat([t.rest, fresh.subarray(0, got)]);
       const end = bytes.lastIndexOf(0x0a) + 1; // up to the last complete line
       for (const line of bytes.subarray(0, end).toString('utf8').split('\n')) {
-        const r = parseLine(line);
+        const r = parseMetricLine(line);
         if (r) t.records.push(r);
       }
       t.rest = Buffer.from(bytes.subarray(end));
       t.size += got;
     }
-    const pending = t.rest.length ? parseLine(t.rest.toString('utf8')) : null;
+    const pending = t.rest.length ? parseMetricLine(t.rest.toString('utf8')) : null;
     return { records: pending ? [...t.records, pending] : t.records, mtime: st.mtime };
   }
 }

@@ -18,18 +18,24 @@ export interface MetricRecord {
   [key: string]: number | string | null;
 }
 
+/** One line of metrics.jsonl as a record; null for a blank line or one cut by a kill -9 during the write. */
+export function parseMetricLine(line: string): MetricRecord | null {
+  if (!line.trim()) return null;
+  try {
+    return JSON.parse(line) as MetricRecord;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads metrics.jsonl (missing file: no records; a torn last line is skipped). */
 export function readMetrics(runDir: string): MetricRecord[] {
   const path = join(runDir, 'metrics.jsonl');
   if (!existsSync(path)) return [];
   const out: MetricRecord[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as MetricRecord);
-    } catch {
-      // a line cut by a kill -9 during the write: dropped
-    }
+    const r = parseMetricLine(line);
+    if (r) out.push(r);
   }
   return out;
 }
