@@ -60,8 +60,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.preset) throw new LlmtsError('E_FLAG', 'model info needs --preset', { where: 'llmts model info', hint: `use one of ${presetNames().join(', ')}` });
   const p = getPreset(values.preset);
-  const c = { ...p.model, vocabSize: numberFlag(values.vocab, '--vocab', undefined, { int: true, min: 1 }) ?? p.model.vocabSize, blockSize: numberFlag(values.block, '--block', undefined, { int: true, min: 1 }) ?? p.model.blockSize };
-  const B = numberFlag(values.batch, '--batch', undefined, { int: true, min: 1 }) ?? p.recipe.batchSize ?? 1;
+  const positive = { int: true, min: 1 };
+  const c = { ...p.model, vocabSize: numberFlag(values.vocab, '--vocab', p.model.vocabSize, positive), blockSize: numberFlag(values.block, '--block', p.model.blockSize, positive) };
+  const B = numberFlag(values.batch, '--batch', p.recipe.batchSize ?? 1, positive);
   const s = modelStats(c, { batchSize: B, blockSize: c.blockSize });
   const lines = [
     `preset ${p.name}: ${p.description}`,

@@ -59,20 +59,20 @@ export async function run(argv: string[]): Promise<number> {
   if (values['api-key'] !== undefined && values['api-key'].trim() === '') {
     throw new LlmtsError('E_USAGE', '--api-key is empty', { where: '--api-key', hint: 'give a non-empty key, or leave the flag out for an open server' });
   }
-  const port = numberFlag(values.port, '--port', undefined, { int: true, min: 0 }) ?? 8080;
-  if (port > 65535) throw new LlmtsError('E_USAGE', `--port ${port} is not a TCP port`, { where: '--port', hint: 'use 0..65535' });
+  const port = numberFlag(values.port, '--port', 8080, { int: true, min: 0, max: 65535 });
   const host = values.host ?? '127.0.0.1';
 
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(values.model, tokenizer);
-  const engine = new InferenceEngine(model, tokenizer, { maxBatch: numberFlag(values['max-batch'], '--max-batch', undefined, { int: true, min: 0 }), maxQueue: numberFlag(values['max-queue'], '--max-queue', undefined, { int: true, min: 0 }) });
+  const count = { int: true, min: 0 };
+  const engine = new InferenceEngine(model, tokenizer, { maxBatch: numberFlag(values['max-batch'], '--max-batch', undefined, count), maxQueue: numberFlag(values['max-queue'], '--max-queue', undefined, count) });
   const modelId = values['model-id'] ?? basename(path, extname(path));
   const app = await createServer({
     engine, tokenizer, template, modelId, apiKey: values['api-key'], runsDir: values.runs,
     limits: {
-      maxTokens: numberFlag(values['max-tokens-limit'], '--max-tokens-limit', undefined, { int: true, min: 0 }),
-      defaultMaxTokens: numberFlag(values['default-max-tokens'], '--default-max-tokens', undefined, { int: true, min: 0 }),
-      bodyLimit: numberFlag(values['body-limit'], '--body-limit', undefined, { int: true, min: 0 }),
+      maxTokens: numberFlag(values['max-tokens-limit'], '--max-tokens-limit', undefined, count),
+      defaultMaxTokens: numberFlag(values['default-max-tokens'], '--default-max-tokens', undefined, count),
+      bodyLimit: numberFlag(values['body-limit'], '--body-limit', undefined, count),
     },
     log: values.quiet ? undefined : (line) => console.error(line),
   });

@@ -163,8 +163,8 @@ async function train(argv: string[]): Promise<number> {
   if (type !== 'bpe' && type !== 'wordpiece') {
     throw new LlmtsError('E_FLAG', `--type must be bpe or wordpiece, got '${type}'`, { where: '--type', hint: 'use --type bpe or --type wordpiece' });
   }
-  if (values['vocab-size'] === undefined) throw new LlmtsError('E_FLAG', 'missing --vocab-size', { where: '--vocab-size', hint: 'give --vocab-size N, e.g. --vocab-size 30000' });
-  const vocabSize = numberFlag(values['vocab-size'], '--vocab-size', 1, { int: true, min: 1 });
+  const vocabSize = numberFlag(values['vocab-size'], '--vocab-size', undefined, { int: true, min: 1 });
+  if (vocabSize === undefined) throw new LlmtsError('E_FLAG', 'missing --vocab-size', { where: '--vocab-size', hint: 'give --vocab-size N, e.g. --vocab-size 30000' });
   const out = need(values.out, '--out', 'train', 'DIR (the output folder)');
   if (positionals.length === 0) {
     throw new LlmtsError('E_FLAG', 'no training files given', { where: 'FILES', hint: 'list one or more UTF-8 text files after the options' });
