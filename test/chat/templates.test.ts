@@ -20,16 +20,19 @@ const TURNS: ChatMessage[] = [
 // Expected strings are worked out by hand from each template's text (see the comments), with
 // transformers' settings trim_blocks + lstrip_blocks.
 
+// SYS + TURNS in ChatML, with the assistant opening: what ChatML and Qwen2.5 both render.
+const CHATML_CONVERSATION =
+  '<|im_start|>system\nYou are a pirate.<|im_end|>\n' +
+  '<|im_start|>user\n  Hello there \n<|im_end|>\n' +
+  '<|im_start|>assistant\nArr, ahoy!<|im_end|>\n' +
+  '<|im_start|>user\nWhere is the treasure?<|im_end|>\n' +
+  '<|im_start|>assistant\n';
+
 test('ChatML (built in): one <|im_start|>role\\ncontent<|im_end|>\\n per message, then the assistant opening', () => {
   const t = ChatTemplate.chatml();
   assert.equal(t.kind, 'chatml');
   assert.deepEqual(t.stop, ['<|im_end|>']);
-  assert.equal(t.render([SYS, ...TURNS], { addGenerationPrompt: true }),
-    '<|im_start|>system\nYou are a pirate.<|im_end|>\n' +
-    '<|im_start|>user\n  Hello there \n<|im_end|>\n' +
-    '<|im_start|>assistant\nArr, ahoy!<|im_end|>\n' +
-    '<|im_start|>user\nWhere is the treasure?<|im_end|>\n' +
-    '<|im_start|>assistant\n');
+  assert.equal(t.render([SYS, ...TURNS], { addGenerationPrompt: true }), CHATML_CONVERSATION);
   assert.equal(t.render([{ role: 'user', content: 'Hi' }]), '<|im_start|>user\nHi<|im_end|>\n');
 });
 
@@ -40,12 +43,7 @@ test('Qwen2.5 (ChatML with tools): system from messages[0], else its default sys
   assert.deepEqual(t.stop, ['<|im_end|>']);
   // no tools -> else-branch: '<|im_start|>system\n' + messages[0].content + '<|im_end|>\n'; the loop skips the
   // first system message; every {%- ... %} eats the indentation before it, the final newline follows {%- endif %} (trim_blocks)
-  assert.equal(t.render([SYS, ...TURNS], { addGenerationPrompt: true }),
-    '<|im_start|>system\nYou are a pirate.<|im_end|>\n' +
-    '<|im_start|>user\n  Hello there \n<|im_end|>\n' +
-    '<|im_start|>assistant\nArr, ahoy!<|im_end|>\n' +
-    '<|im_start|>user\nWhere is the treasure?<|im_end|>\n' +
-    '<|im_start|>assistant\n');
+  assert.equal(t.render([SYS, ...TURNS], { addGenerationPrompt: true }), CHATML_CONVERSATION);
   assert.equal(t.render(TURNS.slice(0, 1)),
     '<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n' +
     '<|im_start|>user\n  Hello there \n<|im_end|>\n');
