@@ -18,7 +18,7 @@ import { LlmtsError } from '../util/errors.ts';
 import { bytesToByteLevel, utf8EncodeInto } from './byte-level.ts';
 import { BytesTable, Merger, PairTable, PieceCache } from './bpe-core.ts';
 import { CharPremerge } from './bpe-premerge.ts';
-import { bpeToTokenizerJson } from './hf-json.ts';
+import { bpeToTokenizerJson } from './bpe-json-write.ts';
 import { resolvePattern, toJsRegExp } from './split-patterns.ts';
 import { scannerFor, type PieceScanner } from './split-scanners.ts';
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';

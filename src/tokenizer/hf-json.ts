@@ -1,7 +1,7 @@
 /**
  * Hugging Face `tokenizer.json` for byte-level BPE: read (BPE model, ByteLevel
- * pre-tokenizer/decoder, Split regex, added tokens) and write (loadable by the HF
- * `tokenizers` library and transformers).
+ * pre-tokenizer/decoder, Split regex, added tokens). Writing is in bpe-json-write.ts
+ * (which bpe.ts imports, so this reader can import bpe.ts without a cycle).
  *
  * @example
  * const tok = bpeFromTokenizerJson(JSON.parse(readFileSync('tokenizer.json', 'utf8')));
@@ -9,81 +9,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
-import { BYTE_TO_UNICODE, byteLevelToBytes, bytesToByteLevel } from './byte-level.ts';
+import { byteLevelToBytes } from './byte-level.ts';
 import { BpeTokenizer } from './bpe.ts';
-import { GPT2_PATTERN, R50K_PATTERN, fromOnigPattern, toOnigPattern } from './split-patterns.ts';
+import { GPT2_PATTERN, fromOnigPattern } from './split-patterns.ts';
 
 type Json = Record<string, unknown>;
 
 function isObj(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-/**
- * Merges in rank order for a tokenizer built from tiktoken ranks: each token splits into
- * the two parts that BPE restricted to lower ranks produces (as HF's tiktoken converter
- * does). Tokens that no merge produces are left out (reachable via `ignore_merges`).
- */
-export function mergesFromRanks(tok: BpeTokenizer): [number, number][] {
-  const vocab = tok.vocabBytes();
-  const byteId = (b: number): number => tok.tokenToId(BYTE_TO_UNICODE[b]!)!;
-  const out: [number, number][] = [];
-  for (let t = 0; t < vocab.length; t++) {
-    const b = vocab[t];
-    if (b === undefined || b.length < 2) continue;
-    const parts = Array.from(b, byteId);
-    while (parts.length > 2) {
-      let best = -1;
-      let at = -1;
-      for (let i = 0; i + 1 < parts.length; i++) {
-        const r = tok.pairRank(parts[i]!, parts[i + 1]!);
-        if (r >= 0 && r < t && (best < 0 || r < best)) {
-          best = r;
-          at = i;
-        }
-      }
-      if (at < 0) break;
-      parts.splice(at, 2, best);
-    }
-    if (parts.length === 2 && tok.pairRank(parts[0]!, parts[1]!) === t) out.push([parts[0]!, parts[1]!]);
-  }
-  return out;
-}
-
-/** The tokenizer.json object for a byte-level BPE tokenizer. */
-export function bpeToTokenizerJson(tok: BpeTokenizer): Record<string, unknown> {
-  const vocabBytes = tok.vocabBytes();
-  const vocab: Record<string, number> = {};
-  vocabBytes.forEach((b, id) => {
-    if (b !== undefined) vocab[bytesToByteLevel(b)] = id;
-  });
-  // Special tokens are in model.vocab too, as HF writes them: HF gives an added token
-  // missing from the model's vocabulary a new id after it (moving e.g. id 0 to id V).
-  for (const [content, id] of tok.specialTokens()) vocab[content] = id;
-  const mergeIds = tok.merges() ?? mergesFromRanks(tok);
-  const merges = mergeIds.map(([a, b]) => `${bytesToByteLevel(vocabBytes[a]!)} ${bytesToByteLevel(vocabBytes[b]!)}`);
-  const added_tokens = [...tok.specialTokens()].sort((x, y) => x[1] - y[1]).map(([content, id]) => ({
-    id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
-  }));
-  const gpt2Regex = tok.pattern === GPT2_PATTERN || tok.pattern === R50K_PATTERN;
-  const byteLevel = (useRegex: boolean): Json => ({ type: 'ByteLevel', add_prefix_space: tok.addPrefixSpace, trim_offsets: true, use_regex: useRegex });
-  const pre_tokenizer = gpt2Regex
-    ? byteLevel(true)
-    : { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: toOnigPattern(tok.pattern) }, behavior: 'Isolated', invert: false }, byteLevel(false)] };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens,
-    normalizer: null,
-    pre_tokenizer,
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: tok.ignoreMerges, vocab, merges,
-    },
-  };
 }
 
 /** Finds ByteLevel / Split settings in a pre_tokenizer (plain or Sequence). */

@@ -14,7 +14,8 @@ export { loadTokenizer, tokenizerFromJson, BUILTIN_WORDPIECE_NAMES, type AnyToke
 // Byte-level BPE.
 export { BpeTokenizer, type BpeSpec } from './bpe.ts';
 export { builtinTokenizer, isBuiltinBpe, BUILTIN_BPE_NAMES, type BuiltinBpeName } from './builtin.ts';
-export { bpeFromTokenizerJson, bpeToTokenizerJson, loadBpeTokenizerJson, saveBpeTokenizerJson } from './hf-json.ts';
+export { bpeFromTokenizerJson, loadBpeTokenizerJson, saveBpeTokenizerJson } from './hf-json.ts';
+export { bpeToTokenizerJson, mergesFromRanks, type BpeJsonSource } from './bpe-json-write.ts';
 export { loadTiktoken, parseTiktoken, saveTiktoken, tiktokenFromText, toTiktokenText, type TiktokenOptions } from './tiktoken-file.ts';
 export { gpt2FromFiles, loadGpt2Files } from './gpt2-files.ts';
 export { trainBpe, trainBpeFromCounts, saveTrainedBpe, type BpeTrainerOptions, type BpeTrainResult, type BpeTrainInput } from './bpe-trainer.ts';
