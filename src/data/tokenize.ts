@@ -21,7 +21,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
-import { CharTokenizer, saveCharTokenizer } from '../tokenizer/char.ts';
+import { CharTokenizer } from '../tokenizer/char.ts';
+import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { dtypeFor, readShard, writeShard, type ShardIds } from './shards.ts';
@@ -62,11 +63,7 @@ export interface TokenizeOptions {
   onFile?: (done: number, total: number, path: string) => void;
 }
 
-/** Writes a tokenizer as a file `loadTokenizer` reads back (char file or HF tokenizer.json). */
-export function saveTokenizer(tok: Tokenizer, path: string): void {
-  if (tok instanceof CharTokenizer) saveCharTokenizer(tok, path);
-  else writeFileSync(path, JSON.stringify(tok.toTokenizerJson()));
-}
+export { saveTokenizer } from '../tokenizer/save.ts';
 
 /** The documents of one input file. */
 function readDocuments(path: string): string[] {

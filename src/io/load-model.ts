@@ -1,6 +1,6 @@
 /**
  * One loader for everything that runs a trained model (generate, eval, chat, serve):
- * - a checkpoint directory or a run directory (src/train/checkpoint.ts: model.safetensors,
+ * - a checkpoint directory or a run directory (src/io/checkpoint.ts: model.safetensors,
  *   config.json, tokenizer.json);
  * - a llama2.c `.bin` checkpoint (src/io/llama2c.ts), with its `tokenizer.bin` given as
  *   `tokenizer` or found next to it as tokenizer.bin.
@@ -12,9 +12,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Decoder } from '../models/decoder.ts';
-import { loadCheckpoint } from '../train/checkpoint.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { loadCheckpoint } from './checkpoint.ts';
 import { isLlama2cCheckpoint, loadLlama2c } from './llama2c.ts';
 
 /** A loaded model with its tokenizer. */

@@ -14,7 +14,7 @@
  * const run = await tails.read('runs/x/metrics.jsonl'); // { records, mtime } or null
  */
 import { open, stat } from 'node:fs/promises';
-import { parseMetricLine, type MetricRecord } from '../train/metrics.ts';
+import { parseMetricLine, type MetricRecord } from '../io/metrics-file.ts';
 
 interface Tail {
   ino: number;

@@ -22,7 +22,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { MetricRecord } from '../train/metrics.ts';
+import type { MetricRecord } from '../io/metrics-file.ts';
 import { ApiError } from './errors.ts';
 import { MetricsTails } from './metrics-tail.ts';
 

@@ -8,37 +8,11 @@
  * log.write({ step: 10, kind: 'train', loss: 2.5, lr: 1e-3 });
  * writeLossPlot('runs/x', 'shakespeare-char');
  */
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readMetrics, type MetricRecord } from '../io/metrics-file.ts';
 
-/** One record of metrics.jsonl. */
-export interface MetricRecord {
-  step: number;
-  kind: 'train' | 'eval';
-  [key: string]: number | string | null;
-}
-
-/** One line of metrics.jsonl as a record; null for a blank line or one cut by a kill -9 during the write. */
-export function parseMetricLine(line: string): MetricRecord | null {
-  if (!line.trim()) return null;
-  try {
-    return JSON.parse(line) as MetricRecord;
-  } catch {
-    return null;
-  }
-}
-
-/** Reads metrics.jsonl (missing file: no records; a torn last line is skipped). */
-export function readMetrics(runDir: string): MetricRecord[] {
-  const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) return [];
-  const out: MetricRecord[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const r = parseMetricLine(line);
-    if (r) out.push(r);
-  }
-  return out;
-}
+export { readMetrics, type MetricRecord };
 
 export class MetricsLog {
   readonly path: string;

@@ -27,11 +27,11 @@ import { modelStats } from '../models/presets.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { AdamW, clipGradNorm, decayGroups, lrAt, type LrSchedule } from '../optim/index.ts';
 import { noGrad, scale, tidy } from '../tensor/index.ts';
+import { listCheckpoints, loadCheckpoint, loadOptimizerState, saveCheckpoint, type TrainerState } from '../io/checkpoint.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { hash32, Rng } from '../util/rng.ts';
 import { prepareBundledData } from './bundled.ts';
-import { listCheckpoints, loadCheckpoint, loadOptimizerState, saveCheckpoint, type TrainerState } from './checkpoint.ts';
 import { formatConfig, parseValue, resolveTrainConfig, type ResolvedConfig, type Source } from './config.ts';
 import { MetricsLog, writeLossPlot } from './metrics.ts';
 

@@ -10,7 +10,7 @@ import { gpt2Config } from '../../src/models/config.ts';
 import { Decoder } from '../../src/models/decoder.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
-import { saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { saveCheckpoint } from '../../src/io/checkpoint.ts';
 
 const TEXT = 'To be, or not to be, that is the question:\nWhether \'tis nobler in the mind to suffer\n';
 

@@ -10,7 +10,7 @@ import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/co
 import { Decoder } from '../../src/models/decoder.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
 const tok = CharTokenizer.fromText('abcdefghijklmnopqrstuvwxyz .,\n');

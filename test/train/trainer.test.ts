@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tokenizeFiles } from '../../src/data/tokenize.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
-import { loadCheckpoint, listCheckpoints } from '../../src/train/checkpoint.ts';
+import { loadCheckpoint, listCheckpoints } from '../../src/io/checkpoint.ts';
 import { readMetrics } from '../../src/train/metrics.ts';
 import { planRun, train } from '../../src/train/trainer.ts';
 

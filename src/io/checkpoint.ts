@@ -27,13 +27,13 @@ import { basename, dirname, join } from 'node:path';
 import type { StateEntry } from '../nn/module.ts';
 import { validateConfig, type DecoderConfig } from '../models/config.ts';
 import { Decoder } from '../models/decoder.ts';
-import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from '../io/safetensors.ts';
 import type { AdamW } from '../optim/index.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
+import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
-import { saveTokenizer } from '../data/tokenize.ts';
-import { fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from '../io/hf-format.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from './hf-format.ts';
+import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
 
