@@ -8,14 +8,14 @@
  */
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { ChatTemplate } from '../infer/chat-template.ts';
 import { ChatSession, chatStopTokens, templateStopTokens } from '../infer/chat.ts';
 import { streamGenerate, type GenerateOptions, type GenerationResult } from '../infer/engine.ts';
 import { loadModel } from '../io/load-model.ts';
-import type { Decoder } from '../models/decoder.ts';
+import type { AnyModel } from '../models/registry.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { parseFlags } from './flags.ts';
 import { SAMPLING_FLAGS, samplingFromFlags } from './sampling-flags.ts';
 
 const HELP = `usage: llmts chat --model M [--tokenizer T] [--system S] [options]
@@ -55,7 +55,7 @@ keys: Ctrl-C stops an answer (it stays in the history, marked); at an empty prom
 
 /** What the REPL needs; `run` builds it from the flags, tests build it directly. */
 export interface ChatReplOptions {
-  model: Decoder;
+  model: AnyModel;
   tokenizer: AnyTokenizer;
   template: ChatTemplate;
   system?: string;
@@ -241,14 +241,10 @@ export function chatRepl(o: ChatReplOptions): { done: Promise<number>; interrupt
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
-      ...SAMPLING_FLAGS, 'ignore-eos': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  const { values } = parseFlags('chat', argv, {
+    model: { type: 'string' }, tokenizer: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
+    ...SAMPLING_FLAGS, 'ignore-eos': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(HELP + COMMANDS);
@@ -256,7 +252,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.model) throw new LlmtsError('E_USAGE', 'llmts chat needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
   const sampling = samplingFromFlags(values, { temperature: 0.8, topP: 0.95 });
-  if (!(sampling.maxTokens > 0)) throw new LlmtsError('E_USAGE', `--max-tokens must be positive, got ${sampling.maxTokens}`, { where: '--max-tokens', hint: 'e.g. --max-tokens 256' });
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(path, tokenizer);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);

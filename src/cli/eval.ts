@@ -5,11 +5,10 @@
  *   llmts eval --model stories260K.bin --tokenizer tok512.bin --file story.txt --json
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { evaluateText } from '../eval/perplexity.ts';
 import { loadModel } from '../io/load-model.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts eval --model M [--tokenizer T] --file F [options]
 
@@ -30,14 +29,10 @@ options:
   -h, --help        this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, file: { type: 'string' },
-      'block-size': { type: 'string' }, 'batch-size': { type: 'string' }, 'max-tokens': { type: 'string' },
-      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  const { values } = parseFlags('eval', argv, {
+    model: { type: 'string' }, tokenizer: { type: 'string' }, file: { type: 'string' },
+    'block-size': { type: 'string' }, 'batch-size': { type: 'string' }, 'max-tokens': { type: 'string' },
+    json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(HELP);

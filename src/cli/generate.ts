@@ -5,10 +5,10 @@
  *   llmts generate --model stories260K.bin --tokenizer tok512.bin --prompt 'Once upon a time' --temperature 0
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Generation, encodePrompt, stopTokenIds } from '../infer/index.ts';
 import { loadModel } from '../io/load-model.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { parseFlags } from './flags.ts';
 import { SAMPLING_FLAGS, samplingFromFlags } from './sampling-flags.ts';
 
 const HELP = `usage: llmts generate --model M [--tokenizer T] [--prompt P | --prompt-file F] [options]
@@ -35,15 +35,19 @@ options:
   --stats                 print tokens, time and tok/s to stderr at the end
   -h, --help              this help`;
 
+function readPromptFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LlmtsError('E_FILE', `cannot read the prompt file ${file}`, { where: '--prompt-file', hint: 'check the path', cause: err });
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
-      ...SAMPLING_FLAGS, stop: { type: 'string', multiple: true },
-      'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  const { values } = parseFlags('generate', argv, {
+    model: { type: 'string' }, tokenizer: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
+    ...SAMPLING_FLAGS, stop: { type: 'string', multiple: true },
+    'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(HELP);
@@ -57,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     ...samplingFromFlags(values),
     stop: values.stop ?? [],
   };
-  const promptText = values['prompt-file'] !== undefined ? readFileSync(values['prompt-file'], 'utf8') : values.prompt ?? '';
+  const promptText = values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : values.prompt ?? '';
   const { model, tokenizer } = loadModel(values.model, values.tokenizer);
   const prompt = encodePrompt(tokenizer, promptText);
   const out = process.stdout;

@@ -5,14 +5,13 @@
  *   curl http://127.0.0.1:8080/v1/completions -H 'Content-Type: application/json' -d '{"prompt": "Once upon a time", "max_tokens": 32}'
  */
 import { basename, extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ChatTemplate } from '../infer/chat-template.ts';
 import { InferenceEngine } from '../infer/scheduler.ts';
 import { loadModel } from '../io/load-model.ts';
 import { createServer } from '../serve/server.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_TOKENS } from '../serve/limits.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts serve --model M [--tokenizer T] [options]
 
@@ -39,17 +38,37 @@ options:
   --quiet                no access log
   -h, --help             this help`;
 
+/** Why the server could not listen, as an E_LISTEN error with the fix (a busy port, a privileged port, an unknown host). */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  const where = `--host ${host} --port ${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new LlmtsError('E_LISTEN', `port ${port} on ${host} is already in use (another llmts serve, or another server, listens there)`, {
+        where, hint: 'stop the other server, or pick another port: --port 8081, or --port 0 for any free one', cause: err,
+      });
+    case 'EACCES':
+      return new LlmtsError('E_LISTEN', `no permission to listen on port ${port} on ${host} (ports below 1024 need privileges)`, {
+        where, hint: 'use a port from 1024 up, e.g. --port 8080', cause: err,
+      });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new LlmtsError('E_LISTEN', `cannot listen on ${host}: not an address of this machine`, {
+        where: '--host', hint: 'use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its own addresses', cause: err,
+      });
+    default:
+      return err;
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, tokenizer: { type: 'string' }, 'model-id': { type: 'string' }, 'chat-template': { type: 'string' },
-      host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
-      'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' },
-      'default-max-tokens': { type: 'string' }, 'body-limit': { type: 'string' }, quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+  const { values } = parseFlags('serve', argv, {
+    model: { type: 'string' }, tokenizer: { type: 'string' }, 'model-id': { type: 'string' }, 'chat-template': { type: 'string' },
+    host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
+    'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' },
+    'default-max-tokens': { type: 'string' }, 'body-limit': { type: 'string' }, quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(HELP);
@@ -61,22 +80,31 @@ export async function run(argv: string[]): Promise<number> {
   }
   const port = numberFlag(values.port, '--port', 8080, { int: true, min: 0, max: 65535 });
   const host = values.host ?? '127.0.0.1';
+  const positive = { int: true, min: 1 };
+  const maxBatch = numberFlag(values['max-batch'], '--max-batch', 8, positive);
+  const maxQueue = numberFlag(values['max-queue'], '--max-queue', 64, { int: true, min: 0 });
+  const limits = {
+    maxTokens: numberFlag(values['max-tokens-limit'], '--max-tokens-limit', undefined, positive),
+    defaultMaxTokens: numberFlag(values['default-max-tokens'], '--default-max-tokens', DEFAULT_MAX_TOKENS, positive),
+    bodyLimit: numberFlag(values['body-limit'], '--body-limit', DEFAULT_BODY_LIMIT, positive),
+  };
 
   const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(values.model, tokenizer);
-  const count = { int: true, min: 0 };
-  const engine = new InferenceEngine(model, tokenizer, { maxBatch: numberFlag(values['max-batch'], '--max-batch', undefined, count), maxQueue: numberFlag(values['max-queue'], '--max-queue', undefined, count) });
+  const engine = new InferenceEngine(model, tokenizer, { maxBatch, maxQueue });
   const modelId = values['model-id'] ?? basename(path, extname(path));
   const app = await createServer({
-    engine, tokenizer, template, modelId, apiKey: values['api-key'], runsDir: values.runs,
-    limits: {
-      maxTokens: numberFlag(values['max-tokens-limit'], '--max-tokens-limit', undefined, count),
-      defaultMaxTokens: numberFlag(values['default-max-tokens'], '--default-max-tokens', undefined, count),
-      bodyLimit: numberFlag(values['body-limit'], '--body-limit', undefined, count),
-    },
+    engine, tokenizer, template, modelId, apiKey: values['api-key'], runsDir: values.runs, limits,
     log: values.quiet ? undefined : (line) => console.error(line),
   });
-  const address = await app.listen({ host, port });
+  let address: string;
+  try {
+    address = await app.listen({ host, port });
+  } catch (err) {
+    await app.close();
+    await engine.close();
+    throw listenError(err, host, port);
+  }
   console.log(`llmts serve: ${modelId} (context ${engine.contextLength}) at ${address}  (API: ${address}/v1, UI: ${address}/)`);
   if (host !== '127.0.0.1' && host !== 'localhost' && values['api-key'] === undefined) {
     console.error(`llmts serve: listening on ${host} without --api-key: anyone who can reach this address can use the model`);

@@ -125,9 +125,9 @@ test('llmts chat: SIGINT while an answer streams stops it; the REPL answers the 
 });
 
 test('llmts chat: flag mistakes are one-line errors', async () => {
-  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--temperature', 'hot']), /--temperature must be a number, got 'hot'/);
+  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--temperature', 'hot']), /--temperature must be a number >= 0, got 'hot'/);
   await assert.rejects(run([]), /llmts chat needs --model/);
-  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--max-tokens', '0']), /--max-tokens must be positive/);
+  await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--max-tokens', '0']), /--max-tokens must be an integer >= 1, got '0'/);
   await assert.rejects(run(['--model', MODEL, '--tokenizer', TOK, '--chat-template', 'no/such.json']), /no chat template file no\/such\.json/);
 });
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { numberFlag } from '../../src/cli/flags.ts';
+import { numberFlag, parseFlags } from '../../src/cli/flags.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
 test('numberFlag: the default when absent, the number when it follows the rule', () => {
@@ -34,5 +34,35 @@ test('numberFlag: a clear E_FLAG error naming the flag, the rule and the value',
       assert.match(e.hint ?? '', new RegExp(`^e\\.g\\. ${flag} `));
       return true;
     }, `${flag} ${v}`);
+  }
+});
+
+test('parseFlags: typed values; a negative number after a string flag is its value; -- ends the flags', () => {
+  const options = { 'max-tokens': { type: 'string' }, stats: { type: 'boolean' }, stop: { type: 'string', multiple: true } } as const;
+  const r = parseFlags('generate', ['--max-tokens', '-3', '--stats', '--stop', '-.5', '--stop', 'x'], options);
+  assert.deepEqual({ ...r.values }, { 'max-tokens': '-3', stats: true, stop: ['-.5', 'x'] });
+  const p = parseFlags('data prepare', ['--stats', 'a.txt', '--', '--max-tokens', '-3'], options, { allowPositionals: true });
+  assert.deepEqual(p.positionals, ['a.txt', '--max-tokens', '-3']);
+  assert.deepEqual({ ...p.values }, { stats: true });
+});
+
+test('parseFlags: what parseArgs refuses is one E_FLAG line naming the command and its --help', () => {
+  const options = { 'max-tokens': { type: 'string' }, stats: { type: 'boolean' } } as const;
+  const cases: [string[], RegExp][] = [
+    [['--max-tokns', '5'], /^unknown flag '--max-tokns' \(did you mean --max-tokens\?\) \(at llmts generate\) - fix: run `llmts generate --help` for its flags$/],
+    [['--zzz'], /^unknown flag '--zzz' \(at llmts generate\)/],
+    [['--max-tokens'], /^flag '--max-tokens <value>' argument missing \(at llmts generate\)/],
+    [['--stats=1'], /^flag '--stats' does not take an argument \(at llmts generate\)/],
+    [['--max-tokens', '--stats'], /^flag '--max-tokens' argument is ambiguous \(at llmts generate\)/],
+    [['a.txt'], /^unexpected argument 'a\.txt': this command takes only --flags \(at llmts generate\)/],
+  ];
+  for (const [argv, re] of cases) {
+    assert.throws(() => parseFlags('generate', argv, options), (e: unknown) => {
+      assert.ok(e instanceof LlmtsError, String(e));
+      assert.equal(e.code, 'E_FLAG');
+      assert.doesNotMatch(e.message, /\n/);
+      assert.match(e.message, re);
+      return true;
+    }, argv.join(' '));
   }
 });
