@@ -22,11 +22,11 @@ import { InferenceEngine } from '../src/infer/scheduler.ts';
 import { llama2cConfig, loadLlama2c } from '../src/io/llama2c.ts';
 import { loadTokenizer } from '../src/tokenizer/load.ts';
 import type { AnyTokenizer } from '../src/tokenizer/load.ts';
-import { Decoder } from '../src/models/decoder.ts';
+import { createModel, type AnyModel } from '../src/models/registry.ts';
 
 interface Case {
   name: string;
-  load: () => Decoder;
+  load: () => AnyModel;
   /** A tokenizer that decodes every id of the model (the engine streams text). */
   tokenizer: () => AnyTokenizer;
 }
@@ -35,7 +35,7 @@ const cases: Record<string, Case> = {
   '260k': { name: 'stories260K', load: () => loadLlama2c('data/llama2c-stories260k/stories260K.bin').model, tokenizer: () => loadTokenizer('data/llama2c-stories260k/tok512.bin') },
   '15m': {
     name: '15M shape',
-    load: () => new Decoder(llama2cConfig({ dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKvHeads: 6, vocabSize: 32000, seqLen: 256, sharedClassifier: true, version: 0 }), { seed: 1 }),
+    load: () => createModel(llama2cConfig({ dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKvHeads: 6, vocabSize: 32000, seqLen: 256, sharedClassifier: true, version: 0 }), { seed: 1 }),
     tokenizer: () => loadTokenizer('gpt2'), // 50257 ids: any of the 32000 decodes to bytes
   },
 };
@@ -43,7 +43,7 @@ const cases: Record<string, Case> = {
 const CONCURRENCY = [1, 4, 8, 16];
 
 /** Runs `n` concurrent greedy requests of `tokens` new tokens; returns aggregate tok/s. */
-async function throughput(model: Decoder, tok: AnyTokenizer, n: number, tokens: number): Promise<number> {
+async function throughput(model: AnyModel, tok: AnyTokenizer, n: number, tokens: number): Promise<number> {
   const engine = new InferenceEngine(model, tok, { maxBatch: n, maxQueue: n });
   const t0 = performance.now();
   const handles = Array.from({ length: n }, (_, i) => engine.submit({ prompt: [1, 10 + i], maxTokens: tokens, temperature: 0, stopTokens: [] }));
@@ -58,7 +58,7 @@ async function throughput(model: Decoder, tok: AnyTokenizer, n: number, tokens: 
 type Strategy = 'groups' | 'rows' | 'gemm';
 
 /** Decode-step tok/s for B rows with one product strategy (see DecodeStep.matmul). */
-function stepSpeed(model: Decoder, B: number, strategy: Strategy): number {
+function stepSpeed(model: AnyModel, B: number, strategy: Strategy): number {
   const step = new DecodeStep(model);
   step.rowConsistent = strategy === 'groups';
   step.gemmMinRows = strategy === 'gemm' ? 2 : 1000;

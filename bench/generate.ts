@@ -38,16 +38,16 @@ import type { Backend } from '../src/backend/backend.ts';
 import { DecodeStep } from '../src/infer/decode-step.ts';
 import { generate } from '../src/infer/engine.ts';
 import { llama2cConfig, loadLlama2c, saveLlama2c, type Llama2cHeader } from '../src/io/llama2c.ts';
-import { Decoder } from '../src/models/decoder.ts';
+import { createModel, type AnyModel } from '../src/models/registry.ts';
 
 interface Case {
   name: string;
-  load: () => Decoder;
+  load: () => AnyModel;
   runc: number;
 }
 
 const shape = (h: Omit<Llama2cHeader, 'sharedClassifier' | 'version'>) => () =>
-  new Decoder(llama2cConfig({ ...h, sharedClassifier: true, version: 0 }), { seed: 1 });
+  createModel(llama2cConfig({ ...h, sharedClassifier: true, version: 0 }), { seed: 1 });
 
 const cases: Record<string, Case> = {
   '260k': { name: 'stories260K', load: () => loadLlama2c('data/llama2c-stories260k/stories260K.bin').model, runc: 5800 },
@@ -60,7 +60,7 @@ const cases: Record<string, Case> = {
  * and the process CPU time per token (all threads, spinning included; on a shared machine
  * it moves less than wall time when other processes take the cores).
  */
-function decodeSpeed(model: Decoder, steps: number): { tps: number; cpuUs: number } {
+function decodeSpeed(model: AnyModel, steps: number): { tps: number; cpuUs: number } {
   let first = 0;
   let cpu0 = process.cpuUsage();
   let n = 0;
@@ -75,7 +75,7 @@ function decodeSpeed(model: Decoder, steps: number): { tps: number; cpuUs: numbe
 }
 
 /** Times every backend kernel called by `steps` decode steps; prints the split per token. */
-function profile(model: Decoder, steps: number): void {
+function profile(model: AnyModel, steps: number): void {
   const be = backend() as Backend & Record<string, unknown>;
   const times = new Map<string, number>();
   const saved = new Map<string, unknown>();
@@ -124,7 +124,7 @@ function dummyTokenizer(file: string, V: number): void {
 /** One build of run.c: its label and a function that runs it greedy on a model. */
 interface Peer {
   label: string;
-  run: (model: Decoder, name: string) => number;
+  run: (model: AnyModel, name: string) => number;
 }
 
 /**
@@ -134,7 +134,7 @@ interface Peer {
 function runcPeer(source: string, dir: string, label: string, flags: string[], threads: number, steps: number): Peer {
   const exe = join(dir, `run-${label}`);
   execFileSync('gcc', [...flags, '-o', exe, source, '-lm'], { stdio: 'inherit' });
-  const run = (model: Decoder, name: string): number => {
+  const run = (model: AnyModel, name: string): number => {
     const bin = join(dir, `${name.replace(/\W+/g, '_')}.bin`);
     saveLlama2c(bin, model);
     dummyTokenizer(join(dir, 'tokenizer.bin'), model.config.vocabSize); // older run.c versions read ./tokenizer.bin

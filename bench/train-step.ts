@@ -24,8 +24,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
-import { gpt2Config, type DecoderConfig } from '../src/models/config.ts';
-import { Decoder } from '../src/models/decoder.ts';
+import { gpt2Config, type DecoderConfig } from '../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../src/models/registry.ts';
 import { AdamW, decayGroups } from '../src/optim/index.ts';
 import { Rng } from '../src/util/rng.ts';
 
@@ -83,7 +83,7 @@ interface MemReport { peak: number; idle: number; analytic: number }
 async function runCase(c: Case, stepsOverride: number | undefined): Promise<void> {
   backend(); // the addon loaded (and its threads started) before the idle baseline
   const baseRss = process.memoryUsage().rss;
-  const model = new Decoder(c.config, { seed: 1337 });
+  const model = createModel(c.config, { seed: 1337 });
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: 0.1 }), { lr: 1e-4, betas: [0.9, 0.95] });
   const rng = new Rng(1);
   const ids = new Int32Array(c.B * c.T);

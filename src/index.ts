@@ -22,7 +22,7 @@ export { backend, setBackend, referenceBackend, nativeBackend, type Backend } fr
 export { LlmtsError } from './util/errors.ts';
 export { Rng } from './util/rng.ts';
 export { Tensor, noGrad } from './tensor/index.ts';
-export { Decoder, getPreset, type DecoderConfig } from './models/index.ts';
+export { createModel, getPreset, parseModelConfig, registerModel, type DecoderConfig, type LanguageModel, type ModelConfig } from './models/index.ts';
 export { loadTokenizer } from './tokenizer/load.ts';
 export { type Tokenizer } from './tokenizer/types.ts';
 export { generate, streamGenerate } from './infer/index.ts';

@@ -9,8 +9,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backend } from '../backend/index.ts';
-import { Decoder } from '../models/decoder.ts';
-import { gpt2Config, llamaConfig } from '../models/config.ts';
+import { generate } from '../infer/engine.ts';
+import { createModel, gpt2Config, llamaConfig } from '../models/index.ts';
 import { AdamW, clipGradNorm, decayGroups, lrAt } from '../optim/index.ts';
 import { noGrad } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -133,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   // ---- model and optimizer
   const shape = { vocabSize: chars.length, blockSize: T, nLayer, nHead, nEmbd };
   const config = arch === 'gpt2' ? gpt2Config(shape) : llamaConfig(shape);
-  const model = new Decoder(config, { seed });
+  const model = createModel(config, { seed });
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: 0.1 }), { lr, betas: [0.9, 0.99] });
   const schedule = { maxLr: lr, minLr: lr / 10, warmupSteps: Math.min(100, Math.floor(steps / 10)), totalSteps: steps, decay: 'cosine' as const };
   console.log(`demo: ${file.endsWith('input.txt') && !values.data ? 'Tiny Shakespeare' : file}, ${text.length.toLocaleString('en-US')} characters, vocab ${chars.length}`);
@@ -182,7 +182,8 @@ export async function run(argv: string[]): Promise<number> {
 
   // ---- samples
   for (let s = 0; s < nSamples; s++) {
-    const out = model.generate([index.get('\n') ?? 0], { maxNewTokens: sampleLen, temperature, topK, seed: seed + 100 + s });
+    const start = [index.get('\n') ?? 0];
+    const out = [...start, ...generate(model, start, { maxTokens: sampleLen, temperature, topK, seed: seed + 100 + s }).ids];
     console.log(`\n--- sample ${s + 1} (temperature ${temperature}, top-k ${topK}) ---`);
     console.log(out.slice(1).map((i) => chars[i]).join(''));
   }

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { getPreset } from '../models/presets.ts';
 import { readConfigFile } from '../train/config.ts';
-import { printSamples } from '../train/samples.ts';
+import { printSamples } from '../infer/samples.ts';
 import { duration, planRun, train } from '../train/trainer.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { parseTrainArgs } from './train.ts';

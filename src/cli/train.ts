@@ -9,7 +9,7 @@
 import { describeKeys, KEYS, camelKey, readConfigFile } from '../train/config.ts';
 import { planRun, train } from '../train/trainer.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { printSamples } from '../train/samples.ts';
+import { printSamples } from '../infer/samples.ts';
 
 const HELP = `usage: llmts train [--preset P] [--config FILE.json] [--key=value ...] [--resume]
 

@@ -15,7 +15,7 @@
  * const r = evaluateText(model, tokenizer, readFileSync('val.txt', 'utf8'));
  * console.log(r.loss, r.perplexity, r.bitsPerByte);
  */
-import type { Decoder } from '../models/decoder.ts';
+import type { AnyModel } from '../models/registry.ts';
 import { noGrad, tidy } from '../tensor/index.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { bosId } from '../infer/tokens.ts';
@@ -49,7 +49,7 @@ export interface EvalResult {
 }
 
 /** Sum of -log p(ids[t+1] | ids[..t]) over consecutive windows; see the module comment. */
-export function scoreIds(model: Decoder, ids: readonly number[], opts: EvalOptions = {}): { totalNats: number; tokens: number } {
+export function scoreIds(model: AnyModel, ids: readonly number[], opts: EvalOptions = {}): { totalNats: number; tokens: number } {
   const c = model.config;
   const T = Math.min(opts.blockSize ?? c.blockSize, c.blockSize);
   if (!Number.isInteger(T) || T < 1) throw new LlmtsError('E_EVAL', `blockSize ${T} is out of range`, { where: 'blockSize', hint: 'use a positive integer' });
@@ -89,7 +89,7 @@ export function scoreIds(model: Decoder, ids: readonly number[], opts: EvalOptio
 }
 
 /** Loss, perplexity and bits per byte of `model` on `text`; see the module comment. */
-export function evaluateText(model: Decoder, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
+export function evaluateText(model: AnyModel, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
   const bos = bosId(tokenizer);
   const body = tokenizer.encode(text);
   const ids = bos !== undefined && body[0] !== bos ? [bos, ...body] : body;

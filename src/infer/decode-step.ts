@@ -1,7 +1,9 @@
 /**
- * One decoding step (one new token, T = 1) of a `Decoder` on preallocated buffers: the
- * same arithmetic as `Decoder.forward(ids, 1, 1, null, cache)`, but straight through the
- * backend kernels, with no tensors, autograd bookkeeping or allocation per token.
+ * One decoding step (one new token, T = 1) of a language model on preallocated buffers:
+ * the same arithmetic as `model.forward(ids, 1, 1, null, cache)`, but straight through the
+ * backend kernels, with no tensors, autograd bookkeeping or allocation per token. It runs
+ * the model's `DecodePlan` (src/models/decode-plan.ts: typed per-layer weights), so it
+ * never reads tensor names or asks which family the model is.
  *
  * Why: decoding is matrix-vector bound, and for small models the per-op cost of the
  * tensor layer (tensor objects, the buffer pool, transposes/reshapes that are no-ops at
@@ -29,35 +31,10 @@
  */
 import { backend } from '../backend/index.ts';
 import type { Backend } from '../backend/backend.ts';
-import type { DecoderConfig } from '../models/config.ts';
-import type { Decoder } from '../models/decoder.ts';
+import type { DecodePlan, LinearWeights, NormWeights } from '../models/decode-plan.ts';
+import type { LanguageModel } from '../models/model.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { LlmtsError } from '../util/errors.ts';
-
-interface LayerWeights {
-  norm1w: Float32Array;
-  norm1b: Float32Array | null;
-  /** Llama: q, k, v projections; GPT-2: the fused c_attn in `qkv`. */
-  qw: Float32Array | null;
-  kw: Float32Array | null;
-  vw: Float32Array | null;
-  qb: Float32Array | null;
-  kb: Float32Array | null;
-  vb: Float32Array | null;
-  qkvw: Float32Array | null;
-  qkvb: Float32Array | null;
-  ow: Float32Array;
-  ob: Float32Array | null;
-  norm2w: Float32Array;
-  norm2b: Float32Array | null;
-  /** Llama: gate/up/down; GPT-2: c_fc in `upw`, c_proj in `downw`. */
-  gatew: Float32Array | null;
-  gateb: Float32Array | null;
-  upw: Float32Array;
-  upb: Float32Array | null;
-  downw: Float32Array;
-  downb: Float32Array | null;
-}
 
 /** Default of `DecodeStep.gemmMinRows`. */
 export const DEFAULT_GEMM_MIN_ROWS = 6;
@@ -86,14 +63,9 @@ export function probeRowConsistency(be: Backend): boolean {
 
 /** See the module comment. */
 export class DecodeStep {
-  private readonly c: DecoderConfig;
+  /** The model's typed weights (live views), what every step reads. */
+  readonly plan: DecodePlan;
   private readonly be: Backend;
-  private readonly tokens: Float32Array;
-  private readonly positions: Float32Array | null;
-  private readonly layers: LayerWeights[];
-  private readonly normFw: Float32Array;
-  private readonly normFb: Float32Array | null;
-  private readonly head: Float32Array;
   /** Rows the scratch buffers hold (grows on demand). */
   private rows = 0;
   // scratch, (B, *) row-major, and per-row views of them made once per size
@@ -103,7 +75,7 @@ export class DecodeStep {
   private q = new Float32Array(0); // (B, C)
   private k = new Float32Array(0); // (B, kvC)
   private v = new Float32Array(0); // (B, kvC)
-  private qkv = new Float32Array(0); // GPT-2: (B, C + 2 kvC)
+  private qkv = new Float32Array(0); // fused: (B, C + 2 kvC)
   private att = new Float32Array(0); // (B, C)
   private h1 = new Float32Array(0); // (B, H)
   private h2 = new Float32Array(0); // (B, H)
@@ -128,72 +100,35 @@ export class DecodeStep {
   /** See `probeRowConsistency`; when true, batches run as GEMMs of up to ROW_GROUP rows. */
   rowConsistent: boolean;
   private readonly oneCache: KVCache[] = [];
+  /** Whether the layers' q/k/v come fused (one GEMM into `qkv`). */
+  private readonly fused: boolean;
 
-  constructor(model: Decoder) {
-    const c = model.config;
-    this.c = c;
+  constructor(model: LanguageModel) {
+    this.plan = model.decodePlan();
     this.be = backend();
     this.rowConsistent = probeRowConsistency(this.be);
-    const sd = model.stateDict();
-    const get = (name: string): Float32Array => {
-      const t = sd.get(name);
-      if (!t) throw new LlmtsError('E_STATE_DICT', `decoder has no tensor ${name}`, { where: 'DecodeStep' });
-      return t.data;
-    };
-    const opt = (name: string): Float32Array | null => sd.get(name)?.data ?? null;
-    const gpt2 = c.arch === 'gpt2';
-    const root = gpt2 ? 'transformer' : 'model';
-    this.tokens = get(`${root}.${gpt2 ? 'wte' : 'embed_tokens'}.weight`);
-    this.positions = gpt2 ? get('transformer.wpe.weight') : null;
-    this.layers = Array.from({ length: c.nLayer }, (_, i): LayerWeights => {
-      const p = `${root}.${gpt2 ? 'h' : 'layers'}.${i}.`;
-      if (gpt2) {
-        return {
-          norm1w: get(`${p}ln_1.weight`), norm1b: get(`${p}ln_1.bias`),
-          qw: null, kw: null, vw: null, qb: null, kb: null, vb: null,
-          qkvw: get(`${p}attn.c_attn.weight`), qkvb: opt(`${p}attn.c_attn.bias`),
-          ow: get(`${p}attn.c_proj.weight`), ob: opt(`${p}attn.c_proj.bias`),
-          norm2w: get(`${p}ln_2.weight`), norm2b: get(`${p}ln_2.bias`),
-          gatew: null, gateb: null,
-          upw: get(`${p}mlp.c_fc.weight`), upb: opt(`${p}mlp.c_fc.bias`),
-          downw: get(`${p}mlp.c_proj.weight`), downb: opt(`${p}mlp.c_proj.bias`),
-        };
-      }
-      const a = `${p}self_attn.`;
-      return {
-        norm1w: get(`${p}input_layernorm.weight`), norm1b: null,
-        qw: get(`${a}q_proj.weight`), kw: get(`${a}k_proj.weight`), vw: get(`${a}v_proj.weight`),
-        qb: opt(`${a}q_proj.bias`), kb: opt(`${a}k_proj.bias`), vb: opt(`${a}v_proj.bias`),
-        qkvw: null, qkvb: null,
-        ow: get(`${a}o_proj.weight`), ob: opt(`${a}o_proj.bias`),
-        norm2w: get(`${p}post_attention_layernorm.weight`), norm2b: null,
-        gatew: get(`${p}mlp.gate_proj.weight`), gateb: opt(`${p}mlp.gate_proj.bias`),
-        upw: get(`${p}mlp.up_proj.weight`), upb: opt(`${p}mlp.up_proj.bias`),
-        downw: get(`${p}mlp.down_proj.weight`), downb: opt(`${p}mlp.down_proj.bias`),
-      };
-    });
-    this.normFw = get(`${root}.${gpt2 ? 'ln_f' : 'norm'}.weight`);
-    this.normFb = gpt2 ? get('transformer.ln_f.bias') : null;
-    this.head = c.tieEmbeddings ? this.tokens : get('lm_head.weight');
-    this.probs = new Float32Array(c.nHead * c.blockSize);
+    const kinds = new Set(this.plan.layers.map((l) => l.attention.kind));
+    if (kinds.size > 1) throw new LlmtsError('E_MODEL', 'decode plan mixes fused and separate q/k/v projections', { where: 'DecodeStep', hint: 'a model gives one attention layout for all layers' });
+    this.fused = kinds.has('fused');
+    this.probs = new Float32Array(this.plan.nHead * this.plan.blockSize);
     this.reserve(1);
   }
 
   /** Sizes the scratch buffers (and their row views) for B rows. */
   private reserve(B: number): void {
     if (B <= this.rows) return;
-    const c = this.c;
-    const C = c.nEmbd, hs = C / c.nHead, kvC = c.nKvHead * hs, H = c.intermediateSize;
-    const gpt2 = c.arch === 'gpt2';
+    const p = this.plan;
+    const C = p.hiddenSize, kvC = p.nKvHead * p.headSize, H = p.intermediateSize;
+    const fused = this.fused;
     this.rows = B;
     this.x = new Float32Array(B * C);
     this.xn = new Float32Array(B * C);
     this.tmp = new Float32Array(B * C);
-    this.q = new Float32Array(gpt2 ? 0 : B * C);
-    this.k = new Float32Array(gpt2 ? 0 : B * kvC);
-    this.v = new Float32Array(gpt2 ? 0 : B * kvC);
+    this.q = new Float32Array(fused ? 0 : B * C);
+    this.k = new Float32Array(fused ? 0 : B * kvC);
+    this.v = new Float32Array(fused ? 0 : B * kvC);
     const W = C + 2 * kvC;
-    this.qkv = new Float32Array(gpt2 ? B * W : 0);
+    this.qkv = new Float32Array(fused ? B * W : 0);
     this.att = new Float32Array(B * C);
     this.h1 = new Float32Array(B * H);
     this.h2 = new Float32Array(B * H);
@@ -201,7 +136,7 @@ export class DecodeStep {
     this.mean = new Float32Array(B);
     this.rstd = new Float32Array(B);
     const rows = (n: number, f: (b: number) => Float32Array): Float32Array[] => Array.from({ length: n }, (_, b) => f(b));
-    if (gpt2) {
+    if (fused) {
       this.qRows = rows(B, (b) => this.qkv.subarray(b * W, b * W + C));
       this.kRows = rows(B, (b) => this.qkv.subarray(b * W + C, b * W + C + kvC));
       this.vRows = rows(B, (b) => this.qkv.subarray(b * W + C + kvC, (b + 1) * W));
@@ -224,7 +159,13 @@ export class DecodeStep {
    *   weight once for all rows (the (N, M) orientation packs only the small x), then a
    *   transpose into y; rows then differ from lone rows by float rounding.
    */
-  private matmul(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, y: Float32Array, N: number, K: number): void {
+  private matmul(M: number, lin: LinearWeights, x: Float32Array, y: Float32Array): void {
+    this.gemmRows(M, lin.weight, x, y, lin.out, lin.in);
+    if (lin.bias) this.be.addBias(M, lin.out, y, lin.bias, y);
+  }
+
+  /** y (M, N) = x (M, K) W^T (K, N), without bias; see `matmul`. */
+  private gemmRows(M: number, w: Float32Array, x: Float32Array, y: Float32Array, N: number, K: number): void {
     const be = this.be;
     if (M === 1) {
       be.gemm(false, true, 1, N, K, 1, x, K, 0, w, K, 0, 0, y, N, 0, 1); // (1, N)
@@ -243,7 +184,6 @@ export class DecodeStep {
       be.gemm(false, true, N, M, K, 1, w, K, 0, x, K, 0, 0, yT, M, 0, 1); // (N, M)
       for (let r = 0; r < M; r++) for (let n = 0, src = r, dst = r * N; n < N; n++, src += M) y[dst + n] = yT[src]!; // (M, N)
     }
-    if (b) be.addBias(M, N, y, b, y);
   }
 
   /** Views of a (*, len) buffer from each row to its end, made once per buffer. */
@@ -256,10 +196,10 @@ export class DecodeStep {
     return v.rows;
   }
 
-  private norm(M: number, w: Float32Array, b: Float32Array | null, x: Float32Array, out: Float32Array): void {
-    const C = this.c.nEmbd;
-    if (b) this.be.layerNorm(M, C, this.c.normEps, x, w, b, out, this.mean, this.rstd);
-    else this.be.rmsNorm(M, C, this.c.normEps, x, w, out, this.rstd);
+  private norm(M: number, n: NormWeights, x: Float32Array, out: Float32Array): void {
+    const C = this.plan.hiddenSize;
+    if (n.kind === 'layernorm') this.be.layerNorm(M, C, n.eps, x, n.weight, n.bias!, out, this.mean, this.rstd);
+    else this.be.rmsNorm(M, C, n.eps, x, n.weight, out, this.rstd);
   }
 
   /**
@@ -281,8 +221,8 @@ export class DecodeStep {
    * row's own position. Row b's logits are those of `run(ids[b], caches[b], ...)`.
    */
   runBatch(ids: ArrayLike<number>, caches: readonly KVCache[], logits: Float32Array): void {
-    const c = this.c, be = this.be;
-    const C = c.nEmbd, nh = c.nHead, nkv = c.nKvHead, hs = C / nh, kvC = nkv * hs, H = c.intermediateSize, V = c.vocabSize;
+    const p = this.plan, be = this.be;
+    const C = p.hiddenSize, nh = p.nHead, nkv = p.nKvHead, hs = p.headSize, V = p.vocabSize;
     const B = ids.length;
     if (caches.length !== B || logits.length < B * V) {
       throw new LlmtsError('E_SHAPE', `runBatch: ${B} ids, ${caches.length} caches, logits of ${logits.length} (need ${B * V})`, { where: 'DecodeStep.runBatch', hint: 'pass one cache per id and a (B, V) logits buffer' });
@@ -297,29 +237,29 @@ export class DecodeStep {
       if (this.probs.length < nh * cache.capacity) this.probs = new Float32Array(nh * cache.capacity);
     }
     const x = this.x, xn = this.xn, tmp = this.tmp;
+    const tokens = p.embedding, positions = p.positions;
     for (let b = 0; b < B; b++) {
       const id = ids[b]!, pos = caches[b]!.length;
-      for (let i = 0, src = id * C, dst = b * C; i < C; i++) x[dst + i] = this.tokens[src + i]!; // (B, C)
-      if (this.positions) for (let i = 0, src = pos * C, dst = b * C; i < C; i++) x[dst + i] = x[dst + i]! + this.positions[src + i]!;
+      for (let i = 0, src = id * C, dst = b * C; i < C; i++) x[dst + i] = tokens[src + i]!; // (B, C)
+      if (positions) for (let i = 0, src = pos * C, dst = b * C; i < C; i++) x[dst + i] = x[dst + i]! + positions[src + i]!;
     }
     const scale = 1 / Math.sqrt(hs);
-    const rope = c.arch === 'llama';
-    for (let l = 0; l < c.nLayer; l++) {
-      const w = this.layers[l]!;
-      this.norm(B, w.norm1w, w.norm1b, x, xn); // (B, C)
-      if (w.qkvw) {
-        this.matmul(B, w.qkvw, w.qkvb, xn, this.qkv, C + 2 * kvC, C); // (B, C + 2 kvC)
+    const rope = p.rope;
+    p.layers.forEach((w, l) => {
+      this.norm(B, w.norm1, x, xn); // (B, C)
+      if (w.attention.kind === 'fused') {
+        this.matmul(B, w.attention.qkv, xn, this.qkv); // (B, C + 2 kvC)
       } else {
-        this.matmul(B, w.qw!, w.qb, xn, this.q, C, C); // (B, nh * hs)
-        this.matmul(B, w.kw!, w.kb, xn, this.k, kvC, C); // (B, nkv * hs)
-        this.matmul(B, w.vw!, w.vb, xn, this.v, kvC, C); // (B, nkv * hs)
+        this.matmul(B, w.attention.q, xn, this.q); // (B, nh * hs)
+        this.matmul(B, w.attention.k, xn, this.k); // (B, nkv * hs)
+        this.matmul(B, w.attention.v, xn, this.v); // (B, nkv * hs)
       }
       for (let b = 0; b < B; b++) {
         const cache = caches[b]!, pos = cache.length;
         const q = this.qRows[b]!, k = this.kRows[b]!, v = this.vRows[b]!;
         if (rope) {
-          be.rope(1, nh, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, q); // (1, nh, 1, hs)
-          be.rope(1, nkv, 1, hs, pos, c.ropeTheta, c.ropeInterleaved, false, k); // (1, nkv, 1, hs)
+          be.rope(1, nh, 1, hs, pos, rope.theta, rope.interleaved, false, q); // (1, nh, 1, hs)
+          be.rope(1, nkv, 1, hs, pos, rope.theta, rope.interleaved, false, k); // (1, nkv, 1, hs)
         }
         const kc = cache.keys[l]!.data, vc = cache.values[l]!.data;
         // element copies, not set(subarray): no typed-array views allocated per head
@@ -332,22 +272,23 @@ export class DecodeStep {
         }
         be.attention(1, nh, nkv, 1, pos + 1, cache.capacity, hs, scale, true, pos, null, q, kc, vc, this.attRows[b]!, this.probs); // (1, nh, 1, hs)
       }
-      this.matmul(B, w.ow, w.ob, this.att, tmp, C, C); // (B, C)
+      this.matmul(B, w.out, this.att, tmp); // (B, C)
       be.add(B * C, x, tmp, x);
-      this.norm(B, w.norm2w, w.norm2b, x, xn); // (B, C)
-      if (w.gatew) {
-        this.matmul(B, w.gatew, w.gateb, xn, this.h1, H, C); // (B, H)
-        this.matmul(B, w.upw, w.upb, xn, this.h2, H, C); // (B, H)
+      this.norm(B, w.norm2, x, xn); // (B, C)
+      const H = p.intermediateSize;
+      if (w.mlp.kind === 'swiglu') {
+        this.matmul(B, w.mlp.gate, xn, this.h1); // (B, H)
+        this.matmul(B, w.mlp.up, xn, this.h2); // (B, H)
         be.swiglu(B * H, this.h1, this.h2, this.h3); // (B, H)
       } else {
-        this.matmul(B, w.upw, w.upb, xn, this.h1, H, C); // (B, H)
+        this.matmul(B, w.mlp.up, xn, this.h1); // (B, H)
         be.gelu(B * H, this.h1, this.h3); // (B, H)
       }
-      this.matmul(B, w.downw, w.downb, this.h3, tmp, C, H); // (B, C)
+      this.matmul(B, w.mlp.down, this.h3, tmp); // (B, C)
       be.add(B * C, x, tmp, x);
-    }
+    });
     for (let b = 0; b < B; b++) caches[b]!.advance(1);
-    this.norm(B, this.normFw, this.normFb, x, xn); // (B, C)
-    this.matmul(B, this.head, null, xn, logits, V, C); // (B, V)
+    this.norm(B, p.finalNorm, x, xn); // (B, C)
+    this.gemmRows(B, p.lmHead, xn, logits, V, C); // (B, V)
   }
 }

@@ -5,12 +5,12 @@
  * @example
  * const e = embedIds(model, encodePrompt(tok, 'a cat')); // Float32Array(C), |e| = 1
  */
-import type { Decoder } from '../models/decoder.ts';
+import type { AnyModel } from '../models/registry.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { inferenceScope } from './inference-scope.ts';
 
 /** Mean-pooled, L2-normalised final hidden states of `ids` (at most blockSize of them); (C). */
-export function embedIds(model: Decoder, ids: readonly number[]): Float32Array {
+export function embedIds(model: AnyModel, ids: readonly number[]): Float32Array {
   const c = model.config;
   if (ids.length === 0) throw new LlmtsError('E_PROMPT', 'embedding input is empty', { where: 'input', hint: 'give at least one token' });
   if (ids.length > c.blockSize) {
@@ -21,10 +21,10 @@ export function embedIds(model: Decoder, ids: readonly number[]): Float32Array {
       throw new LlmtsError('E_PROMPT', `token id ${id} is outside the model's vocabulary of ${c.vocabSize}`, { where: 'input', hint: 'encode the input with the tokenizer of this model' });
     }
   }
-  const C = c.nEmbd, T = ids.length;
+  const C = model.hiddenSize, T = ids.length;
   const out = new Float32Array(C);
   inferenceScope(model, () => {
-    const h = model.hiddenStates(Int32Array.from(ids), 1, T).data; // (1, T, C)
+    const h = model.hiddenStates({ ids: Int32Array.from(ids), B: 1, T }).data; // (1, T, C)
     const acc = new Float64Array(C);
     for (let t = 0; t < T; t++) for (let i = 0; i < C; i++) acc[i] += h[t * C + i]!;
     let ss = 0;

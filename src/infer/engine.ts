@@ -2,7 +2,9 @@
  * The generation engine: prefill the prompt into a KV cache, then decode one token at a
  * time with a `Sampler`, stop on max tokens, stop ids, stop strings or an abort signal,
  * and stream UTF-8-safe text. Three ways to drive it, one implementation (`Generation`):
- * - `generate(model, prompt, opts, tokenizer?)`: synchronous, returns the result;
+ * - `generate(model, prompt, opts, tokenizer?)`: synchronous, returns the result; the prompt is
+ *   ids, or text when a tokenizer is given (encoded with `encodePrompt`: BOS first when the
+ *   tokenizer has one);
  * - `streamGenerate(...)`: an async iterator of steps that yields to the event loop after
  *   each token (so a server can interleave requests and cancel them);
  * - `new Generation(...)` + `step()`: token by token.
@@ -13,12 +15,12 @@
  * keeps its last blockSize tokens.
  *
  * @example
- * const r = generate(model, tok.encode('Once upon a time', { addSpecialTokens: true }),
- *   { maxTokens: 50, temperature: 0 }, tok);
+ * const r = generate(model, 'Once upon a time', { maxTokens: 50, temperature: 0 }, tok);
  * r.text;            // the continuation
+ * generate(model, [1, 403, 407], { maxTokens: 50 }).ids;   // ids in, ids out (no tokenizer)
  * for await (const s of streamGenerate(model, prompt, { maxTokens: 50, stop: ['\n'] }, tok)) process.stdout.write(s.text);
  */
-import type { Decoder } from '../models/decoder.ts';
+import type { LanguageModel } from '../models/model.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { DecodeStep } from './decode-step.ts';
@@ -26,6 +28,7 @@ import { inferenceScope } from './inference-scope.ts';
 import { GenerationOutput } from './output.ts';
 import { Sampler, type SamplingOptions } from './sampling.ts';
 import { TextStream, type StreamTokenizer } from './text-stream.ts';
+import { encodePrompt } from './tokens.ts';
 
 /** Options of one generation (sampling options included). */
 export interface GenerateOptions extends SamplingOptions {
@@ -39,6 +42,18 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** What to do when the KV cache is full: 'slide' (default) or 'stop'. */
   contextOverflow?: 'slide' | 'stop';
+}
+
+/** A prompt: token ids, or text (needs the tokenizer). */
+export type Prompt = readonly number[] | string;
+
+/** The prompt's ids: text is encoded with `encodePrompt`, which needs the tokenizer. */
+function promptIds(prompt: Prompt, tokenizer: StreamTokenizer | undefined): readonly number[] {
+  if (typeof prompt !== 'string') return prompt;
+  if (!tokenizer) {
+    throw new LlmtsError('E_PROMPT', 'a text prompt needs a tokenizer to encode it', { where: 'generate', hint: "pass the tokenizer (generate(model, 'Once upon', opts, tokenizer)) or token ids" });
+  }
+  return encodePrompt(tokenizer, prompt);
 }
 
 /** Why a generation ended. */
@@ -66,7 +81,7 @@ export interface GenerationResult {
 export class Generation {
   /** The prompt as text (what the tokenizer shows for the prompt ids). */
   readonly promptText: string;
-  private readonly model: Decoder;
+  private readonly model: LanguageModel;
   private readonly cache: KVCache;
   private readonly decoder: DecodeStep;
   private readonly sampler: Sampler;
@@ -78,7 +93,8 @@ export class Generation {
   private pendingId = -1;
   private prefilled = false;
 
-  constructor(model: Decoder, prompt: readonly number[], opts: GenerateOptions = {}, tokenizer?: StreamTokenizer) {
+  constructor(model: LanguageModel, promptIn: Prompt, opts: GenerateOptions = {}, tokenizer?: StreamTokenizer) {
+    const prompt = promptIds(promptIn, tokenizer);
     if (prompt.length === 0) {
       throw new LlmtsError('E_PROMPT', 'generate needs at least one prompt token', { where: 'generate', hint: 'start from a BOS / newline token' });
     }
@@ -174,7 +190,7 @@ export class Generation {
 }
 
 /** Generates synchronously; `onStep` sees each token and its text. See the module comment. */
-export function generate(model: Decoder, prompt: readonly number[], opts: GenerateOptions = {}, tokenizer?: StreamTokenizer,
+export function generate(model: LanguageModel, prompt: Prompt, opts: GenerateOptions = {}, tokenizer?: StreamTokenizer,
   onStep?: (s: GenerationStep) => void): GenerationResult {
   const g = new Generation(model, prompt, opts, tokenizer);
   for (let s = g.step(); s; s = g.step()) onStep?.(s);
@@ -185,7 +201,7 @@ export function generate(model: Decoder, prompt: readonly number[], opts: Genera
  * Generates as an async iterator of steps (one per token); the iterator's return value is
  * the result. Yields to the event loop after every token, so `opts.signal` can abort it.
  */
-export async function* streamGenerate(model: Decoder, prompt: readonly number[], opts: GenerateOptions = {},
+export async function* streamGenerate(model: LanguageModel, prompt: Prompt, opts: GenerateOptions = {},
   tokenizer?: StreamTokenizer): AsyncGenerator<GenerationStep, GenerationResult> {
   const g = new Generation(model, prompt, opts, tokenizer);
   for (;;) {

@@ -12,7 +12,7 @@
  * const engine = new InferenceEngine(model, tokenizer);
  * for await (const ev of engine.submit({ prompt: encodePrompt(tokenizer, 'Hi'), maxTokens: 64 })) process.stdout.write(ev.text);
  */
-export { Generation, generate, streamGenerate, type FinishReason, type GenerateOptions, type GenerationResult, type GenerationStep } from './engine.ts';
+export { Generation, generate, streamGenerate, type FinishReason, type GenerateOptions, type Prompt, type GenerationResult, type GenerationStep } from './engine.ts';
 export { Sampler, argmax, validateSampling, type SamplingOptions } from './sampling.ts';
 export { StopMatcher } from './stop.ts';
 export { GenerationOutput, type OutputFinish, type OutputOptions } from './output.ts';

@@ -5,14 +5,14 @@
  *
  * @example
  * inferenceScope(model, () => {
- *   const h = model.hiddenStates(ids, 1, T).data; // (1, T, C): read it here, it is freed after
+ *   const h = model.hiddenStates({ ids, B: 1, T }).data; // (1, T, C): read it here, it is freed after
  * });
  */
-import type { Decoder } from '../models/decoder.ts';
+import type { Module } from '../nn/module.ts';
 import { noGrad, tidy } from '../tensor/index.ts';
 
 /** Runs `fn` with `model` in eval mode, without autograd, inside a `tidy` scope; restores the mode. */
-export function inferenceScope(model: Decoder, fn: () => void): void {
+export function inferenceScope(model: Module, fn: () => void): void {
   const wasTraining = model.training;
   model.eval();
   try {

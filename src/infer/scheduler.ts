@@ -4,7 +4,7 @@
  * Each request gets a slot: a KV cache from a pool (made on first use, then reused across
  * requests, at most `maxBatch`). The engine loop, one iteration per token:
  * 1. admit queued requests into free slots, and prefill prompts through
- *    `Decoder.hiddenStates` into their slot's cache in chunks of PREFILL_CHUNK tokens, at
+ *    the model's `hiddenStates` into their slot's cache in chunks of PREFILL_CHUNK tokens, at
  *    most PREFILL_BUDGET tokens per iteration (so a long prompt does not stall the other
  *    streams); a prompt's last chunk gives its first logits. Chunk boundaries are fixed
  *    per prompt (multiples of PREFILL_CHUNK), so they never depend on other requests;
@@ -33,7 +33,7 @@
  * const { finishReason, completionTokens } = await h.result;
  */
 import { backend } from '../backend/index.ts';
-import type { Decoder } from '../models/decoder.ts';
+import type { AnyModel } from '../models/registry.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -226,10 +226,12 @@ class Sequence implements GenerationHandle {
 export class InferenceEngine {
   /** The model's context (blockSize): prompt + output never exceed it. */
   readonly contextLength: number;
-  private readonly model: Decoder;
+  private readonly model: AnyModel;
   private readonly tokenizer: AnyTokenizer;
   private readonly maxQueue: number;
   private readonly decoder: DecodeStep;
+  /** The output projection (V, C), from the decode plan. */
+  private readonly lmHead: Float32Array;
   private readonly reporter: LogprobReporter;
   /** Cache pool: slot i's cache, made on first use. */
   private readonly caches: (KVCache | null)[];
@@ -244,7 +246,7 @@ export class InferenceEngine {
   private loop: Promise<void> | null = null;
   private closed = false;
 
-  constructor(model: Decoder, tokenizer: AnyTokenizer, opts: EngineOptions = {}) {
+  constructor(model: AnyModel, tokenizer: AnyTokenizer, opts: EngineOptions = {}) {
     const maxBatch = opts.maxBatch ?? 8, maxQueue = opts.maxQueue ?? 64;
     if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new LlmtsError('E_CONFIG', `maxBatch = ${maxBatch} is out of range`, { where: 'maxBatch', hint: 'use a positive integer' });
     if (!(Number.isInteger(maxQueue) && maxQueue >= 0)) throw new LlmtsError('E_CONFIG', `maxQueue = ${maxQueue} is out of range`, { where: 'maxQueue', hint: 'use a non-negative integer' });
@@ -253,6 +255,7 @@ export class InferenceEngine {
     this.maxQueue = maxQueue;
     this.contextLength = model.config.blockSize;
     this.decoder = new DecodeStep(model);
+    this.lmHead = this.decoder.plan.lmHead;
     this.reporter = new LogprobReporter(tokenizer);
     this.caches = Array.from({ length: maxBatch }, () => null);
     this.freeSlots = Array.from({ length: maxBatch }, (_, i) => maxBatch - 1 - i); // pop() gives slot 0 first
@@ -428,17 +431,17 @@ export class InferenceEngine {
 
   /**
    * Feeds the next `n` prompt tokens of `seq` into its cache through
-   * `Decoder.hiddenStates`. After the prompt's last chunk, only the last position goes
+   * the model's `hiddenStates`. After the prompt's last chunk, only the last position goes
    * through the lm_head (into prefillLogits; a long prompt never makes a (T, V) logits
    * tensor) and this returns true.
    */
   private prefill(seq: Sequence, n: number): boolean {
-    const c = this.model.config, C = c.nEmbd, V = c.vocabSize;
+    const C = this.model.hiddenSize, V = this.model.config.vocabSize;
     const ids = Int32Array.from(seq.req.prompt.slice(seq.prefilled, seq.prefilled + n));
     const last = seq.prefilled + n === seq.promptLength;
-    const head = (this.model.lmHead?.weight ?? this.model.trunk.tokens.weight).data; // (V, C)
+    const head = this.lmHead; // (V, C)
     inferenceScope(this.model, () => {
-      const h = this.model.hiddenStates(ids, 1, n, this.cacheOf(seq.slot)).data; // (1, n, C)
+      const h = this.model.hiddenStates({ ids, B: 1, T: n, cache: this.cacheOf(seq.slot) }).data; // (1, n, C)
       if (last) backend().gemm(false, true, 1, V, C, 1, h.subarray((n - 1) * C, n * C), C, 0, head, C, 0, 0, this.prefillLogits, V, 0, 1); // (1, V)
     });
     seq.prefilled += n;

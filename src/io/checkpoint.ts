@@ -25,8 +25,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { StateEntry } from '../nn/module.ts';
-import { validateConfig, type DecoderConfig } from '../models/config.ts';
-import { Decoder } from '../models/decoder.ts';
+import { createModel, validateConfig, type AnyModel, type DecoderConfig } from '../models/index.ts';
 import type { AdamW } from '../optim/index.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { saveTokenizer } from '../tokenizer/save.ts';
@@ -55,7 +54,7 @@ export interface TrainerState {
 
 /** What `saveCheckpoint` writes. */
 export interface CheckpointInput {
-  model: Decoder;
+  model: AnyModel;
   tokenizer: Tokenizer;
   optimizer?: AdamW;
   trainerState?: TrainerState;
@@ -66,7 +65,7 @@ export interface LoadedCheckpoint {
   /** The checkpoint directory actually read (the newest one when a run directory was given). */
   dir: string;
   /** The model with the saved weights, in eval mode. */
-  model: Decoder;
+  model: AnyModel;
   config: DecoderConfig;
   tokenizer: AnyTokenizer;
   /** trainer_state.json, or null when the checkpoint has none (an exported model). */
@@ -194,7 +193,7 @@ export function loadCheckpoint(dirOrRun: string): LoadedCheckpoint {
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(weightsPath)) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} is missing`, { where: weightsPath, hint: 'the checkpoint is incomplete; use another checkpoint' });
   const { tensors } = loadSafetensors(weightsPath);
-  const model = new Decoder(config, { seed: 0 });
+  const model = createModel(config, { seed: 0 });
   let state = new Map<string, StateEntry>();
   for (const [name, t] of Object.entries(tensors)) state.set(name, { shape: t.shape, data: toFloat32(t) });
   if (tensorLayout === 'hf') state = fromHfTensors(config, state);
@@ -223,7 +222,7 @@ export function loadCheckpoint(dirOrRun: string): LoadedCheckpoint {
 }
 
 /** Restores AdamW moments and step from `<dir>/optimizer.safetensors` (names of `model`'s parameters). */
-export function loadOptimizerState(dir: string, optimizer: AdamW, model: Decoder): void {
+export function loadOptimizerState(dir: string, optimizer: AdamW, model: AnyModel): void {
   const path = join(dir, 'optimizer.safetensors');
   if (!existsSync(path)) throw new LlmtsError('E_CHECKPOINT', `${path} is missing`, { where: path, hint: 'this checkpoint cannot resume training; start a new run from its weights instead' });
   const { tensors, metadata } = loadSafetensors(path);

@@ -1,139 +1,101 @@
 /**
- * Hugging Face `transformers` layout of a decoder checkpoint, both ways:
- * - config.json: `toHfConfig` writes the fields `GPT2Config` / `LlamaConfig` read (plus
- *   `model_type` and `architectures`), `fromHfConfig` reads them back into a
- *   `DecoderConfig`, naming the field when something is not supported;
- * - model.safetensors: our parameters are `torch.nn.Linear`-shaped (out, in); GPT-2's
- *   `Conv1D` layers (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj) store the transpose
- *   (in, out). `toHfTensors` / `fromHfTensors` transpose those four and map names
- *   (HF GPT-2 files saved from `GPT2Model` lack the `transformer.` prefix; its causal-mask
- *   buffers `attn.bias` / `attn.masked_bias` are dropped).
- *
- * So a checkpoint directory written by `llmts train` loads in Python with
- * `AutoModelForCausalLM.from_pretrained(dir)`, and a directory written by
- * `save_pretrained` (safetensors, float32/float16/bfloat16) loads here.
- * Llama with interleaved RoPE pairs (llama2.c / Meta layout) has no HF config: HF expects
- * q/k rows permuted to its half-split layout, so `toHfConfig` returns null for it.
+ * Hugging Face `transformers` files for any registered model family, through the
+ * family's `hf` mapping (src/models/model.ts `HfMapping`; the decoder's is
+ * src/models/decoder/hf.ts):
+ * - `toHfConfig` / `fromHfConfig`: config.json fields (`model_type` picks the family);
+ * - `toHfTensors` / `fromHfTensors`: tensor names and layout of model.safetensors;
+ * - `checkHfAgreement`: an llm.ts config.json carries both HF fields and an `llmts` block;
+ *   transformers reads the HF fields, we read the block, so they must describe one model;
+ * - `checkTensorShapes`: a weights file's header against the config, before any model is
+ *   allocated (a config.json claiming `n_layer: 100000` is refused here, not after 4 GB).
  *
  * @example
  * const hf = toHfConfig(model.config);            // { model_type: 'gpt2', n_embd: 128, ... }
  * const cfg = fromHfConfig(JSON.parse(text), 'ckpt/config.json');
+ * checkTensorShapes(cfg, readSafetensorsHeader(file).tensors, 'hf', file);
  */
+import type { Json } from '../models/model.ts';
+import { hfFamily, modelArchs, modelFamily, parameterShapes, type ModelConfig } from '../models/registry.ts';
 import type { StateEntry } from '../nn/module.ts';
-import type { DecoderConfig } from '../models/config.ts';
-import { validateConfig } from '../models/config.ts';
 import { LlmtsError } from '../util/errors.ts';
 
-type Json = Record<string, unknown>;
-
 /** The HF config.json fields for `c`, or null when HF cannot express the model. */
-export function toHfConfig(c: DecoderConfig): Json | null {
-  if (c.arch === 'gpt2') {
-    if (!c.bias || c.nKvHead !== c.nHead) return null; // HF GPT-2 always has biases and full MHA
-    return {
-      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
-      vocab_size: c.vocabSize, n_positions: c.blockSize, n_ctx: c.blockSize, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead,
-      n_inner: c.intermediateSize, activation_function: 'gelu_new', layer_norm_epsilon: c.normEps,
-      resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: 0, tie_word_embeddings: c.tieEmbeddings,
-      scale_attn_weights: true, torch_dtype: 'float32',
-    };
-  }
-  if (c.ropeInterleaved) return null;
-  return {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama',
-    vocab_size: c.vocabSize, hidden_size: c.nEmbd, intermediate_size: c.intermediateSize, num_hidden_layers: c.nLayer,
-    num_attention_heads: c.nHead, num_key_value_heads: c.nKvHead, head_dim: c.nEmbd / c.nHead,
-    max_position_embeddings: c.blockSize, rms_norm_eps: c.normEps, rope_theta: c.ropeTheta, rope_scaling: null,
-    hidden_act: 'silu', attention_bias: c.bias, mlp_bias: c.bias, tie_word_embeddings: c.tieEmbeddings,
-    attention_dropout: 0, torch_dtype: 'float32',
-  };
+export function toHfConfig(c: ModelConfig): Json | null {
+  return modelFamily(c.arch).hf?.toConfig(c) ?? null;
 }
 
-/** Reads an HF config.json object (model_type gpt2 or llama) into a DecoderConfig. */
-export function fromHfConfig(json: Json, path: string): DecoderConfig {
-  const num = (key: string, fallback?: number): number => {
-    const v = json[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new LlmtsError('E_CHECKPOINT', `${path}: ${key} is ${JSON.stringify(json[key])}, expected a number`, { where: `${path}: ${key}` });
-    }
-    return v;
-  };
-  const unsupported = (key: string, want: string): never => {
-    throw new LlmtsError('E_CHECKPOINT', `${path}: ${key} = ${JSON.stringify(json[key])} is not supported`, { where: `${path}: ${key}`, hint: `llm.ts runs ${want}` });
-  };
-  const type = json.model_type;
-  if (type === 'gpt2') {
-    const act = json.activation_function ?? 'gelu_new';
-    if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') unsupported('activation_function', 'GPT-2 with the tanh GELU (gelu_new)');
-    const C = num('n_embd');
-    return validateConfig({
-      arch: 'gpt2', vocabSize: num('vocab_size'), blockSize: num('n_positions'), nLayer: num('n_layer'), nHead: num('n_head'),
-      nKvHead: num('n_head'), nEmbd: C, intermediateSize: typeof json.n_inner === 'number' ? json.n_inner : 4 * C, bias: true,
-      tieEmbeddings: json.tie_word_embeddings !== false, normEps: num('layer_norm_epsilon', 1e-5), ropeTheta: 10000,
-      ropeInterleaved: false, dropout: 0,
-    });
+/** Reads an HF config.json object into our config; errors name `path` and the field. */
+export function fromHfConfig(json: Json, path: string): ModelConfig {
+  const family = hfFamily(json.model_type);
+  if (!family?.hf) {
+    throw new LlmtsError('E_CHECKPOINT', `${path}: model_type ${JSON.stringify(json.model_type)} is not supported`, {
+      where: `${path}: model_type`, hint: `llm.ts loads ${modelArchs().map((a) => JSON.stringify(a)).join(', ')} checkpoints` });
   }
-  if (type === 'llama') {
-    if ((json.hidden_act ?? 'silu') !== 'silu') unsupported('hidden_act', 'Llama with SiLU (SwiGLU)');
-    if (json.rope_scaling !== undefined && json.rope_scaling !== null) unsupported('rope_scaling', 'Llama without RoPE scaling');
-    // transformers >= 5 writes { rope_parameters: { rope_theta, rope_type } } instead of rope_theta
-    const rope = json.rope_parameters as Record<string, unknown> | undefined | null;
-    if (rope && rope.rope_type !== undefined && rope.rope_type !== 'default') unsupported('rope_parameters', 'Llama with rope_type "default"');
-    const theta = typeof rope?.rope_theta === 'number' ? rope.rope_theta : num('rope_theta', 10000);
-    const bias = json.attention_bias === true;
-    if ((json.mlp_bias === true) !== bias) unsupported('mlp_bias', 'Llama with attention_bias equal to mlp_bias');
-    const C = num('hidden_size'), nh = num('num_attention_heads');
-    if (json.head_dim !== undefined && json.head_dim !== null && json.head_dim !== C / nh) unsupported('head_dim', 'Llama with head_dim = hidden_size / num_attention_heads');
-    return validateConfig({
-      arch: 'llama', vocabSize: num('vocab_size'), blockSize: num('max_position_embeddings'), nLayer: num('num_hidden_layers'),
-      nHead: nh, nKvHead: num('num_key_value_heads', nh), nEmbd: C, intermediateSize: num('intermediate_size'), bias,
-      tieEmbeddings: json.tie_word_embeddings === true, normEps: num('rms_norm_eps', 1e-6), ropeTheta: theta,
-      ropeInterleaved: false, dropout: 0,
-    });
-  }
-  throw new LlmtsError('E_CHECKPOINT', `${path}: model_type ${JSON.stringify(type)} is not supported`, { where: `${path}: model_type`, hint: 'llm.ts loads "gpt2" and "llama" checkpoints' });
+  return family.hf.fromConfig(json, path);
 }
 
-const CONV1D = /\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
-
-/** (rows, cols) row-major -> its transpose (cols, rows). */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
-  return out;
-}
-
-/** Our named parameters -> the tensors HF's model class saves (GPT-2 Conv1D weights transposed). */
-export function toHfTensors(c: DecoderConfig, params: ReadonlyMap<string, StateEntry>): Map<string, StateEntry> {
-  const out = new Map<string, StateEntry>();
-  for (const [name, t] of params) {
-    if (c.arch === 'gpt2' && CONV1D.test(name)) {
-      const [rows, cols] = t.shape as [number, number];
-      out.set(name, { shape: [cols, rows], data: transpose(t.data, rows, cols) }); // (out, in) -> (in, out)
-    } else {
-      out.set(name, t);
-    }
-  }
-  return out;
+/** Our named parameters -> the tensors HF's model class saves. */
+export function toHfTensors(c: ModelConfig, params: ReadonlyMap<string, StateEntry>): Map<string, StateEntry> {
+  const hf = modelFamily(c.arch).hf;
+  return hf ? hf.toTensors(c, params) : new Map(params);
 }
 
 /** HF tensors (as `save_pretrained` writes them) -> our parameter names and layout. */
-export function fromHfTensors(c: DecoderConfig, tensors: ReadonlyMap<string, StateEntry>): Map<string, StateEntry> {
-  const out = new Map<string, StateEntry>();
-  for (const [raw, t] of tensors) {
-    let name = raw;
-    if (c.arch === 'gpt2') {
-      if (/\.attn\.(bias|masked_bias)$/.test(name)) continue; // causal-mask buffers, not weights
-      if (!name.startsWith('transformer.') && name !== 'lm_head.weight') name = `transformer.${name}`;
-      if (CONV1D.test(name)) {
-        const [rows, cols] = t.shape as [number, number];
-        out.set(name, { shape: [cols, rows], data: transpose(t.data, rows, cols) }); // (in, out) -> (out, in)
-        continue;
-      }
-    }
-    out.set(name, t);
+export function fromHfTensors(c: ModelConfig, tensors: ReadonlyMap<string, StateEntry>): Map<string, StateEntry> {
+  const hf = modelFamily(c.arch).hf;
+  return hf ? hf.fromTensors(c, tensors) : new Map(tensors);
+}
+
+/**
+ * Refuses a config.json whose HF fields describe another model than its `llmts` block
+ * (`config`): transformers would build the one, llm.ts the other. Names both fields.
+ * A config.json without HF fields (a model HF cannot express) passes.
+ */
+export function checkHfAgreement(json: Json, config: ModelConfig, path: string): void {
+  if (json.model_type === undefined) return;
+  const hf = toHfConfig(config);
+  if (!hf) {
+    throw new LlmtsError('E_CHECKPOINT', `${path}: model_type ${JSON.stringify(json.model_type)} is set, but llmts.model (${config.arch}) has no Hugging Face form`, {
+      where: `${path}: model_type`, hint: 'remove the Hugging Face fields or the llmts block; the two must describe one model' });
   }
-  // tied heads: HF may or may not store lm_head.weight; ours has none when tied
-  if (c.tieEmbeddings) out.delete('lm_head.weight');
-  return out;
+  for (const [key, want] of Object.entries(hf)) {
+    if (key === 'architectures' || key === 'torch_dtype' || !(key in json)) continue;
+    const got = json[key];
+    if (JSON.stringify(got) === JSON.stringify(want)) continue;
+    const field = modelFamily(config.arch).hf?.fieldNames[key];
+    throw new LlmtsError('E_CHECKPOINT', `${path}: ${key} = ${JSON.stringify(got)} disagrees with llmts.model${field ? `.${field}` : ''} (which means ${key} = ${JSON.stringify(want)})`, {
+      where: `${path}: ${key}`, hint: 'transformers reads the Hugging Face fields and llm.ts the llmts block; make them agree (or delete one of them)' });
+  }
+}
+
+/**
+ * Checks a weights file's tensor shapes (its header: name -> shape, in `layout`) against
+ * the parameters `config` makes, before any model is allocated: every missing, unexpected
+ * or misshapen tensor is named, with the file.
+ */
+export function checkTensorShapes(config: ModelConfig, fileShapes: Record<string, { shape: readonly number[] }>, layout: 'hf' | 'llmts', path: string): void {
+  const raw = new Map<string, readonly number[]>(Object.entries(fileShapes).map(([n, t]) => [n, t.shape]));
+  const hf = modelFamily(config.arch).hf;
+  const have = layout === 'hf' && hf ? hf.fromShapes(config, raw) : new Map([...raw].map(([n, s]) => [n, [...s]]));
+  const want = parameterShapes(config);
+  const missing = [...want.keys()].filter((n) => !have.has(n));
+  const unexpected = [...have.keys()].filter((n) => !want.has(n));
+  const misshapen = [...want].filter(([n, s]) => have.has(n) && !sameShape(have.get(n)!, s))
+    .map(([n, s]) => `${n} is (${have.get(n)!.join(', ')}), the config needs (${s.join(', ')})`);
+  if (missing.length + unexpected.length + misshapen.length === 0) return;
+  const parts = [
+    misshapen.length ? `${misshapen.slice(0, 5).join('; ')}${misshapen.length > 5 ? `; ... (${misshapen.length} in all)` : ''}` : '',
+    missing.length ? `missing [${list(missing)}]` : '',
+    unexpected.length ? `unexpected [${list(unexpected)}]` : '',
+  ].filter((p) => p);
+  throw new LlmtsError('E_CHECKPOINT', `${path} does not match its config.json: ${parts.join('; ')}`, {
+    where: path, hint: 'the weights and config.json come from different models; use a complete checkpoint' });
+}
+
+function list(names: string[]): string {
+  return `${names.slice(0, 8).join(', ')}${names.length > 8 ? `, ... (${names.length} in all)` : ''}`;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -1,5 +1,6 @@
 /**
- * llama2.c model checkpoints (`.bin`, fp32): read into our Llama-style Decoder, and write.
+ * llama2.c model checkpoints (`.bin`, fp32): read into a Llama-style decoder (through the
+ * model registry), and write.
  *
  * Two layouts exist (llama2.c export.py):
  * - legacy v0 (`run.c`'s format): 7 x int32 header `dim, hidden_dim, n_layers, n_heads,
@@ -19,8 +20,7 @@
  * model.config.nEmbd; // 64
  */
 import * as fs from 'node:fs';
-import { llamaConfig, type DecoderConfig } from '../models/config.ts';
-import { Decoder } from '../models/decoder.ts';
+import { createModel, llamaConfig, type AnyModel, type DecoderConfig } from '../models/index.ts';
 import type { StateEntry } from '../nn/module.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -143,10 +143,10 @@ function describe(h: Llama2cHeader): string {
   return `dim ${h.dim}, hidden ${h.hiddenDim}, ${h.nLayers} layers, ${h.nHeads} heads, ${h.nKvHeads} kv heads, vocab ${h.vocabSize}, seq ${h.seqLen}, ${h.sharedClassifier ? 'shared' : 'unshared'} classifier`;
 }
 
-/** Loads a llama2.c checkpoint into a Decoder (eval mode). */
-export function loadLlama2c(file: string): { header: Llama2cHeader; model: Decoder } {
+/** Loads a llama2.c checkpoint into a Llama decoder (eval mode). */
+export function loadLlama2c(file: string): { header: Llama2cHeader; model: AnyModel } {
   const { header, config, state } = readLlama2c(file);
-  const model = new Decoder(config, { seed: 0 });
+  const model = createModel(config, { seed: 0 });
   model.loadStateDict(state);
   model.eval();
   return { header, model };
@@ -169,11 +169,11 @@ export function isLlama2cCheckpoint(file: string): boolean {
 }
 
 /**
- * Writes a Llama-family Decoder as a legacy (v0) llama2.c checkpoint, atomically
+ * Writes a Llama-family decoder as a legacy (v0) llama2.c checkpoint, atomically
  * (temp + rename); run.c can read the result. Requires interleaved RoPE, no biases,
  * theta 10000, as llama2.c computes them.
  */
-export function saveLlama2c(file: string, model: Decoder): void {
+export function saveLlama2c(file: string, model: AnyModel): void {
   const c = model.config;
   if (c.arch !== 'llama' || c.bias || !c.ropeInterleaved || c.ropeTheta !== 10000) {
     throw new LlmtsError('E_LLAMA2C', 'only Llama models without biases, with interleaved RoPE and theta 10000 map onto llama2.c', {

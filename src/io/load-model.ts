@@ -11,7 +11,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Decoder } from '../models/decoder.ts';
+import type { AnyModel } from '../models/registry.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { loadCheckpoint } from './checkpoint.ts';
@@ -19,7 +19,7 @@ import { isLlama2cCheckpoint, loadLlama2c } from './llama2c.ts';
 
 /** A loaded model with its tokenizer. */
 export interface LoadedModel {
-  model: Decoder;
+  model: AnyModel;
   tokenizer: AnyTokenizer;
   /** 'checkpoint' (llm.ts directory) or 'llama2c' (.bin). */
   format: 'checkpoint' | 'llama2c';
@@ -49,7 +49,7 @@ export function loadModel(modelPath: string, tokenizerPath?: string): LoadedMode
   throw new LlmtsError('E_MODEL_FORMAT', `${modelPath} is neither a checkpoint directory nor a llama2.c .bin checkpoint`, { where: modelPath, hint: 'pass a checkpoint directory (model.safetensors + config.json) or a llama2.c .bin file' });
 }
 
-function checkVocab(tok: AnyTokenizer, model: Decoder, where: string): AnyTokenizer {
+function checkVocab(tok: AnyTokenizer, model: AnyModel, where: string): AnyTokenizer {
   if (tok.vocabSize > model.config.vocabSize) {
     throw new LlmtsError('E_TOKENIZER_MISMATCH', `${where} has ${tok.vocabSize} ids but the model's vocabulary has ${model.config.vocabSize}`, { where, hint: 'use the tokenizer the model was trained with' });
   }

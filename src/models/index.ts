@@ -1,10 +1,16 @@
 /**
- * Models: one decoder-only Transformer (GPT-2 or Llama style by config) and its presets.
+ * Models: the contract every family implements (model.ts), the registry of architectures
+ * (registry.ts), heads on a shared trunk (heads.ts), the decode plan (decode-plan.ts), and
+ * the families (decoder/: GPT-2 and Llama by config), plus named presets.
  *
  * @example
- * import { Decoder, getPreset } from './models/index.ts';
- * const model = new Decoder(getPreset('shakespeare-char').model, { seed: 1337 });
+ * import { createModel, getPreset } from './models/index.ts';
+ * const model = createModel(getPreset('shakespeare-char').model, { seed: 1337 });
  */
-export { Block, Trunk, Decoder, type DecoderOutput } from './decoder.ts';
-export { gpt2Config, llamaConfig, validateConfig, countParams, type DecoderArch, type DecoderConfig } from './config.ts';
-export { presetNames, getPreset, modelStats, type ModelPreset, type PresetRecipe, type ModelStats } from './presets.ts';
+export { parseConfigFields, type ConfigField, type ConfigSchema, type CreateOptions, type FieldKind, type HfMapping, type InfoOptions, type Json,
+  type LanguageModel, type LanguageModelConfig, type LMOutput, type Model, type ModelConfigBase, type ModelFamily, type ModelInfo, type TokenInput } from './model.ts';
+export { createModel, hfFamily, modelArchs, modelConfigSchema, modelFamily, modelStats, parameterShapes, parseModelConfig, registerModel,
+  type AnyModel, type ModelConfig } from './registry.ts';
+export type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights, RopeSpec } from './decode-plan.ts';
+export { decoderFamily, gpt2Config, llamaConfig, validateConfig, parseDecoderConfig, countParams, type DecoderArch, type DecoderConfig } from './decoder/index.ts';
+export { presetNames, getPreset, type ModelPreset, type PresetRecipe } from './presets.ts';

@@ -1,15 +1,16 @@
 /**
  * Named model presets (an architecture + size, and the training recipe that goes with
- * it), and the arithmetic `llmts model info` prints: parameters, FLOPs per token,
- * memory for training and for inference.
+ * it). `modelStats` (src/models/registry.ts) gives the arithmetic `llmts model info`
+ * prints: parameters, FLOPs per token, memory for training and for inference.
  *
  * @example
  * const p = getPreset('shakespeare-char');
  * p.model.nLayer;                       // 4
- * modelStats(p.model, { batchSize: 12 }).trainFlopsPerToken;
+ * modelStats(p.model, { batchSize: 12 }).trainFlopsPerToken; // modelStats from registry.ts
  */
 import { LlmtsError } from '../util/errors.ts';
-import { countParams, gpt2Config, llamaConfig, type DecoderConfig } from './config.ts';
+import { gpt2Config, llamaConfig } from './decoder/config.ts';
+import type { ModelConfig } from './registry.ts';
 
 /** Training settings a preset may set (the trainer's config keys; see src/train/config.ts). */
 export interface PresetRecipe {
@@ -34,8 +35,8 @@ export interface PresetRecipe {
 export interface ModelPreset {
   name: string;
   description: string;
-  /** The model; vocabSize is replaced by the tokenizer's when training on data. */
-  model: DecoderConfig;
+  /** The model (any registered family); vocabSize is replaced by the tokenizer's when training on data. */
+  model: ModelConfig;
   recipe: PresetRecipe;
 }
 
@@ -95,45 +96,5 @@ export function getPreset(name: string): ModelPreset {
   return { ...p, model: { ...p.model }, recipe: { ...p.recipe } };
 }
 
-/** What `modelStats` computes. */
-export interface ModelStats {
-  params: number;
-  /** Parameters that take part in matrix multiplies (no position table; the output head counted). */
-  matmulParams: number;
-  /** Forward FLOPs per token at full context: 2 * matmulParams + 4 * nLayer * T * C (attention). */
-  forwardFlopsPerToken: number;
-  /** Training FLOPs per token (forward + backward = 3x forward; the PaLM / nanoGPT estimate). */
-  trainFlopsPerToken: number;
-  /** Bytes of weights, gradients and the two AdamW moments (fp32: 16 bytes per parameter). */
-  trainStateBytes: number;
-  /** Estimated bytes of activations kept for backward at batch B, block T. */
-  activationBytes: number;
-  /** Bytes of fp32 weights. */
-  weightBytes: number;
-  /** KV cache bytes for one sequence of blockSize tokens. */
-  kvCacheBytes: number;
-}
-
-/**
- * Parameter count, FLOPs per token and memory of a model config. `batchSize` and
- * `blockSize` (default the config's) size the activation estimate.
- */
-export function modelStats(c: DecoderConfig, o: { batchSize?: number; blockSize?: number } = {}): ModelStats {
-  const B = o.batchSize ?? 1, T = o.blockSize ?? c.blockSize;
-  const C = c.nEmbd, H = c.intermediateSize, V = c.vocabSize, L = c.nLayer, hs = C / c.nHead;
-  const params = countParams(c);
-  const positions = c.arch === 'gpt2' ? c.blockSize * C : 0;
-  const inputTable = c.tieEmbeddings ? 0 : V * C; // an untied input table is a lookup, not a matmul
-  const matmulParams = params - positions - inputTable;
-  const forwardFlopsPerToken = 2 * matmulParams + 4 * L * T * C;
-  // saved per layer: norm inputs/outputs, q/k/v, attention output, projections, residuals,
-  // MLP hidden (pre and post activation; SwiGLU: gate, up, product), and the softmax rows
-  const hiddenCopies = c.arch === 'gpt2' ? 2 : 3;
-  const perLayer = B * T * (10 * C + hiddenCopies * H) + B * c.nHead * T * T;
-  const activationFloats = L * perLayer + B * T * (3 * C + 2 * V);
-  return {
-    params, matmulParams, forwardFlopsPerToken, trainFlopsPerToken: 3 * forwardFlopsPerToken,
-    trainStateBytes: 16 * params, activationBytes: 4 * activationFloats, weightBytes: 4 * params,
-    kvCacheBytes: 4 * 2 * L * c.nKvHead * hs * T,
-  };
-}
+/** `modelStats` lives in the registry (any family); re-exported here for the callers that size presets. */
+export { modelStats } from './registry.ts';

@@ -58,11 +58,11 @@ export class Attention extends Module {
   readonly headSize: number;
   readonly causal: boolean;
   readonly ropeCfg: { theta: number; interleaved: boolean } | null;
-  private readonly qkv: Linear | null = null;
-  private readonly q: Linear | null = null;
-  private readonly k: Linear | null = null;
-  private readonly v: Linear | null = null;
-  private readonly out: Linear;
+  readonly qkv: Linear | null = null;
+  readonly q: Linear | null = null;
+  readonly k: Linear | null = null;
+  readonly v: Linear | null = null;
+  readonly out: Linear;
   private readonly drop: Dropout;
 
   constructor(cfg: AttentionConfig) {

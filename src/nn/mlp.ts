@@ -26,10 +26,10 @@ export interface MLPOptions {
 
 export class MLP extends Module {
   readonly kind: 'gelu' | 'swiglu';
-  private readonly fc: Linear | null = null;
-  private readonly gate: Linear | null = null;
-  private readonly up: Linear | null = null;
-  private readonly proj: Linear;
+  readonly fc: Linear | null = null;
+  readonly gate: Linear | null = null;
+  readonly up: Linear | null = null;
+  readonly proj: Linear;
 
   constructor(dim: number, hidden: number, opts: MLPOptions) {
     super();

@@ -10,7 +10,7 @@
  * cfg.model.nLayer;      // 4
  */
 import { readFileSync } from 'node:fs';
-import type { DecoderConfig } from '../models/config.ts';
+import type { DecoderConfig } from '../models/index.ts';
 import { getPreset } from '../models/presets.ts';
 import { LlmtsError } from '../util/errors.ts';
 

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { backend } from '../backend/index.ts';
 import { loadTokenData, type TokenData } from '../data/tokenize.ts';
 import { TokenLoader } from '../data/loader.ts';
-import { Decoder } from '../models/decoder.ts';
+import { createModel, type AnyModel } from '../models/registry.ts';
 import { modelStats } from '../models/presets.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { AdamW, clipGradNorm, decayGroups, lrAt, type LrSchedule } from '../optim/index.ts';
@@ -92,7 +92,7 @@ export interface TrainResult {
   trainSeconds: number;
   /** The newest checkpoint directory, if any. */
   checkpoint: string | null;
-  model: Decoder;
+  model: AnyModel;
   data: TokenData;
 }
 
@@ -133,7 +133,7 @@ function reseedDropout(drops: Dropout[], seed: number, step: number, micro: numb
  * training step finds its buffers there instead of allocating (a 4-layer, 128-wide model
  * at B=12, T=64 otherwise dropped ~28 MiB of pool buffers to the GC per eval batch).
  */
-function evaluate(model: Decoder, batches: Iterable<{ ids: Int32Array; targets: Int32Array; rows: number }>, T: number): number {
+function evaluate(model: AnyModel, batches: Iterable<{ ids: Int32Array; targets: Int32Array; rows: number }>, T: number): number {
   let total = 0, rows = 0;
   model.eval();
   try {
@@ -169,7 +169,7 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
   const T = c.blockSize, B = c.batchSize;
 
   // ---- model and optimizer (fresh, or from the checkpoint)
-  let model: Decoder;
+  let model: AnyModel;
   let state: TrainerState = { step: 0, seed: c.seed, tokens: 0, elapsedSec: 0, valLoss: null, config: { ...c } };
   if (plan.resumeFrom) {
     const ck = loadCheckpoint(plan.resumeFrom);
@@ -180,7 +180,7 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
     model.train();
     state = { ...ck.trainerState!, config: { ...c } };
   } else {
-    model = new Decoder({ ...plan.model, vocabSize: data.meta.vocabSize }, { seed: c.seed });
+    model = createModel({ ...plan.model, vocabSize: data.meta.vocabSize }, { seed: c.seed });
   }
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: c.weightDecay }), { lr: c.lr, betas: [c.beta1, c.beta2], weightDecay: c.weightDecay });
   if (plan.resumeFrom) loadOptimizerState(plan.resumeFrom, opt, model);

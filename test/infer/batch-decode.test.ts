@@ -4,22 +4,22 @@ import * as path from 'node:path';
 import { backend, referenceBackend, setBackend } from '../../src/backend/index.ts';
 import { DecodeStep, probeRowConsistency } from '../../src/infer/decode-step.ts';
 import { loadModel } from '../../src/io/load-model.ts';
-import { gpt2Config, llamaConfig } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config, llamaConfig } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import type { KVCache } from '../../src/nn/kv-cache.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 
 const DIR = 'data/llama2c-stories260k';
 const { model: stories } = loadModel(path.join(DIR, 'stories260K.bin'), path.join(DIR, 'tok512.bin'));
 
-const configs: [string, () => Decoder][] = [
-  ['gpt2 (fused qkv, biases, learned positions)', () => new Decoder(gpt2Config({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16 }), { seed: 3 })],
-  ['llama (GQA, halves RoPE, untied)', () => new Decoder(llamaConfig({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 4 })],
+const configs: [string, () => AnyModel][] = [
+  ['gpt2 (fused qkv, biases, learned positions)', () => createModel(gpt2Config({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16 }), { seed: 3 })],
+  ['llama (GQA, halves RoPE, untied)', () => createModel(llamaConfig({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 4 })],
   ['stories260K', () => stories],
 ];
 
 /** Caches prefilled with prompts of different lengths (so each row decodes at its own position). */
-function prefilled(m: Decoder, lengths: number[]): KVCache[] {
+function prefilled(m: AnyModel, lengths: number[]): KVCache[] {
   return lengths.map((n, i) => {
     const c = m.newCache(1);
     const ids = Int32Array.from({ length: n }, (_, t) => (7 * t + 3 * i + 1) % m.config.vocabSize);
@@ -93,7 +93,7 @@ test('row groups on a row-consistent backend (the reference one): batched rows a
   setBackend(referenceBackend());
   try {
     assert.equal(probeRowConsistency(referenceBackend()), true);
-    const m = new Decoder(llamaConfig({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 4 });
+    const m = createModel(llamaConfig({ vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 4 });
     m.eval();
     const step = new DecodeStep(m);
     assert.equal(step.rowConsistent, true);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { encodePrompt, generate, InferenceEngine, stopTokenIds, type CompletionRequest } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
-import { llamaConfig } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { llamaConfig } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 import { Llama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
@@ -58,7 +58,7 @@ test('stop strings end the generation and are never emitted', async () => {
   await engine.close();
 });
 
-/** log-softmax (float64) of the logits after `prefix`, straight through Decoder.forward. */
+/** log-softmax (float64) of the logits after `prefix`, straight through AnyModel.forward. */
 function logSoftmaxAfter(prefix: number[]): number[] {
   model.eval();
   let row: number[] = [];
@@ -119,9 +119,9 @@ test('embed: unit norm, deterministic, texts differ, the mean of the final hidde
   const ids = enc('The cat sat on the mat'), T = ids.length, C = model.config.nEmbd;
   model.eval();
   noGrad(() => tidy(() => {
-    const h = model.hiddenStates(Int32Array.from(ids), 1, T).data; // (1, T, C)
+    const h = model.hiddenStates({ ids: Int32Array.from(ids), B: 1, T }).data; // (1, T, C)
     const logits = model.forward(Int32Array.from(ids), 1, T).logits.data; // (1, T, V)
-    const head = model.trunk.tokens.weight.data; // tied: (V, C)
+    const head = model.decodePlan().lmHead; // tied: the token embedding (V, C)
     for (const [t, v] of [[0, 5], [T - 1, 300]] as const) {
       let s = 0;
       for (let i = 0; i < C; i++) s += h[t * C + i]! * head[v * C + i]!;
@@ -137,7 +137,7 @@ test('embed: unit norm, deterministic, texts differ, the mean of the final hidde
 });
 
 test('a model vocabulary larger than the tokenizer\'s: the extra ids are never produced; one failing request leaves the others', async () => {
-  const padded = new Decoder(llamaConfig({ vocabSize: 520, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 2 });
+  const padded = createModel(llamaConfig({ vocabSize: 520, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 24 }), { seed: 2 });
   const engine = new InferenceEngine(padded, tokenizer, { maxBatch: 4 });
   const hs = [1, 2, 3].map((seed) => engine.submit({ prompt: [1], maxTokens: 60, temperature: 1.5, seed, stopTokens: [], logprobs: 3 }));
   const rs = await Promise.all(hs.map((h) => h.result));

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { DecodeStep } from '../../src/infer/decode-step.ts';
 import { Generation, generate, streamGenerate, encodePrompt, stopTokenIds, type GenerationStep } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
-import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 
 const DIR = 'data/llama2c-stories260k';
@@ -22,8 +22,8 @@ const configs: [string, DecoderConfig][] = [
 ];
 
 for (const [name, cfg] of configs) {
-  test(`DecodeStep gives the logits of Decoder.forward: ${name}`, () => {
-    const m = new Decoder(cfg, { seed: 7 });
+  test(`DecodeStep gives the logits of AnyModel.forward: ${name}`, () => {
+    const m = createModel(cfg, { seed: 7 });
     m.eval();
     // non-zero biases so that a missing bias would show
     for (const [n, p] of m.stateDict()) if (n.endsWith('.bias')) p.data.forEach((_, i) => { p.data[i] = 0.01 * ((i % 5) - 2); });
@@ -117,7 +117,7 @@ test('streamGenerate: async iteration, abort after three tokens', async () => {
 });
 
 test('context overflow: slide past blockSize, or stop at it', () => {
-  const m = new Decoder(llamaConfig({ vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, intermediateSize: 12 }), { seed: 3 });
+  const m = createModel(llamaConfig({ vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, intermediateSize: 12 }), { seed: 3 });
   const slid = generate(m, [1, 2, 3], { temperature: 0, maxTokens: 20 });
   assert.equal(slid.ids.length, 20);
   const stopped = generate(m, [1, 2, 3], { temperature: 0, maxTokens: 20, contextOverflow: 'stop' });

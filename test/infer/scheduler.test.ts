@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { encodePrompt, generate, InferenceEngine, stopTokenIds, type TokenEvent } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
-import { gpt2Config } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { loadTokenizer } from '../../src/tokenizer/load.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
@@ -129,7 +129,7 @@ test('engine: validation errors, queue limit and context length', async () => {
 
 test('engine: a GPT-2 model (learned positions, fused qkv) with a byte-level BPE tokenizer, batched', async () => {
   const tok = loadTokenizer('gpt2');
-  const m = new Decoder(gpt2Config({ vocabSize: tok.vocabSize, blockSize: 48, nLayer: 2, nHead: 2, nEmbd: 16 }), { seed: 5 });
+  const m = createModel(gpt2Config({ vocabSize: tok.vocabSize, blockSize: 48, nLayer: 2, nHead: 2, nEmbd: 16 }), { seed: 5 });
   const engine = new InferenceEngine(m, tok, { maxBatch: 8 });
   const texts = ['Hello world', 'The quick brown fox', 'A', 'One two three four', 'x y', 'Once upon', 'The end', 'Why?'];
   const hs = texts.map((t, i) => engine.submit({ prompt: encodePrompt(tok, t), maxTokens: 10 + i, temperature: 0 }));

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
+import { generate } from '../../src/infer/engine.ts';
 import { argmax, Sampler } from '../../src/infer/sampling.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
@@ -12,13 +13,13 @@ const configs: [string, DecoderConfig][] = [
 ];
 
 /** Logits (T, V) of a full forward over ids (no cache). */
-function fullLogits(m: Decoder, ids: number[]): Float32Array {
+function fullLogits(m: AnyModel, ids: number[]): Float32Array {
   return noGrad(() => m.forward(Int32Array.from(ids), 1, ids.length).logits.data.slice());
 }
 
 for (const [name, cfg] of configs) {
   test(`${name}: prefill + one-token decoding through the KV cache equals full forwards`, () => {
-    const m = new Decoder(cfg, { seed: 11 });
+    const m = createModel(cfg, { seed: 11 });
     m.eval();
     const ids = [3, 1, 4, 1, 5, 9, 2, 6];
     const V = cfg.vocabSize;
@@ -36,9 +37,9 @@ for (const [name, cfg] of configs) {
   });
 
   test(`${name}: greedy generate = argmax of full forwards, step by step`, () => {
-    const m = new Decoder(cfg, { seed: 12 });
+    const m = createModel(cfg, { seed: 12 });
     const prompt = [2, 7, 1];
-    const out = m.generate(prompt, { maxNewTokens: 6, temperature: 0 });
+    const out = [...prompt, ...generate(m, prompt, { maxTokens: 6, temperature: 0 }).ids];
     assert.equal(out.length, 9);
     assert.deepEqual(out.slice(0, 3), prompt);
     for (let t = 3; t < out.length; t++) {
@@ -51,10 +52,10 @@ for (const [name, cfg] of configs) {
 }
 
 test('generate runs past blockSize (cache refill) and is reproducible from its seed', () => {
-  const m = new Decoder(configs[0]![1], { seed: 13 });
-  const a = m.generate([1], { maxNewTokens: 40, temperature: 1, topK: 5, seed: 3 });
-  const b = m.generate([1], { maxNewTokens: 40, temperature: 1, topK: 5, seed: 3 });
-  const c = m.generate([1], { maxNewTokens: 40, temperature: 1, topK: 5, seed: 4 });
+  const m = createModel(configs[0]![1], { seed: 13 });
+  const a = [1, ...generate(m, [1], { maxTokens: 40, temperature: 1, topK: 5, seed: 3 }).ids];
+  const b = [1, ...generate(m, [1], { maxTokens: 40, temperature: 1, topK: 5, seed: 3 }).ids];
+  const c = [1, ...generate(m, [1], { maxTokens: 40, temperature: 1, topK: 5, seed: 4 }).ids];
   assert.equal(a.length, 41);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
@@ -75,10 +76,10 @@ test('Sampler: greedy, top-k keeps only the k likeliest, temperature spreads', (
 });
 
 test('bad inputs give LlmtsErrors that name the problem', () => {
-  const m = new Decoder(configs[0]![1]);
+  const m = createModel(configs[0]![1]);
   assert.throws(() => m.forward(Int32Array.from([1, 2, 3]), 1, 2), (e: unknown) => e instanceof LlmtsError && /3 ids for B=1, T=2/.test(e.message));
   assert.throws(() => m.forward(new Int32Array(13), 1, 13), /longer than blockSize 12/);
   assert.throws(() => m.forward(Int32Array.from([99]), 1, 1), /id 99 .* outside the table/);
   assert.throws(() => gpt2Config({ vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 3, nEmbd: 16 }), /not divisible by nHead 3/);
-  assert.throws(() => m.generate([], { maxNewTokens: 1 }), /at least one prompt token/);
+  assert.throws(() => generate(m, [], { maxTokens: 1 }), /at least one prompt token/);
 });

@@ -4,12 +4,12 @@
  * `backend <name>` then `losses <first> <last>` on stdout.
  */
 import { backend } from '../../src/backend/index.ts';
-import { gpt2Config } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { AdamW } from '../../src/optim/index.ts';
 
 const B = 2, T = 8, V = 11;
-const model = new Decoder(gpt2Config({ vocabSize: V, blockSize: T, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 5 });
+const model = createModel(gpt2Config({ vocabSize: V, blockSize: T, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 5 });
 const opt = new AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0 });
 const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 3) % V);
 const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 3 + 3) % V);

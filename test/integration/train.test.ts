@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { AdamW, clipGradNorm, decayGroups } from '../../src/optim/index.ts';
 import { scale } from '../../src/tensor/index.ts';
 
@@ -15,7 +15,7 @@ function batch(B: number, T: number, V: number, seed: number): { ids: Int32Array
 /** Trains `steps` steps on one batch; returns the losses. */
 function trainLosses(cfg: DecoderConfig, seed: number, steps: number, lr: number): number[] {
   const B = 4, T = 16;
-  const model = new Decoder(cfg, { seed });
+  const model = createModel(cfg, { seed });
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: 0 }), { lr, betas: [0.9, 0.95] });
   const { ids, targets } = batch(B, T, cfg.vocabSize, 1);
   const losses: number[] = [];
@@ -53,8 +53,8 @@ test('training is deterministic: same seed -> identical losses bit for bit (drop
 for (const [name, cfg] of [['gpt2', gpt2Tiny], ['llama', llamaTiny]] as const) {
   test(`${name}: gradient accumulation over 2 micro-batches equals one batch of both`, () => {
     const T = 16;
-    const big = new Decoder(cfg, { seed: 3 });
-    const acc = new Decoder(cfg, { seed: 3 });
+    const big = createModel(cfg, { seed: 3 });
+    const acc = createModel(cfg, { seed: 3 });
     const { ids, targets } = batch(4, T, cfg.vocabSize, 2);
     big.forward(ids, 4, T, targets).loss!.backward();
     for (const half of [0, 1]) {

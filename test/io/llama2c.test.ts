@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isLlama2cCheckpoint, loadLlama2c, readLlama2c, saveLlama2c } from '../../src/io/llama2c.ts';
-import { llamaConfig } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { llamaConfig } from '../../src/models/decoder/config.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
@@ -35,9 +35,9 @@ test('stories260K: header maps onto a Llama config; logits equal run.c at positi
   assert.ok(!isLlama2cCheckpoint(path.join(DIR, 'tok512.bin')));
 });
 
-function tinyLlama(tied: boolean): Decoder {
+function tinyLlama(tied: boolean): AnyModel {
   const cfg = llamaConfig({ vocabSize: 37, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24, tieEmbeddings: tied, ropeInterleaved: true });
-  return new Decoder(cfg, { seed: 5 });
+  return createModel(cfg, { seed: 5 });
 }
 
 test('save -> read round trip (shared and unshared classifier) keeps config and every tensor', () => {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Linear, Module, ModuleList, LayerNorm, Dropout, type StateEntry } from '../../src/nn/index.ts';
-import { gpt2Config, llamaConfig, countParams } from '../../src/models/config.ts';
-import { Decoder } from '../../src/models/decoder.ts';
+import { gpt2Config, llamaConfig } from '../../src/models/decoder/config.ts';
+import { countParams } from '../../src/models/decoder/info.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad, Tensor } from '../../src/tensor/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -10,7 +11,7 @@ const tinyGpt2 = () => gpt2Config({ vocabSize: 13, blockSize: 8, nLayer: 1, nHea
 const tinyLlama = () => llamaConfig({ vocabSize: 13, blockSize: 8, nLayer: 1, nHead: 4, nKvHead: 2, nEmbd: 8, intermediateSize: 12 });
 
 test('GPT-2 state dict names follow Hugging Face and are stable', () => {
-  const names = [...new Decoder(tinyGpt2(), { seed: 1 }).stateDict().keys()];
+  const names = [...createModel(tinyGpt2(), { seed: 1 }).stateDict().keys()];
   assert.deepEqual(names, [
     'transformer.wte.weight', 'transformer.wpe.weight',
     'transformer.h.0.ln_1.weight', 'transformer.h.0.ln_1.bias',
@@ -22,11 +23,11 @@ test('GPT-2 state dict names follow Hugging Face and are stable', () => {
     'transformer.ln_f.weight', 'transformer.ln_f.bias',
   ]);
   // a second model (other seed) has the very same names in the same order
-  assert.deepEqual([...new Decoder(tinyGpt2(), { seed: 2 }).stateDict().keys()], names);
+  assert.deepEqual([...createModel(tinyGpt2(), { seed: 2 }).stateDict().keys()], names);
 });
 
 test('Llama state dict names follow Hugging Face (GQA shapes, untied lm_head)', () => {
-  const sd = new Decoder(tinyLlama(), { seed: 1 }).stateDict();
+  const sd = createModel(tinyLlama(), { seed: 1 }).stateDict();
   assert.deepEqual([...sd.keys()], [
     'model.embed_tokens.weight',
     'model.layers.0.input_layernorm.weight',
@@ -42,25 +43,25 @@ test('Llama state dict names follow Hugging Face (GQA shapes, untied lm_head)', 
 
 test('numParameters matches the analytic count of the config', () => {
   for (const c of [tinyGpt2(), tinyLlama(), gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 })]) {
-    assert.equal(new Decoder(c).numParameters(), countParams(c));
+    assert.equal(createModel(c).numParameters(), countParams(c));
   }
   // GPT-2 124M: the well-known 124,439,808
   assert.equal(countParams(gpt2Config({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 })), 124_439_808);
 });
 
 test('same seed -> same weights; other seed -> other weights', () => {
-  const a = new Decoder(tinyGpt2(), { seed: 3 }).stateDict();
-  const b = new Decoder(tinyGpt2(), { seed: 3 }).stateDict();
-  const c = new Decoder(tinyGpt2(), { seed: 4 }).stateDict();
+  const a = createModel(tinyGpt2(), { seed: 3 }).stateDict();
+  const b = createModel(tinyGpt2(), { seed: 3 }).stateDict();
+  const c = createModel(tinyGpt2(), { seed: 4 }).stateDict();
   for (const [k, t] of a) assert.deepEqual(Array.from(t.data), Array.from(b.get(k)!.data), k);
   assert.notDeepEqual(Array.from(a.get('transformer.wte.weight')!.data), Array.from(c.get('transformer.wte.weight')!.data));
 });
 
 test('loadStateDict copies weights (same outputs) and rejects mismatches by name', () => {
-  const a = new Decoder(tinyGpt2(), { seed: 1 });
-  const b = new Decoder(tinyGpt2(), { seed: 2 });
+  const a = createModel(tinyGpt2(), { seed: 1 });
+  const b = createModel(tinyGpt2(), { seed: 2 });
   const ids = Int32Array.from([1, 2, 3, 4]);
-  const out = (m: Decoder) => noGrad(() => m.forward(ids, 1, 4).logits.toArray());
+  const out = (m: AnyModel) => noGrad(() => m.forward(ids, 1, 4).logits.toArray());
   assert.notDeepEqual(out(a), out(b));
   const loaded = b.loadStateDict(a.stateDict());
   assert.equal(loaded.length, 16);
@@ -82,7 +83,7 @@ test('loadStateDict copies weights (same outputs) and rejects mismatches by name
 });
 
 test('train()/eval() reach every submodule; zeroGrad zeroes every gradient', () => {
-  const m = new Decoder(tinyGpt2());
+  const m = createModel(tinyGpt2());
   m.eval();
   assert.ok(m.namedModules().every(([, x]) => !x.training));
   m.train();

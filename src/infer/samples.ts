@@ -1,12 +1,13 @@
 /**
- * Samples from a trained model, for the end of `llmts train` / `npm start`: generation
- * starts from the document separator (`<|endoftext|>`) when the tokenizer has one, else
+ * Samples from a trained model, for the end of `llmts train` / `npm start` (generation, so
+ * it lives in infer, not train): generation starts from the document separator (`<|endoftext|>`) when the tokenizer has one, else
  * from a newline, or from `prompt` when given. A sample ends at the first `<|endoftext|>`.
  *
  * @example
  * printSamples(model, tokenizer, { count: 2, tokens: 200, seed: 1 });
  */
-import type { Decoder } from '../models/decoder.ts';
+import { generate } from './engine.ts';
+import type { AnyModel } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 
 export interface SampleOptions {
@@ -30,13 +31,13 @@ export function startIds(tok: Tokenizer, prompt?: string): number[] {
 }
 
 /** Generates `count` samples and prints each under a header; returns their texts. */
-export function printSamples(model: Decoder, tok: Tokenizer, o: SampleOptions): string[] {
+export function printSamples(model: AnyModel, tok: Tokenizer, o: SampleOptions): string[] {
   const out = o.out ?? console.log;
   const temperature = o.temperature ?? 0.8, topK = o.topK ?? 40;
   const start = startIds(tok, o.prompt);
   const texts: string[] = [];
   for (let s = 0; s < o.count; s++) {
-    const ids = model.generate(start, { maxNewTokens: o.tokens, temperature, topK, seed: o.seed + 100 + s });
+    const ids = [...start, ...generate(model, start, { maxTokens: o.tokens, temperature, topK, seed: o.seed + 100 + s }).ids];
     let text = (o.prompt ?? '') + tok.decode(ids.slice(start.length), { skipSpecialTokens: false });
     const end = text.indexOf('<|endoftext|>');
     if (end >= 0) text = text.slice(0, end); // one document

@@ -9,23 +9,30 @@
  * transpose; export maps it).
  *
  * @example
+ * Code outside this folder builds it through the registry (`createModel(config)`) and
+ * holds it as a `LanguageModel` (../model.ts).
+ *
+ * @example
  * const model = new Decoder(getPreset('shakespeare-char').model, { seed: 1337 });
  * const { loss } = model.forward(ids, B, T, targets); // ids, targets Int32Array(B*T)
  * loss!.backward();
  */
-import { Attention } from '../nn/attention.ts';
-import { Dropout } from '../nn/dropout.ts';
-import { Embedding } from '../nn/embedding.ts';
-import { KVCache } from '../nn/kv-cache.ts';
-import { Linear } from '../nn/linear.ts';
-import { MLP } from '../nn/mlp.ts';
-import { Module, ModuleList } from '../nn/module.ts';
-import { LayerNorm, RMSNorm } from '../nn/norm.ts';
-import { add, crossEntropy, linear, type Tensor } from '../tensor/index.ts';
-import { LlmtsError } from '../util/errors.ts';
-import { Rng } from '../util/rng.ts';
+import { Attention } from '../../nn/attention.ts';
+import { Dropout } from '../../nn/dropout.ts';
+import { Embedding } from '../../nn/embedding.ts';
+import { KVCache } from '../../nn/kv-cache.ts';
+import { Linear } from '../../nn/linear.ts';
+import { MLP } from '../../nn/mlp.ts';
+import { Module, ModuleList } from '../../nn/module.ts';
+import { LayerNorm, RMSNorm } from '../../nn/norm.ts';
+import { add, crossEntropy, linear, type Tensor } from '../../tensor/index.ts';
+import { LlmtsError } from '../../util/errors.ts';
+import { Rng } from '../../util/rng.ts';
+import type { InfoOptions, LanguageModel, LMOutput, ModelInfo, TokenInput } from '../model.ts';
+import type { DecodePlan } from '../decode-plan.ts';
 import { validateConfig, type DecoderConfig } from './config.ts';
-import { generate, type GenerateOptions } from './generate.ts';
+import { decoderDecodePlan } from './decode-plan.ts';
+import { decoderInfo } from './info.ts';
 
 /** One Transformer block: pre-norm attention and MLP, each added to the residual stream. */
 export class Block extends Module {
@@ -82,14 +89,10 @@ export class Trunk extends Module {
 }
 
 /** Output of `Decoder.forward`. */
-export interface DecoderOutput {
-  /** (B, T, V) */
-  logits: Tensor;
-  /** Mean cross-entropy over the targets (ignore index -100), when targets were given. */
-  loss: Tensor | null;
-}
+export type DecoderOutput = LMOutput;
 
-export class Decoder extends Module {
+/** See the module comment. */
+export class Decoder extends Module implements LanguageModel<DecoderConfig> {
   readonly config: DecoderConfig;
   readonly trunk: Trunk;
   /** Untied output projection (null when tied to the token embedding). */
@@ -113,17 +116,23 @@ export class Decoder extends Module {
    * the T tokens continue after cache.length and the cache advances by T.
    */
   forward(ids: Int32Array, B: number, T: number, targets?: Int32Array | null, cache?: KVCache | null): DecoderOutput {
-    const x = this.hiddenStates(ids, B, T, cache); // (B, T, C)
+    const x = this.hiddenStates({ ids, B, T, cache }); // (B, T, C)
     const logits = this.lmHead ? this.lmHead.forward(x) : linear(x, this.trunk.tokens.weight); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets) : null; // ()
     return { logits, loss };
+  }
+
+  /** Width of the hidden states (nEmbd). */
+  get hiddenSize(): number {
+    return this.config.nEmbd;
   }
 
   /**
    * ids (B, T) -> the final hidden states (B, T, C): the trunk and its final norm, without
    * the lm_head (what `forward` feeds to it; used for embeddings). Cache as in `forward`.
    */
-  hiddenStates(ids: Int32Array, B: number, T: number, cache?: KVCache | null): Tensor {
+  hiddenStates(input: TokenInput): Tensor {
+    const { ids, B, T, cache } = input;
     const c = this.config;
     const pos = cache ? cache.length : 0;
     if (ids.length !== B * T) {
@@ -152,11 +161,13 @@ export class Decoder extends Module {
     return new KVCache(c.nLayer, B, c.nKvHead, capacity, c.nEmbd / c.nHead);
   }
 
-  /**
-   * Continues `prompt` (token ids) by sampling with the KV cache; returns prompt + new ids.
-   * See generate.ts for the options (greedy, temperature, top-k, seed).
-   */
-  generate(prompt: readonly number[], opts: GenerateOptions): number[] {
-    return generate(this, prompt, opts);
+  /** Parameters, FLOPs and memory (see info.ts). */
+  info(o?: InfoOptions): ModelInfo {
+    return decoderInfo(this.config, o);
+  }
+
+  /** The live weights as the typed plan the fast decode step runs (see decode-plan.ts). */
+  decodePlan(): DecodePlan {
+    return decoderDecodePlan(this);
   }
 }

@@ -1,0 +1,56 @@
+/**
+ * `Decoder.decodePlan()`: the decoder's live weights (views, no copies) as the typed
+ * per-layer plan that src/infer/decode-step.ts runs (see ../decode-plan.ts). GPT-2 blocks
+ * give a fused qkv, LayerNorms, learned positions and a GELU MLP; Llama blocks give
+ * separate q/k/v, RMSNorms, RoPE and SwiGLU.
+ *
+ * @example
+ * const plan = decoderDecodePlan(model);
+ * plan.layers.length === model.config.nLayer;
+ */
+import type { Linear } from '../../nn/linear.ts';
+import { LayerNorm, type RMSNorm } from '../../nn/norm.ts';
+import { LlmtsError } from '../../util/errors.ts';
+import type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights } from '../decode-plan.ts';
+import type { Block, Decoder } from './decoder.ts';
+
+/** See the module comment. */
+export function decoderDecodePlan(model: Decoder): DecodePlan {
+  const c = model.config, trunk = model.trunk;
+  const embedding = trunk.tokens.weight.data; // (V, C)
+  return {
+    vocabSize: c.vocabSize, blockSize: c.blockSize, hiddenSize: c.nEmbd, nHead: c.nHead, nKvHead: c.nKvHead,
+    headSize: c.nEmbd / c.nHead, intermediateSize: c.intermediateSize,
+    embedding,
+    positions: trunk.positions ? trunk.positions.weight.data : null, // (blockSize, C)
+    rope: c.arch === 'llama' ? { theta: c.ropeTheta, interleaved: c.ropeInterleaved } : null,
+    layers: trunk.blocks.items.map(blockPlan),
+    finalNorm: normPlan(trunk.normF),
+    lmHead: model.lmHead ? model.lmHead.weight.data : embedding, // (V, C)
+  };
+}
+
+function blockPlan(b: Block): DecodeLayer {
+  const a = b.attn, m = b.mlp;
+  let attention: AttentionWeights;
+  if (a.qkv) attention = { kind: 'fused', qkv: linearPlan(a.qkv) };
+  else attention = { kind: 'separate', q: linearPlan(need(a.q, 'q')), k: linearPlan(need(a.k, 'k')), v: linearPlan(need(a.v, 'v')) };
+  let mlp: MlpWeights;
+  if (m.kind === 'gelu') mlp = { kind: 'gelu', up: linearPlan(need(m.fc, 'fc')), down: linearPlan(m.proj) };
+  else mlp = { kind: 'swiglu', gate: linearPlan(need(m.gate, 'gate')), up: linearPlan(need(m.up, 'up')), down: linearPlan(m.proj) };
+  return { norm1: normPlan(b.norm1), attention, out: linearPlan(a.out), norm2: normPlan(b.norm2), mlp };
+}
+
+function linearPlan(l: Linear): LinearWeights {
+  return { weight: l.weight.data, bias: l.bias ? l.bias.data : null, out: l.outFeatures, in: l.inFeatures };
+}
+
+function normPlan(n: LayerNorm | RMSNorm): NormWeights {
+  if (n instanceof LayerNorm) return { kind: 'layernorm', weight: n.weight.data, bias: n.bias.data, eps: n.eps };
+  return { kind: 'rmsnorm', weight: n.weight.data, bias: null, eps: n.eps };
+}
+
+function need(l: Linear | null, name: string): Linear {
+  if (!l) throw new LlmtsError('E_MODEL', `decoder block has no ${name} projection`, { where: 'decodePlan', hint: 'a block is either fused (GPT-2) or separate (Llama)' });
+  return l;
+}

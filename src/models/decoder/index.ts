@@ -1,0 +1,28 @@
+/**
+ * The decoder family: decoder-only Transformers, GPT-2 and Llama by config. Code outside
+ * this folder uses `decoderFamily` through the registry (src/models/registry.ts) and holds
+ * models as `LanguageModel`s; the config helpers are exported for presets and tests.
+ *
+ * @example
+ * const model = decoderFamily.create(gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }));
+ */
+import type { ModelFamily } from '../model.ts';
+import { DECODER_ARCHS, DECODER_SCHEMA, parseDecoderConfig, type DecoderConfig } from './config.ts';
+import { Decoder } from './decoder.ts';
+import { decoderHf } from './hf.ts';
+import { decoderInfo, decoderParameterShapes } from './info.ts';
+
+/** See the module comment. */
+export const decoderFamily: ModelFamily<DecoderConfig> = {
+  name: 'decoder',
+  archs: DECODER_ARCHS,
+  schema: DECODER_SCHEMA,
+  parseConfig: parseDecoderConfig,
+  create: (config, opts = {}) => new Decoder(config, opts),
+  info: decoderInfo,
+  parameterShapes: decoderParameterShapes,
+  hf: decoderHf,
+};
+
+export { gpt2Config, llamaConfig, validateConfig, parseDecoderConfig, DECODER_ARCHS, DECODER_SCHEMA, type DecoderArch, type DecoderConfig } from './config.ts';
+export { countParams, decoderInfo, decoderParameterShapes } from './info.ts';
