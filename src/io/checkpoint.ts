@@ -3,7 +3,7 @@
  * reads. One directory holds:
  * - model.safetensors      weights, F32, Hugging Face tensor names and layout (src/io/hf-format.ts)
  * - config.json            Hugging Face's config fields (`model_type`, `n_embd` / `hidden_size`, ...)
- *                          plus `llmts: { format: "llmts-checkpoint", version: 2, model: DecoderConfig,
+ *                          plus `llmts: { format: "llmts-checkpoint", version: 2, model: ModelConfig,
  *                          tensorLayout: "hf" | "llmts" }`, so the directory also loads with
  *                          transformers' `AutoModelForCausalLM.from_pretrained(dir)`
  * - tokenizer.json         HF tokenizer.json, or the llmts char-tokenizer file (char.ts)
@@ -25,14 +25,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { StateEntry } from '../nn/module.ts';
-import { createModel, validateConfig, type AnyModel, type DecoderConfig } from '../models/index.ts';
+import { createModel, parseModelConfig, type AnyModel, type ModelConfig } from '../models/index.ts';
 import type { AdamW } from '../optim/index.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from './hf-format.ts';
-import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
+import { checkHfAgreement, checkTensorShapes, fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from './hf-format.ts';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
 
@@ -48,6 +48,10 @@ export interface TrainerState {
   elapsedSec: number;
   /** Last evaluated validation loss, or null. */
   valLoss: number | null;
+  /** Training loss of the step this checkpoint was saved after (absent in older checkpoints). */
+  loss?: number | null;
+  /** The newest earlier checkpoint saved at a finite, not exploding training loss (what a NaN message points to). */
+  lastGood?: { step: number; loss: number | null } | null;
   /** The resolved training config of the run. */
   config: Record<string, unknown>;
 }
@@ -66,15 +70,20 @@ export interface LoadedCheckpoint {
   dir: string;
   /** The model with the saved weights, in eval mode. */
   model: AnyModel;
-  config: DecoderConfig;
+  config: ModelConfig;
   tokenizer: AnyTokenizer;
   /** trainer_state.json, or null when the checkpoint has none (an exported model). */
   trainerState: TrainerState | null;
 }
 
+/** The temporary folder `saveCheckpoint` writes `dir` into before renaming it: `.step-N.tmp-PID`, a sibling of `dir`. */
+function tempDirOf(dir: string, pid: number): string {
+  return join(dirname(dir), `.${basename(dir)}.tmp-${pid}`);
+}
+
 /** Writes a checkpoint directory atomically (see the module comment); replaces an existing one. */
 export function saveCheckpoint(dir: string, c: CheckpointInput): void {
-  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
+  const tmp = tempDirOf(dir, process.pid);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const config = c.model.config;
@@ -116,6 +125,48 @@ export function listCheckpoints(runDir: string): { step: number; dir: string }[]
     .sort((a, b) => a.step - b.step);
 }
 
+/** Whether process `pid` is running (EPERM: running as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary folders (`.step-N.tmp-PID`) that a save killed mid-write (kill -9,
+ * power loss) left in `<run>/checkpoints`; a folder whose process is still running (a
+ * save in progress, ours or another process's) is left alone. Returns the folders removed.
+ */
+export function removeStaleCheckpointTemps(runDir: string): string[] {
+  const root = join(runDir, 'checkpoints');
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(root)) {
+    const m = /^\.step-\d+\.tmp-(\d+)$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+    removed.push(join(root, name));
+  }
+  return removed;
+}
+
+/**
+ * Keeps the newest `keepLast` checkpoints of a run (and `keepStep`'s, when given: the last
+ * good one), deletes the others, and removes stale temporary folders.
+ */
+export function pruneCheckpoints(runDir: string, keepLast: number, keepStep?: number | null): void {
+  const all = listCheckpoints(runDir);
+  for (const old of all.slice(0, Math.max(0, all.length - keepLast))) {
+    if (old.step !== keepStep) rmSync(old.dir, { recursive: true, force: true });
+  }
+  removeStaleCheckpointTemps(runDir);
+}
+
 /** A checkpoint directory itself, or the newest checkpoint of a run directory. */
 export function resolveCheckpointDir(dir: string): string {
   if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'))) return dir;
@@ -136,14 +187,9 @@ function readJson(path: string): unknown {
   }
 }
 
-const CONFIG_FIELDS: Record<keyof DecoderConfig, 'number' | 'boolean' | 'arch'> = {
-  arch: 'arch', vocabSize: 'number', blockSize: 'number', nLayer: 'number', nHead: 'number', nKvHead: 'number', nEmbd: 'number',
-  intermediateSize: 'number', bias: 'boolean', tieEmbeddings: 'boolean', normEps: 'number', ropeTheta: 'number', ropeInterleaved: 'boolean', dropout: 'number',
-};
-
 /** A checkpoint's model config and how its tensors are laid out. */
 export interface CheckpointConfig {
-  config: DecoderConfig;
+  config: ModelConfig;
   /** 'hf': Hugging Face layout (GPT-2 Conv1D weights transposed); 'llmts': ours. */
   tensorLayout: 'hf' | 'llmts';
 }
@@ -159,7 +205,9 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
       throw new LlmtsError('E_CHECKPOINT', `${path}: llmts.format/version is ${JSON.stringify(own.format)}/${JSON.stringify(own.version)}`, {
         where: `${path}: llmts`, hint: `expected "${CHECKPOINT_FORMAT}" version 2; the checkpoint may come from a newer llm.ts` });
     }
-    return { config: checkModelFields(own.model, `${path}: llmts.model`), tensorLayout: own.tensorLayout === 'hf' ? 'hf' : 'llmts' };
+    const config = checkModelFields(own.model, `${path}: llmts.model`);
+    checkHfAgreement(json, config, path);
+    return { config, tensorLayout: own.tensorLayout === 'hf' ? 'hf' : 'llmts' };
   }
   if (json.format === CHECKPOINT_FORMAT && json.version === 1) return { config: checkModelFields(json.model, `${path}: model`), tensorLayout: 'llmts' };
   if (typeof json.model_type === 'string') return { config: fromHfConfig(json, path), tensorLayout: 'hf' };
@@ -167,18 +215,14 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
     where: path, hint: 'expected an "llmts" block or a "model_type" of "gpt2" or "llama"' });
 }
 
-function checkModelFields(model: unknown, where: string): DecoderConfig {
+/** The model block of an llm.ts config.json, checked by the model registry (kinds, bounds, shape rules). */
+function checkModelFields(model: unknown, where: string): ModelConfig {
   if (typeof model !== 'object' || model === null) throw new LlmtsError('E_CHECKPOINT', `${where} is missing`, { where });
-  const m = model as Record<string, unknown>;
-  for (const [k, kind] of Object.entries(CONFIG_FIELDS)) {
-    const v = m[k];
-    const ok = kind === 'arch' ? v === 'gpt2' || v === 'llama' : typeof v === kind;
-    if (!ok) throw new LlmtsError('E_CHECKPOINT', `${where}.${k} is ${JSON.stringify(v)}, expected a ${kind === 'arch' ? '"gpt2" or "llama"' : kind}`, { where: `${where}.${k}` });
-  }
   try {
-    return validateConfig(m as unknown as DecoderConfig);
+    return parseModelConfig(model, where);
   } catch (err) {
-    throw new LlmtsError('E_CHECKPOINT', `${where}: ${(err as Error).message}`, { where, cause: err });
+    if (!(err instanceof LlmtsError)) throw err;
+    throw new LlmtsError('E_CHECKPOINT', err.message, { cause: err });
   }
 }
 
@@ -192,6 +236,7 @@ export function loadCheckpoint(dirOrRun: string): LoadedCheckpoint {
   const { config, tensorLayout } = readCheckpointConfig(dir);
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(weightsPath)) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} is missing`, { where: weightsPath, hint: 'the checkpoint is incomplete; use another checkpoint' });
+  checkTensorShapes(config, readSafetensorsHeader(weightsPath).tensors, tensorLayout, weightsPath); // before allocating anything
   const { tensors } = loadSafetensors(weightsPath);
   const model = createModel(config, { seed: 0 });
   let state = new Map<string, StateEntry>();

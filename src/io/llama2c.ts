@@ -136,7 +136,14 @@ export function readLlama2c(file: string): { header: Llama2cHeader; config: Deco
     if (it.name) state.set(it.name, { shape: it.shape, data: new Float32Array(bytes.buffer, pos, n) });
     pos += 4 * n;
   }
-  return { header, config: llama2cConfig(header), state };
+  let config: DecoderConfig;
+  try {
+    config = llama2cConfig(header);
+  } catch (err) {
+    if (!(err instanceof LlmtsError)) throw err;
+    throw bad(file, `header (${describe(header)}) is not a model llm.ts can build: ${err.message}`);
+  }
+  return { header, config, state };
 }
 
 function describe(h: Llama2cHeader): string {

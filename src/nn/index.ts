@@ -1,10 +1,10 @@
 /**
  * `nn`: layers built from tensor ops. `Module` (named parameters and submodules, state
- * dict with stable dotted names, train/eval), `Parameter`, `Linear`, `Embedding`,
+ * dict with stable dotted names, train/eval, freeze/unfreeze by name pattern, replaceModule), `Parameter`, `Linear`, `Embedding`,
  * `LayerNorm`, `RMSNorm`, `MLP` (GELU / SwiGLU), `Attention` (causal / bidirectional,
  * GQA, RoPE, KV cache), `KVCache`, `Dropout`.
  */
-export { Module, ModuleList, type StateEntry } from './module.ts';
+export { Module, ModuleList, nameMatcher, type LoadReport, type NamePattern, type StateEntry } from './module.ts';
 export { Parameter } from './parameter.ts';
 export { Linear, type LinearOptions } from './linear.ts';
 export { Embedding } from './embedding.ts';

@@ -64,7 +64,7 @@ test('loadStateDict copies weights (same outputs) and rejects mismatches by name
   const out = (m: AnyModel) => noGrad(() => m.forward(ids, 1, 4).logits.toArray());
   assert.notDeepEqual(out(a), out(b));
   const loaded = b.loadStateDict(a.stateDict());
-  assert.equal(loaded.length, 16);
+  assert.equal(loaded.loaded.length, 16);
   assert.deepEqual(out(b), out(a));
   // copies, not aliases
   a.stateDict().get('transformer.ln_f.bias')!.data[0] = 5;
@@ -73,7 +73,7 @@ test('loadStateDict copies weights (same outputs) and rejects mismatches by name
   const sd = new Map(a.stateDict());
   sd.delete('transformer.wpe.weight');
   assert.throws(() => b.loadStateDict(sd), /missing \[transformer\.wpe\.weight\]/);
-  assert.equal(b.loadStateDict(sd, { strict: false }).length, 15);
+  assert.equal(b.loadStateDict(sd, { strict: false }).loaded.length, 15);
   const bad = new Map<string, StateEntry>(a.stateDict());
   bad.set('transformer.ln_f.bias', { shape: [7], data: new Float32Array(7) });
   assert.throws(() => b.loadStateDict(bad), /'transformer\.ln_f\.bias' has shape \(7\), the model expects \(8\)/);

@@ -80,6 +80,7 @@ test('bad checkpoint files give errors naming the file', async () => {
   const cfg = JSON.parse(readFileSync(join(wrongShape, 'config.json'), 'utf8'));
   cfg.llmts.model.nEmbd = 64;
   cfg.llmts.model.intermediateSize = 256;
+  Object.assign(cfg, { n_embd: 64, n_inner: 256 }); // the HF fields agree with the block (a disagreement is refused earlier)
   writeFileSync(join(wrongShape, 'config.json'), JSON.stringify(cfg));
   assert.throws(() => loadCheckpoint(wrongShape), new RegExp(`${esc(join(wrongShape, 'model.safetensors'))} does not match`));
   const badState = copy('state');
