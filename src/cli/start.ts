@@ -14,7 +14,8 @@ import { dirname } from 'node:path';
 import { getPreset } from '../models/presets.ts';
 import { readConfigFile } from '../train/config.ts';
 import { printSamples } from '../infer/samples.ts';
-import { duration, planRun, train } from '../train/trainer.ts';
+import { duration } from '../train/loop.ts';
+import { planRun, train } from '../train/trainer.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { parseTrainArgs } from './train.ts';
 

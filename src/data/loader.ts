@@ -1,11 +1,14 @@
 /**
- * Batches of (input, next-token target) windows from token shards.
+ * Batches of (input, next-token target) windows from token shards: the batch type of the
+ * causal-LM objective (src/train/objectives/causal-lm.ts `CausalLmBatch`; the data layer
+ * sits below train, so the shape is written out here and matched structurally).
  *
  * `TokenLoader.batch(step, micro)` draws B random windows of T + 1 tokens; the draw
  * depends only on (seed, step, micro), never on earlier calls, so a resumed run gets
  * exactly the batches an uninterrupted run would have had (the loader has no state to
  * save). A shard is chosen with probability proportional to its number of windows.
- * `windows(T)` walks the shards in order in non-overlapping windows (full evaluation).
+ * `windows()` walks the shards in order in non-overlapping windows (full evaluation);
+ * `sample(n)` yields the batches of steps 0..n-1 (a fixed periodic-evaluation set).
  *
  * @example
  * const loader = new TokenLoader(data.train, { seed: 1337, batchSize: 12, blockSize: 64 });
@@ -26,10 +29,16 @@ export interface LoaderOptions {
 }
 
 export interface Batch {
-  /** (B, T) token ids. */
+  /** (rows, T) token ids. */
   ids: Int32Array;
-  /** (B, T) next-token targets. */
+  /** (rows, T) next-token targets. */
   targets: Int32Array;
+  /** Windows in the batch (B, fewer in the last batch of `windows()`). */
+  rows: number;
+  /** Tokens per window. */
+  T: number;
+  /** rows * T. */
+  tokens: number;
 }
 
 export class TokenLoader {
@@ -55,7 +64,7 @@ export class TokenLoader {
       throw new LlmtsError('E_DATA', `no shard holds a window of ${this.T + 1} tokens (${n} tokens in ${shards.length} shard(s))`, {
         where: o.where ?? 'TokenLoader', hint: 'use more text or a smaller blockSize' });
     }
-    this.out = { ids: new Int32Array(this.B * this.T), targets: new Int32Array(this.B * this.T) };
+    this.out = { ids: new Int32Array(this.B * this.T), targets: new Int32Array(this.B * this.T), rows: this.B, T: this.T, tokens: this.B * this.T };
   }
 
   /** Number of distinct window start positions. */
@@ -89,7 +98,7 @@ export class TokenLoader {
    * Non-overlapping windows covering every shard in order (the tail shorter than T is
    * dropped), in batches of at most B rows (fresh arrays each); `rows` tells how many rows are filled.
    */
-  *windows(): Generator<Batch & { rows: number }> {
+  *windows(): Generator<Batch> {
     const { B, T } = this;
     let rows = 0;
     let ids = new Int32Array(B * T);
@@ -101,13 +110,21 @@ export class TokenLoader {
           targets[rows * T + t] = shard[start + t + 1]!;
         }
         if (++rows === B) {
-          yield { ids, targets, rows };
+          yield { ids, targets, rows, T, tokens: rows * T };
           rows = 0;
           ids = new Int32Array(B * T);
           targets = new Int32Array(B * T);
         }
       }
     }
-    if (rows > 0) yield { ids: ids.subarray(0, rows * T), targets: targets.subarray(0, rows * T), rows };
+    if (rows > 0) yield { ids: ids.subarray(0, rows * T), targets: targets.subarray(0, rows * T), rows, T, tokens: rows * T };
+  }
+
+  /**
+   * The batches of steps 0 .. count-1, one at a time (each reuses the arrays of the one
+   * before: consume a batch before asking for the next).
+   */
+  *sample(count: number): Generator<Batch> {
+    for (let i = 0; i < count; i++) yield this.batch(i);
   }
 }

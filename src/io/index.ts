@@ -9,5 +9,5 @@ export { saveSafetensors, loadSafetensors, parseSafetensors, readSafetensorsHead
   type SafetensorsDtype, type SafetensorsData, type SafetensorsTensor, type SafetensorsFile } from './safetensors.ts';
 export { llama2cConfig, parseLlama2cHeader, readLlama2c, loadLlama2c, isLlama2cCheckpoint, saveLlama2c, type Llama2cHeader } from './llama2c.ts';
 export { loadModel, type LoadedModel } from './load-model.ts';
-export { saveCheckpoint, loadCheckpoint, loadOptimizerState, listCheckpoints, resolveCheckpointDir, readCheckpointConfig,
+export { saveCheckpoint, loadCheckpoint, loadOptimizerState, listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveCheckpointDir, readCheckpointConfig,
   CHECKPOINT_FORMAT, type TrainerState, type CheckpointInput, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.ts';
