@@ -385,7 +385,11 @@ export function metaString(g: GgufFile, key: string): string {
   return v.value as string;
 }
 
-/** A numeric metadata value (any integer or float type; 64-bit values must be safe integers). */
+/**
+ * A numeric metadata value (any integer or float type; 64-bit values must be safe
+ * integers). float32 values come back as the shortest decimal that rounds to them
+ * (1e-5 stored as float32 reads 1e-5, not 9.99999974e-6).
+ */
 export function metaNumber(g: GgufFile, key: string, fallback?: number): number {
   const v = g.metadata.get(key);
   if (!v && fallback !== undefined) return fallback;
@@ -396,7 +400,16 @@ export function metaNumber(g: GgufFile, key: string, fallback?: number): number 
     if (x > BigInt(Number.MAX_SAFE_INTEGER) || x < -BigInt(Number.MAX_SAFE_INTEGER)) throw bad(g.file, key, `${x} is too large`);
     return Number(x);
   }
-  return x as number;
+  return val.type === 'float32' ? shortestFloat32(x as number) : (x as number);
+}
+
+/** The shortest decimal whose float32 rounding is `x` (x itself a float32 value). */
+function shortestFloat32(x: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const v = Number(x.toPrecision(digits));
+    if (Math.fround(v) === x) return v;
+  }
+  return x;
 }
 
 /** An array metadata value of the given item types (required unless `optional`). */

@@ -4,6 +4,7 @@
  *   config.json, tokenizer.json);
  * - a llama2.c `.bin` checkpoint (src/io/llama2c.ts), with its `tokenizer.bin` given as
  *   `tokenizer` or found next to it as tokenizer.bin.
+ * - a GGUF file, or a `llmts quantize` directory holding model.gguf (src/io/gguf-load.ts).
  * `tokenizer` (a name or path for `loadTokenizer`) overrides a checkpoint's own.
  *
  * @example
@@ -15,14 +16,15 @@ import type { AnyModel } from '../models/registry.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { loadCheckpoint } from './checkpoint.ts';
+import { ggufModelPath, loadGgufModel } from './gguf-load.ts';
 import { isLlama2cCheckpoint, loadLlama2c } from './llama2c.ts';
 
 /** A loaded model with its tokenizer. */
 export interface LoadedModel {
   model: AnyModel;
   tokenizer: AnyTokenizer;
-  /** 'checkpoint' (llm.ts directory) or 'llama2c' (.bin). */
-  format: 'checkpoint' | 'llama2c';
+  /** 'checkpoint' (llm.ts directory), 'llama2c' (.bin) or 'gguf'. */
+  format: 'checkpoint' | 'llama2c' | 'gguf';
   /** The file or directory actually read. */
   path: string;
 }
@@ -32,6 +34,8 @@ export function loadModel(modelPath: string, tokenizerPath?: string): LoadedMode
   if (!existsSync(modelPath)) {
     throw new LlmtsError('E_MODEL_NOT_FOUND', `no model at ${modelPath}`, { where: modelPath, hint: 'pass a checkpoint directory, a run directory or a llama2.c .bin file' });
   }
+  const gguf = ggufModelPath(modelPath);
+  if (gguf) return { ...loadGgufModel(gguf, tokenizerPath), format: 'gguf', path: gguf };
   if (statSync(modelPath).isDirectory()) {
     const ck = loadCheckpoint(modelPath);
     const tokenizer = tokenizerPath ? checkVocab(loadTokenizer(tokenizerPath), ck.model, tokenizerPath) : ck.tokenizer;

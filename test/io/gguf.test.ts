@@ -64,7 +64,8 @@ test('a file written by gguf-py\'s GGUFWriter parses: every metadata type, array
   assert.equal(metaNumber(g, 't.i16'), -30000);
   assert.equal(metaNumber(g, 't.u32'), 4000000000);
   assert.equal(metaNumber(g, 't.i64'), -(2 ** 40) - 3);
-  assert.equal(metaNumber(g, 't.f32'), Math.fround(0.1));
+  assert.equal(metaNumber(g, 't.f32'), 0.1); // the float32 nearest 0.1 reads as 0.1
+  assert.deepEqual(g.metadata.get('t.f32'), { type: 'float32', value: Math.fround(0.1) });
   assert.deepEqual(g.metadata.get('t.bool'), { type: 'bool', value: true });
   assert.equal(metaString(g, 't.str'), 'héllo ▁world');
   assert.deepEqual(metaArray(g, 't.strs', ['string']), ['a', 'b c', '']);
