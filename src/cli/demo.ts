@@ -11,11 +11,13 @@ import { parseArgs } from 'node:util';
 import { backend } from '../backend/index.ts';
 import { generate } from '../infer/engine.ts';
 import { createModel, gpt2Config, llamaConfig } from '../models/index.ts';
-import { AdamW, clipGradNorm, decayGroups, lrAt } from '../optim/index.ts';
-import { noGrad } from '../tensor/index.ts';
+import { TokenLoader } from '../data/loader.ts';
+import { meanLoss } from '../eval/loss.ts';
+import { AdamW, decayGroups } from '../optim/index.ts';
+import { trainLoop } from '../train/loop.ts';
+import { causalLm } from '../train/objectives/causal-lm.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { numberFlag } from './flags.ts';
-import { Rng } from '../util/rng.ts';
 
 const HELP = `usage: llmts demo [options]
 
@@ -48,20 +50,6 @@ const REFERENCE_DEFAULTS = { steps: 300, batch: 8, block: 32, layers: 2, width: 
 /** Path of the bundled Tiny Shakespeare (works from src/cli and from dist/cli). */
 function bundledText(): string {
   return fileURLToPath(new URL('../../data/tinyshakespeare/input.txt', import.meta.url));
-}
-
-/** Formats tokens/s as 18.7k. */
-function rate(x: number): string {
-  return x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0);
-}
-
-/** Fills (B, T) inputs and next-char targets from random windows of `data`. */
-function sampleBatch(data: Int32Array, B: number, T: number, rng: Rng, ids: Int32Array, targets: Int32Array): void {
-  for (let b = 0; b < B; b++) {
-    const start = rng.int(data.length - T - 1);
-    ids.set(data.subarray(start, start + T), b * T);
-    targets.set(data.subarray(start + 1, start + T + 1), b * T);
-  }
 }
 
 /** Parses the flags; an unknown or malformed flag becomes an LlmtsError with a hint. */
@@ -141,44 +129,16 @@ export async function run(argv: string[]): Promise<number> {
   if (slow) console.log('note: no native kernels, so the default recipe is smaller (flags override it)');
   console.log(`training ${steps} steps of ${B}x${T} tokens`);
 
-  // ---- train
-  const rng = new Rng(seed);
-  const ids = new Int32Array(B * T);
-  const targets = new Int32Array(B * T);
-  const t0 = performance.now();
-  let windowStart = t0;
-  let windowSteps = 0;
-  for (let step = 1; step <= steps; step++) {
-    opt.setLr(lrAt(schedule, step - 1));
-    sampleBatch(train, B, T, rng, ids, targets);
-    const { loss } = model.forward(ids, B, T, targets);
-    model.zeroGrad();
-    loss!.backward();
-    clipGradNorm(model.parameters(), 1.0);
-    opt.step();
-    windowSteps++;
-    if (step % logEvery === 0 || step === steps) {
-      const now = performance.now();
-      const ms = (now - windowStart) / windowSteps;
-      console.log(`step ${step} | loss ${loss!.item().toFixed(4)} | ${ms.toFixed(0)} ms | ${rate((B * T * 1000) / ms)} tok/s`);
-      windowStart = now;
-      windowSteps = 0;
-    }
-  }
-  const trainSec = (performance.now() - t0) / 1000;
+  // ---- train: the one training loop (src/train/loop.ts) with the causal-LM objective
+  const loader = (ids: Int32Array, seedOf: number) => new TokenLoader([Uint32Array.from(ids)], { seed: seedOf, batchSize: B, blockSize: T, where: file });
+  const trainLoader = loader(train, seed), valLoader = loader(val, seed + 1);
+  const settings = { maxSteps: steps, gradAccum: 1, gradClip: 1, seed, lr, warmupSteps: schedule.warmupSteps, logInterval: logEvery, evalInterval: 0, ckptInterval: 0 };
+  const state = { step: 0, tokens: 0, elapsedSec: 0, valLoss: null, loss: null };
+  const r = await trainLoop({ model, objective: causalLm, batches: trainLoader, optimizer: opt, schedule, settings, state, log: (line) => console.log(line) });
 
   // ---- validation loss on a fixed set of windows
-  model.eval();
-  const evalRng = new Rng(seed + 1);
-  let valLoss = 0;
-  const evalBatches = 10;
-  noGrad(() => {
-    for (let i = 0; i < evalBatches; i++) {
-      sampleBatch(val, B, T, evalRng, ids, targets);
-      valLoss += model.forward(ids, B, T, targets).loss!.item() / evalBatches;
-    }
-  });
-  console.log(`trained in ${trainSec.toFixed(1)} s | val loss ${valLoss.toFixed(4)}`);
+  const valLoss = meanLoss(model, causalLm, valLoader.sample(10));
+  console.log(`trained in ${r.trainSeconds.toFixed(1)} s | val loss ${valLoss.toFixed(4)}`);
 
   // ---- samples
   for (let s = 0; s < nSamples; s++) {

@@ -11,8 +11,9 @@ test('llmts demo on a tiny recipe: step lines, validation loss, samples from the
     '--width', '16', '--samples', '1', '--sample-len', '20');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^demo: Tiny Shakespeare, 1,115,394 characters, vocab 65$/m);
-  assert.match(r.stdout, /^step 2 \| loss \d+\.\d{4} \| \d+ ms \| [\d.]+k? tok\/s$/m);
-  assert.match(r.stdout, /^step 4 \| loss /m);
+  // the trainer's step line (one loop for llmts train and llmts demo)
+  assert.match(r.stdout, /^step 2\/4 \| loss \d+\.\d{4} \| lr [\d.e+-]+ \| norm [\d.]+ \| \d+ ms \| [\d.]+k? tok\/s$/m);
+  assert.match(r.stdout, /^step 4\/4 \| loss /m);
   assert.match(r.stdout, /^trained in [\d.]+ s \| val loss \d+\.\d{4}$/m);
   const sample = r.stdout.split('--- sample 1 (temperature 0.8, top-k 40) ---\n')[1];
   assert.ok(sample !== undefined && sample.length >= 20, `no sample in:\n${r.stdout}`);
