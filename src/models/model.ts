@@ -116,6 +116,10 @@ export interface Model<C extends ModelConfigBase = ModelConfigBase, In = TokenIn
   readonly config: C;
   /** Width of the hidden states the trunk produces (what heads take). */
   readonly hiddenSize: number;
+  /** The trunk submodule (embeddings, blocks, final norm) that heads sit on (src/models/heads.ts). */
+  readonly trunk: Module;
+  /** The trunk's name in the model, HF's: 'transformer' (GPT-2), 'model' (Llama, BERT). */
+  readonly trunkName: string;
   /** input -> the final hidden states (B, T, hiddenSize), before any head. */
   hiddenStates(input: In): Tensor;
   /** Parameters, FLOPs and memory of this model. */
@@ -184,6 +188,11 @@ export interface ModelFamily<C extends LanguageModelConfig = LanguageModelConfig
   parameterShapes(config: C): Map<string, number[]>;
   /** Hugging Face mapping, when the family has an HF form. */
   readonly hf?: HfMapping<C>;
+  /**
+   * Tiny configs covering the family's variants (each arch, tied/untied, ...): what the
+   * registry tests save, load and compare for every registered family.
+   */
+  exampleConfigs(): C[];
 }
 
 /**

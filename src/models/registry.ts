@@ -59,7 +59,10 @@ export function hfFamily(type: unknown): ModelFamily<ModelConfig> | undefined {
  * bounds and shape rules checked). Errors are `E_CONFIG` naming `${where}.${field}`.
  */
 export function parseModelConfig(raw: unknown, where = 'model'): ModelConfig {
-  const arch = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).arch : undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new LlmtsError('E_CONFIG', `${where} must be an object of model fields, got ${JSON.stringify(raw)}`, { where, hint: `give at least arch (${modelArchs().join(', ')}) and the sizes` });
+  }
+  const arch = (raw as Record<string, unknown>).arch;
   if (arch === undefined) {
     throw new LlmtsError('E_CONFIG', `${where}.arch is missing`, { where: `${where}.arch`, hint: `use one of ${modelArchs().join(', ')}` });
   }

@@ -104,7 +104,7 @@ export class Decoder extends Module implements LanguageModel<DecoderConfig> {
     super();
     this.config = validateConfig(config);
     const rng = new Rng(opts.seed ?? 1337);
-    this.trunk = this.addModule(config.arch === 'gpt2' ? 'transformer' : 'model', new Trunk(config, rng));
+    this.trunk = this.addModule(this.trunkName, new Trunk(config, rng));
     this.lmHead = config.tieEmbeddings ? null
       : this.addModule('lm_head', new Linear(config.nEmbd, config.vocabSize, { bias: false, std: 0.02, rng }));
     this.positionIds = Int32Array.from({ length: config.blockSize }, (_, i) => i);
@@ -120,6 +120,11 @@ export class Decoder extends Module implements LanguageModel<DecoderConfig> {
     const logits = this.lmHead ? this.lmHead.forward(x) : linear(x, this.trunk.tokens.weight); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets) : null; // ()
     return { logits, loss };
+  }
+
+  /** The trunk's HF name: 'transformer' (GPT-2) or 'model' (Llama). */
+  get trunkName(): string {
+    return this.config.arch === 'gpt2' ? 'transformer' : 'model';
   }
 
   /** Width of the hidden states (nEmbd). */

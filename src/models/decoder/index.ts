@@ -7,7 +7,7 @@
  * const model = decoderFamily.create(gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }));
  */
 import type { ModelFamily } from '../model.ts';
-import { DECODER_ARCHS, DECODER_SCHEMA, parseDecoderConfig, type DecoderConfig } from './config.ts';
+import { DECODER_ARCHS, DECODER_SCHEMA, gpt2Config, llamaConfig, parseDecoderConfig, type DecoderConfig } from './config.ts';
 import { Decoder } from './decoder.ts';
 import { decoderHf } from './hf.ts';
 import { decoderInfo, decoderParameterShapes } from './info.ts';
@@ -22,6 +22,13 @@ export const decoderFamily: ModelFamily<DecoderConfig> = {
   info: decoderInfo,
   parameterShapes: decoderParameterShapes,
   hf: decoderHf,
+  exampleConfigs: () => [
+    gpt2Config({ vocabSize: 32, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 }),
+    gpt2Config({ vocabSize: 32, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, tieEmbeddings: false, intermediateSize: 40 }),
+    llamaConfig({ vocabSize: 32, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24 }),
+    llamaConfig({ vocabSize: 32, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, intermediateSize: 24, tieEmbeddings: true, bias: true, ropeTheta: 500000 }),
+    llamaConfig({ vocabSize: 32, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, intermediateSize: 24, ropeInterleaved: true }),
+  ],
 };
 
 export { gpt2Config, llamaConfig, validateConfig, parseDecoderConfig, DECODER_ARCHS, DECODER_SCHEMA, type DecoderArch, type DecoderConfig } from './config.ts';
