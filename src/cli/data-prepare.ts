@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { writeSync } from 'node:fs';
 import { DEFAULT_PREPARE, prepare, type PrepareOptions } from '../data/prepare.ts';
 import { abortAllShards } from '../data/output.ts';
+import type { SkippedInput } from '../data/ingest/files.ts';
 import { formatSummary } from '../data/report.ts';
 import { loadWordListFile } from '../data/wordlists.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -84,6 +85,11 @@ export function parseFlags(sub: string, argv: string[], options: ParseArgsConfig
   }
 }
 
+/** Prints an input that will not be read (missing, not a regular file, ...) on stderr; files of other types in folders are only counted in the report. */
+export function warnSkipped(s: SkippedInput): void {
+  if (s.reason !== 'unsupported extension') process.stderr.write(`llmts: warning: skipping ${s.path}: ${s.reason}\n`);
+}
+
 /** '64MB', '1GB', '500k', '1048576' -> bytes. */
 export function parseSize(s: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)i?b?$/i.exec(s.trim());
@@ -150,16 +156,20 @@ export async function run(argv: string[]): Promise<number> {
     seed: numberFlag(values['seed'], '--seed', 0, { int: true, min: 0 }),
     progress: true,
   };
-  // Ctrl-C / kill: delete the shard being written (complete shards stay), exit 130.
+  // Ctrl-C / kill: delete the shard being written (complete shards stay), then end by the
+  // same signal (exit status 130 / 143 in a shell). Not process.exit: its exit-time
+  // cleanup joins libuv's threads, so one thread blocked in a read would hang the exit.
   const onSignal = (sig: NodeJS.Signals): void => {
     abortAllShards();
     writeSync(2, `\nllmts data prepare: interrupted (${sig}); the shard being written was removed\n`);
-    process.exit(130);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.kill(process.pid, sig);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const report = await prepare(positionals, opts);
+    const report = await prepare(positionals, { ...opts, onSkipped: warnSkipped });
     console.log(values.json ? JSON.stringify(report, null, 2) : `${formatSummary(report)}\n  wrote ${report.out.shards.length} shard(s) and report.json to ${values.out}`);
   } finally {
     process.off('SIGINT', onSignal);

@@ -5,7 +5,7 @@
 import { corpusStats } from '../data/prepare.ts';
 import { formatSummary } from '../data/report.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { parseFlags, PIPELINE_FLAGS, PIPELINE_HELP, pipelineOptions } from './data-prepare.ts';
+import { parseFlags, PIPELINE_FLAGS, PIPELINE_HELP, pipelineOptions, warnSkipped } from './data-prepare.ts';
 
 const HELP = `usage: llmts data stats [options] INPUTS...
 
@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('stats', argv, PIPELINE_FLAGS);
   if (values.help) { console.log(HELP); return 0; }
   if (positionals.length === 0) throw new LlmtsError('E_FLAG', 'no inputs given', { where: 'INPUTS', hint: 'list files, folders or globs after the options' });
-  const report = await corpusStats(positionals, { ...pipelineOptions(values), progress: true });
+  const report = await corpusStats(positionals, { ...pipelineOptions(values), progress: true, onSkipped: warnSkipped });
   console.log(values.json ? JSON.stringify(report, null, 2) : formatSummary(report));
   return 0;
 }

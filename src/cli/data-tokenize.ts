@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkInputFiles } from '../data/ingest/files.ts';
 import { tokenizeFiles } from '../data/tokenize.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new LlmtsError('E_FLAG', 'no input files', { where: 'llmts data tokenize', hint: 'pass one or more text or JSONL files' });
   const valFraction = numberFlag(values['val-fraction'], '--val-fraction', 0.1, { min: 0, max: 1, maxExclusive: true });
   const shardTokens = numberFlag(values['shard-tokens'], '--shard-tokens', undefined, { int: true, min: 1 });
+  checkInputFiles(positionals, 'FILES'); // before reading any (a FIFO would block)
   const tok = values.tokenizer === 'char'
     ? CharTokenizer.fromText(positionals.map((f) => readFileSync(f, 'utf8')).join(''))
     : loadTokenizer(values.tokenizer);

@@ -24,7 +24,7 @@ import { DEFAULT_CLEAN, type CleanOptions } from './clean.ts';
 import { Deduper, DEFAULT_DEDUP, type DedupOptions } from './dedup/dedup.ts';
 import { DEFAULT_FILTERS, type FilterOptions } from './filters/index.ts';
 import { keyHex } from './hash.ts';
-import { expandInputs, type InputFile } from './ingest/files.ts';
+import { expandInputs, type InputFile, type SkippedInput } from './ingest/files.ts';
 import { jsonlByteBatches } from './ingest/jsonl-batches.ts';
 import { readInput, type IngestOptions } from './ingest/readers.ts';
 import type { ReadContext } from './ingest/text-stream.ts';
@@ -63,6 +63,8 @@ export interface PrepareOptions {
   overwrite: boolean;
   /** Profanity entries (default: data/wordlists/profanity/en.txt). */
   profanityList?: string[];
+  /** Called once per input that will not be read (missing, not a regular file, unknown extension), before reading starts. */
+  onSkipped?: (s: SkippedInput) => void;
   /** Draw a progress bar on stderr (on a terminal). Default false. */
   progress: boolean;
   /**
@@ -121,6 +123,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
   if (files.length === 0 && skipped.length === 0) {
     throw new LlmtsError('E_INPUT', 'no input files given', { where: 'INPUTS', hint: 'list files, folders or globs of .txt/.md/.html/.jsonl/.json/.csv/.tsv/.parquet (optionally .gz)' });
   }
+  for (const s of skipped) o.onSkipped?.(s);
   if (o.out) prepareOutDir(o.out, o.overwrite);
   const settings: ProcessSettings = {
     clean: o.clean, pii: o.pii, filters: o.filters,

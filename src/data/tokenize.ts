@@ -25,6 +25,7 @@ import { CharTokenizer } from '../tokenizer/char.ts';
 import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { checkInputFiles } from './ingest/files.ts';
 import { dtypeFor, readShard, writeShard, type ShardIds } from './shards.ts';
 
 export const TOKENS_META_FORMAT = 'llmts-token-shards';
@@ -126,6 +127,7 @@ export function tokenizeFiles(files: readonly string[], tok: Tokenizer, outDir: 
   }
   const shardTokens = opts.shardTokens ?? 100_000_000;
   if (files.length === 0) throw new LlmtsError('E_FLAG', 'no input files', { where: 'llmts data tokenize', hint: 'pass one or more text or JSONL files' });
+  checkInputFiles(files, 'FILES');
   mkdirSync(outDir, { recursive: true });
   const eot = tok.specialTokens().get('<|endoftext|>') ?? null;
   const train = new ShardSink(outDir, 'train', shardTokens, tok.vocabSize);

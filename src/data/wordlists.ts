@@ -7,6 +7,7 @@
  * loadWordListFile('my-list.txt');
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { checkInputFiles } from './ingest/files.ts';
 import { fileURLToPath } from 'node:url';
 import { LlmtsError } from '../util/errors.ts';
 import { parseWordList } from './filters/profanity.ts';
@@ -39,6 +40,7 @@ export function defaultProfanityList(): string[] {
 
 /** Reads a one-entry-per-line list; `flag` names the option at fault in the error. */
 export function loadWordListFile(path: string, flag = 'word list'): string[] {
+  checkInputFiles([path], flag);
   try {
     return parseWordList(readFileSync(path, 'utf8'));
   } catch (err) {

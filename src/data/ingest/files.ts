@@ -16,9 +16,10 @@
  * await expandInputs(['corpus/', 'extra/*.jsonl.gz', 'notes.md']);
  * // [{ path: 'corpus/a.txt', format: 'text', gzip: false, size: 1234 }, ...]
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
+import { LlmtsError } from '../../util/errors.ts';
 
 export type InputFormat = 'text' | 'html' | 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
 
@@ -46,7 +47,39 @@ export function formatOf(path: string): { format: InputFormat; gzip: boolean } |
   return format ? { format, gzip } : null;
 }
 
-/** An input that could not be used (missing, unreadable, or an unknown extension in a folder). */
+/**
+ * Why a file of this kind is not read: null for a regular file, else the reason ("not a
+ * regular file: FIFO (named pipe)", ...). Reading a FIFO blocks until a writer opens it,
+ * a device never ends: both would hang the run, so they are skipped as bad input.
+ */
+export function notRegularReason(st: Stats): string | null {
+  if (st.isFile()) return null;
+  const kind = st.isFIFO() ? 'FIFO (named pipe)' : st.isSocket() ? 'socket' : st.isCharacterDevice() ? 'character device'
+    : st.isBlockDevice() ? 'block device' : st.isDirectory() ? 'folder' : 'special file';
+  return `not a regular file: ${kind}`;
+}
+
+/**
+ * Checks that every path is an existing regular file (no FIFO, socket or device, which
+ * would block or never end), for commands that read their inputs whole; throws an
+ * E_INPUT LlmtsError naming the first bad one and `where` (the flag or argument).
+ */
+export function checkInputFiles(paths: readonly string[], where: string): void {
+  for (const path of paths) {
+    let st: Stats;
+    try {
+      st = statSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LlmtsError('E_INPUT', code === 'ENOENT' ? `input file not found: ${path}` : `cannot read input ${path}: ${code ?? String(err)}`,
+        { where, hint: 'check the path; give existing text files' });
+    }
+    const reason = notRegularReason(st);
+    if (reason) throw new LlmtsError('E_INPUT', `${path} is ${reason.replace('not a regular file: ', 'a ')}, not a regular file`, { where, hint: 'give regular text files (copy the data from the pipe or device into a file first)' });
+  }
+}
+
+/** An input that could not be used (missing, unreadable, not a regular file, or an unknown extension in a folder). */
 export interface SkippedInput {
   path: string;
   reason: string;
@@ -71,6 +104,7 @@ function walk(dir: string, out: string[], skipped: SkippedInput[]): void {
       continue;
     }
     if (st.isDirectory()) walk(p, out, skipped);
+    else if (notRegularReason(st)) skipped.push({ path: p, reason: notRegularReason(st)! });
     else out.push(p);
   }
 }
@@ -80,18 +114,22 @@ const GLOB_CHARS = /[*?[\]{}]/;
 /**
  * Expands inputs into files. Explicit files with an unknown extension are read as text
  * (a binary one is then skipped as binary); files of unknown extension found in folders
- * or by globs are skipped and listed in `skipped`.
+ * or by globs are skipped and listed in `skipped`, as are FIFOs, sockets and devices
+ * wherever they come from (reading them would block or never end).
  */
 export async function expandInputs(inputs: string[]): Promise<{ files: InputFile[]; skipped: SkippedInput[] }> {
   const files: InputFile[] = [];
   const skipped: SkippedInput[] = [];
   const seen = new Set<string>();
+  const skip = (path: string, reason: string): void => {
+    if (!skipped.some((s) => resolve(s.path) === resolve(path))) skipped.push({ path, reason });
+  };
   const add = (path: string, explicit: boolean): void => {
     const key = resolve(path);
     if (seen.has(key)) return;
     const f = formatOf(path);
     if (!f && !explicit) {
-      if (!skipped.some((s) => resolve(s.path) === key)) skipped.push({ path, reason: 'unsupported extension' });
+      skip(path, 'unsupported extension');
       return;
     }
     seen.add(key);
@@ -99,7 +137,12 @@ export async function expandInputs(inputs: string[]): Promise<{ files: InputFile
     const at = skipped.findIndex((s) => resolve(s.path) === key);
     if (at >= 0) skipped.splice(at, 1);
     let size = 0;
-    try { size = statSync(path).size; } catch { /* reported when it is read */ }
+    try {
+      const st = statSync(path);
+      const reason = notRegularReason(st);
+      if (reason) { skip(path, reason); return; } // e.g. a FIFO a glob matched
+      size = st.size;
+    } catch { /* reported when it is read */ }
     files.push({ path, format: f?.format ?? 'text', gzip: f?.gzip ?? path.toLowerCase().endsWith('.gz'), size });
   };
   for (const input of inputs) {
@@ -109,6 +152,8 @@ export async function expandInputs(inputs: string[]): Promise<{ files: InputFile
       const found: string[] = [];
       walk(input, found, skipped);
       for (const p of found) add(p, false);
+    } else if (st && notRegularReason(st)) {
+      skip(input, notRegularReason(st)!);
     } else if (st) {
       add(input, true);
     } else if (GLOB_CHARS.test(input)) {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { BadInput, type ReadContext } from './text-stream.ts';
+import { BadInput, openRegular, type ReadContext } from './text-stream.ts';
 
 function memoryBuffer(buf: Uint8Array): AsyncBuffer {
   return {
@@ -37,6 +37,7 @@ export function fieldOf(obj: unknown, field: string): unknown {
 export async function* parquetTexts(path: string, gzip: boolean, field: string, size: number, ctx: ReadContext,
   onBad: (row: number, reason: string) => void): AsyncGenerator<[string, number]> {
   let file: AsyncBuffer;
+  await (await openRegular(path)).close(); // a FIFO or device is BadInput here, before anything blocks on it
   try {
     file = gzip ? memoryBuffer(gunzipSync(readFileSync(path))) : await asyncBufferFromFile(path);
   } catch (err) {

@@ -8,9 +8,11 @@
  * for await (const chunk of decodedChunks('a.txt.gz', true, ctx)) process(chunk);
  * for await (const [line, n] of lines(decodedChunks('b.jsonl', false, ctx))) ...
  */
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { notRegularReason } from './files.ts';
 
 /** A file, or a line / row of it, that cannot be used: skipped and reported with `loc`. */
 export class BadInput extends Error {
@@ -62,9 +64,34 @@ function errnoReason(err: unknown): string {
   return `cannot read file: ${String(err)}`;
 }
 
-/** The raw bytes of a file (gunzipped when `gzip`), chunk by chunk; read errors become BadInput. */
+/**
+ * Opens a file for reading. The open does not wait for a writer (O_NONBLOCK: opening a
+ * FIFO would otherwise block a libuv thread for good, and with it the process's exit),
+ * and anything but a regular file (FIFO, socket, device) is BadInput, even when it
+ * replaced a regular file after the inputs were listed.
+ */
+export async function openRegular(path: string): Promise<FileHandle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    // opening a socket file fails with ENXIO: say what it is
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO') throw new BadInput('not a regular file: socket');
+    throw new BadInput(errnoReason(err));
+  }
+  try {
+    const reason = notRegularReason(await fh.stat());
+    if (reason) throw new BadInput(reason);
+  } catch (err) {
+    await fh.close();
+    throw err instanceof BadInput ? err : new BadInput(errnoReason(err));
+  }
+  return fh;
+}
+
+/** The raw bytes of a file (gunzipped when `gzip`), chunk by chunk; read errors and non-regular files become BadInput. */
 export async function* rawChunks(path: string, gzip: boolean, ctx: ReadContext): AsyncGenerator<Uint8Array> {
-  const raw = createReadStream(path, { highWaterMark: CHUNK });
+  const raw = (await openRegular(path)).createReadStream({ highWaterMark: CHUNK });
   const src: Readable = gzip ? pipeline(raw, createGunzip({ chunkSize: CHUNK }), () => { /* errors surface in the loop */ }) : raw;
   let counted = 0;
   try {

@@ -1,0 +1,84 @@
+// FIFOs (named pipes) among the inputs: opening one for reading waits for a writer, so a
+// run that reads it never ends (and, with the read parked in a libuv thread, neither does
+// its exit). Every command that lists or reads input files skips them as bad input or
+// refuses them with an E_INPUT error, without blocking.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { expandInputs } from '../../src/data/ingest/files.ts';
+import { readInput } from '../../src/data/ingest/readers.ts';
+import { shardTexts } from '../../src/data/read-shards.ts';
+import { tokenizeFiles } from '../../src/data/tokenize.ts';
+import { loadWordListFile } from '../../src/data/wordlists.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const VERDICT = `${ROOT}test/fixtures/data-texts/the-verdict.txt`;
+const dir = mkdtempSync(join(tmpdir(), 'llmts-fifo-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function mkfifo(path: string): string {
+  const r = spawnSync('mkfifo', [path]);
+  assert.equal(r.status, 0, `mkfifo ${path}: ${r.stderr}`);
+  return path;
+}
+
+/** The CLI with a hard limit: a run that blocks is killed (SIGKILL: SIGTERM did not end it) and reported. */
+function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  assert.notEqual(r.signal, 'SIGKILL', `llmts ${args.join(' ')} blocked for 30 s (stderr: ${r.stderr})`);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const raw = join(dir, 'raw');
+mkdirSync(raw);
+copyFileSync(VERDICT, join(raw, 'a.txt'));
+const fifo = mkfifo(join(raw, 'pipe.txt'));
+
+test('expandInputs lists a FIFO in a folder or named as skipped: not a regular file; a glob does not match it', async () => {
+  for (const input of [raw, fifo]) {
+    const { files, skipped } = await expandInputs([input]);
+    assert.deepEqual(files.map((f) => f.path).filter((p) => p.endsWith('pipe.txt')), [], input);
+    assert.deepEqual(skipped, [{ path: fifo, reason: 'not a regular file: FIFO (named pipe)' }], input);
+  }
+  const globbed = await expandInputs([join(raw, '*.txt')]);
+  assert.deepEqual(globbed.files.map((f) => f.path), [join(raw, 'a.txt')]);
+});
+
+test('data prepare and data stats on a folder holding a FIFO finish, skip it and report it (report.json and stderr)', () => {
+  const out = join(dir, 'out');
+  const r = llmts(['data', 'prepare', '--out', out, '--threads', '2', raw]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: skipping .*pipe\.txt: not a regular file: FIFO \(named pipe\)/);
+  assert.match(r.stdout, /1 input\(s\) not read\n.*pipe\.txt: not a regular file: FIFO/);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  assert.deepEqual(report.inputs.skipped, [{ path: fifo, reason: 'not a regular file: FIFO (named pipe)' }]);
+  assert.equal(report.out.docs, 1);
+  const s = llmts(['data', 'stats', '--threads', '1', fifo, join(raw, 'a.txt')]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stderr, /skipping .*pipe\.txt: not a regular file/);
+});
+
+test('data tokenize and a --profanity-list FIFO are refused with E_INPUT, not read', () => {
+  const t = llmts(['data', 'tokenize', '--tokenizer', 'char', '--out', join(dir, 'tok'), join(raw, 'a.txt'), fifo]);
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /llmts: error E_INPUT: .*pipe\.txt is a FIFO \(named pipe\), not a regular file \(at FILES\)/);
+  const p = llmts(['data', 'stats', '--profanity-list', fifo, join(raw, 'a.txt')]);
+  assert.equal(p.code, 1);
+  assert.match(p.stderr, /E_INPUT: .*pipe\.txt is a FIFO.*\(at --profanity-list\)/);
+  assert.throws(() => tokenizeFiles([fifo], CharTokenizer.fromText('abc'), join(dir, 'tok2')), /E_INPUT|FIFO/);
+  assert.throws(() => loadWordListFile(fifo, '--profanity-list'), /FIFO/);
+});
+
+test('a FIFO that takes a listed file\'s place is bad input to the readers, not a hang', async () => {
+  const ctx = { bytesRead: 0, invalidUtf8: 0 };
+  for (const format of ['text', 'jsonl', 'csv', 'parquet'] as const) {
+    const events = [];
+    for await (const ev of readInput({ path: fifo, format, gzip: false, size: 0 }, { field: 'text' }, ctx)) events.push(ev);
+    assert.deepEqual(events, [{ kind: 'bad', loc: 0, reason: 'not a regular file: FIFO (named pipe)' }], format);
+  }
+  await assert.rejects(async () => { for await (const _ of shardTexts([fifo])) { /* nothing */ } }, (e: Error & { code?: string }) => e.code === 'E_SHARD' && /pipe\.txt: not a regular file: FIFO/.test(e.message));
+});
