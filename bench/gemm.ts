@@ -1,6 +1,6 @@
 /**
  * GEMM throughput of the native kernels:
- * `npm run bench -- gemm [--time 0.3] [--threads 1,2] [--openblas auto|off]`.
+ * `npm run bench -- gemm [--time 0.3] [--threads 1,2] [--openblas auto|off] [--lowp on|off]`.
  *
  * GFLOP/s (2 M N K per product) for the plan's shapes, all four transpose combinations,
  * at 1 and 2 threads, best of several timed runs. Ratios against OpenBLAS and against a
@@ -18,6 +18,9 @@
  * machine's single-core FMA peak has been seen from ~176 to ~195 GFLOP/s), so the bench
  * also measures the FMA peak of the pool right now (register-only FMAs in the
  * micro-kernel's pattern, `fmaPeak`) and gives each figure as a fraction of it.
+ *
+ * Then (unless --lowp off) the bf16 GEMM and the Q8_0 / bf16 decoding products:
+ * bench/gemm-lowp.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadNativeBackend, type NativeBackend } from '../src/backend/native.ts';
+import { lowpTables } from './gemm-lowp.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const OPENBLAS_PLAN = { 1: 188, 2: 355 } as Record<number, number>;
@@ -127,9 +131,11 @@ export async function main(argv: string[]): Promise<void> {
       time: { type: 'string', default: '0.3' },
       threads: { type: 'string', default: '1,2' },
       openblas: { type: 'string', default: 'auto' },
+      lowp: { type: 'string', default: 'on' },
     },
   });
   if (values.openblas !== 'auto' && values.openblas !== 'off') throw new Error(`--openblas must be auto or off, not ${values.openblas}`);
+  if (values.lowp !== 'on' && values.lowp !== 'off') throw new Error(`--lowp must be on or off, not ${values.lowp}`);
   const minTime = Number(values.time);
   const threadList = values.threads.split(',').map(Number).filter((n) => n >= 1);
   const loaded = loadNativeBackend();
@@ -213,5 +219,9 @@ export async function main(argv: string[]): Promise<void> {
       (pw && rw ? ` (OpenBLAS${live ? ' now' : ', plan'}: worst ${pw.toFixed(1)}; lowest ratio of an entry ${rw.toFixed(2)}x)` : '') +
       (p ? ` = ${((100 * w) / p).toFixed(0)}% of the FMA peak measured with it (${p.toFixed(1)}; the target is ${target ? ((100 * target) / p).toFixed(0) : '-'}% of that)` : '') +
       (target ? `; target >= ${target}: ${w >= target ? 'met' : 'NOT met'}` : ''));
+  }
+  if (values.lowp === 'on') {
+    console.log('');
+    lowpTables(nb, threadList, minTime);
   }
 }

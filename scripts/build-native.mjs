@@ -18,6 +18,9 @@ if (!process.env.npm_config_nodedir && existsSync(join(nodeDir, 'include', 'node
 const candidates = [];
 if (process.env.npm_config_node_gyp) candidates.push([process.execPath, [process.env.npm_config_node_gyp]]);
 candidates.push(['node-gyp', []]);
+// run directly (not through npm): the node-gyp that ships with npm beside this Node
+const bundled = join(nodeDir, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+if (existsSync(bundled)) candidates.push([process.execPath, [bundled]]);
 for (const [cmd, pre] of candidates) {
   const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', 'max', ...extra], { cwd: root, stdio: 'inherit' });
   if (r.status === 0) process.exit(0);

@@ -3,6 +3,7 @@
  * pool controls. Each exported function is one Backend kernel (same name and argument
  * order as src/backend/backend.ts). Types are checked here (a wrong type throws a
  * TypeError); buffer lengths are checked by the TypeScript wrapper (src/backend/native.ts).
+ * The bf16 and int8 kernels have their own entries and dispatch in addon_lowp.c.
  */
 #include <node_api.h>
 #include <pthread.h>
@@ -13,20 +14,15 @@
 #include <time.h>
 
 #include "args.h"
+#include "lock.h"
 #include "ops.h"
 #include "pool.h"
 
+napi_value llmts_lowp_exports(napi_env env, napi_value exports);
+
 static const llmts_ops *ops = NULL;
 
-/* One kernel at a time per process: the pool and the shared scratch buffers are global,
- * and Node worker threads may each load this addon. Uncontended, this costs ~20 ns. */
-static pthread_mutex_t kernel_mu = PTHREAD_MUTEX_INITIALIZER;
-#define LOCKED(stmt)                  \
-  do {                                \
-    pthread_mutex_lock(&kernel_mu);   \
-    stmt;                             \
-    pthread_mutex_unlock(&kernel_mu); \
-  } while (0)
+pthread_mutex_t llmts_kernel_mu = PTHREAD_MUTEX_INITIALIZER; /* see lock.h */
 
 /* ------------------------------------------------------------------ CPU dispatch */
 static int isa_supported(const llmts_ops *o) {
@@ -577,5 +573,6 @@ NAPI_MODULE_INIT() {
       EXPORT("sgd", js_sgd),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  llmts_lowp_exports(env, exports); /* bf16 and int8 kernels: addon_lowp.c */
   return exports;
 }

@@ -1,7 +1,7 @@
 /*
  * Node-API argument helpers for addon.c: unpack numbers, booleans and typed arrays,
  * throwing a TypeError that names the kernel and the argument on a wrong type.
- * Included by addon.c only. Inside a napi callback: BEGIN("name", nargs), unpack, END().
+ * Included by addon.c and addon_lowp.c. Inside a napi callback: BEGIN("name", nargs), unpack, END().
  */
 #ifndef LLMTS_ARGS_H
 #define LLMTS_ARGS_H
@@ -61,13 +61,20 @@ static void *typed(args_t *a, size_t i, napi_typedarray_type want, int nullable)
       return data ? data : (void *)empty;
     }
   }
-  fail(a, want == napi_float32_array ? "a Float32Array" : "an Int32Array", i);
+  fail(a,
+       want == napi_float32_array  ? "a Float32Array"
+       : want == napi_int32_array  ? "an Int32Array"
+       : want == napi_uint16_array ? "a Uint16Array"
+                                   : "a Uint8Array",
+       i);
   return NULL;
 }
 
 static float *f32(args_t *a, size_t i) { return (float *)typed(a, i, napi_float32_array, 0); }
 static float *f32_or_null(args_t *a, size_t i) { return (float *)typed(a, i, napi_float32_array, 1); }
 static int *i32(args_t *a, size_t i) { return (int *)typed(a, i, napi_int32_array, 0); }
+static uint16_t *u16(args_t *a, size_t i) { return (uint16_t *)typed(a, i, napi_uint16_array, 0); }
+static uint8_t *u8(args_t *a, size_t i) { return (uint8_t *)typed(a, i, napi_uint8_array, 0); }
 
 static double num(args_t *a, size_t i) {
   double d = 0;

@@ -37,6 +37,41 @@ export interface Backend {
     batch: number,
   ): void;
 
+  // ---------------------------------------------------------------- bf16 and int8 (Q8_0)
+  // Formats (src/backend/lowp-format.ts): bf16 = Uint16Array of the top halves of fp32
+  // values (rounded to nearest even); Q8_0 = Uint8Array of llama.cpp's blocks (34 bytes per
+  // 32 weights: fp16 scale, 32 int8), rows of K weights back to back (K % 32 == 0).
+  /** out[i] = bf16(x[i]), nearest even, NaN -> 0x7FC0 (PyTorch's rounding), i < n. */
+  toBf16(n: number, x: Float32Array, out: Uint16Array): void;
+  /** out[i] = the fp32 value of bf16 x[i] (exact), i < n. */
+  fromBf16(n: number, x: Uint16Array, out: Float32Array): void;
+  /**
+   * `gemm` (same arguments, layouts, batching and beta rule) with bf16 products and fp32
+   * sums: each of a and b is bf16 (Uint16Array) or fp32 (Float32Array, rounded to bf16
+   * as it is read, so fp32 master weights need no bf16 copy). C stays fp32. Native: AMX
+   * tiles or AVX512-BF16 where the CPU has them (see `NativeBackend.lowpInfo`).
+   */
+  gemmBf16(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, a: Float32Array | Uint16Array, lda: number, strideA: number,
+    b: Float32Array | Uint16Array, ldb: number, strideB: number,
+    beta: number, c: Float32Array, ldc: number, strideC: number,
+    batch: number,
+  ): void;
+  /** y (M, N) = x (M, K) W^T for bf16 weights w (N, K), fp32 products and sums (decoding). */
+  gemvBf16(M: number, N: number, K: number, x: Float32Array, w: Uint16Array, y: Float32Array): void;
+  /** n floats (n % 32 == 0) -> n / 32 Q8_0 blocks in out (llama.cpp's and gguf-py's quantiser). */
+  quantizeQ8_0(n: number, x: Float32Array, out: Uint8Array): void;
+  /** n / 32 Q8_0 blocks -> n floats (d * q, exact). */
+  dequantizeQ8_0(n: number, q: Uint8Array, out: Float32Array): void;
+  /**
+   * y (M, N) = x (M, K) W^T for Q8_0 weights w (N rows of K / 32 blocks), K % 32 == 0:
+   * llama.cpp's q8_0 x q8_0 product. Each row of x is quantised to Q8_0 (same quantiser),
+   * each block's int8 dot product is exact, scaled by d_w * d_x and summed in fp32.
+   * Rows of y do not depend on M or the thread count (a batched decode step equals lone ones).
+   */
+  gemvQ8_0(M: number, N: number, K: number, x: Float32Array, w: Uint8Array, y: Float32Array): void;
+
   // ---------------------------------------------------------------- elementwise
   /** out[i] = a[i] + b[i], i < n. */
   add(n: number, a: Float32Array, b: Float32Array, out: Float32Array): void;

@@ -21,6 +21,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from './backend.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { dims, extent, ids, need } from './native-checks.ts';
+import { NativeLowp, type LowpAddon, type LowpInfo } from './native-lowp.ts';
 
 /** What the addon reports about itself. */
 export interface NativeInfo {
@@ -37,7 +39,7 @@ export interface NativeInfo {
 }
 
 /** The functions exported by llmts_native.node (argument order as in `Backend`). */
-interface Addon {
+interface Addon extends Partial<LowpAddon> {
   info(): NativeInfo;
   setIsa(name: string): boolean;
   getThreads(): number;
@@ -85,58 +87,41 @@ interface Addon {
 
 type F32 = Float32Array;
 
-/** Throws unless every value is a non-negative integer. */
-function dims(kernel: string, values: Record<string, number>): void {
-  // for-in, not Object.entries: no arrays allocated on this per-call path (decoding makes
-  // ~100 small kernel calls per token)
-  for (const name in values) {
-    const v = values[name]!;
-    if (!Number.isInteger(v) || v < 0) {
-      throw new LlmtsError('E_NATIVE_ARG', `${kernel}: ${name} must be a non-negative integer, got ${v}`, {
-        where: `backend.${kernel}`,
-        hint: 'pass integer sizes',
-      });
-    }
-  }
-}
-
-/** Throws unless buf holds at least n elements. */
-function need(kernel: string, name: string, buf: F32 | Int32Array, n: number): void {
-  if (buf.length < n) {
-    throw new LlmtsError('E_NATIVE_SIZE', `${kernel}: ${name} has ${buf.length} elements, the shapes need ${n}`, {
-      where: `backend.${kernel}`,
-      hint: `allocate ${name} with at least ${n} elements (or fix the sizes passed)`,
-    });
-  }
-}
-
-/** Elements spanned by `batch` row-major (rows x cols) matrices with leading dim ld, stride s. */
-function extent(rows: number, cols: number, ld: number, stride: number, batch: number): number {
-  if (rows === 0 || cols === 0 || batch === 0) return 0;
-  return (batch - 1) * stride + (rows - 1) * ld + cols;
-}
-
-/** Throws unless every id is in [0, limit) (ids equal to `skip` are allowed). */
-function ids(kernel: string, name: string, arr: Int32Array, n: number, limit: number, skip?: number): void {
-  for (let i = 0; i < n; i++) {
-    const v = arr[i]!;
-    if (v === skip) continue;
-    if (v < 0 || v >= limit) {
-      throw new LlmtsError('E_NATIVE_INDEX', `${kernel}: ${name}[${i}] = ${v} is outside [0, ${limit})`, {
-        where: `backend.${kernel}`,
-        hint: `every ${name} entry must index a row of the table (vocabulary size ${limit})`,
-      });
-    }
-  }
-}
-
 /** The native kernels behind the `Backend` interface (sizes checked before each call). */
 export class NativeBackend implements Backend {
   readonly name = 'native';
   private readonly m: Addon;
+  private readonly lowp: NativeLowp;
+  // the bf16 and int8 kernels: native-lowp.ts
+  readonly toBf16: Backend['toBf16'];
+  readonly fromBf16: Backend['fromBf16'];
+  readonly gemmBf16: Backend['gemmBf16'];
+  readonly gemvBf16: Backend['gemvBf16'];
+  readonly quantizeQ8_0: Backend['quantizeQ8_0'];
+  readonly dequantizeQ8_0: Backend['dequantizeQ8_0'];
+  readonly gemvQ8_0: Backend['gemvQ8_0'];
 
   constructor(addon: Addon) {
     this.m = addon;
+    const l = new NativeLowp(addon);
+    this.lowp = l;
+    this.toBf16 = l.toBf16.bind(l);
+    this.fromBf16 = l.fromBf16.bind(l);
+    this.gemmBf16 = l.gemmBf16.bind(l);
+    this.gemvBf16 = l.gemvBf16.bind(l);
+    this.quantizeQ8_0 = l.quantizeQ8_0.bind(l);
+    this.dequantizeQ8_0 = l.dequantizeQ8_0.bind(l);
+    this.gemvQ8_0 = l.gemvQ8_0.bind(l);
+  }
+
+  /** Variant of the bf16/int8 kernels in use ('amx', 'avx512bf16', 'scalar') and those this CPU runs. */
+  lowpInfo(): LowpInfo {
+    return this.lowp.lowpInfo();
+  }
+
+  /** Switches the bf16/int8 kernels to another variant this CPU runs; false if not. */
+  setLowpIsa(name: string): boolean {
+    return this.lowp.setLowpIsa(name);
   }
 
   /** ISA, threads and GEMM tile of the loaded addon. */

@@ -13,6 +13,9 @@
  */
 import type { Backend } from './backend.ts';
 import { hashUniform } from '../util/rng.ts';
+import {
+  refDequantizeQ8_0, refFromBf16, refGemmBf16, refGemvBf16, refGemvQ8_0, refQuantizeQ8_0, refToBf16,
+} from './reference-lowp.ts';
 
 /** A float buffer the reference kernels accept: float32 (as in `Backend`) or float64 (for gradchecks). */
 export type Buf = Float32Array | Float64Array;
@@ -89,6 +92,38 @@ export class ReferenceBackend implements Backend {
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- bf16 and int8 (reference-lowp.ts)
+  toBf16(n: number, x: Float32Array, out: Uint16Array): void {
+    refToBf16(n, x, out);
+  }
+
+  fromBf16(n: number, x: Uint16Array, out: Float32Array): void {
+    refFromBf16(n, x, out);
+  }
+
+  gemmBf16(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    a: Float32Array | Uint16Array, lda: number, strideA: number, b: Float32Array | Uint16Array, ldb: number,
+    strideB: number, beta: number, c: Float32Array, ldc: number, strideC: number, batch: number): void {
+    refGemmBf16(this.gemm.bind(this), transA, transB, M, N, K, alpha, a, lda, strideA, b, ldb, strideB, beta, c,
+      ldc, strideC, batch);
+  }
+
+  gemvBf16(M: number, N: number, K: number, x: Float32Array, w: Uint16Array, y: Float32Array): void {
+    refGemvBf16(M, N, K, x, w, y);
+  }
+
+  quantizeQ8_0(n: number, x: Float32Array, out: Uint8Array): void {
+    refQuantizeQ8_0(n, x, out);
+  }
+
+  dequantizeQ8_0(n: number, q: Uint8Array, out: Float32Array): void {
+    refDequantizeQ8_0(n, q, out);
+  }
+
+  gemvQ8_0(M: number, N: number, K: number, x: Float32Array, w: Uint8Array, y: Float32Array): void {
+    refGemvQ8_0(M, N, K, x, w, y);
   }
 
   // ---------------------------------------------------------------- elementwise

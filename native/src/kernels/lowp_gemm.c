@@ -1,0 +1,365 @@
+/*
+ * bf16 GEMM: C = alpha op(A) op(B) + beta C, products of bf16 values summed in fp32.
+ * Operands may be bf16 (uint16) or fp32, the latter rounded to bf16 (nearest even) while
+ * packed, so fp32 master weights and activations multiply in bf16 with no extra pass.
+ *
+ * Both operands are packed once per product (in parallel): op(A) as rows of KP bf16 (K
+ * padded with zeros to a multiple of 32), rows padded to a multiple of 32; op(B) as panels
+ * of 16 columns in the pair-interleaved ("VNNI") layout [k / 2][column][k % 2], which is
+ * both what an AMX B tile loads and what VDPBF16PS multiplies against a broadcast pair of
+ * A. The product runs in 32 x 32 blocks of C, each summed over all of K by one task (so
+ * no result depends on the thread count): on AMX, four 16 x 16 accumulator tiles fed by
+ * two A and two B tiles per 32 k; with AVX512-BF16, an 8 x 32 register tile per pass;
+ * else plain C. A task takes a group of column blocks (their packed B about 768 KB, so it
+ * stays in L2) and a run of row blocks.
+ *
+ * Included by lowp_*.c, which define LOWP_AMX and LOWP_AVX512 (0 or 1).
+ */
+#include "lowp_common.h"
+#if LOWP_AVX512 || LOWP_AMX
+#include <immintrin.h>
+#endif
+
+#define BG_B 32           /* rows and columns of a C block */
+#define BG_KU 32          /* K is padded to a multiple of this */
+#define BG_L2_BYTES 786432L /* packed B per task */
+#define BG_PARALLEL_MIN 1048576.0 /* flops below which a product stays on the calling thread */
+
+typedef struct {
+  int transA, transB, abf, bbf;
+  long M, N, K, KP, mblocks, nblocks;
+  float alpha, beta;
+  const void *a, *b;
+  long lda, ldb, ldc;
+  float *c;
+  uint16_t *ap, *bp;
+  long group, mchunk, ngroups, mchunks;
+} bg_args;
+
+/* dst[i] = bf16 of src[i * stride], i < n (src is bf16 when isbf, else fp32). */
+static void bg_copy(const void *src, int isbf, long stride, long n, uint16_t *dst) {
+  if (isbf) {
+    const uint16_t *s = (const uint16_t *)src;
+    if (stride == 1) memcpy(dst, s, (size_t)n * 2);
+    else
+      for (long i = 0; i < n; i++) dst[i] = s[i * stride];
+    return;
+  }
+  const float *s = (const float *)src;
+  if (stride == 1) {
+    for (long i = 0; i < n; i++) {
+      uint32_t u = f32_bits(s[i]);
+      uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+      dst[i] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
+    }
+  } else {
+    for (long i = 0; i < n; i++) dst[i] = bf16_round(s[i * stride]);
+  }
+}
+
+static const void *bg_at(const void *p, int isbf, long idx) {
+  return isbf ? (const void *)((const uint16_t *)p + idx) : (const void *)((const float *)p + idx);
+}
+
+/* bf16 of element idx of an operand (bf16 when isbf, else fp32). */
+static inline uint16_t bg_elem(const void *p, int isbf, long idx) {
+  if (isbf) return ((const uint16_t *)p)[idx];
+  uint32_t u = f32_bits(((const float *)p)[idx]);
+  uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
+}
+
+#if LOWP_AVX512 || LOWP_AMX
+/* 16 consecutive elements from idx as bf16 in the low halves of 32-bit lanes (nearest
+ * even, NaN -> 0x7FC0, as bg_elem). */
+static inline __m512i bg_vec16(const void *p, int isbf, long idx) {
+  if (isbf) return _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + idx)));
+  __m512i u = _mm512_loadu_si512((const float *)p + idx);
+  __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd), 16);
+  __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                          _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_mov_epi32(r, nan, _mm512_set1_epi32(0x7fc0));
+}
+#endif
+
+/* Packs rows [32 t, 32 t + 32) of op(A) = A (not transposed): row r at ap + r KP. */
+static void bg_task_pack_a(void *ctx, long t, int tid) {
+  const bg_args *g = (const bg_args *)ctx;
+  long m0 = t * BG_B, rows = g->M - m0 < BG_B ? g->M - m0 : BG_B;
+  uint16_t *ap = g->ap + m0 * g->KP;
+  for (long r = 0; r < rows; r++) {
+    bg_copy(bg_at(g->a, g->abf, (m0 + r) * g->lda), g->abf, 1, g->K, ap + r * g->KP);
+    memset(ap + r * g->KP + g->K, 0, (size_t)(g->KP - g->K) * 2);
+  }
+  memset(ap + rows * g->KP, 0, (size_t)(BG_B - rows) * g->KP * 2);
+}
+
+/* Packs columns [32 t, 32 t + 32) of every row of op(A) = A^T (A stored (K, M)): rows of A
+ * are read whole (contiguous), two at a time, and each pair lands as one 32-bit word in
+ * every packed row, so each packed row gets a full 64-byte line per task. */
+#define BG_AT_ROWS 256L /* rows of op(A) per packing task of A^T */
+static void bg_task_pack_at(void *ctx, long t, int tid) {
+  const bg_args *g = (const bg_args *)ctx;
+  long Mp = g->mblocks * BG_B, half = g->KP / 2, mtasks = lp_div_up(Mp, BG_AT_ROWS);
+  long kt = t / mtasks, m0 = t % mtasks * BG_AT_ROWS, m1 = m0 + BG_AT_ROWS < Mp ? m0 + BG_AT_ROWS : Mp;
+  uint32_t *ap = (uint32_t *)g->ap;
+  for (long k = kt * BG_KU; k < (kt + 1) * BG_KU; k += 2) {
+    long m = m0;
+#if LOWP_AVX512 || LOWP_AMX
+    if (k + 1 < g->K) {
+      long mv = m1 < g->M ? m1 : g->M; /* rows read from A */
+      __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                       _mm512_set1_epi32((int)half));
+      for (; m + 16 <= mv; m += 16) {
+        __m512i lo = bg_vec16(g->a, g->abf, k * g->lda + m), hi = bg_vec16(g->a, g->abf, (k + 1) * g->lda + m);
+        _mm512_i32scatter_epi32(ap + m * half + k / 2, idx, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)), 4);
+      }
+    }
+#endif
+    for (; m < m1; m++) {
+      uint32_t lo = m < g->M && k < g->K ? bg_elem(g->a, g->abf, k * g->lda + m) : 0;
+      uint32_t hi = m < g->M && k + 1 < g->K ? bg_elem(g->a, g->abf, (k + 1) * g->lda + m) : 0;
+      ap[m * half + k / 2] = lo | hi << 16;
+    }
+  }
+}
+
+/* Packs the two 16-column panels of column block t of op(B): [k / 2][column][k % 2]. */
+static void bg_task_pack_b(void *ctx, long t, int tid) {
+  const bg_args *g = (const bg_args *)ctx;
+  long n0 = t * BG_B, cols = g->N - n0 < BG_B ? g->N - n0 : BG_B;
+  uint16_t *bp = g->bp + 2 * t * g->KP * 16;
+  if (!g->transB) {
+    /* B (K, N): two rows of B make one row of pairs; 32 contiguous values from each */
+    uint32_t *d0 = (uint32_t *)bp, *d1 = (uint32_t *)(bp + g->KP * 16);
+    long kp = 0;
+#if LOWP_AVX512 || LOWP_AMX
+    if (cols == BG_B)
+      for (; 2 * kp + 1 < g->K; kp++)
+        for (int h = 0; h < 2; h++) {
+          long i0 = 2 * kp * g->ldb + n0 + 16 * h, i1 = i0 + g->ldb;
+          __m512i lo = bg_vec16(g->b, g->bbf, i0), hi = bg_vec16(g->b, g->bbf, i1);
+          _mm512_storeu_si512((h ? d1 : d0) + kp * 16, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        }
+#endif
+    for (; kp < g->KP / 2; kp++) {
+      long k0 = 2 * kp, k1 = 2 * kp + 1;
+      for (long c = 0; c < BG_B; c++) {
+        uint32_t lo = c < cols && k0 < g->K ? bg_elem(g->b, g->bbf, k0 * g->ldb + n0 + c) : 0;
+        uint32_t hi = c < cols && k1 < g->K ? bg_elem(g->b, g->bbf, k1 * g->ldb + n0 + c) : 0;
+        (c < 16 ? d0 : d1)[kp * 16 + (c & 15)] = lo | hi << 16;
+      }
+    }
+    return;
+  }
+  /* B^T stored (N, K): column n of op(B) is row n of the stored matrix */
+  uint16_t *row = (uint16_t *)llmts_scratch(tid, 2, (size_t)g->KP * 2);
+  if (!row) return;
+  for (long c = 0; c < BG_B; c++) {
+    uint16_t *dst = bp + (c / 16) * g->KP * 16;
+    if (c < cols) {
+      bg_copy(bg_at(g->b, g->bbf, (n0 + c) * g->ldb), g->bbf, 1, g->K, row);
+      memset(row + g->K, 0, (size_t)(g->KP - g->K) * 2);
+    } else {
+      memset(row, 0, (size_t)g->KP * 2);
+    }
+    for (long k = 0; k < g->KP; k += 2) {
+      dst[k * 16 + 2 * (c & 15)] = row[k];
+      dst[k * 16 + 2 * (c & 15) + 1] = row[k + 1];
+    }
+  }
+}
+
+#if LOWP_AMX
+typedef struct {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} bg_tilecfg;
+
+/* Tiles 0-3: C (16 x 16 fp32), 4-5: A (16 rows x 32 bf16), 6-7: B (16 pairs x 16 columns). */
+static void bg_amx_config(void) {
+  bg_tilecfg cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int i = 0; i < 8; i++) {
+    cfg.colsb[i] = 64;
+    cfg.rows[i] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+/* cb (32 x 32, row stride 32) = the block at (m0, n0); rows: 16 or 32 (rows of A that matter). */
+static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
+  long KP = g->KP, lda = KP * 2;
+  const uint16_t *a0 = g->ap + m0 * KP, *a1 = a0 + 16 * KP;
+  const uint16_t *b0 = g->bp + (n0 / 16) * KP * 16, *b1 = b0 + KP * 16;
+  _tile_zero(0);
+  _tile_zero(1);
+  if (rows > 16) {
+    _tile_zero(2);
+    _tile_zero(3);
+    for (long k = 0; k < KP; k += 32) {
+      _tile_loadd(4, a0 + k, lda);
+      _tile_loadd(6, b0 + k * 16, 64);
+      _tile_loadd(7, b1 + k * 16, 64);
+      _tile_loadd(5, a1 + k, lda);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(2, cb + 16 * BG_B, BG_B * 4);
+    _tile_stored(3, cb + 16 * BG_B + 16, BG_B * 4);
+  } else {
+    for (long k = 0; k < KP; k += 32) {
+      _tile_loadd(4, a0 + k, lda);
+      _tile_loadd(6, b0 + k * 16, 64);
+      _tile_loadd(7, b1 + k * 16, 64);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+    }
+  }
+  _tile_stored(0, cb, BG_B * 4);
+  _tile_stored(1, cb + 16, BG_B * 4);
+}
+#elif LOWP_AVX512
+/* Rows [r0, r0 + 8) x 32 columns: 16 accumulators, each k pair of A broadcast. */
+static void bg_ukernel(const uint16_t *ap, long KP, const uint16_t *b0, const uint16_t *b1, float *cb) {
+  __m512 acc[8][2];
+  for (int r = 0; r < 8; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (long kp = 0; kp < KP / 2; kp++) {
+    __m512bh bv0 = (__m512bh)_mm512_loadu_si512(b0 + kp * 32);
+    __m512bh bv1 = (__m512bh)_mm512_loadu_si512(b1 + kp * 32);
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+      int32_t pair;
+      memcpy(&pair, ap + r * KP + 2 * kp, 4);
+      __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, bv0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, bv1);
+    }
+  }
+  for (int r = 0; r < 8; r++) {
+    _mm512_storeu_ps(cb + r * BG_B, acc[r][0]);
+    _mm512_storeu_ps(cb + r * BG_B + 16, acc[r][1]);
+  }
+}
+
+static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
+  const uint16_t *b0 = g->bp + (n0 / 16) * g->KP * 16, *b1 = b0 + g->KP * 16;
+  for (long r = 0; r < rows; r += 8) bg_ukernel(g->ap + (m0 + r) * g->KP, g->KP, b0, b1, cb + r * BG_B);
+}
+#else
+static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
+  long KP = g->KP;
+  for (long r = 0; r < rows; r++) {
+    const uint16_t *ar = g->ap + (m0 + r) * KP;
+    for (long p = 0; p < 2; p++) {
+      const uint16_t *bp = g->bp + (n0 / 16 + p) * KP * 16;
+      float acc[16] = {0};
+      for (long kp = 0; kp < KP / 2; kp++) {
+        float x0 = bf16_float(ar[2 * kp]), x1 = bf16_float(ar[2 * kp + 1]);
+        const uint16_t *bk = bp + kp * 32;
+        for (int c = 0; c < 16; c++) acc[c] += x0 * bf16_float(bk[2 * c]) + x1 * bf16_float(bk[2 * c + 1]);
+      }
+      memcpy(cb + r * BG_B + p * 16, acc, sizeof(acc));
+    }
+  }
+}
+#endif
+
+/* C[m0.., n0..] = alpha cb + beta C over the valid part of the block (beta 0: C not read). */
+static void bg_store(const bg_args *g, long m0, long n0, const float *cb) {
+  long rows = g->M - m0 < BG_B ? g->M - m0 : BG_B, cols = g->N - n0 < BG_B ? g->N - n0 : BG_B;
+  for (long i = 0; i < rows; i++) {
+    float *cr = g->c + (m0 + i) * g->ldc + n0;
+    const float *br = cb + i * BG_B;
+    if (g->beta == 0.0f)
+      for (long j = 0; j < cols; j++) cr[j] = g->alpha * br[j];
+    else
+      for (long j = 0; j < cols; j++) cr[j] = g->alpha * br[j] + g->beta * cr[j];
+  }
+}
+
+/* Task t: column-block group t / mchunks, row-block run t % mchunks. */
+static void bg_task_compute(void *ctx, long t, int tid) {
+  const bg_args *g = (const bg_args *)ctx;
+  long gi = t / g->mchunks, mi = t % g->mchunks;
+  long nb0 = gi * g->group, nb1 = nb0 + g->group < g->nblocks ? nb0 + g->group : g->nblocks;
+  long mb0 = mi * g->mchunk, mb1 = mb0 + g->mchunk < g->mblocks ? mb0 + g->mchunk : g->mblocks;
+  float cb[BG_B * BG_B] __attribute__((aligned(64)));
+#if LOWP_AMX
+  bg_amx_config();
+#endif
+  for (long mb = mb0; mb < mb1; mb++) {
+    long m0 = mb * BG_B, left = g->M - m0;
+    long rows = left >= BG_B ? BG_B : (left <= 16 && LOWP_AMX ? 16 : lp_div_up(left, 8) * 8);
+    for (long nb = nb0; nb < nb1; nb++) {
+      bg_block(g, m0, nb * BG_B, rows, cb);
+      bg_store(g, m0, nb * BG_B, cb);
+    }
+  }
+#if LOWP_AMX
+  _tile_release();
+#endif
+}
+
+static void k_gemm_bf16(int transA, int transB, long M, long N, long K, float alpha, const void *a, int abf16,
+                        long lda, long strideA, const void *b, int bbf16, long ldb, long strideB, float beta,
+                        float *c, long ldc, long strideC, long batch) {
+  if (M <= 0 || N <= 0 || batch <= 0) return;
+  bg_args g;
+  memset(&g, 0, sizeof(g));
+  g.transA = transA;
+  g.transB = transB;
+  g.abf = abf16;
+  g.bbf = bbf16;
+  g.M = M;
+  g.N = N;
+  g.K = K;
+  g.KP = K <= 0 ? BG_KU : lp_div_up(K, BG_KU) * BG_KU;
+  g.mblocks = lp_div_up(M, BG_B);
+  g.nblocks = lp_div_up(N, BG_B);
+  g.alpha = alpha;
+  g.beta = beta;
+  g.lda = lda;
+  g.ldb = ldb;
+  g.ldc = ldc;
+  g.ap = (uint16_t *)llmts_scratch(-1, 0, (size_t)g.mblocks * BG_B * g.KP * 2);
+  g.bp = (uint16_t *)llmts_scratch(-1, 1, (size_t)g.nblocks * BG_B * g.KP * 2);
+  if (!g.ap || !g.bp) return;
+  int parallel = 2.0 * M * N * (double)K >= BG_PARALLEL_MIN && llmts_get_threads() > 1;
+  long per = BG_L2_BYTES / (g.KP * 2 * BG_B);
+  g.group = per < 1 ? 1 : per > g.nblocks ? g.nblocks : per;
+  g.ngroups = lp_div_up(g.nblocks, g.group);
+  long want = parallel ? lp_div_up(4L * llmts_get_threads(), g.ngroups) : 1;
+  g.mchunk = lp_div_up(g.mblocks, want < g.mblocks ? want : g.mblocks);
+  g.mchunks = lp_div_up(g.mblocks, g.mchunk);
+  for (long bi = 0; bi < batch; bi++) {
+    g.a = bg_at(a, abf16, bi * strideA);
+    g.b = bg_at(b, bbf16, bi * strideB);
+    g.c = c + bi * strideC;
+    if (K <= 0) {
+      /* empty sum: C = beta C */
+      float cb[BG_B * BG_B] = {0};
+      for (long m0 = 0; m0 < M; m0 += BG_B)
+        for (long n0 = 0; n0 < N; n0 += BG_B) bg_store(&g, m0, n0, cb);
+      continue;
+    }
+    if (parallel) {
+      if (transA) llmts_parallel_for(g.KP / BG_KU * lp_div_up(g.mblocks * BG_B, BG_AT_ROWS), bg_task_pack_at, &g);
+      else llmts_parallel_for(g.mblocks, bg_task_pack_a, &g);
+      llmts_parallel_for(g.nblocks, bg_task_pack_b, &g);
+      llmts_parallel_for(g.ngroups * g.mchunks, bg_task_compute, &g);
+    } else {
+      if (transA)
+        for (long t = 0; t < g.KP / BG_KU * lp_div_up(g.mblocks * BG_B, BG_AT_ROWS); t++) bg_task_pack_at(&g, t, 0);
+      else
+        for (long t = 0; t < g.mblocks; t++) bg_task_pack_a(&g, t, 0);
+      for (long t = 0; t < g.nblocks; t++) bg_task_pack_b(&g, t, 0);
+      for (long t = 0; t < g.ngroups * g.mchunks; t++) bg_task_compute(&g, t, 0);
+    }
+  }
+}

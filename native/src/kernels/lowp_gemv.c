@@ -1,0 +1,198 @@
+/*
+ * Decoding with low-precision weights: y (M, N) = x (M, K) W^T for a few rows of x
+ * (M <= 8 in a batched decode step, any M allowed) and W in bf16 or Q8_0, plus the format
+ * conversions (fp32 <-> bf16, fp32 <-> Q8_0).
+ *
+ * Q8_0 is llama.cpp's q8_0 x q8_0 product: each row of x is quantised per block of 32 to
+ * int8 with an fp16 scale (the same quantiser as the weights), each block's 32 int8
+ * products are summed exactly in int32, scaled by d_w * d_x and summed in fp32. With
+ * AVX512-VNNI the int8 sums are VPDPBUSD (unsigned x signed bytes): the unsigned operand is
+ * |w| and the signed one x with w's sign moved onto it, as llama.cpp does. AMX-INT8 does
+ * not pay here: a decode step is bound by reading the weights (34 bytes per 32), and
+ * AMX's 16-row tiles would sit 15/16 empty with M = 1 while each 32-wide block still needs
+ * its own scale.
+ *
+ * Weight rows are split over the pool in chunks of about 32 KB; each output is summed the
+ * same way in any chunk, so results do not depend on the thread count.
+ * Included by lowp_*.c (LOWP_AVX512 / LOWP_AMX 0 or 1).
+ */
+#include "lowp_common.h"
+#if LOWP_AVX512 || LOWP_AMX
+#include <immintrin.h>
+#define LOWP_SIMD 1
+#else
+#define LOWP_SIMD 0
+#endif
+
+#define GV_CHUNK_BYTES 32768L
+#define GV_PARALLEL_MIN 65536.0 /* weights below which a product stays on the calling thread */
+
+static void k_to_bf16(long n, const float *x, uint16_t *out) {
+  for (long i = 0; i < n; i++) {
+    uint32_t u = f32_bits(x[i]);
+    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    out[i] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
+  }
+}
+
+static void k_from_bf16(long n, const uint16_t *x, float *out) {
+  for (long i = 0; i < n; i++) out[i] = bits_f32((uint32_t)x[i] << 16);
+}
+
+static void k_quantize_q8_0(long n, const float *x, uint8_t *out) {
+  for (long b = 0; b < n / Q8_BLOCK; b++) q8_quantize_block(x + b * Q8_BLOCK, out + b * Q8_BYTES);
+}
+
+static void k_dequantize_q8_0(long n, const uint8_t *q, float *out) {
+  for (long b = 0; b < n / Q8_BLOCK; b++) {
+    uint16_t dh;
+    memcpy(&dh, q + b * Q8_BYTES, 2);
+    float d = f16_float(dh);
+    const int8_t *qs = (const int8_t *)(q + b * Q8_BYTES + 2);
+    for (int i = 0; i < Q8_BLOCK; i++) out[b * Q8_BLOCK + i] = d * (float)qs[i];
+  }
+}
+
+typedef struct {
+  long M, N, K, rows_per_task;
+  const float *x;
+  const void *w;
+  float *y;
+  const int8_t *xq; /* Q8_0: x quantised, (M, K) int8 */
+  const float *xd;  /* Q8_0: its scales as floats, (M, K / 32) */
+} gv_args;
+
+/* ------------------------------------------------------------------ bf16 weights */
+static float gv_dot_bf16(const uint16_t *w, const float *x, long K) {
+#if LOWP_SIMD
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  long k = 0;
+  for (; k + 32 <= K; k += 32) {
+    __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + k))), 16);
+    __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + k + 16))), 16);
+    acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), _mm512_loadu_ps(x + k), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_castsi512_ps(w1), _mm512_loadu_ps(x + k + 16), acc1);
+  }
+  for (; k < K; k += 16) {
+    __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+    __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + k)), 16);
+    acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), _mm512_maskz_loadu_ps(m, x + k), acc0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+#else
+  float acc[8] = {0};
+  long k = 0;
+  for (; k + 8 <= K; k += 8)
+    for (int i = 0; i < 8; i++) acc[i] += bf16_float(w[k + i]) * x[k + i];
+  for (; k < K; k++) acc[0] += bf16_float(w[k]) * x[k];
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+#endif
+}
+
+static void gv_task_bf16(void *ctx, long t, int tid) {
+  const gv_args *g = (const gv_args *)ctx;
+  long n0 = t * g->rows_per_task, n1 = n0 + g->rows_per_task < g->N ? n0 + g->rows_per_task : g->N;
+  const uint16_t *w = (const uint16_t *)g->w;
+  for (long n = n0; n < n1; n++)
+    for (long m = 0; m < g->M; m++) g->y[m * g->N + n] = gv_dot_bf16(w + n * g->K, g->x + m * g->K, g->K);
+}
+
+/* Runs fn over weight rows in chunks of about 32 KB (bytes_per_row each). */
+static void gv_run(gv_args *g, llmts_task_fn fn, long bytes_per_row) {
+  g->rows_per_task = GV_CHUNK_BYTES / bytes_per_row;
+  if (g->rows_per_task < 1) g->rows_per_task = 1;
+  long tasks = lp_div_up(g->N, g->rows_per_task);
+  if ((double)g->N * g->K < GV_PARALLEL_MIN || llmts_get_threads() == 1) {
+    for (long t = 0; t < tasks; t++) fn(g, t, 0);
+  } else {
+    llmts_parallel_for(tasks, fn, g);
+  }
+}
+
+static void k_gemv_bf16(long M, long N, long K, const float *x, const uint16_t *w, float *y) {
+  if (M <= 0 || N <= 0) return;
+  gv_args g = {.M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+  gv_run(&g, gv_task_bf16, K * 2 > 0 ? K * 2 : 1);
+}
+
+/* ------------------------------------------------------------------ Q8_0 weights */
+static inline float q8_scale(const uint8_t *block) {
+  uint16_t dh;
+  memcpy(&dh, block, 2);
+#if LOWP_SIMD
+  return _cvtsh_ss(dh);
+#else
+  return f16_float(dh);
+#endif
+}
+
+/* Row w (nb blocks) . the quantised x (xq int8, xd scales). */
+static float gv_dot_q8(const uint8_t *w, const int8_t *xq, const float *xd, long nb) {
+#if LOWP_SIMD
+  __m512 acc = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  long b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t *w0 = w + b * Q8_BYTES, *w1 = w0 + Q8_BYTES;
+    __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w0 + 2))),
+                                    _mm256_loadu_si256((const __m256i *)(w1 + 2)), 1);
+    __m512i xv = _mm512_loadu_si512(xq + b * Q8_BLOCK);
+    /* |w| (unsigned) x (x with w's sign): the same products as w x */
+    __m512i sx = _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wq), zero, xv);
+    __m512i dot = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(wq), sx);
+    __m512 d = _mm512_insertf32x8(_mm512_set1_ps(q8_scale(w0) * xd[b]), _mm256_set1_ps(q8_scale(w1) * xd[b + 1]), 1);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc);
+  }
+  float sum = _mm512_reduce_add_ps(acc);
+  if (b < nb) {
+    const uint8_t *w0 = w + b * Q8_BYTES;
+    __m256i wq = _mm256_loadu_si256((const __m256i *)(w0 + 2));
+    __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + b * Q8_BLOCK));
+    __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq), _mm256_sign_epi8(xv, wq));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(dot), _mm256_extracti128_si256(dot, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    sum += (q8_scale(w0) * xd[b]) * (float)_mm_cvtsi128_si32(s);
+  }
+  return sum;
+#else
+  float sum = 0.0f;
+  for (long b = 0; b < nb; b++) {
+    const int8_t *wq = (const int8_t *)(w + b * Q8_BYTES + 2), *xb = xq + b * Q8_BLOCK;
+    int32_t s = 0;
+    for (int i = 0; i < Q8_BLOCK; i++) s += (int32_t)wq[i] * (int32_t)xb[i];
+    sum += (q8_scale(w + b * Q8_BYTES) * xd[b]) * (float)s;
+  }
+  return sum;
+#endif
+}
+
+static void gv_task_q8(void *ctx, long t, int tid) {
+  const gv_args *g = (const gv_args *)ctx;
+  long nb = g->K / Q8_BLOCK, row_bytes = nb * Q8_BYTES;
+  long n0 = t * g->rows_per_task, n1 = n0 + g->rows_per_task < g->N ? n0 + g->rows_per_task : g->N;
+  const uint8_t *w = (const uint8_t *)g->w;
+  for (long n = n0; n < n1; n++) {
+#if LOWP_SIMD
+    _mm_prefetch((const char *)(w + (n + 4) * row_bytes), _MM_HINT_T0);
+#endif
+    for (long m = 0; m < g->M; m++)
+      g->y[m * g->N + n] = gv_dot_q8(w + n * row_bytes, g->xq + m * g->K, g->xd + m * nb, nb);
+  }
+}
+
+static void k_gemv_q8_0(long M, long N, long K, const float *x, const uint8_t *w, float *y) {
+  if (M <= 0 || N <= 0) return;
+  long nb = K / Q8_BLOCK;
+  int8_t *xq = (int8_t *)llmts_scratch(-1, 0, (size_t)(M * K + 64));
+  float *xd = (float *)llmts_scratch(-1, 1, (size_t)(M * nb + 1) * sizeof(float));
+  if (!xq || !xd) return;
+  for (long i = 0; i < M * nb; i++) {
+    uint8_t blk[Q8_BYTES];
+    q8_quantize_block(x + i * Q8_BLOCK, blk);
+    xd[i] = q8_scale(blk);
+    memcpy(xq + i * Q8_BLOCK, blk + 2, Q8_BLOCK);
+  }
+  gv_args g = {.M = M, .N = N, .K = K, .x = x, .w = w, .y = y, .xq = xq, .xd = xd};
+  gv_run(&g, gv_task_q8, nb * Q8_BYTES > 0 ? nb * Q8_BYTES : 1);
+}
