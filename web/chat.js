@@ -4,6 +4,7 @@
  * with `stream: true`, and shows the answer as its server-sent events arrive. Stop aborts the
  * fetch (the server then cancels the generation). `window.llmtsChat` exposes the state for tests.
  */
+import { apiKey, setApiKey, withApiKey } from './api-key.js';
 import { readSse } from './sse.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,34 +20,28 @@ const state = { history: [], model: null, controller: null, busy: false, answers
 window.llmtsChat = state;
 
 const SETTINGS_KEY = 'llmts.chat.settings';
-const API_KEY = 'llmts.apiKey';
 const SETTING_FIELDS = ['system', 'temperature', 'topP', 'topK', 'maxTokens', 'seed'];
 
 function loadSettings() {
   try {
     const saved = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
     for (const f of SETTING_FIELDS) if (typeof saved[f] === 'string') els[f].value = saved[f];
-    els.apiKey.value = localStorage.getItem(API_KEY) ?? '';
   } catch {
     // storage disabled or garbage in it: keep the defaults
   }
+  els.apiKey.value = apiKey();
 }
 
 function saveSettings() {
   try {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(Object.fromEntries(SETTING_FIELDS.map((f) => [f, els[f].value]))));
-    if (els.apiKey.value) localStorage.setItem(API_KEY, els.apiKey.value);
-    else localStorage.removeItem(API_KEY);
   } catch {
     // storage disabled: settings last for this page only
   }
 }
 
 function headers() {
-  const h = { 'content-type': 'application/json' };
-  const key = els.apiKey.value.trim();
-  if (key) h.authorization = `Bearer ${key}`;
-  return h;
+  return withApiKey({ 'content-type': 'application/json' });
 }
 
 function setStatus(text, isError = false) {
@@ -126,7 +121,8 @@ function requestBody() {
   const system = els.system.value.trim();
   if (system) messages.push({ role: 'system', content: system });
   messages.push(...state.history);
-  const body = { model: state.model ?? 'default', messages, stream: true, stream_options: { include_usage: true } };
+  const body = { messages, stream: true, stream_options: { include_usage: true } };
+  if (state.model) body.model = state.model; // absent: the server's one model
   const temperature = numberOrUndefined(els.temperature);
   const topP = numberOrUndefined(els.topP);
   const topK = intOrUndefined(els.topK);
@@ -247,8 +243,11 @@ document.addEventListener('keydown', (e) => {
 $('settings-form').addEventListener('submit', (e) => e.preventDefault());
 els.stop.addEventListener('click', stop);
 els.newChat.addEventListener('click', newChat);
-for (const f of [...SETTING_FIELDS, 'apiKey']) els[f].addEventListener('change', saveSettings);
-els.apiKey.addEventListener('change', () => void loadModel());
+for (const f of SETTING_FIELDS) els[f].addEventListener('change', saveSettings);
+els.apiKey.addEventListener('change', () => {
+  setApiKey(els.apiKey.value);
+  void loadModel();
+});
 
 loadSettings();
 if (window.matchMedia('(max-width: 800px)').matches) els.details.open = false;

@@ -3,9 +3,13 @@
  * Training dashboard: lists the run directories (GET /api/runs), plots the picked run's
  * metrics.jsonl (GET /api/runs/:name/metrics) with Chart.js (loss and val loss, learning rate,
  * tokens/s, gradient norm) and shows its resolved config. While the run is training (its
- * metrics.jsonl changed within the last minute) it reloads every few seconds.
+ * metrics.jsonl changed within the last minute) it reloads every few seconds. When the server
+ * has an API key and the browser has none (or a wrong one), it shows a key field and loads
+ * again once a key is entered (kept in the browser, shared with the chat page: api-key.js).
  * `window.llmtsDashboard` exposes the state and the Chart instances for tests.
  */
+import { apiKey, setApiKey, withApiKey } from './api-key.js';
+
 const Chart = window.Chart;
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 3000;
@@ -180,8 +184,9 @@ function updateListEntry(body) {
 }
 
 async function getJson(url) {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: withApiKey() });
   const body = await res.json().catch(() => null);
+  $('key-form').hidden = res.status !== 401; // shown while the server refuses the key the browser has
   if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
   return body;
 }
@@ -234,8 +239,23 @@ async function refresh() {
   await loadRun();
 }
 
+/** A key typed into the key field (Enter, the button, or leaving the field): kept, and everything loaded again with it. */
+async function useKey() {
+  const typed = $('api-key').value.trim();
+  if (typed === '' || typed === apiKey()) return; // nothing new (Enter fires both submit and change)
+  setApiKey(typed);
+  await loadRuns();
+  const wanted = state.run ?? state.runs[0]?.name;
+  if (wanted) await pick(wanted);
+}
+
 initCharts();
 $('refresh').addEventListener('click', () => void refresh());
+$('key-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  void useKey();
+});
+$('api-key').addEventListener('change', () => void useKey());
 setInterval(() => { if (state.active) void loadRun(); }, POLL_MS);
 setInterval(() => void loadRuns(), LIST_POLL_MS);
 

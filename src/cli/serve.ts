@@ -24,11 +24,15 @@ options:
   --model M              a checkpoint or run directory, or a llama2.c .bin
   --tokenizer T          tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin)
   --model-id NAME        the model's name in /v1/models (default: the model file's name)
+  --model-alias NAME     another name requests may give as "model" (repeat for several);
+                         any other name is a 404 model_not_found
   --chat-template T      'chatml', a tokenizer_config.json or a .jinja file
                          (default: the model's chat_template, else ChatML)
   --host H               address to listen on (default 127.0.0.1; 0.0.0.0 = every interface)
   --port P               port (default 8080; 0 = any free port)
-  --api-key K            require 'Authorization: Bearer K' on /v1/* (default: open)
+  --api-key K            require 'Authorization: Bearer K' on everything but the web
+                         pages: /v1/*, /health, the dashboard's /api/* (default: open);
+                         the pages ask for the key and keep it in the browser
   --runs DIR             training runs for the dashboard (default: ./runs)
   --max-batch N          sequences decoded together (default 8)
   --max-queue N          requests waiting for a slot; more get 429 + Retry-After (default 64)
@@ -64,8 +68,8 @@ function listenError(err: unknown, host: string, port: number): unknown {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('serve', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, 'model-id': { type: 'string' }, 'chat-template': { type: 'string' },
-    host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, 'model-id': { type: 'string' }, 'model-alias': { type: 'string', multiple: true },
+    'chat-template': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
     'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' },
     'default-max-tokens': { type: 'string' }, 'body-limit': { type: 'string' }, quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -94,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   const engine = new InferenceEngine(model, tokenizer, { maxBatch, maxQueue });
   const modelId = values['model-id'] ?? basename(path, extname(path));
   const app = await createServer({
-    engine, tokenizer, template, modelId, apiKey: values['api-key'], runsDir: values.runs, limits,
+    engine, tokenizer, template, modelId, modelAliases: values['model-alias'], apiKey: values['api-key'], runsDir: values.runs, limits,
     log: values.quiet ? undefined : (line) => console.error(line),
   });
   let address: string;

@@ -21,6 +21,7 @@ import type { ChatMessage } from '../infer/chat-template.ts';
 import type { ChosenLogprob, TokenLogprob } from '../infer/logprobs.ts';
 import { nowSeconds, type ServeContext } from './context.ts';
 import { badRequest, contextLengthExceeded } from './errors.ts';
+import { checkModel } from './models.ts';
 import { finishGeneration, openaiUsage, streamGeneration, submitGeneration, type ChunkFormat, type Usage } from './generation.ts';
 import { generationParams, optBoolean, optNumber, requireObject, type Body } from './validate.ts';
 
@@ -95,6 +96,7 @@ export function registerChatCompletions(app: FastifyInstance, ctx: ServeContext)
   const stopTokens = chatStopTokens(ctx.tokenizer, ctx.template);
   app.post('/v1/chat/completions', async (request, reply) => {
     const b = requireObject(request.body);
+    checkModel(b, ctx);
     const { stream, includeUsage, ...sampling } = generationParams(b, ctx.limits, ['max_completion_tokens', 'max_tokens']);
     refuseUnsupported(b);
     const wantLogprobs = optBoolean(b, 'logprobs') ?? false;

@@ -1,6 +1,6 @@
 /**
  * What every route handler needs: the engine, the tokenizer, the chat template, the
- * model's id and the limits; plus the token counts a request used, which the access log
+ * model's id and aliases, and the limits; plus the token counts a request used, which the access log
  * prints (kept per raw request in a WeakMap, so nothing is added to Fastify's types).
  */
 import type { IncomingMessage } from 'node:http';
@@ -15,6 +15,8 @@ export interface ServeContext {
   tokenizer: AnyTokenizer;
   template: ChatTemplate;
   modelId: string;
+  /** Other names a request's `model` may give for the served model (llmts serve --model-alias). */
+  modelAliases: readonly string[];
   limits: ServeLimits;
   /** Unix seconds when the server started (the model's `created`). */
   started: number;

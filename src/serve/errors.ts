@@ -54,6 +54,13 @@ export function contextLengthExceeded(contextLength: number, promptTokens: numbe
     `Please reduce the length of the ${param}.`, { param, code: 'context_length_exceeded' });
 }
 
+/** The 404 OpenAI answers for a model it does not serve (code model_not_found). */
+export function modelNotFound(requested: string, served: string): ApiError {
+  return new ApiError(404, `The model '${requested}' does not exist. This server runs '${served}' (see GET /v1/models); send that id, one of its aliases (llmts serve --model-alias), or leave model out.`, {
+    param: 'model', code: 'model_not_found',
+  });
+}
+
 /** The 429 answered when the engine's slots and queue are full. */
 export function queueFull(retryAfterSeconds: number, detail: string): ApiError {
   return new ApiError(429, `The server is busy (${detail}). Please retry after ${retryAfterSeconds} s.`, {

@@ -1,12 +1,26 @@
 /**
- * GET /v1/models, GET /v1/models/:model (the one model this server runs) and GET /health.
+ * GET /v1/models, GET /v1/models/:model (the one model this server runs) and GET /health,
+ * and the check of a request's `model` field (`checkModel`): the served model's id, one of
+ * its aliases, or absent; any other name is a 404 model_not_found, as OpenAI answers.
  *
  *   GET /v1/models -> {"object": "list", "data": [{"id": "stories260K", "object": "model", "created": 1764300000, "owned_by": "llmts"}]}
  *   GET /health    -> {"status": "ok", "model": "stories260K", "context_length": 512, "active": 0, "queued": 0}
  */
 import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from './context.ts';
-import { ApiError } from './errors.ts';
+import { modelNotFound } from './errors.ts';
+import { optString, type Body } from './validate.ts';
+
+/** True when `name` names the served model: its id or one of its aliases. */
+function servesModel(ctx: ServeContext, name: string): boolean {
+  return name === ctx.modelId || ctx.modelAliases.includes(name);
+}
+
+/** Checks a request body's `model`: absent / null, the served id or an alias; else a 404 model_not_found. */
+export function checkModel(b: Body, ctx: ServeContext): void {
+  const name = optString(b, 'model');
+  if (name !== undefined && !servesModel(ctx, name)) throw modelNotFound(name, ctx.modelId);
+}
 
 /** Registers the model listing and the health check. */
 export function registerModels(app: FastifyInstance, ctx: ServeContext): void {
@@ -14,9 +28,7 @@ export function registerModels(app: FastifyInstance, ctx: ServeContext): void {
   app.get('/v1/models', async () => ({ object: 'list', data: [model] }));
   app.get<{ Params: { '*': string } }>('/v1/models/*', async (request) => {
     const id = request.params['*']; // model ids may hold slashes
-    if (id !== ctx.modelId) {
-      throw new ApiError(404, `The model '${id}' does not exist. This server runs '${ctx.modelId}' (see GET /v1/models).`, { param: 'model', code: 'model_not_found' });
-    }
+    if (!servesModel(ctx, id)) throw modelNotFound(id, ctx.modelId);
     return model;
   });
   app.get('/health', async () => ({

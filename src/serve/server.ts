@@ -5,13 +5,14 @@
  * - the web UI (src/serve/ui.ts): `/`, `/dashboard`, `/api/runs`, ...;
  * - errors in OpenAI's shape (errors.ts), request validation (validate.ts), limits
  *   (limits.ts: body size 413, prompt length 400, max_tokens 400, engine full 429 with
- *   Retry-After), an optional Bearer key on /v1/* (auth.ts), cancellation of a generation
+ *   Retry-After), an optional Bearer key on everything but the web pages (auth.ts), no
+ *   absolute server path in any answer (redact-paths.ts), cancellation of a generation
  *   whose client disconnects (generation.ts), and one access-log line per request:
  *
  *   POST /v1/chat/completions 200 182 ms 41+64 tokens
  *
- * A request's `model` may be any name (or absent): the server runs one model, and its
- * responses carry that model's id. Fields of OpenAI's API that are not listed in the route
+ * A request's `model` must be the served model's id, one of `modelAliases`, or absent (any
+ * other name: 404 model_not_found, as OpenAI answers); responses carry the model's id. Fields of OpenAI's API that are not listed in the route
  * files (e.g. `user`, `service_tier`) are ignored.
  *
  * The caller owns the engine: close the server (`app.close()`), then the engine.
@@ -34,6 +35,7 @@ import { registerEmbeddings } from './embeddings.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { resolveLimits, type ServeLimits } from './limits.ts';
 import { registerModels } from './models.ts';
+import { redactPathsInText } from './redact-paths.ts';
 import { registerUi } from './ui.ts';
 
 /** Options of `createServer`. */
@@ -44,7 +46,9 @@ export interface ServeOptions {
   template: ChatTemplate;
   /** The model's name in /v1/models and in responses. */
   modelId: string;
-  /** When set, /v1/* need `Authorization: Bearer <apiKey>`. */
+  /** Other names that requests may give as `model` for this model (e.g. a name a client has hard-coded). */
+  modelAliases?: readonly string[];
+  /** When set, every route but the web pages (/, /dashboard, /ui/*) needs `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Training runs shown by the dashboard (default: ./runs). */
   runsDir?: string;
@@ -62,7 +66,8 @@ const API_METHODS: Record<string, string> = {
 export async function createServer(opts: ServeOptions): Promise<FastifyInstance> {
   const limits = resolveLimits(opts.limits, opts.engine.contextLength);
   const ctx: ServeContext = {
-    engine: opts.engine, tokenizer: opts.tokenizer, template: opts.template, modelId: opts.modelId, limits, started: nowSeconds(),
+    engine: opts.engine, tokenizer: opts.tokenizer, template: opts.template, modelId: opts.modelId, modelAliases: opts.modelAliases ?? [],
+    limits, started: nowSeconds(),
   };
   // requestTimeout bounds the time to *receive* a request (slow senders), not the response
   const app = Fastify({ bodyLimit: limits.bodyLimit, logger: false, requestTimeout: 60_000 });
@@ -88,7 +93,9 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance>
 
   app.setErrorHandler((err, _request, reply) => {
     const e = toApiError(err, { retryAfterSeconds: limits.retryAfterSeconds });
-    void reply.code(e.status).headers(e.headers).send(e.body());
+    const body = e.body();
+    if (e.status >= 500) body.error.message = redactPathsInText(body.error.message); // a bug's message may name server files
+    void reply.code(e.status).headers(e.headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;

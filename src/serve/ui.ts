@@ -8,6 +8,11 @@
  * - `GET /api/runs/:name/metrics`: that run's records and its resolved config
  *   (`{ name, records, config, modified, finished, active }`); a name that is not a plain folder name is a 400.
  *
+ * No answer holds an absolute server path: `runsDir` and every path in a config or a record
+ * are shown relative to the working directory, or by their last name (redact-paths.ts).
+ * The pages and their files are public routes; with an API key (auth.ts) the JSON routes
+ * need it like /v1, and the pages send the key the user typed (web/api-key.js).
+ *
  * The pages are plain HTML + ES modules (no build step); they talk to `/v1/chat/completions`
  * like any other client.
  *
@@ -25,6 +30,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MetricRecord } from '../io/metrics-file.ts';
 import { ApiError } from './errors.ts';
 import { MetricsTails } from './metrics-tail.ts';
+import { publicPath, redactPaths } from './redact-paths.ts';
 
 /** Options of {@link registerUi}. */
 export interface UiOptions {
@@ -148,23 +154,25 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
 
 /**
  * Adds the UI routes to a fastify app: `/`, `/dashboard`, `/ui/<file>` (web/), `/ui/vendor/chart.umd.js`,
- * `GET /api/runs` and `GET /api/runs/:name/metrics`. The pages are open; an API key guards /v1 only.
+ * `GET /api/runs` and `GET /api/runs/:name/metrics`. The pages and their files are public; the JSON
+ * routes are guarded by the server's API key, when it has one.
  */
 export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Promise<void> {
   const runsDir = resolve(opts.runsDir ?? 'runs');
   const chartJs = chartJsPath();
 
-  app.get('/', (_req, reply) => sendFile(reply, join(WEB_DIR, 'index.html'), MIME.html!));
-  app.get('/dashboard', (_req, reply) => sendFile(reply, join(WEB_DIR, 'dashboard.html'), MIME.html!));
-  app.get('/ui/vendor/chart.umd.js', (_req, reply) => sendFile(reply, chartJs, MIME.js!));
-  app.get<{ Params: { file: string } }>('/ui/:file', (req, reply) => {
+  const page = { config: { public: true } }; // static files: no data in them, open without the API key
+  app.get('/', page, (_req, reply) => sendFile(reply, join(WEB_DIR, 'index.html'), MIME.html!));
+  app.get('/dashboard', page, (_req, reply) => sendFile(reply, join(WEB_DIR, 'dashboard.html'), MIME.html!));
+  app.get('/ui/vendor/chart.umd.js', page, (_req, reply) => sendFile(reply, chartJs, MIME.js!));
+  app.get<{ Params: { file: string } }>('/ui/:file', page, (req, reply) => {
     const file = req.params.file;
     const m = ASSET_NAME.exec(file);
     if (!m) return notFound(reply, `no asset ${JSON.stringify(file)}`);
     return sendFile(reply, join(WEB_DIR, file), MIME[m[1]!]!);
   });
 
-  app.get('/api/runs', async () => ({ runsDir, runs: await listRuns(runsDir) }));
+  app.get('/api/runs', async () => ({ runsDir: publicPath(runsDir), runs: await listRuns(runsDir) }));
 
   app.get<{ Params: { name: string } }>('/api/runs/:name/metrics', async (req, reply) => {
     const name = req.params.name;
@@ -174,7 +182,9 @@ export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Pr
     }
     const dir = join(runsDir, name);
     const run = await readRun(dir);
-    if (!run) return notFound(reply, `no run ${JSON.stringify(name)} with a metrics.jsonl in ${runsDir}`);
-    return { name, records: run.records, config: await readRunConfig(dir), modified: run.modified, finished: run.finished, active: run.active };
+    if (!run) return notFound(reply, `no run ${JSON.stringify(name)} with a metrics.jsonl in the runs directory (${publicPath(runsDir)})`);
+    return {
+      name, records: redactPaths(run.records), config: redactPaths(await readRunConfig(dir)), modified: run.modified, finished: run.finished, active: run.active,
+    };
   });
 }

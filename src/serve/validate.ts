@@ -107,7 +107,6 @@ export interface GenerationParams {
 /** Reads the parameters both generation endpoints share; `maxTokensFields` in priority order. */
 export function generationParams(b: Body, limits: ServeLimits, maxTokensFields: readonly string[]): GenerationParams {
   refuseUnless(b, 'n', [1], 'n must be 1: this server returns one choice per request (send several requests for several choices).');
-  optString(b, 'model'); // any name: the server runs one model
   let maxTokens: number | undefined;
   for (const f of maxTokensFields) {
     const v = optNumber(b, f, { min: 1, int: true });

@@ -122,7 +122,7 @@ test('413 when the body exceeds the body limit', async () => {
   }
 });
 
-test('401 AuthenticationError without or with a wrong Bearer key; /health stays open', async () => {
+test('401 AuthenticationError without or with a wrong Bearer key, on /v1 and /health', async () => {
   const locked = await startServer({ apiKey: 'sk-test-123' });
   try {
     const wrong = await expectError(() => locked.client({ apiKey: 'sk-nope' }).models.list(), OpenAI.AuthenticationError);
@@ -134,7 +134,8 @@ test('401 AuthenticationError without or with a wrong Bearer key; /health stays 
     assert.equal(list.data[0]!.id, MODEL_ID);
     const r = await locked.client({ apiKey: 'sk-test-123' }).completions.create({ model: MODEL_ID, prompt: 'Hi', max_tokens: 2 });
     assert.equal(r.choices.length, 1);
-    assert.equal((await fetch(`${locked.url}/health`)).status, 200);
+    assert.equal((await fetch(`${locked.url}/health`)).status, 401);
+    assert.equal((await fetch(`${locked.url}/health`, { headers: { authorization: 'Bearer sk-test-123' } })).status, 200);
   } finally {
     await locked.close();
   }

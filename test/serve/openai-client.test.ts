@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type OpenAI from 'openai';
+import OpenAI from 'openai';
 import { encodePrompt } from '../../src/infer/tokens.ts';
 import { loaded, MODEL_DIR, MODEL_ID, startServer, type TestServer } from './api-server.ts';
 
@@ -29,6 +29,50 @@ test('models.list and models.retrieve show the one model', async () => {
   const m = await client.models.retrieve(MODEL_ID);
   assert.equal(m.object, 'model');
   assert.equal(m.owned_by, 'llmts');
+});
+
+test('an unknown model is a 404 model_not_found on completions, chat (streaming too), embeddings and models.retrieve; aliases and an absent model are served', async () => {
+  const aliased = await startServer({ modelAliases: ['gpt-4o-mini', 'org/story-model'] });
+  const c = aliased.client();
+  try {
+    const unknown: [string, () => Promise<unknown>][] = [
+      ['completions', () => c.completions.create({ model: 'gpt-4', prompt: 'Hi', max_tokens: 2 })],
+      ['chat', () => c.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 })],
+      ['chat stream', () => c.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2, stream: true })],
+      ['embeddings', () => c.embeddings.create({ model: 'gpt-4', input: 'Hi' })],
+      ['embeddings, case differs', () => c.embeddings.create({ model: 'Stories260K', input: 'Hi' })],
+      ['models.retrieve', () => c.models.retrieve('gpt-4')],
+    ];
+    for (const [what, call] of unknown) {
+      const e = await call().then(() => assert.fail(`${what}: no error`), (err: unknown) => err);
+      assert.ok(e instanceof OpenAI.NotFoundError, `${what}: ${String(e)}`);
+      assert.equal(e.status, 404, what);
+      assert.equal(e.code, 'model_not_found', what);
+      assert.equal(e.param, 'model', what);
+      assert.equal(e.type, 'invalid_request_error', what);
+      assert.match(e.message, /The model '(gpt-4|Stories260K)' does not exist\. This server runs 'stories260K'/, what);
+    }
+    assert.equal(aliased.engine.active + aliased.engine.queued, 0);
+    // the id and each alias are served; responses carry the model's id
+    for (const model of [MODEL_ID, 'gpt-4o-mini', 'org/story-model']) {
+      const r = await c.completions.create({ model, prompt: 'Once upon a time', max_tokens: 3, temperature: 0 });
+      assert.equal(r.model, MODEL_ID, model);
+      const chat = await c.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 });
+      assert.equal(chat.model, MODEL_ID, model);
+      const emb = await c.embeddings.create({ model, input: 'Hi' });
+      assert.equal(emb.model, MODEL_ID, model);
+      assert.equal((await c.models.retrieve(model)).id, MODEL_ID, model);
+    }
+    // no model field at all (curl users): the one model
+    const res = await fetch(`${aliased.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'Hi', max_tokens: 2 }) });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json() as { model: string }).model, MODEL_ID);
+    // a model that is not a string is a 400
+    const bad = await fetch(`${aliased.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 5, prompt: 'Hi' }) });
+    assert.equal(bad.status, 400);
+  } finally {
+    await aliased.close();
+  }
 });
 
 test('completions.create, greedy: the text of llama2.c run.c (golden), with usage', async () => {

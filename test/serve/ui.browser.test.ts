@@ -1,10 +1,13 @@
 // The web UI in real headless Chromium (playwright-core + the system's Chromium), against the real
-// `llmts serve` server (createServer) over stories260K: the chat page (streamed answers, Stop,
-// multi-turn history, API key, errors) and the training dashboard over real run directories,
-// plus the JSON routes behind it.
+// `llmts serve` server (createServer) over stories260K, started with an API key: the chat page
+// (streamed answers, Stop, multi-turn history, API key, errors) and the training dashboard over
+// real run directories (with the key the browser keeps, and asking for it when it has none).
+// The JSON routes behind the pages are tested without a browser in ui-api.test.ts.
+// scripts/run-tests.mjs runs this file (*.browser.test.ts) only where Chromium is found or
+// can be installed, and says so in one line otherwise.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,14 +16,12 @@ import { ChatTemplate } from '../../src/infer/chat-template.ts';
 import { InferenceEngine, type CompletionRequest, type GenerationHandle } from '../../src/infer/scheduler.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { createServer } from '../../src/serve/server.ts';
-import { tokenizeFiles } from '../../src/data/tokenize.ts';
-import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { MetricsLog, readMetrics } from '../../src/train/metrics.ts';
-import { planRun, train } from '../../src/train/trainer.ts';
+import { API_KEY, makeRuns } from './ui-runs.ts';
 
 /**
- * Starts headless Chromium: $LLMTS_CHROMIUM, else Debian's /usr/bin/chromium. A machine without it
- * fails here with the fix (CI installs it in .ci/run); the UI tests never skip silently.
+ * Starts headless Chromium: $LLMTS_CHROMIUM (set by scripts/run-tests.mjs), else Debian's
+ * /usr/bin/chromium. Run directly on a machine without it, this file fails here with the fix.
  */
 async function launchChromium(): Promise<Browser> {
   const candidates = [process.env.LLMTS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => Boolean(p));
@@ -33,7 +34,7 @@ async function launchChromium(): Promise<Browser> {
 }
 
 const root = mkdtempSync(join(tmpdir(), 'llmts-ui-'));
-const runsDir = join(root, 'runs');
+let runsDir: string;
 let app: FastifyInstance;
 let base: string;
 let browser: Browser;
@@ -43,6 +44,15 @@ interface PageGlobals {
   llmtsChat: { history: { role: string; content: string }[]; busy: boolean; answers: number; model: string | null };
   llmtsDashboard: { run: string | null; loads: number; active: boolean; records: unknown[]; charts: Record<string, { data: { datasets: { data: unknown[] }[] } }> };
   document: { documentElement: { scrollWidth: number; clientWidth: number } };
+}
+
+/** A new page whose browser already keeps the API key (as a returning user's does: localStorage). */
+async function keyedPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  await page.addInitScript((key) => {
+    (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('llmts.apiKey', key);
+  }, API_KEY);
+  return page;
 }
 
 /** With LLMTS_UI_SCREENSHOTS=<dir>, saves a full-page screenshot there (to look at the pages). */
@@ -93,7 +103,6 @@ class PacedEngine extends InferenceEngine {
   }
 }
 
-const API_KEY = 'sk-ui-test';
 const MODEL_DIR = new URL('../../data/llama2c-stories260k/', import.meta.url).pathname;
 const loaded = loadModel(join(MODEL_DIR, 'stories260K.bin'), join(MODEL_DIR, 'tok512.bin'));
 const engine = new PacedEngine(loaded.model, loaded.tokenizer);
@@ -101,12 +110,7 @@ const accessLog: string[] = [];
 
 before(async () => {
   browser = await launchChromium();
-  // a real (very short) training run: metrics.jsonl, train_config.json, checkpoints
-  const text = readFileSync(new URL('../../data/tinyshakespeare/input.txt', import.meta.url), 'utf8').slice(0, 30_000);
-  writeFileSync(join(root, 'text.txt'), text);
-  tokenizeFiles([join(root, 'text.txt')], CharTokenizer.fromText(text), join(root, 'data'));
-  await train(planRun({ overrides: { preset: 'tiny', data: join(root, 'data'), out: join(runsDir, 'tiny-run'), maxSteps: 24, evalInterval: 8, evalIters: 2, logInterval: 2, ckptInterval: 0, progress: false } }), { log: () => {} });
-  mkdirSync(join(runsDir, 'no-metrics'), { recursive: true }); // not a run: no metrics.jsonl
+  runsDir = await makeRuns(root);
 
   app = await createServer({
     engine, tokenizer: loaded.tokenizer, template: ChatTemplate.chatml(), modelId: 'stories260K', apiKey: API_KEY, runsDir,
@@ -122,72 +126,8 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test('GET /api/runs lists the runs that have a metrics.jsonl, with their last step and loss', async () => {
-  const res = await app.inject({ method: 'GET', url: '/api/runs' });
-  assert.equal(res.statusCode, 200);
-  const body = res.json() as { runsDir: string; runs: { name: string; step: number; loss: number; valLoss: number; records: number; finished: boolean; active: boolean }[] };
-  assert.equal(body.runsDir, runsDir);
-  const recs = readMetrics(join(runsDir, 'tiny-run'));
-  const lastTrain = recs.filter((r) => r.kind === 'train').pop()!;
-  const lastEval = recs.filter((r) => r.kind === 'eval').pop()!;
-  const run = body.runs.find((r) => r.name === 'tiny-run');
-  assert.ok(run, JSON.stringify(body.runs));
-  assert.deepEqual(body.runs.map((r) => r.name).filter((n) => n === 'no-metrics'), []);
-  assert.equal(run.step, 24);
-  assert.equal(run.loss, lastTrain.loss);
-  assert.equal(run.valLoss, lastEval.valLoss);
-  assert.equal(run.records, recs.length);
-  assert.equal(run.finished, true); // the final whole-split eval is there
-  assert.equal(run.active, false);
-});
-
-test('GET /api/runs/:name/metrics returns the records and the resolved config; bad names are 400, missing runs 404', async () => {
-  const res = await app.inject({ method: 'GET', url: '/api/runs/tiny-run/metrics' });
-  assert.equal(res.statusCode, 200);
-  const body = res.json() as { records: unknown[]; config: { maxSteps: number; preset: string } };
-  assert.deepEqual(body.records, readMetrics(join(runsDir, 'tiny-run')));
-  assert.equal(body.config.maxSteps, 24);
-  assert.equal(body.config.preset, 'tiny');
-
-  writeFileSync(join(root, 'secret.jsonl'), '{"step":1,"kind":"train","loss":1}\n');
-  mkdirSync(join(root, 'outside'), { recursive: true });
-  writeFileSync(join(root, 'outside', 'metrics.jsonl'), '{"step":1,"kind":"train","loss":1}\n');
-  for (const name of ['..%2Foutside', '..%2F..%2Fetc', '.hidden', '%2Fetc', 'a%5Cb', 'tiny-run%00']) {
-    const r = await app.inject({ method: 'GET', url: `/api/runs/${name}/metrics` });
-    assert.equal(r.statusCode, 400, `${name}: ${r.statusCode} ${r.body}`);
-    assert.match((r.json() as { error: { message: string } }).error.message, /bad run name/);
-  }
-  // a plain '..' segment is resolved by URL normalisation before routing: it never reaches the route
-  for (const name of ['..', '%2E%2E']) {
-    const r = await app.inject({ method: 'GET', url: `/api/runs/${name}/metrics` });
-    assert.equal(r.statusCode, 404, name);
-  }
-  const missing = await app.inject({ method: 'GET', url: '/api/runs/no-metrics/metrics' });
-  assert.equal(missing.statusCode, 404);
-  assert.match((missing.json() as { error: { message: string } }).error.message, /no run "no-metrics" with a metrics\.jsonl/);
-});
-
-test('pages, web/ assets and the Chart.js build are served; nothing outside web/ is', async () => {
-  for (const [url, type, text] of [
-    ['/', 'text/html', 'id="messages"'],
-    ['/dashboard', 'text/html', 'id="chart-loss"'],
-    ['/ui/chat.js', 'text/javascript', 'readSse'],
-    ['/ui/style.css', 'text/css', '.chat-layout'],
-    ['/ui/vendor/chart.umd.js', 'text/javascript', 'Chart'],
-  ]) {
-    const r = await app.inject({ method: 'GET', url: url! });
-    assert.equal(r.statusCode, 200, url);
-    assert.ok(String(r.headers['content-type']).startsWith(type!), `${url}: ${r.headers['content-type']}`);
-    assert.ok(r.body.includes(text!), url);
-  }
-  for (const url of ['/ui/..%2Fpackage.json', '/ui/.env', '/ui/nope.js', '/ui/%2E%2E%2Fsrc%2Fserve%2Fui.ts']) {
-    const r = await app.inject({ method: 'GET', url });
-    assert.equal(r.statusCode, 404, url);
-  }
-});
-
 test('dashboard in Chromium: lists the run, plots every record, shows the config', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await keyedPage({ width: 1280, height: 900 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${base}/dashboard`);
@@ -226,7 +166,7 @@ test('dashboard follows a run that is training: new records appear without a rel
   const log = new MetricsLog(dir, { resumeStep: 0 });
   for (let step = 1; step <= 5; step++) log.write({ step, kind: 'train', loss: 4 - step / 10, lr: 1e-3, tokPerSec: 1000, gradNorm: 1 });
 
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } }); // phone-sized
+  const page = await keyedPage({ width: 390, height: 844 }); // phone-sized
   await page.goto(`${base}/dashboard?run=live-run`);
   await page.waitForFunction(() => (globalThis as unknown as Partial<PageGlobals>).llmtsDashboard?.loads === 1);
   let view = await dashboardView(page);
@@ -260,12 +200,42 @@ test('dashboard follows a run that is training: new records appear without a rel
   await page.close();
 });
 
+test('dashboard without a key: asks for it, loads the runs with the typed key, and keeps it for the next visit', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const sentKeys: (string | undefined)[] = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/api/')) sentKeys.push(r.headers().authorization);
+  });
+  await page.goto(`${base}/dashboard`);
+  await page.locator('#key-form').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#dash-status').innerText(), /API key/);
+  assert.equal(await page.locator('#run-list button').count(), 0);
+  await page.fill('#api-key', API_KEY);
+  await page.press('#api-key', 'Enter');
+  await page.waitForFunction(() => (globalThis as unknown as Partial<PageGlobals>).llmtsDashboard?.loads === 1);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).llmtsDashboard.loads), 1); // loaded once, though Enter fires submit and change
+  assert.equal(await page.isHidden('#key-form'), true);
+  assert.ok((await page.locator('#run-list button').count()) >= 1);
+  assert.equal((await dashboardView(page)).run, await page.locator('#run-list button').first().getAttribute('data-run')); // the newest run
+  assert.equal(sentKeys[0], undefined);
+  assert.equal(sentKeys[sentKeys.length - 1], `Bearer ${API_KEY}`);
+  // the chat page reads the same saved key
+  await page.goto(`${base}/`);
+  await page.locator('#model', { hasText: 'model: stories260K' }).waitFor();
+  assert.equal(await page.inputValue('#api-key'), API_KEY);
+  await page.goto(`${base}/dashboard`);
+  await page.waitForFunction(() => (globalThis as unknown as Partial<PageGlobals>).llmtsDashboard?.loads === 1);
+  assert.equal(await page.isHidden('#key-form'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 /** Opens the chat page with the API key already saved in the browser, as a returning user has it. */
 async function chatPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  await page.addInitScript((key) => {
-    (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('llmts.apiKey', key);
-  }, API_KEY);
+  const page = await keyedPage(viewport);
   await page.goto(`${base}/`);
   await page.locator('#model', { hasText: 'model: stories260K' }).waitFor();
   return page;
