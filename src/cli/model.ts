@@ -6,7 +6,8 @@
  *   llmts model info --list
  */
 import { parseArgs } from 'node:util';
-import { getPreset, modelStats, presetNames } from '../models/presets.ts';
+import { getPreset, presetNames } from '../models/presets.ts';
+import { describeModel, modelConfigSchema, modelStats, parseModelConfig } from '../models/registry.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { numberFlag } from './flags.ts';
 
@@ -60,13 +61,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.preset) throw new LlmtsError('E_FLAG', 'model info needs --preset', { where: 'llmts model info', hint: `use one of ${presetNames().join(', ')}` });
   const p = getPreset(values.preset);
-  const positive = { int: true, min: 1 };
-  const c = { ...p.model, vocabSize: numberFlag(values.vocab, '--vocab', p.model.vocabSize, positive), blockSize: numberFlag(values.block, '--block', p.model.blockSize, positive) };
-  const B = numberFlag(values.batch, '--batch', p.recipe.batchSize ?? 1, positive);
+  const schema = modelConfigSchema(p.model.arch);
+  const bounds = (field: string) => ({ int: true, min: 1, max: schema[field]?.max });
+  const c = parseModelConfig({ ...p.model, vocabSize: numberFlag(values.vocab, '--vocab', p.model.vocabSize, bounds('vocabSize')), blockSize: numberFlag(values.block, '--block', p.model.blockSize, bounds('blockSize')) }, `preset ${p.name}`);
+  const B = numberFlag(values.batch, '--batch', p.recipe.batchSize ?? 1, { int: true, min: 1 });
   const s = modelStats(c, { batchSize: B, blockSize: c.blockSize });
   const lines = [
     `preset ${p.name}: ${p.description}`,
-    `architecture   ${c.arch}: ${c.nLayer} layers, ${c.nHead} heads (${c.nKvHead} kv), ${c.nEmbd} wide, MLP ${c.intermediateSize}, block ${c.blockSize}, vocab ${c.vocabSize}${c.tieEmbeddings ? ', tied embeddings' : ''}`,
+    `architecture   ${describeModel(c)}`,
     `parameters     ${s.params.toLocaleString('en-US')} (${(s.params / 1e6).toFixed(2)}M; ${s.matmulParams.toLocaleString('en-US')} in matrix multiplies)`,
     `FLOPs/token    forward ${flops(s.forwardFlopsPerToken)}, training ${flops(s.trainFlopsPerToken)} (at context ${c.blockSize}; 2N + 4·L·T·C, training 3x)`,
     `training mem   ${bytes(s.trainStateBytes + s.activationBytes)} = weights+grads+AdamW ${bytes(s.trainStateBytes)} + activations ${bytes(s.activationBytes)} (batch ${B} x ${c.blockSize}, estimate)`,

@@ -82,8 +82,7 @@ class ClassificationHead extends Head {
   }
 
   forward(hidden: Tensor, input: TokenInput): Tensor {
-    const { B, T } = input;
-    const C = hidden.shape[2]!;
+    const [B, , C] = hidden.shape as [number, number, number];
     const w = poolingWeights(input, this.pooling, this.padId); // (B, 1, T), no gradient
     const pooled = reshape(matmul(w, hidden), [B, C]); // (B, 1, T) @ (B, T, C) -> (B, C)
     return linear(pooled, this.weight); // (B, numLabels)

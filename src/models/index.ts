@@ -9,7 +9,7 @@
  */
 export { parseConfigFields, type ConfigField, type ConfigSchema, type CreateOptions, type FieldKind, type HfMapping, type InfoOptions, type Json,
   type LanguageModel, type LanguageModelConfig, type LMOutput, type Model, type ModelConfigBase, type ModelFamily, type ModelInfo, type TokenInput } from './model.ts';
-export { createModel, hfFamily, modelArchs, modelConfigSchema, modelFamily, modelStats, parameterShapes, parseModelConfig, registerModel,
+export { createModel, describeModel, hfFamily, modelArchs, modelConfigSchema, modelFamily, modelStats, parameterShapes, parseModelConfig, registerModel,
   type AnyModel, type ModelConfig } from './registry.ts';
 export { Head, ModelWithHead, classificationHead, lmHead, poolingWeights, tokenClassificationHead, withHead, type HeadFactory, type HeadOutput, type Pooling } from './heads.ts';
 export type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights, RopeSpec } from './decode-plan.ts';

@@ -182,6 +182,8 @@ export interface ModelFamily<C extends LanguageModelConfig = LanguageModelConfig
   parseConfig(raw: unknown, where: string): C;
   /** Builds a model with fresh weights (all from Rng(seed), in construction order). */
   create(config: C, opts?: CreateOptions): LanguageModel<C>;
+  /** One line describing a config for people: `gpt2: 4 layers, 4 heads (4 kv), 128 wide, ...`. */
+  describe(config: C): string;
   /** Parameters, FLOPs and memory from the config alone (nothing allocated). */
   info(config: C, o?: InfoOptions): ModelInfo;
   /** Name -> shape of every parameter `create(config)` makes, in our layout; allocates nothing. */

@@ -77,6 +77,11 @@ export function modelConfigSchema(arch: string): ConfigSchema {
   return modelFamily(arch).schema;
 }
 
+/** One line describing `config` (`gpt2: 4 layers, 4 heads (4 kv), 128 wide, ...`). */
+export function describeModel(config: ModelConfig): string {
+  return modelFamily(config.arch).describe(config);
+}
+
 /** Builds a model of `config`'s family with fresh weights (Rng(seed)). */
 export function createModel(config: ModelConfig, opts: CreateOptions = {}): AnyModel {
   return modelFamily(config.arch).create(config, opts);

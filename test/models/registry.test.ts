@@ -19,7 +19,9 @@ const ids = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6, 5, 3]);
 
 function logits(m: AnyModel): Float32Array {
   m.eval();
-  return noGrad(() => tidy(() => m.forward(ids, 2, 5).logits.data.slice())); // (2, 5, V)
+  let out = new Float32Array(0);
+  noGrad(() => tidy(() => { out = m.forward(ids, 2, 5).logits.data.slice(); })); // (2, 5, V)
+  return out;
 }
 
 const families = [...new Set(modelArchs().map((a) => modelFamily(a)))];
@@ -60,7 +62,8 @@ for (const { name, config } of examples) {
     model.eval();
     const cache = model.newCache(1);
     const V = config.vocabSize;
-    const full = noGrad(() => tidy(() => model.forward(ids.subarray(0, 4), 1, 4).logits.data.slice(3 * V, 4 * V)));
+    let full = new Float32Array(0);
+    noGrad(() => tidy(() => { full = model.forward(ids.subarray(0, 4), 1, 4).logits.data.slice(3 * V, 4 * V); }));
     noGrad(() => tidy(() => { model.forward(ids.subarray(0, 3), 1, 3, null, cache); }));
     const step = new Float32Array(V);
     new DecodeStep(model).run(ids[3]!, cache, step);

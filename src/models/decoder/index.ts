@@ -19,6 +19,7 @@ export const decoderFamily: ModelFamily<DecoderConfig> = {
   schema: DECODER_SCHEMA,
   parseConfig: parseDecoderConfig,
   create: (config, opts = {}) => new Decoder(config, opts),
+  describe: (c) => `${c.arch}: ${c.nLayer} layers, ${c.nHead} heads (${c.nKvHead} kv), ${c.nEmbd} wide, MLP ${c.intermediateSize}, block ${c.blockSize}, vocab ${c.vocabSize}${c.tieEmbeddings ? ', tied embeddings' : ''}`,
   info: decoderInfo,
   parameterShapes: decoderParameterShapes,
   hf: decoderHf,
