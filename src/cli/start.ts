@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { getPreset } from '../models/presets.ts';
 import { readConfigFile } from '../train/config.ts';
 import { printSamples } from '../infer/samples.ts';
+import { bitsPerByte } from '../eval/perplexity.ts';
 import { duration } from '../train/loop.ts';
 import { planRun, train } from '../train/trainer.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     // bits per byte: nats per token -> bits, times tokens per UTF-8 byte of the validation text
     const valIds = r.data.val.flatMap((s) => Array.from(s));
     const bytes = Buffer.byteLength(r.data.tokenizer.decode(valIds, { skipSpecialTokens: true }));
-    const bpb = (r.valLoss / Math.LN2) * (valIds.length / Math.max(1, bytes));
+    const bpb = bitsPerByte(r.valLoss * valIds.length, bytes);
     console.log(`\neval: val loss ${r.valLoss.toFixed(4)} | perplexity ${Math.exp(r.valLoss).toFixed(2)} | ${bpb.toFixed(3)} bits per byte (${valIds.length.toLocaleString('en-US')} tokens, ${bytes.toLocaleString('en-US')} bytes)\n`);
     printSamples(r.model, r.data.tokenizer, { count: c.samples, tokens: c.sampleTokens, seed: c.seed, prompt: c.corpus === 'tinystories' ? 'Once upon a time' : undefined });
   }

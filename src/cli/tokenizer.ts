@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
+import { checkTokenIds } from '../util/token-ids.ts';
 import { numberFlag } from './flags.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
@@ -265,12 +266,7 @@ async function decode(argv: string[]): Promise<number> {
   }
   const ids = values.ids !== undefined ? parseIds(values.ids, '--ids') : parseIds(readText(values.file!, '--file'), `--file ${values.file}`);
   const tok = load(values, 'decode');
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] >= tok.vocabSize) {
-      throw new LlmtsError('E_IDS', `id ${ids[i]} (position ${i}) is outside the vocabulary of ${tok.vocabSize} ids`, {
-        where: values.ids !== undefined ? '--ids' : `--file ${values.file}`, hint: 'decode ids made by the same tokenizer' });
-    }
-  }
+  checkTokenIds(ids, tok.vocabSize, { code: 'E_IDS', what: 'id', vocabulary: 'the vocabulary', where: values.ids !== undefined ? '--ids' : `--file ${values.file}`, hint: 'decode ids made by the same tokenizer' });
   process.stdout.write(tok.decode(ids, { skipSpecialTokens: values['skip-special'] === true }) + '\n');
   return 0;
 }

@@ -4,4 +4,5 @@
  * @example
  * const r = evaluateText(model, tokenizer, text); // r.loss, r.perplexity, r.bitsPerByte
  */
-export { scoreIds, evaluateText, type EvalOptions, type EvalResult } from './perplexity.ts';
+export { scoreIds, evaluateText, bitsPerByte, type EvalOptions, type EvalResult } from './perplexity.ts';
+export { sumLoss, meanLoss } from './loss.ts';

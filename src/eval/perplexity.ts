@@ -16,10 +16,12 @@
  * console.log(r.loss, r.perplexity, r.bitsPerByte);
  */
 import type { AnyModel } from '../models/registry.ts';
-import { noGrad, tidy } from '../tensor/index.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { bosId } from '../infer/tokens.ts';
+import { causalLm, type CausalLmBatch } from '../train/objectives/causal-lm.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { checkTokenIds } from '../util/token-ids.ts';
+import { sumLoss } from './loss.ts';
 
 /** Options of an evaluation. */
 export interface EvalOptions {
@@ -61,31 +63,25 @@ export function scoreIds(model: AnyModel, ids: readonly number[], opts: EvalOpti
   const groups: { start: number; count: number; len: number }[] = [];
   for (let w = 0; w < full; w += B) groups.push({ start: w * T, count: Math.min(B, full - w), len: T });
   if (predictions % T) groups.push({ start: full * T, count: 1, len: predictions % T });
-  let totalNats = 0;
-  let tokens = 0;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    noGrad(() => {
-      for (const g of groups) {
-        const x = new Int32Array(g.count * g.len);
-        const y = new Int32Array(g.count * g.len);
-        for (let i = 0; i < g.count * g.len; i++) {
-          x[i] = ids[g.start + i]!; // windows are consecutive: window b starts at g.start + b * len
-          y[i] = ids[g.start + i + 1]!;
-        }
-        tidy(() => {
-          const { loss } = model.forward(x, g.count, g.len, y); // mean over count * len predictions
-          totalNats += loss!.item() * g.count * g.len;
-        });
-        tokens += g.count * g.len;
-        opts.onProgress?.(tokens, predictions);
+  function* batches(): Generator<CausalLmBatch> {
+    for (const g of groups) {
+      const n = g.count * g.len;
+      const x = new Int32Array(n); // (count, len)
+      const y = new Int32Array(n); // (count, len)
+      for (let i = 0; i < n; i++) {
+        x[i] = ids[g.start + i]!; // windows are consecutive: window b starts at g.start + b * len
+        y[i] = ids[g.start + i + 1]!;
       }
-    });
-  } finally {
-    model.train(wasTraining);
+      yield { ids: x, targets: y, rows: g.count, T: g.len, tokens: n };
+    }
   }
-  return { totalNats, tokens };
+  const { totalLoss, count } = sumLoss(model, causalLm, batches(), (done) => opts.onProgress?.(done, predictions));
+  return { totalNats: totalLoss, tokens: count };
+}
+
+/** Bits per byte of a text scored at `totalNats`: totalNats / (ln 2 * UTF-8 bytes); comparable across tokenizers. */
+export function bitsPerByte(totalNats: number, bytes: number): number {
+  return totalNats / (Math.LN2 * bytes);
 }
 
 /** Loss, perplexity and bits per byte of `model` on `text`; see the module comment. */
@@ -93,15 +89,11 @@ export function evaluateText(model: AnyModel, tokenizer: Tokenizer, text: string
   const bos = bosId(tokenizer);
   const body = tokenizer.encode(text);
   const ids = bos !== undefined && body[0] !== bos ? [bos, ...body] : body;
-  for (const id of ids) {
-    if (id >= model.config.vocabSize) {
-      throw new LlmtsError('E_EVAL', `token id ${id} is outside the model's vocabulary of ${model.config.vocabSize}`, { where: 'tokenizer', hint: 'use the tokenizer the model was trained with' });
-    }
-  }
+  checkTokenIds(ids, model.config.vocabSize, { code: 'E_EVAL', where: 'tokenizer', hint: 'use the tokenizer the model was trained with' });
   const { totalNats, tokens } = scoreIds(model, ids, opts);
   // with maxTokens, only the scored part of the text counts
   const scored = tokens < ids.length - 1 ? tokenizer.decode(ids.slice(0, tokens + 1), { skipSpecialTokens: true }) : text;
   const bytes = Buffer.byteLength(scored, 'utf8');
   const loss = totalNats / tokens;
-  return { tokens, bytes, totalNats, loss, perplexity: Math.exp(loss), bitsPerByte: totalNats / (Math.LN2 * bytes) };
+  return { tokens, bytes, totalNats, loss, perplexity: Math.exp(loss), bitsPerByte: bitsPerByte(totalNats, bytes) };
 }

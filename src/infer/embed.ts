@@ -7,6 +7,7 @@
  */
 import type { AnyModel } from '../models/registry.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { checkTokenIds } from '../util/token-ids.ts';
 import { inferenceScope } from './inference-scope.ts';
 
 /** Mean-pooled, L2-normalised final hidden states of `ids` (at most blockSize of them); (C). */
@@ -16,11 +17,7 @@ export function embedIds(model: AnyModel, ids: readonly number[]): Float32Array 
   if (ids.length > c.blockSize) {
     throw new LlmtsError('E_PROMPT', `embedding input has ${ids.length} tokens; the model's context is ${c.blockSize}`, { where: 'input', hint: `shorten the input to at most ${c.blockSize} tokens` });
   }
-  for (const id of ids) {
-    if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
-      throw new LlmtsError('E_PROMPT', `token id ${id} is outside the model's vocabulary of ${c.vocabSize}`, { where: 'input', hint: 'encode the input with the tokenizer of this model' });
-    }
-  }
+  checkTokenIds(ids, c.vocabSize, { where: 'input', hint: 'encode the input with the tokenizer of this model' });
   const C = model.hiddenSize, T = ids.length;
   const out = new Float32Array(C);
   inferenceScope(model, () => {

@@ -23,6 +23,7 @@
 import type { LanguageModel } from '../models/model.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { checkTokenIds } from '../util/token-ids.ts';
 import { DecodeStep } from './decode-step.ts';
 import { inferenceScope } from './inference-scope.ts';
 import { GenerationOutput } from './output.ts';
@@ -98,12 +99,7 @@ export class Generation {
     if (prompt.length === 0) {
       throw new LlmtsError('E_PROMPT', 'generate needs at least one prompt token', { where: 'generate', hint: 'start from a BOS / newline token' });
     }
-    const V = model.config.vocabSize;
-    for (const id of prompt) {
-      if (!Number.isInteger(id) || id < 0 || id >= V) {
-        throw new LlmtsError('E_PROMPT', `prompt id ${id} is outside the model's vocabulary of ${V}`, { where: 'prompt', hint: 'encode the prompt with the tokenizer of this model' });
-      }
-    }
+    checkTokenIds(prompt, model.config.vocabSize, { what: 'prompt id', where: 'prompt', hint: 'encode the prompt with the tokenizer of this model' });
     const maxTokens = opts.maxTokens ?? 256;
     if (!Number.isInteger(maxTokens) || maxTokens < 0) {
       throw new LlmtsError('E_SAMPLING', `maxTokens = ${maxTokens} is out of range`, { where: 'maxTokens', hint: 'use a non-negative integer' });
@@ -119,7 +115,7 @@ export class Generation {
     this.promptText = this.out.promptText;
     this.cache = model.newCache(1);
     this.decoder = new DecodeStep(model);
-    this.last = new Float32Array(V);
+    this.last = new Float32Array(model.config.vocabSize);
     if (maxTokens === 0) this.finish = 'length';
   }
 

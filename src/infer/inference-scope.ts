@@ -8,16 +8,11 @@
  *   const h = model.hiddenStates({ ids, B: 1, T }).data; // (1, T, C): read it here, it is freed after
  * });
  */
+import { withEvalMode } from '../nn/eval-mode.ts';
 import type { Module } from '../nn/module.ts';
-import { noGrad, tidy } from '../tensor/index.ts';
+import { tidy } from '../tensor/index.ts';
 
 /** Runs `fn` with `model` in eval mode, without autograd, inside a `tidy` scope; restores the mode. */
 export function inferenceScope(model: Module, fn: () => void): void {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    noGrad(() => tidy(fn));
-  } finally {
-    model.train(wasTraining);
-  }
+  withEvalMode(model, () => tidy(fn));
 }

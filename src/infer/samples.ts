@@ -1,12 +1,14 @@
 /**
  * Samples from a trained model, for the end of `llmts train` / `npm start` (generation, so
- * it lives in infer, not train): generation starts from the document separator (`<|endoftext|>`) when the tokenizer has one, else
- * from a newline, or from `prompt` when given. A sample ends at the first `<|endoftext|>`.
+ * it lives in infer, not train). Generation starts where every generation starts
+ * (`encodePrompt`, tokens.ts): the tokenizer's start id (`<|endoftext|>`, BOS) when it has
+ * one, then `prompt`; with neither, a newline. A sample ends at the first `<|endoftext|>`.
  *
  * @example
  * printSamples(model, tokenizer, { count: 2, tokens: 200, seed: 1 });
  */
 import { generate } from './engine.ts';
+import { encodePrompt } from './tokens.ts';
 import type { AnyModel } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 
@@ -21,20 +23,11 @@ export interface SampleOptions {
   out?: (text: string) => void;
 }
 
-/** The ids generation starts from (see the module comment). */
-export function startIds(tok: Tokenizer, prompt?: string): number[] {
-  if (prompt) return tok.encode(prompt);
-  const eot = tok.specialTokens().get('<|endoftext|>');
-  if (eot !== undefined) return [eot];
-  const nl = tok.tokenToId('\n') ?? tok.tokenToId('Ċ');
-  return [nl ?? 0];
-}
-
 /** Generates `count` samples and prints each under a header; returns their texts. */
 export function printSamples(model: AnyModel, tok: Tokenizer, o: SampleOptions): string[] {
   const out = o.out ?? console.log;
   const temperature = o.temperature ?? 0.8, topK = o.topK ?? 40;
-  const start = startIds(tok, o.prompt);
+  const start = encodePrompt(tok, o.prompt ?? '');
   const texts: string[] = [];
   for (let s = 0; s < o.count; s++) {
     const ids = [...start, ...generate(model, start, { maxTokens: o.tokens, temperature, topK, seed: o.seed + 100 + s }).ids];

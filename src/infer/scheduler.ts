@@ -37,6 +37,7 @@ import type { AnyModel } from '../models/registry.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { checkTokenIds } from '../util/token-ids.ts';
 import { DecodeStep } from './decode-step.ts';
 import { embedIds } from './embed.ts';
 import { inferenceScope } from './inference-scope.ts';
@@ -327,11 +328,7 @@ export class InferenceEngine {
     if (!Array.isArray(p) || p.length === 0) {
       throw new LlmtsError('E_PROMPT', 'the prompt needs at least one token id', { where: 'prompt', hint: 'encode the prompt with encodePrompt / encodeChat (BOS included)' });
     }
-    for (const id of req.prompt) {
-      if (!Number.isInteger(id) || id < 0 || id >= V) {
-        throw new LlmtsError('E_PROMPT', `prompt id ${id} is outside the model's vocabulary of ${V}`, { where: 'prompt', hint: 'encode the prompt with the tokenizer of this model' });
-      }
-    }
+    checkTokenIds(req.prompt, V, { what: 'prompt id', where: 'prompt', hint: 'encode the prompt with the tokenizer of this model' });
     if (req.prompt.length > this.contextLength) {
       throw new LlmtsError('E_PROMPT', `the prompt has ${req.prompt.length} tokens; the model's context is ${this.contextLength}`, { where: 'prompt', hint: `shorten the prompt to at most ${this.contextLength} tokens (fewer, to leave room for the output)` });
     }

@@ -15,8 +15,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenEvent, TokenLogprob } from '../infer/scheduler.ts';
 import { encodePrompt } from '../infer/tokens.ts';
 import { nowSeconds, type ServeContext } from './context.ts';
+import { findBadTokenId, tokenIdMessage } from '../util/token-ids.ts';
 import { badRequest, contextLengthExceeded } from './errors.ts';
-import { checkModel } from './models.ts';
 import { finishGeneration, openaiUsage, streamGeneration, submitGeneration, type ChunkFormat, type Usage } from './generation.ts';
 import { generationParams, optBoolean, optNumber, refuseUnless, requireObject, type Body } from './validate.ts';
 
@@ -34,8 +34,8 @@ function readPrompt(ctx: ServeContext, b: Body): { ids: number[]; text: string }
   const fromIds = (ids: unknown[]): { ids: number[]; text: string } => {
     if (ids.length === 0 || !ids.every((x) => Number.isInteger(x))) throw badRequest('prompt token arrays must hold integer token ids and not be empty.', 'prompt');
     const V = ctx.tokenizer.vocabSize;
-    const bad = (ids as number[]).find((id) => id < 0 || id >= V);
-    if (bad !== undefined) throw badRequest(`prompt token id ${bad} is outside the model's vocabulary of ${V} ids.`, 'prompt');
+    const bad = findBadTokenId(ids as number[], V);
+    if (bad) throw badRequest(`${tokenIdMessage(bad, V, 'prompt token id')}.`, 'prompt');
     return { ids: ids as number[], text: ctx.tokenizer.decode(ids as number[], { skipSpecialTokens: true }) };
   };
   if (p === undefined || p === null) return { ids: encodePrompt(ctx.tokenizer, ''), text: '' };
@@ -74,7 +74,6 @@ function logprobsOf(events: readonly { text: string; logprob?: TokenEvent['logpr
 export function registerCompletions(app: FastifyInstance, ctx: ServeContext): void {
   app.post('/v1/completions', async (request, reply) => {
     const b = requireObject(request.body);
-    checkModel(b, ctx);
     const { stream, includeUsage, ...sampling } = generationParams(b, ctx.limits, ['max_tokens']);
     const logprobs = optNumber(b, 'logprobs', { min: 0, max: 20, int: true });
     const echo = optBoolean(b, 'echo') ?? false;

@@ -14,8 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { encodePrompt } from '../infer/tokens.ts';
 import type { ServeContext } from './context.ts';
 import { recordUsage } from './context.ts';
+import { findBadTokenId, tokenIdMessage } from '../util/token-ids.ts';
 import { ApiError, badRequest, contextLengthExceeded, toApiError } from './errors.ts';
-import { checkModel } from './models.ts';
 import { optString, refuseUnless, requireObject, type Body } from './validate.ts';
 
 /** A vector as the base64 of its float32 little-endian bytes (what OpenAI clients decode). */
@@ -54,7 +54,7 @@ function readInputs(ctx: ServeContext, b: Body): number[][] {
 export function registerEmbeddings(app: FastifyInstance, ctx: ServeContext): void {
   app.post('/v1/embeddings', async (request, reply) => {
     const b = requireObject(request.body);
-    checkModel(b, ctx);
+    optString(b, 'model'); // any name: the server runs one model
     const format = optString(b, 'encoding_format') ?? 'float';
     if (format !== 'float' && format !== 'base64') throw badRequest(`encoding_format must be "float" or "base64", got ${JSON.stringify(format)}.`, 'encoding_format');
     refuseUnless(b, 'dimensions', [], 'dimensions (shortened embeddings) is not supported by this server; leave it out.');
@@ -62,7 +62,8 @@ export function registerEmbeddings(app: FastifyInstance, ctx: ServeContext): voi
     const V = ctx.tokenizer.vocabSize;
     for (const ids of inputs) {
       if (ids.length > ctx.engine.contextLength) throw contextLengthExceeded(ctx.engine.contextLength, ids.length, 'input');
-      for (const id of ids) if (id < 0 || id >= V) throw badRequest(`input token id ${id} is outside the vocabulary of ${V}.`, 'input');
+      const bad = findBadTokenId(ids, V);
+      if (bad) throw badRequest(`${tokenIdMessage(bad, V, 'input token id')}.`, 'input');
     }
     const data: { object: 'embedding'; index: number; embedding: number[] | string }[] = [];
     let tokens = 0;
