@@ -176,3 +176,12 @@ test('a long prompt is prefilled in chunks and continues as generate() does', as
   assert.equal(rl.text, want.text);
   await engine.close();
 });
+
+test('generate takes a text prompt with a tokenizer (encoded as encodePrompt does) and refuses one without', () => {
+  const fromText = generate(model, 'Once upon a time', { maxTokens: 12, temperature: 0 }, tokenizer);
+  const fromIds = generate(model, enc('Once upon a time'), { maxTokens: 12, temperature: 0 }, tokenizer);
+  assert.deepEqual(fromText, fromIds);
+  assert.equal(fromText.promptTokens, enc('Once upon a time').length);
+  assert.ok(fromText.text.length > 0);
+  assert.throws(() => generate(model, 'Once upon a time', { maxTokens: 4 }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_PROMPT' && /a text prompt needs a tokenizer/.test(e.message));
+});
