@@ -10,25 +10,20 @@
  * cfg.model.nLayer;      // 4
  */
 import { readFileSync } from 'node:fs';
-import type { DecoderConfig } from '../models/index.ts';
+import { modelConfigSchema, parseModelConfig, type ConfigField, type DecoderConfig } from '../models/index.ts';
 import { getPreset } from '../models/presets.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** Every setting of a training run (see KEYS for each one's meaning). */
-export interface TrainConfig {
+/** The model fields a training config sets (their kinds, bounds and meaning come from the model's schema). */
+type ModelKey = 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEmbd' | 'blockSize' | 'intermediateSize' | 'bias' | 'dropout';
+
+/** Every setting of a training run (see KEYS for each one's meaning). */
+export interface TrainConfig extends Pick<DecoderConfig, ModelKey> {
   preset: string;
   data: string;
   out: string;
   resume: boolean;
-  arch: 'gpt2' | 'llama';
-  nLayer: number;
-  nHead: number;
-  nKvHead: number;
-  nEmbd: number;
-  blockSize: number;
-  intermediateSize: number;
-  bias: boolean;
-  dropout: number;
   batchSize: number;
   gradAccum: number;
   maxSteps: number;
@@ -61,8 +56,19 @@ interface KeySpec {
   doc: string;
   /** Smallest allowed value (numbers). */
   min?: number;
+  /** Largest allowed value (numbers). */
+  max?: number;
   /** Part of the model's shape (cannot change when resuming). */
   model?: boolean;
+}
+
+/**
+ * A model field of the training config: kind, bounds and meaning as the model family's
+ * config schema declares them (src/models/decoder/config.ts), never re-declared here.
+ */
+function modelKey(name: ModelKey, shape: boolean): KeySpec {
+  const f: ConfigField = modelConfigSchema('gpt2')[name]!; // one schema for the decoder family's archs
+  return { kind: f.kind, doc: f.doc, min: f.min, max: f.max, model: shape };
 }
 
 /** The schema: key -> type, meaning, lower bound. */
@@ -71,15 +77,15 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   data: { kind: 'string', doc: "tokenized data folder (meta.json); '' = the preset's bundled corpus, tokenized into <out>/data" },
   out: { kind: 'string', doc: "run directory; '' = runs/<preset>" },
   resume: { kind: 'boolean', doc: "continue from the newest checkpoint in 'out'" },
-  arch: { kind: ['gpt2', 'llama'], doc: 'model family', model: true },
-  nLayer: { kind: 'int', min: 1, doc: 'Transformer blocks', model: true },
-  nHead: { kind: 'int', min: 1, doc: 'attention heads', model: true },
-  nKvHead: { kind: 'int', min: 1, doc: 'key/value heads (grouped-query attention)', model: true },
-  nEmbd: { kind: 'int', min: 1, doc: 'embedding width', model: true },
-  blockSize: { kind: 'int', min: 1, doc: 'context length (tokens per training window)', model: true },
-  intermediateSize: { kind: 'int', min: 1, doc: 'MLP hidden width', model: true },
-  bias: { kind: 'boolean', doc: 'biases in the linear layers (GPT-2 yes, Llama no)', model: true },
-  dropout: { kind: 'number', min: 0, doc: 'dropout probability (train mode)' },
+  arch: modelKey('arch', true),
+  nLayer: modelKey('nLayer', true),
+  nHead: modelKey('nHead', true),
+  nKvHead: modelKey('nKvHead', true),
+  nEmbd: modelKey('nEmbd', true),
+  blockSize: modelKey('blockSize', true),
+  intermediateSize: modelKey('intermediateSize', true),
+  bias: modelKey('bias', true),
+  dropout: modelKey('dropout', false),
   batchSize: { kind: 'int', min: 1, doc: 'windows per micro-batch' },
   gradAccum: { kind: 'int', min: 1, doc: 'micro-batches per optimizer step (gradient accumulation)' },
   maxSteps: { kind: 'int', min: 1, doc: 'optimizer steps' },
@@ -165,6 +171,7 @@ export function parseValue(key: string, raw: unknown, source: Source): string | 
   if (typeof n !== 'number' || !Number.isFinite(n)) throw fail(kind === 'int' ? 'an integer' : 'a number');
   if (kind === 'int' && !Number.isInteger(n)) throw fail('an integer');
   if (spec.min !== undefined && n < spec.min) throw fail(`>= ${spec.min}`);
+  if (spec.max !== undefined && n > spec.max) throw fail(`<= ${spec.max}`);
   return n;
 }
 
@@ -235,18 +242,14 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
   }
   checkCross(cfg);
   cfg = Object.fromEntries(Object.keys(KEYS).map((k) => [k, (cfg as unknown as Record<string, unknown>)[k]])) as unknown as TrainConfig; // KEYS order
+  // the model: the preset's, with the config's model fields; switching arch drops the preset's
+  // family-specific fields, so the new arch's defaults apply. Shape rules are the model's (E_CONFIG model.*).
   const preset = getPreset(cfg.preset);
-  const model: DecoderConfig = {
-    ...preset.model, arch: cfg.arch, nLayer: cfg.nLayer, nHead: cfg.nHead, nKvHead: cfg.nKvHead, nEmbd: cfg.nEmbd,
-    blockSize: cfg.blockSize, intermediateSize: cfg.intermediateSize, dropout: cfg.dropout,
-    ...(cfg.arch !== preset.model.arch ? archDefaults(cfg.arch) : {}), bias: cfg.bias,
-  };
+  const fields = { arch: cfg.arch, nLayer: cfg.nLayer, nHead: cfg.nHead, nKvHead: cfg.nKvHead, nEmbd: cfg.nEmbd, blockSize: cfg.blockSize,
+    intermediateSize: cfg.intermediateSize, bias: cfg.bias, dropout: cfg.dropout };
+  const base = cfg.arch === preset.model.arch ? preset.model : { vocabSize: preset.model.vocabSize };
+  const model = parseModelConfig({ ...base, ...fields }, 'model');
   return { train: cfg, model };
-}
-
-/** Family-specific fields when the user switches arch away from the preset's. */
-function archDefaults(arch: 'gpt2' | 'llama'): Partial<DecoderConfig> {
-  return arch === 'gpt2' ? { tieEmbeddings: true, normEps: 1e-5 } : { tieEmbeddings: false, normEps: 1e-5 };
 }
 
 /** Constraints between keys. */
@@ -254,10 +257,7 @@ function checkCross(c: TrainConfig): void {
   const err = (key: string, msg: string, hint: string) => new LlmtsError('E_CONFIG', msg, { where: key, hint });
   if (c.warmupSteps > c.maxSteps) throw err('warmupSteps', `warmupSteps ${c.warmupSteps} is more than maxSteps ${c.maxSteps}`, 'use warmupSteps <= maxSteps');
   if (c.minLr > c.lr) throw err('minLr', `minLr ${c.minLr} is above lr ${c.lr}`, 'use minLr <= lr');
-  if (!(c.dropout < 1)) throw err('dropout', `dropout must be below 1, got ${c.dropout}`, 'e.g. 0.1');
   if (!(c.beta1 < 1) || !(c.beta2 < 1)) throw err('beta1/beta2', `AdamW betas must be below 1, got ${c.beta1}, ${c.beta2}`, 'e.g. beta1=0.9 beta2=0.99');
-  if (c.nEmbd % c.nHead !== 0) throw err('nEmbd', `nEmbd ${c.nEmbd} is not divisible by nHead ${c.nHead}`, 'choose nEmbd = nHead * head size');
-  if (c.nHead % c.nKvHead !== 0) throw err('nKvHead', `nHead ${c.nHead} is not a multiple of nKvHead ${c.nKvHead}`, 'grouped-query attention needs nHead % nKvHead == 0');
 }
 
 /** The resolved config as aligned `key = value` lines (what `llmts train` prints). */

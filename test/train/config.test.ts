@@ -71,3 +71,15 @@ test('model stats: GPT-2 124M has 124,439,808 parameters; FLOPs and memory follo
   const small = modelStats(getPreset('shakespeare-char').model, { batchSize: 12 });
   assert.ok(small.params > 790_000 && small.params < 820_000, `${small.params}`);
 });
+
+test('the model keys of the training config are the model schema\'s fields (kinds, bounds, meaning), not a second declaration', async () => {
+  const { KEYS } = await import('../../src/train/config.ts');
+  const { modelConfigSchema } = await import('../../src/models/index.ts');
+  const schema = modelConfigSchema('gpt2');
+  for (const k of ['arch', 'nLayer', 'nHead', 'nKvHead', 'nEmbd', 'blockSize', 'intermediateSize', 'bias', 'dropout'] as const) {
+    assert.deepEqual([KEYS[k].kind, KEYS[k].doc, KEYS[k].min, KEYS[k].max], [schema[k]!.kind, schema[k]!.doc, schema[k]!.min, schema[k]!.max], k);
+  }
+  assert.throws(() => parseValue('nLayer', '5000', 'command line'), new RegExp(`nLayer must be <= ${schema.nLayer!.max}`));
+  // shape rules are the model's own, named as model fields
+  assert.throws(() => resolveTrainConfig({ overrides: { arch: 'llama', nEmbd: '96', nHead: '32', nKvHead: '32' } }), /model: RoPE needs an even head size, got 3/);
+});
