@@ -16,7 +16,8 @@
  * writeShard('out/train-000.bin', [5, 7, 9], { vocabSize: 65 });  // uint16 ids
  * readShard('out/train-000.bin').ids;                              // Uint16Array [5, 7, 9]
  */
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, renameSync, statSync, writeSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { LlmtsError } from '../util/errors.ts';
 
 export const SHARD_MAGIC = 'LLMTSTOK';
@@ -74,7 +75,41 @@ export function writeShard(path: string, ids: ArrayLike<number>, opts: { vocabSi
   renameSync(temp, path);
 }
 
-/** Reads and checks a shard; every problem is an `E_SHARD` error naming the file. */
+/** True when `path` is `dir` itself or below it (both already resolved). */
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
+}
+
+/**
+ * The path of a file that a data folder's meta.json names (a shard, the tokenizer),
+ * checked to stay inside the folder: `name` must be a relative path without `..`
+ * segments, and once symlinks are resolved it must still lie inside `dir` and be a
+ * regular file, so a meta.json cannot make llmts read (and report on) a file elsewhere
+ * on the machine. `field` names the entry in errors (e.g. "train[0].file").
+ */
+export function dataFilePath(dir: string, name: unknown, field: string): string {
+  const metaPath = join(dir, 'meta.json');
+  const refuse = (why: string): LlmtsError =>
+    new LlmtsError('E_SHARD', `meta.json ${field} ${why}`, { where: metaPath, hint: 'meta.json names files inside its own folder (e.g. "train-000.bin"); re-run `llmts data tokenize`' });
+  if (typeof name !== 'string' || name === '') throw refuse(`must be a file name, got ${name === '' ? 'an empty string' : name === null ? 'null' : typeof name}`);
+  if (name.includes('\0')) throw refuse('holds a NUL character');
+  const shown = JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}...` : name);
+  if (isAbsolute(name) || /^[A-Za-z]:/.test(name)) throw refuse(`is an absolute path (${shown}); only files inside the data folder are read`);
+  if (name.split(/[\\/]/).includes('..')) throw refuse(`leads out of the data folder (${shown}: a ".." segment)`);
+  const path = join(dir, name);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return path; // missing: reported by the reader, naming the path
+  }
+  if (!isInside(realpathSync(dir), real)) throw refuse(`is a link that leads out of the data folder (${shown})`);
+  if (!statSync(real).isFile()) throw refuse(`is not a regular file (${shown})`);
+  return path;
+}
+
+/** Reads and checks a shard; every problem is an `E_SHARD` error naming the file (never echoing its bytes). */
 export function readShard(path: string): Shard {
   let buf: Buffer;
   try {
@@ -86,7 +121,8 @@ export function readShard(path: string): Shard {
     new LlmtsError('E_SHARD', `${path} is not a valid llmts token shard: ${what}`, { where: path, hint });
   if (buf.length < SHARD_HEADER_BYTES) throw bad(`${buf.length} bytes, shorter than the ${SHARD_HEADER_BYTES}-byte header`);
   const magic = buf.toString('latin1', 0, 8);
-  if (magic !== SHARD_MAGIC) throw bad(`magic is ${JSON.stringify(magic)}, expected "${SHARD_MAGIC}"`);
+  // the bytes are not shown: the file may be anything, and its contents are not ours to print
+  if (magic !== SHARD_MAGIC) throw bad(`it does not start with the magic "${SHARD_MAGIC}" (a different kind of file)`);
   const version = buf.readUInt32LE(8);
   if (version !== SHARD_VERSION) throw bad(`version ${version}; this llmts reads version ${SHARD_VERSION}`, 'upgrade llmts or re-create the shard');
   const dtype = buf.readUInt32LE(12);

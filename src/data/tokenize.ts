@@ -26,7 +26,7 @@ import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { checkInputFiles } from './ingest/files.ts';
-import { dtypeFor, readShard, writeShard, type ShardIds } from './shards.ts';
+import { dataFilePath, dtypeFor, readShard, writeShard, type ShardIds } from './shards.ts';
 
 export const TOKENS_META_FORMAT = 'llmts-token-shards';
 
@@ -187,17 +187,22 @@ export function loadTokenData(dir: string): TokenData {
   if (meta?.format !== TOKENS_META_FORMAT || meta.version !== 1 || !Array.isArray(meta.train) || !Array.isArray(meta.val)) {
     throw new LlmtsError('E_NO_TOKENS', `${metaPath} is not an llmts token meta.json (format ${JSON.stringify(meta?.format)})`, { where: metaPath, hint: 're-run `llmts data tokenize`' });
   }
-  const tokenizer = loadTokenizer(join(dir, meta.tokenizer));
+  const tokPath = dataFilePath(dir, meta.tokenizer, '"tokenizer"');
+  const tokenizer = loadTokenizer(tokPath);
   if (tokenizer.vocabSize !== meta.vocabSize) {
-    throw new LlmtsError('E_NO_TOKENS', `tokenizer has ${tokenizer.vocabSize} ids, meta.json says ${meta.vocabSize}`, { where: join(dir, meta.tokenizer), hint: 're-run `llmts data tokenize`' });
+    throw new LlmtsError('E_NO_TOKENS', `tokenizer has ${tokenizer.vocabSize} ids, meta.json says ${meta.vocabSize}`, { where: tokPath, hint: 're-run `llmts data tokenize`' });
   }
-  const read = (e: ShardEntry): ShardIds => {
-    const path = join(dir, e.file);
+  const read = (split: 'train' | 'val') => (e: ShardEntry, i: number): ShardIds => {
+    const field = `${split}[${i}]`;
+    if (e === null || typeof e !== 'object' || !Number.isSafeInteger(e.tokens) || e.tokens < 0) {
+      throw new LlmtsError('E_NO_TOKENS', `meta.json ${field} must be {"file": NAME, "tokens": COUNT}`, { where: metaPath, hint: 're-run `llmts data tokenize`' });
+    }
+    const path = dataFilePath(dir, e.file, `${field}.file`);
     const { ids } = readShard(path);
     if (ids.length !== e.tokens) {
       throw new LlmtsError('E_SHARD', `${path} holds ${ids.length} ids, meta.json says ${e.tokens}`, { where: path, hint: 're-run `llmts data tokenize`' });
     }
     return ids;
   };
-  return { dir, meta, tokenizer, train: meta.train.map(read), val: meta.val.map(read) };
+  return { dir, meta, tokenizer, train: meta.train.map(read('train')), val: meta.val.map(read('val')) };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readShard, writeShard, SHARD_HEADER_BYTES } from '../../src/data/shards.ts';
@@ -47,7 +47,8 @@ test('truncated, foreign, future-version and bad-id shards give errors naming th
   assert.throws(() => readShard(tiny), new RegExp(`${tiny.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*shorter than the 32-byte header`));
   const foreign = join(dir, 'foreign.bin');
   writeFileSync(foreign, Buffer.concat([Buffer.from('NOTASHRD'), bytes.subarray(8)]));
-  assert.throws(() => readShard(foreign), /foreign\.bin is not a valid llmts token shard: magic is "NOTASHRD"/);
+  // the error names the file and never shows its bytes (it may be any file on the machine)
+  assert.throws(() => readShard(foreign), (e: Error) => /foreign\.bin is not a valid llmts token shard: it does not start with the magic "LLMTSTOK"/.test(e.message) && !e.message.includes('NOTASHRD'));
   const future = Buffer.from(bytes);
   future.writeUInt32LE(9, 8);
   writeFileSync(join(dir, 'future.bin'), future);
@@ -93,4 +94,40 @@ test('loadTokenData: a shard whose length disagrees with meta.json, or a missing
   writeFileSync(metaPath, JSON.stringify(meta));
   assert.throws(() => loadTokenData(out), /train-000\.bin holds 90 ids, meta\.json says 91/);
   assert.throws(() => loadTokenData(join(dir, 'nowhere')), /nowhere\/meta\.json not found/);
+});
+
+test('loadTokenData: meta.json cannot name files outside its folder (.., absolute, links out), and no error shows their contents', () => {
+  const secret = join(dir, 'secret.txt');
+  writeFileSync(secret, 'root:x:0:0:TOP-SECRET-LINE\n'.repeat(4));
+  const src = join(dir, 'tok-src');
+  writeFileSync(join(dir, 'src.txt'), 'abcdefghij'.repeat(10));
+  tokenizeFiles([join(dir, 'src.txt')], CharTokenizer.fromText('abcdefghij'), src);
+  type Meta = { tokenizer: unknown; train: { file: unknown }[]; val: { file: unknown }[] };
+  const attempt = (name: string, edit: (meta: Meta, out: string) => void): Error => {
+    const out = join(dir, `evil-${name}`);
+    cpSync(src, out, { recursive: true });
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Meta;
+    edit(meta, out);
+    writeFileSync(join(out, 'meta.json'), JSON.stringify(meta));
+    try {
+      loadTokenData(out);
+    } catch (err) {
+      assert.equal((err as { code?: string }).code, 'E_SHARD', `${name}: ${(err as Error).message}`);
+      assert.ok(!(err as Error).message.includes('root:') && !(err as Error).message.includes('SECRET'), `${name}: ${(err as Error).message}`);
+      return err as Error;
+    }
+    assert.fail(`${name}: loaded`);
+  };
+  const depth = join(dir, 'evil-dotdot').split('/').length;
+  assert.match(attempt('dotdot', (m) => { m.train[0]!.file = `${'../'.repeat(depth)}${secret.slice(1)}`; }).message,
+    /meta\.json train\[0\]\.file leads out of the data folder .*"\.\." segment.*\(at .*evil-dotdot\/meta\.json\)/);
+  assert.match(attempt('passwd', (m) => { m.val[0]!.file = '../../../../etc/passwd'; }).message, /meta\.json val\[0\]\.file leads out of the data folder/);
+  assert.match(attempt('absolute', (m) => { m.train[0]!.file = secret; }).message, /train\[0\]\.file is an absolute path/);
+  assert.match(attempt('link', (m, out) => { symlinkSync(secret, join(out, 'train-009.bin')); m.train[0]!.file = 'train-009.bin'; }).message,
+    /train\[0\]\.file is a link that leads out of the data folder/);
+  assert.match(attempt('tokenizer', (m) => { m.tokenizer = '../secret.txt'; }).message, /meta\.json "tokenizer" leads out of the data folder/);
+  assert.match(attempt('not-string', (m) => { m.train[0]!.file = 42; }).message, /train\[0\]\.file must be a file name, got number/);
+  // a foreign file inside the folder: named, its bytes not shown
+  const inside = attempt('inside', (m, out) => { cpSync(secret, join(out, 'train-000.bin')); m.train[0]!.file = 'train-000.bin'; });
+  assert.match(inside.message, /train-000\.bin is not a valid llmts token shard: it does not start with the magic/);
 });
