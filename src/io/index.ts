@@ -1,6 +1,7 @@
 /**
- * Model files: safetensors read/write, llama2.c `.bin` import/export, and `loadModel`
- * (a checkpoint directory or a llama2.c file, with its tokenizer).
+ * Model files: safetensors read/write, llama2.c `.bin` import/export, GGUF (llama.cpp)
+ * export/import with F16/BF16/Q8_0 weights, and `loadModel` (a checkpoint directory, a
+ * llama2.c file or a GGUF file, with its tokenizer).
  *
  * @example
  * const { model, tokenizer } = loadModel('runs/start-tinystories');
@@ -9,5 +10,10 @@ export { saveSafetensors, loadSafetensors, parseSafetensors, readSafetensorsHead
   type SafetensorsDtype, type SafetensorsData, type SafetensorsTensor, type SafetensorsFile } from './safetensors.ts';
 export { llama2cConfig, parseLlama2cHeader, readLlama2c, loadLlama2c, isLlama2cCheckpoint, saveLlama2c, type Llama2cHeader } from './llama2c.ts';
 export { loadModel, type LoadedModel } from './load-model.ts';
+export { parseGguf, readGguf, writeGguf, encodeGguf, metaNumber, metaString, metaArray,
+  type GgufFile, type GgufContent, type GgufTensor, type GgufValue, type GgufScalar, type GgufScalarType } from './gguf.ts';
+export { modelToGguf, modelFromGguf, configFromGguf, GGUF_FILE_TYPES, type GgufFileType } from './gguf-model.ts';
+export { loadGgufModel, ggufModelPath, GGUF_MODEL_FILE } from './gguf-load.ts';
+export { quantizeQ8_0, dequantizeQ8_0, encodeWeights, decodeWeights, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, type WeightType } from './quant.ts';
 export { saveCheckpoint, loadCheckpoint, loadOptimizerState, listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveCheckpointDir, readCheckpointConfig,
   CHECKPOINT_FORMAT, type TrainerState, type CheckpointInput, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.ts';
