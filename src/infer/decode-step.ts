@@ -8,7 +8,7 @@
  * Why: decoding is matrix-vector bound, and for small models the per-op cost of the
  * tensor layer (tensor objects, the buffer pool, transposes/reshapes that are no-ops at
  * T = 1) was larger than the arithmetic (measured: stories260K ran ~10x slower through
- * `Decoder.forward`). Prefill (many tokens at once) still goes through `Decoder.forward`,
+ * the model's `forward`). Prefill (many tokens at once) still goes through `forward`,
  * which fills the same `KVCache`; the two are tested to give the same logits.
  *
  * At T = 1 every (1, nh, 1, hs) tensor is just its (C) vector, so q, k, v come out of
