@@ -153,21 +153,30 @@ static void bg_task_pack_b(void *ctx, long t, int tid) {
     }
     return;
   }
-  /* B^T stored (N, K): column n of op(B) is row n of the stored matrix */
-  uint16_t *row = (uint16_t *)llmts_scratch(tid, 2, (size_t)g->KP * 2);
-  if (!row) return;
+  /* B^T stored (N, K): column n of op(B) is row n of the stored matrix. The block's 32
+   * rows are converted to bf16 first; then a k pair of one column is one 32-bit word of
+   * its row, and each packed row of pairs gathers one word from 16 rows. */
+  long half = g->KP / 2;
+  uint16_t *rows = (uint16_t *)llmts_scratch(tid, 2, (size_t)BG_B * g->KP * 2);
+  if (!rows) return;
   for (long c = 0; c < BG_B; c++) {
-    uint16_t *dst = bp + (c / 16) * g->KP * 16;
-    if (c < cols) {
-      bg_copy(bg_at(g->b, g->bbf, (n0 + c) * g->ldb), g->bbf, 1, g->K, row);
-      memset(row + g->K, 0, (size_t)(g->KP - g->K) * 2);
-    } else {
-      memset(row, 0, (size_t)g->KP * 2);
-    }
-    for (long k = 0; k < g->KP; k += 2) {
-      dst[k * 16 + 2 * (c & 15)] = row[k];
-      dst[k * 16 + 2 * (c & 15) + 1] = row[k + 1];
-    }
+    uint16_t *row = rows + c * g->KP;
+    long valid = c < cols ? g->K : 0;
+    if (valid) bg_copy(bg_at(g->b, g->bbf, (n0 + c) * g->ldb), g->bbf, 1, g->K, row);
+    memset(row + valid, 0, (size_t)(g->KP - valid) * 2);
+  }
+  const uint32_t *r32 = (const uint32_t *)rows;
+  for (long p = 0; p < 2; p++) {
+    uint32_t *dst = (uint32_t *)(bp + p * g->KP * 16);
+    const uint32_t *src = r32 + p * 16 * half;
+    long kp = 0;
+#if LOWP_AVX512 || LOWP_AMX
+    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                     _mm512_set1_epi32((int)half));
+    for (; kp < half; kp++) _mm512_storeu_si512(dst + kp * 16, _mm512_i32gather_epi32(idx, src + kp, 4));
+#endif
+    for (; kp < half; kp++)
+      for (long c = 0; c < 16; c++) dst[kp * 16 + c] = src[c * half + kp];
   }
 }
 

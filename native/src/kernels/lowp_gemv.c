@@ -63,44 +63,71 @@ typedef struct {
 } gv_args;
 
 /* ------------------------------------------------------------------ bf16 weights */
-static float gv_dot_bf16(const uint16_t *w, const float *x, long K) {
+/* Rows w + r K (r < R) . x into out[r], each summed the same way for any R (always
+ * inlined with a constant R); the next group's rows are prefetched as these are read. */
+static inline __attribute__((always_inline)) void gv_dot_bf16(const uint16_t *w, const float *x, long K, const int R,
+                                                               float *out) {
 #if LOWP_SIMD
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m512 acc0[4], acc1[4];
+  for (int r = 0; r < R; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
   long k = 0;
   for (; k + 32 <= K; k += 32) {
-    __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + k))), 16);
-    __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(w + k + 16))), 16);
-    acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), _mm512_loadu_ps(x + k), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_castsi512_ps(w1), _mm512_loadu_ps(x + k + 16), acc1);
+    __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      const uint16_t *wr = w + r * K + k;
+      _mm_prefetch((const char *)(wr + R * K), _MM_HINT_T0);
+      __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)wr)), 16);
+      __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(wr + 16))), 16);
+      acc0[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), x0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(w1), x1, acc1[r]);
+    }
   }
   for (; k < K; k += 16) {
     __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
-    __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + k)), 16);
-    acc0 = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), _mm512_maskz_loadu_ps(m, x + k), acc0);
+    __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
+    for (int r = 0; r < R; r++) {
+      __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, w + r * K + k)), 16);
+      acc0[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), xv, acc0[r]);
+    }
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (int r = 0; r < R; r++) out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
 #else
-  float acc[8] = {0};
-  long k = 0;
-  for (; k + 8 <= K; k += 8)
-    for (int i = 0; i < 8; i++) acc[i] += bf16_float(w[k + i]) * x[k + i];
-  for (; k < K; k++) acc[0] += bf16_float(w[k]) * x[k];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (int r = 0; r < R; r++) {
+    const uint16_t *wr = w + r * K;
+    float acc[8] = {0};
+    long k = 0;
+    for (; k + 8 <= K; k += 8)
+      for (int i = 0; i < 8; i++) acc[i] += bf16_float(wr[k + i]) * x[k + i];
+    for (; k < K; k++) acc[0] += bf16_float(wr[k]) * x[k];
+    out[r] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  }
 #endif
 }
+
+#define GV_ROWS 4 /* weight rows per pass */
 
 static void gv_task_bf16(void *ctx, long t, int tid) {
   const gv_args *g = (const gv_args *)ctx;
   long n0 = t * g->rows_per_task, n1 = n0 + g->rows_per_task < g->N ? n0 + g->rows_per_task : g->N;
   const uint16_t *w = (const uint16_t *)g->w;
-  for (long n = n0; n < n1; n++)
-    for (long m = 0; m < g->M; m++) g->y[m * g->N + n] = gv_dot_bf16(w + n * g->K, g->x + m * g->K, g->K);
+  float out[GV_ROWS];
+  for (long m = 0; m < g->M; m++) {
+    const float *x = g->x + m * g->K;
+    float *y = g->y + m * g->N;
+    long n = n0;
+    for (; n + GV_ROWS <= n1; n += GV_ROWS) {
+      gv_dot_bf16(w + n * g->K, x, g->K, GV_ROWS, out);
+      memcpy(y + n, out, sizeof(out));
+    }
+    for (; n < n1; n++) gv_dot_bf16(w + n * g->K, x, g->K, 1, y + n);
+  }
 }
 
-/* Runs fn over weight rows in chunks of about 32 KB (bytes_per_row each). */
+/* Runs fn over weight rows in chunks of about 32 KB (bytes_per_row each; a multiple of 4 rows). */
 static void gv_run(gv_args *g, llmts_task_fn fn, long bytes_per_row) {
-  g->rows_per_task = GV_CHUNK_BYTES / bytes_per_row;
-  if (g->rows_per_task < 1) g->rows_per_task = 1;
+  g->rows_per_task = GV_CHUNK_BYTES / bytes_per_row / 4 * 4;
+  if (g->rows_per_task < 4) g->rows_per_task = 4;
   long tasks = lp_div_up(g->N, g->rows_per_task);
   if ((double)g->N * g->K < GV_PARALLEL_MIN || llmts_get_threads() == 1) {
     for (long t = 0; t < tasks; t++) fn(g, t, 0);
@@ -126,44 +153,61 @@ static inline float q8_scale(const uint8_t *block) {
 #endif
 }
 
-/* Row w (nb blocks) . the quantised x (xq int8, xd scales). */
-static float gv_dot_q8(const uint8_t *w, const int8_t *xq, const float *xd, long nb) {
+/* The rows w + r row_bytes (r < R, nb blocks each) . the quantised x (xq int8, xd
+ * scales) into out[r]. Each row is summed the same way for any R (R is a constant at each
+ * call: always inlined), so a row's result does not depend on its group. With SIMD, the
+ * rows R ahead (the next group) are prefetched as these are read: one core's hardware
+ * prefetchers keep too few lines in flight to stream at full bandwidth. */
+static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, long row_bytes, const int8_t *xq,
+                                                             const float *xd, long nb, const int R, float *out) {
 #if LOWP_SIMD
-  __m512 acc = _mm512_setzero_ps();
+  __m512 acc[4];
   const __m512i zero = _mm512_setzero_si512();
+  for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
   long b = 0;
   for (; b + 2 <= nb; b += 2) {
-    const uint8_t *w0 = w + b * Q8_BYTES, *w1 = w0 + Q8_BYTES;
-    __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w0 + 2))),
-                                    _mm256_loadu_si256((const __m256i *)(w1 + 2)), 1);
     __m512i xv = _mm512_loadu_si512(xq + b * Q8_BLOCK);
-    /* |w| (unsigned) x (x with w's sign): the same products as w x */
-    __m512i sx = _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wq), zero, xv);
-    __m512i dot = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(wq), sx);
-    __m512 d = _mm512_insertf32x8(_mm512_set1_ps(q8_scale(w0) * xd[b]), _mm256_set1_ps(q8_scale(w1) * xd[b + 1]), 1);
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc);
+    float dx0 = xd[b], dx1 = xd[b + 1];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) {
+      const uint8_t *w0 = w + r * row_bytes + b * Q8_BYTES, *w1 = w0 + Q8_BYTES;
+      _mm_prefetch((const char *)(w0 + R * row_bytes), _MM_HINT_T0);
+      _mm_prefetch((const char *)(w0 + R * row_bytes + 64), _MM_HINT_T0);
+      __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w0 + 2))),
+                                      _mm256_loadu_si256((const __m256i *)(w1 + 2)), 1);
+      /* |w| (unsigned) x (x with w's sign): the same products as w x */
+      __m512i sx = _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wq), zero, xv);
+      __m512i dot = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(wq), sx);
+      __m512 d = _mm512_insertf32x8(_mm512_set1_ps(q8_scale(w0) * dx0), _mm256_set1_ps(q8_scale(w1) * dx1), 1);
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc[r]);
+    }
   }
-  float sum = _mm512_reduce_add_ps(acc);
-  if (b < nb) {
-    const uint8_t *w0 = w + b * Q8_BYTES;
-    __m256i wq = _mm256_loadu_si256((const __m256i *)(w0 + 2));
-    __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + b * Q8_BLOCK));
-    __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq), _mm256_sign_epi8(xv, wq));
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(dot), _mm256_extracti128_si256(dot, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    sum += (q8_scale(w0) * xd[b]) * (float)_mm_cvtsi128_si32(s);
+  for (int r = 0; r < R; r++) {
+    float sum = _mm512_reduce_add_ps(acc[r]);
+    if (b < nb) {
+      const uint8_t *w0 = w + r * row_bytes + b * Q8_BYTES;
+      __m256i wq = _mm256_loadu_si256((const __m256i *)(w0 + 2));
+      __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + b * Q8_BLOCK));
+      __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq), _mm256_sign_epi8(xv, wq));
+      __m128i s = _mm_add_epi32(_mm256_castsi256_si128(dot), _mm256_extracti128_si256(dot, 1));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+      sum += (q8_scale(w0) * xd[b]) * (float)_mm_cvtsi128_si32(s);
+    }
+    out[r] = sum;
   }
-  return sum;
 #else
-  float sum = 0.0f;
-  for (long b = 0; b < nb; b++) {
-    const int8_t *wq = (const int8_t *)(w + b * Q8_BYTES + 2), *xb = xq + b * Q8_BLOCK;
-    int32_t s = 0;
-    for (int i = 0; i < Q8_BLOCK; i++) s += (int32_t)wq[i] * (int32_t)xb[i];
-    sum += (q8_scale(w + b * Q8_BYTES) * xd[b]) * (float)s;
+  for (int r = 0; r < R; r++) {
+    float sum = 0.0f;
+    for (long b = 0; b < nb; b++) {
+      const uint8_t *blk = w + r * row_bytes + b * Q8_BYTES;
+      const int8_t *wq = (const int8_t *)(blk + 2), *xb = xq + b * Q8_BLOCK;
+      int32_t s = 0;
+      for (int i = 0; i < Q8_BLOCK; i++) s += (int32_t)wq[i] * (int32_t)xb[i];
+      sum += (q8_scale(blk) * xd[b]) * (float)s;
+    }
+    out[r] = sum;
   }
-  return sum;
 #endif
 }
 
@@ -172,12 +216,17 @@ static void gv_task_q8(void *ctx, long t, int tid) {
   long nb = g->K / Q8_BLOCK, row_bytes = nb * Q8_BYTES;
   long n0 = t * g->rows_per_task, n1 = n0 + g->rows_per_task < g->N ? n0 + g->rows_per_task : g->N;
   const uint8_t *w = (const uint8_t *)g->w;
-  for (long n = n0; n < n1; n++) {
-#if LOWP_SIMD
-    _mm_prefetch((const char *)(w + (n + 4) * row_bytes), _MM_HINT_T0);
-#endif
-    for (long m = 0; m < g->M; m++)
-      g->y[m * g->N + n] = gv_dot_q8(w + n * row_bytes, g->xq + m * g->K, g->xd + m * nb, nb);
+  float out[GV_ROWS];
+  for (long m = 0; m < g->M; m++) {
+    const int8_t *xq = g->xq + m * g->K;
+    const float *xd = g->xd + m * nb;
+    float *y = g->y + m * g->N;
+    long n = n0;
+    for (; n + GV_ROWS <= n1; n += GV_ROWS) {
+      gv_dot_q8(w + n * row_bytes, row_bytes, xq, xd, nb, GV_ROWS, out);
+      memcpy(y + n, out, sizeof(out));
+    }
+    for (; n < n1; n++) gv_dot_q8(w + n * row_bytes, row_bytes, xq, xd, nb, 1, y + n);
   }
 }
 
