@@ -14,6 +14,6 @@ export { parseGguf, readGguf, writeGguf, encodeGguf, metaNumber, metaString, met
   type GgufFile, type GgufContent, type GgufTensor, type GgufValue, type GgufScalar, type GgufScalarType } from './gguf.ts';
 export { modelToGguf, modelFromGguf, configFromGguf, GGUF_FILE_TYPES, type GgufFileType } from './gguf-model.ts';
 export { loadGgufModel, ggufModelPath, GGUF_MODEL_FILE } from './gguf-load.ts';
-export { quantizeQ8_0, dequantizeQ8_0, encodeWeights, decodeWeights, f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32, type WeightType } from './quant.ts';
+export { quantizeQ8_0, dequantizeQ8_0, encodeWeights, decodeWeights, type WeightType } from './quant.ts';
 export { saveCheckpoint, loadCheckpoint, loadOptimizerState, listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveCheckpointDir, readCheckpointConfig,
   CHECKPOINT_FORMAT, type TrainerState, type CheckpointInput, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.ts';

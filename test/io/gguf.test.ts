@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ggufBytes, parseGguf, metaNumber, metaString, metaArray, type GgufFile } from '../../src/io/gguf.ts';
-import { decodeWeights, encodeWeights, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, quantizeQ8_0 } from '../../src/io/quant.ts';
+import { bf16Round as f32ToBf16Bits, f16Round as f32ToF16Bits, f16ToFloat as f16BitsToF32 } from '../../src/backend/lowp-format.ts';
+import { decodeWeights, encodeWeights, quantizeQ8_0 } from '../../src/io/quant.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
 // Made once by test/fixtures/gguf-q8/make.py with the `gguf` Python package (llama.cpp's).
