@@ -95,6 +95,3 @@ export function getPreset(name: string): ModelPreset {
   }
   return { ...p, model: { ...p.model }, recipe: { ...p.recipe } };
 }
-
-/** `modelStats` lives in the registry (any family); re-exported here for the callers that size presets. */
-export { modelStats } from './registry.ts';

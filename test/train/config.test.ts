@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveTrainConfig, parseValue } from '../../src/train/config.ts';
-import { getPreset, modelStats } from '../../src/models/presets.ts';
+import { getPreset } from '../../src/models/presets.ts';
+import { modelStats } from '../../src/models/registry.ts';
 
 test('preset <- config file <- command line, each layer on top of the previous', () => {
   const preset = resolveTrainConfig({ overrides: { preset: 'shakespeare-char' } });
