@@ -4,10 +4,11 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_PREPARE, prepare, type PrepareOptions } from '../data/prepare.ts';
 import { abortAllShards } from '../data/output.ts';
 import type { SkippedInput } from '../data/ingest/files.ts';
-import { formatSummary } from '../data/report.ts';
+import { formatSummary, nothingKept } from '../data/report.ts';
 import { loadWordListFile } from '../data/wordlists.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { numberFlag } from './flags.ts';
@@ -47,9 +48,11 @@ const HELP = `usage: llmts data prepare --out DIR [options] INPUTS...
 Reads files, folders (recursively) and globs of .txt .md .html/.htm .jsonl .json .csv .tsv
 .parquet (each optionally .gz), cleans, filters and deduplicates the documents, and writes
 DIR/train-00000.jsonl, DIR/val-00000.jsonl (one {"text": ...} per line; or .parquet) and
-DIR/report.json. Bad input (binary or unreadable files, malformed lines, broken Parquet)
-is skipped and listed in the report. Shards are written under temporary names and renamed
-when complete.
+DIR/report.json. Bad input (binary or unreadable files, FIFOs and devices, malformed lines,
+broken Parquet) is skipped and listed in the report. Shards are written under
+temporary names and renamed when complete. A run that keeps no document writes only
+report.json and exits 1, with the drops per reason and the flag to try (a .txt/.md file is
+one document unless --doc-sep splits it). Ctrl-C / SIGTERM removes the shard being written.
 
 output:
   --out DIR              output folder (required)
@@ -171,6 +174,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const report = await prepare(positionals, { ...opts, onSkipped: warnSkipped });
     console.log(values.json ? JSON.stringify(report, null, 2) : `${formatSummary(report)}\n  wrote ${report.out.shards.length} shard(s) and report.json to ${values.out}`);
+    // an empty corpus is no result: say why (counts per reason) and what to change
+    const empty = nothingKept(report);
+    if (empty) throw new LlmtsError('E_NOTHING_KEPT', empty.message, { where: join(values.out, 'report.json'), hint: empty.hint });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

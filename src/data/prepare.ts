@@ -14,7 +14,7 @@
  * const report = await prepare(['raw/'], { out: 'clean/', valRatio: 0.01 });
  * report.out.train.docs;   // documents in clean/train-*.jsonl
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { LlmtsError } from '../util/errors.ts';
@@ -100,18 +100,22 @@ function checkOptions(o: PrepareOptions): void {
   }
 }
 
-/** Prepares the output folder: stale temporary files removed, an earlier run refused or cleared. */
+/**
+ * Prepares the output folder: stale temporary files removed, an earlier run refused or
+ * cleared. An earlier run that kept nothing (a report.json and no shard) is replaced
+ * without --overwrite: there is nothing to lose, and its error told the user to run again.
+ */
 function prepareOutDir(out: string, overwrite: boolean): void {
   mkdirSync(out, { recursive: true });
   removePartialShards(out);
   const old = listShards(out);
-  if (old.length > 0 || existsSync(join(out, 'report.json'))) {
+  if (old.length > 0) {
     if (!overwrite) {
       throw new LlmtsError('E_EXISTS', `${out} already holds a prepared corpus (${old.length} shard(s))`, { where: '--out', hint: 'pick an empty folder or add --overwrite to replace it' });
     }
     for (const n of old) rmSync(join(out, n), { force: true });
-    rmSync(join(out, 'report.json'), { force: true });
   }
+  rmSync(join(out, 'report.json'), { force: true });
 }
 
 /** Runs the pipeline; writes shards and report.json when `out` is set. */

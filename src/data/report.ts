@@ -144,3 +144,41 @@ export function formatSummary(r: DataReport): string {
   }
   return L.join('\n');
 }
+
+/** The flag to try when `reason` dropped most documents (filters/index.ts lists the reasons). */
+const REASON_HINTS: Record<string, string> = {
+  'too-long': '--max-words N (default 100000) or --no-length',
+  'too-short': '--min-words N (default 50) or --no-length',
+  language: '--lang CODES (the languages found are in the summary) or --no-language',
+  profanity: '--max-profanity-ratio R or --no-profanity',
+  'duplicate-exact': '--no-exact',
+  'duplicate-near': '--threshold J (higher) or --no-near',
+};
+for (const r of ['no-words', 'mean-word-length', 'alpha-ratio', 'symbol-ratio', 'digit-ratio', 'bullet-lines', 'ellipsis-lines']) REASON_HINTS[r] = '--no-ratios';
+for (const r of ['dup-lines', 'dup-paragraphs', 'top-ngram', 'dup-ngrams']) REASON_HINTS[r] = '--no-repetition';
+
+/**
+ * Why a run kept no document, or null when it kept some: the documents read and the
+ * drops per reason (or the bad input, when no document was read), with a hint for the
+ * main reason. Whole files read as one document each (text without `--doc-sep`) that
+ * were dropped as too long are the common case: the hint is then `--doc-sep`.
+ */
+export function nothingKept(r: DataReport): { message: string; hint: string } | null {
+  if (r.out.docs > 0) return null;
+  if (r.in.docs === 0) {
+    const bad = r.badInput.count + r.inputs.skipped.length;
+    return {
+      message: `no document was read from ${r.inputs.files} file(s)${bad > 0 ? ` (${bad} bad or skipped input(s), listed above)` : ''}`,
+      hint: 'give files of a supported type with text in them (.txt .md .html .jsonl .json .csv .tsv .parquet; --field names the JSON/CSV/Parquet field)',
+    };
+  }
+  const drops = Object.entries(r.drops).sort((a, b) => b[1].docs - a[1].docs);
+  const counts = drops.map(([reason, d]) => `${reason} ${d.docs}`).join(', ');
+  const message = `all ${r.in.docs.toLocaleString('en-US')} document(s) were dropped (${counts}); nothing was written but report.json`;
+  const main = drops[0]?.[0] ?? '';
+  const wholeFiles = r.settings.docSep === null && (r.drops['too-long']?.examples ?? []).some((e) => !/:\d+$/.test(e.source));
+  if (main === 'too-long' && wholeFiles) {
+    return { message, hint: "each .txt/.md file is one document unless split: add --doc-sep '\\n\\n' (paragraphs) or --doc-sep '<|endoftext|>' (the separator your file uses)" };
+  }
+  return { message, hint: REASON_HINTS[main] ? `try ${REASON_HINTS[main]}; report.json has examples of each reason` : 'see the examples per reason in report.json' };
+}

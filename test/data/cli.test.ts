@@ -65,6 +65,23 @@ test('cli: flag and input errors name the flag and the fix', () => {
   assert.match(help.stdout, /--threshold J \(0\.8\)/);
 });
 
+test('cli: data prepare that keeps no document exits 1 with the counts per reason and the flag to try (--doc-sep for whole files)', () => {
+  const out = join(dir, 'nothing-kept');
+  const stories = `${ROOT}data/tinystories/tinystories_val_head.txt`;
+  const r = llmts(['data', 'prepare', '--out', out, '--threads', '1', stories]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /llmts: error E_NOTHING_KEPT: all 1 document\(s\) were dropped \(too-long 1\).*fix: each \.txt\/\.md file is one document unless split: add --doc-sep '\\n\\n'/);
+  assert.deepEqual(readdirSync(out), ['report.json']);
+  // the same --out again, as the hint says: no --overwrite needed, since nothing was kept
+  const again = llmts(['data', 'prepare', '--out', out, '--doc-sep', '\\n\\n', '--threads', '1', stories]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).out.docs > 500);
+  // another main reason, another hint
+  const short = llmts(['data', 'prepare', '--out', join(dir, 'nothing-kept-2'), '--doc-sep', '\\n\\n', '--min-words', '5000', '--threads', '1', stories]);
+  assert.equal(short.code, 1);
+  assert.match(short.stderr, /E_NOTHING_KEPT: all 4,300 document\(s\) were dropped \(too-short 4300\).*fix: try --min-words N/);
+});
+
 /**
  * Starts a prepare run on a corpus big enough to take a few seconds, and kills it once a
  * shard exists; `ms` is the time from the signal to the exit.
