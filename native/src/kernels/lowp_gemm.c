@@ -125,34 +125,38 @@ static void bg_task_pack_at(void *ctx, long t, int tid) {
   }
 }
 
-/* Packs the two 16-column panels of column block t of op(B): [k / 2][column][k % 2]. */
-static void bg_task_pack_b(void *ctx, long t, int tid) {
+/* Packs k pairs [16 t, 16 t + 16) of every panel of op(B) = B (stored (K, N)): two whole
+ * rows of B (read in order) make one row of pairs, 64 bytes per 16-column panel. */
+static void bg_task_pack_bn(void *ctx, long t, int tid) {
+  const bg_args *g = (const bg_args *)ctx;
+  long panels = 2 * g->nblocks;
+  for (long kp = t * (BG_KU / 2); kp < (t + 1) * (BG_KU / 2); kp++) {
+    long k0 = 2 * kp, k1 = k0 + 1;
+    for (long p = 0; p < panels; p++) {
+      long n0 = 16 * p;
+      uint32_t *d = (uint32_t *)(g->bp + p * g->KP * 16) + kp * 16;
+#if LOWP_AVX512 || LOWP_AMX
+      if (n0 + 16 <= g->N && k1 < g->K) {
+        __m512i lo = bg_vec16(g->b, g->bbf, k0 * g->ldb + n0), hi = bg_vec16(g->b, g->bbf, k1 * g->ldb + n0);
+        _mm512_storeu_si512(d, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+        continue;
+      }
+#endif
+      for (long c = 0; c < 16; c++) {
+        long n = n0 + c;
+        uint32_t lo = n < g->N && k0 < g->K ? bg_elem(g->b, g->bbf, k0 * g->ldb + n) : 0;
+        uint32_t hi = n < g->N && k1 < g->K ? bg_elem(g->b, g->bbf, k1 * g->ldb + n) : 0;
+        d[c] = lo | hi << 16;
+      }
+    }
+  }
+}
+
+/* Packs the two 16-column panels of column block t of op(B) = B^T: [k / 2][column][k % 2]. */
+static void bg_task_pack_bt(void *ctx, long t, int tid) {
   const bg_args *g = (const bg_args *)ctx;
   long n0 = t * BG_B, cols = g->N - n0 < BG_B ? g->N - n0 : BG_B;
   uint16_t *bp = g->bp + 2 * t * g->KP * 16;
-  if (!g->transB) {
-    /* B (K, N): two rows of B make one row of pairs; 32 contiguous values from each */
-    uint32_t *d0 = (uint32_t *)bp, *d1 = (uint32_t *)(bp + g->KP * 16);
-    long kp = 0;
-#if LOWP_AVX512 || LOWP_AMX
-    if (cols == BG_B)
-      for (; 2 * kp + 1 < g->K; kp++)
-        for (int h = 0; h < 2; h++) {
-          long i0 = 2 * kp * g->ldb + n0 + 16 * h, i1 = i0 + g->ldb;
-          __m512i lo = bg_vec16(g->b, g->bbf, i0), hi = bg_vec16(g->b, g->bbf, i1);
-          _mm512_storeu_si512((h ? d1 : d0) + kp * 16, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
-        }
-#endif
-    for (; kp < g->KP / 2; kp++) {
-      long k0 = 2 * kp, k1 = 2 * kp + 1;
-      for (long c = 0; c < BG_B; c++) {
-        uint32_t lo = c < cols && k0 < g->K ? bg_elem(g->b, g->bbf, k0 * g->ldb + n0 + c) : 0;
-        uint32_t hi = c < cols && k1 < g->K ? bg_elem(g->b, g->bbf, k1 * g->ldb + n0 + c) : 0;
-        (c < 16 ? d0 : d1)[kp * 16 + (c & 15)] = lo | hi << 16;
-      }
-    }
-    return;
-  }
   /* B^T stored (N, K): column n of op(B) is row n of the stored matrix. The block's 32
    * rows are converted to bf16 first; then a k pair of one column is one 32-bit word of
    * its row, and each packed row of pairs gathers one word from 16 rows. */
@@ -360,14 +364,18 @@ static void k_gemm_bf16(int transA, int transB, long M, long N, long K, float al
     if (parallel) {
       if (transA) llmts_parallel_for(g.KP / BG_KU * lp_div_up(g.mblocks * BG_B, BG_AT_ROWS), bg_task_pack_at, &g);
       else llmts_parallel_for(g.mblocks, bg_task_pack_a, &g);
-      llmts_parallel_for(g.nblocks, bg_task_pack_b, &g);
+      if (transB) llmts_parallel_for(g.nblocks, bg_task_pack_bt, &g);
+      else llmts_parallel_for(g.KP / BG_KU, bg_task_pack_bn, &g);
       llmts_parallel_for(g.ngroups * g.mchunks, bg_task_compute, &g);
     } else {
       if (transA)
         for (long t = 0; t < g.KP / BG_KU * lp_div_up(g.mblocks * BG_B, BG_AT_ROWS); t++) bg_task_pack_at(&g, t, 0);
       else
         for (long t = 0; t < g.mblocks; t++) bg_task_pack_a(&g, t, 0);
-      for (long t = 0; t < g.nblocks; t++) bg_task_pack_b(&g, t, 0);
+      if (transB)
+        for (long t = 0; t < g.nblocks; t++) bg_task_pack_bt(&g, t, 0);
+      else
+        for (long t = 0; t < g.KP / BG_KU; t++) bg_task_pack_bn(&g, t, 0);
       for (long t = 0; t < g.ngroups * g.mchunks; t++) bg_task_compute(&g, t, 0);
     }
   }
