@@ -1,7 +1,8 @@
 /**
  * The training loop, one for every model family and objective: for each step, the
  * learning rate of the schedule, `gradAccum` micro-batches from the batch source (loss
- * from the objective, scaled by 1/gradAccum, backward), global-norm clipping, a guard
+ * from the objective, scaled by 1/gradAccum, backward: each micro-batch's mean counts
+ * equally, whatever its number of scored targets), global-norm clipping, a guard
  * against non-finite values, the optimizer step; a log line and a metrics record every
  * `logInterval` steps, a validation loss every `evalInterval` steps, a checkpoint every
  * `ckptInterval` steps (through the caller's `save`), and a clean stop on abort.
