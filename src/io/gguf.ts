@@ -362,11 +362,17 @@ export function writeGguf(file: string, content: GgufContent): void {
   writeFileAtomic(file, (put) => encodeGguf(content, put));
 }
 
-/** The file's bytes in memory (tests, small files). */
+/** The file's bytes in memory (tests, small files); a plain Uint8Array (not a Buffer, whose slice() is a view). */
 export function ggufBytes(content: GgufContent): Uint8Array {
   const parts: Uint8Array[] = [];
   encodeGguf(content, (p) => parts.push(typeof p === 'string' ? Buffer.from(p, 'utf8') : p.slice()));
-  return Buffer.concat(parts);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 // ---- metadata access ----
