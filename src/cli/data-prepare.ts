@@ -34,6 +34,8 @@ filters (all on by default; thresholds after Gopher, Rae et al. 2021):
                          lists in data/wordlists/stopwords, scripts: ru el ar he hi th ja ko zh)
   --no-profanity         --profanity-list FILE (default data/wordlists/profanity/en.txt)
                          --max-profanity-ratio R (0.01: drop above 1 listed word in 100)
+                         --min-profanity-hits N (2: fewer listed entries are reported, not dropped;
+                         phrases never match across punctuation)
 deduplication (keeps the first document of each cluster):
   --no-exact             no exact dedup (hash of the cleaned text)
   --no-near              no MinHash near-dedup
@@ -70,7 +72,7 @@ export const PIPELINE_FLAGS = {
   'no-controls': { type: 'boolean' }, 'no-whitespace': { type: 'boolean' }, boilerplate: { type: 'string' }, 'no-pii': { type: 'boolean' },
   'no-length': { type: 'boolean' }, 'min-words': { type: 'string' }, 'max-words': { type: 'string' },
   'no-ratios': { type: 'boolean' }, 'no-repetition': { type: 'boolean' }, 'no-language': { type: 'boolean' }, lang: { type: 'string' },
-  'no-profanity': { type: 'boolean' }, 'profanity-list': { type: 'string' }, 'max-profanity-ratio': { type: 'string' },
+  'no-profanity': { type: 'boolean' }, 'profanity-list': { type: 'string' }, 'max-profanity-ratio': { type: 'string' }, 'min-profanity-hits': { type: 'string' },
   'no-exact': { type: 'boolean' }, 'no-near': { type: 'boolean' }, shingle: { type: 'string' }, perms: { type: 'string' },
   bands: { type: 'string' }, rows: { type: 'string' }, threshold: { type: 'string' },
   threads: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -126,6 +128,7 @@ export function pipelineOptions(v: Values): Partial<PrepareOptions> {
       },
       languages: langs,
       maxProfanityRatio: numberFlag(v['max-profanity-ratio'], '--max-profanity-ratio', d.filters.maxProfanityRatio, { min: 0, max: 1 }),
+      minProfanityHits: numberFlag(v['min-profanity-hits'], '--min-profanity-hits', d.filters.minProfanityHits, { int: true, min: 1 }),
     },
     profanityList: profanityFile ? loadWordListFile(profanityFile, '--profanity-list') : undefined,
     dedup: {

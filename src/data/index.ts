@@ -6,7 +6,7 @@ export { prepare, corpusStats, DEFAULT_PREPARE, type PrepareOptions } from './pr
 export { cleanText, normalizeWhitespace, DEFAULT_CLEAN, newCleanCounts, type CleanOptions, type CleanCounts } from './clean.ts';
 export { fixMojibake } from './mojibake.ts';
 export { scrubPii, newPiiCounts, type PiiCounts } from './pii.ts';
-export { runFilters, DEFAULT_FILTERS, LanguageId, ProfanityList, type FilterOptions } from './filters/index.ts';
+export { runFilters, DEFAULT_FILTERS, LanguageId, ProfanityList, type FilterNotes, type FilterOptions } from './filters/index.ts';
 export { MinHasher, estimateJaccard, exactJaccard, type MinHashOptions } from './dedup/minhash.ts';
 export { Deduper, DEFAULT_DEDUP, type DedupOptions, type DedupVerdict } from './dedup/dedup.ts';
 export { splitOf, type Split } from './split.ts';

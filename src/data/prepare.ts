@@ -181,6 +181,7 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
       }
       const split = splitOf(hi, lo, o.valRatio, o.seed);
       report.kept(split, res.outBytes[i]!);
+      if (res.flags[i] === 1) report.flag('profanity', sourceOf(fileOf(i), locOf(i)), text);
       if (!writers) continue;
       const id = o.meta ? keyHex(hi, lo) : '';
       const source = o.meta ? sourceOf(fileOf(i), locOf(i)) : '';

@@ -11,7 +11,7 @@
 import { convert } from 'html-to-text';
 import { cleanText, type CleanCounts, type CleanOptions } from './clean.ts';
 import { CountMinSketch, lineKeys, removeBoilerplate } from './boilerplate.ts';
-import { runFilters, LanguageId, ProfanityList, type FilterOptions } from './filters/index.ts';
+import { runFilters, LanguageId, ProfanityList, type FilterNotes, type FilterOptions } from './filters/index.ts';
 import { docKey } from './hash.ts';
 import { MinHasher } from './dedup/minhash.ts';
 import { scrubPii, type PiiCounts } from './pii.ts';
@@ -129,6 +129,8 @@ export interface BatchResult {
    */
   reasonIds: Uint8Array;
   langIds: Uint8Array;
+  /** 1 for a document the filters kept although it holds profanity-list entries (too few to drop it: reported instead); its snippet is always in `texts`. */
+  flags: Uint8Array;
   names: string[];
   /** Exact-dedup keys: hi, lo per document. */
   keys: Uint32Array;
@@ -183,7 +185,7 @@ export class DocProcessor {
     const K = this.minhash ? this.s.minhash!.perms : 0;
     const res: BatchResult = {
       seq: b.seq, texts: new Array<string>(n), out: new Uint8Array(0), rawBack: 'raw' in b ? b.raw : null, outAt: new Float64Array(n + 1), locs: d.locs, bad: d.bad,
-      invalidUtf8: d.invalidUtf8, reasonIds: new Uint8Array(n), langIds: new Uint8Array(n), names: [],
+      invalidUtf8: d.invalidUtf8, reasonIds: new Uint8Array(n), langIds: new Uint8Array(n), flags: new Uint8Array(n), names: [],
       rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
     };
@@ -198,6 +200,7 @@ export class DocProcessor {
     };
     const skip = new Set(b.snippets?.skipReasons ?? []);
     const keptSnippets = b.snippets?.kept ?? true;
+    const notes: FilterNotes = { profanityHits: 0 };
     for (let i = 0; i < n; i++) {
       res.outAt[i] = outAt;
       res.rawBytes[i] = Buffer.byteLength(d.texts[i]!);
@@ -212,7 +215,7 @@ export class DocProcessor {
       const hashes = normalizedWordHashes(text);
       const language = this.lang.detect(text, hashes);
       res.langIds[i] = nameId(language.lang);
-      const reason = text === '' ? 'empty' : runFilters({ text, words, hashes, language, profanity: this.profanity }, this.s.filters);
+      const reason = text === '' ? 'empty' : runFilters({ text, words, hashes, language, profanity: this.profanity }, this.s.filters, notes);
       if (reason !== null) {
         res.reasonIds[i] = nameId(reason) + 1;
         res.texts[i] = skip.has(reason) ? '' : text.slice(0, 160);
@@ -229,7 +232,8 @@ export class DocProcessor {
         }
         outAt += ENCODER.encodeInto(rec, out.subarray(outAt)).written;
       }
-      res.texts[i] = this.s.output === 'text' ? text : keptSnippets ? text.slice(0, 160) : '';
+      if (notes.profanityHits > 0) res.flags[i] = 1;
+      res.texts[i] = this.s.output === 'text' ? text : keptSnippets || res.flags[i] === 1 ? text.slice(0, 160) : '';
       const key = docKey(text);
       res.keys[2 * i] = key.hi;
       res.keys[2 * i + 1] = key.lo;

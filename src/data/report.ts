@@ -25,6 +25,8 @@ export interface DataReport {
   in: { docs: number; bytes: number };
   out: { docs: number; bytes: number; train: { docs: number; bytes: number }; val: { docs: number; bytes: number }; shards: ShardInfo[] };
   drops: Record<string, { docs: number; bytes: number; examples: Example[] }>;
+  /** Kept documents a filter noticed without dropping them: profanity-list entries below the drop threshold. */
+  flagged: { profanity: { docs: number; examples: Example[] } };
   dedup: {
     exact: number; near: number; clusters: number; largestCluster: number; indexBytes: number;
     examples: { kind: 'exact' | 'near'; source: string; duplicateOf: string; similarity: number; text: string }[];
@@ -46,7 +48,7 @@ export class ReportBuilder {
     this.r = {
       version: 1, command, inputs: { files, skipped }, in: { docs: 0, bytes: 0 },
       out: { docs: 0, bytes: 0, train: { docs: 0, bytes: 0 }, val: { docs: 0, bytes: 0 }, shards: [] },
-      drops: {}, dedup: { exact: 0, near: 0, clusters: 0, largestCluster: 0, indexBytes: 0, examples: [] }, languages: {},
+      drops: {}, flagged: { profanity: { docs: 0, examples: [] } }, dedup: { exact: 0, near: 0, clusters: 0, largestCluster: 0, indexBytes: 0, examples: [] }, languages: {},
       cleaning: { invalidUtf8: 0, mojibake: 0, controls: 0, boilerplateLines: 0, pii: { email: 0, phone: 0, ip: 0 } },
       badInput: { count: 0, items: [] }, timing: { seconds: 0, mbPerSecond: 0, threads: 1 }, settings,
     };
@@ -84,6 +86,13 @@ export class ReportBuilder {
     const skipReasons = Object.keys(this.r.drops).filter(full);
     const kept = this.r.dedup.examples.length < 2 * MAX_EXAMPLES || !full('duplicate-exact') || !full('duplicate-near');
     return { skipReasons, kept };
+  }
+
+  /** A kept document that a filter noticed (see `DataReport.flagged`). */
+  flag(kind: 'profanity', source: string, text: string): void {
+    const f = this.r.flagged[kind];
+    f.docs++;
+    if (f.examples.length < MAX_EXAMPLES) f.examples.push({ source, text: text.slice(0, 160) });
   }
 
   language(lang: string): void {
@@ -130,6 +139,11 @@ export function formatSummary(r: DataReport): string {
       const ex = d.examples[0];
       L.push(`    ${reason.padEnd(16)} ${String(d.docs).padStart(8)} docs  ${mb(d.bytes).padStart(10)}${ex ? `   e.g. ${ex.source}: ${JSON.stringify(ex.text.slice(0, 60))}` : ''}`);
     }
+  }
+  const flagged = r.flagged.profanity;
+  if (flagged.docs > 0) {
+    const ex = flagged.examples[0]!;
+    L.push(`  flagged, kept: ${flagged.docs} doc(s) with a profanity-list entry, too few to drop (--min-profanity-hits)   e.g. ${ex.source}: ${JSON.stringify(ex.text.slice(0, 60))}`);
   }
   L.push(`  duplicates: ${r.dedup.exact} exact, ${r.dedup.near} near, in ${r.dedup.clusters} cluster(s) (largest ${r.dedup.largestCluster} docs)`);
   const langs = Object.entries(r.languages).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${pct(n, r.in.docs)}`);

@@ -70,6 +70,11 @@ export interface WordHashes {
   count: number;
   hashes: Uint32Array;
   lengths: Uint16Array;
+  /**
+   * breaks[i] is 1 when punctuation stands between word i and word i + 1 ("big, black"),
+   * 0 when only spaces do ("big black"); phrase matches do not cross a break.
+   */
+  breaks: Uint8Array;
 }
 
 const LETTER = 1, DIGIT = 2;
@@ -91,53 +96,69 @@ function isWordUnit(c: number): boolean {
 /**
  * Normalised word hashes: ASCII and Latin-1 letters lower-cased, everything that is not a letter or
  * digit acts as a separator and is dropped ("don't" -> "dont" hashes as one word because
- * the apostrophe is skipped, not split on; whitespace splits).
+ * the apostrophe is skipped, not split on; whitespace splits). Punctuation between two
+ * words (not inside one) is recorded in `breaks`.
  */
 export function normalizedWordHashes(text: string): WordHashes {
   const n = text.length;
   let cap = 64;
   let hashes = new Uint32Array(cap);
   let lengths = new Uint16Array(cap);
+  let breaks = new Uint8Array(cap);
   let count = 0;
   let h = 0x811c9dc5;
   let len = 0;
+  /** A character that is neither a word character nor a space came since the last word character. */
+  let punct = false;
   const flush = (): void => {
     if (len === 0) return;
     if (count === cap) {
       cap *= 2;
       const nh = new Uint32Array(cap); nh.set(hashes); hashes = nh;
       const nl = new Uint16Array(cap); nl.set(lengths); lengths = nl;
+      const nb = new Uint8Array(cap); nb.set(breaks); breaks = nb;
     }
     hashes[count] = fmix32(h);
     lengths[count] = len > 65535 ? 65535 : len;
+    if (punct) breaks[count] = 1; // "big, ": punctuation after the word
+    punct = false;
     count++;
     h = 0x811c9dc5;
     len = 0;
+  };
+  /** A word character: punctuation before it separates it from the previous word ('big "black'), inside a word it does not ("don't"). */
+  const wordChar = (): void => {
+    if (punct && len === 0 && count > 0) breaks[count - 1] = 1;
+    punct = false;
   };
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
     if (c < 128) { // ASCII fast path
       const k = ASCII_CLASS[c]!;
       if (k !== 0) {
+        if (punct) wordChar();
         if (k === LETTER) c |= 0x20;
         h ^= c;
         h = Math.imul(h, 0x01000193);
         len++;
       } else if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11) flush();
+      else punct = true;
       continue;
     }
     if (!isWordUnit(c)) {
       // Typographic spaces split words; other punctuation is dropped inside a word.
       if (c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000 || c === 0x2028 || c === 0x2029) flush();
+      else punct = true;
       continue;
     }
+    if (punct) wordChar();
     if ((c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7)) c |= 0x20; // ASCII and Latin-1 capitals
     h ^= c;
     h = Math.imul(h, 0x01000193);
     len++;
   }
   flush();
-  return { count, hashes: hashes.subarray(0, count), lengths: lengths.subarray(0, count) };
+  return { count, hashes: hashes.subarray(0, count), lengths: lengths.subarray(0, count), breaks: breaks.subarray(0, count) };
 }
 
 /** The normalised hashes of the words of a list entry ("Don't" and "dont" hash alike). */

@@ -26,7 +26,7 @@ port.on('message', (msg: AnyBatch & { lines?: boolean }) => {
       port.postMessage(r, transferables(r.keys));
     } else {
       const r = proc.processBatch(msg);
-      port.postMessage(r, transferables(r.keys, r.sigs, r.rawBytes, r.outBytes, r.out, r.outAt, r.locs, r.rawBack));
+      port.postMessage(r, transferables(r.keys, r.sigs, r.rawBytes, r.outBytes, r.out, r.outAt, r.locs, r.rawBack, r.flags));
     }
   } catch (err) {
     port.postMessage({ seq: msg.seq, error: err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err) });

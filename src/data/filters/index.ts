@@ -9,7 +9,11 @@
  * | ratios      | no-words, mean-word-length, alpha-ratio, symbol-ratio, digit-ratio, bullet-lines, ellipsis-lines |
  * | repetition  | dup-lines, dup-paragraphs, top-ngram, dup-ngrams                 |
  * | language    | language (not one of `languages`)                                |
- * | profanity   | profanity (profane entries / words above `maxProfanityRatio`)    |
+ * | profanity   | profanity (at least `minProfanityHits` listed entries, and more  |
+ * |             | than `maxProfanityRatio` of the words)                            |
+ *
+ * A kept document with fewer listed entries is not dropped: `notes.profanityHits` tells
+ * the caller, which reports it (report.json `flagged.profanity`).
  */
 import type { TokenStats, WordHashes } from '../words.ts';
 import type { LanguageGuess } from './language.ts';
@@ -34,12 +38,24 @@ export interface FilterOptions {
   languages: string[];
   /** Max fraction of words that are profanity-list entries. Default 0.01 (1 in 100 words). */
   maxProfanityRatio: number;
+  /**
+   * Fewest listed entries that drop a document (besides the ratio). Default 2: one hit in
+   * a short document ("a big black dog" in a children's story) is reported, not dropped.
+   */
+  minProfanityHits: number;
 }
 
 export const DEFAULT_FILTERS: FilterOptions = {
   length: true, ratios: true, repetition: true, language: true, profanity: true,
   quality: DEFAULT_QUALITY, repetitionLimits: DEFAULT_REPETITION, languages: ['en'], maxProfanityRatio: 0.01,
+  minProfanityHits: 2,
 };
+
+/** What the filters found in a document they kept (filled by `runFilters` when given). */
+export interface FilterNotes {
+  /** Listed profanity entries found (0 when the profanity filter is off). */
+  profanityHits: number;
+}
 
 /** What the filters look at, computed once per document. */
 export interface FilterInput {
@@ -50,8 +66,9 @@ export interface FilterInput {
   profanity: ProfanityList;
 }
 
-/** The first drop reason for the document, or null to keep it. */
-export function runFilters(d: FilterInput, o: FilterOptions): string | null {
+/** The first drop reason for the document, or null to keep it; `notes` receives what a kept document showed. */
+export function runFilters(d: FilterInput, o: FilterOptions, notes?: FilterNotes): string | null {
+  if (notes) notes.profanityHits = 0;
   if (o.length) {
     const r = checkLength(d.words, o.quality);
     if (r) return r;
@@ -67,7 +84,8 @@ export function runFilters(d: FilterInput, o: FilterOptions): string | null {
   if (o.language && !o.languages.includes(d.language.lang)) return 'language';
   if (o.profanity && d.words.count > 0) {
     const hits = d.profanity.count(d.hashes);
-    if (hits > 0 && hits / d.words.count > o.maxProfanityRatio) return 'profanity';
+    if (hits > 0 && hits >= o.minProfanityHits && hits / d.words.count > o.maxProfanityRatio) return 'profanity';
+    if (notes) notes.profanityHits = hits;
   }
   return null;
 }

@@ -1,12 +1,14 @@
 /**
  * Word-list profanity filter. Entries are words or phrases of up to three words,
  * matched on the normalised word hashes of the document (words.ts: lower case,
- * punctuation ignored). The default list is data/wordlists/profanity/en.txt (LDNOOBW, CC BY 4.0),
+ * punctuation ignored), a phrase only where no punctuation stands between its words
+ * ("a big, black dog" does not match "big black"). The default list is data/wordlists/profanity/en.txt (LDNOOBW, CC BY 4.0),
  * replaceable with any one-entry-per-line file.
  *
  * @example
  * const p = new ProfanityList(['darn', 'heck no']);
  * p.count(normalizedWordHashes('Well, heck no, darn!'));   // 2
+ * p.count(normalizedWordHashes('Heck, no.'));              // 0
  */
 import { IntMap } from '../int-map.ts';
 import { entryHashes, type WordHashes } from '../words.ts';
@@ -43,10 +45,10 @@ export class ProfanityList {
     this.size = seen.size;
   }
 
-  /** Number of list entries found in the document's words (each phrase occurrence counts once). */
+  /** Number of list entries found in the document's words (each phrase occurrence counts once; phrases do not match across punctuation). */
   count(words: WordHashes): number {
     if (this.size === 0) return 0;
-    const { hashes, count } = words;
+    const { hashes, count, breaks } = words;
     let hits = 0;
     for (let i = 0; i < count; i++) {
       const v = this.index.get(hashes[i]!);
@@ -55,7 +57,7 @@ export class ProfanityList {
       if (v < 2) continue;
       for (const r of this.rests[(v >> 1) - 1]!) {
         let k = 0;
-        while (k < r.length && i + 1 + k < count && (hashes[i + 1 + k]! | 0) === r[k]) k++;
+        while (k < r.length && i + 1 + k < count && breaks[i + k] === 0 && (hashes[i + 1 + k]! | 0) === r[k]) k++;
         if (k === r.length) hits++;
       }
     }
