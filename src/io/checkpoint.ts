@@ -3,7 +3,7 @@
  * reads. One directory holds:
  * - model.safetensors      weights, F32, Hugging Face tensor names and layout (src/io/hf-format.ts)
  * - config.json            Hugging Face's config fields (`model_type`, `n_embd` / `hidden_size`, ...)
- *                          plus `llmts: { format: "llmts-checkpoint", version: 2, model: DecoderConfig,
+ *                          plus `llmts: { format: "llmts-checkpoint", version: 2, model: ModelConfig,
  *                          tensorLayout: "hf" | "llmts" }`, so the directory also loads with
  *                          transformers' `AutoModelForCausalLM.from_pretrained(dir)`
  * - tokenizer.json         HF tokenizer.json, or the llmts char-tokenizer file (char.ts)
@@ -25,13 +25,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { StateEntry } from '../nn/module.ts';
-import { createModel, validateConfig, type AnyModel, type DecoderConfig } from '../models/index.ts';
+import { createModel, parseModelConfig, type AnyModel, type ModelConfig } from '../models/index.ts';
 import type { AdamW } from '../optim/index.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from './hf-format.ts';
+import { checkHfAgreement, checkTensorShapes, fromHfConfig, fromHfTensors, toHfConfig, toHfTensors } from './hf-format.ts';
 import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'llmts-checkpoint';
@@ -70,7 +70,7 @@ export interface LoadedCheckpoint {
   dir: string;
   /** The model with the saved weights, in eval mode. */
   model: AnyModel;
-  config: DecoderConfig;
+  config: ModelConfig;
   tokenizer: AnyTokenizer;
   /** trainer_state.json, or null when the checkpoint has none (an exported model). */
   trainerState: TrainerState | null;
@@ -187,14 +187,9 @@ function readJson(path: string): unknown {
   }
 }
 
-const CONFIG_FIELDS: Record<keyof DecoderConfig, 'number' | 'boolean' | 'arch'> = {
-  arch: 'arch', vocabSize: 'number', blockSize: 'number', nLayer: 'number', nHead: 'number', nKvHead: 'number', nEmbd: 'number',
-  intermediateSize: 'number', bias: 'boolean', tieEmbeddings: 'boolean', normEps: 'number', ropeTheta: 'number', ropeInterleaved: 'boolean', dropout: 'number',
-};
-
 /** A checkpoint's model config and how its tensors are laid out. */
 export interface CheckpointConfig {
-  config: DecoderConfig;
+  config: ModelConfig;
   /** 'hf': Hugging Face layout (GPT-2 Conv1D weights transposed); 'llmts': ours. */
   tensorLayout: 'hf' | 'llmts';
 }
@@ -210,7 +205,9 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
       throw new LlmtsError('E_CHECKPOINT', `${path}: llmts.format/version is ${JSON.stringify(own.format)}/${JSON.stringify(own.version)}`, {
         where: `${path}: llmts`, hint: `expected "${CHECKPOINT_FORMAT}" version 2; the checkpoint may come from a newer llm.ts` });
     }
-    return { config: checkModelFields(own.model, `${path}: llmts.model`), tensorLayout: own.tensorLayout === 'hf' ? 'hf' : 'llmts' };
+    const config = checkModelFields(own.model, `${path}: llmts.model`);
+    checkHfAgreement(json, config, path);
+    return { config, tensorLayout: own.tensorLayout === 'hf' ? 'hf' : 'llmts' };
   }
   if (json.format === CHECKPOINT_FORMAT && json.version === 1) return { config: checkModelFields(json.model, `${path}: model`), tensorLayout: 'llmts' };
   if (typeof json.model_type === 'string') return { config: fromHfConfig(json, path), tensorLayout: 'hf' };
@@ -218,18 +215,14 @@ export function readCheckpointConfig(dir: string): CheckpointConfig {
     where: path, hint: 'expected an "llmts" block or a "model_type" of "gpt2" or "llama"' });
 }
 
-function checkModelFields(model: unknown, where: string): DecoderConfig {
+/** The model block of an llm.ts config.json, checked by the model registry (kinds, bounds, shape rules). */
+function checkModelFields(model: unknown, where: string): ModelConfig {
   if (typeof model !== 'object' || model === null) throw new LlmtsError('E_CHECKPOINT', `${where} is missing`, { where });
-  const m = model as Record<string, unknown>;
-  for (const [k, kind] of Object.entries(CONFIG_FIELDS)) {
-    const v = m[k];
-    const ok = kind === 'arch' ? v === 'gpt2' || v === 'llama' : typeof v === kind;
-    if (!ok) throw new LlmtsError('E_CHECKPOINT', `${where}.${k} is ${JSON.stringify(v)}, expected a ${kind === 'arch' ? '"gpt2" or "llama"' : kind}`, { where: `${where}.${k}` });
-  }
   try {
-    return validateConfig(m as unknown as DecoderConfig);
+    return parseModelConfig(model, where);
   } catch (err) {
-    throw new LlmtsError('E_CHECKPOINT', `${where}: ${(err as Error).message}`, { where, cause: err });
+    if (!(err instanceof LlmtsError)) throw err;
+    throw new LlmtsError('E_CHECKPOINT', err.message, { cause: err });
   }
 }
 
@@ -243,7 +236,8 @@ export function loadCheckpoint(dirOrRun: string): LoadedCheckpoint {
   const { config, tensorLayout } = readCheckpointConfig(dir);
   const weightsPath = join(dir, 'model.safetensors');
   if (!existsSync(weightsPath)) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} is missing`, { where: weightsPath, hint: 'the checkpoint is incomplete; use another checkpoint' });
-  const { tensors } = loadSafetensors(weightsPath);
+  const { tensors } = loadSafetensors(weightsPath); // the file as it is, validated; nothing sized by config.json yet
+  checkTensorShapes(config, tensors, tensorLayout, weightsPath); // before the model is allocated
   const model = createModel(config, { seed: 0 });
   let state = new Map<string, StateEntry>();
   for (const [name, t] of Object.entries(tensors)) state.set(name, { shape: t.shape, data: toFloat32(t) });
