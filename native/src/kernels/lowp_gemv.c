@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) void gv_dot_bf16(const uint16_t *w,
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
       const uint16_t *wr = w + r * K + k;
-      _mm_prefetch((const char *)(wr + R * K), _MM_HINT_T0);
+      __builtin_prefetch(wr + R * K, 0, 1);
       __m512i w0 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)wr)), 16);
       __m512i w1 = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(wr + 16))), 16);
       acc0[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(w0), x0, acc0[r]);
@@ -171,8 +171,8 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
       const uint8_t *w0 = w + r * row_bytes + b * Q8_BYTES, *w1 = w0 + Q8_BYTES;
-      _mm_prefetch((const char *)(w0 + R * row_bytes), _MM_HINT_T0);
-      _mm_prefetch((const char *)(w0 + R * row_bytes + 64), _MM_HINT_T0);
+      __builtin_prefetch(w0 + R * row_bytes, 0, 1);
+      __builtin_prefetch(w0 + R * row_bytes + 64, 0, 1);
       __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w0 + 2))),
                                       _mm256_loadu_si256((const __m256i *)(w1 + 2)), 1);
       /* |w| (unsigned) x (x with w's sign): the same products as w x */
