@@ -13,7 +13,7 @@
  * const q = encodeWeights('Q8_0', weights);          // Uint8Array(34 * weights.length / 32)
  * const back = decodeWeights('Q8_0', q, weights.length);
  */
-import { bf16Round, bf16ToFloat, f16Round, f16ToFloat, q8_0Bytes, q8_0Scale, quantizeQ8_0Block, Q8_0_BLOCK, Q8_0_BYTES } from '../backend/lowp-format.ts';
+import { bf16Round, f16Round, f16ToFloat, q8_0Bytes, quantizeQ8_0Block, Q8_0_BLOCK, Q8_0_BYTES } from '../backend/lowp-format.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 export { Q8_0_BLOCK };
@@ -31,14 +31,25 @@ export function quantizeQ8_0(x: Float32Array): Uint8Array {
   return out;
 }
 
-/** Q8_0 blocks -> n float32 weights (q * d, d widened from fp16). */
+/** fp16 bits -> float32, for every bits pattern (built on first use). */
+let f16Table: Float32Array | undefined;
+function f16Values(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16ToFloat(h);
+  }
+  return f16Table;
+}
+
+/** Q8_0 blocks -> n float32 weights (q * d, d widened from fp16; the product is exact). */
 export function dequantizeQ8_0(bytes: Uint8Array, n: number): Float32Array {
   const out = new Float32Array(n);
   const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let b = 0; b < n / Q8_0_BLOCK; b++) {
-    const o = b * Q8_0_BYTES;
-    const d = q8_0Scale(bytes, o);
-    for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = q[o + 2 + j]! * d;
+  const f16 = f16Values();
+  const nb = n / Q8_0_BLOCK, size = Q8_0_BYTES; // locals: the loop stays tight
+  for (let b = 0, o = 0, i = 0; b < nb; b++, o += size) {
+    const d = f16[bytes[o]! | (bytes[o + 1]! << 8)]!;
+    for (let j = 2; j < size; j++) out[i++] = q[o + j]! * d;
   }
   return out;
 }
@@ -62,13 +73,18 @@ export function encodeWeights(type: WeightType, x: Float32Array): Uint8Array {
 /** Little-endian bytes of n weights in `type` -> float32. */
 export function decodeWeights(type: WeightType, bytes: Uint8Array, n: number): Float32Array {
   if (type === 'Q8_0') return dequantizeQ8_0(bytes, n);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // an aligned copy of the bytes, viewed as the element type (little-endian platforms)
+  const copy = new Uint8Array(weightBytes(type, n));
+  copy.set(bytes.subarray(0, copy.length));
+  if (type === 'F32') return new Float32Array(copy.buffer);
+  const half = new Uint16Array(copy.buffer);
   const out = new Float32Array(n);
-  if (type === 'F32') {
-    for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+  if (type === 'F16') {
+    const f16 = f16Values();
+    for (let i = 0; i < n; i++) out[i] = f16[half[i]!]!;
   } else {
-    const conv = type === 'F16' ? f16ToFloat : bf16ToFloat;
-    for (let i = 0; i < n; i++) out[i] = conv(dv.getUint16(2 * i, true));
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) bits[i] = half[i]! << 16; // bf16 is the top half of an fp32
   }
   return out;
 }
