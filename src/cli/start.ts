@@ -11,8 +11,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { checkInputFiles } from '../data/ingest/files.ts';
 import { getPreset } from '../models/presets.ts';
-import { readConfigFile } from '../train/config.ts';
+import { loadTokenizer } from '../tokenizer/load.ts';
+import { readConfigFile, type TrainConfig } from '../train/config.ts';
 import { printSamples } from '../infer/samples.ts';
 import { bitsPerByte } from '../eval/perplexity.ts';
 import { duration } from '../train/loop.ts';
@@ -34,6 +36,31 @@ options:
   --config FILE    JSON object of train keys
   --key=value      any \`llmts train\` key, e.g. --maxSteps=300 --out=runs/mine
   -h, --help       this help`;
+
+/** The bundled corpora `--corpus` names (src/train/bundled.ts); anything else is a list of files. */
+const BUNDLED_CORPORA = ['shakespeare', 'tinystories'];
+
+/**
+ * Checks what the run will read, before any folder is made: the corpus files exist and
+ * are regular files, and the tokenizer is char, bpe:N or one that loads. A typo fails
+ * here, not after an empty run folder was created.
+ */
+function checkStartInputs(c: TrainConfig): void {
+  if (c.data) return; // a tokenized folder of the user's: train checks it before writing
+  if (!BUNDLED_CORPORA.includes(c.corpus)) {
+    const files = c.corpus.split(',').filter(Boolean);
+    if (files.length === 0) throw new LlmtsError('E_FLAG', '--corpus is empty', { where: '--corpus', hint: `use ${BUNDLED_CORPORA.join(', ')}, or comma-separated paths of text/JSONL files` });
+    checkInputFiles(files, '--corpus', `use ${BUNDLED_CORPORA.join(' or ')}, or comma-separated paths of existing text/JSONL files`);
+  }
+  const bpe = /^bpe:(\d+)$/.exec(c.tokenizer);
+  if (c.tokenizer === 'char') return;
+  if (bpe) {
+    if (Number(bpe[1]) < 257) throw new LlmtsError('E_FLAG', `--tokenizer ${c.tokenizer}: a byte-level BPE needs at least 257 ids (256 bytes + <|endoftext|>)`, { where: '--tokenizer', hint: 'e.g. --tokenizer bpe:1024' });
+    return;
+  }
+  if (/^bpe:/.test(c.tokenizer)) throw new LlmtsError('E_FLAG', `--tokenizer ${c.tokenizer}: expected bpe:N with a whole number N`, { where: '--tokenizer', hint: 'e.g. --tokenizer bpe:1024' });
+  loadTokenizer(c.tokenizer); // an unknown name or a bad file throws its own LlmtsError
+}
 
 /** runs/start-<name>, or the first free runs/start-<name>-N. */
 function freshRunDir(name: string): string {
@@ -64,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const file = args.config ? readConfigFile(args.config) : undefined;
   const plan = planRun({ file, fileName: args.config, overrides });
   const c = plan.train;
+  checkStartInputs(c);
   console.log(`llmts start: ${c.corpus} -> ${c.tokenizer} tokenizer -> ${c.preset} model, ${c.maxSteps} steps -> ${c.out}\n`);
 
   const ac = new AbortController();

@@ -62,9 +62,10 @@ export function notRegularReason(st: Stats): string | null {
 /**
  * Checks that every path is an existing regular file (no FIFO, socket or device, which
  * would block or never end), for commands that read their inputs whole; throws an
- * E_INPUT LlmtsError naming the first bad one and `where` (the flag or argument).
+ * E_INPUT LlmtsError naming the first bad one and `where` (the flag or argument), with
+ * `hint` (default: check the path).
  */
-export function checkInputFiles(paths: readonly string[], where: string): void {
+export function checkInputFiles(paths: readonly string[], where: string, hint = 'check the path; give existing text files'): void {
   for (const path of paths) {
     let st: Stats;
     try {
@@ -72,7 +73,7 @@ export function checkInputFiles(paths: readonly string[], where: string): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new LlmtsError('E_INPUT', code === 'ENOENT' ? `input file not found: ${path}` : `cannot read input ${path}: ${code ?? String(err)}`,
-        { where, hint: 'check the path; give existing text files' });
+        { where, hint });
     }
     const reason = notRegularReason(st);
     if (reason) throw new LlmtsError('E_INPUT', `${path} is ${reason.replace('not a regular file: ', 'a ')}, not a regular file`, { where, hint: 'give regular text files (copy the data from the pipe or device into a file first)' });
