@@ -18,7 +18,7 @@
  * const meta = tokenizeFiles(['data/tinyshakespeare/input.txt'], CharTokenizer.fromText(text), 'runs/sh/data');
  * meta.train[0].tokens; // 1,003,854
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
@@ -119,6 +119,13 @@ class ShardSink {
   }
 }
 
+/** Deletes the temporary files (`train-000.bin.tmp-PID`, `.meta.json.tmp-PID`) an interrupted run left in `dir`. */
+function removeStaleTemps(dir: string): void {
+  for (const n of readdirSync(dir)) {
+    if (/^(train|val)-\d+\.bin\.tmp-\d+$|^\.meta\.json\.tmp-\d+$/.test(n)) rmSync(join(dir, n), { force: true });
+  }
+}
+
 /** Tokenizes `files` with `tok` into `outDir`; returns what it wrote to meta.json. */
 export function tokenizeFiles(files: readonly string[], tok: Tokenizer, outDir: string, opts: TokenizeOptions = {}): TokensMeta {
   const valFraction = opts.valFraction ?? 0.1;
@@ -129,6 +136,7 @@ export function tokenizeFiles(files: readonly string[], tok: Tokenizer, outDir: 
   if (files.length === 0) throw new LlmtsError('E_FLAG', 'no input files', { where: 'llmts data tokenize', hint: 'pass one or more text or JSONL files' });
   checkInputFiles(files, 'FILES');
   mkdirSync(outDir, { recursive: true });
+  removeStaleTemps(outDir);
   const eot = tok.specialTokens().get('<|endoftext|>') ?? null;
   const train = new ShardSink(outDir, 'train', shardTokens, tok.vocabSize);
   const val = new ShardSink(outDir, 'val', shardTokens, tok.vocabSize);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readShard, writeShard, SHARD_HEADER_BYTES } from '../../src/data/shards.ts';
@@ -84,6 +84,11 @@ test('tokenizeFiles: last 10% of a plain file validates, prepare-style files kee
   assert.deepEqual(Array.from(d2.train[0]!), [...gpt2.encode('hello world'), 50256, ...gpt2.encode('again'), 50256]);
   assert.deepEqual(Array.from(d2.val[0]!), [...gpt2.encode('bye'), 50256]);
   assert.equal(m2.dtype, 'uint16');
+  // a run killed mid-write (SIGTERM, SIGKILL) leaves temporary files; the next run removes them
+  writeFileSync(join(out2, 'train-000.bin.tmp-99999'), 'half');
+  writeFileSync(join(out2, '.meta.json.tmp-99999'), '{');
+  tokenizeFiles([trainJsonl, valJsonl], gpt2, out2);
+  assert.deepEqual(readdirSync(out2).sort(), ['meta.json', 'tokenizer.json', 'train-000.bin', 'val-000.bin']);
 });
 
 test('loadTokenData: a shard whose length disagrees with meta.json, or a missing meta.json, is named', () => {
