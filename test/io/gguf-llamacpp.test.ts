@@ -6,8 +6,10 @@
 // so a token may differ only where our two candidates are a near-tie (within 1% of the
 // largest logit); the tiny random-weight Llama has one such step. Q8_0 (activations
 // rounded to 8 bits by llama.cpp) is loaded and its agreement reported, not asserted.
+// llama.cpp's tokenizer on the exported vocabulary (SPM with scores; byte-level BPE with
+// merges and pre "gpt-2") gives our ids for the same texts.
 // Without node-llama-cpp the test is skipped with one line; under CI it must be present.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +19,8 @@ import { writeGguf } from '../../src/io/gguf.ts';
 import { loadGgufModel } from '../../src/io/gguf-load.ts';
 import { modelToGguf, type GgufFileType } from '../../src/io/gguf-model.ts';
 import { loadModel } from '../../src/io/load-model.ts';
+import { createModel, gpt2Config } from '../../src/models/index.ts';
+import { loadTokenizer } from '../../src/tokenizer/load.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 
 /** The part of node-llama-cpp's API this test uses. */
@@ -24,12 +28,14 @@ interface Sequence { evaluate(tokens: number[], o: { temperature: number; yieldE
 interface Context { getSequence(): Sequence; dispose(): Promise<void> }
 interface Model {
   createContext(o: { contextSize: number; threads: number; experimentalKvCacheKeyType: string; experimentalKvCacheValueType: string }): Promise<Context>;
+  tokenize(text: string): number[];
   dispose(): Promise<void>;
 }
 interface Llama { loadModel(o: { modelPath: string }): Promise<Model>; dispose(): Promise<void> }
 interface NodeLlamaCpp { getLlama(o: { gpu: false; build: 'never'; logLevel: string }): Promise<Llama> }
 
 const N = 32;
+const TEXTS = ['Once upon a time, there was a little girl named Lily.', 'héllo  wörld!\n\n  "quoted" 1234 — ok 🙂', ' leading space', 'tab\tand\nnewline'];
 const MODELS: [string, () => ReturnType<typeof loadModel>, number[] | null][] = [
   ['stories260K', () => loadModel('data/llama2c-stories260k/stories260K.bin', 'data/llama2c-stories260k/tok512.bin'), [1, 403, 407, 261, 378]],
   ['gpt2', () => loadModel('test/fixtures/hf-models/hf-gpt2-float32'), null],
@@ -46,20 +52,11 @@ async function llamaCpp(): Promise<Llama | string> {
   }
 }
 
-async function llamaCppGreedy(llama: Llama, file: string, prompt: number[]): Promise<number[]> {
-  const model = await llama.loadModel({ modelPath: file });
-  const ctx = await model.createContext({ contextSize: 128, threads: 1, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
-  const out: number[] = [];
-  for await (const t of ctx.getSequence().evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
-    out.push(t);
-    if (out.length >= N) break;
-  }
-  await ctx.dispose();
-  await model.dispose();
-  return out;
-}
-
-test('llama.cpp greedy tokens equal ours on our GGUF exports (f32, f16, bf16); Q8_0 loads', async (t) => {
+/**
+ * Runs `body` with llama.cpp and a scratch folder; without node-llama-cpp skips `t` with
+ * one line (fails under CI, which must run it).
+ */
+async function withLlamaCpp(t: TestContext, body: (llama: Llama, dir: string) => Promise<void>): Promise<void> {
   const llama = await llamaCpp();
   if (typeof llama === 'string') {
     assert.notEqual(process.env.CI, 'true', `CI must run the llama.cpp parity test: ${llama}`);
@@ -68,15 +65,40 @@ test('llama.cpp greedy tokens equal ours on our GGUF exports (f32, f16, bf16); Q
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmts-llamacpp-'));
   try {
-    for (const [name, load, ids] of MODELS) {
+    await body(llama, dir);
+  } finally {
+    await llama.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** llama.cpp's greedy continuation of `prompt` on `file`, and its ids for each of TEXTS. */
+async function llamaCppRun(llama: Llama, file: string, prompt: number[]): Promise<{ greedy: number[]; ids: number[][] }> {
+  const model = await llama.loadModel({ modelPath: file });
+  const ids = TEXTS.map((t) => [...model.tokenize(t)]);
+  const ctx = await model.createContext({ contextSize: 128, threads: 1, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
+  const greedy: number[] = [];
+  for await (const t of ctx.getSequence().evaluate(prompt, { temperature: 0, yieldEogToken: true })) {
+    greedy.push(t);
+    if (greedy.length >= N) break;
+  }
+  await ctx.dispose();
+  await model.dispose();
+  return { greedy, ids };
+}
+
+test('llama.cpp greedy tokens equal ours on our GGUF exports (f32, f16, bf16), and its tokenizer gives our ids; Q8_0 loads', async (t) => {
+  await withLlamaCpp(t, async (llama, dir) => {
+    for (const [name, load, promptIds] of MODELS) {
       const src = load();
-      const prompt = ids ?? src.tokenizer.encode('Once upon a time, there was a little');
+      const prompt = promptIds ?? src.tokenizer.encode('Once upon a time, there was a little');
       for (const type of ['f32', 'f16', 'bf16', 'q8_0'] as GgufFileType[]) {
         const file = path.join(dir, `${name}.${type}.gguf`);
         writeGguf(file, modelToGguf(src.model, src.tokenizer, type, name));
-        const model = loadGgufModel(file).model;
+        const { model, tokenizer } = loadGgufModel(file);
         const ours = generate(model, prompt, { temperature: 0, maxTokens: N }).ids;
-        const theirs = await llamaCppGreedy(llama, file, prompt);
+        const { greedy: theirs, ids } = await llamaCppRun(llama, file, prompt);
+        if (type === 'f32') TEXTS.forEach((text, i) => assert.deepEqual(ids[i], tokenizer.encode(text), `${name}: llama.cpp's ids for ${JSON.stringify(text)}`));
         assert.equal(theirs.length, N, `${name} ${type}: llama.cpp generated ${theirs.length} tokens`);
         const at = theirs.findIndex((id, i) => id !== ours[i]);
         if (at < 0) {
@@ -94,8 +116,19 @@ test('llama.cpp greedy tokens equal ours on our GGUF exports (f32, f16, bf16); Q
         if (type === 'f16' || type === 'bf16') assert.ok(gap <= 0.01 * scale, `${name} ${type}: token ${at} differs with a logit gap of ${gap} (not a near-tie)`);
       }
     }
-  } finally {
-    await llama.dispose();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
+});
+
+test('llama.cpp tokenizes with the built-in GPT-2 vocabulary (tiktoken ranks, merges derived on export) exactly as we do', async (t) => {
+  await withLlamaCpp(t, async (llama, dir) => {
+    const tok = loadTokenizer('gpt2');
+    const file = path.join(dir, 'gpt2-vocab.gguf');
+    const model = createModel(gpt2Config({ vocabSize: 50257, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }), { seed: 1 });
+    writeGguf(file, modelToGguf(model, tok, 'f16', 'gpt2-vocab'));
+    const lm = await llama.loadModel({ modelPath: file });
+    for (const text of [...TEXTS, " it's   what's  ", 'CamelCaseWords and 2024-12-06 12:34\n  \n']) {
+      assert.deepEqual([...lm.tokenize(text)], tok.encode(text), JSON.stringify(text));
+    }
+    await lm.dispose();
+  });
 });
