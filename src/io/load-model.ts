@@ -32,7 +32,7 @@ export interface LoadedModel {
 /** Loads a model and its tokenizer; see the module comment. */
 export function loadModel(modelPath: string, tokenizerPath?: string): LoadedModel {
   if (!existsSync(modelPath)) {
-    throw new LlmtsError('E_MODEL_NOT_FOUND', `no model at ${modelPath}`, { where: modelPath, hint: 'pass a checkpoint directory, a run directory or a llama2.c .bin file' });
+    throw new LlmtsError('E_MODEL_NOT_FOUND', `no model at ${modelPath}`, { where: modelPath, hint: 'pass a checkpoint directory, a run directory, a llama2.c .bin or a .gguf file' });
   }
   const gguf = ggufModelPath(modelPath);
   if (gguf) return { ...loadGgufModel(gguf, tokenizerPath), format: 'gguf', path: gguf };
@@ -50,7 +50,7 @@ export function loadModel(modelPath: string, tokenizerPath?: string): LoadedMode
     const { model } = loadLlama2c(modelPath);
     return { model, tokenizer: checkVocab(loadTokenizer(tokPath), model, tokPath), format: 'llama2c', path: modelPath };
   }
-  throw new LlmtsError('E_MODEL_FORMAT', `${modelPath} is neither a checkpoint directory nor a llama2.c .bin checkpoint`, { where: modelPath, hint: 'pass a checkpoint directory (model.safetensors + config.json) or a llama2.c .bin file' });
+  throw new LlmtsError('E_MODEL_FORMAT', `${modelPath} is neither a checkpoint directory nor a llama2.c .bin checkpoint nor a GGUF file`, { where: modelPath, hint: 'pass a checkpoint directory (model.safetensors + config.json), a llama2.c .bin or a .gguf file' });
 }
 
 function checkVocab(tok: AnyTokenizer, model: AnyModel, where: string): AnyTokenizer {
