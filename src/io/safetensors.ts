@@ -116,6 +116,25 @@ function parseHeader(file: string, buf: Uint8Array): { header: Record<string, un
   return { header: header as Record<string, unknown>, dataStart: 8 + headerLen };
 }
 
+/** One header entry checked (dtype, shape, offsets within `dataLen` data bytes); errors name the file and tensor. */
+function checkEntry(file: string, name: string, value: unknown, dataLen: number): { name: string; begin: number; end: number; dtype: SafetensorsDtype; shape: number[] } {
+  const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+  const dtype = info?.dtype as SafetensorsDtype;
+  const ctor = DTYPES[dtype];
+  if (!info || !ctor) throw bad(file, `tensor '${name}' has unsupported dtype '${String(info?.dtype)}'`, `supported: ${Object.keys(DTYPES).join(', ')}`);
+  const shape = info.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(file, `tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
+  const offs = info.data_offsets;
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) {
+    throw bad(file, `tensor '${name}' has bad data_offsets ${JSON.stringify(offs)}`);
+  }
+  const [begin, end] = offs as [number, number];
+  const want = elementCount(shape as number[]) * ctor.BYTES_PER_ELEMENT;
+  if (end - begin !== want) throw bad(file, `tensor '${name}' (${dtype} [${(shape as number[]).join(', ')}]) needs ${want} bytes but its offsets span ${end - begin}`);
+  if (end > dataLen) throw bad(file, `tensor '${name}' ends at byte ${end} of the data section but the file holds only ${dataLen} data bytes (truncated?)`);
+  return { name, begin, end, dtype, shape: shape as number[] };
+}
+
 /**
  * Reads a whole safetensors file. Tensors come back in file order as typed arrays
  * (views into the file buffer when aligned, copies otherwise; F16/BF16 as raw Uint16Array
@@ -148,21 +167,7 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
       }
       continue;
     }
-    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = info?.dtype as SafetensorsDtype;
-    const ctor = DTYPES[dtype];
-    if (!ctor) throw bad(file, `tensor '${name}' has unsupported dtype '${String(info?.dtype)}'`, `supported: ${Object.keys(DTYPES).join(', ')}`);
-    const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(file, `tensor '${name}' has a bad shape ${JSON.stringify(shape)}`);
-    const offs = info.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) {
-      throw bad(file, `tensor '${name}' has bad data_offsets ${JSON.stringify(offs)}`);
-    }
-    const [begin, end] = offs as [number, number];
-    const want = elementCount(shape as number[]) * ctor.BYTES_PER_ELEMENT;
-    if (end - begin !== want) throw bad(file, `tensor '${name}' (${dtype} [${(shape as number[]).join(', ')}]) needs ${want} bytes but its offsets span ${end - begin}`);
-    if (end > dataLen) throw bad(file, `tensor '${name}' ends at byte ${end} of the data section but the file holds only ${dataLen} data bytes (truncated?)`);
-    items.push({ name, begin, end, dtype, shape: shape as number[] });
+    items.push(checkEntry(file, name, value, dataLen));
   }
   items.sort((a, b) => a.begin - b.begin);
   for (const it of items) {
@@ -183,7 +188,8 @@ export function parseSafetensors(buf: Uint8Array, file = '<buffer>'): Safetensor
 
 /**
  * Reads only the header (names, dtypes, shapes, metadata) without the tensor bytes;
- * handy for `model info` style commands on big files.
+ * handy for `model info` style commands on big files. Entries are checked as
+ * `loadSafetensors` checks them (against the file's size).
  */
 export function readSafetensorsHeader(file: string): { tensors: Record<string, { dtype: SafetensorsDtype; shape: number[] }>; metadata: Record<string, string> } {
   const fd = fs.openSync(file, 'r');
@@ -194,13 +200,13 @@ export function readSafetensorsHeader(file: string): { tensors: Record<string, {
     const n = size >= 8 ? Number(lenBuf.readBigUInt64LE(0)) : 0;
     const head = Buffer.alloc(Math.min(size, 8 + Math.min(n, MAX_HEADER_BYTES + 1)));
     fs.readSync(fd, head, 0, head.length, 0);
-    const { header } = parseHeader(file, head);
+    const { header, dataStart } = parseHeader(file, head);
     const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
     const tensors: Record<string, { dtype: SafetensorsDtype; shape: number[] }> = {};
     for (const [name, v] of Object.entries(header)) {
       if (name === '__metadata__') continue;
-      const info = v as { dtype: SafetensorsDtype; shape: number[] };
-      tensors[name] = { dtype: info.dtype, shape: info.shape };
+      const { dtype, shape } = checkEntry(file, name, v, size - dataStart);
+      tensors[name] = { dtype, shape };
     }
     return { tensors, metadata };
   } finally {

@@ -79,3 +79,27 @@ test('truncated, corrupt and mismatched safetensors files give errors naming the
   assert.throws(() => loadSafetensors(path.join(dir, 'missing.safetensors')), /cannot read .*missing\.safetensors/);
   assert.throws(() => saveSafetensors(path.join(dir, 'x.safetensors'), { w: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }), /has 3 elements but data has 2/);
 });
+
+test('readSafetensorsHeader checks every entry as loadSafetensors does (fuzz: null and shapeless entries were TypeErrors)', () => {
+  const dir = tmpdir();
+  const write = (name: string, header: Record<string, unknown>, dataBytes: number): string => {
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, Buffer.concat([len, json, Buffer.alloc(dataBytes)]));
+    return file;
+  };
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['null.safetensors', { w: null }, /tensor 'w' has unsupported dtype 'undefined'/],
+    ['noshape.safetensors', { w: { dtype: 'F32', data_offsets: [0, 8] } }, /tensor 'w' has a bad shape undefined/],
+    ['past.safetensors', { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, /ends at byte 16 of the data section but the file holds only 8/],
+  ];
+  for (const [name, header, re] of cases) {
+    const file = write(name, header, 8);
+    for (const read of [readSafetensorsHeader, loadSafetensors]) {
+      assert.throws(() => read(file), (e: unknown) => e instanceof LlmtsError && re.test(e.message) && e.message.includes(file));
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
