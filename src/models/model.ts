@@ -166,8 +166,12 @@ export interface CreateOptions {
   seed?: number;
 }
 
-/** What a family folder exports and the registry holds. */
-export interface ModelFamily<C extends LanguageModelConfig = LanguageModelConfig> {
+/**
+ * What a family folder exports and the registry holds. `M` is the model type it builds: a
+ * `LanguageModel<C>` for decoders; an encoder or a tree model builds a `Model` over its
+ * own input (`Model<C, TreeInput>`), and the registry's `AnyModel` grows to hold it.
+ */
+export interface ModelFamily<C extends ModelConfigBase = ModelConfigBase, M extends Model<C, never> = Model<C, never>> {
   /** The family's name (its folder): 'decoder'. */
   readonly name: string;
   /** Architecture names it builds (each registered with `registerModel`). */
@@ -181,7 +185,7 @@ export interface ModelFamily<C extends LanguageModelConfig = LanguageModelConfig
    */
   parseConfig(raw: unknown, where: string): C;
   /** Builds a model with fresh weights (all from Rng(seed), in construction order). */
-  create(config: C, opts?: CreateOptions): LanguageModel<C>;
+  create(config: C, opts?: CreateOptions): M;
   /** One line describing a config for people: `gpt2: 4 layers, 4 heads (4 kv), 128 wide, ...`. */
   describe(config: C): string;
   /** Parameters, FLOPs and memory from the config alone (nothing allocated). */

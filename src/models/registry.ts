@@ -12,7 +12,7 @@
  */
 import { LlmtsError } from '../util/errors.ts';
 import { decoderFamily, type DecoderConfig } from './decoder/index.ts';
-import type { ConfigSchema, CreateOptions, InfoOptions, LanguageModel, LanguageModelConfig, ModelFamily, ModelInfo } from './model.ts';
+import type { ConfigSchema, CreateOptions, InfoOptions, LanguageModel, Model, ModelConfigBase, ModelFamily, ModelInfo } from './model.ts';
 
 /** A config of any registered family (grows with the families: `DecoderConfig | EncoderConfig | ...`). */
 export type ModelConfig = DecoderConfig;
@@ -21,11 +21,11 @@ export type ModelConfig = DecoderConfig;
 export type AnyModel = LanguageModel<ModelConfig>;
 
 // the registry holds families of any config type; each entry is only ever called with its own configs
-type AnyFamily = ModelFamily<LanguageModelConfig>;
+type AnyFamily = ModelFamily<ModelConfigBase, Model<ModelConfigBase, never>>;
 const families = new Map<string, AnyFamily>();
 
 /** Registers `family` under architecture name `arch`; a name registered twice is an error. */
-export function registerModel<C extends LanguageModelConfig>(arch: string, family: ModelFamily<C>): void {
+export function registerModel<C extends ModelConfigBase, M extends Model<C, never>>(arch: string, family: ModelFamily<C, M>): void {
   if (families.has(arch)) {
     throw new LlmtsError('E_REGISTRY', `model architecture '${arch}' is registered twice`, { where: 'registerModel', hint: 'give each architecture one family' });
   }
@@ -38,18 +38,18 @@ export function modelArchs(): string[] {
 }
 
 /** The family of `arch`; an unknown name is an `E_CONFIG` error naming `where` and the known ones. */
-export function modelFamily(arch: unknown, where = 'model.arch'): ModelFamily<ModelConfig> {
+export function modelFamily(arch: unknown, where = 'model.arch'): ModelFamily<ModelConfig, AnyModel> {
   const f = typeof arch === 'string' ? families.get(arch) : undefined;
   if (!f) {
     throw new LlmtsError('E_CONFIG', `${where} ${JSON.stringify(arch)} is not a known model architecture`, { where, hint: `use one of ${modelArchs().join(', ')}` });
   }
-  return f as unknown as ModelFamily<ModelConfig>;
+  return f as unknown as ModelFamily<ModelConfig, AnyModel>;
 }
 
 /** The family reading Hugging Face `model_type` `type`, or undefined. */
-export function hfFamily(type: unknown): ModelFamily<ModelConfig> | undefined {
+export function hfFamily(type: unknown): ModelFamily<ModelConfig, AnyModel> | undefined {
   for (const f of new Set(families.values())) {
-    if (typeof type === 'string' && f.hf?.modelTypes.includes(type)) return f as unknown as ModelFamily<ModelConfig>;
+    if (typeof type === 'string' && f.hf?.modelTypes.includes(type)) return f as unknown as ModelFamily<ModelConfig, AnyModel>;
   }
   return undefined;
 }

@@ -6,14 +6,14 @@
  * @example
  * const model = decoderFamily.create(gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }));
  */
-import type { ModelFamily } from '../model.ts';
+import type { LanguageModel, ModelFamily } from '../model.ts';
 import { DECODER_ARCHS, DECODER_SCHEMA, gpt2Config, llamaConfig, parseDecoderConfig, type DecoderConfig } from './config.ts';
 import { Decoder } from './decoder.ts';
 import { decoderHf } from './hf.ts';
 import { decoderInfo, decoderParameterShapes } from './info.ts';
 
 /** See the module comment. */
-export const decoderFamily: ModelFamily<DecoderConfig> = {
+export const decoderFamily: ModelFamily<DecoderConfig, LanguageModel<DecoderConfig>> = {
   name: 'decoder',
   archs: DECODER_ARCHS,
   schema: DECODER_SCHEMA,
