@@ -95,29 +95,61 @@ static void bg_task_pack_a(void *ctx, long t, int tid) {
   memset(ap + rows * g->KP, 0, (size_t)(BG_B - rows) * g->KP * 2);
 }
 
-/* Packs columns [32 t, 32 t + 32) of every row of op(A) = A^T (A stored (K, M)): rows of A
- * are read whole (contiguous), two at a time, and each pair lands as one 32-bit word in
- * every packed row, so each packed row gets a full 64-byte line per task. */
+#if LOWP_AVX512 || LOWP_AMX
+/* Transposes 16 x 16 32-bit words in registers: r[i] lane j <- r[j] lane i. */
+static inline void bg_transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 4; j++) {
+      t[8 * i + j] = _mm512_shuffle_i32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+      t[8 * i + 4 + j] = _mm512_shuffle_i32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+    }
+  for (int j = 0; j < 8; j++) {
+    r[j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0x88);
+    r[8 + j] = _mm512_shuffle_i32x4(t[j], t[8 + j], 0xdd);
+  }
+}
+#endif
+
+/* Packs columns [32 t', 32 t' + 32) of rows [m0, m0 + 256) of op(A) = A^T (A stored (K, M)):
+ * two rows of A (contiguous runs of 16) make 16 32-bit (k, k + 1) pairs; with SIMD, 16 pairs
+ * x 16 packed rows are transposed in registers, so each packed row gets one whole 64-byte
+ * line. (32-bit scatters instead, to rows KP * 2 bytes apart, hit few L1 sets and made a
+ * 768 x 128 x 512 TN product 4x slower.) */
 #define BG_AT_ROWS 256L /* rows of op(A) per packing task of A^T */
 static void bg_task_pack_at(void *ctx, long t, int tid) {
   const bg_args *g = (const bg_args *)ctx;
   long Mp = g->mblocks * BG_B, half = g->KP / 2, mtasks = lp_div_up(Mp, BG_AT_ROWS);
   long kt = t / mtasks, m0 = t % mtasks * BG_AT_ROWS, m1 = m0 + BG_AT_ROWS < Mp ? m0 + BG_AT_ROWS : Mp;
+  long k0 = kt * BG_KU;
   uint32_t *ap = (uint32_t *)g->ap;
-  for (long k = kt * BG_KU; k < (kt + 1) * BG_KU; k += 2) {
-    long m = m0;
+  long m = m0;
 #if LOWP_AVX512 || LOWP_AMX
-    if (k + 1 < g->K) {
-      long mv = m1 < g->M ? m1 : g->M; /* rows read from A */
-      __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm512_set1_epi32((int)half));
-      for (; m + 16 <= mv; m += 16) {
-        __m512i lo = bg_vec16(g->a, g->abf, k * g->lda + m), hi = bg_vec16(g->a, g->abf, (k + 1) * g->lda + m);
-        _mm512_i32scatter_epi32(ap + m * half + k / 2, idx, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)), 4);
-      }
+  long mv = m1 < g->M ? m1 : g->M; /* rows read from A */
+  for (; m + 16 <= mv; m += 16) {
+    __m512i r[16];
+    for (int p = 0; p < 16; p++) {
+      long k = k0 + 2 * p;
+      __m512i lo = k < g->K ? bg_vec16(g->a, g->abf, k * g->lda + m) : _mm512_setzero_si512();
+      __m512i hi = k + 1 < g->K ? bg_vec16(g->a, g->abf, (k + 1) * g->lda + m) : _mm512_setzero_si512();
+      r[p] = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
     }
+    bg_transpose16(r);
+    for (int i = 0; i < 16; i++) _mm512_storeu_si512(ap + (m + i) * half + k0 / 2, r[i]);
+  }
 #endif
-    for (; m < m1; m++) {
+  for (; m < m1; m++) {
+    for (long k = k0; k < k0 + BG_KU; k += 2) {
       uint32_t lo = m < g->M && k < g->K ? bg_elem(g->a, g->abf, k * g->lda + m) : 0;
       uint32_t hi = m < g->M && k + 1 < g->K ? bg_elem(g->a, g->abf, (k + 1) * g->lda + m) : 0;
       ap[m * half + k / 2] = lo | hi << 16;
@@ -159,7 +191,7 @@ static void bg_task_pack_bt(void *ctx, long t, int tid) {
   uint16_t *bp = g->bp + 2 * t * g->KP * 16;
   /* B^T stored (N, K): column n of op(B) is row n of the stored matrix. The block's 32
    * rows are converted to bf16 first; then a k pair of one column is one 32-bit word of
-   * its row, and each packed row of pairs gathers one word from 16 rows. */
+   * its row, and 16 x 16 words (16 columns, 16 pairs) are transposed in registers. */
   long half = g->KP / 2;
   uint16_t *rows = (uint16_t *)llmts_scratch(tid, 2, (size_t)BG_B * g->KP * 2);
   if (!rows) return;
@@ -175,9 +207,12 @@ static void bg_task_pack_bt(void *ctx, long t, int tid) {
     const uint32_t *src = r32 + p * 16 * half;
     long kp = 0;
 #if LOWP_AVX512 || LOWP_AMX
-    __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                     _mm512_set1_epi32((int)half));
-    for (; kp < half; kp++) _mm512_storeu_si512(dst + kp * 16, _mm512_i32gather_epi32(idx, src + kp, 4));
+    for (; kp < half; kp += 16) { /* half is a multiple of 16 */
+      __m512i r[16];
+      for (int c = 0; c < 16; c++) r[c] = _mm512_loadu_si512(src + c * half + kp);
+      bg_transpose16(r);
+      for (int i = 0; i < 16; i++) _mm512_storeu_si512(dst + (kp + i) * 16, r[i]);
+    }
 #endif
     for (; kp < half; kp++)
       for (long c = 0; c < 16; c++) dst[kp * 16 + c] = src[c * half + kp];
