@@ -64,6 +64,7 @@ test('replaceModule puts a wrapper in the path, the parent calls it, names follo
   assert.ok(m.stateDict().has(`${path}.base.weight`) && !m.stateDict().has(`${path}.weight`));
   const after = m.forward(ids, 1, 4).logits.toArray();
   assert.notDeepEqual(after, before, 'the MLP now calls the wrapper');
+  assert.throws(() => m.decodePlan(), /a projection is a Doubled, not a Linear.*merge adapters/, 'the fast decode path refuses an unmerged wrapper');
   m.replaceModule(path, old);
   assert.deepEqual(m.forward(ids, 1, 4).logits.toArray(), before, 'putting the Linear back restores the outputs');
   assert.throws(() => m.replaceModule('model.layers.0.mlp.nope', old), /no submodule at 'model\.layers\.0\.mlp\.nope'/);

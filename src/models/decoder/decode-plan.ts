@@ -8,7 +8,8 @@
  * const plan = decoderDecodePlan(model);
  * plan.layers.length === model.config.nLayer;
  */
-import type { Linear } from '../../nn/linear.ts';
+import { Linear } from '../../nn/linear.ts';
+import type { Module } from '../../nn/module.ts';
 import { LayerNorm, type RMSNorm } from '../../nn/norm.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights } from '../decode-plan.ts';
@@ -41,8 +42,12 @@ function blockPlan(b: Block): DecodeLayer {
   return { norm1: normPlan(b.norm1), attention, out: linearPlan(a.out), norm2: normPlan(b.norm2), mlp };
 }
 
-function linearPlan(l: Linear): LinearWeights {
-  return { weight: l.weight.data, bias: l.bias ? l.bias.data : null, out: l.outFeatures, in: l.inFeatures };
+function linearPlan(m: Module): LinearWeights {
+  if (!(m instanceof Linear)) {
+    throw new LlmtsError('E_MODEL', `a projection is a ${m.constructor.name}, not a Linear: the fast decode path reads plain weights`, {
+      where: 'decodePlan', hint: 'merge adapters (e.g. LoRA) into their Linear layers before generating' });
+  }
+  return { weight: m.weight.data, bias: m.bias ? m.bias.data : null, out: m.outFeatures, in: m.inFeatures };
 }
 
 function normPlan(n: LayerNorm | RMSNorm): NormWeights {
@@ -50,7 +55,7 @@ function normPlan(n: LayerNorm | RMSNorm): NormWeights {
   return { kind: 'rmsnorm', weight: n.weight.data, bias: null, eps: n.eps };
 }
 
-function need(l: Linear | null, name: string): Linear {
+function need(l: Module | null, name: string): Module {
   if (!l) throw new LlmtsError('E_MODEL', `decoder block has no ${name} projection`, { where: 'decodePlan', hint: 'a block is either fused (GPT-2) or separate (Llama)' });
   return l;
 }
