@@ -63,8 +63,6 @@ function describeParseError(err: Error, code: string, options: FlagOptions): str
       const near = Object.keys(options).filter((o) => editDistance(o, name) <= 2).sort((x, y) => editDistance(x, name) - editDistance(y, name))[0];
       return `unknown flag '${quoted}'${near ? ` (did you mean --${near}?)` : ''}`;
     }
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument '${quoted}': this command takes only --flags`;
     default: // ERR_PARSE_ARGS_INVALID_OPTION_VALUE: "Option '--model <value>' argument missing", "... argument is ambiguous", ...
       return err.message.split('\n')[0]!.replace(/^Option /, 'flag ').replace(/\.$/, '');
   }
@@ -78,17 +76,18 @@ function describeParseError(err: Error, code: string, options: FlagOptions): str
  */
 export function parseFlags<const O extends FlagOptions>(command: string, argv: readonly string[], options: O,
   opts: { allowPositionals?: boolean } = {}): ParsedFlags<O> {
+  const flagError = (message: string): LlmtsError =>
+    new LlmtsError('E_FLAG', message, { where: `llmts ${command}`, hint: `run \`llmts ${command} --help\` for its flags` });
+  let r: ParsedFlags<O>;
   try {
-    const r = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: true });
-    if (!opts.allowPositionals && r.positionals.length > 0) {
-      throw Object.assign(new Error(`Unexpected argument '${r.positionals[0]}'`), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
-    }
-    return r;
+    r = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: true });
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
-    throw new LlmtsError('E_FLAG', describeParseError(err, code, options), { where: `llmts ${command}`, hint: `run \`llmts ${command} --help\` for its flags` });
+    throw flagError(describeParseError(err, code, options));
   }
+  if (!opts.allowPositionals && r.positionals.length > 0) throw flagError(`unexpected argument '${r.positionals[0]}': this command takes only --flags`);
+  return r;
 }
 
 /** What a numeric flag accepts; every field is optional (default: any finite number). */
