@@ -15,8 +15,9 @@
  * - `LanguageModel<C>`: a `Model` with a language-model head over token ids: `forward`
  *   (logits and the optional loss), a KV cache and a `DecodePlan` (the typed weights the
  *   fast decode path in src/infer runs).
- * - `ModelFamily<C>`: builds, parses, sizes (`info`, `parameterShapes`) and maps
- *   (`hf`) the models of its architectures.
+ * - `ModelFamily<C, M>`: builds (`create` -> M), parses, describes, sizes (`info`,
+ *   `parameterShapes`) and maps (`hf`) the models of its architectures, and gives
+ *   `exampleConfigs` that the registry tests round-trip.
  * Parameter names are the family's Hugging Face names (dotted `namedParameters()`), so
  * a state dict is a safetensors file as transformers writes it, up to the family's
  * `hf.toTensors` layout changes.
