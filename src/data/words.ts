@@ -70,11 +70,8 @@ export interface WordHashes {
   count: number;
   hashes: Uint32Array;
   lengths: Uint16Array;
-  /**
-   * breaks[i] is 1 when punctuation stands between word i and word i + 1 ("big, black"),
-   * 0 when only spaces do ("big black"); phrase matches do not cross a break.
-   */
-  breaks: Uint8Array;
+  /** The text hashed (for `wordEnds` / `wordBreakAfter`, looked up only when needed). */
+  text: string;
 }
 
 const LETTER = 1, DIGIT = 2;
@@ -96,69 +93,108 @@ function isWordUnit(c: number): boolean {
 /**
  * Normalised word hashes: ASCII and Latin-1 letters lower-cased, everything that is not a letter or
  * digit acts as a separator and is dropped ("don't" -> "dont" hashes as one word because
- * the apostrophe is skipped, not split on; whitespace splits). Punctuation between two
- * words (not inside one) is recorded in `breaks`.
+ * the apostrophe is skipped, not split on; whitespace splits).
  */
 export function normalizedWordHashes(text: string): WordHashes {
   const n = text.length;
   let cap = 64;
   let hashes = new Uint32Array(cap);
   let lengths = new Uint16Array(cap);
-  let breaks = new Uint8Array(cap);
   let count = 0;
   let h = 0x811c9dc5;
   let len = 0;
-  /** A character that is neither a word character nor a space came since the last word character. */
-  let punct = false;
   const flush = (): void => {
     if (len === 0) return;
     if (count === cap) {
       cap *= 2;
       const nh = new Uint32Array(cap); nh.set(hashes); hashes = nh;
       const nl = new Uint16Array(cap); nl.set(lengths); lengths = nl;
-      const nb = new Uint8Array(cap); nb.set(breaks); breaks = nb;
     }
     hashes[count] = fmix32(h);
     lengths[count] = len > 65535 ? 65535 : len;
-    if (punct) breaks[count] = 1; // "big, ": punctuation after the word
-    punct = false;
     count++;
     h = 0x811c9dc5;
     len = 0;
-  };
-  /** A word character: punctuation before it separates it from the previous word ('big "black'), inside a word it does not ("don't"). */
-  const wordChar = (): void => {
-    if (punct && len === 0 && count > 0) breaks[count - 1] = 1;
-    punct = false;
   };
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
     if (c < 128) { // ASCII fast path
       const k = ASCII_CLASS[c]!;
       if (k !== 0) {
-        if (punct) wordChar();
         if (k === LETTER) c |= 0x20;
         h ^= c;
         h = Math.imul(h, 0x01000193);
         len++;
       } else if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11) flush();
-      else punct = true;
       continue;
     }
     if (!isWordUnit(c)) {
       // Typographic spaces split words; other punctuation is dropped inside a word.
       if (c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000 || c === 0x2028 || c === 0x2029) flush();
-      else punct = true;
       continue;
     }
-    if (punct) wordChar();
     if ((c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7)) c |= 0x20; // ASCII and Latin-1 capitals
     h ^= c;
     h = Math.imul(h, 0x01000193);
     len++;
   }
   flush();
-  return { count, hashes: hashes.subarray(0, count), lengths: lengths.subarray(0, count), breaks: breaks.subarray(0, count) };
+  return { count, hashes: hashes.subarray(0, count), lengths: lengths.subarray(0, count), text };
+}
+
+/** A space that splits words (ASCII whitespace and the typographic spaces above). */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11
+    || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000 || c === 0x2028 || c === 0x2029;
+}
+
+/** A code unit of a word, ASCII or not. */
+function isWordUnitAny(c: number): boolean {
+  return c < 128 ? ASCII_CLASS[c] !== 0 : isWordUnit(c);
+}
+
+/**
+ * Where each word of `normalizedWordHashes(text)` ends: the index of the space that ended
+ * it, or the text's length. A second pass, for the rare callers that need positions
+ * (phrase matches), so that hashing, which every document goes through, stays lean.
+ */
+export function wordEnds(text: string): Uint32Array {
+  let ends = new Uint32Array(64);
+  let count = 0;
+  let inWord = false;
+  const push = (end: number): void => {
+    if (count === ends.length) { const next = new Uint32Array(2 * count); next.set(ends); ends = next; }
+    ends[count++] = end;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) {
+      if (inWord) push(i);
+      inWord = false;
+    } else if (!inWord && isWordUnitAny(c)) inWord = true;
+  }
+  if (inWord) push(text.length);
+  return ends.subarray(0, count);
+}
+
+/**
+ * True when punctuation stands between word k and word k + 1 of `text` ("big, black",
+ * 'big "black'), false when only spaces do ("big black"); punctuation inside a word
+ * ("don't") does not count. `ends` is `wordEnds(text)`.
+ */
+export function wordBreakAfter(text: string, ends: Uint32Array, k: number): boolean {
+  const end = ends[k]!;
+  for (let j = end - 1; j >= 0; j--) { // back over the word's trailing characters
+    const c = text.charCodeAt(j);
+    if (isWordUnitAny(c)) break;
+    if (!isSpace(c)) return true;
+  }
+  for (let j = end; j < text.length; j++) { // on to the next word's first letter
+    const c = text.charCodeAt(j);
+    if (isWordUnitAny(c)) return false;
+    if (!isSpace(c)) return true;
+  }
+  return false;
 }
 
 /** The normalised hashes of the words of a list entry ("Don't" and "dont" hash alike). */

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { DEFAULT_FILTERS, LanguageId, ProfanityList, runFilters, type FilterNotes } from '../../src/data/filters/index.ts';
 import { prepare } from '../../src/data/prepare.ts';
 import { defaultProfanityList, loadStopwords } from '../../src/data/wordlists.ts';
-import { normalizedWordHashes, tokenStats } from '../../src/data/words.ts';
+import { normalizedWordHashes, tokenStats, wordBreakAfter, wordEnds } from '../../src/data/words.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmts-profanity-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,11 +35,19 @@ function verdict(text: string, o = filters): { reason: string | null; hits: numb
 }
 
 test('word breaks: punctuation between words is a break, inside a word ("don\'t") or spaces alone are not', () => {
-  const b = (t: string) => Array.from(normalizedWordHashes(t).breaks);
+  const b = (t: string) => {
+    const ends = wordEnds(t);
+    assert.equal(ends.length, normalizedWordHashes(t).count, t);
+    return Array.from(ends, (_, k) => (wordBreakAfter(t, ends, k) ? 1 : 0));
+  };
   assert.deepEqual(b('a big, black dog'), [0, 1, 0, 0]);
   assert.deepEqual(b('big "black" dog'), [1, 1, 0]);
   assert.deepEqual(b("don't stop\nnow"), [0, 0, 0]);
   assert.deepEqual(b('big , black - dog. '), [1, 1, 1]);
+  for (const t of ['— , big\u00a0black ’s', 'Ärger über 12,5 % «mots»', ' \t', 'a\u2003b\u3000c!!', 'x,y z']) b(t); // word positions agree with the hashing
+  // many phrase matches: positions are found once per document, not once per match
+  const many = 'a big black dog, '.repeat(50_000);
+  assert.equal(new ProfanityList(['big black']).count(normalizedWordHashes(many)), 50_000);
   // the hashes themselves are unchanged by punctuation
   assert.deepEqual(normalizedWordHashes('a big, black dog').hashes, normalizedWordHashes('a big black dog').hashes);
 });

@@ -11,7 +11,7 @@
  * p.count(normalizedWordHashes('Heck, no.'));              // 0
  */
 import { IntMap } from '../int-map.ts';
-import { entryHashes, type WordHashes } from '../words.ts';
+import { entryHashes, wordBreakAfter, wordEnds, type WordHashes } from '../words.ts';
 
 export class ProfanityList {
   /** Word hash -> bit 0: a one-word entry; bits 1..: 1 + index in `rests` of its phrases. */
@@ -48,7 +48,8 @@ export class ProfanityList {
   /** Number of list entries found in the document's words (each phrase occurrence counts once; phrases do not match across punctuation). */
   count(words: WordHashes): number {
     if (this.size === 0) return 0;
-    const { hashes, count, breaks } = words;
+    const { hashes, count } = words;
+    let ends: Uint32Array | null = null; // word positions, found on the first phrase match only
     let hits = 0;
     for (let i = 0; i < count; i++) {
       const v = this.index.get(hashes[i]!);
@@ -57,8 +58,12 @@ export class ProfanityList {
       if (v < 2) continue;
       for (const r of this.rests[(v >> 1) - 1]!) {
         let k = 0;
-        while (k < r.length && i + 1 + k < count && breaks[i + k] === 0 && (hashes[i + 1 + k]! | 0) === r[k]) k++;
-        if (k === r.length) hits++;
+        while (k < r.length && i + 1 + k < count && (hashes[i + 1 + k]! | 0) === r[k]) k++;
+        if (k < r.length) continue;
+        ends ??= wordEnds(words.text);
+        let broken = false;
+        for (let g = 0; g < r.length && !broken; g++) broken = wordBreakAfter(words.text, ends, i + g);
+        if (!broken) hits++;
       }
     }
     return hits;
