@@ -72,7 +72,7 @@ interface Shape { M: number; N: number; K: number; batch?: number; alpha?: numbe
 const gemmShapes: Shape[] = [
   { M: 1, N: 1, K: 1 }, { M: 3, N: 5, K: 7 }, { M: 17, N: 33, K: 65 }, { M: 33, N: 17, K: 31, beta: 1 },
   { M: 64, N: 64, K: 64, alpha: 0.5, beta: 0.25, pad: 3 }, { M: 31, N: 47, K: 33, batch: 3, beta: 1 },
-  { M: 130, N: 200, K: 96 }, { M: 2, N: 300, K: 300 }, { M: 257, N: 40, K: 40, pad: 1 }, { M: 5, N: 6, K: 0, beta: 0.5 },
+  { M: 130, N: 200, K: 96 }, { M: 70, N: 96, K: 50, beta: 1, pad: 5 }, { M: 2, N: 300, K: 300 }, { M: 257, N: 40, K: 40, pad: 1 }, { M: 5, N: 6, K: 0, beta: 0.5 },
 ];
 const operands = [['bf16', 'bf16'], ['f32', 'f32'], ['bf16', 'f32']] as const;
 for (const s of gemmShapes) {

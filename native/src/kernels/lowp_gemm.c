@@ -238,16 +238,27 @@ static void bg_amx_config(void) {
   _tile_loadconfig(&cfg);
 }
 
-/* cb (32 x 32, row stride 32) = the block at (m0, n0); rows: 16 or 32 (rows of A that matter). */
-static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
-  long KP = g->KP, lda = KP * 2;
+/* dst (row stride ld floats) = the block at (m0, n0), plus dst's own values when acc;
+ * rows: 16 or 32 (rows of A that matter). */
+static void bg_block_to(const bg_args *g, long m0, long n0, long rows, float *dst, long ld, int acc) {
+  long KP = g->KP, lda = KP * 2, ldd = ld * 4;
   const uint16_t *a0 = g->ap + m0 * KP, *a1 = a0 + 16 * KP;
   const uint16_t *b0 = g->bp + (n0 / 16) * KP * 16, *b1 = b0 + KP * 16;
-  _tile_zero(0);
-  _tile_zero(1);
+  if (acc) {
+    _tile_loadd(0, dst, ldd);
+    _tile_loadd(1, dst + 16, ldd);
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+  }
   if (rows > 16) {
-    _tile_zero(2);
-    _tile_zero(3);
+    if (acc) {
+      _tile_loadd(2, dst + 16 * ld, ldd);
+      _tile_loadd(3, dst + 16 * ld + 16, ldd);
+    } else {
+      _tile_zero(2);
+      _tile_zero(3);
+    }
     for (long k = 0; k < KP; k += 32) {
       _tile_loadd(4, a0 + k, lda);
       _tile_loadd(6, b0 + k * 16, 64);
@@ -258,8 +269,8 @@ static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
-    _tile_stored(2, cb + 16 * BG_B, BG_B * 4);
-    _tile_stored(3, cb + 16 * BG_B + 16, BG_B * 4);
+    _tile_stored(2, dst + 16 * ld, ldd);
+    _tile_stored(3, dst + 16 * ld + 16, ldd);
   } else {
     for (long k = 0; k < KP; k += 32) {
       _tile_loadd(4, a0 + k, lda);
@@ -269,8 +280,13 @@ static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
       _tile_dpbf16ps(1, 4, 7);
     }
   }
-  _tile_stored(0, cb, BG_B * 4);
-  _tile_stored(1, cb + 16, BG_B * 4);
+  _tile_stored(0, dst, ldd);
+  _tile_stored(1, dst + 16, ldd);
+}
+
+/* cb (32 x 32, row stride 32) = the block at (m0, n0). */
+static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
+  bg_block_to(g, m0, n0, rows, cb, BG_B, 0);
 }
 #elif LOWP_AVX512
 /* Rows [r0, r0 + 8) x 32 columns: 16 accumulators, each k pair of A broadcast. */
@@ -345,6 +361,14 @@ static void bg_task_compute(void *ctx, long t, int tid) {
     long m0 = mb * BG_B, left = g->M - m0;
     long rows = left >= BG_B ? BG_B : (left <= 16 && LOWP_AMX ? 16 : lp_div_up(left, 8) * 8);
     for (long nb = nb0; nb < nb1; nb++) {
+#if LOWP_AMX
+      /* whole blocks with C = AB or C += AB: the tiles load and store C itself (C += AB
+       * then adds each product to C as it goes, not the sum at the end) */
+      if (g->alpha == 1.0f && (g->beta == 0.0f || g->beta == 1.0f) && left >= BG_B && nb * BG_B + BG_B <= g->N) {
+        bg_block_to(g, m0, nb * BG_B, BG_B, g->c + m0 * g->ldc + nb * BG_B, g->ldc, g->beta == 1.0f);
+        continue;
+      }
+#endif
       bg_block(g, m0, nb * BG_B, rows, cb);
       bg_store(g, m0, nb * BG_B, cb);
     }
