@@ -4,7 +4,7 @@
 // refuses them with an E_INPUT error, without blocking.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -81,4 +81,16 @@ test('a FIFO that takes a listed file\'s place is bad input to the readers, not 
     assert.deepEqual(events, [{ kind: 'bad', loc: 0, reason: 'not a regular file: FIFO (named pipe)' }], format);
   }
   await assert.rejects(async () => { for await (const _ of shardTexts([fifo])) { /* nothing */ } }, (e: Error & { code?: string }) => e.code === 'E_SHARD' && /pipe\.txt: not a regular file: FIFO/.test(e.message));
+});
+
+test('links back up the tree are listed once: two loops in a folder do not make 2^40 paths', async () => {
+  const top = join(dir, 'loops');
+  mkdirSync(join(top, 'raw'), { recursive: true });
+  copyFileSync(VERDICT, join(top, 'raw', 'a.txt'));
+  symlinkSync('..', join(top, 'raw', 'up1'));
+  symlinkSync('..', join(top, 'raw', 'up2'));
+  const { files, skipped } = await expandInputs([join(top, 'raw')]);
+  assert.deepEqual(files.map((f) => f.path), [join(top, 'raw', 'a.txt')]);
+  const again = 'folder already listed (through a link or another input)';
+  assert.deepEqual(skipped, [{ path: join(top, 'raw', 'up1', 'raw'), reason: again }, { path: join(top, 'raw', 'up2'), reason: again }]);
 });

@@ -86,7 +86,22 @@ export interface SkippedInput {
   reason: string;
 }
 
-function walk(dir: string, out: string[], skipped: SkippedInput[]): void {
+/**
+ * Lists the files under `dir`, depth first in name order. `visited` holds the folders
+ * already listed (device:inode), so a link back to a folder above (a loop) or a second
+ * link to the same folder is listed once, not until the path is too long (and, with two
+ * such links, 2^40 times).
+ */
+function walk(dir: string, out: string[], skipped: SkippedInput[], visited: Set<string>): void {
+  try {
+    const st = statSync(dir);
+    const id = `${st.dev}:${st.ino}`;
+    if (visited.has(id)) {
+      skipped.push({ path: dir, reason: 'folder already listed (through a link or another input)' });
+      return;
+    }
+    visited.add(id);
+  } catch { /* readdirSync below reports it */ }
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -104,7 +119,7 @@ function walk(dir: string, out: string[], skipped: SkippedInput[]): void {
       out.push(p); // e.g. a dangling link: reading it fails and is reported as bad input
       continue;
     }
-    if (st.isDirectory()) walk(p, out, skipped);
+    if (st.isDirectory()) walk(p, out, skipped, visited);
     else if (notRegularReason(st)) skipped.push({ path: p, reason: notRegularReason(st)! });
     else out.push(p);
   }
@@ -122,6 +137,7 @@ export async function expandInputs(inputs: string[]): Promise<{ files: InputFile
   const files: InputFile[] = [];
   const skipped: SkippedInput[] = [];
   const seen = new Set<string>();
+  const visited = new Set<string>();
   const skip = (path: string, reason: string): void => {
     if (!skipped.some((s) => resolve(s.path) === resolve(path))) skipped.push({ path, reason });
   };
@@ -151,7 +167,7 @@ export async function expandInputs(inputs: string[]): Promise<{ files: InputFile
     try { st = statSync(input); } catch { st = null; }
     if (st?.isDirectory()) {
       const found: string[] = [];
-      walk(input, found, skipped);
+      walk(input, found, skipped, visited);
       for (const p of found) add(p, false);
     } else if (st && notRegularReason(st)) {
       skip(input, notRegularReason(st)!);
