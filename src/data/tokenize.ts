@@ -21,7 +21,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
-import { CharTokenizer } from '../tokenizer/char.ts';
 import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -161,7 +160,7 @@ export function tokenizeFiles(files: readonly string[], tok: Tokenizer, outDir: 
   saveTokenizer(tok, join(outDir, 'tokenizer.json'));
   const meta: TokensMeta = {
     format: TOKENS_META_FORMAT, version: 1, tokenizer: 'tokenizer.json',
-    tokenizerSource: opts.tokenizerSource ?? (tok instanceof CharTokenizer ? 'char' : 'custom'),
+    tokenizerSource: opts.tokenizerSource ?? (tok.kind === 'char' ? 'char' : 'custom'),
     vocabSize: tok.vocabSize, dtype: dtypeFor(tok.vocabSize) === 2 ? 'uint16' : 'uint32', eot, valFraction,
     train: train.entries, val: val.entries, sources,
   };

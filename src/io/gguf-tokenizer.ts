@@ -46,9 +46,9 @@ export function tokenizerToGguf(tok: AnyTokenizer, vocabSize: number): Map<strin
   if (tok.vocabSize > vocabSize) {
     throw exportError(`the tokenizer has ${tok.vocabSize} ids but the model's vocabulary has ${vocabSize}`, 'pass the tokenizer the model was trained with');
   }
-  if (tok instanceof Llama2cTokenizer) return spmToGguf(tok, vocabSize);
-  if (tok instanceof BpeTokenizer) return bpeToGguf(tok, vocabSize);
-  throw exportError(`a ${tok.constructor.name} has no llama.cpp form`, 'GGUF carries byte-level BPE (GPT-2 style) and llama2.c / sentencepiece vocabularies; pass --tokenizer with one of those');
+  if (tok.kind === 'llama2c') return spmToGguf(tok, vocabSize);
+  if (tok.kind === 'bpe') return bpeToGguf(tok, vocabSize);
+  throw exportError(`a ${tok.kind} tokenizer has no llama.cpp form`, 'GGUF carries byte-level BPE (GPT-2 style) and llama2.c / sentencepiece vocabularies; pass --tokenizer with one of those');
 }
 
 function bpeToGguf(tok: BpeTokenizer, vocabSize: number): Map<string, GgufValue> {

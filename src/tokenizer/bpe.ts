@@ -21,7 +21,8 @@ import { CharPremerge } from './bpe-premerge.ts';
 import { bpeToTokenizerJson } from './bpe-json-write.ts';
 import { resolvePattern, toJsRegExp } from './split-patterns.ts';
 import { scannerFor, type PieceScanner } from './split-scanners.ts';
-import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';
+import { addBosEos, specialIdsFromTokens } from './specials.ts';
+import type { DecodeOptions, EncodeOptions, SpecialIds, Tokenizer } from './types.ts';
 
 /**
  * Everything needed to build a byte-level BPE tokenizer. This is the factory input used
@@ -75,10 +76,12 @@ export class BpeTokenizer implements Tokenizer {
   readonly addPrefixSpace: boolean;
   /** True when built from tiktoken ranks (no merges list). */
   readonly fromRanks: boolean;
+  /** bos/eos/... found by name among the special tokens (GPT-2: <|endoftext|> is bos and eos). */
+  readonly specialIds: SpecialIds;
 
   private readonly bytesById: (Uint8Array | undefined)[];
   private readonly specials: Map<string, number>;
-  private readonly specialIds = new Set<number>();
+  private readonly specialIdSet = new Set<number>();
   private readonly table: BytesTable;
   private readonly pairs: PairTable;
   private readonly merger: Merger;
@@ -106,12 +109,13 @@ export class BpeTokenizer implements Tokenizer {
     for (const [content, id] of this.specials) {
       if (!Number.isInteger(id) || id < 0) throw new LlmtsError('E_BPE_SPECIAL', `special token ${JSON.stringify(content)} has invalid id ${id}`, { hint: 'ids are non-negative integers' });
       if (content.length === 0) throw new LlmtsError('E_BPE_SPECIAL', 'a special token is the empty string', { hint: 'remove it from the special tokens' });
-      this.specialIds.add(id);
+      this.specialIdSet.add(id);
       size = Math.max(size, id + 1);
     }
     this.vocabSize = size;
+    this.specialIds = specialIdsFromTokens(this.specials);
     // Special ids are not BPE tokens: they are kept out of the merge tables.
-    this.bytesById = spec.vocab.map((b, id) => (this.specialIds.has(id) ? undefined : b));
+    this.bytesById = spec.vocab.map((b, id) => (this.specialIdSet.has(id) ? undefined : b));
     this.table = new BytesTable(this.bytesById);
     for (let b = 0; b < 256; b++) {
       const id = this.table.get(Uint8Array.of(b), 0, 1);
@@ -145,24 +149,27 @@ export class BpeTokenizer implements Tokenizer {
     this.premerge = spec.charPremerge === false ? undefined : new CharPremerge(this.pairs, this.byteIds, this.bytesById, (b) => this.table.get(b, 0, b.length));
   }
 
-  /** Text -> ids. Special tokens are matched only when listed in `allowedSpecial`. */
+  /**
+   * Text -> ids. Special tokens are matched only when listed in `allowedSpecial`;
+   * `addBos` / `addEos` add specialIds.bos / eos (byte-level BPE has no template, so
+   * `addSpecialTokens` adds nothing, as in Hugging Face's GPT-2).
+   */
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = [];
     const re = this.specialRegExp(opts.allowedSpecial);
-    if (re === undefined) {
-      this.encodeOrdinaryInto(text, out);
-      return out;
+    if (re === undefined) this.encodeOrdinaryInto(text, out);
+    else {
+      re.lastIndex = 0;
+      let pos = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(text)) !== null) {
+        if (m.index > pos) this.encodeOrdinaryInto(text.slice(pos, m.index), out);
+        out.push(this.specials.get(m[0])!);
+        pos = m.index + m[0].length;
+      }
+      if (pos < text.length) this.encodeOrdinaryInto(pos === 0 ? text : text.slice(pos), out);
     }
-    re.lastIndex = 0;
-    let pos = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      if (m.index > pos) this.encodeOrdinaryInto(text.slice(pos, m.index), out);
-      out.push(this.specials.get(m[0])!);
-      pos = m.index + m[0].length;
-    }
-    if (pos < text.length) this.encodeOrdinaryInto(pos === 0 ? text : text.slice(pos), out);
-    return out;
+    return opts.addBos || opts.addEos ? addBosEos(out, this.specialIds, opts, false) : out;
   }
 
   /** Text -> ids, with every special-token string treated as plain text. */
@@ -279,7 +286,7 @@ export class BpeTokenizer implements Tokenizer {
       const id = ids[i]!;
       const b = this.idBytes(id);
       if (b === undefined) throw new LlmtsError('E_BPE_ID', `token id ${id} is not in this tokenizer (vocab size ${this.vocabSize})`, { where: `ids[${i}]`, hint: 'decode ids produced by the same tokenizer' });
-      if (opts.skipSpecialTokens && this.specialIds.has(id)) continue;
+      if (opts.skipSpecialTokens && this.specialIdSet.has(id)) continue;
       parts.push(b);
       total += b.length;
     }
@@ -301,7 +308,7 @@ export class BpeTokenizer implements Tokenizer {
   idBytes(id: number): Uint8Array | undefined {
     const b = this.bytesById[id];
     if (b !== undefined) return b;
-    if (!this.specialIds.has(id)) return undefined;
+    if (!this.specialIdSet.has(id)) return undefined;
     let sb = this.specialBytes.get(id);
     if (sb === undefined) {
       for (const [s, i] of this.specials) if (i === id) sb = new TextEncoder().encode(s);
@@ -313,7 +320,7 @@ export class BpeTokenizer implements Tokenizer {
 
   /** True when `id` is a special / added token. */
   isSpecial(id: number): boolean {
-    return this.specialIds.has(id);
+    return this.specialIdSet.has(id);
   }
 
   tokenToId(token: string): number | undefined {
@@ -331,7 +338,7 @@ export class BpeTokenizer implements Tokenizer {
   idToToken(id: number): string | undefined {
     const b = this.bytesById[id];
     if (b !== undefined) return bytesToByteLevel(b);
-    if (this.specialIds.has(id)) for (const [s, i] of this.specials) if (i === id) return s;
+    if (this.specialIdSet.has(id)) for (const [s, i] of this.specials) if (i === id) return s;
     return undefined;
   }
 

@@ -1,28 +1,34 @@
 /**
  * Character-level tokenizer: each distinct character (Unicode code point) of a training
  * text is one token, ids in sorted code-point order (as nanoGPT's shakespeare_char:
- * Tiny Shakespeare gives 65 ids, '\n' = 0, ' ' = 1). It is a BPE with no merges, so it
- * reports `kind: 'bpe'`; `toTokenizerJson()` writes it that way (Hugging Face BPE, empty
- * merges, Fuse decoder).
+ * Tiny Shakespeare gives 65 ids, '\n' = 0, ' ' = 1).
  *
- * Saved as its own small JSON file (`{"format": "llmts-char-tokenizer", "version": 1,
- * "chars": [...]}`), which `loadTokenizer` recognises.
+ * Saved as a Hugging Face tokenizer.json (`toTokenizerJson`): a BPE model over these
+ * characters with no merges, no normalizer or pre-tokenizer and a Fuse decoder, which HF
+ * `tokenizers` encodes to the same ids (tested). Unknown characters: HF, with no unk
+ * token, drops them; `encode` here refuses them (E_CHAR_UNKNOWN) rather than drop text.
+ * `loadTokenizer` recognises that form (`isCharLevelTokenizerJson`) and still reads the
+ * file older llmts versions wrote (`{"format": "llmts-char-tokenizer", "version": 1,
+ * "chars": [...]}`).
  *
  * @example
  * const tok = CharTokenizer.fromText('hello world');
  * tok.encode('hold');          // [3, 6, 4, 2]  (' ' = 0, 'd' = 1, 'e' = 2, 'h' = 3, ...)
  * tok.decode([3, 2, 4, 4, 6]); // 'hello'
- * saveCharTokenizer(tok, 'out/tokenizer.json');
+ * saveTokenizer(tok, 'out/tokenizer.json');
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
-import type { DecodeOptions, Tokenizer } from './types.ts';
+import { isJsonObject } from './json-fields.ts';
+import { addBosEos, NO_SPECIAL_IDS } from './specials.ts';
+import type { DecodeOptions, EncodeOptions, SpecialIds, Tokenizer } from './types.ts';
 
-/** The `format` field of a saved char tokenizer. */
+/** The `format` field of the char tokenizer file of older llmts versions. */
 export const CHAR_TOKENIZER_FORMAT = 'llmts-char-tokenizer';
 
 export class CharTokenizer implements Tokenizer {
-  readonly kind = 'bpe' as const;
+  readonly kind = 'char' as const;
+  /** A char tokenizer has no special tokens. */
+  readonly specialIds: SpecialIds = NO_SPECIAL_IDS;
   /** The characters, in id order. */
   readonly chars: readonly string[];
   private readonly index: Map<string, number>;
@@ -47,7 +53,7 @@ export class CharTokenizer implements Tokenizer {
     return new CharTokenizer([...set].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   }
 
-  /** Parses the saved JSON object (see the module comment). */
+  /** Reads the char tokenizer file of older llmts versions (see the module comment). */
   static fromJson(json: unknown, where = 'char tokenizer'): CharTokenizer {
     const o = json as { format?: unknown; version?: unknown; chars?: unknown } | null;
     if (o?.format !== CHAR_TOKENIZER_FORMAT) {
@@ -64,8 +70,22 @@ export class CharTokenizer implements Tokenizer {
     return this.chars.length;
   }
 
-  /** Text -> ids; a character outside the vocabulary is an error naming it. */
-  encode(text: string): number[] {
+  /**
+   * A tokenizer.json in the form `toTokenizerJson` writes (check it with
+   * `isCharLevelTokenizerJson` first): the characters in id order.
+   */
+  static fromTokenizerJson(json: Record<string, unknown>, where = 'tokenizer.json'): CharTokenizer {
+    if (!isCharLevelTokenizerJson(json)) {
+      throw new LlmtsError('E_CHAR_TOKENIZER', `${where} is not a char-level tokenizer.json`, { where, hint: 'pass a tokenizer.json written by llmts for a char tokenizer' });
+    }
+    const vocab = (json.model as { vocab: Record<string, number> }).vocab;
+    const chars = new Array<string>(Object.keys(vocab).length);
+    for (const [c, id] of Object.entries(vocab)) chars[id] = c;
+    return new CharTokenizer(chars, where);
+  }
+
+  /** Text -> ids; a character outside the vocabulary is an error naming it. A char tokenizer has no bos/eos to add. */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = [];
     for (const c of text) {
       const id = this.index.get(c);
@@ -75,7 +95,7 @@ export class CharTokenizer implements Tokenizer {
       }
       out.push(id);
     }
-    return out;
+    return opts.addBos || opts.addEos ? addBosEos(out, this.specialIds, opts, false) : out;
   }
 
   /** Ids -> text; an id out of range is an error. */
@@ -111,29 +131,31 @@ export class CharTokenizer implements Tokenizer {
     };
   }
 
-  /** The object `saveCharTokenizer` writes. */
-  toJson(): { format: string; version: number; chars: string[] } {
-    return { format: CHAR_TOKENIZER_FORMAT, version: 1, chars: this.chars.slice() };
-  }
 }
 
-/** True when a parsed JSON object is a saved char tokenizer. */
+/**
+ * True when a parsed tokenizer.json is a char-level tokenizer as `toTokenizerJson` writes
+ * it: model BPE without byte fallback and with no merges, no normalizer, pre-tokenizer,
+ * post-processor or added tokens, and a vocabulary of single characters with ids 0..n-1.
+ */
+export function isCharLevelTokenizerJson(json: unknown): boolean {
+  if (!isJsonObject(json) || !isJsonObject(json.model)) return false;
+  const m = json.model;
+  const none = (x: unknown): boolean => x === null || x === undefined;
+  if (m.type !== 'BPE' || m.byte_fallback === true || !Array.isArray(m.merges) || m.merges.length !== 0 || !isJsonObject(m.vocab)) return false;
+  if (!none(json.normalizer) || !none(json.pre_tokenizer) || !none(json.post_processor)) return false;
+  if (!(none(json.added_tokens) || (Array.isArray(json.added_tokens) && json.added_tokens.length === 0))) return false;
+  const entries = Object.entries(m.vocab);
+  const seen = new Uint8Array(entries.length);
+  for (const [c, id] of entries) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= entries.length || seen[id] === 1) return false;
+    if (c.length === 0 || c.length > 2 || [...c].length !== 1) return false;
+    seen[id] = 1;
+  }
+  return entries.length > 0;
+}
+
+/** True when a parsed JSON object is the char tokenizer file of older llmts versions. */
 export function isCharTokenizerJson(json: unknown): boolean {
   return (json as { format?: unknown } | null)?.format === CHAR_TOKENIZER_FORMAT;
-}
-
-/** Writes the tokenizer's JSON file. */
-export function saveCharTokenizer(tok: CharTokenizer, path: string): void {
-  writeFileSync(path, JSON.stringify(tok.toJson()));
-}
-
-/** Reads a file written by `saveCharTokenizer`; errors name the file. */
-export function loadCharTokenizer(path: string): CharTokenizer {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new LlmtsError('E_CHAR_TOKENIZER', `cannot read ${path} as JSON`, { where: path, hint: 'pass a file written by saveCharTokenizer', cause: err });
-  }
-  return CharTokenizer.fromJson(json, path);
 }

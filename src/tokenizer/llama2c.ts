@@ -26,7 +26,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { LlmtsError } from '../util/errors.ts';
-import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';
+import { mergesAt, objectField, vocabAt } from './json-fields.ts';
+import { NO_SPECIAL_IDS } from './specials.ts';
+import type { DecodeOptions, EncodeOptions, SpecialIds, Tokenizer } from './types.ts';
 import { BinaryHeap } from '../util/heap.ts';
 
 /** Decode options of the llama2.c tokenizer: `prevId` is the id before `ids[0]` (for streaming). */
@@ -41,12 +43,11 @@ const SPECIAL_NAMES: [string, number][] = [['<unk>', UNK], ['<s>', BOS], ['</s>'
 
 /** A llama2.c tokenizer.bin vocabulary; see the module comment. */
 export class Llama2cTokenizer implements Tokenizer {
-  readonly kind = 'bpe' as const;
+  readonly kind = 'llama2c' as const;
   readonly vocabSize: number;
   readonly maxTokenLength: number;
-  /** Beginning-of-sequence id (run.c stops generating when the model emits it). */
-  readonly bosId = BOS;
-  readonly eosId = EOS;
+  /** <unk> 0, <s> 1 (BOS; run.c also stops generating when the model emits it), </s> 2. */
+  readonly specialIds: SpecialIds = Object.freeze({ ...NO_SPECIAL_IDS, bos: BOS, eos: EOS, unk: UNK });
   /** Piece bytes of each id, one char per byte (latin1), for byte-exact lookups. */
   private readonly pieces: string[];
   private readonly scores: Float32Array;
@@ -101,23 +102,30 @@ export class Llama2cTokenizer implements Tokenizer {
    * scores -i), which is all run.c's encoding looks at.
    */
   static fromTokenizerJson(json: Record<string, unknown>, where = 'tokenizer.json'): Llama2cTokenizer {
-    const model = json.model as { type?: unknown; byte_fallback?: unknown; vocab?: Record<string, number>; merges?: (string | [string, string])[] } | undefined;
-    if (model?.type !== 'BPE' || model.byte_fallback !== true || typeof model.vocab !== 'object' || !Array.isArray(model.merges)) {
+    const model = objectField(json, 'model', where);
+    if (model.type !== 'BPE' || model.byte_fallback !== true) {
       throw new LlmtsError('E_TOKENIZER_JSON', `${where} is not a sentencepiece-style BPE (byte_fallback) tokenizer`, { where, hint: 'pass a Llama-2 style tokenizer.json' });
     }
-    const vocab = model.vocab;
-    const size = Math.max(...Object.values(vocab)) + 1;
+    const vocab = vocabAt(model.vocab, 'model.vocab', where);
+    let size = 0;
+    for (const id of vocab.values()) size = Math.max(size, id + 1);
+    for (let b = 0; b < 256; b++) {
+      const token = `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+      if (vocab.get(token) !== b + 3) {
+        throw new LlmtsError('E_TOKENIZER_JSON', `${where}: model.vocab maps ${token} to ${vocab.get(token) ?? 'nothing'}; a byte-fallback vocabulary has <0x00>..<0xFF> at ids 3..258`, {
+          where: `${where}: model.vocab`, hint: 'pass a Llama-2 style tokenizer.json (<unk>, <s>, </s>, then the 256 byte tokens)' });
+      }
+    }
     const pieces: Uint8Array[] = new Array<Uint8Array>(size).fill(new Uint8Array(0));
-    const specialPieces: Record<string, string> = { '<unk>': '<unk>', '<s>': '\n<s>\n', '</s>': '\n</s>\n' };
-    for (const [token, id] of Object.entries(vocab)) {
-      const text = specialPieces[token] ?? (/^<0x[0-9A-Fa-f]{2}>$/.test(token) ? token : token.replaceAll('\u2581', ' '));
+    const specialPieces = new Map([['<unk>', '<unk>'], ['<s>', '\n<s>\n'], ['</s>', '\n</s>\n']]);
+    for (const [token, id] of vocab) {
+      const text = specialPieces.get(token) ?? (/^<0x[0-9A-Fa-f]{2}>$/.test(token) ? token : token.replaceAll('\u2581', ' '));
       pieces[id] = Buffer.from(text, 'utf8');
     }
     const scores = new Float32Array(size);
     const scored = new Set<number>();
-    model.merges.forEach((m, rank) => {
-      const [a, b] = typeof m === 'string' ? (m.split(' ') as [string, string]) : m;
-      const id = vocab[a + b];
+    mergesAt(model.merges, 'model.merges', where).forEach(([a, b], rank) => {
+      const id = vocab.get(a + b);
       if (id !== undefined && !scored.has(id)) {
         scored.add(id);
         scores[id] = -rank;
@@ -139,13 +147,17 @@ export class Llama2cTokenizer implements Tokenizer {
   }
 
   /**
-   * Text -> ids as run.c's `encode(text, bos, eos=0)`; `addSpecialTokens: true` puts BOS
-   * first (run.c always does for prompts). Special-token strings in the text are plain text.
+   * Text -> ids as run.c's `encode(text, bos, eos)`; `addSpecialTokens: true` (or `addBos`)
+   * puts BOS first (run.c always does for prompts), `addEos` EOS last. Special-token
+   * strings in the text are plain text.
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = [];
-    if (opts.addSpecialTokens) out.push(BOS);
-    if (text.length === 0) return out;
+    if (opts.addSpecialTokens || opts.addBos) out.push(BOS);
+    if (text.length === 0) {
+      if (opts.addEos) out.push(EOS);
+      return out;
+    }
     const ids: number[] = [];
     ids.push(this.lookup.get(' ') ?? ' '.charCodeAt(0) + 3); // the dummy prefix
     const bytes = Buffer.from(text, 'utf8');
@@ -162,6 +174,7 @@ export class Llama2cTokenizer implements Tokenizer {
     }
     this.merge(ids);
     for (const id of ids) out.push(id);
+    if (opts.addEos) out.push(EOS);
     return out;
   }
 

@@ -10,6 +10,7 @@
  * encodeIds(p, [7592], [2088], { addSpecialTokens: true }).ids  // [101, 7592, 102, 2088, 102]
  */
 import { LlmtsError } from '../util/errors.ts';
+import { arrayAt, fieldError, integerAt, isJsonObject, objectAt, optObjectAt, stringAt, tokenIdAt } from './json-fields.ts';
 
 /** One item of a template: a special token or one of the input sequences. */
 export type TemplatePiece =
@@ -179,42 +180,51 @@ export function padEncodings(encs: Encoding[], opts: PaddingOptions): Encoding[]
   });
 }
 
-/** Reads HF's `post_processor` JSON (BertProcessing or TemplateProcessing); null for none. */
-export function postProcessorFromJson(json: unknown, where: string): PostProcessor | null {
-  if (json === null || json === undefined) return null;
-  const obj = json as Record<string, unknown>;
+/**
+ * Reads HF's `post_processor` JSON (BertProcessing or TemplateProcessing); null for none.
+ * `where` is the file and `path` the field (errors name both, e.g.
+ * `tokenizer.json: post_processor.single[0] must be an object, got null`).
+ */
+export function postProcessorFromJson(json: unknown, where: string, path = 'post_processor'): PostProcessor | null {
+  const obj = optObjectAt(json, path, where);
+  if (obj === null) return null;
   if (obj.type === 'BertProcessing') {
-    const cls = obj.cls as [string, number], sep = obj.sep as [string, number];
-    if (!Array.isArray(cls) || !Array.isArray(sep)) {
-      throw new LlmtsError('E_TOKENIZER_JSON', 'BertProcessing needs "cls" and "sep" as [token, id]', { where });
-    }
-    return bertTemplate(cls, sep);
+    const pair = (key: 'cls' | 'sep'): [string, number] => {
+      const at = `${path}.${key}`;
+      const v = arrayAt(obj[key], at, where);
+      if (v.length !== 2) throw fieldError(where, at, 'a [token, id] pair', v);
+      return [stringAt(v[0], `${at}[0]`, where), tokenIdAt(v[1], `${at}[1]`, where)];
+    };
+    return bertTemplate(pair('cls'), pair('sep'));
   }
   if (obj.type === 'TemplateProcessing') {
-    const specials = (obj.special_tokens ?? {}) as Record<string, { ids: number[] }>;
-    const parse = (items: unknown): TemplatePiece[] => {
-      if (!Array.isArray(items)) throw new LlmtsError('E_TOKENIZER_JSON', 'TemplateProcessing "single"/"pair" must be arrays', { where });
-      const out: TemplatePiece[] = [];
-      for (const it of items as Record<string, { id: string; type_id: number }>[]) {
-        if (it.SpecialToken) {
-          const s = specials[it.SpecialToken.id];
-          if (!s || s.ids.length !== 1) {
-            throw new LlmtsError('E_TOKENIZER_JSON', `special token ${JSON.stringify(it.SpecialToken.id)} is missing from special_tokens or maps to several ids`,
-              { where: `${where}.special_tokens`, hint: 'list each template token with exactly one id' });
-          }
-          out.push({ kind: 'special', token: it.SpecialToken.id, id: s.ids[0], typeId: it.SpecialToken.type_id ?? 0 });
-        } else if (it.Sequence) {
-          out.push({ kind: 'sequence', sequence: it.Sequence.id === 'B' ? 'B' : 'A', typeId: it.Sequence.type_id ?? 0 });
-        } else {
-          throw new LlmtsError('E_TOKENIZER_JSON', `unknown template item ${JSON.stringify(it)}`, { where });
+    const specials = optObjectAt(obj.special_tokens, `${path}.special_tokens`, where) ?? {};
+    const parse = (key: 'single' | 'pair'): TemplatePiece[] => arrayAt(obj[key], `${path}.${key}`, where).map((item, i) => {
+      const at = `${path}.${key}[${i}]`;
+      const it = objectAt(item, at, where);
+      if (it.SpecialToken !== undefined) {
+        const st = objectAt(it.SpecialToken, `${at}.SpecialToken`, where);
+        const token = stringAt(st.id, `${at}.SpecialToken.id`, where);
+        const typeId = integerAt(st.type_id ?? 0, `${at}.SpecialToken.type_id`, where, 0, 255);
+        const s = specials[token];
+        const ids = isJsonObject(s) ? s.ids : undefined;
+        if (!Array.isArray(ids) || ids.length !== 1) {
+          throw new LlmtsError('E_TOKENIZER_JSON', `${where}: special token ${JSON.stringify(token)} of ${at} is missing from ${path}.special_tokens or maps to several ids`,
+            { where: `${where}: ${path}.special_tokens`, hint: 'list each template token with exactly one id' });
         }
+        return { kind: 'special', token, id: tokenIdAt(ids[0], `${path}.special_tokens[${JSON.stringify(token)}].ids[0]`, where), typeId };
       }
-      return out;
-    };
-    return { single: parse(obj.single), pair: parse(obj.pair) };
+      if (it.Sequence !== undefined) {
+        const sq = objectAt(it.Sequence, `${at}.Sequence`, where);
+        const typeId = integerAt(sq.type_id ?? 0, `${at}.Sequence.type_id`, where, 0, 255);
+        return { kind: 'sequence', sequence: sq.id === 'B' ? 'B' : 'A', typeId };
+      }
+      throw fieldError(where, at, 'a {"SpecialToken": ...} or {"Sequence": ...} item', item);
+    });
+    return { single: parse('single'), pair: parse('pair') };
   }
-  throw new LlmtsError('E_TOKENIZER_JSON', `post_processor type ${JSON.stringify(obj.type)} is not supported`, {
-    where, hint: 'use BertProcessing or TemplateProcessing, or null' });
+  throw new LlmtsError('E_TOKENIZER_JSON', `${where}: ${path}.type ${JSON.stringify(obj.type)} is not supported`, {
+    where: `${where}: ${path}.type`, hint: 'use BertProcessing or TemplateProcessing, or null' });
 }
 
 /** Writes a post-processor as HF's `TemplateProcessing` JSON. */

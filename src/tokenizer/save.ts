@@ -1,17 +1,15 @@
 /**
- * Writing a tokenizer as a file `loadTokenizer` reads back: the char tokenizer's own
- * JSON file, every other tokenizer as a Hugging Face tokenizer.json. Used by token shards
- * (data/tokenize.ts) and checkpoints (io/checkpoint.ts).
+ * Writing a tokenizer as a file `loadTokenizer` reads back: every tokenizer (char-level
+ * included) as a Hugging Face tokenizer.json, which HF `tokenizers` and transformers load.
+ * Used by token shards (data/tokenize.ts) and checkpoints (io/checkpoint.ts).
  *
  * @example
  * saveTokenizer(CharTokenizer.fromText('hello'), 'out/tokenizer.json');
  */
 import { writeFileSync } from 'node:fs';
-import { CharTokenizer, saveCharTokenizer } from './char.ts';
 import type { Tokenizer } from './types.ts';
 
-/** Writes a tokenizer as a file `loadTokenizer` reads back (char file or HF tokenizer.json). */
+/** Writes `tok` as a Hugging Face tokenizer.json file (`tok.toTokenizerJson()`). */
 export function saveTokenizer(tok: Tokenizer, path: string): void {
-  if (tok instanceof CharTokenizer) saveCharTokenizer(tok, path);
-  else writeFileSync(path, JSON.stringify(tok.toTokenizerJson()));
+  writeFileSync(path, JSON.stringify(tok.toTokenizerJson()));
 }

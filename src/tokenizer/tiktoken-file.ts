@@ -18,19 +18,28 @@ export interface TiktokenOptions {
   specialTokens?: ReadonlyMap<string, number> | Readonly<Record<string, number>>;
 }
 
-/** Parses `.tiktoken` text into token bytes by rank. */
+/**
+ * Parses `.tiktoken` text into token bytes by rank. Ranks run about 0..n-1 for a file of n
+ * lines (OpenAI's files have at most a few gaps); a rank far beyond that (which would make
+ * a huge sparse vocabulary), or a token of no bytes, is an error.
+ */
 export function parseTiktoken(text: string, where = '.tiktoken'): (Uint8Array | undefined)[] {
   const vocab: (Uint8Array | undefined)[] = [];
+  const lines = text.split('\n');
+  const count = lines.filter((l) => l.length > 0).length;
   let lineNo = 0;
-  for (const line of text.split('\n')) {
+  for (const line of lines) {
     lineNo++;
     if (line.length === 0) continue;
+    const bad = (what: string): LlmtsError => new LlmtsError('E_TIKTOKEN', `line ${lineNo} ${what}: ${JSON.stringify(line.slice(0, 60))}`, {
+      where: `${where}: line ${lineNo}`, hint: 'a .tiktoken file has one "base64(bytes) rank" pair per line, ranks about 0..n-1' });
     const sp = line.indexOf(' ');
     const rank = sp > 0 ? Number(line.slice(sp + 1)) : NaN;
-    if (!Number.isInteger(rank) || rank < 0) {
-      throw new LlmtsError('E_TIKTOKEN', `line ${lineNo} is not "base64 rank": ${JSON.stringify(line.slice(0, 60))}`, { where, hint: 'a .tiktoken file has one "base64(bytes) rank" pair per line' });
-    }
-    vocab[rank] = new Uint8Array(Buffer.from(line.slice(0, sp), 'base64'));
+    if (!Number.isInteger(rank) || rank < 0) throw bad('is not "base64 rank"');
+    if (rank >= 2 * count + 1024) throw bad(`has rank ${rank}, far beyond the ${count} tokens of the file`);
+    const bytes = new Uint8Array(Buffer.from(line.slice(0, sp), 'base64'));
+    if (bytes.length === 0) throw bad('has a token of no bytes');
+    vocab[rank] = bytes;
   }
   return vocab;
 }

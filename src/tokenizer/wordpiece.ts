@@ -16,7 +16,11 @@ import {
   bertTemplate, encodeIds, padEncodings, postProcessorFromJson, postProcessorToJson,
   type Encoding, type PaddingOptions, type PostProcessor, type TruncationOptions,
 } from './post-process.ts';
-import type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';
+import {
+  addedTokensAt, integerAt, objectField, optBooleanAt, optObjectAt, optStringAt, vocabAt, type AddedToken,
+} from './json-fields.ts';
+import { addBosEos, specialIdsFromTokens } from './specials.ts';
+import type { DecodeOptions, EncodeOptions, SpecialIds, Tokenizer } from './types.ts';
 
 /** Options of the WordPiece model (HF names, camelCase). */
 export interface WordPieceModelOptions {
@@ -113,11 +117,7 @@ export function wordPieceCleanup(s: string): string {
 }
 
 /** A token added on top of the model vocabulary (HF `added_tokens`). */
-export interface AddedToken {
-  content: string;
-  id: number;
-  special: boolean;
-}
+export type { AddedToken } from './json-fields.ts';
 
 /** Everything a WordPiece tokenizer is made of; what `tokenizer.json` describes. */
 export interface WordPieceConfig {
@@ -147,10 +147,12 @@ export class WordPieceTokenizer implements Tokenizer {
   readonly preTokenizer: 'bert' | null;
   readonly postProcessor: PostProcessor | null;
   readonly decoder: { prefix: string; cleanup: boolean } | null;
+  /** [CLS]/[SEP]/[PAD]/[MASK] by name among the special tokens; unk is the model's unk token. */
+  readonly specialIds: SpecialIds;
   private readonly added: AddedToken[];
   private readonly idToTok: (string | undefined)[] = [];
   private readonly specials = new Map<string, number>();
-  private readonly specialIds = new Set<number>();
+  private readonly specialIdSet = new Set<number>();
   private readonly cache = new Map<string, number[]>();
   private splitCache: { key: string; re: RegExp | null } | null = null;
   /** Number of non-special added tokens (always split out of the text). */
@@ -169,9 +171,10 @@ export class WordPieceTokenizer implements Tokenizer {
     for (const [t, id] of cfg.vocab) this.idToTok[id] = t;
     for (const a of this.added) {
       this.idToTok[a.id] = a.content;
-      if (a.special) { this.specials.set(a.content, a.id); this.specialIds.add(a.id); }
+      if (a.special) { this.specials.set(a.content, a.id); this.specialIdSet.add(a.id); }
     }
     this.vocabSize = this.idToTok.length;
+    this.specialIds = specialIdsFromTokens(this.specials, { unk: this.tokenToId(this.model.unkToken) });
     this.alwaysSplit = this.added.filter((a) => !a.special).length;
   }
 
@@ -270,11 +273,12 @@ export class WordPieceTokenizer implements Tokenizer {
     return false;
   }
 
-  /** Text -> ids; with `addSpecialTokens`, wrapped by the template (`[CLS] ... [SEP]`). */
+  /** Text -> ids; with `addSpecialTokens`, wrapped by the template (`[CLS] ... [SEP]`); `addBos` / `addEos` as the contract says. */
   encode(text: string, opts: EncodeOptions = {}): number[] {
-    const ids = this.encodeText(text, opts).ids;
-    if (!opts.addSpecialTokens || this.postProcessor === null) return ids;
-    return encodeIds(this.postProcessor, ids, null, { addSpecialTokens: true }).ids;
+    let ids = this.encodeText(text, opts).ids;
+    const template = (opts.addSpecialTokens ?? false) && this.postProcessor !== null;
+    if (template) ids = encodeIds(this.postProcessor, ids, null, { addSpecialTokens: true }).ids;
+    return opts.addBos || opts.addEos ? addBosEos(ids, this.specialIds, opts, template) : ids;
   }
 
   /**
@@ -323,7 +327,7 @@ export class WordPieceTokenizer implements Tokenizer {
         throw new LlmtsError('E_BAD_ID', `id ${id} is not in the vocabulary (size ${this.vocabSize})`, {
           where: `ids[${i}]`, hint: 'decode ids produced by this same tokenizer' });
       }
-      if (opts.skipSpecialTokens && this.specialIds.has(id)) continue;
+      if (opts.skipSpecialTokens && this.specialIdSet.has(id)) continue;
       tokens.push(t);
     }
     const d = this.decoder;
@@ -387,15 +391,15 @@ export function parseVocabTxt(text: string, where = 'vocab.txt'): Map<string, nu
   return vocab;
 }
 
-/** Reads the WordPiece parts of a HF `tokenizer.json`, with clear errors for what is unsupported. */
+/** Reads the WordPiece parts of a HF `tokenizer.json`, with errors naming the field for what is malformed or unsupported. */
 export function wordPieceConfigFromJson(json: Record<string, unknown>, where: string): WordPieceConfig {
-  const model = json.model as Record<string, unknown> | undefined;
-  if (!model || model.type !== 'WordPiece' || typeof model.vocab !== 'object' || model.vocab === null) {
-    throw new LlmtsError('E_TOKENIZER_JSON', `model.type is ${JSON.stringify(model?.type)}, not a WordPiece model with a vocab`, {
-      where: `${where}: model`, hint: 'pass a tokenizer.json whose model.type is "WordPiece"' });
+  const model = objectField(json, 'model', where);
+  if (model.type !== 'WordPiece') {
+    throw new LlmtsError('E_TOKENIZER_JSON', `model.type is ${JSON.stringify(model.type)}, not WordPiece`, {
+      where: `${where}: model.type`, hint: 'pass a tokenizer.json whose model.type is "WordPiece"' });
   }
-  const vocab = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
-  const norm = json.normalizer as Record<string, unknown> | null | undefined;
+  const vocab = vocabAt(model.vocab, 'model.vocab', where);
+  const norm = optObjectAt(json.normalizer, 'normalizer', where);
   let normalizer: BertNormalizerOptions | null = null;
   if (norm) {
     if (norm.type !== 'BertNormalizer') {
@@ -403,36 +407,37 @@ export function wordPieceConfigFromJson(json: Record<string, unknown>, where: st
         where: `${where}: normalizer`, hint: 'use BertNormalizer or null' });
     }
     normalizer = {
-      cleanText: norm.clean_text as boolean ?? true, handleChineseChars: norm.handle_chinese_chars as boolean ?? true,
-      stripAccents: norm.strip_accents as boolean | null ?? null, lowercase: norm.lowercase as boolean ?? true };
+      cleanText: optBooleanAt(norm.clean_text, 'normalizer.clean_text', where, true),
+      handleChineseChars: optBooleanAt(norm.handle_chinese_chars, 'normalizer.handle_chinese_chars', where, true),
+      stripAccents: optBooleanAt(norm.strip_accents, 'normalizer.strip_accents', where, null),
+      lowercase: optBooleanAt(norm.lowercase, 'normalizer.lowercase', where, true),
+    };
   }
-  const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
+  const pre = optObjectAt(json.pre_tokenizer, 'pre_tokenizer', where);
   if (pre && pre.type !== 'BertPreTokenizer') {
     throw new LlmtsError('E_TOKENIZER_JSON', `pre_tokenizer type ${JSON.stringify(pre.type)} is not supported for WordPiece`, {
       where: `${where}: pre_tokenizer`, hint: 'use BertPreTokenizer or null' });
   }
-  const dec = json.decoder as Record<string, unknown> | null | undefined;
+  const dec = optObjectAt(json.decoder, 'decoder', where);
   if (dec && dec.type !== 'WordPiece') {
     throw new LlmtsError('E_TOKENIZER_JSON', `decoder type ${JSON.stringify(dec.type)} is not supported for WordPiece`, {
       where: `${where}: decoder`, hint: 'use the WordPiece decoder or null' });
   }
-  const added = ((json.added_tokens ?? []) as Record<string, unknown>[]).map((a, i) => {
-    if (typeof a.content !== 'string' || typeof a.id !== 'number') {
-      throw new LlmtsError('E_TOKENIZER_JSON', 'added token without string content and numeric id', { where: `${where}: added_tokens[${i}]` });
-    }
-    return { content: a.content, id: a.id, special: a.special === true };
-  });
   return {
     vocab,
     model: {
-      unkToken: model.unk_token as string ?? '[UNK]',
-      continuingSubwordPrefix: model.continuing_subword_prefix as string ?? '##',
-      maxInputCharsPerWord: model.max_input_chars_per_word as number ?? 100,
+      unkToken: optStringAt(model.unk_token, 'model.unk_token', where, '[UNK]'),
+      continuingSubwordPrefix: optStringAt(model.continuing_subword_prefix, 'model.continuing_subword_prefix', where, '##'),
+      maxInputCharsPerWord: model.max_input_chars_per_word === undefined || model.max_input_chars_per_word === null
+        ? 100 : integerAt(model.max_input_chars_per_word, 'model.max_input_chars_per_word', where, 1, 2 ** 31 - 1),
     },
     normalizer,
     preTokenizer: pre ? 'bert' : null,
-    postProcessor: postProcessorFromJson(json.post_processor, `${where}: post_processor`),
-    decoder: dec ? { prefix: dec.prefix as string ?? '##', cleanup: dec.cleanup as boolean ?? true } : null,
-    addedTokens: added,
+    postProcessor: postProcessorFromJson(json.post_processor, where),
+    decoder: dec ? {
+      prefix: optStringAt(dec.prefix, 'decoder.prefix', where, '##'),
+      cleanup: optBooleanAt(dec.cleanup, 'decoder.cleanup', where, true),
+    } : null,
+    addedTokens: addedTokensAt(json.added_tokens, where),
   };
 }
