@@ -1,16 +1,17 @@
 /**
  * The fuzz targets, one per parser of user input (target.ts says what a target is):
  * tokenizer files (tokenizer.json, vocab.txt, .tiktoken, llama2.c tokenizer.bin), model
- * files (llama2.c .bin, safetensors, checkpoint folders, token shards), data ingest
+ * files (llama2.c .bin, safetensors, checkpoint folders, token shards, GGUF), data ingest
  * readers, chat templates and the HTTP request bodies of the server.
  *
  * @example
  * const target = FUZZ_TARGETS.find((t) => t.name === 'tokenizer.json')!;
  */
+import { GGUF_TARGETS } from './targets-gguf.ts';
 import { MODEL_TARGETS } from './targets-model.ts';
 import { TEXT_TARGETS } from './targets-text.ts';
 import { TOKENIZER_TARGETS } from './targets-tokenizer.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...TEXT_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...TEXT_TARGETS];
