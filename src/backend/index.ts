@@ -12,6 +12,7 @@ import { ReferenceBackend } from './reference.ts';
 import { loadNativeBackend } from './native.ts';
 
 export type { Backend } from './backend.ts';
+export { withPrecision, parsePrecision, PRECISIONS, type Precision } from './precision.ts';
 
 let current: Backend | null = null;
 let reference: Backend | null = null;

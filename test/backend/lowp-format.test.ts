@@ -1,12 +1,14 @@
 /**
  * The bf16 / fp16 / Q8_0 formats (src/backend/lowp-format.ts) on values worked out by
- * hand, and the reference bf16/int8 kernels on products checked against plain fp32 ones.
+ * hand, the reference bf16/int8 kernels on products checked against plain fp32 ones, and
+ * withPrecision (mixed precision as a backend).
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
   Q8_0_BYTES, bf16Round, bf16ToFloat, f16Round, f16ToFloat, q8_0Bytes, quantizeQ8_0Block,
 } from '../../src/backend/lowp-format.ts';
+import { parsePrecision, withPrecision } from '../../src/backend/precision.ts';
 import { ReferenceBackend } from '../../src/backend/reference.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -95,5 +97,34 @@ describe('low-precision formats', () => {
     assert.ok(err(yq) > 1e-5, 'Q8_0 is not the fp32 product');
     assert.ok(err(yb) < 0.005, `bf16 weights relative error ${err(yb)}`);
     assert.ok(err(yg) < 0.01 && err(yg) > err(yb) / 10, `bf16 GEMM relative error ${err(yg)}`);
+  });
+});
+
+describe('withPrecision', () => {
+  it('bf16 swaps gemm for gemmBf16 and keeps every other kernel; fp32 is the backend itself', () => {
+    const ref = new ReferenceBackend();
+    assert.equal(withPrecision(ref, 'fp32'), ref);
+    const mixed = withPrecision(ref, 'bf16');
+    assert.equal(mixed.name, 'reference+bf16');
+    const rng = new Rng(3);
+    const M = 5, N = 7, K = 40;
+    const a = new Float32Array(M * K).map(() => rng.normal()), b = new Float32Array(K * N).map(() => rng.normal());
+    const got = new Float32Array(M * N), want = new Float32Array(M * N), exact = new Float32Array(M * N);
+    mixed.gemm(false, false, M, N, K, 1, a, K, 0, b, N, 0, 0, got, N, 0, 1);
+    ref.gemmBf16(false, false, M, N, K, 1, a, K, 0, b, N, 0, 0, want, N, 0, 1);
+    ref.gemm(false, false, M, N, K, 1, a, K, 0, b, N, 0, 0, exact, N, 0, 1);
+    assert.deepEqual(got, want);
+    assert.notDeepEqual(got, exact); // bf16 products, not fp32 ones
+    const x = new Float32Array([1, 2, 3]), out = new Float32Array(3);
+    mixed.softmax(1, 3, x, out);
+    const outRef = new Float32Array(3);
+    ref.softmax(1, 3, x, outRef);
+    assert.deepEqual(out, outRef);
+  });
+
+  it('rejects an unknown precision with E_PRECISION naming the field', () => {
+    assert.equal(parsePrecision('bf16'), 'bf16');
+    assert.throws(() => parsePrecision('fp16', '--precision'),
+      (e: Error & { code?: string }) => e.code === 'E_PRECISION' && /--precision must be one of fp32, bf16/.test(e.message));
   });
 });

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Backend } from '../../src/backend/backend.ts';
 import { q8_0Bytes } from '../../src/backend/lowp-format.ts';
+import { withPrecision } from '../../src/backend/precision.ts';
 import { defaultNativePath, loadNativeBackend, type NativeBackend } from '../../src/backend/native.ts';
 import { ReferenceBackend } from '../../src/backend/reference.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -220,6 +221,22 @@ describe('native bf16 and int8 kernels', () => {
       (e: Error & { code?: string }) => e.code === 'E_NATIVE_SIZE' && /w has 67/.test(e.message));
     assert.throws(() => nb.gemmBf16(false, false, 4, 4, 4, 1, new Uint16Array(15), 4, 0, new Float32Array(16), 4, 0, 0,
       new Float32Array(16), 4, 0, 1), (e: Error & { code?: string }) => e.code === 'E_NATIVE_SIZE');
+  });
+
+  it('withPrecision(native, bf16) runs gemm as gemmBf16 and the other kernels as native', () => {
+    const nb = nativeOrFail();
+    const mixed = withPrecision(nb, 'bf16');
+    const rng = new Rng(4);
+    const M = 40, N = 50, K = 60;
+    const a = randn(rng, M * K), b = randn(rng, K * N);
+    const got = new Float32Array(M * N), want = new Float32Array(M * N);
+    mixed.gemm(true, false, M, N, K, 1, a, M, 0, b, N, 0, 0, got, N, 0, 1);
+    nb.gemmBf16(true, false, M, N, K, 1, a, M, 0, b, N, 0, 0, want, N, 0, 1);
+    assert.deepEqual(got, want);
+    const s = new Float32Array(3);
+    mixed.add(3, new Float32Array([1, 2, 3]), new Float32Array([4, 5, 6]), s);
+    assert.deepEqual(s, new Float32Array([5, 7, 9]));
+    assert.equal(mixed.getThreads(), nb.getThreads());
   });
 
   it('LLMTS_LOWP_ISA forces a variant at load', () => {
