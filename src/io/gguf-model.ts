@@ -144,8 +144,9 @@ function hparams(c: DecoderConfig, fileType: GgufFileType, name: string): Map<st
  * comment). `name` goes to general.name.
  */
 export function modelToGguf(model: AnyModel, tokenizer: AnyTokenizer, fileType: GgufFileType, name = 'llmts'): GgufContent {
+  const cfg: { arch: string } = model.config;
+  if (cfg.arch !== 'gpt2' && cfg.arch !== 'llama') throw exportError(`architecture ${cfg.arch} has no llama.cpp mapping here`, 'export a gpt2 or llama model');
   const c = model.config as DecoderConfig;
-  if (c.arch !== 'gpt2' && c.arch !== 'llama') throw exportError(`architecture ${String(c.arch)} has no llama.cpp mapping here`, 'export a gpt2 or llama model');
   if (c.arch === 'gpt2' && (!c.bias || c.nKvHead !== c.nHead)) {
     throw exportError('llama.cpp\'s gpt2 architecture needs biases and nKvHead = nHead', 'export a GPT-2 model with bias: true and full multi-head attention');
   }
