@@ -8,7 +8,12 @@
  * const tok = loadTokenizer('gpt2');
  * tok.decode(tok.encode('hello world'));  // 'hello world'
  */
-export type { DecodeOptions, EncodeOptions, Tokenizer } from './types.ts';
+export type { DecodeOptions, EncodeOptions, SpecialIds, Tokenizer } from './types.ts';
+export { saveTokenizer } from './save.ts';
+export { detectTokenizerFormat, type TokenizerFileFormat } from './format.ts';
+export { specialIdsFromTokens } from './specials.ts';
+export { CharTokenizer } from './char.ts';
+export { Llama2cTokenizer } from './llama2c.ts';
 export { loadTokenizer, tokenizerFromJson, BUILTIN_WORDPIECE_NAMES, type AnyTokenizer } from './load.ts';
 
 // Byte-level BPE.
