@@ -2,7 +2,6 @@
  * `llmts data prepare --out DIR [options] INPUTS...`: the data pipeline (src/data/prepare.ts)
  * from the command line. Also exports the flag parsing shared with `llmts data stats`.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PREPARE, prepare, type PrepareOptions } from '../data/prepare.ts';
@@ -11,7 +10,7 @@ import type { SkippedInput } from '../data/ingest/files.ts';
 import { formatSummary, nothingKept } from '../data/report.ts';
 import { loadWordListFile } from '../data/wordlists.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags, type FlagOptions } from './flags.ts';
 
 /** Options of the pipeline itself (everything except output), shared by prepare and stats. */
 export const PIPELINE_HELP = `input:
@@ -76,19 +75,9 @@ export const PIPELINE_FLAGS = {
   'no-exact': { type: 'boolean' }, 'no-near': { type: 'boolean' }, shingle: { type: 'string' }, perms: { type: 'string' },
   bands: { type: 'string' }, rows: { type: 'string' }, threshold: { type: 'string' },
   threads: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-} satisfies ParseArgsConfig['options'];
+} satisfies FlagOptions;
 
 type Values = Record<string, string | boolean | undefined>;
-
-/** Runs util.parseArgs, turning its errors into LlmtsError pointing at the help. */
-export function parseFlags(sub: string, argv: string[], options: ParseArgsConfig['options']): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, allowPositionals: true, options });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (err) {
-    throw new LlmtsError('E_FLAG', (err as Error).message, { where: `llmts data ${sub}`, hint: `see llmts data ${sub} --help` });
-  }
-}
 
 /** Prints an input that will not be read (missing, not a regular file, ...) on stderr; files of other types in folders are only counted in the report. */
 export function warnSkipped(s: SkippedInput): void {
@@ -145,11 +134,11 @@ export function pipelineOptions(v: Values): Partial<PrepareOptions> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('prepare', argv, {
+  const { values, positionals } = parseFlags('data prepare', argv, {
     ...PIPELINE_FLAGS,
     out: { type: 'string' }, format: { type: 'string' }, 'shard-size': { type: 'string' }, 'val-ratio': { type: 'string' },
     seed: { type: 'string' }, meta: { type: 'boolean' }, overwrite: { type: 'boolean' },
-  });
+  }, { allowPositionals: true });
   if (values.help) { console.log(HELP); return 0; }
   if (typeof values.out !== 'string' || values.out === '') throw new LlmtsError('E_FLAG', 'missing --out', { where: '--out', hint: 'give --out DIR, the folder for the shards and report.json' });
   if (positionals.length === 0) throw new LlmtsError('E_FLAG', 'no inputs given', { where: 'INPUTS', hint: 'list files, folders or globs after the options' });

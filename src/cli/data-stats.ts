@@ -5,7 +5,8 @@
 import { corpusStats } from '../data/prepare.ts';
 import { formatSummary } from '../data/report.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { parseFlags, PIPELINE_FLAGS, PIPELINE_HELP, pipelineOptions, warnSkipped } from './data-prepare.ts';
+import { PIPELINE_FLAGS, PIPELINE_HELP, pipelineOptions, warnSkipped } from './data-prepare.ts';
+import { parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts data stats [options] INPUTS...
 
@@ -16,7 +17,7 @@ reason with examples, duplicate clusters, the language mix, bad input with file 
 ${PIPELINE_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('stats', argv, PIPELINE_FLAGS);
+  const { values, positionals } = parseFlags('data stats', argv, PIPELINE_FLAGS, { allowPositionals: true });
   if (values.help) { console.log(HELP); return 0; }
   if (positionals.length === 0) throw new LlmtsError('E_FLAG', 'no inputs given', { where: 'INPUTS', hint: 'list files, folders or globs after the options' });
   const report = await corpusStats(positionals, { ...pipelineOptions(values), progress: true, onSkipped: warnSkipped });

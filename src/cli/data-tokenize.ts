@@ -6,13 +6,12 @@
  *   llmts data tokenize --tokenizer runs/tok/tokenizer.json --out runs/ts clean/train-00000.jsonl clean/val-00000.jsonl
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { checkInputFiles } from '../data/ingest/files.ts';
 import { tokenizeFiles } from '../data/tokenize.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags } from './flags.ts';
 import { ProgressBar } from '../util/progress.ts';
 
 const HELP = `usage: llmts data tokenize --tokenizer T --out DIR [options] FILES...
@@ -31,16 +30,9 @@ options:
   -h, --help          this help`;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: { tokenizer: { type: 'string' }, out: { type: 'string' }, 'val-fraction': { type: 'string' }, 'shard-tokens': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    throw new LlmtsError('E_FLAG', (err as Error).message, { where: 'llmts data tokenize', hint: 'run `llmts data tokenize --help`' });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags('data tokenize', argv, {
+    tokenizer: { type: 'string' }, out: { type: 'string' }, 'val-fraction': { type: 'string' }, 'shard-tokens': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  }, { allowPositionals: true });
   if (values.help) {
     console.log(HELP);
     return 0;

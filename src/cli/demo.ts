@@ -7,7 +7,6 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { backend } from '../backend/index.ts';
 import { generate } from '../infer/engine.ts';
 import { createModel, gpt2Config, llamaConfig } from '../models/index.ts';
@@ -17,7 +16,7 @@ import { AdamW, decayGroups } from '../optim/index.ts';
 import { trainLoop } from '../train/loop.ts';
 import { causalLm } from '../train/objectives/causal-lm.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts demo [options]
 
@@ -52,31 +51,14 @@ function bundledText(): string {
   return fileURLToPath(new URL('../../data/tinyshakespeare/input.txt', import.meta.url));
 }
 
-/** Parses the flags; an unknown or malformed flag becomes an LlmtsError with a hint. */
-function parseFlags(argv: string[]) {
-  try {
-    return parseDemoArgs(argv);
-  } catch (err) {
-    throw new LlmtsError('E_FLAG', (err as Error).message, { where: 'llmts demo', hint: 'run `llmts demo --help` for the options' });
-  }
-}
-
-function parseDemoArgs(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      data: { type: 'string' }, arch: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
-      block: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, width: { type: 'string' },
-      lr: { type: 'string' }, seed: { type: 'string' }, 'log-every': { type: 'string' }, samples: { type: 'string' },
-      'sample-len': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-}
-
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv);
+  const { values } = parseFlags('demo', argv, {
+    data: { type: 'string' }, arch: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+    block: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, width: { type: 'string' },
+    lr: { type: 'string' }, seed: { type: 'string' }, 'log-every': { type: 'string' }, samples: { type: 'string' },
+    'sample-len': { type: 'string' }, temperature: { type: 'string' }, 'top-k': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -5,11 +5,10 @@
  *   llmts model info --preset shakespeare-char --batch 12
  *   llmts model info --list
  */
-import { parseArgs } from 'node:util';
 import { getPreset, presetNames } from '../models/presets.ts';
 import { describeModel, modelConfigSchema, modelStats, parseModelConfig } from '../models/registry.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts model info --preset P [--batch B] [--block T] [--vocab V]
        llmts model info --list
@@ -45,12 +44,9 @@ export async function run(argv: string[]): Promise<number> {
     return sub ? 0 : 1;
   }
   if (sub !== 'info') throw new LlmtsError('E_FLAG', `unknown subcommand 'model ${sub}'`, { where: 'llmts model', hint: 'use `llmts model info --preset P`' });
-  let values;
-  try {
-    values = parseArgs({ args: rest, options: { preset: { type: 'string' }, batch: { type: 'string' }, block: { type: 'string' }, vocab: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (err) {
-    throw new LlmtsError('E_FLAG', (err as Error).message, { where: 'llmts model info', hint: 'run `llmts model info --help`' });
-  }
+  const { values } = parseFlags('model info', rest, {
+    preset: { type: 'string' }, batch: { type: 'string' }, block: { type: 'string' }, vocab: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -9,10 +9,9 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LlmtsError } from '../util/errors.ts';
 import { checkTokenIds } from '../util/token-ids.ts';
-import { numberFlag } from './flags.ts';
+import { numberFlag, parseFlags } from './flags.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
@@ -71,15 +70,6 @@ options:
   --file F               a file with a JSON array of ids, or ids separated by whitespace
   --skip-special         leave special tokens out of the text
   -h, --help             this help`;
-
-/** Runs util.parseArgs (in `fn`), turning its errors into LlmtsError pointing at the help. */
-function parse<R>(sub: string, fn: () => R): R {
-  try {
-    return fn();
-  } catch (err) {
-    throw new LlmtsError('E_FLAG', (err as Error).message, { where: `llmts tokenizer ${sub}`, hint: `see llmts tokenizer ${sub} --help` });
-  }
-}
 
 function need(v: string | undefined, flag: string, sub: string, what: string): string {
   if (v === undefined || v === '') {
@@ -152,13 +142,11 @@ async function asTextFiles(paths: string[]): Promise<{ files: string[]; cleanup:
 }
 
 async function train(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('train', () => parseArgs({
-    args: argv, allowPositionals: true, options: {
-      type: { type: 'string' }, 'vocab-size': { type: 'string' }, out: { type: 'string' },
-      'min-frequency': { type: 'string' }, special: { type: 'string', multiple: true }, pattern: { type: 'string' },
-      threads: { type: 'string' }, cased: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  }));
+  const { values, positionals } = parseFlags('tokenizer train', argv, {
+    type: { type: 'string' }, 'vocab-size': { type: 'string' }, out: { type: 'string' },
+    'min-frequency': { type: 'string' }, special: { type: 'string', multiple: true }, pattern: { type: 'string' },
+    threads: { type: 'string' }, cased: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  }, { allowPositionals: true });
   if (values.help) { console.log(TRAIN_HELP); return 0; }
   const type = values.type ?? 'bpe';
   if (type !== 'bpe' && type !== 'wordpiece') {
@@ -216,12 +204,10 @@ function load(values: { tokenizer?: string }, sub: string): AnyTokenizer {
 }
 
 async function encode(argv: string[]): Promise<number> {
-  const { values } = parse('encode', () => parseArgs({
-    args: argv, options: {
-      tokenizer: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' },
-      json: { type: 'boolean' }, 'add-special': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  }));
+  const { values } = parseFlags('tokenizer encode', argv, {
+    tokenizer: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' },
+    json: { type: 'boolean' }, 'add-special': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) { console.log(ENCODE_HELP); return 0; }
   if ((values.text === undefined) === (values.file === undefined)) {
     throw new LlmtsError('E_FLAG', 'give exactly one of --text and --file', { where: '--text/--file', hint: "e.g. --text 'hello world' or --file input.txt" });
@@ -254,12 +240,10 @@ function parseIds(text: string, where: string): number[] {
 }
 
 async function decode(argv: string[]): Promise<number> {
-  const { values } = parse('decode', () => parseArgs({
-    args: argv, options: {
-      tokenizer: { type: 'string' }, ids: { type: 'string' }, file: { type: 'string' },
-      'skip-special': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  }));
+  const { values } = parseFlags('tokenizer decode', argv, {
+    tokenizer: { type: 'string' }, ids: { type: 'string' }, file: { type: 'string' },
+    'skip-special': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) { console.log(DECODE_HELP); return 0; }
   if ((values.ids === undefined) === (values.file === undefined)) {
     throw new LlmtsError('E_FLAG', 'give exactly one of --ids and --file', { where: '--ids/--file', hint: "e.g. --ids '[31373, 995]' or --file ids.json" });

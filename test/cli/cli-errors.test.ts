@@ -72,6 +72,21 @@ test('generate, chat, serve, eval: a bad number (--max-tokens -3, ...) is one E_
   cases.forEach(([cmd, args, re], i) => assertOneErrorLine(results[i]!, 'E_FLAG', re, `${cmd} ${args.join(' ')}`));
 });
 
+test('every other command: an unknown flag or a bad number is one error line from the same parser', async () => {
+  const cases: [string[], string, RegExp][] = [
+    [['data', 'prepare', '--out', 'x', '--bogus', 'a.txt'], 'E_FLAG', /unknown flag '--bogus' \(at llmts data prepare\) - fix: run `llmts data prepare --help`/],
+    [['data', 'stats', '--thread', '2', 'a.txt'], 'E_FLAG', /unknown flag '--thread' \(did you mean --threads\?\) \(at llmts data stats\)/],
+    [['data', 'tokenize', '--tokenizer', 'char', '--out', 'x', '--val-fraction', '-0.5', 'a.txt'], 'E_FLAG', /--val-fraction must be a number in \[0, 1\), got '-0\.5'/],
+    [['tokenizer', 'decode', '--tokenizer', 'gpt2', '--id', '[1]'], 'E_FLAG', /unknown flag '--id' \(did you mean --ids\?\) \(at llmts tokenizer decode\)/],
+    [['tokenizer', 'train', '--vocab-size', '-3', 'a.txt'], 'E_FLAG', /--vocab-size must be an integer/],
+    [['model', 'info', '--preset', 'tiny', '--batch', '-3'], 'E_FLAG', /--batch must be an integer >= 1, got '-3'/],
+    [['demo', '--stepz', '5'], 'E_FLAG', /unknown flag '--stepz' \(did you mean --steps\?\) \(at llmts demo\)/],
+    [['train', '--maxStep=5'], 'E_CONFIG', /unknown config key 'maxStep'/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => llmts(args)));
+  cases.forEach(([args, code, re], i) => assertOneErrorLine(results[i]!, code, re, args.join(' ')));
+});
+
 test('generate: a missing --prompt-file is one E_FILE line', async () => {
   const r = await llmts(['generate', ...MODEL_FLAGS, '--prompt-file', 'no/such/prompt.txt']);
   assertOneErrorLine(r, 'E_FILE', /cannot read the prompt file no\/such\/prompt\.txt \(at --prompt-file\)/, 'generate --prompt-file missing');

@@ -52,7 +52,7 @@ test('llmts generate: mistakes are one-line errors that name the flag or file', 
   assert.match(noTok.stderr, /^llmts: error E_TOKENIZER_NOT_FOUND: .*stories260K\.bin is a llama2\.c checkpoint and needs its tokenizer\.bin/);
   // the rest in-process (same code path, no process start-up)
   const { run } = await import('../../src/cli/generate.ts');
-  await assert.rejects(run(['--model', path.join(DIR, 'stories260K.bin'), '--tokenizer', path.join(DIR, 'tok512.bin'), '--temperature', 'hot']), /--temperature must be a number, got 'hot'/);
+  await assert.rejects(run(['--model', path.join(DIR, 'stories260K.bin'), '--tokenizer', path.join(DIR, 'tok512.bin'), '--temperature', 'hot']), /--temperature must be a number >= 0, got 'hot'/);
   await assert.rejects(run(['--model', 'no/such/model']), /E_MODEL_NOT_FOUND|no model at no\/such\/model/);
   await assert.rejects(run(['--prompt', 'x']), /needs --model/);
   await assert.rejects(run(['--model', path.join(DIR, 'tok512.bin')]), /neither a checkpoint directory nor a llama2\.c \.bin/);

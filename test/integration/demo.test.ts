@@ -26,7 +26,7 @@ test('llmts demo --help prints the options; a bad flag is a one-line error with 
   assert.match(help.stdout, /--steps N/);
   const bad = llmts('demo', '--stepz', '3');
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^llmts: error E_FLAG: Unknown option '--stepz'.*llmts demo --help/m);
+  assert.match(bad.stderr, /^llmts: error E_FLAG: unknown flag '--stepz' \(did you mean --steps\?\).*llmts demo --help/m);
   const badValue = llmts('demo', '--steps', 'many');
   assert.equal(badValue.status, 1);
   assert.match(badValue.stderr, /--steps must be an integer >= 1, got 'many'/);

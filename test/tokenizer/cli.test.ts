@@ -118,7 +118,7 @@ test('mistakes give one-line LlmtsErrors that name the flag or file and the fix'
     [['encode', '--tokenizer', 'gpt2', '--text', 'x', '--file', 'y'], /exactly one of --text and --file/],
     [['encode', '--tokenizer', 'nope.json', '--text', 'x'], /E_TOKENIZER_NOT_FOUND.*nope\.json.*fix: use one of gpt2/],
     [['encode', '--tokenizer', 'gpt2', '--file', 'missing.txt'], /cannot read missing\.txt.*--file/],
-    [['encode', '--tokenizer', 'gpt2', '--txt', 'x'], /E_FLAG: Unknown option '--txt'.*--help/],
+    [['encode', '--tokenizer', 'gpt2', '--txt', 'x'], /E_FLAG: unknown flag '--txt' \(did you mean --text\?\).*llmts tokenizer encode --help/],
     [['decode', '--tokenizer', 'gpt2', '--ids', '[1, 2'], /E_IDS.*not valid JSON.*--ids/],
     [['decode', '--tokenizer', 'gpt2', '--ids', '[1, 99999999]'], /id 99999999 .*outside the vocabulary of 50257/],
     [['train', '--type', 'wordpiece', '--vocab-size', 'many', '--out', 'o', 'corpus.txt'], /--vocab-size must be an integer/],
