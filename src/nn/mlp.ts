@@ -8,7 +8,7 @@
  * const mlp = new MLP(128, 512, { kind: 'gelu', rng });
  * mlp.forward(x); // (B, T, 128) -> (B, T, 128)
  */
-import { geluLinear, swiglu, type Tensor } from '../tensor/index.ts';
+import { gelu, geluLinear, swiglu, type Tensor } from '../tensor/index.ts';
 import { Rng } from '../util/rng.ts';
 import { Linear } from './linear.ts';
 import { Module } from './module.ts';
@@ -54,6 +54,8 @@ export class MLP extends Module {
       // c_proj(gelu(h)) fused: gelu(h) is not kept for backward but recomputed there from h,
       // which GELU's backward needs anyway (one (..., hidden) activation less per layer)
       const h = this.fc.forward(x); // (..., hidden)
+      // a wrapped c_proj (a LoRA adapter, src/nn/lora.ts) runs its own forward
+      if (!(this.proj instanceof Linear)) return (this.proj as { forward(t: Tensor): Tensor }).forward(gelu(h)); // (..., C)
       return geluLinear(h, this.proj.weight, this.proj.bias); // (..., C)
     }
     const h = swiglu(this.gate!.forward(x), this.up!.forward(x)); // (..., hidden)
