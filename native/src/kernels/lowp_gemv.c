@@ -165,9 +165,13 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
   const __m512i zero = _mm512_setzero_si512();
   for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
   long b = 0;
+  /* the two blocks' fp16 scales are 16-bit words 0 and 17 of the 64 bytes from w0: one
+   * word permute puts them in lanes 0-7 and 8-15 */
+  static const uint16_t scale_words[32] = {0, 0, 0, 0, 0, 0, 0, 0, 17, 17, 17, 17, 17, 17, 17, 17};
+  const __m512i sidx = _mm512_loadu_si512(scale_words);
   for (; b + 2 <= nb; b += 2) {
     __m512i xv = _mm512_loadu_si512(xq + b * Q8_BLOCK);
-    float dx0 = xd[b], dx1 = xd[b + 1];
+    __m512 dx = _mm512_insertf32x8(_mm512_set1_ps(xd[b]), _mm256_set1_ps(xd[b + 1]), 1);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
       const uint8_t *w0 = w + r * row_bytes + b * Q8_BYTES, *w1 = w0 + Q8_BYTES;
@@ -178,7 +182,8 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
       /* |w| (unsigned) x (x with w's sign): the same products as w x */
       __m512i sx = _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wq), zero, xv);
       __m512i dot = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(wq), sx);
-      __m512 d = _mm512_insertf32x8(_mm512_set1_ps(q8_scale(w0) * dx0), _mm256_set1_ps(q8_scale(w1) * dx1), 1);
+      __m256i dh = _mm512_castsi512_si256(_mm512_permutexvar_epi16(sidx, _mm512_loadu_si512(w0)));
+      __m512 d = _mm512_mul_ps(_mm512_cvtph_ps(dh), dx); /* d_w d_x per lane, as the scalar product */
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc[r]);
     }
   }
