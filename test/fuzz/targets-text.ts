@@ -1,11 +1,12 @@
 /**
  * Fuzz targets for text inputs: the data ingest readers (JSON lines, JSON, CSV, TSV,
- * Parquet, HTML; `readInput` must report bad records, never throw), chat templates (a
+ * Parquet, gzipped JSON lines, HTML; `readInput` must report bad records, never throw), chat templates (a
  * tokenizer_config.json's Jinja `chat_template`, parsed and rendered) and the HTTP request
  * bodies of the server (src/serve/validate.ts, whose proper answer is a 4xx `ApiError`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { cleanText, DEFAULT_CLEAN, newCleanCounts } from '../../src/data/clean.ts';
 import type { InputFormat } from '../../src/data/ingest/files.ts';
@@ -23,10 +24,10 @@ import { pickSeed, repoPath, type FuzzTarget } from './target.ts';
 const STORY = 'Once upon a time, there was a little cat. "Hi," she said, and ran away.\nThe end.';
 
 /** Reads a file with the ingest reader of `format` and cleans every document, as `data prepare` does. */
-async function ingest(path: string, format: InputFormat): Promise<void> {
+async function ingest(path: string, format: InputFormat, gzip = false): Promise<void> {
   const ctx = { bytesRead: 0, invalidUtf8: 0 };
   const size = readFileSync(path).length;
-  for await (const ev of readInput({ path, format, gzip: false, size }, { field: 'text' }, ctx)) {
+  for await (const ev of readInput({ path, format, gzip, size }, { field: 'text' }, ctx)) {
     if (ev.kind !== 'doc') continue;
     cleanText(ev.html ? htmlToText(ev.text) : ev.text, DEFAULT_CLEAN, newCleanCounts());
   }
@@ -86,6 +87,25 @@ const parquetIngest: FuzzTarget = {
         run: async () => {
           writeFileSync(path, m.value);
           await ingest(path, 'parquet');
+        },
+      };
+    };
+  },
+};
+
+const gzipIngest: FuzzTarget = {
+  name: 'ingest jsonl.gz',
+  testInputs: 300,
+  async setup(dir) {
+    const seed = new Uint8Array(gzipSync(jsonlSeed));
+    const path = join(dir, 'input.jsonl.gz');
+    return (rng) => {
+      const m = mutateBytes(rng, seed, { focus: 16 });
+      return {
+        log: [`seed gzipped jsonl (${seed.length} bytes)`, ...m.log],
+        run: async () => {
+          writeFileSync(path, m.value);
+          await ingest(path, 'jsonl', true);
         },
       };
     };
@@ -177,6 +197,7 @@ export const TEXT_TARGETS: readonly FuzzTarget[] = [
   textIngest('csv', 'csv', csvSeed, 500),
   textIngest('tsv', 'tsv', tsvSeed, 500),
   parquetIngest,
+  gzipIngest,
   textIngest('html', 'html', htmlSeed, 300),
   chatTemplate,
   requestBody,
