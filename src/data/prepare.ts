@@ -14,7 +14,7 @@
  * const report = await prepare(['raw/'], { out: 'clean/', valRatio: 0.01 });
  * report.out.train.docs;   // documents in clean/train-*.jsonl
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { LlmtsError } from '../util/errors.ts';
@@ -28,6 +28,7 @@ import { expandInputs, type InputFile, type SkippedInput } from './ingest/files.
 import { jsonlByteBatches } from './ingest/jsonl-batches.ts';
 import { readInput, type IngestOptions } from './ingest/readers.ts';
 import type { ReadContext } from './ingest/text-stream.ts';
+import { makeOutputDir } from './out-dir.ts';
 import { listShards, removePartialShards, ShardWriter, type ShardFormat } from './output.ts';
 import { DocPool } from './pool.ts';
 import type { AnyBatch, BatchResult, DocBatch, JsonlBatch, ProcessSettings } from './process.ts';
@@ -106,7 +107,7 @@ function checkOptions(o: PrepareOptions): void {
  * without --overwrite: there is nothing to lose, and its error told the user to run again.
  */
 function prepareOutDir(out: string, overwrite: boolean): void {
-  mkdirSync(out, { recursive: true });
+  makeOutputDir(out, '--out');
   removePartialShards(out);
   const old = listShards(out);
   if (old.length > 0) {

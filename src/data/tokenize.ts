@@ -18,13 +18,14 @@
  * const meta = tokenizeFiles(['data/tinyshakespeare/input.txt'], CharTokenizer.fromText(text), 'runs/sh/data');
  * meta.train[0].tokens; // 1,003,854
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { saveTokenizer } from '../tokenizer/save.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { checkInputFiles } from './ingest/files.ts';
+import { makeOutputDir } from './out-dir.ts';
 import { dataFilePath, dtypeFor, readShard, writeShard, type ShardIds } from './shards.ts';
 
 export const TOKENS_META_FORMAT = 'llmts-token-shards';
@@ -134,7 +135,7 @@ export function tokenizeFiles(files: readonly string[], tok: Tokenizer, outDir: 
   const shardTokens = opts.shardTokens ?? 100_000_000;
   if (files.length === 0) throw new LlmtsError('E_FLAG', 'no input files', { where: 'llmts data tokenize', hint: 'pass one or more text or JSONL files' });
   checkInputFiles(files, 'FILES');
-  mkdirSync(outDir, { recursive: true });
+  makeOutputDir(outDir, '--out');
   removeStaleTemps(outDir);
   const eot = tok.specialTokens().get('<|endoftext|>') ?? null;
   const train = new ShardSink(outDir, 'train', shardTokens, tok.vocabSize);

@@ -4,7 +4,7 @@
 // refuses them with an E_INPUT error, without blocking.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -93,4 +93,22 @@ test('links back up the tree are listed once: two loops in a folder do not make 
   assert.deepEqual(files.map((f) => f.path), [join(top, 'raw', 'a.txt')]);
   const again = 'folder already listed (through a link or another input)';
   assert.deepEqual(skipped, [{ path: join(top, 'raw', 'up1', 'raw'), reason: again }, { path: join(top, 'raw', 'up2'), reason: again }]);
+});
+
+test('--out that is a file, or under /proc (where Node\'s recursive mkdir loops forever), is an E_OUT error', () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const outs: [string, RegExp][] = [
+    [file, /E_OUT: .*a-file is a file, not a folder \(at --out\)/],
+    [join(file, 'sub'), /E_OUT: .*a-file is a file, not a folder \(at --out\)/],
+  ];
+  if (existsSync('/proc/self')) outs.push(['/proc/llmts-nope', /E_OUT: cannot create the output folder \/proc\/llmts-nope: ENOENT \(at --out\)/]);
+  for (const [out, expected] of outs) {
+    const p = llmts(['data', 'prepare', '--out', out, '--threads', '1', VERDICT]);
+    assert.equal(p.code, 1, out);
+    assert.match(p.stderr, expected);
+    const t = llmts(['data', 'tokenize', '--tokenizer', 'char', '--out', out, VERDICT]);
+    assert.equal(t.code, 1, out);
+    assert.match(t.stderr, expected);
+  }
 });
