@@ -6,7 +6,9 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import type { Backend } from '../../src/backend/backend.ts';
 import { q8_0Bytes } from '../../src/backend/lowp-format.ts';
@@ -221,6 +223,24 @@ describe('native bf16 and int8 kernels', () => {
       (e: Error & { code?: string }) => e.code === 'E_NATIVE_SIZE' && /w has 67/.test(e.message));
     assert.throws(() => nb.gemmBf16(false, false, 4, 4, 4, 1, new Uint16Array(15), 4, 0, new Float32Array(16), 4, 0, 0,
       new Float32Array(16), 4, 0, 1), (e: Error & { code?: string }) => e.code === 'E_NATIVE_SIZE');
+  });
+
+  it('quantises to Q8_0 and rounds to bf16 byte for byte as the gguf Python package (every variant)', () => {
+    const nb = nativeOrFail();
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'gguf-q8');
+    const raw = readFileSync(join(dir, 'input.f32'));
+    const x = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const wantQ8 = new Uint8Array(readFileSync(join(dir, 'q8_0.bin')));
+    const wantBf16 = new Uint8Array(readFileSync(join(dir, 'bf16.bin')));
+    for (const isa of isas) {
+      assert.ok(nb.setLowpIsa(isa));
+      const q = new Uint8Array(q8_0Bytes(x.length)), h = new Uint16Array(x.length);
+      nb.quantizeQ8_0(x.length, x, q);
+      nb.toBf16(x.length, x, h);
+      assert.ok(Buffer.from(q).equals(Buffer.from(wantQ8)), `${isa}: Q8_0 bytes differ from gguf's`);
+      assert.ok(Buffer.from(h.buffer).equals(Buffer.from(wantBf16)), `${isa}: bf16 bytes differ from gguf's`);
+    }
+    nb.setLowpIsa(best);
   });
 
   it('withPrecision(native, bf16) runs gemm as gemmBf16 and the other kernels as native', () => {
