@@ -28,6 +28,7 @@ only the answers, each followed by a newline; notices go to stderr.
 options:
   --model M               a checkpoint or run directory (llmts train), or a llama2.c .bin
   --tokenizer T           tokenizer name or file (llama2.c: its tokenizer.bin)
+  --adapter A             a LoRA adapter directory (peft format) merged into the model
   --chat-template X       'chatml', a tokenizer_config.json or a .jinja file
                           (default: tokenizer_config.json / chat_template.jinja next to the
                           model, else ChatML)
@@ -242,7 +243,7 @@ export function chatRepl(o: ChatReplOptions): { done: Promise<number>; interrupt
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('chat', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
     ...SAMPLING_FLAGS, 'ignore-eos': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -252,7 +253,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.model) throw new LlmtsError('E_USAGE', 'llmts chat needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
   const sampling = samplingFromFlags(values, { temperature: 0.8, topP: 0.95 });
-  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
+  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(path, tokenizer);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const { done } = chatRepl({

@@ -21,6 +21,7 @@ one) in consecutive windows of the model's context length, and prints:
 options:
   --model M         a checkpoint or run directory (llmts train), or a llama2.c .bin
   --tokenizer T     tokenizer name or file (default: the checkpoint's own; llama2.c: tokenizer.bin)
+  --adapter A       a LoRA adapter directory (peft format) merged into the model
   --file F          the text to score (required)
   --block-size N    predictions per window (default: the model's context length)
   --batch-size N    windows per forward pass (default 4)
@@ -30,7 +31,7 @@ options:
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('eval', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, file: { type: 'string' },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, file: { type: 'string' },
     'block-size': { type: 'string' }, 'batch-size': { type: 'string' }, 'max-tokens': { type: 'string' },
     json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     throw new LlmtsError('E_USAGE', `cannot read ${values.file}`, { where: '--file', hint: 'check the path', cause: err });
   }
-  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer);
+  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
   const t0 = performance.now();
   const r = evaluateText(model, tokenizer, text, opts);
   const sec = (performance.now() - t0) / 1000;

@@ -20,6 +20,7 @@ options:
   --model M               a checkpoint or run directory (llmts train), or a llama2.c .bin
   --tokenizer T           tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin;
                           default: the checkpoint's own, or tokenizer.bin next to a .bin)
+  --adapter A             a LoRA adapter directory (peft format) merged into the model
   --prompt P              the prompt text (default: empty = start of a sequence)
   --prompt-file F         read the prompt from a UTF-8 file
   --max-tokens N          new tokens at most, the prompt not counted (default 256).
@@ -45,7 +46,7 @@ function readPromptFile(file: string): string {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('generate', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
     ...SAMPLING_FLAGS, stop: { type: 'string', multiple: true },
     'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -62,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     stop: values.stop ?? [],
   };
   const promptText = values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : values.prompt ?? '';
-  const { model, tokenizer } = loadModel(values.model, values.tokenizer);
+  const { model, tokenizer } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
   const prompt = encodePrompt(tokenizer, promptText);
   const out = process.stdout;
   const t0 = performance.now();

@@ -5,7 +5,9 @@
  * - a llama2.c `.bin` checkpoint (src/io/llama2c.ts), with its `tokenizer.bin` given as
  *   `tokenizer` or found next to it as tokenizer.bin.
  * - a GGUF file, or a `llmts quantize` directory holding model.gguf (src/io/gguf-load.ts).
- * `tokenizer` (a name or path for `loadTokenizer`) overrides a checkpoint's own.
+ * `tokenizer` (a name or path for `loadTokenizer`) overrides a checkpoint's own; `adapter`
+ * (a peft LoRA adapter directory, src/io/peft.ts) is merged into the loaded weights, as
+ * peft's merge_and_unload does for inference.
  *
  * @example
  * const { model, tokenizer } = loadModel('data/llama2c-stories260k/stories260K.bin', 'data/llama2c-stories260k/tok512.bin');
@@ -18,6 +20,7 @@ import { LlmtsError } from '../util/errors.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { ggufModelPath, loadGgufModel } from './gguf-load.ts';
 import { isLlama2cCheckpoint, loadLlama2c } from './llama2c.ts';
+import { mergeAdapter } from './peft.ts';
 
 /** A loaded model with its tokenizer. */
 export interface LoadedModel {
@@ -29,8 +32,20 @@ export interface LoadedModel {
   path: string;
 }
 
-/** Loads a model and its tokenizer; see the module comment. */
-export function loadModel(modelPath: string, tokenizerPath?: string): LoadedModel {
+/** Options of `loadModel`. */
+export interface LoadModelOptions {
+  /** A LoRA adapter directory (peft's format, task CAUSAL_LM) to merge into the model. */
+  adapter?: string;
+}
+
+/** Loads a model and its tokenizer, with `opts.adapter` merged in; see the module comment. */
+export function loadModel(modelPath: string, tokenizerPath?: string, opts: LoadModelOptions = {}): LoadedModel {
+  const loaded = loadBaseModel(modelPath, tokenizerPath);
+  if (opts.adapter !== undefined) mergeAdapter(loaded.model, opts.adapter, { task: 'CAUSAL_LM' });
+  return loaded;
+}
+
+function loadBaseModel(modelPath: string, tokenizerPath?: string): LoadedModel {
   if (!existsSync(modelPath)) {
     throw new LlmtsError('E_MODEL_NOT_FOUND', `no model at ${modelPath}`, { where: modelPath, hint: 'pass a checkpoint directory, a run directory, a llama2.c .bin or a .gguf file' });
   }

@@ -60,14 +60,14 @@ const CONFIG_FILE = 'adapter_config.json';
 const WEIGHTS_FILE = 'adapter_model.safetensors';
 
 function adapterError(where: string, message: string, hint: string): LlmtsError {
-  return new LlmtsError('E_ADAPTER', `${where}: ${message}`, { where, hint });
+  return new LlmtsError('E_ADAPTER', message, { where, hint });
 }
 
 /** Reads `dir/adapter_config.json`; an unsupported or malformed field is an E_ADAPTER error naming it. */
 export function readAdapterConfig(dir: string): AdapterConfig {
   const path = join(dir, CONFIG_FILE);
   if (!existsSync(path)) {
-    throw adapterError(path, 'is missing', 'an adapter directory holds adapter_config.json and adapter_model.safetensors (peft save_pretrained, or llmts finetune --lora)');
+    throw adapterError(path, `${path} is missing`, 'an adapter directory holds adapter_config.json and adapter_model.safetensors (peft save_pretrained, or llmts finetune --lora)');
   }
   let json: unknown;
   try {
@@ -75,13 +75,13 @@ export function readAdapterConfig(dir: string): AdapterConfig {
   } catch (err) {
     throw new LlmtsError('E_ADAPTER', `${path} is not valid JSON`, { where: path, hint: 'the file is truncated or not an adapter config', cause: err });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw adapterError(path, 'is not a JSON object', 'write it with peft save_pretrained');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw adapterError(path, `${path} is not a JSON object`, 'write it with peft save_pretrained');
   const j = json as Record<string, unknown>;
   const field = (key: string, want: string): never => {
-    throw adapterError(`${path}: ${key}`, `must be ${want}, got ${JSON.stringify(j[key])}`, 'peft writes this field; re-save the adapter');
+    throw adapterError(`${path}: ${key}`, `${key} must be ${want}, got ${JSON.stringify(j[key])}`, 'peft writes this field; re-save the adapter');
   };
   const unsupported = (key: string, what: string): never => {
-    throw adapterError(`${path}: ${key}`, `${JSON.stringify(j[key])} is not supported`, `llm.ts reads plain LoRA adapters (${what}); merge it with peft (merge_and_unload) and load the merged model`);
+    throw adapterError(`${path}: ${key}`, `${key} = ${JSON.stringify(j[key])} is not supported`, `llm.ts reads plain LoRA adapters (${what}); merge it with peft (merge_and_unload) and load the merged model`);
   };
   if (j.peft_type !== 'LORA') unsupported('peft_type', 'peft_type "LORA"');
   const task = j.task_type ?? null;
@@ -194,7 +194,7 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
   const path = join(dir, WEIGHTS_FILE);
   if (!existsSync(path)) {
     const bin = existsSync(join(dir, 'adapter_model.bin'));
-    throw adapterError(path, 'is missing', bin ? 'adapter_model.bin (a pickle) is not read: save the adapter with safe_serialization=True' : 'an adapter directory holds adapter_config.json and adapter_model.safetensors');
+    throw adapterError(path, `${path} is missing`, bin ? 'adapter_model.bin (a pickle) is not read: save the adapter with safe_serialization=True' : 'an adapter directory holds adapter_config.json and adapter_model.safetensors');
   }
   const { tensors } = loadSafetensors(path);
   const baseHint = `the adapter was made for another base model${config.baseModel ? ` (its base_model_name_or_path: ${config.baseModel})` : ''}; pass that model`;
@@ -203,8 +203,8 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
   const lora = new Map<string, { A?: StateEntry; B?: StateEntry }>();
   const saved = new Map<string, StateEntry>();
   for (const [key, t] of Object.entries(tensors)) {
-    const where = `${path}: ${key}`;
-    if (!key.startsWith(PREFIX)) throw adapterError(where, `does not start with '${PREFIX}'`, 'peft writes every key under base_model.model.; this is not a peft LoRA adapter');
+    const where = path;
+    if (!key.startsWith(PREFIX)) throw adapterError(where, `key '${key}' does not start with '${PREFIX}'`, 'peft writes every key under base_model.model.; this is not a peft LoRA adapter');
     const name = key.slice(PREFIX.length);
     const entry: StateEntry = { shape: t.shape, data: toFloat32(t) };
     const m = /^(.*)\.lora_([AB])\.weight$/.exec(name);
@@ -212,11 +212,11 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
       const [, modulePath, which] = m as unknown as [string, string, 'A' | 'B'];
       const target = modules.get(modulePath);
       if (!(target instanceof Linear)) {
-        throw adapterError(where, target ? `module '${modulePath}' is a ${target.constructor.name}, not a Linear layer` : `the model has no module '${modulePath}'`, baseHint);
+        throw adapterError(where, `key '${key}': ${target ? `module '${modulePath}' is a ${target.constructor.name}, not a Linear layer` : `the model has no module '${modulePath}'`}`, baseHint);
       }
       const want = which === 'A' ? [config.r, target.inFeatures] : [target.outFeatures, config.r];
       if (t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
-        throw adapterError(where, `has shape ${fmt(t.shape)}, the model's '${modulePath}' with r = ${config.r} needs ${fmt(want)}`, `${baseHint} (or fix r in adapter_config.json)`);
+        throw adapterError(where, `key '${key}' has shape ${fmt(t.shape)}, the model's '${modulePath}' with r = ${config.r} needs ${fmt(want)}`, `${baseHint} (or fix r in adapter_config.json)`);
       }
       const slot = lora.get(modulePath) ?? {};
       slot[which] = which === 'B' ? permuteRows(model.config, modulePath, entry, true) : entry;
@@ -224,10 +224,10 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
       continue;
     }
     const p = params.get(name);
-    if (!p) throw adapterError(where, `the model has no parameter '${name}'`, `${baseHint}${/^(score|classifier)\./.test(name) ? '; a SEQ_CLS adapter needs a model with its classification head (withHead)' : ''}`);
+    if (!p) throw adapterError(where, `key '${key}': the model has no parameter '${name}'`, `${baseHint}${/^(score|classifier)\./.test(name) ? '; a SEQ_CLS adapter needs a model with its classification head (withHead)' : ''}`);
     const ours = savedFromHf(model.config, name, entry);
     if (ours.shape.length !== p.shape.length || ours.shape.some((d, i) => d !== p.shape[i])) {
-      throw adapterError(where, `has shape ${fmt(t.shape)}, the model's '${name}' is ${fmt(p.shape)}`, baseHint);
+      throw adapterError(where, `key '${key}' has shape ${fmt(t.shape)}, the model's '${name}' is ${fmt(p.shape)}`, baseHint);
     }
     saved.set(name, ours);
   }
@@ -236,14 +236,14 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
   const planned = new Set(plan.wrap.map(([p]) => p));
   for (const [modulePath, slot] of lora) {
     if (!planned.has(modulePath)) {
-      throw adapterError(`${path}: ${PREFIX}${modulePath}.lora_A.weight`, `adapts '${modulePath}', which target_modules ${JSON.stringify(config.targetModules)} in adapter_config.json does not select`, 'the two files come from different adapters');
+      throw adapterError(path, `key '${PREFIX}${modulePath}.lora_A.weight' adapts '${modulePath}', which target_modules ${JSON.stringify(config.targetModules)} in adapter_config.json does not select`, 'the two files come from different adapters');
     }
     for (const which of ['A', 'B'] as const) {
-      if (!slot[which]) throw adapterError(path, `lacks ${PREFIX}${modulePath}.lora_${which}.weight`, 'the file is incomplete; re-save the adapter');
+      if (!slot[which]) throw adapterError(path, `${path} lacks ${PREFIX}${modulePath}.lora_${which}.weight`, 'the file is incomplete; re-save the adapter');
     }
   }
   for (const p of planned) {
-    if (!lora.has(p)) throw adapterError(path, `lacks ${PREFIX}${p}.lora_A.weight (adapter_config.json's target_modules select '${p}')`, baseHint);
+    if (!lora.has(p)) throw adapterError(path, `${path} lacks ${PREFIX}${p}.lora_A.weight (adapter_config.json's target_modules select '${p}')`, baseHint);
   }
   const state = applyLora(model, opts);
   for (const [modulePath, l] of loraLayers(model)) {
@@ -257,10 +257,17 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
 
 /**
  * `loadAdapter` then `mergeLora`: the model with the adapter folded into its weights
- * (plain Linears, what generation runs). A classification adapter (task_type SEQ_CLS /
- * TOKEN_CLS) on a model without its head is refused by name.
+ * (plain Linears, what generation runs). With `task`, an adapter of another task_type
+ * (e.g. a SEQ_CLS one, whose head a language model lacks) is an E_ADAPTER error.
  */
-export function mergeAdapter(model: AdapterModel, dir: string): AdapterModel {
+export function mergeAdapter(model: AdapterModel, dir: string, opts: { task?: PeftTaskType } = {}): AdapterModel {
+  if (opts.task) {
+    const type = readAdapterConfig(dir).taskType;
+    if (type !== null && type !== opts.task) {
+      throw adapterError(`${join(dir, CONFIG_FILE)}: task_type`, `task_type is ${type}; this command runs ${opts.task} adapters`,
+        type === 'SEQ_CLS' || type === 'TOKEN_CLS' ? 'a classification adapter needs its head: load it in the library with withHead + loadAdapter' : `use a ${opts.task} adapter`);
+    }
+  }
   loadAdapter(model, dir);
   mergeLora(model);
   return model;
