@@ -17,7 +17,6 @@
  */
 import type { AnyModel } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
-import { bosId } from '../infer/tokens.ts';
 import { causalLm, type CausalLmBatch } from '../train/objectives/causal-lm.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { checkTokenIds } from '../util/token-ids.ts';
@@ -86,7 +85,7 @@ export function bitsPerByte(totalNats: number, bytes: number): number {
 
 /** Loss, perplexity and bits per byte of `model` on `text`; see the module comment. */
 export function evaluateText(model: AnyModel, tokenizer: Tokenizer, text: string, opts: EvalOptions = {}): EvalResult {
-  const bos = bosId(tokenizer);
+  const bos = tokenizer.specialIds.bos;
   const body = tokenizer.encode(text);
   const ids = bos !== undefined && body[0] !== bos ? [bos, ...body] : body;
   checkTokenIds(ids, model.config.vocabSize, { code: 'E_EVAL', where: 'tokenizer', hint: 'use the tokenizer the model was trained with' });
