@@ -24,11 +24,12 @@ static inline float bits_f32(uint32_t u) {
   return f;
 }
 
-/* fp32 -> bf16, nearest even; every NaN -> 0x7FC0 (PyTorch's round_to_nearest_even). */
+/* fp32 -> bf16, nearest even; every NaN -> 0x7FC0 (PyTorch's round_to_nearest_even).
+ * Branch-free, so loops over it vectorise. */
 static inline uint16_t bf16_round(float f) {
   uint32_t u = f32_bits(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;
-  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
 }
 
 static inline float bf16_float(uint16_t h) { return bits_f32((uint32_t)h << 16); }

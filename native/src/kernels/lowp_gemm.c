@@ -36,25 +36,14 @@ typedef struct {
   long group, mchunk, ngroups, mchunks;
 } bg_args;
 
-/* dst[i] = bf16 of src[i * stride], i < n (src is bf16 when isbf, else fp32). */
-static void bg_copy(const void *src, int isbf, long stride, long n, uint16_t *dst) {
+/* dst[i] = bf16 of src[i], i < n (src is bf16 when isbf, else fp32). */
+static void bg_copy(const void *src, int isbf, long n, uint16_t *dst) {
   if (isbf) {
-    const uint16_t *s = (const uint16_t *)src;
-    if (stride == 1) memcpy(dst, s, (size_t)n * 2);
-    else
-      for (long i = 0; i < n; i++) dst[i] = s[i * stride];
+    memcpy(dst, src, (size_t)n * 2);
     return;
   }
   const float *s = (const float *)src;
-  if (stride == 1) {
-    for (long i = 0; i < n; i++) {
-      uint32_t u = f32_bits(s[i]);
-      uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-      dst[i] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
-    }
-  } else {
-    for (long i = 0; i < n; i++) dst[i] = bf16_round(s[i * stride]);
-  }
+  for (long i = 0; i < n; i++) dst[i] = bf16_round(s[i]);
 }
 
 static const void *bg_at(const void *p, int isbf, long idx) {
@@ -63,10 +52,7 @@ static const void *bg_at(const void *p, int isbf, long idx) {
 
 /* bf16 of element idx of an operand (bf16 when isbf, else fp32). */
 static inline uint16_t bg_elem(const void *p, int isbf, long idx) {
-  if (isbf) return ((const uint16_t *)p)[idx];
-  uint32_t u = f32_bits(((const float *)p)[idx]);
-  uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
+  return isbf ? ((const uint16_t *)p)[idx] : bf16_round(((const float *)p)[idx]);
 }
 
 #if LOWP_AVX512 || LOWP_AMX
@@ -89,7 +75,7 @@ static void bg_task_pack_a(void *ctx, long t, int tid) {
   long m0 = t * BG_B, rows = g->M - m0 < BG_B ? g->M - m0 : BG_B;
   uint16_t *ap = g->ap + m0 * g->KP;
   for (long r = 0; r < rows; r++) {
-    bg_copy(bg_at(g->a, g->abf, (m0 + r) * g->lda), g->abf, 1, g->K, ap + r * g->KP);
+    bg_copy(bg_at(g->a, g->abf, (m0 + r) * g->lda), g->abf, g->K, ap + r * g->KP);
     memset(ap + r * g->KP + g->K, 0, (size_t)(g->KP - g->K) * 2);
   }
   memset(ap + rows * g->KP, 0, (size_t)(BG_B - rows) * g->KP * 2);
@@ -198,7 +184,7 @@ static void bg_task_pack_bt(void *ctx, long t, int tid) {
   for (long c = 0; c < BG_B; c++) {
     uint16_t *row = rows + c * g->KP;
     long valid = c < cols ? g->K : 0;
-    if (valid) bg_copy(bg_at(g->b, g->bbf, (n0 + c) * g->ldb), g->bbf, 1, g->K, row);
+    if (valid) bg_copy(bg_at(g->b, g->bbf, (n0 + c) * g->ldb), g->bbf, g->K, row);
     memset(row + valid, 0, (size_t)(g->KP - valid) * 2);
   }
   const uint32_t *r32 = (const uint32_t *)rows;

@@ -29,11 +29,7 @@
 #define GV_PARALLEL_MIN 65536.0 /* weights below which a product stays on the calling thread */
 
 static void k_to_bf16(long n, const float *x, uint16_t *out) {
-  for (long i = 0; i < n; i++) {
-    uint32_t u = f32_bits(x[i]);
-    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    out[i] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? 0x7fc0u : r);
-  }
+  for (long i = 0; i < n; i++) out[i] = bf16_round(x[i]);
 }
 
 static void k_from_bf16(long n, const uint16_t *x, float *out) {
