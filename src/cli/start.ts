@@ -9,8 +9,8 @@
  *   llmts start --corpus my1.txt,my2.jsonl --maxSteps=3000
  *   llmts start --preset tiny --maxSteps=50       # any train key as --key=value
  */
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { checkInputFiles } from '../data/ingest/files.ts';
 import { getPreset } from '../models/presets.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
@@ -25,7 +25,9 @@ import { parseTrainArgs } from './train.ts';
 const HELP = `usage: llmts start [--corpus C] [--preset P] [--config FILE.json] [--key=value ...]
 
 Runs the whole pipeline: prepare -> tokenizer -> tokenize -> train -> eval -> samples,
-in a new run directory (runs/start-<corpus>[-N]).
+in a new run directory (runs/start-<corpus>[-N]). The corpus and tokenizer are checked
+before anything is written, and a run that fails before its first checkpoint removes the
+folders it made.
 
 options:
   --corpus C       tinystories (default: TinyStories with a 1024-token BPE),
@@ -62,6 +64,26 @@ function checkStartInputs(c: TrainConfig): void {
   loadTokenizer(c.tokenizer); // an unknown name or a bad file throws its own LlmtsError
 }
 
+/** The outermost folder of `dir` that does not exist yet (what a run creates), or null when `dir` exists. */
+function firstMissing(dir: string): string | null {
+  let top: string | null = null;
+  for (let p = resolve(dir); !existsSync(p); p = dirname(p)) {
+    top = p;
+    if (dirname(p) === p) break;
+  }
+  return top;
+}
+
+/**
+ * After a failed run: removes the folders it created when it never reached a checkpoint
+ * (nothing to resume from), so a failure such as too little text leaves no half run
+ * folder behind, and the next try gets the same name. A run with checkpoints is kept.
+ */
+function removeFailedRun(created: string | null, runDir: string): void {
+  if (created === null || existsSync(join(runDir, 'checkpoints'))) return;
+  rmSync(created, { recursive: true, force: true });
+}
+
 /** runs/start-<name>, or the first free runs/start-<name>-N. */
 function freshRunDir(name: string): string {
   const base = `runs/start-${name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40)}`;
@@ -94,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
   checkStartInputs(c);
   console.log(`llmts start: ${c.corpus} -> ${c.tokenizer} tokenizer -> ${c.preset} model, ${c.maxSteps} steps -> ${c.out}\n`);
 
+  const created = firstMissing(c.out);
   const ac = new AbortController();
   const onSigint = (): void => {
     if (ac.signal.aborted) process.exit(130);
@@ -104,6 +127,9 @@ export async function run(argv: string[]): Promise<number> {
   let r;
   try {
     r = await train(plan, { signal: ac.signal });
+  } catch (err) {
+    removeFailedRun(created, c.out);
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }

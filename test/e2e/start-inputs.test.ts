@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,4 +32,20 @@ test('llmts start with a mistyped corpus or tokenizer fails before creating any 
     assert.match(r.stderr, expected, args.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+test('llmts start that fails before its first checkpoint (too little text) removes the folders it made', () => {
+  const cwd = join(root, 'tiny');
+  mkdirSync(cwd);
+  writeFileSync(join(cwd, 'tiny.txt'), 'Hi there.\n');
+  const r = llmts(cwd, 'start', '--corpus', 'tiny.txt', '--maxSteps=200', '--progress=false');
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /^llmts: error E_DATA: no shard holds a window of \d+ tokens/m);
+  assert.deepEqual(readdirSync(cwd), ['tiny.txt']);
+  // an --out folder that already existed is the user's: it stays
+  mkdirSync(join(cwd, 'mine'));
+  const kept = llmts(cwd, 'start', '--corpus', 'tiny.txt', '--maxSteps=200', '--out=mine/run', '--progress=false');
+  assert.equal(kept.status, 1);
+  assert.deepEqual(readdirSync(cwd).sort(), ['mine', 'tiny.txt']);
+  assert.deepEqual(readdirSync(join(cwd, 'mine')), []);
 });
