@@ -9,10 +9,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TokenLoader, type Batch } from '../../src/data/loader.ts';
 import { tokenizeFiles } from '../../src/data/tokenize.ts';
+import { meanLoss } from '../../src/eval/loss.ts';
 import { listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps } from '../../src/io/checkpoint.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { nonFiniteHint } from '../../src/train/loop.ts';
+import { causalLm } from '../../src/train/objectives/causal-lm.ts';
 import { readMetrics } from '../../src/train/metrics.ts';
 import { planRun, train } from '../../src/train/trainer.ts';
 
@@ -112,3 +115,14 @@ test('the non-finite hint fits the config: no --gradClip=1 when gradients are al
 function esc(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+test('periodic evaluation scores evalIters distinct validation batches (it once scored the last one evalIters times)', async () => {
+  const out = join(root, 'periodic');
+  const r = await train(planRun({ overrides: { ...base, out, maxSteps: 10, evalInterval: 10, evalIters: 3 } }), { log: () => {} });
+  const rec = readMetrics(out).find((m) => m.kind === 'eval' && m.batches === 3)!;
+  const val = () => new TokenLoader(r.data.val, { seed: 1337 ^ 0x7a1d, batchSize: 4, blockSize: 32 });
+  const copy = (b: Batch): Batch => ({ ...b, ids: b.ids.slice(), targets: b.targets.slice() });
+  assert.equal(rec.valLoss, meanLoss(r.model, causalLm, [...val().sample(3)].map(copy)));
+  const lastThrice = meanLoss(r.model, causalLm, [0, 1, 2].map(() => copy(val().batch(2))));
+  assert.notEqual(rec.valLoss, lastThrice);
+});
