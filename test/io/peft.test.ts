@@ -71,14 +71,15 @@ test('a classification adapter: modules_to_save score saved as base_model.model.
   try {
     const clf = withHead(createModel(gpt2, { seed: 3 }), classificationHead({ numLabels: 3 }), { seed: 2 });
     applyLora(clf, { r: 2, modulesToSave: ['score'] });
-    clf.head.weight.data.fill(0.25);
+    clf.stateDict().get('score.weight')!.data.fill(0.25);
     saveAdapter(clf, dir, { taskType: 'SEQ_CLS' });
     const { tensors } = loadSafetensors(join(dir, 'adapter_model.safetensors'));
     assert.deepEqual(tensors['base_model.model.score.weight']!.shape, [3, 16]);
     const fresh = withHead(createModel(gpt2, { seed: 3 }), classificationHead({ numLabels: 3 }), { seed: 99 });
     loadAdapter(fresh, dir);
-    assert.ok(fresh.head.weight.data.every((x) => x === 0.25));
-    assert.ok(fresh.head.weight.requiresGrad, 'the head trains, as peft\'s modules_to_save');
+    const score = fresh.stateDict().get('score.weight')!;
+    assert.ok(score.data.every((x) => x === 0.25));
+    assert.ok(score.requiresGrad, 'the head trains, as peft\'s modules_to_save');
     // on a language model (no head) the score key is named, with the fix
     adapterErr(() => loadAdapter(createModel(gpt2, { seed: 3 }), dir), /key 'base_model\.model\.score\.weight': the model has no parameter 'score\.weight'.*withHead/);
     adapterErr(() => mergeAdapter(createModel(gpt2, { seed: 3 }), dir, { task: 'CAUSAL_LM' }), /task_type is SEQ_CLS; this command runs CAUSAL_LM adapters/);
