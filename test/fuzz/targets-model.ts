@@ -1,16 +1,24 @@
 /**
  * Fuzz targets for model and data files: llama2.c model .bin, safetensors, checkpoint
  * folders (config.json + model.safetensors + tokenizer.json, from the HF fixtures) and
- * token-shard folders (meta.json + .bin shards + tokenizer.json).
+ * token-shard folders (meta.json + .bin shards + tokenizer.json). Models that load also
+ * generate two tokens.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTokenData, tokenizeFiles } from '../../src/data/tokenize.ts';
+import { encodePrompt, generate } from '../../src/infer/index.ts';
 import { loadModel, parseSafetensors, readSafetensorsHeader, saveSafetensors, toFloat32 } from '../../src/io/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import type { Rng } from '../../src/util/rng.ts';
 import { mutateBytes, mutateJson, mutateJsonText, type Mutated } from './mutate.ts';
 import { pickSeed, repoPath, type FuzzTarget } from './target.ts';
+
+/** Loads a model as `--model` does and generates two tokens with it (a config that loads must also run). */
+function loadAndGenerate(path: string, tokenizer?: string): void {
+  const { model, tokenizer: tok } = loadModel(path, tokenizer);
+  generate(model, encodePrompt(tok, 'Once upon a time'), { maxTokens: 2 }, tok);
+}
 
 /**
  * A safetensors file mutated either in its JSON header (re-serialised with a right, or
@@ -43,7 +51,7 @@ const llama2cModel: FuzzTarget = {
         run: () => {
           const path = join(dir, 'model.bin');
           writeFileSync(path, m.value);
-          loadModel(path, tok);
+          loadAndGenerate(path, tok);
         },
       };
     };
@@ -120,7 +128,7 @@ const checkpointDir: FuzzTarget = {
           writeFileSync(join(ck, 'config.json'), config);
           writeFileSync(join(ck, 'model.safetensors'), model);
           writeFileSync(join(ck, 'tokenizer.json'), tokenizer);
-          loadModel(ck);
+          loadAndGenerate(ck);
         },
       };
     };
