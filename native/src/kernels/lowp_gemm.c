@@ -22,7 +22,8 @@
 
 #define BG_B 32           /* rows and columns of a C block */
 #define BG_KU 32          /* K is padded to a multiple of this */
-#define BG_L2_BYTES 786432L /* packed B per task */
+#define BG_L2_BYTES 786432L /* packed B per task (per K chunk) */
+#define BG_KC 4096L /* k per pass of the AMX tiles over C (a multiple of BG_KU) */
 #define BG_PARALLEL_MIN 1048576.0 /* flops below which a product stays on the calling thread */
 
 typedef struct {
@@ -224,9 +225,10 @@ static void bg_amx_config(void) {
   _tile_loadconfig(&cfg);
 }
 
-/* dst (row stride ld floats) = the block at (m0, n0), plus dst's own values when acc;
- * rows: 16 or 32 (rows of A that matter). */
-static void bg_block_to(const bg_args *g, long m0, long n0, long rows, float *dst, long ld, int acc) {
+/* dst (row stride ld floats) = the block at (m0, n0) summed over k in [k0, k1), plus dst's
+ * own values when acc; rows: 16 or 32 (rows of A that matter). */
+static void bg_block_to(const bg_args *g, long m0, long n0, long rows, float *dst, long ld, int acc, long k0,
+                        long k1) {
   long KP = g->KP, lda = KP * 2, ldd = ld * 4;
   const uint16_t *a0 = g->ap + m0 * KP, *a1 = a0 + 16 * KP;
   const uint16_t *b0 = g->bp + (n0 / 16) * KP * 16, *b1 = b0 + KP * 16;
@@ -245,7 +247,7 @@ static void bg_block_to(const bg_args *g, long m0, long n0, long rows, float *ds
       _tile_zero(2);
       _tile_zero(3);
     }
-    for (long k = 0; k < KP; k += 32) {
+    for (long k = k0; k < k1; k += 32) {
       _tile_loadd(4, a0 + k, lda);
       _tile_loadd(6, b0 + k * 16, 64);
       _tile_loadd(7, b1 + k * 16, 64);
@@ -258,7 +260,7 @@ static void bg_block_to(const bg_args *g, long m0, long n0, long rows, float *ds
     _tile_stored(2, dst + 16 * ld, ldd);
     _tile_stored(3, dst + 16 * ld + 16, ldd);
   } else {
-    for (long k = 0; k < KP; k += 32) {
+    for (long k = k0; k < k1; k += 32) {
       _tile_loadd(4, a0 + k, lda);
       _tile_loadd(6, b0 + k * 16, 64);
       _tile_loadd(7, b1 + k * 16, 64);
@@ -272,7 +274,7 @@ static void bg_block_to(const bg_args *g, long m0, long n0, long rows, float *ds
 
 /* cb (32 x 32, row stride 32) = the block at (m0, n0). */
 static void bg_block(const bg_args *g, long m0, long n0, long rows, float *cb) {
-  bg_block_to(g, m0, n0, rows, cb, BG_B, 0);
+  bg_block_to(g, m0, n0, rows, cb, BG_B, 0, 0, g->KP);
 }
 #elif LOWP_AVX512
 /* Rows [r0, r0 + 8) x 32 columns: 16 accumulators, each k pair of A broadcast. */
@@ -342,19 +344,26 @@ static void bg_task_compute(void *ctx, long t, int tid) {
   float cb[BG_B * BG_B] __attribute__((aligned(64)));
 #if LOWP_AMX
   bg_amx_config();
+  /* whole blocks with C = AB or C += AB: the tiles load and store C itself (C += AB then
+   * adds each product to C as it goes, not the sum at the end), and K runs in chunks of
+   * BG_KC, the tiles going through C between chunks (fp32 both ways: the same sums), so a
+   * chunk of A and of the group's B stay in L2 however large K is */
+  int direct = g->alpha == 1.0f && (g->beta == 0.0f || g->beta == 1.0f);
+  for (long kc = 0; direct && kc < g->KP; kc += BG_KC) {
+    long kend = kc + BG_KC < g->KP ? kc + BG_KC : g->KP;
+    for (long mb = mb0; mb < mb1 && mb * BG_B + BG_B <= g->M; mb++)
+      for (long nb = nb0; nb < nb1 && nb * BG_B + BG_B <= g->N; nb++)
+        bg_block_to(g, mb * BG_B, nb * BG_B, BG_B, g->c + mb * BG_B * g->ldc + nb * BG_B, g->ldc,
+                    kc > 0 || g->beta == 1.0f, kc, kend);
+  }
+#else
+  int direct = 0;
 #endif
   for (long mb = mb0; mb < mb1; mb++) {
     long m0 = mb * BG_B, left = g->M - m0;
     long rows = left >= BG_B ? BG_B : (left <= 16 && LOWP_AMX ? 16 : lp_div_up(left, 8) * 8);
     for (long nb = nb0; nb < nb1; nb++) {
-#if LOWP_AMX
-      /* whole blocks with C = AB or C += AB: the tiles load and store C itself (C += AB
-       * then adds each product to C as it goes, not the sum at the end) */
-      if (g->alpha == 1.0f && (g->beta == 0.0f || g->beta == 1.0f) && left >= BG_B && nb * BG_B + BG_B <= g->N) {
-        bg_block_to(g, m0, nb * BG_B, BG_B, g->c + m0 * g->ldc + nb * BG_B, g->ldc, g->beta == 1.0f);
-        continue;
-      }
-#endif
+      if (direct && left >= BG_B && nb * BG_B + BG_B <= g->N) continue; /* done above */
       bg_block(g, m0, nb * BG_B, rows, cb);
       bg_store(g, m0, nb * BG_B, cb);
     }
@@ -389,7 +398,7 @@ static void k_gemm_bf16(int transA, int transB, long M, long N, long K, float al
   g.bp = (uint16_t *)llmts_scratch(-1, 1, (size_t)g.nblocks * BG_B * g.KP * 2);
   if (!g.ap || !g.bp) return;
   int parallel = 2.0 * M * N * (double)K >= BG_PARALLEL_MIN && llmts_get_threads() > 1;
-  long per = BG_L2_BYTES / (g.KP * 2 * BG_B);
+  long per = BG_L2_BYTES / ((LOWP_AMX && g.KP > BG_KC ? BG_KC : g.KP) * 2 * BG_B);
   g.group = per < 1 ? 1 : per > g.nblocks ? g.nblocks : per;
   g.ngroups = lp_div_up(g.nblocks, g.group);
   long want = parallel ? lp_div_up(4L * llmts_get_threads(), g.ngroups) : 1;
