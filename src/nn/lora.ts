@@ -10,7 +10,8 @@
  * (the original Linear), `lora_A.weight` and `lora_B.weight`.
  * - `applyLora(model, opts)` wraps every Linear whose dotted path matches `targetModules`
  *   (peft's rule: a list matches a path equal to an entry or ending in `.entry`; a string
- *   is a regular expression the whole path must match), with peft's defaults per
+ *   is a regular expression the whole path must match; 'all-linear' every Linear but
+ *   lm_head, written out as the list of names, as peft saves it), with peft's defaults per
  *   architecture (`PEFT_DEFAULT_TARGETS`: gpt2 `c_attn`, llama `q_proj`, `v_proj`), and
  *   freezes every parameter except the adapters and the modules in `modulesToSave`
  *   (e.g. a classification head `score`).
@@ -40,6 +41,9 @@ export const PEFT_DEFAULT_TARGETS: Readonly<Record<string, readonly string[]>> =
   llama: ['q_proj', 'v_proj'],
 };
 
+/** peft's target_modules shorthand for every Linear layer but the output layer. */
+export const ALL_LINEAR = 'all-linear';
+
 /** The hyper-parameters of one LoRA layer. */
 export interface LoraLayerOptions {
   /** Rank r (>= 1). */
@@ -54,7 +58,7 @@ export interface LoraLayerOptions {
 
 /** Options of `applyLora` (peft's LoraConfig fields in camelCase). */
 export interface LoraOptions extends Partial<LoraLayerOptions> {
-  /** Which Linears to wrap: names matched at the end of the dotted path, or one regex for the whole path (default: `PEFT_DEFAULT_TARGETS[arch]`). */
+  /** Which Linears to wrap: names matched at the end of the dotted path, one regex for the whole path, or 'all-linear' (default: `PEFT_DEFAULT_TARGETS[arch]`). */
   targetModules?: readonly string[] | string;
   /** Modules never wrapped (same matching rule as targetModules). */
   excludeModules?: readonly string[] | string;
@@ -199,11 +203,6 @@ export function planLora(model: LoraModel, opts: LoraOptions = {}): LoraPlan {
   const layer: LoraLayerOptions = { r: opts.r ?? 8, alpha: opts.alpha ?? 8, dropout: opts.dropout ?? 0, rsLora: opts.rsLora ?? false };
   checkLayerOptions(layer);
   const arch = model.config.arch;
-  const targets = opts.targetModules ?? PEFT_DEFAULT_TARGETS[arch];
-  if (!targets || (typeof targets !== 'string' && targets.length === 0)) {
-    throw new LlmtsError('E_LORA', `no default LoRA target modules for architecture '${arch}'`, { where: 'applyLora.targetModules', hint: 'name the Linear layers to adapt, e.g. targetModules: ["q_proj", "v_proj"]' });
-  }
-  const exclude = opts.excludeModules ?? null;
   const modules = model.namedModules().filter(([p]) => p !== '');
   const saveNames = opts.modulesToSave ?? [];
   const saved = saveNames.flatMap((name) => {
@@ -214,6 +213,15 @@ export function planLora(model: LoraModel, opts: LoraOptions = {}): LoraPlan {
     return found;
   });
   const insideSaved = (p: string) => saved.some((s) => p === s || p.startsWith(`${s}.`));
+  let targets = opts.targetModules ?? PEFT_DEFAULT_TARGETS[arch];
+  if (targets === ALL_LINEAR) {
+    // peft's 'all-linear': every Linear but the output layer (and the modules to save), as the list of their names
+    targets = [...new Set(modules.filter(([p, m]) => m instanceof Linear && !/(^|\.)lm_head$/.test(p) && !insideSaved(p)).map(([p]) => p.slice(p.lastIndexOf('.') + 1)))];
+  }
+  if (!targets || (typeof targets !== 'string' && targets.length === 0)) {
+    throw new LlmtsError('E_LORA', `no default LoRA target modules for architecture '${arch}'`, { where: 'applyLora.targetModules', hint: 'name the Linear layers to adapt, e.g. targetModules: ["q_proj", "v_proj"], or "all-linear"' });
+  }
+  const exclude = opts.excludeModules ?? null;
   const hits = modules.filter(([p]) => matchesModules(targets, p) && !(exclude && matchesModules(exclude, p)) && !insideSaved(p));
   if (hits.length === 0) {
     const ends = new Set(modules.filter(([, m]) => m instanceof Linear).map(([p]) => p.split('.').pop()));

@@ -179,6 +179,16 @@ test('a few AdamW steps on the adapters lower the loss and leave the base weight
   }
 });
 
+test('all-linear (peft\'s shorthand): every Linear but lm_head and the modules to save, saved as the list of names', () => {
+  const clf = withHead(createModel(llama, { seed: 1 }), classificationHead({ numLabels: 2 }));
+  const s = applyLora(clf, { targetModules: 'all-linear', modulesToSave: ['score'] });
+  assert.deepEqual(s.targetModules, ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+  assert.equal(s.wrapped.length, 14);
+  const lm = createModel(llama, { seed: 1 });
+  assert.ok(lm.stateDict().has('lm_head.weight'));
+  assert.ok(!applyLora(lm, { targetModules: 'all-linear' }).wrapped.includes('lm_head'));
+});
+
 test('targets: a regex over the whole path, exclude_modules; errors name the target and what exists', () => {
   const model = createModel(gpt2, { seed: 1 });
   const s = applyLora(model, { targetModules: 'transformer\\.h\\.0\\.attn\\.c_(attn|proj)', excludeModules: ['c_proj'] });
