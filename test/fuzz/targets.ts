@@ -1,7 +1,8 @@
 /**
  * The fuzz targets, one per parser of user input (target.ts says what a target is):
  * tokenizer files (tokenizer.json, vocab.txt, .tiktoken, llama2.c tokenizer.bin), model
- * files (llama2.c .bin, safetensors, checkpoint folders, token shards, GGUF), data ingest
+ * files (llama2.c .bin, safetensors, checkpoint folders, token shards, GGUF, LoRA adapter
+ * folders), data ingest
  * readers, chat templates and the HTTP request bodies of the server.
  *
  * @example
@@ -9,9 +10,10 @@
  */
 import { GGUF_TARGETS } from './targets-gguf.ts';
 import { MODEL_TARGETS } from './targets-model.ts';
+import { PEFT_TARGETS } from './targets-peft.ts';
 import { TEXT_TARGETS } from './targets-text.ts';
 import { TOKENIZER_TARGETS } from './targets-tokenizer.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...TEXT_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS];
