@@ -1,6 +1,7 @@
 /**
  * Fuzz targets for model and data files: llama2.c model .bin, safetensors, checkpoint
- * folders (config.json + model.safetensors + tokenizer.json, from the HF fixtures) and
+ * folders (config.json + model.safetensors + tokenizer.json: the HF fixtures and two
+ * llmts checkpoints with an llmts block) and
  * token-shard folders (meta.json + .bin shards + tokenizer.json). Models that load also
  * generate two tokens.
  */
@@ -8,7 +9,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTokenData, tokenizeFiles } from '../../src/data/tokenize.ts';
 import { encodePrompt, generate } from '../../src/infer/index.ts';
-import { loadModel, parseSafetensors, readSafetensorsHeader, saveSafetensors, toFloat32 } from '../../src/io/index.ts';
+import { loadModel, parseSafetensors, readSafetensorsHeader, saveCheckpoint, saveSafetensors, toFloat32 } from '../../src/io/index.ts';
+import { createModel, gpt2Config, llamaConfig } from '../../src/models/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import type { Rng } from '../../src/util/rng.ts';
 import { mutateBytes, mutateJson, mutateJsonText, type Mutated } from './mutate.ts';
@@ -91,8 +93,19 @@ const checkpointDir: FuzzTarget = {
   name: 'checkpoint config.json + model.safetensors',
   testInputs: 300,
   async setup(dir) {
-    const seeds = ['hf-gpt2-float32', 'hf-llama-float32', 'hf-gpt2-bfloat16'].map((name) => {
-      const src = repoPath('test', 'fixtures', 'hf-models', name);
+    // llmts's own checkpoints (config.json with an llmts block): GPT-2 in HF layout, Llama with llama2.c RoPE in ours
+    const char = CharTokenizer.fromText('Once upon a time, there was a cat.\n');
+    saveCheckpoint(join(dir, 'llmts-gpt2'), { model: createModel(gpt2Config({ vocabSize: char.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 1 }), tokenizer: char });
+    saveCheckpoint(join(dir, 'llmts-llama'), {
+      model: createModel(llamaConfig({ vocabSize: char.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nKvHead: 1, nEmbd: 16, intermediateSize: 32, ropeInterleaved: true }), { seed: 2 }),
+      tokenizer: char,
+    });
+    const folders = [
+      ...['hf-gpt2-float32', 'hf-llama-float32', 'hf-gpt2-bfloat16'].map((name) => [name, repoPath('test', 'fixtures', 'hf-models', name)] as const),
+      ['llmts gpt2 + char tokenizer', join(dir, 'llmts-gpt2')] as const,
+      ['llmts llama (llama2.c RoPE) + char tokenizer', join(dir, 'llmts-llama')] as const,
+    ];
+    const seeds = folders.map(([name, src]) => {
       const files = {
         config: JSON.parse(readFileSync(join(src, 'config.json'), 'utf8')) as unknown,
         model: new Uint8Array(readFileSync(join(src, 'model.safetensors'))),
