@@ -2,6 +2,7 @@
 // and, for tokenizer.json, the field path (issue 11). Before, these raised raw TypeErrors
 // or RangeErrors, and any unknown file (a PNG) loaded as a BERT vocab.txt.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,4 +135,26 @@ test('.tiktoken: a rank far beyond the file (a huge sparse vocabulary) and an em
   const far = [...lines.slice(0, 299), `${lines[299]!.split(' ')[0]} 38465535`].join('\n');
   assert.throws(() => parseTiktoken(far, 'r.tiktoken'), /line 300 has rank 38465535, far beyond the 300 tokens of the file/);
   assert.throws(() => parseTiktoken(`${lines.slice(0, 10).join('\n')}\n= 10\n`, 'r.tiktoken'), /line 11 has a token of no bytes/);
+});
+
+test('llmts tokenizer encode / decode with a PNG: one error line and exit 1 (decode printed garbage and exited 0)', () => {
+  const png = join(dir, 'picture.png');
+  writeFileSync(png, Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52));
+  for (const args of [['encode', '--text', 'hello'], ['decode', '--ids', '1 2 3']]) {
+    let code = 0;
+    let stderr = '';
+    let stdout = '';
+    try {
+      stdout = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tokenizer', args[0]!, '--tokenizer', png, ...args.slice(1)], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (err) {
+      const e = err as { status: number; stderr: string; stdout: string };
+      code = e.status;
+      stderr = e.stderr;
+      stdout = e.stdout;
+    }
+    assert.equal(code, 1, args[0]);
+    assert.equal(stdout, '');
+    assert.match(stderr, /^llmts: error E_NOT_TOKENIZER: .*picture\.png is not a tokenizer file \(it looks like a PNG image;/);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  }
 });
