@@ -13,5 +13,5 @@ export { MLP, type MLPOptions } from './mlp.ts';
 export { Attention, type AttentionConfig, type AttentionCall } from './attention.ts';
 export { KVCache } from './kv-cache.ts';
 export { Dropout } from './dropout.ts';
-export { LoraLinear, applyLora, planLora, mergeLora, loraLayers, loraState, matchesModules, isLoraParameter, PEFT_DEFAULT_TARGETS, ALL_LINEAR,
+export { LoraLinear, applyLora, planLora, mergeLora, loraLayers, loraState, matchesModules, PEFT_DEFAULT_TARGETS, ALL_LINEAR,
   type LoraLayerOptions, type LoraOptions, type LoraState, type LoraPlan, type LoraModel } from './lora.ts';

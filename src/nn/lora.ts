@@ -111,10 +111,12 @@ export class LoraLinear extends Module {
     this.loraB.weight.data.fill(0);
   }
 
+  /** Input width of the wrapped Linear. */
   get inFeatures(): number {
     return this.baseLayer.inFeatures;
   }
 
+  /** Output width of the wrapped Linear. */
   get outFeatures(): number {
     return this.baseLayer.outFeatures;
   }
@@ -288,9 +290,4 @@ function checkLayerOptions(o: LoraLayerOptions): void {
   if (typeof o.alpha !== 'number' || !Number.isFinite(o.alpha) || o.alpha <= 0) bad('alpha', 'a number > 0', o.alpha);
   if (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout < 1)) bad('dropout', 'in [0, 1)', o.dropout);
   if (typeof o.rsLora !== 'boolean') bad('rsLora', 'true or false', o.rsLora);
-}
-
-/** Whether `name` (a dotted parameter name) belongs to a LoRA adapter (`lora_A` / `lora_B`). */
-export function isLoraParameter(name: string): boolean {
-  return /(^|\.)lora_[AB]\.weight$/.test(name);
 }
