@@ -88,6 +88,36 @@ test('a classification adapter: modules_to_save score saved as base_model.model.
   }
 });
 
+test('modules_to_save tensors are stored in HF layout: GPT-2 Conv1D transposed (in, out), interleaved Llama q rows in HF order', () => {
+  const dir = tmp();
+  try {
+    const model = createModel(gpt2, { seed: 3 });
+    applyLora(model, { r: 2, modulesToSave: ['c_fc'] });
+    const w = model.stateDict().get('transformer.h.0.mlp.c_fc.weight')!; // ours (64, 16)
+    saveAdapter(model, dir);
+    const t = loadSafetensors(join(dir, 'adapter_model.safetensors')).tensors['base_model.model.transformer.h.0.mlp.c_fc.weight']!;
+    assert.deepEqual(t.shape, [16, 64], 'HF Conv1D layout');
+    assert.equal((t.data as Float32Array)[1 * 64 + 5], w.data[5 * 16 + 1]);
+    const again = createModel(gpt2, { seed: 4 });
+    loadAdapter(again, dir);
+    assert.deepEqual(again.stateDict().get('transformer.h.0.mlp.c_fc.weight')!.data, w.data);
+    rmSync(dir, { recursive: true, force: true });
+    const inter = llamaConfig({ vocabSize: 32, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 8, intermediateSize: 12, ropeInterleaved: true });
+    const a = createModel(inter, { seed: 3 });
+    applyLora(a, { r: 2, targetModules: ['k_proj'], modulesToSave: ['q_proj'] });
+    const q = a.stateDict().get('model.layers.0.self_attn.q_proj.weight')!;
+    saveAdapter(a, dir);
+    const hq = loadSafetensors(join(dir, 'adapter_model.safetensors')).tensors['base_model.model.model.layers.0.self_attn.q_proj.weight']!.data as Float32Array;
+    // head 0, hs 4: our row 2j + half is HF row half * 2 + j, so our row 1 (j 0, half 1) is HF row 2
+    assert.deepEqual(hq.subarray(2 * 8, 3 * 8), q.data.subarray(1 * 8, 2 * 8));
+    const b = createModel(inter, { seed: 9 });
+    loadAdapter(b, dir);
+    assert.deepEqual(b.stateDict().get('model.layers.0.self_attn.q_proj.weight')!.data, q.data);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an adapter for another base: the first mismatched key is named, shapes are named, and the model is left as it was', () => {
   const dir = tmp();
   try {
