@@ -7,6 +7,9 @@
   "variables": {
     "llmts_cflags": ["-O3", "-std=gnu11", "-fPIC", "-ffp-contract=fast", "-fno-math-errno",
                      "-fvisibility=hidden", "-fomit-frame-pointer", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-unused-function"],
+    # 0 leaves the AMX kernels out (compilers before GCC 11 / clang 12 lack -mamx-*):
+    # scripts/build-native.mjs retries with -Dllmts_amx=0 when the full build fails
+    "llmts_amx%": 1,
     # the bf16/int8 kernels without AMX (AMD Zen 4/5; Intel with AVX512-BF16): lowp_avx512.c
     "llmts_lowp_avx512_flags": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c",
                                 "-mavx512bf16", "-mavx512vnni"],
@@ -39,8 +42,10 @@
       "cflags_c": ["-pthread"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["llmts_isa_avx2", "llmts_isa_avx512", "llmts_lowp_avx512", "llmts_lowp_amx"],
+          "dependencies": ["llmts_isa_avx2", "llmts_isa_avx512", "llmts_lowp_avx512"],
         }],
+        ["target_arch=='x64' and llmts_amx==1", {"dependencies": ["llmts_lowp_amx"]}],
+        ["target_arch=='x64' and llmts_amx!=1", {"defines": ["LLMTS_NO_AMX"]}],
       ],
     },
   ],
@@ -69,6 +74,10 @@
           "cflags_c": ["<@(llmts_lowp_avx512_flags)"],
           "xcode_settings": {"OTHER_CFLAGS": ["<@(llmts_cflags)", "<@(llmts_lowp_avx512_flags)"]},
         },
+      ],
+    }],
+    ["target_arch=='x64' and llmts_amx==1", {
+      "targets": [
         {
           "target_name": "llmts_lowp_amx",
           "type": "static_library",

@@ -24,6 +24,14 @@ if (existsSync(bundled)) candidates.push([process.execPath, [bundled]]);
 for (const [cmd, pre] of candidates) {
   const r = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', 'max', ...extra], { cwd: root, stdio: 'inherit' });
   if (r.status === 0) process.exit(0);
+  if (r.error) continue; // this node-gyp is not there: try the next one
+  // a compiler without AMX flags (before GCC 11 / clang 12) fails on lowp_amx.c: build
+  // everything else (the bf16/int8 kernels then use AVX512-BF16 or plain C)
+  const noAmx = spawnSync(cmd, [...pre, 'rebuild', '--release', '-j', 'max', '--llmts_amx=0', ...extra], { cwd: root, stdio: 'inherit' });
+  if (noAmx.status === 0) {
+    console.warn('llmts: note: the native kernels were built without the AMX bf16 kernels (this compiler lacks -mamx-tile).');
+    process.exit(0);
+  }
 }
 console.warn('llmts: warning: the native kernels did not build; llm.ts will run on the slower reference backend.');
 process.exit(0);

@@ -19,6 +19,12 @@
 #else
 #define LOWP_X86 0
 #endif
+/* LLMTS_NO_AMX: built without lowp_amx.c (a compiler without -mamx-*, see binding.gyp) */
+#if LOWP_X86 && !defined(LLMTS_NO_AMX)
+#define LOWP_AMX_BUILT 1
+#else
+#define LOWP_AMX_BUILT 0
+#endif
 
 #include "args.h"
 #include "lock.h"
@@ -66,16 +72,20 @@ static int has_amx(void) {
 #endif
 
 static int lowp_supported(const llmts_lowp_ops *o) {
-#if LOWP_X86
+#if LOWP_AMX_BUILT
   if (o == &llmts_lowp_amx) return has_amx();
+#endif
+#if LOWP_X86
   if (o == &llmts_lowp_avx512) return has_avx512bf16();
 #endif
   return o == &llmts_lowp_base;
 }
 
 static const llmts_lowp_ops *const all_lowp[] = {
-#if LOWP_X86
+#if LOWP_AMX_BUILT
     &llmts_lowp_amx,
+#endif
+#if LOWP_X86
     &llmts_lowp_avx512,
 #endif
     &llmts_lowp_base,
