@@ -3,6 +3,8 @@
  *
  *   llmts eval --model runs/x --file data/val.txt
  *   llmts eval --model stories260K.bin --tokenizer tok512.bin --file story.txt --json
+ *   llmts eval bleu --hyp out.fr --ref ref.fr        (BLEU, chrF, chrF++: eval-metrics.ts)
+ *   llmts eval rouge --hyp out.txt --ref ref.txt     (ROUGE-1/2/L/Lsum: eval-metrics.ts)
  */
 import { readFileSync } from 'node:fs';
 import { evaluateText } from '../eval/perplexity.ts';
@@ -11,6 +13,8 @@ import { LlmtsError } from '../util/errors.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts eval --model M [--tokenizer T] --file F [options]
+       llmts eval bleu --hyp F --ref R [--ref R2 ...] [--json]   (sacreBLEU's BLEU, chrF, chrF++)
+       llmts eval rouge --hyp F --ref R [--stem] [--json]       (rouge-score's ROUGE-1/2/L/Lsum)
 
 Scores every token of the UTF-8 file F (the tokenizer's start token first, when it has
 one) in consecutive windows of the model's context length, and prints:
@@ -30,6 +34,8 @@ options:
   -h, --help        this help`;
 
 export async function run(argv: string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub === 'bleu' || sub === 'rouge') return (await import('./eval-metrics.ts')).run(sub, argv.slice(1));
   const { values } = parseFlags('eval', argv, {
     model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, file: { type: 'string' },
     'block-size': { type: 'string' }, 'batch-size': { type: 'string' }, 'max-tokens': { type: 'string' },
