@@ -26,8 +26,8 @@ export interface FuzzTarget {
   name: string;
   /** Inputs per parser in the test suite (sized to take ~1-2 s on one core). */
   testInputs: number;
-  /** Builds the seeds in `dir` (a fresh scratch folder); returns the input maker. */
-  setup(dir: string): Promise<(rng: Rng) => FuzzCase>;
+  /** Builds the seeds in `dir` (a fresh scratch folder); returns the input maker (input `index` draws from `rng`). */
+  setup(dir: string): Promise<(rng: Rng, index: number) => FuzzCase>;
   /** Errors that are a proper answer to bad input; default: `LlmtsError`. */
   expected?(err: unknown): boolean;
 }

@@ -6,12 +6,13 @@
  */
 import { LlmtsError } from '../../src/util/errors.ts';
 import { hash32, Rng } from '../../src/util/rng.ts';
-import type { WorkerMessage } from './runner.ts';
+import { loadTargets, type WorkerMessage } from './runner.ts';
 import { isExpected } from './target.ts';
-import { FUZZ_TARGETS } from './targets.ts';
 
 interface Job {
   parser: string;
+  /** URL of the module holding the targets. */
+  targets: string;
   seed: number;
   start: number;
   end: number;
@@ -34,7 +35,7 @@ function typeOf(err: unknown): string {
 
 async function main(job: Job): Promise<void> {
   const post = (m: WorkerMessage): void => void process.send!(m);
-  const target = FUZZ_TARGETS.find((t) => t.name === job.parser)!;
+  const target = (await loadTargets(job.targets)).find((t) => t.name === job.parser)!;
   const make = await target.setup(job.dir);
   post({ kind: 'ready' });
   const deadline = job.budgetMs === null ? Infinity : Date.now() + job.budgetMs;
@@ -45,7 +46,7 @@ async function main(job: Job): Promise<void> {
       await new Promise(setImmediate); // let the IPC messages go out
       yielded = Date.now();
     }
-    const c = make(new Rng(hash32(job.seed, i)));
+    const c = make(new Rng(hash32(job.seed, i)), i);
     if (job.verbose) console.log(`input ${i}: ${c.log.join('; ')}`);
     try {
       await c.run();
@@ -63,6 +64,8 @@ async function main(job: Job): Promise<void> {
   post({ kind: 'done', next: i });
 }
 
+// the runner is gone (killed, or it gave up on this worker): stop too
+process.on('disconnect', () => process.exit(0));
 process.once('message', (job: Job) => {
   void main(job);
 });
