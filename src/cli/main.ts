@@ -15,7 +15,7 @@ const commands: Record<string, Command> = {
   data: { summary: 'prepare (ingest, clean, filter, dedup, split) and inspect text corpora', load: () => import('./data.ts') },
   tokenizer: { summary: 'train, encode and decode with BPE / WordPiece tokenizers', load: () => import('./tokenizer.ts') },
   generate: { summary: 'continue a prompt with a trained model (checkpoint or llama2.c .bin)', load: () => import('./generate.ts') },
-  eval: { summary: 'loss, perplexity and bits per byte of a model on a text file', load: () => import('./eval.ts') },
+  eval: { summary: 'loss, perplexity and bits per byte of a model on a text file; eval bleu / eval rouge: BLEU, chrF, ROUGE of outputs', load: () => import('./eval.ts') },
   train: { summary: 'pretrain a decoder (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },
   chat: { summary: 'talk to a model in the terminal (streamed answers, /reset, /exit, Ctrl-C stops an answer)', load: () => import('./chat.ts') },
