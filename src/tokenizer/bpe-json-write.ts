@@ -9,6 +9,7 @@
  * writeFileSync('tokenizer.json', JSON.stringify(bpeToTokenizerJson(builtinTokenizer('gpt2'))));
  */
 import { BYTE_TO_UNICODE, bytesToByteLevel } from './byte-level.ts';
+import { postProcessorToJson, type PostProcessor } from './post-process.ts';
 import { GPT2_PATTERN, R50K_PATTERN, toOnigPattern } from './split-patterns.ts';
 
 type Json = Record<string, unknown>;
@@ -26,6 +27,8 @@ export interface BpeJsonSource {
   /** Rank of merging tokens a and b, or -1. */
   pairRank(a: number, b: number): number;
   tokenToId(token: string): number | undefined;
+  /** The template `addSpecialTokens` applies, or null. */
+  readonly postProcessor: PostProcessor | null;
 }
 
 /**
@@ -86,7 +89,7 @@ export function bpeToTokenizerJson(tok: BpeJsonSource): Record<string, unknown> 
     added_tokens,
     normalizer: null,
     pre_tokenizer,
-    post_processor: null,
+    post_processor: tok.postProcessor === null ? null : postProcessorToJson(tok.postProcessor),
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,

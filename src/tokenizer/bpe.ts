@@ -21,6 +21,7 @@ import { CharPremerge } from './bpe-premerge.ts';
 import { bpeToTokenizerJson } from './bpe-json-write.ts';
 import { resolvePattern, toJsRegExp } from './split-patterns.ts';
 import { scannerFor, type PieceScanner } from './split-scanners.ts';
+import { encodeIds, type PostProcessor } from './post-process.ts';
 import { addBosEos, specialIdsFromTokens } from './specials.ts';
 import type { DecodeOptions, EncodeOptions, SpecialIds, Tokenizer } from './types.ts';
 
@@ -61,6 +62,8 @@ export interface BpeSpec {
   useRegex?: boolean;
   /** Start merging from whole-character tokens where provably exact (bpe-premerge.ts). Default true. */
   charPremerge?: boolean;
+  /** The template `addSpecialTokens` applies (a tokenizer.json's TemplateProcessing, e.g. Llama 3's <|begin_of_text|>). Default none. */
+  postProcessor?: PostProcessor | null;
 }
 
 /** Pieces longer than this (UTF-16 units) are not cached. */
@@ -78,6 +81,8 @@ export class BpeTokenizer implements Tokenizer {
   readonly fromRanks: boolean;
   /** bos/eos/... found by name among the special tokens (GPT-2: <|endoftext|> is bos and eos). */
   readonly specialIds: SpecialIds;
+  /** The template `addSpecialTokens` applies, or null (GPT-2, tiktoken: none). */
+  readonly postProcessor: PostProcessor | null;
 
   private readonly bytesById: (Uint8Array | undefined)[];
   private readonly specials: Map<string, number>;
@@ -114,6 +119,7 @@ export class BpeTokenizer implements Tokenizer {
     }
     this.vocabSize = size;
     this.specialIds = specialIdsFromTokens(this.specials);
+    this.postProcessor = spec.postProcessor ?? null;
     // Special ids are not BPE tokens: they are kept out of the merge tables.
     this.bytesById = spec.vocab.map((b, id) => (this.specialIdSet.has(id) ? undefined : b));
     this.table = new BytesTable(this.bytesById);
@@ -151,8 +157,8 @@ export class BpeTokenizer implements Tokenizer {
 
   /**
    * Text -> ids. Special tokens are matched only when listed in `allowedSpecial`;
-   * `addBos` / `addEos` add specialIds.bos / eos (byte-level BPE has no template, so
-   * `addSpecialTokens` adds nothing, as in Hugging Face's GPT-2).
+   * `addSpecialTokens` applies the post-processor's template (none for GPT-2 and
+   * tiktoken, as in Hugging Face); `addBos` / `addEos` add specialIds.bos / eos.
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const out: number[] = [];
@@ -169,7 +175,9 @@ export class BpeTokenizer implements Tokenizer {
       }
       if (pos < text.length) this.encodeOrdinaryInto(pos === 0 ? text : text.slice(pos), out);
     }
-    return opts.addBos || opts.addEos ? addBosEos(out, this.specialIds, opts, false) : out;
+    const template = (opts.addSpecialTokens ?? false) && this.postProcessor !== null;
+    const ids = template ? encodeIds(this.postProcessor, out, null, { addSpecialTokens: true }).ids : out;
+    return opts.addBos || opts.addEos ? addBosEos(ids, this.specialIds, opts, template) : ids;
   }
 
   /** Text -> ids, with every special-token string treated as plain text. */
@@ -376,6 +384,7 @@ export class BpeTokenizer implements Tokenizer {
       pattern: this.pattern,
       ignoreMerges: this.ignoreMerges,
       addPrefixSpace: this.addPrefixSpace,
+      postProcessor: this.postProcessor,
     };
   }
 

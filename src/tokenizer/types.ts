@@ -13,8 +13,9 @@ export interface EncodeOptions {
   allowedSpecial?: 'all' | ReadonlySet<string> | readonly string[];
   /**
    * Add the tokenizer's own special tokens, as HF's `add_special_tokens`: the template of
-   * its post-processor (BERT: [CLS] ... [SEP]; llama2.c: BOS first). Byte-level BPE and
-   * char-level tokenizers have no template and add nothing. Default false.
+   * its post-processor (BERT: [CLS] ... [SEP]; llama2.c: BOS first; a byte-level BPE
+   * tokenizer.json's TemplateProcessing, e.g. Llama 3's <|begin_of_text|>). GPT-2,
+   * tiktoken and char-level tokenizers have no template and add nothing. Default false.
    */
   addSpecialTokens?: boolean;
   /** Put `specialIds.bos` first (unless `addSpecialTokens` already did); E_NO_SPECIAL_TOKEN when there is none. Default false. */

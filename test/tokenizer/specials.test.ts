@@ -2,9 +2,11 @@
 // addBos / addEos encode options (issue 12), so code outside src/tokenizer needs no
 // instanceof checks (checked at the end by reading the sources).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Tokenizer as HfTokenizer } from 'tokenizers';
 import { encodePrompt, stopTokenIds } from '../../src/infer/tokens.ts';
 import { builtinTokenizer } from '../../src/tokenizer/builtin.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
@@ -52,6 +54,27 @@ test('encode adds bos / eos on request; addSpecialTokens keeps each kind\'s temp
   assert.deepEqual(llama.encode('Once upon a time', { addBos: true, addEos: true }), [1, ...plain, 2]);
   assert.deepEqual(llama.encode('', { addEos: true }), [2]);
   assert.throws(() => CharTokenizer.fromText('ab').encode('ab', { addEos: true }), /has no eos token/);
+});
+
+test('a byte-level BPE tokenizer.json with a TemplateProcessing post-processor: addSpecialTokens adds its tokens as HF does', async () => {
+  const json = JSON.parse(readFileSync('test/fixtures/hf-models/hf-gpt2-float32/tokenizer.json', 'utf8')) as Record<string, unknown>;
+  json.post_processor = {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [0], tokens: ['<|endoftext|>'] } },
+  };
+  const tok = tokenizerFromJson(json);
+  const text = 'Hello world, once upon a time';
+  // written back by llmts, the template survives and HF applies it the same way
+  const path = join(mkdtempSync(join(tmpdir(), 'llmts-specials-')), 'tokenizer.json');
+  writeFileSync(path, JSON.stringify(tok.toTokenizerJson()));
+  for (const add of [true, false]) {
+    const hf = await HfTokenizer.fromFile(path).encode(text, null, { addSpecialTokens: add });
+    assert.deepEqual(tok.encode(text, { addSpecialTokens: add }), hf.getIds(), `addSpecialTokens ${add}`);
+  }
+  assert.equal(tok.encode(text, { addSpecialTokens: true })[0], 0);
+  assert.deepEqual(tok.encode(text, { addSpecialTokens: true, addBos: true }), tok.encode(text, { addSpecialTokens: true })); // bos once
 });
 
 test('generation helpers use the contract: same prompts and stop ids as before for every kind', () => {
