@@ -57,7 +57,7 @@ export class CharTokenizer implements Tokenizer {
   static fromJson(json: unknown, where = 'char tokenizer'): CharTokenizer {
     const o = json as { format?: unknown; version?: unknown; chars?: unknown } | null;
     if (o?.format !== CHAR_TOKENIZER_FORMAT) {
-      throw new LlmtsError('E_CHAR_TOKENIZER', `not a char tokenizer file (format is ${JSON.stringify(o?.format)})`, { where, hint: 'pass a file written by saveCharTokenizer' });
+      throw new LlmtsError('E_CHAR_TOKENIZER', `not a char tokenizer file (format is ${JSON.stringify(o?.format)})`, { where, hint: 'pass a tokenizer.json written by llmts (saveTokenizer)' });
     }
     if (o.version !== 1) throw new LlmtsError('E_CHAR_TOKENIZER', `unsupported char tokenizer version ${JSON.stringify(o.version)}`, { where, hint: 'this llmts reads version 1' });
     if (!Array.isArray(o.chars) || !o.chars.every((c) => typeof c === 'string')) {
