@@ -15,6 +15,8 @@ const commands: Record<string, Command> = {
   data: { summary: 'prepare (ingest, clean, filter, dedup, split) and inspect text corpora', load: () => import('./data.ts') },
   tokenizer: { summary: 'train, encode and decode with BPE / WordPiece tokenizers', load: () => import('./tokenizer.ts') },
   generate: { summary: 'continue a prompt with a trained model (checkpoint or llama2.c .bin)', load: () => import('./generate.ts') },
+  'fill-mask': { summary: 'the most probable tokens for each [MASK] of a text (BERT masked LM)', load: () => import('./fill-mask.ts') },
+  embed: { summary: 'L2-normalised sentence embeddings from an encoder (BERT; mean or [CLS] pooling)', load: () => import('./embed.ts') },
   eval: { summary: 'loss, perplexity and bits per byte of a model on a text file; eval bleu / eval rouge: BLEU, chrF, ROUGE of outputs', load: () => import('./eval.ts') },
   train: { summary: 'pretrain a decoder (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },

@@ -10,6 +10,7 @@
  */
 import { LlmtsError } from '../util/errors.ts';
 import { gpt2Config, llamaConfig } from './decoder/config.ts';
+import { bertConfig } from './encoder/config.ts';
 import type { ModelConfig } from './registry.ts';
 
 /** Training settings a preset may set (the trainer's config keys; see src/train/config.ts). */
@@ -30,6 +31,8 @@ export interface PresetRecipe {
   corpus?: string;
   /** Tokenizer for that corpus: 'char', a BPE vocabulary size as 'bpe:N', or a tokenizer name/path. */
   tokenizer?: string;
+  /** Training objective: 'causal-lm' (decoders, the default) or 'mlm' (encoders). */
+  objective?: 'causal-lm' | 'mlm';
 }
 
 export interface ModelPreset {
@@ -80,6 +83,16 @@ const PRESETS: ModelPreset[] = [
     model: gpt2Config({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 }),
     recipe: { batchSize: 4, gradAccum: 8, maxSteps: 5000, lr: 6e-4, minLr: 6e-5, warmupSteps: 200, weightDecay: 0.1, beta2: 0.95, evalInterval: 250, evalIters: 20, ckptInterval: 500, logInterval: 1, corpus: 'tinystories', tokenizer: 'gpt2' },
   },
+  // BERT miniatures (Turc et al. 2019: L / H), masked-LM pretraining on TinyStories with BERT's uncased WordPiece
+  ...([['bert-tiny', 2, 128, 2], ['bert-mini', 4, 256, 4], ['bert-small', 4, 512, 8]] as const).map(([name, L, H, heads]): ModelPreset => ({
+    name,
+    description: `BERT encoder, ${L} layers, ${heads} heads, ${H} wide, block 128, masked-LM pretraining (bert-base-uncased WordPiece)`,
+    model: bertConfig({ vocabSize: 30522, blockSize: 128, nLayer: L, nHead: heads, nEmbd: H }),
+    recipe: {
+      batchSize: 32, maxSteps: 2000, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, weightDecay: 0.01, beta2: 0.98,
+      evalInterval: 100, evalIters: 5, ckptInterval: 500, logInterval: 10, corpus: 'tinystories', tokenizer: 'bert-base-uncased', objective: 'mlm',
+    },
+  })),
 ];
 
 /** Names of all presets, in listing order. */

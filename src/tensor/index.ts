@@ -32,7 +32,7 @@
  * - `tanh(x)`                              (BERT pooler)
  * - `softmax(x)`                            over the last axis
  * - `layerNorm(x, w, b, eps = 1e-5)`, `rmsNorm(x, w, eps = 1e-5)`  over the last axis
- * - `gelu(x)` (tanh form), `silu(x)`, `swiglu(gate, up)`
+ * - `gelu(x)` (tanh form), `geluErf(x)` (exact, erf: BERT), `silu(x)`, `swiglu(gate, up)`
  * - `geluLinear(h, w, b?)`                 = linear(gelu(h), w, b) without keeping gelu(h) for backward
  *     (recomputed there: the GPT-2 MLP's activation recomputation)
  * - `attention(q, k, v, { causal = true, scale?, keyMask?, posOffset?, kvLen? })`
@@ -65,6 +65,7 @@ export { softmax } from './softmax.ts';
 export { layerNorm, rmsNorm } from './norm.ts';
 export { gelu, silu, swiglu, tanh } from './activation.ts';
 export { geluLinear } from './gelu-linear.ts';
+export { erf, geluErf } from './gelu-erf.ts';
 export {
   attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
 } from './attention.ts';

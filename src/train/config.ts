@@ -10,7 +10,7 @@
  * cfg.model.nLayer;      // 4
  */
 import { readFileSync } from 'node:fs';
-import { modelConfigSchema, parseModelConfig, type ConfigField, type DecoderConfig } from '../models/index.ts';
+import { modelArchs, modelConfigSchema, parseModelConfig, type ConfigField, type DecoderConfig, type ModelConfig } from '../models/index.ts';
 import { getPreset } from '../models/presets.ts';
 import { LlmtsError } from '../util/errors.ts';
 
@@ -19,7 +19,9 @@ import { LlmtsError } from '../util/errors.ts';
 type ModelKey = 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEmbd' | 'blockSize' | 'intermediateSize' | 'bias' | 'dropout';
 
 /** Every setting of a training run (see KEYS for each one's meaning). */
-export interface TrainConfig extends Pick<DecoderConfig, ModelKey> {
+export interface TrainConfig extends Pick<DecoderConfig, Exclude<ModelKey, 'arch'>> {
+  /** Any registered architecture (an encoder's config lacks nKvHead and bias: they are not passed to it). */
+  arch: ModelConfig['arch'];
   preset: string;
   data: string;
   out: string;
@@ -47,6 +49,8 @@ export interface TrainConfig extends Pick<DecoderConfig, ModelKey> {
   sampleTokens: number;
   progress: boolean;
   peakGflops: number;
+  objective: 'causal-lm' | 'mlm';
+  wholeWordMask: boolean;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | readonly string[];
@@ -77,7 +81,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   data: { kind: 'string', doc: "tokenized data folder (meta.json); '' = the preset's bundled corpus, tokenized into <out>/data" },
   out: { kind: 'string', doc: "run directory; '' = runs/<preset>" },
   resume: { kind: 'boolean', doc: "continue from the newest checkpoint in 'out'" },
-  arch: modelKey('arch', true),
+  arch: { ...modelKey('arch', true), kind: modelArchs() }, // every registered family (bert: --objective mlm)
   nLayer: modelKey('nLayer', true),
   nHead: modelKey('nHead', true),
   nKvHead: modelKey('nKvHead', true),
@@ -109,6 +113,8 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   sampleTokens: { kind: 'int', min: 1, doc: 'tokens per sample' },
   progress: { kind: 'boolean', doc: 'draw a progress bar on a terminal' },
   peakGflops: { kind: 'number', min: 0, doc: 'peak GFLOP/s for the MFU figure (0 = 190 per backend thread)' },
+  objective: { kind: ['causal-lm', 'mlm'], doc: "causal-lm (decoders: next token) or mlm (encoders: BERT's masked tokens)" },
+  wholeWordMask: { kind: 'boolean', doc: 'mlm: mask whole words (a WordPiece ## piece goes with its word)' },
 };
 
 /** Defaults under any preset. */
@@ -116,7 +122,7 @@ const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEm
   preset: 'shakespeare-char', data: '', out: '', resume: false, dropout: 0, batchSize: 12, gradAccum: 1, maxSteps: 1000,
   lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decay: 'cosine', weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1,
   evalInterval: 250, evalIters: 20, ckptInterval: 0, keepLast: 3, logInterval: 10, seed: 1337, corpus: 'shakespeare',
-  tokenizer: 'char', samples: 0, sampleTokens: 200, progress: true, peakGflops: 0,
+  tokenizer: 'char', samples: 0, sampleTokens: 200, progress: true, peakGflops: 0, objective: 'causal-lm', wholeWordMask: false,
 };
 
 /** Where a value came from, for error messages. */
@@ -178,7 +184,7 @@ export function parseValue(key: string, raw: unknown, source: Source): string | 
 /** A resolved configuration: training settings and the model to build (vocabSize from the preset until data sets it). */
 export interface ResolvedConfig {
   train: TrainConfig;
-  model: DecoderConfig;
+  model: ModelConfig;
 }
 
 /** Reads a JSON config file: an object of known keys. */
@@ -222,7 +228,7 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
   } else {
     const presetName = [...parsed].reverse().find(([, k]) => k === 'preset')?.[2] as string | undefined ?? DEFAULTS.preset;
     const preset = getPreset(presetName);
-    const m = preset.model;
+    const m = preset.model as Partial<Record<ModelKey, unknown>>; // a family's config has some of the keys (bert: no nKvHead, bias)
     cfg = {
       ...DEFAULTS, ...preset.recipe, preset: presetName,
       arch: m.arch, nLayer: m.nLayer, nHead: m.nHead, nKvHead: m.nKvHead, nEmbd: m.nEmbd, blockSize: m.blockSize, intermediateSize: m.intermediateSize, bias: m.bias, dropout: m.dropout,
@@ -248,7 +254,9 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
   const fields = { arch: cfg.arch, nLayer: cfg.nLayer, nHead: cfg.nHead, nKvHead: cfg.nKvHead, nEmbd: cfg.nEmbd, blockSize: cfg.blockSize,
     intermediateSize: cfg.intermediateSize, bias: cfg.bias, dropout: cfg.dropout };
   const base = cfg.arch === preset.model.arch ? preset.model : { vocabSize: preset.model.vocabSize };
-  const model = parseModelConfig({ ...base, ...fields }, 'model');
+  const schema = modelConfigSchema(cfg.arch);
+  const own = Object.fromEntries(Object.entries(fields).filter(([k, v]) => k in schema && v !== undefined)); // the keys of cfg.arch's family
+  const model = parseModelConfig({ ...base, ...own }, 'model');
   return { train: cfg, model };
 }
 
@@ -258,6 +266,8 @@ function checkCross(c: TrainConfig): void {
   if (c.warmupSteps > c.maxSteps) throw err('warmupSteps', `warmupSteps ${c.warmupSteps} is more than maxSteps ${c.maxSteps}`, 'use warmupSteps <= maxSteps');
   if (c.minLr > c.lr) throw err('minLr', `minLr ${c.minLr} is above lr ${c.lr}`, 'use minLr <= lr');
   if (!(c.beta1 < 1) || !(c.beta2 < 1)) throw err('beta1/beta2', `AdamW betas must be below 1, got ${c.beta1}, ${c.beta2}`, 'e.g. beta1=0.9 beta2=0.99');
+  const encoder = c.arch === 'bert';
+  if (encoder !== (c.objective === 'mlm')) throw err('objective', `objective ${c.objective} does not train a ${c.arch} model`, encoder ? 'an encoder trains with --objective mlm' : 'a decoder trains with --objective causal-lm');
 }
 
 /** The resolved config as aligned `key = value` lines (what `llmts train` prints). */

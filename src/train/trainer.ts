@@ -37,6 +37,7 @@ import { prepareBundledData } from './bundled.ts';
 import { formatConfig, parseValue, resolveTrainConfig, type ResolvedConfig, type Source } from './config.ts';
 import { CheckpointTrack, duration, trainLoop, type LoopState } from './loop.ts';
 import { MetricsLog, readMetrics, writeLossPlot } from './metrics.ts';
+import { maskedLmRun } from './masked-lm-run.ts';
 import { causalLm, type CausalLmBatch } from './objectives/causal-lm.ts';
 
 /** A resolved run: its config and, when resuming, the checkpoint to start from. */
@@ -142,6 +143,8 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
   if (plan.resumeFrom) loadOptimizerState(plan.resumeFrom, opt, model);
   const trainLoader = new TokenLoader(data.train, { seed: c.seed, batchSize: B, blockSize: T, where: `${c.data} (train split)` });
   const valLoader = new TokenLoader(data.val, { seed: c.seed ^ 0x7a1d, batchSize: B, blockSize: T, where: `${c.data} (val split)` });
+  const mlm = c.objective === 'mlm' ? maskedLmRun(data.tokenizer, c) : null; // encoders: masked batches and metrics
+  const objective = mlm ? mlm.objective : causalLm;
   const schedule: LrSchedule = { maxLr: c.lr, minLr: c.minLr, warmupSteps: c.warmupSteps, totalSteps: c.maxSteps, decay: c.decay };
 
   // ---- header: resolved config (printed and saved), model size, throughput reference
@@ -173,8 +176,8 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
   const bar = new ProgressBar('train', c.maxSteps, { unit: 'items', enabled: c.progress });
   const startStep = state.step;
   const r = await trainLoop<CausalLmBatch, AnyModel>({
-    model, objective: causalLm, batches: trainLoader, optimizer: opt, schedule, settings: c, state,
-    evalBatches: () => valLoader.sample(c.evalIters), flopsPerToken: stats.trainFlopsPerToken, peakFlops: peak,
+    model, objective, batches: mlm ? mlm.batches(trainLoader) : trainLoader, optimizer: opt, schedule, settings: c, state,
+    evalBatches: () => (mlm ? mlm.masked(valLoader.sample(c.evalIters)) : valLoader.sample(c.evalIters)), flopsPerToken: stats.trainFlopsPerToken, peakFlops: peak,
     log, metrics, bar, afterEval: () => writeLossPlot(runDir, `${c.preset} (${runDir})`), save, checkpoints: track, signal: hooks.signal,
   });
   bar.done(`${duration(r.trainSeconds)}`, state.step);
@@ -187,10 +190,11 @@ export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<Trai
       valLoss = recorded.valLoss as number;
       log(`already trained to step ${state.step} (maxSteps ${c.maxSteps}) | final val loss ${valLoss.toFixed(4)} (metrics.jsonl); raise --maxSteps to train further`);
     } else {
-      valLoss = meanLoss(model, causalLm, valLoader.windows());
+      valLoss = meanLoss(model, objective, mlm ? mlm.masked(valLoader.windows()) : valLoader.windows());
       const valTokens = data.val.reduce((a, s) => a + s.length, 0);
-      log(`final eval | val loss ${valLoss.toFixed(4)} | ppl ${Math.exp(valLoss).toFixed(2)} (whole val split: ${valTokens.toLocaleString('en-US')} tokens)`);
-      metrics.write({ step: state.step, kind: 'eval', valLoss, perplexity: Math.exp(valLoss), batches: -1 });
+      log(`final eval | val loss ${valLoss.toFixed(4)} | ppl ${Math.exp(valLoss).toFixed(2)} (whole val split: ${valTokens.toLocaleString('en-US')} tokens${mlm ? ', masked positions' : ''})`);
+      const extra = mlm ? mlm.report(model, valLoader, log) : {};
+      metrics.write({ step: state.step, kind: 'eval', valLoss, perplexity: Math.exp(valLoss), batches: -1, ...extra });
     }
     state.valLoss = valLoss;
   }

@@ -22,8 +22,10 @@ function tmp(): string {
 test('stories260K: header maps onto a Llama config; logits equal run.c at positions 0..2', () => {
   const { header, model } = loadLlama2c(BIN);
   assert.deepEqual({ ...header }, { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512, sharedClassifier: true, version: 0 });
-  assert.equal(model.config.ropeInterleaved, true);
-  assert.equal(model.config.tieEmbeddings, true);
+  const config = model.config;
+  assert.ok(config.arch === 'llama');
+  assert.equal(config.ropeInterleaved, true);
+  assert.equal(config.tieEmbeddings, true);
   const checks = expected.cases[0]!.logits_check;
   const ids = Int32Array.from(checks.map((c) => c.token));
   const logits = noGrad(() => model.forward(ids, 1, ids.length).logits.data.slice()); // (1, 3, 512)
@@ -58,6 +60,7 @@ test('save -> read round trip (shared and unshared classifier) keeps config and 
 test('version 1 ("ak42") files load like the legacy layout', () => {
   const m = tinyLlama(false);
   const c = m.config, sd = m.stateDict();
+  assert.ok(c.arch === 'llama');
   const header = Buffer.alloc(256);
   header.writeUInt32LE(0x616b3432, 0);
   header.writeInt32LE(1, 4);

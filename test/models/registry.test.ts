@@ -27,8 +27,8 @@ function logits(m: AnyModel): Float32Array {
 const families = [...new Set(modelArchs().map((a) => modelFamily(a)))];
 const examples = families.flatMap((f) => f.exampleConfigs().map((c, i) => ({ name: `${f.name} ${c.arch} #${i}`, config: c })));
 
-test('the registry holds gpt2 and llama, each family covers all its archs with examples', () => {
-  assert.deepEqual(modelArchs(), ['gpt2', 'llama']);
+test('the registry holds gpt2, llama and bert, each family covers all its archs with examples', () => {
+  assert.deepEqual(modelArchs(), ['gpt2', 'llama', 'bert']);
   for (const f of families) {
     assert.deepEqual([...new Set(f.exampleConfigs().map((c) => c.arch))].sort(), [...f.archs].sort(), `${f.name} examples cover its archs`);
   }
@@ -59,6 +59,10 @@ for (const { name, config } of examples) {
     const back = fromHfTensors(config, toHfTensors(config, own));
     assert.deepEqual([...back.keys()], [...own.keys()]);
     for (const [n, t] of own) assert.deepEqual(back.get(n)!.data, t.data, n);
+    if (config.arch === 'bert') {
+      assert.throws(() => model.decodePlan(), /bert is an encoder: it does not generate/); // encoders have no decode step
+      return;
+    }
     model.eval();
     const cache = model.newCache(1);
     const V = config.vocabSize;
@@ -73,6 +77,7 @@ for (const { name, config } of examples) {
 
 test('parseModelConfig: defaults per arch, field-path errors for every kind of mistake', () => {
   const c = parseModelConfig({ arch: 'llama', vocabSize: 512, blockSize: 256, nLayer: 5, nHead: 8, nEmbd: 64 });
+  assert.ok(c.arch === 'llama');
   assert.equal(c.intermediateSize, 256);
   assert.equal(c.nKvHead, 8);
   assert.equal(c.tieEmbeddings, false);
@@ -85,7 +90,7 @@ test('parseModelConfig: defaults per arch, field-path errors for every kind of m
   });
   const ok = { arch: 'gpt2', vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 };
   bad({ ...ok, arch: undefined }, /train\.model\.arch is missing/);
-  bad({ ...ok, arch: 'bert' }, /train\.model\.arch "bert" is not a known model architecture.*gpt2, llama/);
+  bad({ ...ok, arch: 'mamba' }, /train\.model\.arch "mamba" is not a known model architecture.*gpt2, llama, bert/);
   bad({ ...ok, nLayers: 4 }, /train\.model\.nLayers is not a model field/);
   bad({ ...ok, nLayer: 100000 }, /train\.model\.nLayer must be an integer >= 1 and <= 1024, got 100000/);
   bad({ ...ok, nEmbd: '128' }, /train\.model\.nEmbd must be an integer/);

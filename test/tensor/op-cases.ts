@@ -4,7 +4,7 @@
 // backends on them.
 import { Rng } from '../../src/util/rng.ts';
 import {
-  Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, geluLinear, layerNorm, linear, matmul, mean, mul,
+  Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, geluErf, geluLinear, layerNorm, linear, matmul, mean, mul,
   narrow, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
 } from '../../src/tensor/index.ts';
 
@@ -109,6 +109,7 @@ export const caseGroups: CaseGroup[] = [
       check('silu', [[5, 7]], ([a]) => silu(a!), { std: 2 });
       check('swiglu', [[4, 6], [4, 6]], ([g, u]) => swiglu(g!, u!));
       check('tanh', [[3, 5]], ([a]) => tanh(a!));
+      check('geluErf (exact GELU), inputs across the erf table', [[4, 16]], ([a]) => geluErf(a!), { std: 3 });
       check('swiglu (up constant)', [[4, 6], [4, 6]], ([g, u]) => swiglu(g!, u!), { constants: [1] });
       check('geluLinear + bias (3-D)', [[2, 3, 8], [5, 8], [5]], ([h, w, b]) => geluLinear(h!, w!, b!), { std: 1.5 });
       check('geluLinear', [[4, 7], [3, 7]], ([h, w]) => geluLinear(h!, w!), { std: 1.5 });

@@ -22,6 +22,7 @@ test('preset <- config file <- command line, each layer on top of the previous',
 test('changing the width or heads re-derives the MLP width and kv heads unless set', () => {
   const r = resolveTrainConfig({ overrides: { preset: 'shakespeare-char', nEmbd: '64', nHead: '2' } });
   assert.equal(r.model.intermediateSize, 256);
+  assert.ok(r.model.arch !== 'bert');
   assert.equal(r.model.nKvHead, 2);
   const l = resolveTrainConfig({ overrides: { preset: 'tinystories-15m', nKvHead: '2' } });
   assert.equal(l.model.arch, 'llama');
@@ -77,9 +78,11 @@ test('the model keys of the training config are the model schema\'s fields (kind
   const { KEYS } = await import('../../src/train/config.ts');
   const { modelConfigSchema } = await import('../../src/models/index.ts');
   const schema = modelConfigSchema('gpt2');
-  for (const k of ['arch', 'nLayer', 'nHead', 'nKvHead', 'nEmbd', 'blockSize', 'intermediateSize', 'bias', 'dropout'] as const) {
+  for (const k of ['nLayer', 'nHead', 'nKvHead', 'nEmbd', 'blockSize', 'intermediateSize', 'bias', 'dropout'] as const) {
     assert.deepEqual([KEYS[k].kind, KEYS[k].doc, KEYS[k].min, KEYS[k].max], [schema[k]!.kind, schema[k]!.doc, schema[k]!.min, schema[k]!.max], k);
   }
+  const { modelArchs } = await import('../../src/models/index.ts');
+  assert.deepEqual(KEYS.arch.kind, modelArchs(), 'arch: any registered family (bert trains with --objective mlm)');
   assert.throws(() => parseValue('nLayer', '5000', 'command line'), new RegExp(`nLayer must be <= ${schema.nLayer!.max}`));
   // shape rules are the model's own, named as model fields
   assert.throws(() => resolveTrainConfig({ overrides: { arch: 'llama', nEmbd: '96', nHead: '32', nKvHead: '32' } }), /model: RoPE needs an even head size, got 3/);

@@ -35,6 +35,11 @@ export interface MaskingOptions {
   prob?: number;
   /** Ids never chosen: [CLS], [SEP], padding. */
   specialIds?: ReadonlySet<number>;
+  /**
+   * Whole-word masking: true for an id that continues the word before it (a WordPiece
+   * `##` piece). A word is chosen or not as one, each of its ids then corrupted as above.
+   */
+  continuesWord?: (id: number) => boolean;
 }
 
 /** Chooses and corrupts positions of `ids` as BERT does (see the module comment); `ids` is not changed. */
@@ -43,13 +48,17 @@ export function maskTokens(ids: Int32Array, o: MaskingOptions, rng: Rng): { ids:
   if (!(prob > 0 && prob <= 1)) throw new LlmtsError('E_CONFIG', `masking probability ${prob} is outside (0, 1]`, { where: 'prob', hint: 'BERT uses 0.15' });
   const input = Int32Array.from(ids);
   const targets = new Int32Array(ids.length).fill(IGNORE);
-  for (let i = 0; i < ids.length; i++) {
-    if (o.specialIds?.has(ids[i]!)) continue;
+  const special = (id: number) => o.specialIds?.has(id) === true;
+  for (let i = 0, end = 1; i < ids.length; i = end, end = i + 1) {
+    if (special(ids[i]!)) continue;
+    while (o.continuesWord && end < ids.length && !special(ids[end]!) && o.continuesWord(ids[end]!)) end++; // the word's pieces
     if (rng.uniform() >= prob) continue;
-    targets[i] = ids[i]!;
-    const r = rng.uniform();
-    if (r < 0.8) input[i] = o.maskId;
-    else if (r < 0.9) input[i] = rng.int(o.vocabSize);
+    for (let j = i; j < end; j++) {
+      targets[j] = ids[j]!;
+      const r = rng.uniform();
+      if (r < 0.8) input[j] = o.maskId;
+      else if (r < 0.9) input[j] = rng.int(o.vocabSize);
+    }
   }
   return { ids: input, targets };
 }
