@@ -6,7 +6,7 @@
  * @example
  * for await (const r of csvRecords(chunks)) r.fields;   // ['a', 'b, c'] for 'a,"b, c"'
  */
-import { BadInput, lines } from './text-stream.ts';
+import { BadInput, lines, MAX_DOC_CHARS, tooLong, type ReadContext } from './text-stream.ts';
 
 export interface CsvRecord {
   fields: string[];
@@ -14,8 +14,9 @@ export interface CsvRecord {
   line: number;
 }
 
-/** RFC 4180 records; an unterminated quoted field at the end throws BadInput with its line. */
-export async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator<CsvRecord> {
+/** RFC 4180 records; an unterminated quoted field at the end, or a field over the limit, throws BadInput with its line. */
+export async function* csvRecords(chunks: AsyncIterable<string>, ctx: ReadContext): AsyncGenerator<CsvRecord> {
+  const max = ctx.maxDocChars ?? MAX_DOC_CHARS;
   let fields: string[] = [];
   let field = '';
   let quoted = false; // inside a quoted field
@@ -23,6 +24,8 @@ export async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator
   let line = 1, start = 1;
   let any = false;
   for await (const chunk of chunks) {
+    // checked once a chunk: a quote never closed gathers the rest of the file into one field
+    if (field.length > max) throw tooLong(`the field starting on line ${start}`, ctx, 'is a quote left open?', start);
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
       if (quoted) {
@@ -61,8 +64,8 @@ export async function* csvRecords(chunks: AsyncIterable<string>): AsyncGenerator
 }
 
 /** TSV records: one per non-empty line, fields split on tabs. */
-export async function* tsvRecords(chunks: AsyncIterable<string>): AsyncGenerator<CsvRecord> {
-  for await (const [raw, n] of lines(chunks)) {
+export async function* tsvRecords(chunks: AsyncIterable<string>, ctx: ReadContext): AsyncGenerator<CsvRecord> {
+  for await (const [raw, n] of lines(chunks, ctx)) {
     const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (l === '') continue;
     yield { fields: l.split('\t'), line: n };

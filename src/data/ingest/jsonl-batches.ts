@@ -14,7 +14,7 @@
  */
 import type { InputFile } from './files.ts';
 import { fieldOf } from './parquet.ts';
-import { BadInput, countEncodedFffd, countFffd, looksBinary, rawChunks, type ReadContext } from './text-stream.ts';
+import { BadInput, countEncodedFffd, countFffd, looksBinary, MAX_DOC_CHARS, rawChunks, tooLong, type ReadContext } from './text-stream.ts';
 
 /** One batch of whole lines of a JSON lines file. */
 export interface JsonlBytes {
@@ -57,7 +57,7 @@ function countNewlines(b: Uint8Array, from: number, to: number): number {
 /**
  * The file's bytes in batches of whole lines of about `batchBytes` (a longer line makes
  * a longer batch), each copied into `alloc(bytes)` (a new buffer by default; spare.ts
- * reuses them). A binary or unreadable file, or broken gzip data, ends the batches
+ * reuses them). A binary or unreadable file, broken gzip data or a line over the limit ends the batches
  * with one `{ bad }` (lines before a gzip error are still delivered, a partial last line
  * is not), as `readInput` does.
  */
@@ -102,6 +102,7 @@ export async function* jsonlByteBatches(f: InputFile, ctx: ReadContext, batchByt
         at = nl + 1;
       }
       carry = at < buf.length ? buf.slice(at) : null;
+      if (carry && carry.length > (ctx.maxDocChars ?? MAX_DOC_CHARS)) throw tooLong(`line ${line}`, ctx, 'is the file one JSON record per line?', line);
     }
     if (carry) yield cut(carry, 0, carry.length);
   } catch (err) {

@@ -14,7 +14,7 @@ import { csvRecords, tsvRecords, type CsvRecord } from './csv.ts';
 import type { InputFile } from './files.ts';
 import { jsonLineEvent, recordText } from './jsonl-batches.ts';
 import { parquetTexts } from './parquet.ts';
-import { BadInput, decodedChunks, lines, readWhole, type ReadContext } from './text-stream.ts';
+import { BadInput, decodedChunks, lines, MAX_DOC_CHARS, readWhole, tooLong, type ReadContext } from './text-stream.ts';
 
 export interface IngestOptions {
   /** JSON field / CSV column / Parquet column holding the text (dots reach into JSON objects). Default 'text'. */
@@ -39,14 +39,14 @@ export async function* readInput(f: InputFile, o: IngestOptions, ctx: ReadContex
         yield { kind: 'doc', text: await readWhole(f.path, f.gzip, ctx), html: true, loc: 0 };
         break;
       case 'jsonl':
-        yield* jsonlDocs(decodedChunks(f.path, f.gzip, ctx), o.field);
+        yield* jsonlDocs(decodedChunks(f.path, f.gzip, ctx), o.field, ctx);
         break;
       case 'json':
         yield* jsonDocs(f, o.field, ctx);
         break;
       case 'csv':
       case 'tsv':
-        yield* tableDocs(f.format === 'csv' ? csvRecords(decodedChunks(f.path, f.gzip, ctx)) : tsvRecords(decodedChunks(f.path, f.gzip, ctx)), o.field);
+        yield* tableDocs(f.format === 'csv' ? csvRecords(decodedChunks(f.path, f.gzip, ctx), ctx) : tsvRecords(decodedChunks(f.path, f.gzip, ctx), ctx), o.field);
         break;
       case 'parquet':
         for await (const [text, row] of parquetTexts(f.path, f.gzip, o.field, f.size, ctx, (loc, reason) => bad.push({ kind: 'bad', loc, reason }))) {
@@ -80,13 +80,14 @@ async function* textDocs(f: InputFile, o: IngestOptions, ctx: ReadContext): Asyn
       at = k + sep.length;
     }
     rest = text.slice(at);
+    if (rest.length > (ctx.maxDocChars ?? MAX_DOC_CHARS)) throw tooLong(`document ${n + 1} (the text after separator ${n})`, ctx, `does --doc-sep ${JSON.stringify(sep)} occur in the file?`, n + 1);
   }
   n++;
   if (rest.trim() !== '') yield { kind: 'doc', text: rest, html: false, loc: n };
 }
 
-async function* jsonlDocs(chunks: AsyncIterable<string>, field: string): AsyncGenerator<IngestEvent> {
-  for await (const [line, n] of lines(chunks)) {
+async function* jsonlDocs(chunks: AsyncIterable<string>, field: string, ctx: ReadContext): AsyncGenerator<IngestEvent> {
+  for await (const [line, n] of lines(chunks, ctx)) {
     const ev = jsonLineEvent(line, n, field);
     if (ev) yield ev.kind === 'doc' ? { kind: 'doc', text: ev.text, html: false, loc: ev.loc } : ev;
   }
@@ -96,7 +97,7 @@ async function* jsonlDocs(chunks: AsyncIterable<string>, field: string): AsyncGe
 async function* jsonDocs(f: InputFile, field: string, ctx: ReadContext): AsyncGenerator<IngestEvent> {
   const text = await readWhole(f.path, f.gzip, ctx);
   if (!text.trimStart().startsWith('[')) {
-    yield* jsonlDocs((async function* () { yield text; })(), field);
+    yield* jsonlDocs((async function* () { yield text; })(), field, ctx);
     return;
   }
   let arr: unknown;

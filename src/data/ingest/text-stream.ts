@@ -6,7 +6,7 @@
  * @example
  * const ctx = { bytesRead: 0, invalidUtf8: 0 };
  * for await (const chunk of decodedChunks('a.txt.gz', true, ctx)) process(chunk);
- * for await (const [line, n] of lines(decodedChunks('b.jsonl', false, ctx))) ...
+ * for await (const [line, n] of lines(decodedChunks('b.jsonl', false, ctx), ctx)) ...
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -27,6 +27,23 @@ export interface ReadContext {
   bytesRead: number;
   /** Invalid UTF-8 sequences replaced by U+FFFD. */
   invalidUtf8: number;
+  /** Longest document, line or field read, in UTF-16 units (bytes for a JSON line); default `MAX_DOC_CHARS`. */
+  maxDocChars?: number;
+}
+
+/**
+ * 64 Mi: the longest document, line or field read (characters; bytes for a JSON line).
+ * Far above any real document (the length filter drops 100,000 words, ~0.6 MB), and far
+ * below V8's longest string (2^29 - 24 units): a 2 GB text file read as one document, or
+ * a file without line ends, is bad input ("split it with --doc-sep") instead of a
+ * RangeError, and memory stays bounded.
+ */
+export const MAX_DOC_CHARS = 64 << 20;
+
+/** BadInput for a document, line or field over the limit; `what` says which ("line 3"). */
+export function tooLong(what: string, ctx: ReadContext, hint: string, loc = 0): BadInput {
+  const max = ctx.maxDocChars ?? MAX_DOC_CHARS;
+  return new BadInput(`${what} is over ${max >= 1 << 20 ? `${Math.round(max / (1 << 20))} Mi` : max} characters: ${hint}`, loc);
 }
 
 const CHUNK = 1 << 20;
@@ -128,26 +145,35 @@ export async function* decodedChunks(path: string, gzip: boolean, ctx: ReadConte
   }
 }
 
-/** Lines (without the newline, CR kept) and their 1-based numbers. */
-export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<[string, number]> {
+/** Lines (without the newline, CR kept) and their 1-based numbers; a line over the limit throws BadInput. */
+export async function* lines(chunks: AsyncIterable<string>, ctx: ReadContext): AsyncGenerator<[string, number]> {
+  const max = ctx.maxDocChars ?? MAX_DOC_CHARS;
   let rest = '';
   let n = 0;
   for await (const chunk of chunks) {
     let text = rest + chunk;
     let at = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', at)) {
+      if (nl - at > max) throw tooLong(`line ${n + 1}`, ctx, 'is the file one record per line?', n + 1);
       yield [text.slice(at, nl), ++n];
       at = nl + 1;
     }
     rest = text.slice(at);
     text = '';
+    if (rest.length > max) throw tooLong(`line ${n + 1}`, ctx, 'is the file one record per line?', n + 1);
   }
   if (rest !== '') yield [rest, ++n];
 }
 
-/** The whole decoded file as one string. */
+/** The whole decoded file as one string; over the limit it is BadInput. */
 export async function readWhole(path: string, gzip: boolean, ctx: ReadContext): Promise<string> {
+  const max = ctx.maxDocChars ?? MAX_DOC_CHARS;
   const parts: string[] = [];
-  for await (const c of decodedChunks(path, gzip, ctx)) parts.push(c);
+  let chars = 0;
+  for await (const c of decodedChunks(path, gzip, ctx)) {
+    chars += c.length;
+    if (chars > max) throw tooLong('the file, read as one document,', ctx, "split it into documents with --doc-sep (e.g. '\\n\\n') or use JSON lines");
+    parts.push(c);
+  }
   return parts.join('');
 }
