@@ -37,6 +37,17 @@ function startWorker(workerData: unknown): Worker {
   return new Worker(boot, { eval: true, workerData, resourceLimits });
 }
 
+/**
+ * Runs `work` on this thread once pending events have had their turn (setImmediate): a
+ * batch processed inline otherwise follows the last one without the event loop running,
+ * so a Ctrl-C / SIGTERM handler waited for a whole file chunk (seconds on a busy machine).
+ */
+function afterEvents<T>(work: () => T): Promise<T> {
+  return new Promise((resolve, reject) => setImmediate(() => {
+    try { resolve(work()); } catch (err) { reject(err as Error); }
+  }));
+}
+
 export class DocPool {
   private readonly pending = new Map<number, Pending>();
   private readonly busy: number[];
@@ -94,13 +105,15 @@ export class DocPool {
 
   /** Cleans, filters and hashes one batch. */
   run(b: AnyBatch): Promise<BatchResult> {
-    if (this.inline) return Promise.resolve(this.inline.processBatch(b));
+    const inline = this.inline;
+    if (inline) return afterEvents(() => inline.processBatch(b));
     return this.send(b, false);
   }
 
   /** Pass one of boilerplate removal: line hashes of one batch. */
   lines(b: AnyBatch): Promise<LinesResult> {
-    if (this.inline) return Promise.resolve(this.inline.lineKeysBatch(b));
+    const inline = this.inline;
+    if (inline) return afterEvents(() => inline.lineKeysBatch(b));
     return this.send(b, true);
   }
 
