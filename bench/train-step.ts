@@ -1,9 +1,18 @@
 /**
- * `npm run bench -- train-step [--only gpt2|small] [--steps N]`: tokens/s of one full
- * training step (forward, backward, AdamW) and peak memory, against llm.c's CPU
- * trainer measured on this machine (design.md):
+ * `npm run bench -- train-step [--only gpt2|small] [--steps N] [--precision fp32|bf16|both]
+ * [--torch off]`: tokens/s of one full training step (forward, backward, AdamW) and peak
+ * memory, against llm.c's CPU trainer measured on this machine (design.md):
  *   GPT-2 124M, B=4, T=64:                        llm.c 60 tok/s   (target >= 3x)
  *   4 layers, 4 heads, 128 wide, vocab 65, B=12, T=64: llm.c 7.8k tok/s (target >= 2x)
+ *
+ * PyTorch peer (issue 19: target >= 2x the best of its fp32 and bf16 autocast): when the
+ * venv of bench/peers/torch-venv.ts (LLMTS_BENCH_VENV, default /tmp/llmts-bench-venv) has
+ * torch, bench/peers/torch_train_step.py runs the same model, B, T, warmup and steps in
+ * fp32 and under bf16 autocast with our thread count, and the ratios of our fp32 (and
+ * bf16) tok/s to the better of the two are printed; without the venv, how to make it.
+ * `--precision bf16` (default `both` on the native backend) also times our step with every
+ * GEMM in bf16 (setBackend(withPrecision(native, 'bf16')), as test/backend/
+ * precision-train.test.ts does: the trainer has no precision setting yet).
  * Peak RSS (process.resourceUsage().maxRSS) is compared with the analytic bytes of
  * params + grads + AdamW moments + saved activations (target <= 1.3x). Each model runs
  * in its own child process so that peaks do not mix.
@@ -21,13 +30,16 @@
  *   1.3x target is about.
  */
 import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backend } from '../src/backend/index.ts';
+import { backend, parsePrecision, setBackend, withPrecision, type Precision } from '../src/backend/index.ts';
+import { loadNativeBackend } from '../src/backend/native.ts';
 import { gpt2Config, type DecoderConfig } from '../src/models/decoder/config.ts';
-import { createModel, type AnyModel } from '../src/models/registry.ts';
+import { createModel } from '../src/models/registry.ts';
 import { AdamW, decayGroups } from '../src/optim/index.ts';
 import { Rng } from '../src/util/rng.ts';
+import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
 
 interface Case {
   name: string;
@@ -76,11 +88,11 @@ function runtimeTwin(c: Case): Case {
   return { ...c, name: `${c.name} runtime baseline`, config, B: 1, T: 8, runtime: true };
 }
 
-/** What a child reports (one JSON line) for the memory comparison. */
-interface MemReport { peak: number; idle: number; analytic: number }
+/** What a child reports (one JSON line): memory for the comparison and its speed. */
+interface MemReport { peak: number; idle: number; analytic: number; tokPerSec: number }
 
 /** Runs one case in this process and prints its line (the runtime twin prints only its JSON). */
-async function runCase(c: Case, stepsOverride: number | undefined): Promise<void> {
+async function runCase(c: Case, stepsOverride: number | undefined, precision: Precision): Promise<void> {
   backend(); // the addon loaded (and its threads started) before the idle baseline
   const baseRss = process.memoryUsage().rss;
   const model = createModel(c.config, { seed: 1337 });
@@ -120,13 +132,14 @@ async function runCase(c: Case, stepsOverride: number | undefined): Promise<void
   const P = model.numParameters();
   const analytic = 4 * (4 * P + activationFloats(c.config, c.B, c.T));
   const peak = process.resourceUsage().maxRSS * 1024;
-  const mem: MemReport = { peak, idle: baseRss, analytic };
+  const mem: MemReport = { peak, idle: baseRss, analytic, tokPerSec };
   if (c.runtime) {
     console.log(`MEM ${JSON.stringify(mem)}`);
     return;
   }
   const ratio = tokPerSec / c.llmcTokPerSec;
-  console.log(`${c.name}: ${msPerStep.toFixed(1)} ms/step, ${tokPerSec.toFixed(0)} tok/s = ${ratio.toFixed(2)}x llm.c (${c.llmcTokPerSec} tok/s; target >= ${c.target}x${ratio >= c.target ? ', met' : ', NOT met'}) | loss ${loss.toFixed(3)}`);
+  const label = precision === 'fp32' ? c.name : `${c.name} [bf16 GEMMs]`;
+  console.log(`${label}: ${msPerStep.toFixed(1)} ms/step, ${tokPerSec.toFixed(0)} tok/s = ${ratio.toFixed(2)}x llm.c (${c.llmcTokPerSec} tok/s; target >= ${c.target}x${ratio >= c.target ? ', met' : ', NOT met'}) | loss ${loss.toFixed(3)}`);
   console.log(`  per step: forward ${(fwd / steps).toFixed(1)} ms, backward ${(bwd / steps).toFixed(1)} ms, AdamW ${(upd / steps).toFixed(1)} ms; `
     + `process CPU time ${(cpuUs / 1000 / steps).toFixed(1)} ms/step over all threads (steadier than wall time on a loaded machine)`);
   console.log(`MEM ${JSON.stringify(mem)}`);
@@ -147,33 +160,79 @@ function memoryLines(m: MemReport, rt: MemReport | null): string[] {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { only: { type: 'string' }, steps: { type: 'string' }, child: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { only: { type: 'string' }, steps: { type: 'string' }, child: { type: 'boolean' }, precision: { type: 'string' }, torch: { type: 'string' } },
+  });
   const steps = values.steps ? Number(values.steps) : undefined;
   if (values.child) {
     const name = values.only ?? '';
     const c = cases[name.replace(/-runtime$/, '')];
     if (!c) throw new Error(`unknown case ${values.only}`);
-    await runCase(name.endsWith('-runtime') ? runtimeTwin(c) : c, steps);
+    const precision = parsePrecision(values.precision ?? 'fp32', '--precision');
+    if (precision === 'bf16') setBackend(withPrecision(backend(), 'bf16'));
+    await runCase(name.endsWith('-runtime') ? runtimeTwin(c) : c, steps, precision);
     return;
   }
   const slow = backend().name === 'reference';
   // GPT-2 124M on the plain-TypeScript backend takes minutes per step: only when asked for
   const names = values.only ? [values.only] : slow ? ['small'] : Object.keys(cases);
-  console.log(`train-step: backend ${backend().name}, ${backend().getThreads()} threads; full step = forward + backward + AdamW`);
+  const precisions: Precision[] = values.precision === 'both' ? ['fp32', 'bf16']
+    : values.precision ? [parsePrecision(values.precision, '--precision')] : slow ? ['fp32'] : ['fp32', 'bf16'];
+  const lowp = loadNativeBackend().backend?.lowpInfo();
+  console.log(`train-step: backend ${backend().name}, ${backend().getThreads()} threads${lowp ? `, bf16 kernels ${lowp.isa}` : ''}; full step = forward + backward + AdamW; CPU: ${cpuModel()}`);
   if (slow) console.log('note: native kernels unavailable, these are reference-backend figures (GPT-2 skipped; --only gpt2 forces it)');
+  const torch = values.torch === 'off' ? null : findTorch();
+  if (torch && 'reason' in torch) console.log(`PyTorch peer: skipped (${torch.reason}); to run it: ${torchVenvHint()}`);
   const runner = fileURLToPath(new URL('./run.ts', import.meta.url));
   for (const name of names) {
     if (!cases[name]) throw new Error(`unknown case '${name}' (use ${Object.keys(cases).join(' or ')})`);
-    const child = (only: string): MemReport => {
-      const args = ['--import', 'tsx', runner, 'train-step', '--child', '--only', only, ...(values.steps ? ['--steps', values.steps] : [])];
+    const child = (only: string, precision: Precision = 'fp32'): MemReport => {
+      const args = ['--import', 'tsx', runner, 'train-step', '--child', '--only', only, '--precision', precision, ...(values.steps ? ['--steps', values.steps] : [])];
       const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`train-step ${only} failed with exit code ${r.status}`);
       const out = r.stdout.split('\n');
       for (const l of out) if (l && !l.startsWith('MEM ')) console.log(l);
       return JSON.parse(out.find((l) => l.startsWith('MEM '))!.slice(4)) as MemReport;
     };
-    const m = child(name);
-    const rt = child(`${name}-runtime`);
-    for (const l of memoryLines(m, rt)) console.log(l);
+    const ours = new Map<Precision, number>();
+    if (precisions.includes('fp32')) {
+      const m = child(name);
+      const rt = child(`${name}-runtime`);
+      for (const l of memoryLines(m, rt)) console.log(l);
+      ours.set('fp32', m.tokPerSec);
+    }
+    if (precisions.includes('bf16')) ours.set('bf16', child(name, 'bf16').tokPerSec);
+    if (torch && 'version' in torch) {
+      const c = cases[name]!;
+      const peer = (dtype: Precision) => torchStep(torch.python, c, values.steps ? Number(values.steps) : c.steps, dtype, backend().getThreads());
+      const fp32 = peer('fp32'), bf16 = peer('bf16');
+      const best = Math.max(fp32.tokPerSec, bf16.tokPerSec);
+      const ratios = [...ours].map(([p, tps]) => `ours ${p} ${tps.toFixed(0)} tok/s = ${(tps / best).toFixed(2)}x`).join(', ');
+      console.log(`  PyTorch ${torch.version} (bench/peers/torch_train_step.py: same model, B, T, steps; ${backend().getThreads()} threads): `
+        + `fp32 ${fp32.tokPerSec.toFixed(0)} tok/s (CPU ${fp32.cpuMsPerStep.toFixed(1)} ms/step), bf16 autocast ${bf16.tokPerSec.toFixed(0)} tok/s (CPU ${bf16.cpuMsPerStep.toFixed(1)} ms/step) | ${ratios} the better of the two (target >= 2x)`);
+    }
   }
+}
+
+/** What the PyTorch peer reports: tok/s and process CPU time per step (all threads). */
+interface PeerStep { tokPerSec: number; cpuMsPerStep: number }
+
+/** The PyTorch peer on case `c` (fp32 or bf16 autocast), run in the torch venv. */
+function torchStep(python: string, c: Case, steps: number, dtype: Precision, threads: number): PeerStep {
+  const script = fileURLToPath(new URL('./peers/torch_train_step.py', import.meta.url));
+  const k = c.config;
+  const args = [script, '--vocab', k.vocabSize, '--block', k.blockSize, '--layers', k.nLayer, '--heads', k.nHead, '--embd', k.nEmbd,
+    '--B', c.B, '--T', c.T, '--warmup', c.warmup, '--steps', steps, '--threads', threads].map(String);
+  const r = spawnSync(python, [...args, '--dtype', dtype], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+  });
+  const line = r.stdout?.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`PyTorch peer (${dtype}) failed with exit code ${r.status}: ${line.slice(-300)}`);
+  return JSON.parse(line) as PeerStep;
+}
+
+/** The CPU's model name (from /proc/cpuinfo on Linux), for the record. */
+function cpuModel(): string {
+  return cpus()[0]?.model.trim() ?? 'unknown';
 }
