@@ -1,8 +1,8 @@
 /**
- * Runs fuzz targets (targets.ts), each in a worker process of its own, so that an input
- * that hangs (past `inputTimeoutMs`) or aborts the process (a fatal out-of-memory) is a
- * finding that names its index instead of a stuck or dead test run; the worker is then
- * restarted after that input. Used by test/fuzz/fuzz.test.ts (a fixed number of inputs per parser) and by
+ * Runs fuzz targets (targets.ts) in worker processes, so that an input that hangs (past
+ * `inputTimeoutMs`) or kills the process (a fatal out-of-memory) is a finding that names
+ * its index instead of a stuck or dead test run; a fresh worker then goes on after that
+ * input. Workers that end a target cleanly run the next one. Used by test/fuzz/fuzz.test.ts (a fixed number of inputs per parser) and by
  * `npm run bench -- fuzz` (a time budget per parser).
  *
  * Input `index` of a target under `seed` is made from `new Rng(hash32(seed, index))`, so
@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { FuzzTarget } from './target.ts';
 
 /** An input that made the parser throw something other than an expected error. */
@@ -89,6 +90,40 @@ function startWorker(verbose: boolean): ChildProcess {
   });
 }
 
+/**
+ * Workers that finished a target cleanly wait here for the next one (starting one costs
+ * about a CPU second). Idle workers are unref'd, so they never keep the runner alive;
+ * they exit when it does (worker.ts: on disconnect).
+ */
+const idle: ChildProcess[] = [];
+
+function acquireWorker(verbose: boolean): ChildProcess {
+  let w: ChildProcess | undefined;
+  while (!verbose && (w = idle.pop()) !== undefined) {
+    if (w.exitCode === null && w.signalCode === null && w.connected) {
+      w.ref();
+      w.channel?.ref();
+      (w.stderr as Socket).ref();
+      return w;
+    }
+  }
+  return startWorker(verbose);
+}
+
+function releaseWorker(w: ChildProcess, reuse: boolean): void {
+  w.removeAllListeners('message');
+  w.removeAllListeners('exit');
+  w.stderr!.removeAllListeners('data');
+  if (!reuse) {
+    w.kill('SIGKILL');
+    return;
+  }
+  w.unref();
+  w.channel?.unref();
+  (w.stderr as Socket).unref();
+  idle.push(w);
+}
+
 /** The first stack frame in our code (not node: internals), which tells findings apart. */
 function topFrame(stack: string): string {
   const frames = stack.split('\n').filter((l) => l.trim().startsWith('at '));
@@ -117,7 +152,8 @@ async function runTarget(parser: string, opts: FuzzOptions, onProgress?: (r: Fuz
   };
   while (next < end && budgetMs > 0) {
     const dir = mkdtempSync(join(SCRATCH, 'llmts-fuzz-'));
-    const w = startWorker(opts.only !== undefined);
+    const verbose = opts.only !== undefined;
+    const w = acquireWorker(verbose);
     let stderr = '';
     w.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
     w.send({ parser, targets: opts.targets ?? DEFAULT_TARGETS, seed: opts.seed, start: next, end, budgetMs: Number.isFinite(budgetMs) ? budgetMs : null, dir, verbose: opts.only !== undefined });
@@ -128,7 +164,7 @@ async function runTarget(parser: string, opts: FuzzOptions, onProgress?: (r: Fuz
       let current = next;
       let since = Date.now();
       let readyAt = 0;
-      const finish = (n: number): void => {
+      const finish = (n: number, clean = false): void => {
         if (settled) return;
         settled = true;
         if (ready) {
@@ -136,7 +172,7 @@ async function runTarget(parser: string, opts: FuzzOptions, onProgress?: (r: Fuz
           report.seconds += (Date.now() - readyAt) / 1000;
         }
         clearInterval(watch);
-        w.kill('SIGKILL');
+        releaseWorker(w, clean && !verbose);
         rmSync(dir, { recursive: true, force: true });
         resolve(n);
       };
@@ -160,7 +196,7 @@ async function runTarget(parser: string, opts: FuzzOptions, onProgress?: (r: Fuz
           ready = true;
           readyAt = since;
         }
-        if (m.kind === 'done') finish(m.next);
+        if (m.kind === 'done') finish(m.next, true);
         if (m.kind !== 'result') return;
         current = m.index + 1;
         report.inputs++;

@@ -1,8 +1,8 @@
 /**
- * The worker process of runner.ts: gets its job as the first IPC message, sets up one
- * target in its scratch folder, then makes and runs inputs `start`, `start + 1`, ... until
+ * The worker process of runner.ts: for each job (an IPC message) it sets up one target
+ * in the job's scratch folder, then makes and runs inputs `start`, `start + 1`, ... until
  * `end` or the deadline, sending one result per input in order (so the runner knows
- * which input is running when none comes back).
+ * which input is running when none comes back), then 'done'.
  */
 import { LlmtsError } from '../../src/util/errors.ts';
 import { hash32, Rng } from '../../src/util/rng.ts';
@@ -66,6 +66,7 @@ async function main(job: Job): Promise<void> {
 
 // the runner is gone (killed, or it gave up on this worker): stop too
 process.on('disconnect', () => process.exit(0));
-process.once('message', (job: Job) => {
+// one job (a target's run) at a time; the runner sends the next after 'done'
+process.on('message', (job: Job) => {
   void main(job);
 });
