@@ -90,6 +90,7 @@ BINARY("add", js_add, add)
 BINARY("mul", js_mul, mul)
 BINARY("mulAcc", js_mul_acc, mul_acc)
 BINARY("geluBackward", js_gelu_backward, gelu_backward)
+BINARY("geluErfBackward", js_gelu_erf_backward, gelu_erf_backward)
 BINARY("siluBackward", js_silu_backward, silu_backward)
 BINARY("swiglu", js_swiglu, swiglu)
 
@@ -104,6 +105,7 @@ BINARY("swiglu", js_swiglu, swiglu)
     return undef(env);                                                        \
   }
 UNARY("gelu", js_gelu, gelu)
+UNARY("geluErf", js_gelu_erf, gelu_erf)
 UNARY("silu", js_silu, silu)
 
 static napi_value js_scale(napi_env env, napi_callback_info info) {
@@ -555,6 +557,8 @@ NAPI_MODULE_INIT() {
       EXPORT("rmsNormBackward", js_rms_norm_backward),
       EXPORT("gelu", js_gelu),
       EXPORT("geluBackward", js_gelu_backward),
+      EXPORT("geluErf", js_gelu_erf),
+      EXPORT("geluErfBackward", js_gelu_erf_backward),
       EXPORT("silu", js_silu),
       EXPORT("siluBackward", js_silu_backward),
       EXPORT("swiglu", js_swiglu),

@@ -46,6 +46,8 @@ typedef struct llmts_ops {
 
   void (*gelu)(long n, const float *x, float *out);
   void (*gelu_backward)(long n, const float *x, const float *dout, float *dx);
+  void (*gelu_erf)(long n, const float *x, float *out);
+  void (*gelu_erf_backward)(long n, const float *x, const float *dout, float *dx);
   void (*silu)(long n, const float *x, float *out);
   void (*silu_backward)(long n, const float *x, const float *dout, float *dx);
   void (*swiglu)(long n, const float *gate, const float *up, float *out);

@@ -141,6 +141,10 @@ export interface Backend {
   gelu(n: number, x: Float32Array, out: Float32Array): void;
   /** dx += gelu'(x) * dout. */
   geluBackward(n: number, x: Float32Array, dout: Float32Array, dx: Float32Array): void;
+  /** GELU, exact: 0.5 x (1 + erf(x / sqrt 2)) (BERT). */
+  geluErf(n: number, x: Float32Array, out: Float32Array): void;
+  /** dx += (Phi(x) + x phi(x)) * dout. */
+  geluErfBackward(n: number, x: Float32Array, dout: Float32Array, dx: Float32Array): void;
   /** SiLU: x * sigmoid(x). */
   silu(n: number, x: Float32Array, out: Float32Array): void;
   /** dx += silu'(x) * dout. */

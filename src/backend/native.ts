@@ -67,6 +67,8 @@ interface Addon extends Partial<LowpAddon> {
   rmsNormBackward: Backend['rmsNormBackward'];
   gelu: Backend['gelu'];
   geluBackward: Backend['geluBackward'];
+  geluErf: Backend['geluErf'];
+  geluErfBackward: Backend['geluErfBackward'];
   silu: Backend['silu'];
   siluBackward: Backend['siluBackward'];
   swiglu: Backend['swiglu'];
@@ -316,6 +318,16 @@ export class NativeBackend implements Backend {
   geluBackward(n: number, x: F32, dout: F32, dx: F32): void {
     this.check3('geluBackward', n, x, dout, dx);
     this.m.geluBackward(n, x, dout, dx);
+  }
+
+  geluErf(n: number, x: F32, out: F32): void {
+    this.check2('geluErf', n, x, out);
+    this.m.geluErf(n, x, out);
+  }
+
+  geluErfBackward(n: number, x: F32, dout: F32, dx: F32): void {
+    this.check3('geluErfBackward', n, x, dout, dx);
+    this.m.geluErfBackward(n, x, dout, dx);
   }
 
   silu(n: number, x: F32, out: F32): void {

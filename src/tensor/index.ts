@@ -65,7 +65,7 @@ export { softmax } from './softmax.ts';
 export { layerNorm, rmsNorm } from './norm.ts';
 export { gelu, silu, swiglu, tanh } from './activation.ts';
 export { geluLinear } from './gelu-linear.ts';
-export { erf, geluErf } from './gelu-erf.ts';
+export { geluErf } from './gelu-erf.ts';
 export {
   attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
 } from './attention.ts';

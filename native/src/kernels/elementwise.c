@@ -121,6 +121,34 @@ static void r_gelu_backward(const map_args *m, long i0, long i1) {
     STORE(m->o1, LOAD(m->o1) + d * LOAD(m->y));
   })
 }
+/* Exact GELU x Phi(x), Phi(x) = 0.5 (1 + erf(x / sqrt 2)). erf(z), z >= 0, as Abramowitz and
+ * Stegun 7.1.26: 1 - t (a1 + t (a2 + t (a3 + t (a4 + t a5)))) exp(-z^2), t = 1 / (1 + p z),
+ * absolute error < 1.5e-7. exp(-z^2) = exp(-x^2 / 2) is also the normal density up to
+ * 1/sqrt(2 pi). For x < 0, Phi(x) = 0.5 q with q = 1 - erf(|z|) (no cancellation).
+ * Returns Phi(x); *pdf = phi(x). */
+static inline vf gelu_erf_cdf(vf x, vf *pdf) {
+  vf z = vabs(x) * vset1(0.70710678118654752f);
+  vf t = vrecip_ge1(vset1(1.0f) + vset1(0.3275911f) * z);
+  vf poly = t * (vset1(0.254829592f) + t * (vset1(-0.284496736f) + t * (vset1(1.421413741f) + t * (vset1(-1.453152027f) + t * vset1(1.061405429f)))));
+  vf e = vexp(vset1(-0.5f) * x * x);
+  vf half_q = vset1(0.5f) * poly * e;
+  if (pdf) *pdf = vset1(0.3989422804014327f) * e;
+  return vsel(x < vset1(0.0f), half_q, vset1(1.0f) - half_q);
+}
+static void r_gelu_erf(const map_args *m, long i0, long i1) {
+  VEC_LOOP({
+    vf x = LOAD(m->x);
+    STORE(m->o1, x * gelu_erf_cdf(x, NULL));
+  })
+}
+static void r_gelu_erf_backward(const map_args *m, long i0, long i1) {
+  VEC_LOOP({
+    vf x = LOAD(m->x);
+    vf pdf;
+    vf cdf = gelu_erf_cdf(x, &pdf);
+    STORE(m->o1, LOAD(m->o1) + (cdf + x * pdf) * LOAD(m->y));
+  })
+}
 static void r_silu(const map_args *m, long i0, long i1) {
   VEC_LOOP({
     vf x = LOAD(m->x);
@@ -157,6 +185,14 @@ static void k_gelu(long n, const float *x, float *out) {
 }
 static void k_gelu_backward(long n, const float *x, const float *dout, float *dx) {
   map_args m = {.range = r_gelu_backward, .n = n, .x = x, .y = dout, .o1 = dx};
+  run_map(&m);
+}
+static void k_gelu_erf(long n, const float *x, float *out) {
+  map_args m = {.range = r_gelu_erf, .n = n, .x = x, .o1 = out};
+  run_map(&m);
+}
+static void k_gelu_erf_backward(long n, const float *x, const float *dout, float *dx) {
+  map_args m = {.range = r_gelu_erf_backward, .n = n, .x = x, .y = dout, .o1 = dx};
   run_map(&m);
 }
 static void k_silu(long n, const float *x, float *out) {
