@@ -12,17 +12,14 @@
  * ref.softmax(1, 3, x, y); // y = [0.090, 0.245, 0.665]
  */
 import type { Backend } from './backend.ts';
-import { erf } from '../util/erf.ts';
 import { hashUniform } from '../util/rng.ts';
 import {
   refDequantizeQ8_0, refFromBf16, refGemmBf16, refGemvBf16, refGemvQ8_0, refQuantizeQ8_0, refToBf16,
 } from './reference-lowp.ts';
+import { refGelu, refGeluBackward, refGeluErf, refGeluErfBackward } from './reference-gelu.ts';
 
 /** A float buffer the reference kernels accept: float32 (as in `Backend`) or float64 (for gradchecks). */
 export type Buf = Float32Array | Float64Array;
-
-const GELU_S = Math.sqrt(2 / Math.PI);
-const GELU_C = 0.044715;
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
@@ -305,34 +302,10 @@ export class ReferenceBackend implements Backend {
     }
   }
 
-  gelu(n: number, x: Buf, out: Buf): void {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      out[i] = 0.5 * v * (1 + Math.tanh(GELU_S * (v + GELU_C * v * v * v)));
-    }
-  }
-
-  geluBackward(n: number, x: Buf, dout: Buf, dx: Buf): void {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      const t = Math.tanh(GELU_S * (v + GELU_C * v * v * v));
-      const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * v * v);
-      dx[i] += d * dout[i];
-    }
-  }
-
-  geluErf(n: number, x: Buf, out: Buf): void {
-    for (let i = 0; i < n; i++) out[i] = 0.5 * x[i] * (1 + erf(x[i] * Math.SQRT1_2));
-  }
-
-  geluErfBackward(n: number, x: Buf, dout: Buf, dx: Buf): void {
-    for (let i = 0; i < n; i++) {
-      const v = x[i];
-      const cdf = 0.5 * (1 + erf(v * Math.SQRT1_2)); // Phi(x)
-      const pdf = Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI); // phi(x)
-      dx[i] += (cdf + v * pdf) * dout[i];
-    }
-  }
+  gelu = refGelu;
+  geluBackward = refGeluBackward;
+  geluErf = refGeluErf;
+  geluErfBackward = refGeluErfBackward;
 
   silu(n: number, x: Buf, out: Buf): void {
     for (let i = 0; i < n; i++) out[i] = x[i] * sigmoid(x[i]);

@@ -18,7 +18,7 @@ const commands: Record<string, Command> = {
   'fill-mask': { summary: 'the most probable tokens for each [MASK] of a text (BERT masked LM)', load: () => import('./fill-mask.ts') },
   embed: { summary: 'L2-normalised sentence embeddings from an encoder (BERT; mean or [CLS] pooling)', load: () => import('./embed.ts') },
   eval: { summary: 'loss, perplexity and bits per byte of a model on a text file; eval bleu / eval rouge: BLEU, chrF, ROUGE of outputs', load: () => import('./eval.ts') },
-  train: { summary: 'pretrain a decoder (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
+  train: { summary: 'pretrain a decoder, or a BERT encoder with --objective mlm (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },
   chat: { summary: 'talk to a model in the terminal (streamed answers, /reset, /exit, Ctrl-C stops an answer)', load: () => import('./chat.ts') },
   serve: { summary: 'OpenAI-compatible HTTP API and web UI (chat, training dashboard)', load: () => import('./serve.ts') },
