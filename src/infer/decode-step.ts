@@ -23,6 +23,11 @@
  * request's output never depends on what else is in the batch; see `matmul` for the
  * fallbacks. `run` is `runBatch` with B = 1.
  *
+ * Quantised decoding: the plan comes from `decodePlanOf(model)`, so a model given bf16 or
+ * Q8_0 weights (`setDecodeWeights`, src/models/decode-weights.ts; a bf16 / Q8_0 GGUF load
+ * does it) multiplies those matrices with `gemvBf16` / `gemvQ8_0`, per matrix as its
+ * `DecodeMatrix` says. Prefill still runs the fp32 weights through `forward`.
+ *
  * @example
  * const step = new DecodeStep(model);
  * model.forward(promptIds, 1, n, null, cache);   // prefill
@@ -31,7 +36,8 @@
  */
 import { backend } from '../backend/index.ts';
 import type { Backend } from '../backend/backend.ts';
-import type { DecodePlan, LinearWeights, NormWeights } from '../models/decode-plan.ts';
+import type { DecodeMatrix, DecodePlan, LinearWeights, NormWeights } from '../models/decode-plan.ts';
+import { decodePlanOf } from '../models/decode-weights.ts';
 import type { LanguageModel } from '../models/model.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -104,7 +110,7 @@ export class DecodeStep {
   private readonly fused: boolean;
 
   constructor(model: LanguageModel) {
-    this.plan = model.decodePlan();
+    this.plan = decodePlanOf(model);
     this.be = backend();
     this.rowConsistent = probeRowConsistency(this.be);
     const kinds = new Set(this.plan.layers.map((l) => l.attention.kind));
@@ -160,8 +166,19 @@ export class DecodeStep {
    *   transpose into y; rows then differ from lone rows by float rounding.
    */
   private matmul(M: number, lin: LinearWeights, x: Float32Array, y: Float32Array): void {
-    this.gemmRows(M, lin.weight, x, y, lin.out, lin.in);
+    this.product(M, lin.matrix, x, y, lin.out, lin.in);
     if (lin.bias) this.be.addBias(M, lin.out, y, lin.bias, y);
+  }
+
+  /**
+   * y (M, N) = x (M, K) W^T for W in any `DecodeMatrix` format: fp32 through `gemmRows`;
+   * bf16 and Q8_0 through their decoding kernels, one call for all M rows (each weight read
+   * once; every row summed as a lone row is, so batches equal lone steps bit for bit).
+   */
+  private product(M: number, w: DecodeMatrix, x: Float32Array, y: Float32Array, N: number, K: number): void {
+    if (w.format === 'q8_0') this.be.gemvQ8_0(M, N, K, x, w.data, y); // (M, N)
+    else if (w.format === 'bf16') this.be.gemvBf16(M, N, K, x, w.data, y); // (M, N)
+    else this.gemmRows(M, w.data, x, y, N, K);
   }
 
   /** y (M, N) = x (M, K) W^T (K, N), without bias; see `matmul`. */
@@ -289,6 +306,6 @@ export class DecodeStep {
     });
     for (let b = 0; b < B; b++) caches[b]!.advance(1);
     this.norm(B, p.finalNorm, x, xn); // (B, C)
-    this.gemmRows(B, p.lmHead, xn, logits, V, C); // (B, V)
+    this.product(B, p.lmHeadMatrix, xn, logits, V, C); // (B, V)
   }
 }

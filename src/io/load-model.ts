@@ -7,13 +7,17 @@
  * - a GGUF file, or a `llmts quantize` directory holding model.gguf (src/io/gguf-load.ts).
  * `tokenizer` (a name or path for `loadTokenizer`) overrides a checkpoint's own; `adapter`
  * (a peft LoRA adapter directory, src/io/peft.ts) is merged into the loaded weights, as
- * peft's merge_and_unload does for inference.
+ * peft's merge_and_unload does for inference. `quantize` ('q8_0' | 'bf16') makes the decode
+ * step multiply bf16 / Q8_0 copies of the weights (src/models/decode-weights.ts; a Q8_0 or
+ * BF16 GGUF file does this by itself; 'fp32' turns it off).
  *
  * @example
  * const { model, tokenizer } = loadModel('data/llama2c-stories260k/stories260K.bin', 'data/llama2c-stories260k/tok512.bin');
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { DecodeWeightFormat } from '../models/decode-plan.ts';
+import { decodeWeightsOf, setDecodeWeights } from '../models/decode-weights.ts';
 import type { AnyModel } from '../models/registry.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -36,12 +40,18 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** A LoRA adapter directory (peft's format, task CAUSAL_LM) to merge into the model. */
   adapter?: string;
+  /** The format the decode step multiplies the weights in (default: the file's: Q8_0 / BF16 GGUF, else fp32). */
+  quantize?: DecodeWeightFormat;
 }
 
 /** Loads a model and its tokenizer, with `opts.adapter` merged in; see the module comment. */
 export function loadModel(modelPath: string, tokenizerPath?: string, opts: LoadModelOptions = {}): LoadedModel {
   const loaded = loadBaseModel(modelPath, tokenizerPath);
+  const fileFormat = decodeWeightsOf(loaded.model);
   if (opts.adapter !== undefined) mergeAdapter(loaded.model, opts.adapter, { task: 'CAUSAL_LM' });
+  const format = opts.quantize ?? fileFormat;
+  // packed copies are a snapshot: re-made after merging an adapter
+  if (format !== fileFormat || (format !== 'fp32' && opts.adapter !== undefined)) setDecodeWeights(loaded.model, format);
   return loaded;
 }
 

@@ -4,16 +4,34 @@
  * names or branches on a family. A family's `decodePlan()` builds it (views of its
  * parameters, no copies); any pre-norm Transformer decoder fits it (GPT-2: LayerNorm,
  * fused qkv, learned positions, GELU; Llama: RMSNorm, separate q/k/v with GQA, RoPE,
- * SwiGLU). Matrices are (out, in), row-major, as torch.nn.Linear stores them.
+ * SwiGLU). Matrices are (out, in), row-major, as torch.nn.Linear stores them. Each
+ * projection also says how the decode step multiplies by it (`DecodeMatrix`): a family's
+ * plan is all fp32; `packDecodePlan` (decode-weights.ts) gives bf16 / Q8_0 copies.
  *
  * @example
  * const plan = model.decodePlan();
  * plan.layers[0].attention.kind;   // 'fused' (GPT-2) or 'separate' (Llama)
  */
 
+/** Number formats the decode step multiplies weight matrices in. */
+export type DecodeWeightFormat = 'fp32' | 'bf16' | 'q8_0';
+
+/**
+ * A matrix (out, in) as the decode step multiplies by it: the fp32 weights themselves,
+ * their bf16 bits (`Backend.gemvBf16`) or their Q8_0 blocks, K / 32 per row
+ * (`Backend.gemvQ8_0`; llama.cpp's layout). See decode-weights.ts.
+ */
+export type DecodeMatrix =
+  | { format: 'fp32'; data: Float32Array }
+  | { format: 'bf16'; data: Uint16Array }
+  | { format: 'q8_0'; data: Uint8Array };
+
 /** y = x W^T + b, W (out, in). */
 export interface LinearWeights {
+  /** The model's fp32 weights (live view). */
   weight: Float32Array;
+  /** What the decode step multiplies by: `weight` itself (fp32), or a bf16 / Q8_0 copy of it. */
+  matrix: DecodeMatrix;
   bias: Float32Array | null;
   /** Rows of W. */
   out: number;
@@ -79,4 +97,6 @@ export interface DecodePlan {
   finalNorm: NormWeights;
   /** Output projection (V, C); the embedding itself when tied. */
   lmHead: Float32Array;
+  /** What the decode step multiplies by for the logits: `lmHead` itself, or a bf16 / Q8_0 copy. */
+  lmHeadMatrix: DecodeMatrix;
 }

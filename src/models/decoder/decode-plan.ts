@@ -19,6 +19,7 @@ import type { Block, Decoder } from './decoder.ts';
 export function decoderDecodePlan(model: Decoder): DecodePlan {
   const c = model.config, trunk = model.trunk;
   const embedding = trunk.tokens.weight.data; // (V, C)
+  const lmHead = model.lmHead ? model.lmHead.weight.data : embedding; // (V, C)
   return {
     vocabSize: c.vocabSize, blockSize: c.blockSize, hiddenSize: c.nEmbd, nHead: c.nHead, nKvHead: c.nKvHead,
     headSize: c.nEmbd / c.nHead, intermediateSize: c.intermediateSize,
@@ -27,7 +28,8 @@ export function decoderDecodePlan(model: Decoder): DecodePlan {
     rope: c.arch === 'llama' ? { theta: c.ropeTheta, interleaved: c.ropeInterleaved } : null,
     layers: trunk.blocks.items.map(blockPlan),
     finalNorm: normPlan(trunk.normF),
-    lmHead: model.lmHead ? model.lmHead.weight.data : embedding, // (V, C)
+    lmHead,
+    lmHeadMatrix: { format: 'fp32', data: lmHead },
   };
 }
 
@@ -47,7 +49,8 @@ function linearPlan(m: Module): LinearWeights {
     throw new LlmtsError('E_MODEL', `a projection is a ${m.constructor.name}, not a Linear: the fast decode path reads plain weights`, {
       where: 'decodePlan', hint: 'merge adapters (e.g. LoRA) into their Linear layers before generating' });
   }
-  return { weight: m.weight.data, bias: m.bias ? m.bias.data : null, out: m.outFeatures, in: m.inFeatures };
+  const weight = m.weight.data; // (out, in)
+  return { weight, matrix: { format: 'fp32', data: weight }, bias: m.bias ? m.bias.data : null, out: m.outFeatures, in: m.inFeatures };
 }
 
 function normPlan(n: LayerNorm | RMSNorm): NormWeights {
