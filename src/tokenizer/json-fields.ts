@@ -87,11 +87,22 @@ export function objectField(obj: JsonObject, key: string, where: string, parent 
   return objectAt(obj[key], parent === '' ? key : `${parent}.${key}`, where);
 }
 
-/** A token -> id vocabulary object (`model.vocab`): every id a token id. */
+/**
+ * A token -> id vocabulary object (`model.vocab`): every id a token id, and the ids about
+ * dense (below 2n + 1024 for n tokens; real vocabularies run 0..n-1), so that one huge id
+ * cannot make a reader build a vocabulary of millions of empty entries.
+ */
 export function vocabAt(x: unknown, path: string, where: string): Map<string, number> {
   const obj = objectAt(x, path, where);
   const vocab = new Map<string, number>();
-  for (const [token, id] of Object.entries(obj)) vocab.set(token, tokenIdAt(id, `${path}[${JSON.stringify(token)}]`, where));
+  const count = Object.keys(obj).length;
+  const limit = 2 * count + 1024;
+  for (const [token, id] of Object.entries(obj)) {
+    const at = `${path}[${JSON.stringify(token)}]`;
+    const n = tokenIdAt(id, at, where);
+    if (n >= limit) throw fieldError(where, at, `an id below ${limit} (the vocabulary has ${count} tokens)`, id);
+    vocab.set(token, n);
+  }
   return vocab;
 }
 

@@ -54,6 +54,8 @@ test('tokenizer.json: malformed structures name the field path (the six TypeErro
   rejects(withField(wordpiece(), ['post_processor'], { type: 'BertProcessing', cls: [], sep: ['[SEP]', 3] }), 'E_TOKENIZER_JSON', /post_processor\.cls must be a \[token, id\] pair/);
   // byte-level BPE: a vocabulary id beyond any real vocabulary (was: a sparse array of 4e9 entries)
   rejects(withField(gpt2(), ['model', 'vocab', 'a'], 4e9), 'E_TOKENIZER_JSON', /model\.vocab\["a"\] must be an integer/);
+  // one id far beyond the vocabulary (a byte-fallback reader built 16M empty pieces: seconds and GBs)
+  rejects(withField(llama(), ['model', 'vocab', 'J'], 2 ** 24 - 1), 'E_TOKENIZER_JSON', /model\.vocab\["J"\] must be an id below 2048 \(the vocabulary has 512 tokens\), got 16777215/);
   rejects(withField(gpt2(), ['pre_tokenizer'], 5), 'E_TOKENIZER_JSON', /pre_tokenizer must be an object, got 5/);
   rejects(withField(gpt2(), ['added_tokens', 0, 'id'], -1), 'E_TOKENIZER_JSON', /added_tokens\[0\]\.id must be an integer/);
   rejects(withField(wordpiece(), ['normalizer', 'lowercase'], 'yes'), 'E_TOKENIZER_JSON', /normalizer\.lowercase must be true or false, got "yes"/);
