@@ -13,10 +13,11 @@
 import { LlmtsError } from '../util/errors.ts';
 import { decoderFamily, type DecoderConfig } from './decoder/index.ts';
 import { encoderFamily, type EncoderConfig } from './encoder/index.ts';
+import { seq2seqFamily, type Seq2SeqConfig } from './seq2seq/index.ts';
 import type { ConfigSchema, CreateOptions, InfoOptions, LanguageModel, Model, ModelConfigBase, ModelFamily, ModelInfo } from './model.ts';
 
 /** A config of any registered family (grows with the families: `DecoderConfig | EncoderConfig | ...`). */
-export type ModelConfig = DecoderConfig | EncoderConfig;
+export type ModelConfig = DecoderConfig | EncoderConfig | Seq2SeqConfig;
 
 /** A model of any registered family, held by its contract. */
 export type AnyModel = LanguageModel<ModelConfig>;
@@ -100,3 +101,4 @@ export function parameterShapes(config: ModelConfig): Map<string, number[]> {
 
 for (const arch of decoderFamily.archs) registerModel(arch, decoderFamily);
 for (const arch of encoderFamily.archs) registerModel(arch, encoderFamily);
+for (const arch of seq2seqFamily.archs) registerModel(arch, seq2seqFamily);

@@ -90,10 +90,10 @@ export function bpeFromTokenizerJson(json: unknown, where = 'tokenizer.json'): B
   if (pre.byteLevel && pre.pattern === undefined) {
     throw new LlmtsError('E_HF_UNSUPPORTED', 'ByteLevel pre-tokenizer with use_regex: false and no Split pattern (no pre-tokenization) is not supported', { where: `${where}: pre_tokenizer`, hint: 'add a Split { Regex } pre-tokenizer or set use_regex: true' });
   }
-  // A template (Llama 3's <|begin_of_text|>) is what addSpecialTokens applies; ByteLevel and
+  // A template (Llama 3's <|begin_of_text|>, BART's RobertaProcessing) is what addSpecialTokens applies; ByteLevel and
   // other post-processors add no tokens to byte-level BPE (GPT-2) and are not read.
   const pp = optObjectAt(json.post_processor, 'post_processor', where);
-  const postProcessor = pp?.type === 'TemplateProcessing' || pp?.type === 'BertProcessing' ? postProcessorFromJson(pp, where) : null;
+  const postProcessor = pp?.type === 'TemplateProcessing' || pp?.type === 'BertProcessing' || pp?.type === 'RobertaProcessing' ? postProcessorFromJson(pp, where) : null;
   return new BpeTokenizer({
     vocab, merges, specialTokens, pattern: pre.pattern ?? GPT2_PATTERN,
     ignoreMerges: optBooleanAt(model.ignore_merges, 'model.ignore_merges', where, false), addPrefixSpace: pre.addPrefixSpace, postProcessor,

@@ -181,7 +181,7 @@ export function padEncodings(encs: Encoding[], opts: PaddingOptions): Encoding[]
 }
 
 /**
- * Reads HF's `post_processor` JSON (BertProcessing or TemplateProcessing); null for none.
+ * Reads HF's `post_processor` JSON (BertProcessing, RobertaProcessing or TemplateProcessing); null for none.
  * `where` is the file and `path` the field (errors name both, e.g.
  * `tokenizer.json: post_processor.single[0] must be an object, got null`).
  */
@@ -196,6 +196,18 @@ export function postProcessorFromJson(json: unknown, where: string, path = 'post
       return [stringAt(v[0], `${at}[0]`, where), tokenIdAt(v[1], `${at}[1]`, where)];
     };
     return bertTemplate(pair('cls'), pair('sep'));
+  }
+  if (obj.type === 'RobertaProcessing') {
+    // RoBERTa / BART: <s> A </s> and <s> A </s> </s> B </s>, every type id 0
+    const pair = (key: 'cls' | 'sep'): TemplatePiece => {
+      const at = `${path}.${key}`;
+      const v = arrayAt(obj[key], at, where);
+      if (v.length !== 2) throw fieldError(where, at, 'a [token, id] pair', v);
+      return { kind: 'special', token: stringAt(v[0], `${at}[0]`, where), id: tokenIdAt(v[1], `${at}[1]`, where), typeId: 0 };
+    };
+    const cls = pair('cls'), sep = pair('sep');
+    const a: TemplatePiece = { kind: 'sequence', sequence: 'A', typeId: 0 }, b: TemplatePiece = { kind: 'sequence', sequence: 'B', typeId: 0 };
+    return { single: [cls, a, sep], pair: [cls, a, sep, sep, b, sep] };
   }
   if (obj.type === 'TemplateProcessing') {
     const specials = optObjectAt(obj.special_tokens, `${path}.special_tokens`, where) ?? {};
@@ -224,7 +236,7 @@ export function postProcessorFromJson(json: unknown, where: string, path = 'post
     return { single: parse('single'), pair: parse('pair') };
   }
   throw new LlmtsError('E_TOKENIZER_JSON', `${where}: ${path}.type ${JSON.stringify(obj.type)} is not supported`, {
-    where: `${where}: ${path}.type`, hint: 'use BertProcessing or TemplateProcessing, or null' });
+    where: `${where}: ${path}.type`, hint: 'use BertProcessing, RobertaProcessing or TemplateProcessing, or null' });
 }
 
 /** Writes a post-processor as HF's `TemplateProcessing` JSON. */

@@ -27,8 +27,8 @@ function logits(m: AnyModel): Float32Array {
 const families = [...new Set(modelArchs().map((a) => modelFamily(a)))];
 const examples = families.flatMap((f) => f.exampleConfigs().map((c, i) => ({ name: `${f.name} ${c.arch} #${i}`, config: c })));
 
-test('the registry holds gpt2, llama and bert, each family covers all its archs with examples', () => {
-  assert.deepEqual(modelArchs(), ['gpt2', 'llama', 'bert']);
+test('the registry holds gpt2, llama, bert and bart, each family covers all its archs with examples', () => {
+  assert.deepEqual(modelArchs(), ['gpt2', 'llama', 'bert', 'bart']);
   for (const f of families) {
     assert.deepEqual([...new Set(f.exampleConfigs().map((c) => c.arch))].sort(), [...f.archs].sort(), `${f.name} examples cover its archs`);
   }
@@ -61,6 +61,10 @@ for (const { name, config } of examples) {
     for (const [n, t] of own) assert.deepEqual(back.get(n)!.data, t.data, n);
     if (config.arch === 'bert') {
       assert.throws(() => model.decodePlan(), /bert is an encoder: it does not generate/); // encoders have no decode step
+      return;
+    }
+    if (config.arch === 'bart') {
+      assert.throws(() => model.decodePlan(), /bart is an encoder-decoder: it has no decoder-only decode plan/); // decoded by infer/seq2seq-generate.ts
       return;
     }
     model.eval();

@@ -22,7 +22,7 @@ test('preset <- config file <- command line, each layer on top of the previous',
 test('changing the width or heads re-derives the MLP width and kv heads unless set', () => {
   const r = resolveTrainConfig({ overrides: { preset: 'shakespeare-char', nEmbd: '64', nHead: '2' } });
   assert.equal(r.model.intermediateSize, 256);
-  assert.ok(r.model.arch !== 'bert');
+  assert.ok(r.model.arch === 'gpt2');
   assert.equal(r.model.nKvHead, 2);
   const l = resolveTrainConfig({ overrides: { preset: 'tinystories-15m', nKvHead: '2' } });
   assert.equal(l.model.arch, 'llama');
