@@ -28,7 +28,7 @@ export interface Mutated<T> {
 /** Values a JSON node is replaced with. */
 const JSON_VALUES: readonly unknown[] = [
   null, [], {}, [null], { '': null }, true, false, 0, -1, 1, 0.5, -0.5, 1e308, -1e308, 2 ** 31, -(2 ** 31), 2 ** 32,
-  2 ** 53, 1e15, 65536, 100000, '', ' ', 'x', '\u0000', '\ud800', '\uffff', '<unk>', '[UNK]', '<s>', 'BPE', 'WordPiece',
+  2 ** 53, 1e15, 65536, 100000, 5_000_000, 2 ** 24 - 1, '', ' ', 'x', '\u0000', '\ud800', '\uffff', '<unk>', '[UNK]', '<s>', 'BPE', 'WordPiece',
   '../../../../etc/passwd', '__proto__', 'constructor', '-1', '1e309', 'NaN', 'a'.repeat(5000),
   // component names of tokenizer.json / config.json, to reach other branches of the readers
   'Sequence', 'TemplateProcessing', 'BertProcessing', 'ByteLevel', 'Split', 'Fuse', 'Metaspace', 'Isolated', 'gpt2', 'llama',
