@@ -11,7 +11,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ChatTemplate } from '../infer/chat-template.ts';
 import { ChatSession, chatStopTokens, templateStopTokens } from '../infer/chat.ts';
 import { streamGenerate, type GenerateOptions, type GenerationResult } from '../infer/engine.ts';
-import { loadModel } from '../io/load-model.ts';
+import { loadModel, quantizeFlag } from '../io/load-model.ts';
 import type { AnyModel } from '../models/registry.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -29,6 +29,8 @@ options:
   --model M               a checkpoint or run directory (llmts train), or a llama2.c .bin
   --tokenizer T           tokenizer name or file (llama2.c: its tokenizer.bin)
   --adapter A             a LoRA adapter directory (peft format) merged into the model
+  --quantize Q            q8_0 | bf16: decode with Q8_0 / bf16 copies of the weights
+                          (default: a Q8_0 / BF16 GGUF's own format, else fp32)
   --chat-template X       'chatml', a tokenizer_config.json or a .jinja file
                           (default: tokenizer_config.json / chat_template.jinja next to the
                           model, else ChatML)
@@ -243,7 +245,7 @@ export function chatRepl(o: ChatReplOptions): { done: Promise<number>; interrupt
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('chat', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, quantize: { type: 'string' }, 'chat-template': { type: 'string' }, system: { type: 'string' },
     ...SAMPLING_FLAGS, 'ignore-eos': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -253,7 +255,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.model) throw new LlmtsError('E_USAGE', 'llmts chat needs --model', { where: '--model', hint: 'pass a checkpoint directory or a llama2.c .bin' });
   const sampling = samplingFromFlags(values, { temperature: 0.8, topP: 0.95 });
-  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
+  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter, quantize: quantizeFlag(values.quantize) });
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(path, tokenizer);
   const terminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const { done } = chatRepl({

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Generation, encodePrompt, stopTokenIds } from '../infer/index.ts';
-import { loadModel } from '../io/load-model.ts';
+import { loadModel, quantizeFlag } from '../io/load-model.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { parseFlags } from './flags.ts';
 import { SAMPLING_FLAGS, samplingFromFlags } from './sampling-flags.ts';
@@ -21,6 +21,8 @@ options:
   --tokenizer T           tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin;
                           default: the checkpoint's own, or tokenizer.bin next to a .bin)
   --adapter A             a LoRA adapter directory (peft format) merged into the model
+  --quantize Q            q8_0 | bf16: decode with Q8_0 / bf16 copies of the weights
+                          (default: a Q8_0 / BF16 GGUF's own format, else fp32)
   --prompt P              the prompt text (default: empty = start of a sequence)
   --prompt-file F         read the prompt from a UTF-8 file
   --max-tokens N          new tokens at most, the prompt not counted (default 256).
@@ -46,7 +48,7 @@ function readPromptFile(file: string): string {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('generate', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, quantize: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
     ...SAMPLING_FLAGS, stop: { type: 'string', multiple: true },
     'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
@@ -63,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     stop: values.stop ?? [],
   };
   const promptText = values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : values.prompt ?? '';
-  const { model, tokenizer } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
+  const { model, tokenizer } = loadModel(values.model, values.tokenizer, { adapter: values.adapter, quantize: quantizeFlag(values.quantize) });
   const prompt = encodePrompt(tokenizer, promptText);
   const out = process.stdout;
   const t0 = performance.now();

@@ -24,7 +24,8 @@ const HELP = `usage: llmts quantize --model M [--tokenizer T] --type q8_0|bf16 -
 Writes DIR/model.gguf: the model with its matrices in Q8_0 (blocks of 32 int8 weights and
 an fp16 scale, llama.cpp's layout and rounding) or bf16, norms and biases in F32, and its
 tokenizer. DIR then loads wherever --model is taken (generate, chat, eval, serve) and in
-llama.cpp. For now llm.ts widens the weights to fp32 when it loads them.
+llama.cpp. llm.ts decodes with the Q8_0 / bf16 weights (and keeps an fp32 copy for
+prompts, training and evaluation).
 
 options:
   --model M       a checkpoint or run directory, a llama2.c .bin, or a GGUF file

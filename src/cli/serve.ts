@@ -7,7 +7,7 @@
 import { basename, extname } from 'node:path';
 import { ChatTemplate } from '../infer/chat-template.ts';
 import { InferenceEngine } from '../infer/scheduler.ts';
-import { loadModel } from '../io/load-model.ts';
+import { loadModel, quantizeFlag } from '../io/load-model.ts';
 import { createServer } from '../serve/server.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_TOKENS } from '../serve/limits.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -24,6 +24,8 @@ options:
   --model M              a checkpoint or run directory, or a llama2.c .bin
   --tokenizer T          tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin)
   --adapter A            a LoRA adapter directory (peft format) merged into the model
+  --quantize Q           q8_0 | bf16: decode with Q8_0 / bf16 copies of the weights
+                         (default: a Q8_0 / BF16 GGUF's own format, else fp32)
   --model-id NAME        the model's name in /v1/models (default: the model file's name)
   --model-alias NAME     another name requests may give as "model" (repeat for several);
                          any other name is a 404 model_not_found
@@ -69,7 +71,7 @@ function listenError(err: unknown, host: string, port: number): unknown {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('serve', argv, {
-    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, 'model-id': { type: 'string' }, 'model-alias': { type: 'string', multiple: true },
+    model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, quantize: { type: 'string' }, 'model-id': { type: 'string' }, 'model-alias': { type: 'string', multiple: true },
     'chat-template': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
     'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' },
     'default-max-tokens': { type: 'string' }, 'body-limit': { type: 'string' }, quiet: { type: 'boolean' },
@@ -94,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     bodyLimit: numberFlag(values['body-limit'], '--body-limit', DEFAULT_BODY_LIMIT, positive),
   };
 
-  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
+  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter, quantize: quantizeFlag(values.quantize) });
   const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(values.model, tokenizer);
   const engine = new InferenceEngine(model, tokenizer, { maxBatch, maxQueue });
   const modelId = values['model-id'] ?? basename(path, extname(path));

@@ -17,7 +17,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DecodeWeightFormat } from '../models/decode-plan.ts';
-import { decodeWeightsOf, setDecodeWeights } from '../models/decode-weights.ts';
+import { decodeWeightsOf, parseDecodeWeightFormat, setDecodeWeights } from '../models/decode-weights.ts';
 import type { AnyModel } from '../models/registry.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -53,6 +53,11 @@ export function loadModel(modelPath: string, tokenizerPath?: string, opts: LoadM
   // packed copies are a snapshot: re-made after merging an adapter
   if (format !== fileFormat || (format !== 'fp32' && opts.adapter !== undefined)) setDecodeWeights(loaded.model, format);
   return loaded;
+}
+
+/** The `--quantize` flag of generate / chat / serve as `LoadModelOptions.quantize` (undefined when absent). */
+export function quantizeFlag(value: string | undefined): DecodeWeightFormat | undefined {
+  return value === undefined ? undefined : parseDecodeWeightFormat(value, '--quantize');
 }
 
 function loadBaseModel(modelPath: string, tokenizerPath?: string): LoadedModel {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -195,4 +196,25 @@ test('setDecodeWeights: fp32 drops the copies; the packed plan is a snapshot re-
   assert.equal(decodeWeightsOf(m), 'fp32');
   assert.equal(decodePlanOf(m).layers[0]!.out.matrix.data, w);
   assert.throws(() => parseDecodeWeightFormat('int4', '--quantize'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_QUANT' && /--quantize must be one of fp32, bf16, q8_0/.test(e.message));
+});
+
+test('llmts generate --quantize q8_0 decodes with Q8_0 copies; a wrong value is one E_QUANT line', () => {
+  const llmts = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'generate', '--model', BIN, '--tokenizer', TOK, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const greedy = ['--prompt', 'The cat', '--temperature', '0', '--max-tokens', '60']; // fp32 and Q8_0 part at token 39
+  const q = llmts([...greedy, '--quantize', 'q8_0']), f = llmts(greedy);
+  assert.equal(q.stderr, '');
+  assert.equal(q.status, 0);
+  assert.notEqual(q.stdout, f.stdout);
+  const text = (format: DecodeWeightFormat) => {
+    const m = loadModel(BIN, TOK, { quantize: format });
+    const prompt = m.tokenizer.encode('The cat', { addSpecialTokens: true });
+    const ids = generate(m.model as LanguageModel, prompt, { maxTokens: 60, temperature: 0 }).ids;
+    return m.tokenizer.decode([...prompt, ...ids].slice(1)).trim(); // after BOS
+  };
+  assert.equal(q.stdout.trim(), text('q8_0'));
+  assert.equal(f.stdout.trim(), text('fp32'));
+  const bad = llmts([...greedy, '--quantize', 'int4']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /E_QUANT.*--quantize must be one of fp32, bf16, q8_0/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
 });
