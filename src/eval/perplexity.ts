@@ -15,6 +15,7 @@
  * const r = evaluateText(model, tokenizer, readFileSync('val.txt', 'utf8'));
  * console.log(r.loss, r.perplexity, r.bitsPerByte);
  */
+import { isEncoder } from '../models/encoder/index.ts';
 import type { AnyModel } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { causalLm, type CausalLmBatch } from '../train/objectives/causal-lm.ts';
@@ -52,6 +53,10 @@ export interface EvalResult {
 /** Sum of -log p(ids[t+1] | ids[..t]) over consecutive windows; see the module comment. */
 export function scoreIds(model: AnyModel, ids: readonly number[], opts: EvalOptions = {}): { totalNats: number; tokens: number } {
   const c = model.config;
+  if (isEncoder(c)) {
+    throw new LlmtsError('E_EVAL', `a ${c.arch} encoder has no next-token perplexity (it sees the whole text)`, {
+      where: '--model', hint: 'score an encoder by masked-token accuracy / pseudo-perplexity (llmts train --objective mlm reports them) or use llmts fill-mask' });
+  }
   const T = Math.min(opts.blockSize ?? c.blockSize, c.blockSize);
   if (!Number.isInteger(T) || T < 1) throw new LlmtsError('E_EVAL', `blockSize ${T} is out of range`, { where: 'blockSize', hint: 'use a positive integer' });
   const B = Math.max(1, opts.batchSize ?? 4);

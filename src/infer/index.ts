@@ -21,5 +21,6 @@ export { bosId, encodePrompt, stopTokenIds } from './tokens.ts';
 export { InferenceEngine, type CompletionRequest, type CompletionResult, type EngineOptions, type GenerationHandle, type TokenEvent, type TokenLogprob } from './scheduler.ts';
 export { LogprobReporter, logSumExp, topIndices, type ChosenLogprob } from './logprobs.ts';
 export { embedIds } from './embed.ts';
+export { encodeTexts, fillMask, sentenceEmbeddings, type EncodedBatch, type MaskPrediction, type SentencePooling } from './encoder.ts';
 export { ChatTemplate, type ChatMessage, type TemplateSpecials } from './chat-template.ts';
 export { ChatSession, chatStopTokens, encodeChat, encodeWithSpecials, templateStopTokens, type ChatPrompt, type ChatSessionOptions, type ChatTurn } from './chat.ts';

@@ -1,7 +1,7 @@
 /**
  * Models: the contract every family implements (model.ts), the registry of architectures
  * (registry.ts), heads on a shared trunk (heads.ts), the decode plan (decode-plan.ts), and
- * the families (decoder/: GPT-2 and Llama by config), plus named presets.
+ * the families (decoder/: GPT-2 and Llama by config; encoder/: BERT), plus named presets.
  *
  * @example
  * import { createModel, getPreset } from './models/index.ts';
@@ -13,5 +13,6 @@ export { createModel, describeModel, hfFamily, modelArchs, modelConfigSchema, mo
   type AnyModel, type ModelConfig } from './registry.ts';
 export { Head, ModelWithHead, classificationHead, lmHead, poolingWeights, tokenClassificationHead, withHead, type HeadFactory, type HeadOutput, type Pooling } from './heads.ts';
 export type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights, RopeSpec } from './decode-plan.ts';
+export { asEncoder, bertConfig, encoderFamily, isEncoder, parseEncoderConfig, type EncoderConfig, type EncoderHead, type EncoderInput, type EncoderModel, type EncoderOutput } from './encoder/index.ts';
 export { decoderFamily, gpt2Config, llamaConfig, validateConfig, parseDecoderConfig, countParams, type DecoderArch, type DecoderConfig } from './decoder/index.ts';
 export { presetNames, getPreset, type ModelPreset, type PresetRecipe } from './presets.ts';

@@ -63,13 +63,15 @@ test('llmts embed: masked mean (default) and [CLS] pooling equal transformers\' 
   }
 });
 
-test('fill-mask / embed: user errors are one line with a code, naming the flag', () => {
+test('fill-mask / embed (and eval / generate given an encoder): user errors are one line with a code', () => {
   const cases: [string[], RegExp][] = [
     [['fill-mask', '--model', join(DIR, 'mlm'), '--text', 'no mask here'], /E_INPUT: the text has no \[MASK\]/],
     [['fill-mask', '--model', join(DIR, 'base'), '--text', 'a [MASK]'], /E_MODEL: fill-mask needs a masked-LM head; this bert model's head is 'none'/],
     [['fill-mask', '--model', join(DIR, 'mlm'), '--text', 'a [MASK]', '--top-k', '0'], /E_FLAG: --top-k must be an integer >= 1/],
     [['fill-mask', '--model', 'test/fixtures/hf-models/hf-gpt2-float32', '--text', 'a [MASK]'], /E_MODEL: --model: the model is a gpt2 decoder, not an encoder/],
     [['embed', '--model', join(DIR, 'base')], /E_USAGE: llmts embed needs --text or --file/],
+    [['eval', '--model', join(DIR, 'mlm'), '--file', join(DIR, 'SOURCE.txt')], /E_EVAL: a bert encoder has no next-token perplexity/],
+    [['generate', '--model', join(DIR, 'mlm'), '--prompt', 'the'], /E_MODEL: bert is an encoder: it does not generate text/],
     [['embed', '--model', join(DIR, 'base'), '--text', 'a', '--pooling', 'max'], /E_FLAG: --pooling must be mean or cls/],
   ];
   for (const [args, re] of cases) {
