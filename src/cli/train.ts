@@ -5,6 +5,7 @@
  *   llmts train --preset tiny --maxSteps=50 --out runs/t
  *   llmts train --config my.json --lr=3e-4 --data runs/tok
  *   llmts train --out runs/t --resume                  # continue the newest checkpoint
+ *   llmts train --preset shakespeare-char --precision=bf16   # bf16 matrix products (AMX)
  */
 import { describeKeys, KEYS, camelKey, readConfigFile } from '../train/config.ts';
 import { planRun, train } from '../train/trainer.ts';
@@ -22,6 +23,8 @@ Without --data, the preset's bundled corpus is prepared and tokenized into <out>
 Output in <out>: checkpoints/step-N/ (model.safetensors, config.json, tokenizer.json,
 optimizer.safetensors, trainer_state.json), metrics.jsonl, loss.html.
 Ctrl-C saves a checkpoint and stops; --resume continues exactly where it stopped.
+--precision bf16 multiplies in bf16 with fp32 sums (fast with AMX); weights, optimizer
+state and checkpoints stay fp32, and --resume keeps the run's precision.
 
 keys:
 ${describeKeys()}`;

@@ -10,6 +10,7 @@
  * cfg.model.nLayer;      // 4
  */
 import { readFileSync } from 'node:fs';
+import { PRECISIONS, type Precision } from '../backend/precision.ts';
 import { modelArchs, modelConfigSchema, parseModelConfig, type ConfigField, type DecoderConfig, type ModelConfig } from '../models/index.ts';
 import { getPreset } from '../models/presets.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -51,6 +52,7 @@ export interface TrainConfig extends Pick<DecoderConfig, Exclude<ModelKey, 'arch
   peakGflops: number;
   objective: 'causal-lm' | 'mlm';
   wholeWordMask: boolean;
+  precision: Precision;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'boolean' | readonly string[];
@@ -115,6 +117,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   peakGflops: { kind: 'number', min: 0, doc: 'peak GFLOP/s for the MFU figure (0 = 190 per backend thread)' },
   objective: { kind: ['causal-lm', 'mlm'], doc: "causal-lm (decoders: next token) or mlm (encoders: BERT's masked tokens)" },
   wholeWordMask: { kind: 'boolean', doc: 'mlm: mask whole words (a WordPiece ## piece goes with its word)' },
+  precision: { kind: PRECISIONS, doc: 'matrix products: fp32, or bf16 (bf16 GEMMs with fp32 sums; weights, optimizer state and checkpoints stay fp32)' },
 };
 
 /** Defaults under any preset. */
@@ -123,6 +126,7 @@ const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEm
   lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decay: 'cosine', weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1,
   evalInterval: 250, evalIters: 20, ckptInterval: 0, keepLast: 3, logInterval: 10, seed: 1337, corpus: 'shakespeare',
   tokenizer: 'char', samples: 0, sampleTokens: 200, progress: true, peakGflops: 0, objective: 'causal-lm', wholeWordMask: false,
+  precision: 'fp32',
 };
 
 /** Where a value came from, for error messages. */

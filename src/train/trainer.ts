@@ -39,6 +39,7 @@ import { CheckpointTrack, duration, trainLoop, type LoopState } from './loop.ts'
 import { MetricsLog, readMetrics, writeLossPlot } from './metrics.ts';
 import { maskedLmRun } from './masked-lm-run.ts';
 import { causalLm, type CausalLmBatch } from './objectives/causal-lm.ts';
+import { withTrainingPrecision } from './precision.ts';
 
 /** A resolved run: its config and, when resuming, the checkpoint to start from. */
 export interface RunPlan extends ResolvedConfig {
@@ -108,8 +109,15 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
-/** Runs (or resumes) the training described by `plan`; see the module comment. */
+/**
+ * Runs (or resumes) the training described by `plan`; see the module comment. With
+ * `precision: 'bf16'` its matrix products run in bf16 (src/train/precision.ts).
+ */
 export async function train(plan: RunPlan, hooks: TrainHooks = {}): Promise<TrainResult> {
+  return withTrainingPrecision(plan.train.precision, hooks.log ?? console.log, () => trainRun(plan, hooks));
+}
+
+async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> {
   const c = plan.train;
   const runDir = c.out;
   const useBar = c.progress && process.stderr.isTTY === true;
