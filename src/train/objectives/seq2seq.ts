@@ -3,7 +3,10 @@
  * predicts the target one token at a time from the source and the target so far
  * (teacher forcing). A target row [y1 .. yn] becomes decoder input [start, y1 .. yn] and
  * labels [y1 .. yn, end]: position t reads labels[..t-1] and predicts labels[t]. Padding
- * is ignored in the loss (-100), so the mean is over real target tokens.
+ * is ignored in the loss (-100), so the mean is over real target tokens. Options: label
+ * smoothing (`seq2seqObjective({ labelSmoothing: 0.1 })`); `seq2seqBatches` draws
+ * length-bucketed batches (pairs of similar lengths together, each batch padded only to
+ * its own longest source and target).
  *
  * @example
  * const batch = seq2seqBatch([{ source: [4, 5, 6], target: [7, 8] }], { S: 4, T: 4, padId: 0, startId: 1, endId: 2 });
@@ -11,10 +14,11 @@
  * batch.labels;     // [7, 8, 2, -100]
  * seq2seq.loss(model, batch).loss.backward();
  */
-import type { Tensor } from '../../tensor/index.ts';
+import { add, mul, sum, Tensor } from '../../tensor/index.ts';
+import { hash32, Rng } from '../../util/rng.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import { IGNORE } from './causal-lm.ts';
-import { countTargets, type BatchShape, type Objective } from './objective.ts';
+import { countTargets, type BatchShape, type BatchSource, type Objective } from './objective.ts';
 
 /** A padded batch of (source, target) pairs (see the module comment). */
 export interface Seq2SeqBatch extends BatchShape {
@@ -36,15 +40,50 @@ export interface Seq2SeqModel {
   forwardSeq2Seq(batch: Seq2SeqBatch): { logits: Tensor; loss: Tensor | null };
 }
 
-/** Teacher-forced target prediction (see the module comment). */
-export const seq2seq: Objective<Seq2SeqBatch, Seq2SeqModel> = {
-  name: 'seq2seq',
-  loss(model, b) {
-    const { loss } = model.forwardSeq2Seq(b); // () mean over the real target tokens
-    if (!loss) throw new LlmtsError('E_MODEL', 'forwardSeq2Seq returned no loss for a batch with labels', { where: 'seq2seq objective', hint: 'the model must score batch.labels' });
-    return { loss, count: countTargets(b.labels, IGNORE) };
-  },
-};
+/** Options of `seq2seqObjective`. */
+export interface Seq2SeqObjectiveOptions {
+  /** Label smoothing eps in [0, 1) (PyTorch's `label_smoothing`): (1 - eps) on the target, eps spread over all V ids. Default 0. */
+  labelSmoothing?: number;
+}
+
+/** Teacher-forced target prediction (see the module comment), with optional label smoothing. */
+export function seq2seqObjective(o: Seq2SeqObjectiveOptions = {}): Objective<Seq2SeqBatch, Seq2SeqModel> {
+  const eps = o.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps < 1)) {
+    throw new LlmtsError('E_CONFIG', `labelSmoothing must be in [0, 1), got ${eps}`, { where: 'labelSmoothing', hint: 'use 0 (off) or a small value such as 0.1' });
+  }
+  return {
+    name: 'seq2seq',
+    loss(model, b) {
+      const { logits, loss } = model.forwardSeq2Seq(b); // (rows, T, V), () mean over the real target tokens
+      if (!loss) throw new LlmtsError('E_MODEL', 'forwardSeq2Seq returned no loss for a batch with labels', { where: 'seq2seq objective', hint: 'the model must score batch.labels' });
+      const count = countTargets(b.labels, IGNORE);
+      return { loss: eps > 0 ? add(loss, smoothingTerm(logits, b.labels, eps, count)) : loss, count };
+    },
+  };
+}
+
+/** Teacher-forced target prediction without label smoothing. */
+export const seq2seq: Objective<Seq2SeqBatch, Seq2SeqModel> = seq2seqObjective();
+
+/**
+ * What label smoothing adds to the mean cross-entropy: per counted row, (1 - eps)(lse - z_t)
+ * + eps (lse - mean_v z_v) = (lse - z_t) + eps (z_t - mean_v z_v), so the extra term is
+ * linear in the logits: sum(z * W) with W = eps (onehot(t) - 1/V) / count on counted rows.
+ */
+export function smoothingTerm(logits: Tensor, labels: Int32Array, eps: number, count: number): Tensor {
+  const V = logits.shape[logits.ndim - 1]!;
+  const w = new Float32Array(logits.size); // (rows, T, V)
+  if (count > 0) {
+    for (let i = 0; i < labels.length; i++) {
+      const t = labels[i]!;
+      if (t === IGNORE) continue;
+      w.fill(-eps / V / count, i * V, (i + 1) * V);
+      w[i * V + t]! += eps / count;
+    }
+  }
+  return sum(mul(logits, new Tensor(w, logits.shape))); // ()
+}
 
 /** One training pair. */
 export interface Seq2SeqPair {
@@ -78,4 +117,46 @@ export function seq2seqBatch(pairs: readonly Seq2SeqPair[], o: { S: number; T: n
     labels[r * T + p.target.length] = o.endId;
   });
   return { source, sourceMask, S, decoderIds, labels, T, rows, tokens: rows * (S + T) };
+}
+
+/** Options of `seq2seqBatches`. */
+export interface Seq2SeqBatchesOptions {
+  /** Pairs per batch. */
+  rows: number;
+  padId: number;
+  startId: number;
+  endId: number;
+  seed: number;
+  /** Micro-batches per step (the loop's gradAccum): batch index = step * gradAccum + micro. Default 1. */
+  gradAccum?: number;
+}
+
+/**
+ * Length-bucketed batches: pairs sorted by (source + target) length are cut into batches of
+ * `rows` neighbours, so a batch pads little; each batch is padded to its own longest source
+ * (S) and target + 1 (T). Every epoch visits the batches in a new order (Rng of seed and
+ * epoch), so a batch is a pure function of (seed, step, micro), as the loop needs.
+ */
+export function seq2seqBatches(pairs: readonly Seq2SeqPair[], o: Seq2SeqBatchesOptions): BatchSource<Seq2SeqBatch> {
+  if (pairs.length === 0) throw new LlmtsError('E_SEQ2SEQ', 'no training pairs', { where: 'seq2seqBatches', hint: 'give at least one (source, target) pair' });
+  if (!Number.isInteger(o.rows) || o.rows < 1) throw new LlmtsError('E_CONFIG', `rows must be an integer >= 1, got ${o.rows}`, { where: 'seq2seqBatches.rows', hint: 'pairs per batch' });
+  const order = pairs.map((p, i) => ({ i, len: p.source.length + p.target.length })).sort((a, b) => a.len - b.len || a.i - b.i).map((x) => x.i);
+  const batches: Seq2SeqPair[][] = [];
+  for (let s = 0; s < order.length; s += o.rows) batches.push(order.slice(s, s + o.rows).map((i) => pairs[i]!));
+  const made = batches.map((ps) => seq2seqBatch(ps, {
+    S: Math.max(...ps.map((p) => p.source.length)), T: Math.max(...ps.map((p) => p.target.length)) + 1, padId: o.padId, startId: o.startId, endId: o.endId,
+  }));
+  const n = made.length, per = o.gradAccum ?? 1;
+  let epochOrder: number[] = [], epochOf = -1;
+  return {
+    batch(step, micro) {
+      const k = step * per + micro;
+      const epoch = Math.floor(k / n);
+      if (epoch !== epochOf) {
+        epochOrder = new Rng(hash32(o.seed ^ 0x73327332, epoch)).shuffle(Array.from({ length: n }, (_, i) => i));
+        epochOf = epoch;
+      }
+      return made[epochOrder[k % n]!]!;
+    },
+  };
 }
