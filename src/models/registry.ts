@@ -13,6 +13,7 @@
 import { LlmtsError } from '../util/errors.ts';
 import { decoderFamily, type DecoderConfig } from './decoder/index.ts';
 import { encoderFamily, type EncoderConfig } from './encoder/index.ts';
+import { treeFamily } from './tree/index.ts';
 import { seq2seqFamily, type Seq2SeqConfig } from './seq2seq/index.ts';
 import type { ConfigSchema, CreateOptions, InfoOptions, LanguageModel, Model, ModelConfigBase, ModelFamily, ModelInfo } from './model.ts';
 
@@ -102,3 +103,5 @@ export function parameterShapes(config: ModelConfig): Map<string, number[]> {
 for (const arch of decoderFamily.archs) registerModel(arch, decoderFamily);
 for (const arch of encoderFamily.archs) registerModel(arch, encoderFamily);
 for (const arch of seq2seqFamily.archs) registerModel(arch, seq2seqFamily);
+// Tree-LSTMs take trees, not token ids: built and trained through treeFamily (src/models/tree), not as AnyModel
+for (const arch of treeFamily.archs) registerModel(arch, treeFamily);

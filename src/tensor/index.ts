@@ -30,6 +30,9 @@
  * - `split(x, [C, C, C], axis = -1)` / `concat([a, b], axis = -1)`  copies along one axis
  * - `narrow(x, axis, start, length)`      a slice of one axis, e.g. the last time step
  * - `tanh(x)`                              (BERT pooler)
+ * - `sigmoid(x)`                           (LSTM gates)
+ * - `gatherRows([a, b], src, row)` / `scatterAddRows(x, index, n)`  rows by index and their
+ *     sums per index (a Tree-LSTM level: children's states in, sums per parent out)
  * - `softmax(x)`                            over the last axis
  * - `layerNorm(x, w, b, eps = 1e-5)`, `rmsNorm(x, w, eps = 1e-5)`  over the last axis
  * - `gelu(x)` (tanh form), `geluErf(x)` (exact, erf: BERT), `silu(x)`, `swiglu(gate, up)`
@@ -72,3 +75,5 @@ export {
 export { embedding } from './embedding.ts';
 export { crossEntropy, type CrossEntropyOptions } from './loss.ts';
 export { dropout } from './dropout.ts';
+export { sigmoid } from './sigmoid.ts';
+export { gatherRows, scatterAddRows } from './rows.ts';

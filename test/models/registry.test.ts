@@ -7,6 +7,8 @@ import { DecodeStep } from '../../src/infer/decode-step.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { fromHfTensors, toHfTensors } from '../../src/io/hf-format.ts';
 import { createModel, modelArchs, modelFamily, modelStats, parameterShapes, parseModelConfig, registerModel, type AnyModel } from '../../src/models/registry.ts';
+import { loadTreeModel, saveTreeModel } from '../../src/io/tree-model-dir.ts';
+import { parsePtbTrees, planTrees, treeFamily } from '../../src/models/tree/index.ts';
 import type { StateEntry } from '../../src/nn/module.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
@@ -25,10 +27,11 @@ function logits(m: AnyModel): Float32Array {
 }
 
 const families = [...new Set(modelArchs().map((a) => modelFamily(a)))];
-const examples = families.flatMap((f) => f.exampleConfigs().map((c, i) => ({ name: `${f.name} ${c.arch} #${i}`, config: c })));
+// Tree-LSTMs read trees, not token ids: their round trip is the test after the loop
+const examples = families.filter((f) => f.name !== 'tree').flatMap((f) => f.exampleConfigs().map((c, i) => ({ name: `${f.name} ${c.arch} #${i}`, config: c })));
 
-test('the registry holds gpt2, llama, bert and bart, each family covers all its archs with examples', () => {
-  assert.deepEqual(modelArchs(), ['gpt2', 'llama', 'bert', 'bart']);
+test('the registry holds gpt2, llama, bert, bart and the Tree-LSTMs, each family covers all its archs with examples', () => {
+  assert.deepEqual(modelArchs(), ['gpt2', 'llama', 'bert', 'bart', 'tree-lstm', 'child-sum-tree-lstm']);
   for (const f of families) {
     assert.deepEqual([...new Set(f.exampleConfigs().map((c) => c.arch))].sort(), [...f.archs].sort(), `${f.name} examples cover its archs`);
   }
@@ -78,6 +81,26 @@ for (const { name, config } of examples) {
     for (let i = 0; i < V; i++) assert.ok(Math.abs(step[i]! - full[i]!) < 1e-5, `logit ${i}: ${step[i]} vs ${full[i]}`);
   });
 }
+
+treeFamily.exampleConfigs().forEach((config, i) => {
+  test(`tree ${config.arch} #${i}: save -> load gives the same node logits, bit for bit; sizes from the config alone`, () => {
+    const trees = parsePtbTrees('(3 (2 a) (4 (2 b) (3 c)))\n(1 (2 d) (1 e))\n', 'tiny.txt');
+    const vocab = ['<unk>', 'a', 'b', 'c', 'd', 'e', ...Array.from({ length: config.vocabSize - 6 }, (_, k) => `w${k}`)];
+    const model = treeFamily.create(config, { seed: 11 });
+    const dir = join(root, `tree-${i}`);
+    saveTreeModel(dir, { model, vocab, labels: ['0', '1', '2', '3', '4'].slice(0, config.numLabels), lowercase: true });
+    const loaded = loadTreeModel(dir);
+    assert.deepEqual(loaded.config, config);
+    assert.deepEqual(loaded.vocab, vocab);
+    const run = (m: typeof model): number[] => { m.eval(); return noGrad(() => m.forward(planTrees(trees, loaded.wordId), false).logits.toArray()); };
+    assert.deepEqual(run(loaded.model), run(model));
+    assert.equal(loaded.wordId('B'), 2, 'lowercased lookup');
+    assert.equal(loaded.wordId('zzz'), 0, 'unknown word -> row 0');
+    assert.deepEqual([...parameterShapes(config as never)], model.namedParameters().map(([n, p]) => [n, [...p.shape]]));
+    assert.equal(modelStats(config as never).params, model.numParameters());
+    assert.deepEqual(parseModelConfig(JSON.parse(JSON.stringify(config)) as unknown), config, 'a config survives JSON');
+  });
+});
 
 test('parseModelConfig: defaults per arch, field-path errors for every kind of mistake', () => {
   const c = parseModelConfig({ arch: 'llama', vocabSize: 512, blockSize: 256, nLayer: 5, nHead: 8, nEmbd: 64 });

@@ -6,6 +6,7 @@ import { Rng } from '../../src/util/rng.ts';
 import {
   Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, geluErf, geluLinear, layerNorm, linear, matmul, mean, mul,
   narrow, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
+  gatherRows, scatterAddRows, sigmoid,
 } from '../../src/tensor/index.ts';
 
 /** Options of one case. */
@@ -232,6 +233,17 @@ export const caseGroups: CaseGroup[] = [
       check('geluLinear + bias', [[3, 4], [5, 4], [5]], ([h, w, b]) => also(geluLinear(h!, w!, b!), [h!, w!, b!]));
       check('layerNorm, gelu, softmax', [[3, 5], [5], [5]], ([x, w, b]) => also(softmax(gelu(layerNorm(x!, w!, b!))), [x!, w!, b!]));
       check('attention', [[1, 2, 3, 2], [1, 1, 3, 2], [1, 1, 3, 2]], ([q, k, v]) => also(attention(q!, k!, v!), [q!, k!, v!]));
+      check('gatherRows, scatterAddRows', [[3, 4], [2, 4]], ([a, b]) => also(scatterAddRows(gatherRows([a!, b!], Int32Array.of(0, 1, 0), Int32Array.of(2, 0, 2)), Int32Array.of(1, 0, 1), 2), [a!, b!]));
+    },
+  },
+  {
+    title: 'Tree-LSTM ops: sigmoid, rows by index (gather from several sources, rows read twice or never; sums per index, rows left empty)',
+    seed: 32,
+    run: (check) => {
+      check('sigmoid', [[4, 6]], ([a]) => sigmoid(a!), { std: 3 });
+      check('gatherRows', [[3, 5], [4, 5]], ([a, b]) => gatherRows([a!, b!], Int32Array.of(1, 0, 1, 1, 0), Int32Array.of(3, 2, 0, 3, 0)));
+      check('gatherRows (one source constant)', [[2, 3], [2, 3]], ([a, b]) => gatherRows([a!, b!], Int32Array.of(0, 1), Int32Array.of(1, 1)), { constants: [1] });
+      check('scatterAddRows', [[6, 4]], ([x]) => scatterAddRows(x!, Int32Array.of(2, 0, 2, 2, 0, 3), 5));
     },
   },
 ];

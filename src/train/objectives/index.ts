@@ -13,3 +13,4 @@ export {
   type Seq2SeqBatch, type Seq2SeqBatchesOptions, type Seq2SeqModel, type Seq2SeqObjectiveOptions, type Seq2SeqPair,
 } from './seq2seq.ts';
 export { classify, classifyBatch, type ClassifierModel, type ClassifyBatch, type ClassifyExample } from './classify.ts';
+export { treeBatch, treeBatches, treeClassify, type TreeBatch, type TreeClassifierModel } from './tree.ts';

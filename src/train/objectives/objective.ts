@@ -8,6 +8,7 @@
  * - masked-lm.ts  BERT's masked-token prediction (15% chosen; 80% [MASK], 10% random, 10% kept)
  * - seq2seq.ts    an encoder-decoder predicting the target sequence from the source (teacher forcing)
  * - classify.ts   one label per sequence from a classification head on the trunk
+ * - tree.ts       a label on every node of parse trees (Tree-LSTM sentiment)
  *
  * @example
  * const { loss, count } = causalLm.loss(model, loader.batch(step));
