@@ -26,6 +26,7 @@ const commands: Record<string, Command> = {
   export: { summary: 'hand a model to other tools: export gguf (llama.cpp; f32, f16, bf16, q8_0)', load: () => import('./export.ts') },
   finetune: { summary: 'fine-tune a model: lm, chat SFT (assistant-only loss) or classify; full or --lora (peft adapters)', load: () => import('./finetune.ts') },
   lora: { summary: 'LoRA adapters (peft format): lora merge folds one into its base model', load: () => import('./lora.ts') },
+  bias: { summary: 'gender-bias probes: occupation-pronoun gap, name-swap gap of classifiers, WEAT (bias probe --model M)', load: () => import('./bias.ts') },
   quantize: { summary: 'store a model\'s weights as q8_0 or bf16 (a directory that loads wherever --model is taken)', load: () => import('./quantize.ts') },
 };
 
