@@ -14,5 +14,6 @@ export { createModel, describeModel, hfFamily, modelArchs, modelConfigSchema, mo
 export { Head, ModelWithHead, classificationHead, lmHead, poolingWeights, tokenClassificationHead, withHead, type HeadFactory, type HeadOutput, type Pooling } from './heads.ts';
 export type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights, RopeSpec } from './decode-plan.ts';
 export { asEncoder, bertConfig, encoderFamily, isEncoder, parseEncoderConfig, type EncoderConfig, type EncoderHead, type EncoderInput, type EncoderModel, type EncoderOutput } from './encoder/index.ts';
+export { asSeq2Seq, bartConfig, isSeq2Seq, parseSeq2SeqConfig, seq2seqFamily, type Seq2SeqConfig, type Seq2SeqDecodeState, type Seq2SeqLM, type SourceBatch } from './seq2seq/index.ts';
 export { decoderFamily, gpt2Config, llamaConfig, validateConfig, parseDecoderConfig, countParams, type DecoderArch, type DecoderConfig } from './decoder/index.ts';
 export { presetNames, getPreset, type ModelPreset, type PresetRecipe } from './presets.ts';
