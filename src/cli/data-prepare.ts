@@ -63,6 +63,11 @@ output:
   --seed N               seed of the split (default 0)
   --meta                 add "id" (document hash) and "source" (file:line) to each record
   --overwrite            replace an earlier run's shards in DIR
+bias mitigation:
+  --cda                  counterfactual data augmentation: each train document with a gendered
+                         word (he/she, him/her, his/her, man/woman, king/queen, ...) is followed by
+                         a copy with every such word swapped both ways (val is left as it is)
+  --cda-names            with --cda, swap first names too (data/bias/*-first-names.txt)
 ${PIPELINE_HELP}`;
 
 export const PIPELINE_FLAGS = {
@@ -137,11 +142,12 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('data prepare', argv, {
     ...PIPELINE_FLAGS,
     out: { type: 'string' }, format: { type: 'string' }, 'shard-size': { type: 'string' }, 'val-ratio': { type: 'string' },
-    seed: { type: 'string' }, meta: { type: 'boolean' }, overwrite: { type: 'boolean' },
+    seed: { type: 'string' }, meta: { type: 'boolean' }, overwrite: { type: 'boolean' }, cda: { type: 'boolean' }, 'cda-names': { type: 'boolean' },
   }, { allowPositionals: true });
   if (values.help) { console.log(HELP); return 0; }
   if (typeof values.out !== 'string' || values.out === '') throw new LlmtsError('E_FLAG', 'missing --out', { where: '--out', hint: 'give --out DIR, the folder for the shards and report.json' });
   if (positionals.length === 0) throw new LlmtsError('E_FLAG', 'no inputs given', { where: 'INPUTS', hint: 'list files, folders or globs after the options' });
+  if (values['cda-names'] && !values.cda) throw new LlmtsError('E_FLAG', '--cda-names needs --cda', { where: '--cda-names', hint: 'add --cda' });
   const format = values.format ?? 'jsonl';
   if (format !== 'jsonl' && format !== 'parquet') throw new LlmtsError('E_FLAG', `--format must be jsonl or parquet, got '${String(format)}'`, { where: '--format', hint: 'use --format jsonl or --format parquet' });
   const opts: Partial<PrepareOptions> = {
@@ -149,7 +155,7 @@ export async function run(argv: string[]): Promise<number> {
     shardBytes: typeof values['shard-size'] === 'string' ? parseSize(values['shard-size'], '--shard-size') : DEFAULT_PREPARE.shardBytes,
     valRatio: numberFlag(values['val-ratio'], '--val-ratio', DEFAULT_PREPARE.valRatio, { min: 0, max: 1, maxExclusive: true }),
     seed: numberFlag(values['seed'], '--seed', 0, { int: true, min: 0 }),
-    progress: true,
+    progress: true, cda: values.cda ? { names: values['cda-names'] === true } : null,
   };
   // Ctrl-C / kill: delete the shard being written (complete shards stay), then end by the
   // same signal (exit status 130 / 143 in a shell). Not process.exit: its exit-time
@@ -165,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const report = await prepare(positionals, { ...opts, onSkipped: warnSkipped });
-    console.log(values.json ? JSON.stringify(report, null, 2) : `${formatSummary(report)}\n  wrote ${report.out.shards.length} shard(s) and report.json to ${values.out}`);
+    console.log(values.json ? JSON.stringify(report, null, 2) : `${formatSummary(report)}${report.cda ? `\n  cda: ${report.cda.docs} counterfactual copies added to train (${report.cda.swaps} words swapped)` : ''}\n  wrote ${report.out.shards.length} shard(s) and report.json to ${values.out}`);
     // an empty corpus is no result: say why (counts per reason) and what to change
     const empty = nothingKept(report);
     if (empty) throw new LlmtsError('E_NOTHING_KEPT', empty.message, { where: join(values.out, 'report.json'), hint: empty.hint });

@@ -20,6 +20,7 @@ import { join, relative } from 'node:path';
 import { LlmtsError } from '../util/errors.ts';
 import { ProgressBar } from '../util/progress.ts';
 import { CountMinSketch } from './boilerplate.ts';
+import type { CdaOptions } from './cda.ts';
 import { DEFAULT_CLEAN, type CleanOptions } from './clean.ts';
 import { Deduper, DEFAULT_DEDUP, type DedupOptions } from './dedup/dedup.ts';
 import { DEFAULT_FILTERS, type FilterOptions } from './filters/index.ts';
@@ -75,12 +76,19 @@ export interface PrepareOptions {
    * 295-303 -> 245-252 MB on a 200 MB corpus against 256 KiB batches, same CPU time).
    */
   batchChars: number;
+  /**
+   * Counterfactual data augmentation (cda.ts): each kept train document with a gendered
+   * word is followed by its swapped copy (val stays as it is, so a val loss compares with a
+   * run without it); null (default) is off. The copies skip dedup and are counted in
+   * report.json's `cda` and in `out`.
+   */
+  cda: CdaOptions | null;
 }
 
 export const DEFAULT_PREPARE: PrepareOptions = {
   ingest: { field: 'text' }, clean: DEFAULT_CLEAN, pii: true, filters: DEFAULT_FILTERS, dedup: DEFAULT_DEDUP,
   boilerplateMinDocs: 0, valRatio: 0.01, seed: 0, format: 'jsonl', shardBytes: 128e6, meta: false,
-  threads: availableParallelism(), overwrite: false, progress: false, batchChars: 1 << 16,
+  threads: availableParallelism(), overwrite: false, progress: false, batchChars: 1 << 16, cda: null,
 };
 
 const SCRIPT_LANGS = ['el', 'ru', 'he', 'ar', 'hi', 'th', 'ja', 'ko', 'zh', 'unknown'];
@@ -134,13 +142,15 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
     clean: o.clean, pii: o.pii, filters: o.filters,
     minhash: o.dedup.near ? { shingle: o.dedup.shingle, perms: o.dedup.perms, seed: o.dedup.seed } : null,
     stopwords: loadStopwords(), profanity: o.profanityList ?? defaultProfanityList(), boilerplate: null,
-    output: o.out === undefined ? 'none' : o.format === 'jsonl' ? 'json' : 'text',
+    output: o.out === undefined ? 'none' : o.format === 'jsonl' ? 'json' : 'text', cda: o.cda,
   };
   const deduper = new Deduper(o.dedup);
   const report = new ReportBuilder(o.out ? 'prepare' : 'stats', files.length, skipped, {
     field: o.ingest.field, docSep: o.ingest.docSep ?? null, clean: o.clean, pii: o.pii, filters: o.filters, dedup: o.dedup,
     boilerplateMinDocs: o.boilerplateMinDocs, valRatio: o.valRatio, seed: o.seed, format: o.format, shardBytes: o.shardBytes,
+    ...(o.cda ? { cda: o.cda } : {}),
   });
+  if (o.cda) report.r.cda = { docs: 0, bytes: 0, swaps: 0 };
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
 
   if (o.boilerplateMinDocs > 0) {
@@ -186,8 +196,16 @@ export async function prepare(inputs: string[], options: Partial<PrepareOptions>
       if (!writers) continue;
       const id = o.meta ? keyHex(hi, lo) : '';
       const source = o.meta ? sourceOf(fileOf(i), locOf(i)) : '';
-      if (settings.output === 'json') writers[split].writeEncoded(res.out.subarray(res.outAt[i]!, res.outAt[i + 1]!), res.outBytes[i]!, id, source);
+      if (settings.output === 'json') writers[split].writeEncoded(res.out.subarray(res.outAt[i]!, res.augAt[i]!), res.outBytes[i]!, id, source);
       else writers[split].write({ text, id, source });
+      if (split === 'train' && res.augBytes[i]! > 0) { // the counterfactual copy, beside its original
+        report.kept('train', res.augBytes[i]!);
+        report.r.cda!.docs++;
+        report.r.cda!.bytes += res.augBytes[i]!;
+        report.r.cda!.swaps += res.augSwaps[i]!;
+        if (settings.output === 'json') writers.train.writeEncoded(res.out.subarray(res.augAt[i]!, res.outAt[i + 1]!), res.augBytes[i]!, id, source);
+        else writers.train.write({ text: res.augTexts[i]!, id, source });
+      }
     }
     // written (copied or flushed): the buffers go back for reuse
     spares.out.give(res.out.buffer);

@@ -14,6 +14,7 @@ import { CountMinSketch, lineKeys, removeBoilerplate } from './boilerplate.ts';
 import { runFilters, LanguageId, ProfanityList, type FilterNotes, type FilterOptions } from './filters/index.ts';
 import { docKey } from './hash.ts';
 import { MinHasher } from './dedup/minhash.ts';
+import { counterfactual, type CdaOptions } from './cda.ts';
 import { scrubPii, type PiiCounts } from './pii.ts';
 import { normalizedWordHashes, tokenStats } from './words.ts';
 import { decodeJsonLines } from './ingest/jsonl-batches.ts';
@@ -37,6 +38,11 @@ export interface ProcessSettings {
    * Every document also comes back as a 160-character snippet for the report's examples.
    */
   output: 'json' | 'text' | 'none';
+  /**
+   * Counterfactual data augmentation (cda.ts), or null when off: each kept document with a
+   * gendered word also comes back as its swapped copy (`augAt`, `augTexts`, `augBytes`).
+   */
+  cda?: CdaOptions | null;
 }
 
 /**
@@ -113,6 +119,16 @@ export interface BatchResult {
   /** A JSON lines batch's raw bytes, handed back for reuse (the documents are decoded). */
   rawBack: Uint8Array | null;
   outAt: Float64Array;
+  /**
+   * Output 'json': where document i's counterfactual copy starts in `out` (the end of its own
+   * record); the copy is out[augAt[i], outAt[i + 1]), empty when it has none.
+   */
+  augAt: Float64Array;
+  /** Output 'text': the counterfactual copy of each kept document ('' when none). */
+  augTexts: string[];
+  /** UTF-8 bytes of each counterfactual copy (0: none) and the words swapped in it. */
+  augBytes: Float64Array;
+  augSwaps: Float64Array;
   /** JSON lines batches: the line of each document; null for a `DocBatch`. */
   locs: Int32Array | null;
   /** JSON lines batches: bad lines (malformed JSON, no text field), in line order. */
@@ -185,6 +201,7 @@ export class DocProcessor {
     const K = this.minhash ? this.s.minhash!.perms : 0;
     const res: BatchResult = {
       seq: b.seq, texts: new Array<string>(n), out: new Uint8Array(0), rawBack: 'raw' in b ? b.raw : null, outAt: new Float64Array(n + 1), locs: d.locs, bad: d.bad,
+      augAt: new Float64Array(n), augTexts: new Array<string>(n).fill(''), augBytes: new Float64Array(n), augSwaps: new Float64Array(n),
       invalidUtf8: d.invalidUtf8, reasonIds: new Uint8Array(n), langIds: new Uint8Array(n), flags: new Uint8Array(n), names: [],
       rawBytes: new Float64Array(n), outBytes: new Float64Array(n),
       keys: new Uint32Array(2 * n), sigs: new Uint32Array(K * n), counts,
@@ -222,15 +239,27 @@ export class DocProcessor {
         continue;
       }
       res.outBytes[i] = Buffer.byteLength(text);
+      const aug = this.s.cda ? counterfactual(text, this.s.cda) : null;
+      const copy = aug !== null && aug.swaps > 0 && aug.text !== text ? aug.text : null;
+      if (copy !== null) {
+        res.augBytes[i] = Buffer.byteLength(copy);
+        res.augSwaps[i] = aug!.swaps;
+        if (this.s.output === 'text') res.augTexts[i] = copy;
+      }
       if (this.s.output === 'json') {
-        const rec = `{"text":${JSON.stringify(text)}`;
-        if (outAt + 3 * rec.length > out.length) { // UTF-8 takes at most 3 bytes per UTF-16 unit
-          const next = this.spare.take(Math.max(2 * out.length, outAt + 3 * rec.length));
-          next.set(out.subarray(0, outAt));
-          if (out.byteLength > 0) this.spare.give(out.buffer);
-          out = new Uint8Array(next.buffer); // the whole buffer: it grows in place up to its capacity
-        }
-        outAt += ENCODER.encodeInto(rec, out.subarray(outAt)).written;
+        const append = (t: string): void => {
+          const rec = `{"text":${JSON.stringify(t)}`;
+          if (outAt + 3 * rec.length > out.length) { // UTF-8 takes at most 3 bytes per UTF-16 unit
+            const next = this.spare.take(Math.max(2 * out.length, outAt + 3 * rec.length));
+            next.set(out.subarray(0, outAt));
+            if (out.byteLength > 0) this.spare.give(out.buffer);
+            out = new Uint8Array(next.buffer); // the whole buffer: it grows in place up to its capacity
+          }
+          outAt += ENCODER.encodeInto(rec, out.subarray(outAt)).written;
+        };
+        append(text);
+        res.augAt[i] = outAt;
+        if (copy !== null) append(copy);
       }
       if (notes.profanityHits > 0) res.flags[i] = 1;
       res.texts[i] = this.s.output === 'text' ? text : keptSnippets || res.flags[i] === 1 ? text.slice(0, 160) : '';

@@ -36,6 +36,8 @@ export interface DataReport {
   badInput: { count: number; items: { file: string; line: number; reason: string }[] };
   timing: { seconds: number; mbPerSecond: number; threads: number };
   settings: Record<string, unknown>;
+  /** data prepare --cda: counterfactual copies written (train split only), their bytes and swapped words. */
+  cda?: { docs: number; bytes: number; swaps: number };
 }
 
 const MAX_EXAMPLES = 3;
