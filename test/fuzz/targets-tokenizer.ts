@@ -27,6 +27,8 @@ export function exercise(tok: Tokenizer): void {
   const ids = tok.encode(own);
   tok.decode(ids, { skipSpecialTokens: true });
   tok.encode(own, { addSpecialTokens: true, allowedSpecial: 'all' });
+  const sp = tok.specialIds;
+  tok.decode(tok.encode(own, { addBos: sp.bos !== undefined, addEos: sp.eos !== undefined }));
   tok.decode(tok.encode(SAMPLE));
 }
 
