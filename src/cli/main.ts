@@ -17,6 +17,8 @@ const commands: Record<string, Command> = {
   generate: { summary: 'continue a prompt with a trained model (checkpoint or llama2.c .bin)', load: () => import('./generate.ts') },
   'fill-mask': { summary: 'the most probable tokens for each [MASK] of a text (BERT masked LM)', load: () => import('./fill-mask.ts') },
   embed: { summary: 'L2-normalised sentence embeddings from an encoder (BERT; mean or [CLS] pooling)', load: () => import('./embed.ts') },
+  translate: { summary: 'translate texts with an encoder-decoder (BART; greedy or --beams K beam search)', load: () => import('./translate.ts') },
+  summarize: { summary: 'one summary per input line with an encoder-decoder (BART; greedy or beam search)', load: () => import('./summarize.ts') },
   eval: { summary: 'loss, perplexity and bits per byte of a model on a text file; eval bleu / eval rouge: BLEU, chrF, ROUGE of outputs', load: () => import('./eval.ts') },
   train: { summary: 'pretrain a decoder, or a BERT encoder with --objective mlm (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },

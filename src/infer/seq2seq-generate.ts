@@ -132,3 +132,35 @@ function pickEachStep(stepper: BeamStepper, B: number, o: { maxLength: number; m
   }
   return seqs.map((s, b) => ({ ids: ended[b] ? s.slice(0, lengths[b]) : s, score: null }));
 }
+
+/** The tokenizer side of `generateTexts`. */
+export interface Seq2SeqTokenizer {
+  encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
+  decode(ids: ArrayLike<number>, opts?: { skipSpecialTokens?: boolean }): string;
+}
+
+/**
+ * Texts in, texts out (translation, summaries): each text encoded with the tokenizer's
+ * template (BART: <s> text </s>), cut to the model's blockSize (the end id kept), decoded
+ * in batches of `batchSize`; an output is its generated ids without the start and end ids.
+ */
+export function generateTexts(model: Seq2SeqLM, tokenizer: Seq2SeqTokenizer, texts: readonly string[], o: Seq2SeqGenerateOptions & { batchSize?: number } = {}): string[] {
+  const { blockSize, eosId, decoderStartId } = model.config;
+  const batchSize = o.batchSize ?? 16;
+  const sources = texts.map((t) => {
+    const ids = tokenizer.encode(t, { addSpecialTokens: true });
+    if (ids.length <= blockSize) return ids;
+    const cut = ids.slice(0, blockSize);
+    if (ids[ids.length - 1] === eosId) cut[blockSize - 1] = eosId;
+    return cut;
+  });
+  const out: string[] = [];
+  for (let i = 0; i < sources.length; i += batchSize) {
+    for (const r of generateSeq2Seq(model, sources.slice(i, i + batchSize), o)) {
+      let ids = r.ids[0] === decoderStartId ? r.ids.slice(1) : r.ids;
+      if (ids[ids.length - 1] === eosId) ids = ids.slice(0, -1);
+      out.push(tokenizer.decode(ids, { skipSpecialTokens: true }));
+    }
+  }
+  return out;
+}
