@@ -9,7 +9,8 @@
  *                      layout, and `head: { kind, numLabels, labels, pooling, padId }`)
  * - tokenizer.json
  * `loadClassifier` rebuilds the model with its head; a directory without the head block is
- * an `E_CHECKPOINT` error naming config.json.
+ * an `E_CHECKPOINT` error naming config.json. `loadAdapterClassifier` does the same for a
+ * LoRA classifier (a SEQ_CLS adapter and its classifier.json) on its base model.
  *
  * @example
  * saveClassifier('runs/sentiment', { model: clf, tokenizer, labels: ['0', '1'], padId: 50256 });
@@ -26,6 +27,7 @@ import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { CHECKPOINT_FORMAT, readCheckpointConfig } from './checkpoint.ts';
 import { fromHfTensors, toHfConfig, toHfTensors } from './hf-format.ts';
+import { mergeAdapter } from './peft.ts';
 import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
 
 /** The head block of a classifier's config.json (`llmts.head`). */
@@ -127,4 +129,26 @@ export function loadClassifier(dir: string): LoadedClassifier {
   model.eval();
   const tokenizer = loadTokenizer(join(dir, 'tokenizer.json'));
   return { model, tokenizer, head, dir };
+}
+
+/**
+ * A classifier from a base model and a LoRA adapter of task SEQ_CLS written by
+ * `llmts finetune --task classify --lora` (adapter_config.json, adapter_model.safetensors
+ * with `score.weight` as modules_to_save, classifier.json with the labels): the head is put
+ * on `base`, the adapter loaded and merged.
+ */
+export function loadAdapterClassifier(base: AnyModel, adapterDir: string): { model: ModelWithHead<ModelConfig>; head: ClassifierHeadInfo } {
+  const path = join(adapterDir, 'classifier.json');
+  if (!existsSync(path)) throw headError(path, 'the file is missing: the adapter directory was not written by llmts finetune --task classify --lora');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new LlmtsError('E_CHECKPOINT', `${path} is not valid JSON`, { where: path, hint: 're-run llmts finetune', cause: err });
+  }
+  const head = readHead({ llmts: { head: json } }, path);
+  const model = withHead(base, classificationHead({ numLabels: head.numLabels, pooling: head.pooling, padId: head.padId ?? undefined }));
+  mergeAdapter(model, adapterDir, { task: 'SEQ_CLS' });
+  model.eval();
+  return { model, head };
 }

@@ -3,12 +3,13 @@
  * tokenizer files (tokenizer.json, vocab.txt, .tiktoken, llama2.c tokenizer.bin), model
  * files (llama2.c .bin, safetensors, checkpoint folders, token shards, GGUF, LoRA adapter
  * folders), data ingest
- * readers, chat templates, the HTTP request bodies of the server and the segment files of
- * `llmts eval bleu / rouge`.
+ * readers, chat templates, the HTTP request bodies of the server, the data of `llmts
+ * finetune` (SFT conversations, labelled texts) and the segment files of `llmts eval bleu / rouge`.
  *
  * @example
  * const target = FUZZ_TARGETS.find((t) => t.name === 'tokenizer.json')!;
  */
+import { FINETUNE_TARGETS } from './targets-finetune.ts';
 import { GGUF_TARGETS } from './targets-gguf.ts';
 import { METRIC_TARGETS } from './targets-metrics.ts';
 import { MODEL_TARGETS } from './targets-model.ts';
@@ -18,4 +19,4 @@ import { TOKENIZER_TARGETS } from './targets-tokenizer.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...METRIC_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS];

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { classificationMetrics } from '../../src/eval/classification.ts';
 import { ChatTemplate } from '../../src/infer/chat-template.ts';
 import { renderForTraining } from '../../src/infer/chat-mask.ts';
-import { loadClassifier } from '../../src/io/classifier-dir.ts';
+import { loadAdapterClassifier, loadClassifier } from '../../src/io/classifier-dir.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { readMetrics } from '../../src/io/metrics-file.ts';
 import { mergeLora } from '../../src/nn/lora.ts';
@@ -167,6 +167,48 @@ test('classify: a head learns a toy set, accuracy / F1 / confusion in the log an
     rows.forEach((x, i) => ids.set(x, i * T));
     const [a, b] = noGrad(() => [ft.classifier!.forward({ ids, B: 2, T }).logits.data.slice(), loaded.model.forward({ ids, B: 2, T }).logits.data.slice()]);
     assert.deepEqual(b, a);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('LoRA classify: adapters and the score head train (SEQ_CLS, modules_to_save score); the adapter directory rebuilds the classifier', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-ft-clf-lora-'));
+  try {
+    const data = join(dir, 'toy.csv');
+    toyCsv(data, 200);
+    const out = join(dir, 'clf');
+    const { r, ft } = await run('classify', out, { data: [data], lora: { r: 4, alpha: 16, dropout: 0, rsLora: false }, s: { maxSteps: 40, batchSize: 16, blockSize: 16, lr: 1e-2 } });
+    assert.ok(r.metrics && r.metrics.accuracy >= 0.8, `accuracy ${r.metrics?.accuracy}`);
+    const names = ft.trainable.trainableParameters().map(([n]) => n);
+    assert.ok(names.includes('score.weight') && names.every((n) => n === 'score.weight' || /\.lora_[AB]\.weight$/.test(n)), names.join(', '));
+    const cfg = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(cfg.task_type, 'SEQ_CLS');
+    assert.deepEqual(cfg.modules_to_save, ['score']);
+    const { model, head } = loadAdapterClassifier(loadModel(BASE).model, out);
+    assert.deepEqual(head.labels, ['neg', 'pos']);
+    ft.classifier!.eval();
+    const ids = Int32Array.from([5, 9, 200, 31, 7, 8]);
+    const [a, b] = noGrad(() => [ft.classifier!.forward({ ids, B: 2, T: 3 }).logits.data.slice(), model.forward({ ids, B: 2, T: 3 }).logits.data.slice()]);
+    assert.ok(a.every((x, i) => Math.abs(x - b[i]!) <= 1e-5), `${a} vs ${b}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('early stopping: --patience stops after evaluations without a lower val loss and writes the best evaluated weights', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-ft-patience-'));
+  try {
+    const out = join(dir, 'sft');
+    const { r, lines, ft } = await run('sft', out, { s: { maxSteps: 40, lr: 0.3, minLr: 0.3, evalInterval: 1, patience: 2 } });
+    assert.equal(r.stopped, 'early-stopped', lines.join('\n'));
+    assert.ok(r.step < 40);
+    const evals = lines.filter((l) => l.startsWith('eval step')).map((l) => Number(/val loss (\S+)/.exec(l)![1]));
+    const best = Math.min(...evals);
+    assert.ok(evals.slice(-2).every((v) => v >= best), 'the last two evaluations did not improve');
+    assert.ok(Math.abs(r.valLoss! - best) < 1e-4, `final val loss ${r.valLoss} is the best evaluation's ${best} (${evals})`);
+    assert.ok(lines.some((l) => /^early stop: val loss .* for 2 evaluations \(--patience 2\)/.test(l)));
+    assert.ok(ft.trainable && existsSync(join(out, 'model.safetensors')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
