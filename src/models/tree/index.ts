@@ -38,6 +38,7 @@ export function isTreeConfig(config: { arch: string }): config is TreeConfig {
 
 export { parseTreeConfig, treeConfig, TREE_ARCHS, TREE_SCHEMA, type TreeConfig } from './config.ts';
 export { treeInfo, treeParameterShapes } from './info.ts';
+export { predictTrees } from './predict.ts';
 export { planTrees, type PlanOptions, type TreePlan, type TreeStep } from './plan.ts';
-export { formatPtbTree, parsePtbTree, parsePtbTrees, postOrder, readPtbTrees, rightBranching, treeWords, type LineSource, type ReadTreeOptions, type Tree } from './reader.ts';
+export { formatPtbTree, parsePtbTree, parsePtbTrees, postOrder, readPtbTrees, rightBranching, splitWords, treeWords, type LineSource, type ReadTreeOptions, type Tree } from './reader.ts';
 export type { TreeOutput } from './tree-lstm.ts';

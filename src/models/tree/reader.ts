@@ -174,3 +174,18 @@ export function formatPtbTree(t: Tree, labelOf: (n: Tree) => number | string = (
   if (t.word !== null) return `(${labelOf(t)} ${t.word})`;
   return `(${labelOf(t)} ${t.children.map((c) => formatPtbTree(c, labelOf)).join(' ')})`;
 }
+
+/**
+ * Raw text -> words the way the Penn Treebank (and SST) tokenises: spaces split, then
+ * punctuation and the clitics n't 's 're 've 'll 'd 'm come off as words of their own.
+ * `splitWords("It isn't bad, really.")` -> It is n't bad , really .
+ */
+export function splitWords(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/\s+/)) {
+    if (raw === '') continue;
+    const parts = raw.match(/n't|'(?:s|re|ve|ll|d|m)\b|[A-Za-z0-9\u00C0-\uFFFF]+(?=n't)|[^\s.,!?;:()"]+?(?=n't|'(?:s|re|ve|ll|d|m)\b|[.,!?;:()"]|$)|[.,!?;:()"]/giu);
+    out.push(...(parts ?? [raw]));
+  }
+  return out;
+}
