@@ -1,0 +1,77 @@
+/**
+ * `npm run bench -- bias [--steps N] [--preset P] [--seed S]`: the occupation-pronoun gap
+ * (eval/bias-gap.ts) of the same small model trained twice on the bundled TinyStories,
+ * without and with counterfactual data augmentation (`data prepare --cda`, data/cda.ts),
+ * same tokenizer, seed, steps and validation text:
+ * 1. prepare the corpus as `llmts start` does (paragraphs, 5% val by document hash), once
+ *    plain and once with --cda (copies in train only, so the val split is the same);
+ * 2. one byte-level BPE (1024) trained on the plain train split, used by both runs;
+ * 3. train each run, then: final val loss (whole val split), mean |gap| and Pearson r
+ *    of the 40 WinoBias occupations, WEAT 7 (math/arts) effect size.
+ * Target (issue 17): mean |gap| cut by >= 50% with val loss worse by <= 2%.
+ * A CDA run sees more train tokens per epoch, not more steps: compute is equal.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_FILTERS, prepare } from '../src/data/index.ts';
+import { tokenizeFiles } from '../src/data/tokenize.ts';
+import { occupationGap } from '../src/eval/bias-gap.ts';
+import { WEAT_TESTS } from '../src/eval/bias-lists.ts';
+import { weat } from '../src/eval/bias-weat.ts';
+import { embedIds } from '../src/infer/embed.ts';
+import { trainBpe } from '../src/tokenizer/bpe-trainer.ts';
+import type { Tokenizer } from '../src/tokenizer/types.ts';
+import { bundledFile } from '../src/train/bundled.ts';
+import { planRun, train } from '../src/train/trainer.ts';
+
+function flag(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
+}
+
+function shardTexts(dir: string, split: 'train' | 'val'): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith(`${split}-`) && f.endsWith('.jsonl')).sort()
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { text: string }).text));
+}
+
+/** Runs the benchmark; see the module comment. */
+export async function main(argv: string[]): Promise<void> {
+  const steps = flag(argv, 'steps', '600'), preset = flag(argv, 'preset', 'tinystories-tiny'), seed = flag(argv, 'seed', '1337');
+  const work = mkdtempSync(join(tmpdir(), 'llmts-bench-bias-'));
+  const t0 = performance.now();
+  const source = [bundledFile('tinystories/tinystories_val_head.txt')];
+  const common = {
+    ingest: { field: 'text', docSep: '\n\n' }, valRatio: 0.05, threads: 1, overwrite: true,
+    filters: { ...DEFAULT_FILTERS, length: false, repetition: false },
+  };
+  const plainDir = join(work, 'plain'), cdaDir = join(work, 'cda');
+  const plain = await prepare(source, { ...common, out: plainDir });
+  const cda = await prepare(source, { ...common, out: cdaDir, cda: {} });
+  console.log(`bias bench: TinyStories ${plain.out.train.docs} train + ${plain.out.val.docs} val paragraphs; --cda adds ${cda.cda!.docs} copies (${cda.cda!.swaps} words swapped)`);
+  const { tokenizer } = await trainBpe([shardTexts(plainDir, 'train').join('<|endoftext|>')], { vocabSize: 1024, specialTokens: ['<|endoftext|>'], threads: 1 });
+  const rows: { name: string; valLoss: number; meanAbsGap: number; meanGap: number; r: number; weat7: number; seconds: number }[] = [];
+  for (const [name, dir] of [['plain', plainDir], ['cda', cdaDir]] as const) {
+    const data = join(work, `${name}-tokens`);
+    tokenizeFiles(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f)), tokenizer, data, { tokenizerSource: 'bench' });
+    const plan = planRun({ overrides: { preset, data, out: join(work, `${name}-run`), maxSteps: steps, warmupSteps: String(Math.min(100, Math.floor(Number(steps) / 10))), seed, samples: '0', evalInterval: '0', ckptInterval: '0', progress: false } });
+    const t1 = performance.now();
+    const r = await train(plan, { log: () => {} });
+    const gap = occupationGap(r.model, tokenizer as Tokenizer);
+    const embed = (w: string): Float32Array => embedIds(r.model, tokenizer.encode(` ${w}`));
+    rows.push({
+      name, valLoss: r.valLoss ?? NaN, meanAbsGap: gap.meanAbsGap, meanGap: gap.meanGap, r: gap.correlation,
+      weat7: weat(WEAT_TESTS[1]!, embed, { permutations: 1000 }).effectSize, seconds: (performance.now() - t1) / 1000,
+    });
+  }
+  console.log(`${preset}, ${steps} steps, seed ${seed}, same BPE-1024 tokenizer and val split for both runs\n`);
+  console.log('run     val loss   mean |gap|   mean gap   Pearson r   WEAT7 d   train s');
+  for (const x of rows) {
+    console.log(`${x.name.padEnd(7)} ${x.valLoss.toFixed(4).padStart(8)}   ${x.meanAbsGap.toFixed(4).padStart(10)}   ${x.meanGap.toFixed(4).padStart(8)}   ${x.r.toFixed(3).padStart(9)}   ${x.weat7.toFixed(3).padStart(7)}   ${x.seconds.toFixed(0).padStart(7)}`);
+  }
+  const [a, b] = rows as [typeof rows[0], typeof rows[0]];
+  const cut = 1 - b.meanAbsGap / a.meanAbsGap, worse = b.valLoss / a.valLoss - 1;
+  console.log(`\nmean |gap| cut by ${(100 * cut).toFixed(1)}% (target >= 50%); val loss ${worse >= 0 ? 'worse' : 'better'} by ${(100 * Math.abs(worse)).toFixed(2)}% (target <= 2% worse): ${cut >= 0.5 && worse <= 0.02 ? 'target met' : 'target NOT met'}`);
+  console.log(`caution: a small gap on these templates is not proof of no bias. Total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  rmSync(work, { recursive: true, force: true });
+}
