@@ -16,7 +16,7 @@ import { ProgressBar } from '../util/progress.ts';
 import { trainBpe, saveTrainedBpe } from '../tokenizer/bpe-trainer.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
 import { countWordPieceFiles, wordPieceFromCounts } from '../tokenizer/wordpiece-trainer.ts';
-import { formatOf } from '../data/ingest/files.ts';
+import { checkInputFiles, formatOf } from '../data/ingest/files.ts';
 import { shardTexts } from '../data/read-shards.ts';
 
 const HELP = `usage: llmts tokenizer <train|encode|decode> [options]
@@ -158,6 +158,7 @@ async function train(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new LlmtsError('E_FLAG', 'no training files given', { where: 'FILES', hint: 'list one or more UTF-8 text files after the options' });
   }
+  checkInputFiles(positionals, 'FILES'); // before reading any (a FIFO would block)
   const minFrequency = numberFlag(values['min-frequency'], '--min-frequency', 0, { int: true, min: 0 });
   const t0 = performance.now();
   const progress = new Progress();

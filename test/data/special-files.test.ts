@@ -73,6 +73,14 @@ test('data tokenize and a --profanity-list FIFO are refused with E_INPUT, not re
   assert.throws(() => loadWordListFile(fifo, '--profanity-list'), /FIFO/);
 });
 
+test('tokenizer train with a FIFO among its files is refused with E_INPUT before anything is read or written', () => {
+  const out = join(dir, 'tok-train');
+  const t = llmts(['tokenizer', 'train', '--type', 'bpe', '--vocab-size', '300', '--out', out, join(raw, 'a.txt'), fifo]);
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /llmts: error E_INPUT: .*pipe\.txt is a FIFO \(named pipe\), not a regular file \(at FILES\)/);
+  assert.equal(existsSync(out), false);
+});
+
 test('a FIFO that takes a listed file\'s place is bad input to the readers, not a hang', async () => {
   const ctx = { bytesRead: 0, invalidUtf8: 0 };
   for (const format of ['text', 'jsonl', 'csv', 'parquet'] as const) {
