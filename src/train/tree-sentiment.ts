@@ -53,7 +53,7 @@ export interface TreeSentimentOptions {
 
 /** The recipe's defaults (Tai et al.'s sizes; Adam instead of Adagrad). */
 export const TREE_SENTIMENT_DEFAULTS: Omit<TreeSentimentOptions, 'data' | 'out' | 'log'> = {
-  arch: 'tree-lstm', embedDim: 300, hiddenSize: 150, dropout: 0.5, epochs: 6, batchSize: 25, lr: 2e-3,
+  arch: 'tree-lstm', embedDim: 300, hiddenSize: 150, dropout: 0.5, epochs: 5, batchSize: 25, lr: 2e-3,
   weightDecay: 1e-4, gradClip: 5, seed: 1, minCount: 2, lowercase: true, limit: 0,
 };
 
