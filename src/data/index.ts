@@ -20,3 +20,6 @@ export { shardTexts } from './read-shards.ts';
 export { writeShard, readShard, dtypeFor, SHARD_MAGIC, SHARD_VERSION, type Shard, type ShardIds } from './shards.ts';
 export { TokenLoader, type LoaderOptions, type Batch } from './loader.ts';
 export { tokenizeFiles, loadTokenData, saveTokenizer, type TokenizeOptions, type TokensMeta, type TokenData } from './tokenize.ts';
+export { counterfactual, loadFirstNames, GENDER_PAIRS, type CdaOptions, type CdaResult } from './cda.ts';
+export { readConversations, parseConversations, toConversation, type Conversation, type Turn } from './sft-data.ts';
+export { readLabelled, parseLabelled, labelSet, type LabelledText } from './classify-data.ts';

@@ -15,3 +15,8 @@ export { tokenize13a } from './sacrebleu-text.ts';
 export { rougeScores, rougeTokenize, rougeN, rougeL, rougeLsum, meanRouge, ROUGE_TYPES, type RougeScore, type RougeScores, type RougeOptions } from './rouge.ts';
 export { porterStem } from './porter.ts';
 export { readSegments, splitSegments, checkSameLength } from './segment-files.ts';
+export { occupationGap, continuationLogprob, pearson, type GapOptions, type GapReport, type GapRow } from './bias-gap.ts';
+export { nameSwapGap, positiveLabel, type NameSwapOptions, type NameSwapReport } from './bias-names.ts';
+export { weat, type WeatOptions, type WeatResult } from './bias-weat.ts';
+export { OCCUPATIONS, OCCUPATION_TEMPLATES, WEAT_TESTS, NAME_TEMPLATES, type Occupation, type WeatTest } from './bias-lists.ts';
+export { classificationMetrics, formatClassificationMetrics, predictLabels, type ClassificationMetrics } from './classification.ts';

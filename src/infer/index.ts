@@ -27,3 +27,4 @@ export { beamSearch, type BeamHypothesis, type BeamOptions, type BeamStepper } f
 export { encodeTexts, fillMask, sentenceEmbeddings, type EncodedBatch, type MaskPrediction, type SentencePooling } from './encoder.ts';
 export { ChatTemplate, type ChatMessage, type TemplateSpecials } from './chat-template.ts';
 export { ChatSession, chatStopTokens, encodeChat, encodeWithSpecials, templateStopTokens, type ChatPrompt, type ChatSessionOptions, type ChatTurn } from './chat.ts';
+export { renderForTraining, assistantSpans, type RenderedConversation } from './chat-mask.ts';

@@ -19,3 +19,4 @@ export { loadGgufModel, ggufModelPath, GGUF_MODEL_FILE } from './gguf-load.ts';
 export { quantizeQ8_0, dequantizeQ8_0, encodeWeights, decodeWeights, type WeightType } from './quant.ts';
 export { saveCheckpoint, loadCheckpoint, loadOptimizerState, listCheckpoints, pruneCheckpoints, removeStaleCheckpointTemps, resolveCheckpointDir, readCheckpointConfig,
   CHECKPOINT_FORMAT, type TrainerState, type CheckpointInput, type CheckpointConfig, type LoadedCheckpoint } from './checkpoint.ts';
+export { saveClassifier, loadClassifier, loadAdapterClassifier, type ClassifierHeadInfo, type LoadedClassifier } from './classifier-dir.ts';

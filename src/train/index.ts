@@ -12,3 +12,6 @@ export { resolveTrainConfig, readConfigFile, formatConfig, describeKeys, type Tr
 export { readMetrics, MetricsLog, writeLossPlot, type MetricRecord } from './metrics.ts';
 export { trainLoop, nonFiniteHint, CheckpointTrack, type LoopOptions, type LoopResult, type LoopSettings, type LoopState, type SavedCheckpoint } from './loop.ts';
 export * from './objectives/index.ts';
+export { finetune, latestFinetuneCheckpoint, type FinetuneData, type FinetuneSettings, type FinetuneResult, type FinetuneHooks, type LabelledIds } from './finetune.ts';
+export { prepareFinetuneModel, writeFinetuneOutput, type FinetuneTask, type FinetuneModel, type LoraSettings } from './finetune-model.ts';
+export { prepareFinetuneData, type DataOptions, type PreparedData } from './finetune-data.ts';
