@@ -185,6 +185,9 @@ test('config errors name the field; HF configs BART cannot run are refused by na
   const refused = (json: Record<string, unknown>, re: RegExp) => assert.throws(() => fromHfConfig(json, 'c.json'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CHECKPOINT' && re.test(e.message));
   refused({ ...hf, decoder_attention_heads: 4 }, /c\.json: decoder_attention_heads = 4 is not supported/);
   refused({ ...hf, add_final_layer_norm: true }, /add_final_layer_norm = true is not supported/);
+  refused({ ...hf, normalize_embedding: false }, /normalize_embedding = false is not supported/);
+  refused({ ...hf, static_position_embeddings: true }, /static_position_embeddings = true is not supported/);
+  refused({ ...hf, tie_word_embeddings: 'yes' }, /tie_word_embeddings = "yes" must be true or false/);
   refused({ ...hf, activation_function: 'relu' }, /activation_function = "relu" is not supported/);
   refused({ ...hf, d_model: -1 }, /d_model = -1 is not plausible/);
   const gpt2 = createModel(parseModelConfig({ arch: 'gpt2', vocabSize: 16, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }));

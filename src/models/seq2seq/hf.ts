@@ -3,7 +3,8 @@
  * both ways:
  * - config.json: `BartConfig`'s fields. One head count and MLP width for both stacks (the
  *   encoder's and decoder's must agree), LayerNorm eps 1e-5 (BART has no field for it);
- *   mBART's extra norms (`add_final_layer_norm`, `normalize_before`) are refused by name.
+ *   mBART's extra norms (`add_final_layer_norm`, `normalize_before`), no `layernorm_embedding`
+ *   and sinusoidal positions are refused by name.
  *   A model with separate encoder / decoder token tables has no HF form (saved in ours).
  * - model.safetensors: our names are HF's. Older files also hold the tied copies
  *   `model.{encoder,decoder}.embed_tokens.weight` and `lm_head.weight`: dropped when tied.
@@ -56,6 +57,8 @@ export function fromHfConfig(json: Json, path: string): Seq2SeqConfig {
   if (act !== 'gelu' && act !== 'gelu_new') unsupported('activation_function', "BART with 'gelu' or 'gelu_new'");
   if (json.add_final_layer_norm === true) unsupported('add_final_layer_norm', 'BART without the final stack norms (mBART has them)');
   if (json.normalize_before === true) unsupported('normalize_before', 'post-LayerNorm BART blocks');
+  if (json.normalize_embedding === false) unsupported('normalize_embedding', 'BART with layernorm_embedding');
+  if (json.static_position_embeddings === true) unsupported('static_position_embeddings', 'BART with learned positions');
   const nHead = num('encoder_attention_heads', 16);
   if (num('decoder_attention_heads', 16) !== nHead) unsupported('decoder_attention_heads', 'the same head count in encoder and decoder');
   const ffn = num('encoder_ffn_dim', 4096);
