@@ -13,7 +13,8 @@
  * apply_chat_template does); an id is learned when it lies between the id holding a
  * span's first character and the id holding its last, transformers' char_to_token rule.
  * Characters are mapped to ids through the lengths of decoded prefixes (exact for
- * byte-level BPE).
+ * byte-level BPE; a decoder that adds or drops a prefix, as SentencePiece's dummy space,
+ * is allowed for by the difference in length between the decoded ids and the text).
  *
  * @example
  * const { ids, mask } = renderForTraining(ChatTemplate.chatml(), tok, [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }]);
@@ -77,8 +78,10 @@ export function renderForTraining(template: ChatTemplate, tokenizer: Tokenizer, 
   const mask = new Uint8Array(ids.length);
   if (o.trainOnPrompt) mask.fill(1);
   else {
+    // a tokenizer whose decoding adds or drops a prefix (SentencePiece's dummy space) shifts every position alike
+    const shift = tokenizer.decode(ids).length - text.length;
     for (const [s, e] of spans) {
-      const first = idAt(tokenizer, ids, s), last = idAt(tokenizer, ids, e - 1);
+      const first = idAt(tokenizer, ids, Math.max(0, s + shift)), last = idAt(tokenizer, ids, Math.max(0, e - 1 + shift));
       mask.fill(1, first, last + 1);
     }
   }

@@ -45,3 +45,9 @@ test('prompt tokens are ignored, the answer and <|im_end|> count; --train-on-pro
   const b = sftBatch([{ ids: r.ids, mask: r.mask }], { T, padId: 0 });
   for (let t = 0; t < T; t++) assert.equal(b.targets[t], r.mask[t + 1] ? r.ids[t + 1] : IGNORE, `target ${t}`);
 });
+
+test('a llama2.c (SentencePiece-style) tokenizer, whose decoding adds a dummy prefix space, gets the same answer span', () => {
+  const tok = loadTokenizer('data/llama2c-stories260k/tok512.bin');
+  const r = renderForTraining(ChatTemplate.chatml(), tok, [{ role: 'user', content: 'Tell me a story.' }, { role: 'assistant', content: 'Once upon a time, a cat sat.' }]);
+  assert.equal(tok.decode(r.ids.filter((_, i) => r.mask[i])), 'Once upon a time, a cat sat.<|im_end|>');
+});
