@@ -270,6 +270,10 @@ function checkCross(c: TrainConfig): void {
   if (c.warmupSteps > c.maxSteps) throw err('warmupSteps', `warmupSteps ${c.warmupSteps} is more than maxSteps ${c.maxSteps}`, 'use warmupSteps <= maxSteps');
   if (c.minLr > c.lr) throw err('minLr', `minLr ${c.minLr} is above lr ${c.lr}`, 'use minLr <= lr');
   if (!(c.beta1 < 1) || !(c.beta2 < 1)) throw err('beta1/beta2', `AdamW betas must be below 1, got ${c.beta1}, ${c.beta2}`, 'e.g. beta1=0.9 beta2=0.99');
+  if (c.arch === 'bart') {
+    throw err('arch', 'llmts train does not train encoder-decoders (bart) yet: its objectives read token streams, not (source, target) pairs',
+      'train one through the library: trainLoop with seq2seqObjective and seq2seqBatches (src/train/objectives/seq2seq.ts)');
+  }
   const encoder = c.arch === 'bert';
   if (encoder !== (c.objective === 'mlm')) throw err('objective', `objective ${c.objective} does not train a ${c.arch} model`, encoder ? 'an encoder trains with --objective mlm' : 'a decoder trains with --objective causal-lm');
 }

@@ -16,6 +16,7 @@ import { BartAttention } from '../../src/models/seq2seq/layers.ts';
 import { createModel, parseModelConfig } from '../../src/models/registry.ts';
 import { AdamW } from '../../src/optim/index.ts';
 import { mul, noGrad, sum, Tensor, tidy, withFloat64 } from '../../src/tensor/index.ts';
+import { resolveTrainConfig } from '../../src/train/config.ts';
 import { trainLoop } from '../../src/train/loop.ts';
 import { seq2seqBatch, seq2seqBatches, seq2seqObjective, type Seq2SeqBatch, type Seq2SeqPair } from '../../src/train/objectives/seq2seq.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
@@ -173,7 +174,7 @@ test('a tiny BART learns to reverse its source through the training loop, then g
   assert.ok(right(beam) >= 18, `beam reversed ${right(beam)} / 20`);
 });
 
-test('config errors name the field; HF configs BART cannot run are refused by name', () => {
+test('config errors name the field; HF configs BART cannot run are refused by name; llmts train refuses bart (its objectives would let the encoder see the targets)', () => {
   const bad = (raw: unknown, re: RegExp) => assert.throws(() => parseModelConfig(raw, 'train.model'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CONFIG' && re.test(e.message));
   const ok = { arch: 'bart', vocabSize: 64, nLayer: 2, nHead: 2, nEmbd: 16 };
   assert.equal((parseModelConfig(ok) as Seq2SeqConfig).nDecoderLayer, 2);
@@ -190,6 +191,7 @@ test('config errors name the field; HF configs BART cannot run are refused by na
   refused({ ...hf, tie_word_embeddings: 'yes' }, /tie_word_embeddings = "yes" must be true or false/);
   refused({ ...hf, activation_function: 'relu' }, /activation_function = "relu" is not supported/);
   refused({ ...hf, d_model: -1 }, /d_model = -1 is not plausible/);
+  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'shakespeare-char', arch: 'bart' } }), /llmts train does not train encoder-decoders \(bart\) yet/);
   const gpt2 = createModel(parseModelConfig({ arch: 'gpt2', vocabSize: 16, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 }));
   assert.throws(() => asSeq2Seq(gpt2, 'translate'), /translate: the model is a gpt2, not an encoder-decoder/);
   const m: Seq2SeqLM = asSeq2Seq(createModel(parseModelConfig(ok)), 'test');
