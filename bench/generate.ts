@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- generate [--only 260k|15m|110m] [--tokens N] [--profile]`: greedy
+ * `npm run bench -- generate [--only 260k|15m|110m] [--tokens N] [--profile] [--runc PATH]
+ * [--llamacpp off] [--peer-threads 1,2]`: greedy
  * decoding speed (tokens/s after the prompt, prefill excluded, as run.c reports it)
  * through the generation engine, against llama2.c's run.c measured on this machine with
  * 2 threads (design.md): stories260K 5.8k tok/s, 15M shape 504, 110M shape 76
@@ -23,6 +24,17 @@
  * with OMP_NUM_THREADS = our thread count, and reads its "achieved tok/s" line. run.c's
  * source is not part of llm.ts: pass a copy of llama2.c's run.c.
  *
+ * llama.cpp (issue 19), when node-llama-cpp (a dev dependency) loads: each model is
+ * exported as GGUF f32 and q8_0 (modelToGguf / writeGguf: the same weights; the 15M / 110M
+ * shapes carry stories260K's 512-piece vocabulary padded to 32000) into a temp folder, and
+ * for each of --peer-threads (default 1 and 2) our fp32 decode and llama.cpp's f32 and
+ * q8_0 decodes are timed the same way, greedy from BOS for the same positions
+ * (bench/peers/llamacpp.ts: llama.cpp's defaults, F16 KV cache). `--llamacpp off` skips it.
+ * Ours is timed with fp32, Q8_0 and bf16 decode weights (setDecodeWeights: the decode step
+ * multiplies packed copies, src/models/decode-weights.ts), against issue 19's targets:
+ * Q8_0 >= 1.2x llama.cpp's q8_0 and >= 3x our fp32, bf16 >= 1.7x our fp32. On stories260K
+ * node-llama-cpp's per-token cost, not llama.cpp's kernels, bounds its figure.
+ *
  * `--profile` also times each kernel of the decode step (backend methods wrapped) and
  * prints where a token's time goes, with the effective memory bandwidth of the
  * matrix-vector products (weight bytes streamed per second). The wrappers add about a
@@ -30,15 +42,20 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
 import type { Backend } from '../src/backend/backend.ts';
 import { DecodeStep } from '../src/infer/decode-step.ts';
 import { generate } from '../src/infer/engine.ts';
+import { writeGguf } from '../src/io/gguf.ts';
+import { modelToGguf, type GgufFileType } from '../src/io/gguf-model.ts';
 import { llama2cConfig, loadLlama2c, saveLlama2c, type Llama2cHeader } from '../src/io/llama2c.ts';
+import { setDecodeWeights } from '../src/models/decode-weights.ts';
 import { createModel, type AnyModel } from '../src/models/registry.ts';
+import { loadTokenizer } from '../src/tokenizer/load.ts';
+import { loadLlamaCpp, type LlamaCppPeer } from './peers/llamacpp.ts';
 
 interface Case {
   name: string;
@@ -154,8 +171,55 @@ function runcPeer(source: string, dir: string, label: string, flags: string[], t
   return { label, run };
 }
 
+/** Our best decode tok/s of two runs after a warm-up of at least 0.5 s. */
+function ourBest(model: AnyModel, steps: number): number {
+  for (const w0 = performance.now(); performance.now() - w0 < 500;) decodeSpeed(model, Math.min(32, steps));
+  return Math.max(decodeSpeed(model, steps).tps, decodeSpeed(model, steps).tps);
+}
+
+/**
+ * Ours (fp32) beside llama.cpp's f32 and q8_0 on the same weights, at each thread count:
+ * one line per thread count. The GGUF files go to `dir` and are removed afterwards.
+ */
+async function llamaCppLines(llama: LlamaCppPeer, model: AnyModel, c: Case, steps: number, threadList: number[], dir: string): Promise<void> {
+  const tok = loadTokenizer('data/llama2c-stories260k/tok512.bin');
+  const files = new Map<GgufFileType, string>();
+  for (const type of ['f32', 'q8_0'] as GgufFileType[]) {
+    const file = join(dir, `${c.name.replace(/\W+/g, '_')}.${type}.gguf`);
+    writeGguf(file, modelToGguf(model, tok, type, c.name));
+    files.set(type, file);
+  }
+  const be = backend();
+  const threads0 = be.getThreads();
+  try {
+    for (const t of threadList) {
+      be.setThreads(t);
+      const ours = ourBest(model, steps);
+      setDecodeWeights(model, 'q8_0');
+      const oursQ8 = ourBest(model, steps);
+      setDecodeWeights(model, 'bf16');
+      const oursBf16 = ourBest(model, steps);
+      setDecodeWeights(model, 'fp32');
+      const f32 = await llama.decode(files.get('f32')!, steps, t);
+      const q8 = await llama.decode(files.get('q8_0')!, steps, t);
+      const cut = (r: { tokens: number }) => (r.tokens < steps ? ` (stopped at the time cap after ${r.tokens} tokens)` : '');
+      const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+      console.log(`  ${t} thread${t === 1 ? ' ' : 's'}: ours fp32 ${ours.toFixed(1)}, q8_0 ${oursQ8.toFixed(1)}, bf16 ${oursBf16.toFixed(1)} tok/s `
+        + `(q8_0 ${x(oursQ8, ours)}, bf16 ${x(oursBf16, ours)} our fp32; targets 3x, 1.7x) | `
+        + `llama.cpp f32 ${f32.tps.toFixed(1)} tok/s${cut(f32)}: ours fp32 ${x(ours, f32.tps)} | `
+        + `llama.cpp q8_0 ${q8.tps.toFixed(1)} tok/s${cut(q8)}: ours q8_0 ${x(oursQ8, q8.tps)} (target 1.2x)`);
+    }
+  } finally {
+    be.setThreads(threads0);
+    for (const f of files.values()) {
+      await llama.release(f);
+      rmSync(f, { force: true });
+    }
+  }
+}
+
 /** Times one case and prints its line (with the peer's figure, measured now or quoted). */
-function runCase(c: Case, steps: number, peers: Peer[], doProfile: boolean): void {
+async function runCase(c: Case, steps: number, peers: Peer[], doProfile: boolean, llama: LlamaCppPeer | null, threadList: number[], dir: string): Promise<void> {
   const t0 = performance.now();
   const model = c.load();
   const loadSec = (performance.now() - t0) / 1000;
@@ -172,27 +236,38 @@ function runCase(c: Case, steps: number, peers: Peer[], doProfile: boolean): voi
   });
   console.log(`${c.name.padEnd(12)} ${best.toFixed(1).padStart(8)} tok/s (runs ${runs.map((r) => r.tps.toFixed(0)).join(', ')}; CPU ${(cpu / 1000).toFixed(3)} ms/token) | ${vsPlan}${vsLive.length ? ` | measured now: ${vsLive.join(', ')}` : ''} | model ready in ${loadSec.toFixed(1)} s`);
   if (doProfile) profile(model, Math.min(64, model.config.blockSize - 16));
+  if (llama) await llamaCppLines(llama, model, c, steps, threadList, dir);
 }
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { only: { type: 'string' }, tokens: { type: 'string' }, profile: { type: 'boolean' }, runc: { type: 'string' } },
+    options: {
+      only: { type: 'string' }, tokens: { type: 'string' }, profile: { type: 'boolean' }, runc: { type: 'string' },
+      llamacpp: { type: 'string' }, 'peer-threads': { type: 'string' },
+    },
   });
+  const threadList = (values['peer-threads'] ?? '1,2').split(',').map(Number);
+  if (threadList.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--peer-threads takes thread counts like 1,2, got '${values['peer-threads']}'`);
   const names = values.only ? values.only.split(',') : Object.keys(cases);
   for (const n of names) if (!cases[n]) throw new Error(`unknown case '${n}'; use ${Object.keys(cases).join(', ')}`);
   const steps = values.tokens ? Number(values.tokens) : 256;
   const be = backend();
-  const peerDir = values.runc ? mkdtempSync(join(tmpdir(), 'llmts-runc-')) : '';
+  const llama = values.llamacpp === 'off' ? null : await loadLlamaCpp(Math.max(...threadList));
+  const peerDir = values.runc || (llama && typeof llama !== 'string') ? mkdtempSync(join(tmpdir(), 'llmts-peers-')) : '';
   try {
     const threads = be.getThreads();
     const peers = values.runc ? [
       runcPeer(values.runc, peerDir, '-Ofast', ['-Ofast', '-fopenmp'], threads, steps),
       runcPeer(values.runc, peerDir, '-Ofast -march=native', ['-Ofast', '-fopenmp', '-march=native'], threads, steps),
     ] : [];
-    console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${threads} threads | peer: llama2.c run.c, fp32, 2 threads (figures measured for the plan${peers.length ? `; and built here, ${threads} OpenMP threads` : ''})`);
-    for (const n of names) runCase(cases[n]!, steps, peers, values.profile ?? false);
+    console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${threads} threads | CPU ${cpus()[0]?.model.trim() ?? 'unknown'} | peer: llama2.c run.c, fp32, 2 threads (figures measured for the plan${peers.length ? `; and built here, ${threads} OpenMP threads` : ''})`);
+    if (typeof llama === 'string') console.log(`llama.cpp peer skipped: ${llama}`);
+    else if (llama) console.log(`under each model: ${llama.version} (llama.cpp's CPU build) on the same weights as GGUF f32 / q8_0, same positions, at ${threadList.join(' and ')} threads`);
+    const live = llama && typeof llama !== 'string' ? llama : null;
+    for (const n of names) await runCase(cases[n]!, steps, peers, values.profile ?? false, live, threadList, peerDir);
   } finally {
+    if (llama && typeof llama !== 'string') await llama.dispose();
     if (peerDir) rmSync(peerDir, { recursive: true, force: true });
   }
 }

@@ -11,8 +11,8 @@
  * fp32 and under bf16 autocast with our thread count, and the ratios of our fp32 (and
  * bf16) tok/s to the better of the two are printed; without the venv, how to make it.
  * `--precision bf16` (default `both` on the native backend) also times our step with every
- * GEMM in bf16 (setBackend(withPrecision(native, 'bf16')), as test/backend/
- * precision-train.test.ts does: the trainer has no precision setting yet).
+ * GEMM in bf16, through the trainer's own `withTrainingPrecision` (what `llmts train
+ * --precision bf16` runs: withPrecision(backend, 'bf16'), src/train/precision.ts).
  * Peak RSS (process.resourceUsage().maxRSS) is compared with the analytic bytes of
  * params + grads + AdamW moments + saved activations (target <= 1.3x). Each model runs
  * in its own child process so that peaks do not mix.
@@ -33,11 +33,12 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backend, parsePrecision, setBackend, withPrecision, type Precision } from '../src/backend/index.ts';
+import { backend, parsePrecision, type Precision } from '../src/backend/index.ts';
 import { loadNativeBackend } from '../src/backend/native.ts';
 import { gpt2Config, type DecoderConfig } from '../src/models/decoder/config.ts';
 import { createModel } from '../src/models/registry.ts';
 import { AdamW, decayGroups } from '../src/optim/index.ts';
+import { withTrainingPrecision } from '../src/train/precision.ts';
 import { Rng } from '../src/util/rng.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
 
@@ -170,8 +171,7 @@ export async function main(argv: string[]): Promise<void> {
     const c = cases[name.replace(/-runtime$/, '')];
     if (!c) throw new Error(`unknown case ${values.only}`);
     const precision = parsePrecision(values.precision ?? 'fp32', '--precision');
-    if (precision === 'bf16') setBackend(withPrecision(backend(), 'bf16'));
-    await runCase(name.endsWith('-runtime') ? runtimeTwin(c) : c, steps, precision);
+    await withTrainingPrecision(precision, console.log, () => runCase(name.endsWith('-runtime') ? runtimeTwin(c) : c, steps, precision));
     return;
   }
   const slow = backend().name === 'reference';
