@@ -196,4 +196,5 @@ test('config errors name the field; HF configs BART cannot run are refused by na
   assert.throws(() => asSeq2Seq(gpt2, 'translate'), /translate: the model is a gpt2, not an encoder-decoder/);
   const m: Seq2SeqLM = asSeq2Seq(createModel(parseModelConfig(ok)), 'test');
   assert.throws(() => m.newCache(), /bart is an encoder-decoder: newCache takes no KV cache/);
+  assert.throws(() => m.forward(Int32Array.of(3, 4, 5), 1, 3, Int32Array.of(4, 5, 2)), /bart is an encoder-decoder: its loss needs \(source, target\) pairs/);
 });

@@ -8,9 +8,9 @@
  * - `forwardSeq2Seq(batch)`: source (with its padding mask) and teacher-forced decoder
  *   input -> logits (rows, T, V) and the mean cross-entropy over the labels (the seq2seq
  *   training objective's model);
- * - `forward(ids, B, T, targets)`: the `LanguageModel` contract, as HF's model does when
- *   given only input_ids: the encoder reads ids, the decoder reads them shifted right
- *   (decoderStartId first);
+ * - `forward(ids, B, T)`: the `LanguageModel` contract, as HF's model does when given only
+ *   input_ids: the encoder reads ids, the decoder reads them shifted right (decoderStartId
+ *   first); next-token targets are refused (the encoder would read them);
  * - decoding (decode.ts): `startDecoding` encodes the source once and computes every
  *   decoder layer's cross keys/values once, `decodeStep` runs one new token per row with
  *   the self-attention KV cache, `reorderRows` moves cache rows for beam search.
@@ -177,11 +177,18 @@ export class EncoderDecoder extends Module implements LanguageModel<Seq2SeqConfi
     return this.decode(this.shiftRight(ids, B, T), B, T, this.crossKeyValues(memory), null); // (B, T, C)
   }
 
-  /** See the module comment: logits (B, T, V) of the decoder over ids shifted right, and the loss against targets. */
+  /**
+   * See the module comment: logits (B, T, V) of the decoder over ids shifted right. Targets
+   * are refused: next-token targets of ids are what the encoder reads, so a loss here would
+   * score a model that sees its answers (a causal-LM eval or fine-tune of a bart model).
+   */
   forward(ids: Int32Array, B: number, T: number, targets?: Int32Array | null, cache?: KVCache | null): LMOutput {
     if (cache) throw this.noCache('forward');
-    const logits = this.logits(this.hiddenStates({ ids, B, T })); // (B, T, V)
-    return { logits, loss: targets ? crossEntropy(logits, targets) : null };
+    if (targets) {
+      throw new LlmtsError('E_MODEL', `${this.config.arch} is an encoder-decoder: its loss needs (source, target) pairs, not next-token targets of one sequence`, {
+        where: `${this.config.arch}.forward`, hint: 'score it with forwardSeq2Seq / the seq2seq objective (src/train/objectives/seq2seq.ts)' });
+    }
+    return { logits: this.logits(this.hiddenStates({ ids, B, T })), loss: null }; // (B, T, V)
   }
 
   private noCache(where: string): LlmtsError {
