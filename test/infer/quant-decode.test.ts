@@ -9,10 +9,12 @@ import { DecodeStep } from '../../src/infer/decode-step.ts';
 import { generate } from '../../src/infer/engine.ts';
 import { readGguf, writeGguf } from '../../src/io/gguf.ts';
 import { modelToGguf } from '../../src/io/gguf-model.ts';
+import { saveAdapter } from '../../src/io/peft.ts';
+import { applyLora } from '../../src/nn/lora.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import type { DecodeMatrix, DecodePlan, DecodeWeightFormat } from '../../src/models/decode-plan.ts';
 import { decodePlanOf, decodeWeightsOf, packMatrix, parseDecodeWeightFormat, setDecodeWeights } from '../../src/models/decode-weights.ts';
-import { llamaConfig } from '../../src/models/decoder/config.ts';
+import { gpt2Config, llamaConfig } from '../../src/models/decoder/config.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
 import { createModel } from '../../src/models/registry.ts';
 import type { KVCache } from '../../src/nn/kv-cache.ts';
@@ -217,4 +219,46 @@ test('llmts generate --quantize q8_0 decodes with Q8_0 copies; a wrong value is 
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /E_QUANT.*--quantize must be one of fp32, bf16, q8_0/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
+
+test('GPT-2 (fused qkv with biases, GELU MLP, learned positions) decodes in Q8_0 and bf16 close to fp32; batched = lone', () => {
+  const m = createModel(gpt2Config({ vocabSize: 50, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 64 }), { seed: 5 }) as LanguageModel;
+  m.eval();
+  for (const [n, p] of m.stateDict()) if (n.endsWith('.bias')) p.data.forEach((_, i) => { p.data[i] = 0.02 * ((i % 7) - 3); });
+  const V = m.config.vocabSize, ids = [3, 17, 42, 8, 29];
+  const run = (format: DecodeWeightFormat): Float32Array[] => {
+    setDecodeWeights(m, format);
+    const step = new DecodeStep(m), cache = m.newCache(1);
+    return ids.map((id) => { const l = new Float32Array(V); step.run(id, cache, l); return l; });
+  };
+  const fp = run('fp32');
+  for (const format of ['q8_0', 'bf16'] as DecodeWeightFormat[]) {
+    const got = run(format);
+    assert.ok(matrices(decodePlanOf(m)).every(({ m: x }) => x.format === format));
+    let maxDiff = 0, scale = 0;
+    got.forEach((l, t) => l.forEach((v, i) => { maxDiff = Math.max(maxDiff, Math.abs(v - fp[t]![i]!)); scale = Math.max(scale, Math.abs(fp[t]![i]!)); }));
+    assert.ok(maxDiff > 0 && maxDiff < 0.03 * scale, `${format}: max diff ${maxDiff} of logits up to ${scale}`);
+    const step = new DecodeStep(m);
+    const lone = [m.newCache(1), m.newCache(1), m.newCache(1)], batch = [m.newCache(1), m.newCache(1), m.newCache(1)];
+    const scratch = new Float32Array(V);
+    [lone, batch].forEach((cs) => cs.forEach((c, b) => { for (let t = 0; t <= b; t++) step.run(ids[t]!, c, scratch); })); // positions 1, 2, 3
+    const logits = new Float32Array(3 * V);
+    step.runBatch([5, 6, 7], batch, logits);
+    [5, 6, 7].forEach((id, b) => { step.run(id, lone[b]!, scratch); assert.deepEqual(logits.subarray(b * V, (b + 1) * V), scratch, `${format} row ${b}`); });
+  }
+  setDecodeWeights(m, 'fp32');
+});
+
+test('an adapter merged into a Q8_0 GGUF load is in the packed copies too (they are re-made after the merge)', () => {
+  const base = loadModel(q8.file, undefined, { quantize: 'fp32' }).model as LanguageModel;
+  applyLora(base, { r: 4, alpha: 8, targetModules: ['q_proj'] });
+  for (const [name, p] of base.namedParameters()) if (name.includes('lora_B')) p.data.forEach((_, i) => { p.data[i] = 0.05 * Math.sin(i + 1); });
+  const dir = path.join(tmp, 'adapter');
+  saveAdapter(base, dir);
+  const merged = loadModel(q8.file, undefined, { adapter: dir }).model as LanguageModel;
+  assert.equal(decodeWeightsOf(merged), 'q8_0');
+  const q = decodePlanOf(merged).layers[0]!.attention, plain = decodePlanOf(q8.model).layers[0]!.attention;
+  if (q.kind !== 'separate' || plain.kind !== 'separate') throw new Error('stories260K is a Llama');
+  assert.deepEqual(q.q.matrix, packMatrix(q.q.weight, q.q.out, q.q.in, 'q8_0'), 'packed from the merged weights');
+  assert.notDeepEqual(q.q.matrix.data, plain.q.matrix.data, 'the adapter changed them');
 });
