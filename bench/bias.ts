@@ -1,10 +1,11 @@
 /**
  * `npm run bench -- bias [--steps N] [--preset P] [--seed S]`: the occupation-pronoun gap
- * (eval/bias-gap.ts) of the same small model trained twice on the bundled TinyStories,
+ * (eval/bias-gap.ts) of the same small model trained three times on the bundled TinyStories,
  * without and with counterfactual data augmentation (`data prepare --cda`, data/cda.ts),
  * same tokenizer, seed, steps and validation text:
- * 1. prepare the corpus as `llmts start` does (paragraphs, 5% val by document hash), once
- *    plain and once with --cda (copies in train only, so the val split is the same);
+ * 1. prepare the corpus as `llmts start` does (paragraphs, 5% val by document hash):
+ *    plain, with --cda, and with --cda --cda-names (copies in train only, so the val
+ *    split is the same);
  * 2. one byte-level BPE (1024) trained on the plain train split, used by both runs;
  * 3. train each run, then: final val loss (whole val split), mean |gap| and Pearson r
  *    of the 40 WinoBias occupations, WEAT 7 (math/arts) effect size.
@@ -45,13 +46,14 @@ export async function main(argv: string[]): Promise<void> {
     ingest: { field: 'text', docSep: '\n\n' }, valRatio: 0.05, threads: 1, overwrite: true,
     filters: { ...DEFAULT_FILTERS, length: false, repetition: false },
   };
-  const plainDir = join(work, 'plain'), cdaDir = join(work, 'cda');
+  const plainDir = join(work, 'plain'), cdaDir = join(work, 'cda'), namesDir = join(work, 'cda-names');
   const plain = await prepare(source, { ...common, out: plainDir });
   const cda = await prepare(source, { ...common, out: cdaDir, cda: {} });
-  console.log(`bias bench: TinyStories ${plain.out.train.docs} train + ${plain.out.val.docs} val paragraphs; --cda adds ${cda.cda!.docs} copies (${cda.cda!.swaps} words swapped)`);
+  const named = await prepare(source, { ...common, out: namesDir, cda: { names: true } });
+  console.log(`bias bench: TinyStories ${plain.out.train.docs} train + ${plain.out.val.docs} val paragraphs; --cda adds ${cda.cda!.docs} copies (${cda.cda!.swaps} words swapped), --cda --cda-names ${named.cda!.docs} (${named.cda!.swaps})`);
   const { tokenizer } = await trainBpe([shardTexts(plainDir, 'train').join('<|endoftext|>')], { vocabSize: 1024, specialTokens: ['<|endoftext|>'], threads: 1 });
   const rows: { name: string; valLoss: number; meanAbsGap: number; meanGap: number; r: number; weat7: number; seconds: number }[] = [];
-  for (const [name, dir] of [['plain', plainDir], ['cda', cdaDir]] as const) {
+  for (const [name, dir] of [['plain', plainDir], ['cda', cdaDir], ['cda+names', namesDir]] as const) {
     const data = join(work, `${name}-tokens`);
     tokenizeFiles(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f)), tokenizer, data, { tokenizerSource: 'bench' });
     const plan = planRun({ overrides: { preset, data, out: join(work, `${name}-run`), maxSteps: steps, warmupSteps: String(Math.min(100, Math.floor(Number(steps) / 10))), seed, samples: '0', evalInterval: '0', ckptInterval: '0', progress: false } });
@@ -65,13 +67,16 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   console.log(`${preset}, ${steps} steps, seed ${seed}, same BPE-1024 tokenizer and val split for both runs\n`);
-  console.log('run     val loss   mean |gap|   mean gap   Pearson r   WEAT7 d   train s');
+  console.log('run       val loss   mean |gap|   mean gap   Pearson r   WEAT7 d   train s');
   for (const x of rows) {
-    console.log(`${x.name.padEnd(7)} ${x.valLoss.toFixed(4).padStart(8)}   ${x.meanAbsGap.toFixed(4).padStart(10)}   ${x.meanGap.toFixed(4).padStart(8)}   ${x.r.toFixed(3).padStart(9)}   ${x.weat7.toFixed(3).padStart(7)}   ${x.seconds.toFixed(0).padStart(7)}`);
+    console.log(`${x.name.padEnd(9)} ${x.valLoss.toFixed(4).padStart(8)}   ${x.meanAbsGap.toFixed(4).padStart(10)}   ${x.meanGap.toFixed(4).padStart(8)}   ${x.r.toFixed(3).padStart(9)}   ${x.weat7.toFixed(3).padStart(7)}   ${x.seconds.toFixed(0).padStart(7)}`);
   }
-  const [a, b] = rows as [typeof rows[0], typeof rows[0]];
-  const cut = 1 - b.meanAbsGap / a.meanAbsGap, worse = b.valLoss / a.valLoss - 1;
-  console.log(`\nmean |gap| cut by ${(100 * cut).toFixed(1)}% (target >= 50%); val loss ${worse >= 0 ? 'worse' : 'better'} by ${(100 * Math.abs(worse)).toFixed(2)}% (target <= 2% worse): ${cut >= 0.5 && worse <= 0.02 ? 'target met' : 'target NOT met'}`);
+  const a = rows[0]!;
+  console.log('');
+  for (const b of rows.slice(1)) {
+    const cut = 1 - b.meanAbsGap / a.meanAbsGap, worse = b.valLoss / a.valLoss - 1;
+    console.log(`${b.name}: mean |gap| cut by ${(100 * cut).toFixed(1)}% (target >= 50%); val loss ${worse >= 0 ? 'worse' : 'better'} by ${(100 * Math.abs(worse)).toFixed(2)}% (target <= 2% worse): ${cut >= 0.5 && worse <= 0.02 ? 'target met' : 'target NOT met'}`);
+  }
   console.log(`caution: a small gap on these templates is not proof of no bias. Total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   rmSync(work, { recursive: true, force: true });
 }

@@ -145,7 +145,7 @@ export async function run(argv: string[]): Promise<number> {
     tokenizer = c.tokenizer;
     if (probes.has('occupation')) report.occupation = { skipped: 'the model is a classifier: it has no language-model head to score " he" / " she"' };
     if (probes.has('names')) {
-      report.names = { ...nameSwapGap(c.model, tokenizer, positiveLabel(c.head.labels, values['positive-label'])), caution: `${CAUTION}: 30 name pairs in 5 neutral sentences` };
+      report.names = { ...nameSwapGap(c.model, tokenizer, positiveLabel(c.head.labels, values['positive-label'])), caution: `${CAUTION}: a few name pairs in 5 neutral sentences` };
     }
   } else {
     const m = loadModel(values.model, values.tokenizer);

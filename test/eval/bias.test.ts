@@ -167,7 +167,7 @@ test('llmts bias probe --json on a classifier directory: the name-swap section; 
   const got = JSON.parse(r.stdout) as { kind: string; occupation: { skipped: string }; names: { meanAbsDiff: number; pairs: number; positiveLabel: number }; weat: { skipped: string } };
   assert.equal(got.kind, 'classifier');
   assert.match(got.occupation.skipped, /no language-model head/);
-  assert.equal(got.names.pairs, 30 * 5);
+  assert.equal(got.names.pairs, 46 * 5);
   assert.equal(got.names.positiveLabel, 1);
   clf.eval();
   assert.ok(Math.abs(got.names.meanAbsDiff - nameSwapGap(clf, tok, 1).meanAbsDiff) < 1e-6);
