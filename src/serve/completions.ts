@@ -17,6 +17,7 @@ import { encodePrompt } from '../infer/tokens.ts';
 import { nowSeconds, type ServeContext } from './context.ts';
 import { findBadTokenId, tokenIdMessage } from '../util/token-ids.ts';
 import { badRequest, contextLengthExceeded } from './errors.ts';
+import { checkModel } from './models.ts';
 import { finishGeneration, openaiUsage, streamGeneration, submitGeneration, type ChunkFormat, type Usage } from './generation.ts';
 import { generationParams, optBoolean, optNumber, refuseUnless, requireObject, type Body } from './validate.ts';
 
@@ -74,6 +75,7 @@ function logprobsOf(events: readonly { text: string; logprob?: TokenEvent['logpr
 export function registerCompletions(app: FastifyInstance, ctx: ServeContext): void {
   app.post('/v1/completions', async (request, reply) => {
     const b = requireObject(request.body);
+    checkModel(b, ctx);
     const { stream, includeUsage, ...sampling } = generationParams(b, ctx.limits, ['max_tokens']);
     const logprobs = optNumber(b, 'logprobs', { min: 0, max: 20, int: true });
     const echo = optBoolean(b, 'echo') ?? false;

@@ -16,6 +16,7 @@ import type { ServeContext } from './context.ts';
 import { recordUsage } from './context.ts';
 import { findBadTokenId, tokenIdMessage } from '../util/token-ids.ts';
 import { ApiError, badRequest, contextLengthExceeded, toApiError } from './errors.ts';
+import { checkModel } from './models.ts';
 import { optString, refuseUnless, requireObject, type Body } from './validate.ts';
 
 /** A vector as the base64 of its float32 little-endian bytes (what OpenAI clients decode). */
@@ -54,7 +55,7 @@ function readInputs(ctx: ServeContext, b: Body): number[][] {
 export function registerEmbeddings(app: FastifyInstance, ctx: ServeContext): void {
   app.post('/v1/embeddings', async (request, reply) => {
     const b = requireObject(request.body);
-    optString(b, 'model'); // any name: the server runs one model
+    checkModel(b, ctx);
     const format = optString(b, 'encoding_format') ?? 'float';
     if (format !== 'float' && format !== 'base64') throw badRequest(`encoding_format must be "float" or "base64", got ${JSON.stringify(format)}.`, 'encoding_format');
     refuseUnless(b, 'dimensions', [], 'dimensions (shortened embeddings) is not supported by this server; leave it out.');
