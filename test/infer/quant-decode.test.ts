@@ -250,7 +250,7 @@ test('GPT-2 (fused qkv with biases, GELU MLP, learned positions) decodes in Q8_0
 });
 
 test('an adapter merged into a Q8_0 GGUF load is in the packed copies too (they are re-made after the merge)', () => {
-  const base = loadModel(q8.file, undefined, { quantize: 'fp32' }).model as LanguageModel;
+  const base = loadModel(q8.file, undefined, { quantize: 'fp32' }).model;
   applyLora(base, { r: 4, alpha: 8, targetModules: ['q_proj'] });
   for (const [name, p] of base.namedParameters()) if (name.includes('lora_B')) p.data.forEach((_, i) => { p.data[i] = 0.05 * Math.sin(i + 1); });
   const dir = path.join(tmp, 'adapter');
