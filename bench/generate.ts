@@ -263,7 +263,7 @@ export async function main(argv: string[]): Promise<void> {
     ] : [];
     console.log(`greedy decoding, ${steps} positions from BOS | backend ${be.name}, ${threads} threads | CPU ${cpus()[0]?.model.trim() ?? 'unknown'} | peer: llama2.c run.c, fp32, 2 threads (figures measured for the plan${peers.length ? `; and built here, ${threads} OpenMP threads` : ''})`);
     if (typeof llama === 'string') console.log(`llama.cpp peer skipped: ${llama}`);
-    else if (llama) console.log(`under each model: ${llama.version} (llama.cpp's CPU build) on the same weights as GGUF f32 / q8_0, same positions, at ${threadList.join(' and ')} threads`);
+    else if (llama) console.log(`under each model: ${llama.version} (llama.cpp's CPU build) on the same weights as GGUF f32 / q8_0, same positions, at ${threadList.join(' and ')} thread(s)`);
     const live = llama && typeof llama !== 'string' ? llama : null;
     for (const n of names) await runCase(cases[n]!, steps, peers, values.profile ?? false, live, threadList, peerDir);
   } finally {

@@ -1,6 +1,6 @@
 /**
  * The Python venv with torch that the PyTorch peers of the benches run in
- * (bench/peers/torch_train_step.py; nanoGPT's train.py in bench/peers/nanogpt-peer.ts):
+ * (bench/peers/torch_train_step.py for `npm run bench -- train-step`):
  * `LLMTS_BENCH_VENV`, else /tmp/llmts-bench-venv. Benches run the peer when the venv has a
  * python that imports torch, and otherwise print `torchVenvHint()`.
  */
