@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { PRECISIONS, type Precision } from '../backend/precision.ts';
 import { modelArchs, modelConfigSchema, parseModelConfig, type ConfigField, type DecoderConfig, type ModelConfig } from '../models/index.ts';
 import { getPreset } from '../models/presets.ts';
+import { TREE_ARCHS } from '../models/tree/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** Every setting of a training run (see KEYS for each one's meaning). */
@@ -273,6 +274,9 @@ function checkCross(c: TrainConfig): void {
   if (c.arch === 'bart') {
     throw err('arch', 'llmts train does not train encoder-decoders (bart) yet: its objectives read token streams, not (source, target) pairs',
       'train one through the library: trainLoop with seq2seqObjective and seq2seqBatches (src/train/objectives/seq2seq.ts)');
+  }
+  if ((TREE_ARCHS as readonly string[]).includes(c.arch)) {
+    throw err('arch', `llmts train does not train ${c.arch}: a Tree-LSTM reads parse trees, not token windows`, 'train it with llmts train-tree --data DIR (PTB trees)');
   }
   const encoder = c.arch === 'bert';
   if (encoder !== (c.objective === 'mlm')) throw err('objective', `objective ${c.objective} does not train a ${c.arch} model`, encoder ? 'an encoder trains with --objective mlm' : 'a decoder trains with --objective causal-lm');

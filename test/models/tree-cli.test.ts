@@ -62,6 +62,7 @@ test('llmts sentiment and train-tree: user errors are one line naming the file, 
   oneErrorLine(llmts('sentiment', '--model', model, '--ptb', '(1 (2 a) (3 good)'), 'E_TREE', /unclosed '\(' .*\(at --ptb:1:18\)/);
   oneErrorLine(llmts('sentiment', '--model', model, '--ptb', '(1 (2 a) (3 good) (2 film))'), 'E_TREE', /exactly two children/);
   oneErrorLine(llmts('sentiment', '--model', model), 'E_USAGE', /one of --text and --ptb/);
+  oneErrorLine(llmts('train', '--preset', 'shakespeare-char', '--arch=tree-lstm', '--maxSteps=30', '--out', join(root, 'run')), 'E_CONFIG', /llmts train does not train tree-lstm.*llmts train-tree/);
   oneErrorLine(llmts('train-tree', '--data', join(root, 'missing')), 'E_INPUT', /cannot read tree file .*missing[/\\]train\.txt/);
   const bad = join(root, 'bad');
   mkdirSync(bad);
