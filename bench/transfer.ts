@@ -1,0 +1,236 @@
+/**
+ * `npm run bench -- transfer [--quick] [--uci DIR] [--sst2 DIR] [--cache DIR] [--seeds N]
+ * [--pretrain-steps N] [--finetune-steps N] [--threads N] [--lora] [--pooling last|mean]`:
+ * the seed's transfer-learning claim, measured (issue 13). A small GPT-2-shaped decoder is
+ * pretrained on unlabelled text (the bundled TinyStories head, plus the SST-2 training
+ * sentences without their labels when --sst2 names the GLUE folder: SST-2 has no licence,
+ * so it is only ever read from where it lies), then fine-tuned as a classifier
+ * (`finetune --task classify`, the same library calls) on 300 labelled UCI sentences; the
+ * same classifier is also trained from random init. Each arm runs --seeds seeds (head
+ * init, batch order, and for scratch the trunk init); accuracy is on 600 held-apart UCI
+ * sentences of a fixed seeded split. Beside them, multinomial naive Bayes (unigrams +
+ * bigrams, add-one smoothing, src/eval/naive-bayes.ts) trained in the same run on the same
+ * 300 sentences, and 5-fold over every UCI sentence. Target: pretrained + fine-tuned mean
+ * >= 75% and >= 8 points over scratch.
+ *
+ * The BPE tokenizer (trained on the pretraining text) and the pretrained model are cached
+ * in --cache (default runs/transfer-cache[-quick]); a rerun with the same settings skips
+ * pretraining. --quick is a smoke run (tiny model, few steps, 2 seeds, about a minute).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { backend } from '../src/backend/index.ts';
+import { numberFlag } from '../src/cli/flags.ts';
+import { readLabelled, type LabelledText } from '../src/data/classify-data.ts';
+import { trainNaiveBayes, type BagExample } from '../src/eval/naive-bayes.ts';
+import { loadModel } from '../src/io/load-model.ts';
+import { gpt2Config } from '../src/models/decoder/config.ts';
+import { createModel, describeModel, type AnyModel } from '../src/models/registry.ts';
+import { trainBpe } from '../src/tokenizer/bpe-trainer.ts';
+import type { Tokenizer } from '../src/tokenizer/types.ts';
+import { finetune, type FinetuneSettings, type LabelledIds } from '../src/train/finetune.ts';
+import { splitExamples } from '../src/train/finetune-batches.ts';
+import { prepareFinetuneModel, type LoraSettings } from '../src/train/finetune-model.ts';
+import type { Pooling } from '../src/models/heads.ts';
+import { LlmtsError } from '../src/util/errors.ts';
+
+const TINYSTORIES = 'data/tinystories/tinystories_val_head.txt';
+const UCI_FILES = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt'];
+/** The seed of the UCI split (fixed: every run and arm sees the same 300 / 600 sentences). */
+const SPLIT_SEED = 2015;
+const N_LABELLED = 300, N_TEST = 600;
+
+interface Recipe {
+  vocab: number; layers: number; heads: number; width: number; block: number;
+  pretrainSteps: number; pretrainBatch: number; pretrainLr: number;
+  finetuneSteps: number; finetuneBatch: number; finetuneLr: number; scratchLr: number; seeds: number;
+}
+
+const FULL: Recipe = {
+  vocab: 2048, layers: 4, heads: 4, width: 128, block: 64, pretrainSteps: 1500, pretrainBatch: 16, pretrainLr: 2e-3,
+  finetuneSteps: 150, finetuneBatch: 16, finetuneLr: 3e-4, scratchLr: 1e-3, seeds: 5,
+};
+const QUICK: Recipe = {
+  vocab: 512, layers: 2, heads: 2, width: 64, block: 48, pretrainSteps: 100, pretrainBatch: 8, pretrainLr: 3e-3,
+  finetuneSteps: 30, finetuneBatch: 16, finetuneLr: 1e-3, scratchLr: 1e-3, seeds: 2,
+};
+
+// ---- naive Bayes baseline
+
+/** Lower-cased word tokens of a sentence, then its bigrams ("a b"): the NB features. */
+export function ngramBag(text: string): string[] {
+  const words = text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?|[!?]/g) ?? [];
+  const bag = [...words];
+  for (let i = 0; i + 1 < words.length; i++) bag.push(`${words[i]} ${words[i + 1]}`);
+  return bag;
+}
+
+function nbAccuracy(train: readonly BagExample[], test: readonly BagExample[]): number {
+  const nb = trainNaiveBayes(train, 2, 1);
+  let right = 0;
+  for (const e of test) {
+    const lp = nb.logPosterior(e.words);
+    if ((lp[1]! > lp[0]! ? 1 : 0) === e.label) right++;
+  }
+  return right / test.length;
+}
+
+/** Mean accuracy of 5-fold cross-validation over `all` (folds of a seeded shuffle). */
+function nbFiveFold(all: readonly BagExample[]): number {
+  const shuffled = splitExamples(all, 0, SPLIT_SEED).train;
+  let sum = 0;
+  for (let k = 0; k < 5; k++) {
+    const lo = Math.round((k * shuffled.length) / 5), hi = Math.round(((k + 1) * shuffled.length) / 5);
+    sum += nbAccuracy([...shuffled.slice(0, lo), ...shuffled.slice(hi)], shuffled.slice(lo, hi));
+  }
+  return sum / 5;
+}
+
+// ---- data
+
+function sst2Sentences(dir: string): string[] {
+  const file = join(dir, 'train.tsv');
+  if (!existsSync(file)) throw new LlmtsError('E_DATA', `no SST-2 train.tsv in ${dir}`, { where: '--sst2', hint: 'pass the GLUE SST-2 folder, e.g. --sst2 ../shared/data/sentiment-sst2' });
+  const lines = readFileSync(file, 'utf8').split('\n').slice(1); // header "sentence\tlabel"
+  return lines.map((l) => l.slice(0, l.lastIndexOf('\t')).trim()).filter((s) => s.length > 0);
+}
+
+function tokenStream(docs: readonly string[], tok: Tokenizer): Uint32Array {
+  const ids: number[] = [];
+  for (const d of docs) {
+    for (const id of tok.encode(d)) ids.push(id);
+    if (tok.specialIds.eos !== undefined) ids.push(tok.specialIds.eos);
+  }
+  return Uint32Array.from(ids);
+}
+
+// ---- runs
+
+function settings(out: string, seed: number, steps: number, batch: number, block: number, lr: number, padId: number): FinetuneSettings {
+  return {
+    out, seed, maxSteps: steps, gradAccum: 1, gradClip: 1, lr, minLr: lr / 10, warmupSteps: Math.min(50, Math.floor(steps / 10)), logInterval: 1_000_000,
+    evalInterval: 0, ckptInterval: 0, batchSize: batch, blockSize: block, evalIters: 20, keepLast: 1, patience: 0, padId, progress: false, options: {},
+  };
+}
+
+/** Pretrains (or finds in `cache`) the tokenizer and model; returns the model directory. */
+async function pretrained(cache: string, r: Recipe, sst2: string | null, log: (l: string) => void): Promise<string> {
+  const key = JSON.stringify({ ...r, finetuneSteps: undefined, finetuneLr: undefined, scratchLr: undefined, seeds: undefined, finetuneBatch: undefined, sst2: sst2 !== null });
+  const modelDir = join(cache, 'model'), stamp = join(cache, 'recipe.json');
+  if (existsSync(join(modelDir, 'config.json')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === key) {
+    log(`pretrained model: reusing ${modelDir}`);
+    return modelDir;
+  }
+  rmSync(cache, { recursive: true, force: true });
+  mkdirSync(cache, { recursive: true });
+  const docs = readFileSync(TINYSTORIES, 'utf8').split(/\n\s*\n/).map((d) => d.trim()).filter(Boolean);
+  if (sst2) docs.push(...sst2Sentences(sst2));
+  const t0 = performance.now();
+  const { tokenizer } = await trainBpe([docs.join('<|endoftext|>')], { vocabSize: r.vocab, specialTokens: ['<|endoftext|>'], threads: 1 });
+  const stream = tokenStream(docs, tokenizer);
+  const cut = Math.floor(stream.length * 0.98);
+  log(`pretraining text: ${docs.length.toLocaleString('en-US')} documents (TinyStories head${sst2 ? ' + SST-2 train sentences, no labels' : ''}), ${stream.length.toLocaleString('en-US')} tokens, BPE ${tokenizer.vocabSize} ids (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const model = createModel(gpt2Config({ vocabSize: tokenizer.vocabSize, blockSize: r.block, nLayer: r.layers, nHead: r.heads, nEmbd: r.width }), { seed: 1 });
+  const ft = prepareFinetuneModel(model, { task: 'lm', lora: null, seed: 1, lr: r.pretrainLr, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
+  const res = await finetune(ft, { task: 'lm', train: [stream.subarray(0, cut)], val: [stream.subarray(cut)] },
+    settings(join(cache, 'run'), 1, r.pretrainSteps, r.pretrainBatch, r.block, r.pretrainLr, 0), { tokenizer, baseModel: 'random init', log: () => {} });
+  log(`pretrained ${describeModel(model.config)}: ${r.pretrainSteps} steps in ${res.trainSeconds.toFixed(0)} s, val loss ${res.valLoss!.toFixed(3)}`);
+  rmSync(join(cache, 'run', 'checkpoints'), { recursive: true, force: true });
+  // the run folder holds the full model directory written by finetune
+  rmSync(modelDir, { recursive: true, force: true });
+  renameSync(join(cache, 'run'), modelDir);
+  writeFileSync(stamp, key + '\n');
+  return modelDir;
+}
+
+interface ArmOptions { lr: number; steps: number; batch: number; block: number; lora: LoraSettings | null; pooling: Pooling }
+
+/** Fine-tunes `model` as a 2-label classifier on `train`; returns accuracy on `test`. */
+async function classifyRun(model: AnyModel, tokenizer: Tokenizer, train: LabelledIds[], test: LabelledIds[], seed: number, o: ArmOptions): Promise<number> {
+  const padId = tokenizer.specialIds.pad ?? tokenizer.specialIds.eos ?? 0;
+  const ft = prepareFinetuneModel(model, { task: 'classify', lora: o.lora, seed, lr: o.lr, beta1: 0.9, beta2: 0.999, weightDecay: 0, labels: ['0', '1'], pooling: o.pooling, padId });
+  const out = mkdtempSync(join(tmpdir(), 'llmts-bench-transfer-'));
+  try {
+    const r = await finetune(ft, { task: 'classify', train, val: test }, settings(join(out, 'run'), seed, o.steps, o.batch, o.block, o.lr, padId), { tokenizer, baseModel: 'pretrained', log: () => {} });
+    return r.metrics!.accuracy;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function meanStd(xs: readonly number[]): string {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return `${(100 * m).toFixed(1)}% ± ${(100 * sd).toFixed(1)}`;
+}
+
+/** Runs the benchmark; see the module comment. */
+export async function main(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv, strict: true, options: {
+      quick: { type: 'boolean' }, uci: { type: 'string' }, sst2: { type: 'string' }, cache: { type: 'string' }, seeds: { type: 'string' },
+      'pretrain-steps': { type: 'string' }, 'finetune-steps': { type: 'string' }, threads: { type: 'string' }, lora: { type: 'boolean' },
+      pooling: { type: 'string' }, lr: { type: 'string' }, 'scratch-lr': { type: 'string' },
+    },
+  });
+  const base = v.quick ? QUICK : FULL;
+  const r: Recipe = {
+    ...base,
+    seeds: numberFlag(v.seeds, '--seeds', base.seeds, { int: true, min: 1 }),
+    pretrainSteps: numberFlag(v['pretrain-steps'], '--pretrain-steps', base.pretrainSteps, { int: true, min: 1 }),
+    finetuneSteps: numberFlag(v['finetune-steps'], '--finetune-steps', base.finetuneSteps, { int: true, min: 1 }),
+    finetuneLr: numberFlag(v.lr, '--lr', v.lora ? 10 * base.finetuneLr : base.finetuneLr, { min: 0, minExclusive: true }),
+    scratchLr: numberFlag(v['scratch-lr'], '--scratch-lr', base.scratchLr, { min: 0, minExclusive: true }),
+  };
+  if (v.threads !== undefined) backend().setThreads(numberFlag(v.threads, '--threads', 2, { int: true, min: 1 }));
+  const pooling = (v.pooling ?? 'mean') as Pooling;
+  if (pooling !== 'last' && pooling !== 'mean') throw new LlmtsError('E_FLAG', `--pooling must be last or mean, got '${v.pooling}'`, { where: '--pooling', hint: 'e.g. --pooling mean' });
+  const uciDir = v.uci ?? '../shared/data/sentiment-uci';
+  const uciPaths = UCI_FILES.map((f) => join(uciDir, f));
+  const missing = uciPaths.find((p) => !existsSync(p));
+  if (missing) throw new LlmtsError('E_DATA', `no UCI sentiment file ${missing}`, { where: '--uci', hint: 'pass the folder of the UCI "Sentiment Labelled Sentences" files, e.g. --uci ../shared/data/sentiment-uci' });
+  const sst2 = v.sst2 ?? null;
+  const cache = v.cache ?? `runs/transfer-cache${v.quick ? '-quick' : ''}`;
+  const log = (l: string): void => console.log(l);
+  const lora: LoraSettings | null = v.lora ? { r: 8, alpha: 16, dropout: 0, rsLora: false, targets: 'all-linear' } : null;
+
+  // the fixed split: 600 held apart, the first 300 of the rest labelled
+  const rows: LabelledText[] = await readLabelled(uciPaths);
+  const split = splitExamples(rows, N_TEST / rows.length, SPLIT_SEED);
+  const labelled = split.train.slice(0, N_LABELLED), test = split.val;
+  const pos = (xs: LabelledText[]) => xs.filter((x) => x.label === '1').length;
+  console.log(`transfer bench | backend ${backend().name}, ${backend().getThreads()} thread(s) | UCI ${rows.length} sentences (${uciDir}): split seed ${SPLIT_SEED}, ${labelled.length} labelled (${pos(labelled)} positive), ${test.length} held apart (${pos(test)} positive); first test lines ${test.slice(0, 3).map((x) => x.where.replace(/^.*\//, '')).join(', ')}`);
+
+  // naive Bayes in the same run
+  const bag = (x: LabelledText): BagExample => ({ words: ngramBag(x.text), label: Number(x.label) });
+  const nb300 = nbAccuracy(labelled.map(bag), test.map(bag));
+  const nbAll = nbFiveFold(rows.map(bag));
+
+  const modelDir = await pretrained(cache, r, sst2, log);
+  const { tokenizer } = loadModel(modelDir);
+  const enc = (x: LabelledText): LabelledIds => ({ ids: tokenizer.encode(x.text).slice(0, base.block), label: Number(x.label) });
+  const train = labelled.map(enc), held = test.map(enc);
+  const arms: { name: string; accs: number[]; lr: number }[] = [
+    { name: `pretrained + fine-tuned${lora ? ' (LoRA r 8, all-linear)' : ' (full)'}`, accs: [], lr: r.finetuneLr },
+    { name: 'random init, same recipe (full)', accs: [], lr: r.scratchLr },
+  ];
+  for (let seed = 1; seed <= r.seeds; seed++) {
+    const t0 = performance.now();
+    const pre = loadModel(modelDir).model;
+    arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { lr: r.finetuneLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora, pooling }));
+    const scratch = createModel(pre.config, { seed: 1000 + seed });
+    arms[1]!.accs.push(await classifyRun(scratch, tokenizer, train, held, seed, { lr: r.scratchLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora: null, pooling }));
+    log(`seed ${seed}: pretrained ${(100 * arms[0]!.accs.at(-1)!).toFixed(1)}%, scratch ${(100 * arms[1]!.accs.at(-1)!).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  console.log(`\nUCI sentiment, ${N_LABELLED} labelled sentences, accuracy on the ${N_TEST} held apart (${r.seeds} seeds, ${r.finetuneSteps} fine-tuning steps of ${r.finetuneBatch}, ${pooling} pooling; pretraining ${r.pretrainSteps} steps of ${r.pretrainBatch} x ${base.block}):`);
+  console.log('| model | accuracy (mean ± std) |');
+  console.log('|---|---|');
+  for (const a of arms) console.log(`| ${a.name}, lr ${a.lr} | ${meanStd(a.accs)} |`);
+  console.log(`| naive Bayes, unigrams + bigrams, same ${N_LABELLED} | ${(100 * nb300).toFixed(1)}% |`);
+  console.log(`| naive Bayes, 5-fold over all ${rows.length} | ${(100 * nbAll).toFixed(1)}% |`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const gap = 100 * (mean(arms[0]!.accs) - mean(arms[1]!.accs));
+  console.log(`pretrained - scratch: ${gap.toFixed(1)} points (target: pretrained >= 75%, gap >= 8)`);
+}
