@@ -15,7 +15,9 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { fromHfTensors } from '../../src/io/hf-format.ts';
 import { asSeq2Seq, type Seq2SeqLM } from '../../src/models/seq2seq/index.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
+import { bpeFromTokenizerJson } from '../../src/tokenizer/hf-json.ts';
 import { IGNORE } from '../../src/train/objectives/causal-lm.ts';
+import { LlmtsError } from '../../src/util/errors.ts';
 
 const DIR = 'test/fixtures/hf-bart';
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
@@ -54,6 +56,9 @@ test('the HF directory loads as bart with the config save_pretrained wrote; its 
   assert.deepEqual([c.padId, c.bosId, c.eosId, c.decoderStartId, c.shareEmbeddings, c.tieEmbeddings], [1, 0, 2, 2, true, true]);
   expected.sources.forEach((s, i) => assert.deepEqual(loaded.tokenizer.encode(s, { addSpecialTokens: true }), expected.sourceIds[i], s));
   assert.equal(loaded.tokenizer.decode(expected.sourceIds[1]!.slice(1, -1)), expected.sources[1]);
+  const json = JSON.parse(readFileSync(join(DIR, 'model', 'tokenizer.json'), 'utf8')) as { post_processor: Record<string, unknown> };
+  const bad = { ...json, post_processor: { ...json.post_processor, cls: ['<s>'] } };
+  assert.throws(() => bpeFromTokenizerJson(bad, 'tok.json'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_TOKENIZER_JSON' && /tok\.json: post_processor\.cls/.test(e.message));
 });
 
 test('encoder hidden states and teacher-forced logits are within 1e-4 of transformers', () => {
