@@ -6,6 +6,7 @@
  *   llmts train --config my.json --lr=3e-4 --data runs/tok
  *   llmts train --out runs/t --resume                  # continue the newest checkpoint
  *   llmts train --preset shakespeare-char --precision=bf16   # bf16 matrix products (AMX)
+ *   llmts train --resume-from runs/a --data runs/b/data --replay runs/a/data:0.25 --out runs/b   # continual pretraining
  */
 import { describeKeys, KEYS, camelKey, readConfigFile } from '../train/config.ts';
 import { planRun, train } from '../train/trainer.ts';
@@ -25,6 +26,10 @@ optimizer.safetensors, trainer_state.json), metrics.jsonl, loss.html.
 Ctrl-C saves a checkpoint and stops; --resume continues exactly where it stopped.
 --precision bf16 multiplies in bf16 with fp32 sums (fast with AMX); weights, optimizer
 state and checkpoints stay fp32, and --resume keeps the run's precision.
+Continual pretraining: --resume-from M starts a new run from checkpoint M's weights (its
+shape and tokenizer; a fresh optimizer, the lr re-warmed over --rewarmSteps and decayed
+again); --replay F:R mixes a fraction R of old data F (a token folder with the same
+tokenizer) into every batch (repeat --replay, or F:R,G:S, for several).
 
 keys:
 ${describeKeys()}`;
@@ -51,6 +56,7 @@ export function parseTrainArgs(argv: string[]): { help: boolean; config?: string
     else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
     else throw new LlmtsError('E_FLAG', `--${name} needs a value`, { where: `--${name}`, hint: `write --${name}=VALUE` });
     if (name === 'config') config = value;
+    else if (name === 'replay' && overrides.replay !== undefined) overrides.replay += `,${value}`; // --replay F:R --replay G:S
     else overrides[name] = value;
   }
   return { help, config, overrides };

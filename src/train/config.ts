@@ -28,6 +28,9 @@ export interface TrainConfig extends Pick<DecoderConfig, Exclude<ModelKey, 'arch
   data: string;
   out: string;
   resume: boolean;
+  resumeFrom: string;
+  replay: string;
+  rewarmSteps: number;
   batchSize: number;
   gradAccum: number;
   maxSteps: number;
@@ -84,6 +87,9 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   data: { kind: 'string', doc: "tokenized data folder (meta.json); '' = the preset's bundled corpus, tokenized into <out>/data" },
   out: { kind: 'string', doc: "run directory; '' = runs/<preset>" },
   resume: { kind: 'boolean', doc: "continue from the newest checkpoint in 'out'" },
+  resumeFrom: { kind: 'string', doc: "continual pretraining: start a new run from this checkpoint's weights (fresh optimizer and schedule; '' = none)" },
+  replay: { kind: 'string', doc: "old data replayed in every batch: FOLDER:FRACTION[,FOLDER:FRACTION] (token folders, fractions in [0, 1))" },
+  rewarmSteps: { kind: 'int', min: -1, doc: 'with resumeFrom: steps of the linear re-warmup to lr before the decay (-1 = warmupSteps)' },
   arch: { ...modelKey('arch', true), kind: modelArchs() }, // every registered family (bert: --objective mlm)
   nLayer: modelKey('nLayer', true),
   nHead: modelKey('nHead', true),
@@ -123,7 +129,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
 
 /** Defaults under any preset. */
 const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEmbd' | 'blockSize' | 'intermediateSize' | 'bias'> = {
-  preset: 'shakespeare-char', data: '', out: '', resume: false, dropout: 0, batchSize: 12, gradAccum: 1, maxSteps: 1000,
+  preset: 'shakespeare-char', data: '', out: '', resume: false, resumeFrom: '', replay: '', rewarmSteps: -1, dropout: 0, batchSize: 12, gradAccum: 1, maxSteps: 1000,
   lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decay: 'cosine', weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1,
   evalInterval: 250, evalIters: 20, ckptInterval: 0, keepLast: 3, logInterval: 10, seed: 1337, corpus: 'shakespeare',
   tokenizer: 'char', samples: 0, sampleTokens: 200, progress: true, peakGflops: 0, objective: 'causal-lm', wholeWordMask: false,
@@ -268,6 +274,7 @@ export function resolveTrainConfig(o: { file?: Record<string, unknown>; fileName
 /** Constraints between keys. */
 function checkCross(c: TrainConfig): void {
   const err = (key: string, msg: string, hint: string) => new LlmtsError('E_CONFIG', msg, { where: key, hint });
+  if (c.rewarmSteps > c.maxSteps) throw err('rewarmSteps', `rewarmSteps ${c.rewarmSteps} is more than maxSteps ${c.maxSteps}`, 'use rewarmSteps <= maxSteps');
   if (c.warmupSteps > c.maxSteps) throw err('warmupSteps', `warmupSteps ${c.warmupSteps} is more than maxSteps ${c.maxSteps}`, 'use warmupSteps <= maxSteps');
   if (c.minLr > c.lr) throw err('minLr', `minLr ${c.minLr} is above lr ${c.lr}`, 'use minLr <= lr');
   if (!(c.beta1 < 1) || !(c.beta2 < 1)) throw err('beta1/beta2', `AdamW betas must be below 1, got ${c.beta1}, ${c.beta2}`, 'e.g. beta1=0.9 beta2=0.99');

@@ -40,6 +40,7 @@ import { MetricsLog, readMetrics, writeLossPlot } from './metrics.ts';
 import { maskedLmRun } from './masked-lm-run.ts';
 import { causalLm, type CausalLmBatch } from './objectives/causal-lm.ts';
 import { withTrainingPrecision } from './precision.ts';
+import { adoptCheckpointShape, loadContinualModel, replayPlan, replayRecord } from './continual.ts';
 
 /** A resolved run: its config and, when resuming, the checkpoint to start from. */
 export interface RunPlan extends ResolvedConfig {
@@ -63,7 +64,8 @@ export function planRun(o: { file?: Record<string, unknown>; fileName?: string; 
       throw new LlmtsError('E_RUN_EXISTS', `${first.train.out} already holds ${existing.length} checkpoint(s) (newest step ${existing[existing.length - 1]!.step})`, {
         where: 'out', hint: 'add --resume to continue that run, or pick another --out' });
     }
-    return { ...first, resumeFrom: null };
+    const explicit = new Set([...Object.keys(o.file ?? {}), ...Object.keys(o.overrides ?? {})]);
+    return { ...adoptCheckpointShape(first, explicit), resumeFrom: null }; // continual (--resumeFrom): the shape of that checkpoint
   }
   // resuming: only the run directory is needed to find the saved config
   const outPick = pick('out'), presetPick = pick('preset');
@@ -144,16 +146,21 @@ async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> 
     model.train();
     state = { loss: null, lastGood: null, ...ck.trainerState!, config: { ...c } };
     for (const dir of removeStaleCheckpointTemps(runDir)) log(`removed ${dir} (left by a save that was killed)`);
+  } else if (c.resumeFrom) {
+    model = loadContinualModel(c.resumeFrom, data); // continual pretraining: its weights, a fresh optimizer and schedule (continual.ts)
   } else {
     model = createModel({ ...plan.model, vocabSize: data.meta.vocabSize }, { seed: c.seed });
   }
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: c.weightDecay }), { lr: c.lr, betas: [c.beta1, c.beta2], weightDecay: c.weightDecay });
   if (plan.resumeFrom) loadOptimizerState(plan.resumeFrom, opt, model);
   const trainLoader = new TokenLoader(data.train, { seed: c.seed, batchSize: B, blockSize: T, where: `${c.data} (train split)` });
+  const replay = c.replay ? replayPlan(c.replay, trainLoader, data, { seed: c.seed, gradAccum: c.gradAccum }) : null; // old data in every batch
+  const batchSource = replay ? replay.mix : trainLoader;
   const valLoader = new TokenLoader(data.val, { seed: c.seed ^ 0x7a1d, batchSize: B, blockSize: T, where: `${c.data} (val split)` });
   const mlm = c.objective === 'mlm' ? maskedLmRun(data.tokenizer, c) : null; // encoders: masked batches and metrics
   const objective = mlm ? mlm.objective : causalLm;
-  const schedule: LrSchedule = { maxLr: c.lr, minLr: c.minLr, warmupSteps: c.warmupSteps, totalSteps: c.maxSteps, decay: c.decay };
+  const warmupSteps = c.resumeFrom && c.rewarmSteps >= 0 ? c.rewarmSteps : c.warmupSteps; // continual: re-warm, then re-decay
+  const schedule: LrSchedule = { maxLr: c.lr, minLr: c.minLr, warmupSteps, totalSteps: c.maxSteps, decay: c.decay };
 
   // ---- header: resolved config (printed and saved), model size, throughput reference
   const stats = modelStats(model.config, { batchSize: B, blockSize: T });
@@ -163,6 +170,8 @@ async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> 
   log(`model: ${model.config.arch}, ${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, block ${T}, vocab ${model.config.vocabSize}: ${(model.numParameters() / 1e6).toFixed(2)}M parameters`);
   log(`data: ${data.meta.train.reduce((a, e) => a + e.tokens, 0).toLocaleString('en-US')} train / ${data.meta.val.reduce((a, e) => a + e.tokens, 0).toLocaleString('en-US')} val tokens (${c.data}); backend ${backend().name}, ${backend().getThreads()} threads; mfu vs ${(peak / 1e9).toFixed(0)} GFLOP/s`);
   if (plan.resumeFrom) log(`resuming from ${plan.resumeFrom} (step ${state.step})`);
+  else if (c.resumeFrom) log(`continual pretraining from ${c.resumeFrom}: its weights, a fresh optimizer; lr re-warmed over ${warmupSteps} steps to ${c.lr}, ${c.decay} decay to ${c.minLr} at step ${c.maxSteps}`);
+  if (replay) log(`replay: ${replay.specs.map((s) => `${(100 * s.fraction).toFixed(1)}% of rows from ${s.dir}`).join(', ')} (per batch of ${B})`);
 
   // ---- checkpoints: the newest, and the newest saved at a finite, not exploding loss
   const dirOf = (step: number) => join(runDir, 'checkpoints', `step-${step}`);
@@ -174,7 +183,8 @@ async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> 
   const save = (): void => {
     const good = track.good && track.good.step !== state.step ? { step: track.good.step, loss: track.good.loss } : null;
     const saved = { dir: dirOf(state.step), step: state.step, loss: state.loss };
-    saveCheckpoint(saved.dir, { model, tokenizer: data.tokenizer, optimizer: opt, trainerState: { ...state, elapsedSec: Math.round(state.elapsedSec * 1000) / 1000, lastGood: good } });
+    const replayed = replay ? { replayed: replayRecord(replay, state.step) } : {}; // what the batches so far replayed
+    saveCheckpoint(saved.dir, { model, tokenizer: data.tokenizer, optimizer: opt, trainerState: { ...state, elapsedSec: Math.round(state.elapsedSec * 1000) / 1000, lastGood: good, ...replayed } });
     track.record(saved);
     pruneCheckpoints(runDir, c.keepLast, track.good?.step);
   };
@@ -184,7 +194,7 @@ async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> 
   const bar = new ProgressBar('train', c.maxSteps, { unit: 'items', enabled: c.progress });
   const startStep = state.step;
   const r = await trainLoop<CausalLmBatch, AnyModel>({
-    model, objective, batches: mlm ? mlm.batches(trainLoader) : trainLoader, optimizer: opt, schedule, settings: c, state,
+    model, objective, batches: mlm ? mlm.batches(batchSource) : batchSource, optimizer: opt, schedule, settings: c, state,
     evalBatches: () => (mlm ? mlm.masked(valLoader.sample(c.evalIters)) : valLoader.sample(c.evalIters)), flopsPerToken: stats.trainFlopsPerToken, peakFlops: peak,
     log, metrics, bar, afterEval: () => writeLossPlot(runDir, `${c.preset} (${runDir})`), save, checkpoints: track, signal: hooks.signal,
   });
