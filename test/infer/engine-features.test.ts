@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { encodePrompt, generate, InferenceEngine, stopTokenIds, type CompletionRequest } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { llamaConfig } from '../../src/models/decoder/config.ts';
-import { createModel, type AnyModel } from '../../src/models/registry.ts';
+import { createModel } from '../../src/models/registry.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 import { Llama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
 import { LlmtsError } from '../../src/util/errors.ts';

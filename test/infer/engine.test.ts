@@ -6,7 +6,7 @@ import { DecodeStep } from '../../src/infer/decode-step.ts';
 import { Generation, generate, streamGenerate, encodePrompt, stopTokenIds, type GenerationStep } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
-import { createModel, type AnyModel } from '../../src/models/registry.ts';
+import { createModel } from '../../src/models/registry.ts';
 import { noGrad, tidy } from '../../src/tensor/index.ts';
 
 const DIR = 'data/llama2c-stories260k';

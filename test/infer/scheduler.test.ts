@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { encodePrompt, generate, InferenceEngine, stopTokenIds, type TokenEvent } from '../../src/infer/index.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { gpt2Config } from '../../src/models/decoder/config.ts';
-import { createModel, type AnyModel } from '../../src/models/registry.ts';
+import { createModel } from '../../src/models/registry.ts';
 import { loadTokenizer } from '../../src/tokenizer/load.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 

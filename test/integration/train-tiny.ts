@@ -5,7 +5,7 @@
  */
 import { backend } from '../../src/backend/index.ts';
 import { gpt2Config } from '../../src/models/decoder/config.ts';
-import { createModel, type AnyModel } from '../../src/models/registry.ts';
+import { createModel } from '../../src/models/registry.ts';
 import { AdamW } from '../../src/optim/index.ts';
 
 const B = 2, T = 8, V = 11;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
-import { createModel, type AnyModel } from '../../src/models/registry.ts';
+import { createModel } from '../../src/models/registry.ts';
 import { AdamW, clipGradNorm, decayGroups } from '../../src/optim/index.ts';
 import { scale } from '../../src/tensor/index.ts';
 
