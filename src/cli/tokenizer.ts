@@ -158,7 +158,7 @@ async function train(argv: string[]): Promise<number> {
   if (positionals.length === 0) {
     throw new LlmtsError('E_FLAG', 'no training files given', { where: 'FILES', hint: 'list one or more UTF-8 text files after the options' });
   }
-  checkInputFiles(positionals, 'FILES'); // before reading any (a FIFO would block)
+  checkInputFiles(positionals, 'FILES', 'check the path; give UTF-8 text files or shards from llmts data prepare'); // before reading any (a FIFO would block)
   const minFrequency = numberFlag(values['min-frequency'], '--min-frequency', 0, { int: true, min: 0 });
   const t0 = performance.now();
   const progress = new Progress();

@@ -124,7 +124,7 @@ test('mistakes give one-line LlmtsErrors that name the flag or file and the fix'
     [['train', '--type', 'wordpiece', '--vocab-size', 'many', '--out', 'o', 'corpus.txt'], /--vocab-size must be an integer/],
     [['train', '--type', 'sentencepiece', '--vocab-size', '100', '--out', 'o', 'corpus.txt'], /--type must be bpe or wordpiece/],
     [['train', '--type', 'wordpiece', '--vocab-size', '100', '--out', 'o'], /no training files given/],
-    [['train', '--type', 'wordpiece', '--vocab-size', '100', '--out', 'o', 'absent.txt'], /cannot read training file absent\.txt/],
+    [['train', '--type', 'wordpiece', '--vocab-size', '100', '--out', 'o', 'absent.txt'], /E_INPUT: input file not found: absent\.txt \(at FILES\)/],
     [['train', '--type', 'wordpiece', '--vocab-size', '100', '--threads', '2', '--out', 'o', 'corpus.txt'], /--threads is for bpe/],
     [['frobnicate'], /unknown subcommand 'frobnicate'/],
   ];
