@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LlmtsError } from '../src/util/errors.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const names = readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'run.ts').map((f) => f.slice(0, -3));
@@ -14,4 +15,10 @@ if (!name || !names.includes(name)) {
   process.exit(name ? 2 : 1);
 }
 const mod = (await import(pathToFileURL(`${here}/${name}.ts`).href)) as { main: (argv: string[]) => Promise<void> };
-await mod.main(rest);
+try {
+  await mod.main(rest);
+} catch (err) {
+  if (!(err instanceof LlmtsError)) throw err;
+  console.error(`llmts bench ${name}: ${err.code}: ${err.message}`); // a user's error: one line, no stack
+  process.exit(2);
+}

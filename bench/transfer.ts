@@ -25,7 +25,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { backend } from '../src/backend/index.ts';
 import { numberFlag } from '../src/cli/flags.ts';
 import { readLabelled, type LabelledText } from '../src/data/classify-data.ts';
@@ -173,9 +173,18 @@ function meanStd(xs: readonly number[]): string {
   return `${(100 * m).toFixed(1)}% ± ${(100 * sd).toFixed(1)}`;
 }
 
+/** parseArgs with its errors (unknown flag, missing value) as one-line E_FLAG errors. */
+function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new LlmtsError('E_FLAG', `bench transfer: ${(err as Error).message}`, { where: 'flags', hint: 'see the options in bench/transfer.ts' });
+  }
+}
+
 /** Runs the benchmark; see the module comment. */
 export async function main(argv: string[]): Promise<void> {
-  const { values: v } = parseArgs({
+  const { values: v } = parseFlags({
     args: argv, strict: true, options: {
       quick: { type: 'boolean' }, uci: { type: 'string' }, sst2: { type: 'string' }, cache: { type: 'string' }, seeds: { type: 'string' },
       'pretrain-steps': { type: 'string' }, 'finetune-steps': { type: 'string' }, threads: { type: 'string' }, lora: { type: 'boolean' },
