@@ -15,6 +15,7 @@
 import type { StateEntry } from '../../nn/module.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import type { HfMapping, Json } from '../model.ts';
+import { renameEntries } from '../hf-names.ts';
 import { ENCODER_SCHEMA, validateEncoderConfig, type EncoderConfig, type EncoderHead } from './config.ts';
 
 const CLASS_OF: Record<EncoderHead, string> = { none: 'BertModel', mlm: 'BertForMaskedLM', sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification' };
@@ -94,22 +95,12 @@ export function toHfTensors(c: EncoderConfig, params: ReadonlyMap<string, StateE
 
 /** HF tensors -> our names (see the module comment). */
 export function fromHfTensors(c: EncoderConfig, tensors: ReadonlyMap<string, StateEntry>): Map<string, StateEntry> {
-  const out = new Map<string, StateEntry>();
-  for (const [raw, t] of tensors) {
-    const name = ourName(c, raw);
-    if (name) out.set(name, t);
-  }
-  return out;
+  return renameEntries(tensors, (raw) => ourName(c, raw));
 }
 
 /** HF tensor shapes -> our names and shapes, reading no data. */
 export function fromHfShapes(c: EncoderConfig, shapes: ReadonlyMap<string, readonly number[]>): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const [raw, s] of shapes) {
-    const name = ourName(c, raw);
-    if (name) out.set(name, [...s]);
-  }
-  return out;
+  return renameEntries(shapes, (raw) => ourName(c, raw), (s) => [...s]);
 }
 
 /** The encoder family's HF mapping. */

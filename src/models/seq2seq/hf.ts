@@ -15,6 +15,7 @@
 import type { StateEntry } from '../../nn/module.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import type { HfMapping, Json } from '../model.ts';
+import { renameEntries } from '../hf-names.ts';
 import { SEQ2SEQ_SCHEMA, validateSeq2SeqConfig, type Seq2SeqConfig } from './config.ts';
 
 /** HF config field -> our field (bounds apply under the HF name). */
@@ -91,22 +92,12 @@ export function toHfTensors(_c: Seq2SeqConfig, params: ReadonlyMap<string, State
 
 /** HF tensors -> our names (see the module comment). */
 export function fromHfTensors(c: Seq2SeqConfig, tensors: ReadonlyMap<string, StateEntry>): Map<string, StateEntry> {
-  const out = new Map<string, StateEntry>();
-  for (const [raw, t] of tensors) {
-    const name = ourName(c, raw);
-    if (name) out.set(name, t);
-  }
-  return out;
+  return renameEntries(tensors, (raw) => ourName(c, raw));
 }
 
 /** HF tensor shapes -> our names and shapes, reading no data. */
 export function fromHfShapes(c: Seq2SeqConfig, shapes: ReadonlyMap<string, readonly number[]>): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const [raw, s] of shapes) {
-    const name = ourName(c, raw);
-    if (name) out.set(name, [...s]);
-  }
-  return out;
+  return renameEntries(shapes, (raw) => ourName(c, raw), (s) => [...s]);
 }
 
 /** The seq2seq family's HF mapping. */
