@@ -12,8 +12,7 @@
  * const rows = await readLabelled(['data/uci/yelp_labelled.txt']); // [{ text: 'Wow... Loved this place.', label: '1', where: '...:1' }, ...]
  * const labels = labelSet(rows);                                    // ['0', '1']
  */
-import { readFileSync } from 'node:fs';
-import { LlmtsError } from '../util/errors.ts';
+import { dataError, jsonlRecords, readDataFile } from './record-file.ts';
 import { csvRecords, tsvRecords, type CsvRecord } from './ingest/csv.ts';
 import { BadInput, type ReadContext } from './ingest/text-stream.ts';
 
@@ -24,9 +23,6 @@ export interface LabelledText {
   where: string;
 }
 
-function bad(where: string, message: string, hint: string): LlmtsError {
-  return new LlmtsError('E_DATA', `${where}: ${message}`, { where, hint });
-}
 
 const HINT = 'give one text and one label per record: JSONL {"text": "...", "label": "..."}, or CSV/TSV columns text,label';
 
@@ -35,29 +31,17 @@ function labelOf(v: unknown, where: string): string {
   if (typeof v === 'string' && v.trim() !== '') return v.trim();
   if (typeof v === 'number' && Number.isInteger(v)) return String(v);
   if (typeof v === 'boolean') return String(v);
-  throw bad(where, `"label" must be a non-empty string or an integer, got ${JSON.stringify(v) ?? 'nothing'}`, HINT);
+  throw dataError(where, `"label" must be a non-empty string or an integer, got ${JSON.stringify(v) ?? 'nothing'}`, HINT);
 }
 
 function parseJsonl(text: string, file: string): LabelledText[] {
-  const out: LabelledText[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const where = `${file}:${i + 1}`;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      throw bad(where, 'not valid JSON', 'one JSON object a line');
-    }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw bad(where, 'the record is not a JSON object', HINT);
+  return jsonlRecords(text, file, (rec, where) => {
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw dataError(where, 'the record is not a JSON object', HINT);
     const r = rec as Record<string, unknown>;
     const t = r.text ?? r.sentence;
-    if (typeof t !== 'string' || t.trim() === '') throw bad(where, '"text" must be a non-empty string', HINT);
-    out.push({ text: t, label: labelOf(r.label, where), where });
-  }
-  return out;
+    if (typeof t !== 'string' || t.trim() === '') throw dataError(where, '"text" must be a non-empty string', HINT);
+    return { text: t, label: labelOf(r.label, where), where };
+  });
 }
 
 async function parseDelimited(text: string, file: string, tsv: boolean): Promise<LabelledText[]> {
@@ -67,7 +51,7 @@ async function parseDelimited(text: string, file: string, tsv: boolean): Promise
   try {
     for await (const r of (tsv ? tsvRecords : csvRecords)(chunks, ctx)) records.push(r);
   } catch (err) {
-    if (err instanceof BadInput) throw bad(`${file}:${err.loc || 1}`, err.reason, HINT);
+    if (err instanceof BadInput) throw dataError(`${file}:${err.loc || 1}`, err.reason, HINT);
     throw err;
   }
   if (records.length === 0) return [];
@@ -76,17 +60,17 @@ async function parseDelimited(text: string, file: string, tsv: boolean): Promise
   if (head.includes('label')) {
     labelCol = head.indexOf('label');
     textCol = head.findIndex((f) => f === 'text' || f === 'sentence');
-    if (textCol < 0) throw bad(`${file}:${records[0]!.line}`, 'the header names a label column but no text or sentence column', HINT);
+    if (textCol < 0) throw dataError(`${file}:${records[0]!.line}`, 'the header names a label column but no text or sentence column', HINT);
     body = records.slice(1);
   }
   return body.map((r) => {
     const where = `${file}:${r.line}`;
     const f = r.fields;
-    if (f.length < 2) throw bad(where, `expected a text and a label, got ${f.length} field`, HINT);
+    if (f.length < 2) throw dataError(where, `expected a text and a label, got ${f.length} field`, HINT);
     const t = textCol >= 0 ? f[textCol] : f.slice(0, -1).join(tsv ? '\t' : ',');
     const l = labelCol >= 0 ? f[labelCol] : f[f.length - 1];
-    if (t === undefined || t.trim() === '') throw bad(where, 'the text is empty', HINT);
-    if (l === undefined || l.trim() === '') throw bad(where, 'the label is empty', HINT);
+    if (t === undefined || t.trim() === '') throw dataError(where, 'the text is empty', HINT);
+    if (l === undefined || l.trim() === '') throw dataError(where, 'the label is empty', HINT);
     return { text: t, label: l.trim(), where };
   });
 }
@@ -97,21 +81,16 @@ export async function parseLabelled(text: string, file: string): Promise<Labelle
   if (lower.endsWith('.jsonl') || lower.endsWith('.json')) return parseJsonl(text, file);
   if (lower.endsWith('.csv')) return parseDelimited(text, file, false);
   if (lower.endsWith('.tsv') || lower.endsWith('.txt')) return parseDelimited(text, file, true);
-  throw bad(file, 'unknown format', 'use .jsonl, .csv, .tsv or .txt (tab-separated)');
+  throw dataError(file, 'unknown format', 'use .jsonl, .csv, .tsv or .txt (tab-separated)');
 }
 
 /** Reads the labelled texts of each file in order; a file with none is an E_DATA error. */
 export async function readLabelled(files: readonly string[]): Promise<LabelledText[]> {
   const all: LabelledText[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new LlmtsError('E_DATA', `cannot read ${file}: ${(err as Error).message}`, { where: file, hint: 'pass a readable .jsonl, .csv or .tsv file', cause: err });
-    }
+    const text = readDataFile(file, 'pass a readable .jsonl, .csv or .tsv file');
     const rows = await parseLabelled(text, file);
-    if (rows.length === 0) throw bad(file, 'holds no labelled text', HINT);
+    if (rows.length === 0) throw dataError(file, 'holds no labelled text', HINT);
     all.push(...rows);
   }
   return all;
