@@ -23,7 +23,6 @@ export interface LabelledText {
   where: string;
 }
 
-
 const HINT = 'give one text and one label per record: JSONL {"text": "...", "label": "..."}, or CSV/TSV columns text,label';
 
 /** A JSON label (string or integer) as a string. */

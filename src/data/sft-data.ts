@@ -26,7 +26,6 @@ export interface Conversation {
   where: string;
 }
 
-
 const FORMAT_HINT = 'each record is {"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]} or {"instruction": "...", "input": "...", "output": "..."}';
 
 /** One record (a parsed JSON value) -> a conversation; see the module comment. */
