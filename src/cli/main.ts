@@ -32,6 +32,7 @@ const commands: Record<string, Command> = {
   lora: { summary: 'LoRA adapters (peft format): lora merge folds one into its base model', load: () => import('./lora.ts') },
   bias: { summary: 'gender-bias probes: occupation-pronoun gap, name-swap gap of classifiers, WEAT (bias probe --model M)', load: () => import('./bias.ts') },
   quantize: { summary: 'store a model\'s weights as q8_0 or bf16 (a directory that loads wherever --model is taken)', load: () => import('./quantize.ts') },
+  recipe: { summary: 'train a task model in one command (sentiment, code-python, ...): evaluation beside a baseline, how to use it', load: () => import('./recipe.ts') },
 };
 
 function usage(): string {
