@@ -238,7 +238,7 @@ export function loadCheckpoint(dirOrRun: string): LoadedCheckpoint {
   if (!existsSync(weightsPath)) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} is missing`, { where: weightsPath, hint: 'the checkpoint is incomplete; use another checkpoint' });
   const { tensors } = loadSafetensors(weightsPath); // the file as it is, validated; nothing sized by config.json yet
   checkTensorShapes(config, tensors, tensorLayout, weightsPath); // before the model is allocated
-  const model = createModel(config, { seed: 0 });
+  const model = createModel(config, { seed: 0, init: false });
   let state = new Map<string, StateEntry>();
   for (const [name, t] of Object.entries(tensors)) state.set(name, { shape: t.shape, data: toFloat32(t) });
   if (tensorLayout === 'hf') state = fromHfTensors(config, state);

@@ -53,7 +53,7 @@ export function ggufModelPath(path: string): string | undefined {
 export function loadGgufModel(file: string, tokenizerPath?: string): { model: AnyModel; tokenizer: AnyTokenizer } {
   const g = readGguf(file);
   const { config, state } = modelFromGguf(g);
-  const model = createModel(config, { seed: 0 });
+  const model = createModel(config, { seed: 0, init: false });
   model.loadStateDict(state);
   model.eval();
   const format = ggufDecodeWeights(g);

@@ -153,7 +153,7 @@ function describe(h: Llama2cHeader): string {
 /** Loads a llama2.c checkpoint into a Llama decoder (eval mode). */
 export function loadLlama2c(file: string): { header: Llama2cHeader; model: AnyModel } {
   const { header, config, state } = readLlama2c(file);
-  const model = createModel(config, { seed: 0 });
+  const model = createModel(config, { seed: 0, init: false });
   model.loadStateDict(state);
   model.eval();
   return { header, model };

@@ -165,6 +165,12 @@ export interface HfMapping<C extends ModelConfigBase> {
 export interface CreateOptions {
   /** Seed of the initial weights (default 1337). */
   seed?: number;
+  /**
+   * false: every weight starts at zero and no random numbers are drawn (for loaders that
+   * fill every tensor from a file right after; `createModel` builds inside `withoutInit`).
+   * Default true.
+   */
+  init?: boolean;
 }
 
 /**

@@ -15,6 +15,7 @@ import { decoderFamily, type DecoderConfig } from './decoder/index.ts';
 import { encoderFamily, type EncoderConfig } from './encoder/index.ts';
 import { treeFamily } from './tree/index.ts';
 import { seq2seqFamily, type Seq2SeqConfig } from './seq2seq/index.ts';
+import { withoutInit } from '../nn/parameter.ts';
 import type { ConfigSchema, CreateOptions, InfoOptions, LanguageModel, Model, ModelConfigBase, ModelFamily, ModelInfo } from './model.ts';
 
 /** A config of any registered family (grows with the families: `DecoderConfig | EncoderConfig | ...`). */
@@ -87,6 +88,7 @@ export function describeModel(config: ModelConfig): string {
 
 /** Builds a model of `config`'s family with fresh weights (Rng(seed)). */
 export function createModel(config: ModelConfig, opts: CreateOptions = {}): AnyModel {
+  if (opts.init === false) return withoutInit(() => modelFamily(config.arch).create(config, opts));
   return modelFamily(config.arch).create(config, opts);
 }
 

@@ -12,13 +12,35 @@ import type { Rng } from '../util/rng.ts';
 /** A trainable tensor (a leaf that requires grad). */
 export type Parameter = Tensor;
 
+/** Depth of `withoutInit` scopes: random initialisers make zeros while > 0. */
+let skipInit = 0;
+
+/**
+ * Runs `build` with the random initialisers (`normal`, `uniform`) making zeros instead:
+ * for loaders that overwrite every weight right after building the model, so that a 110M
+ * model does not draw 110M normals first. The Rng is not advanced inside.
+ *
+ * @example
+ * const model = withoutInit(() => createModel(config)); // then copy the file's tensors in
+ */
+export function withoutInit<T>(build: () => T): T {
+  skipInit++;
+  try {
+    return build();
+  } finally {
+    skipInit--;
+  }
+}
+
 export const Parameter = {
-  /** Values ~ N(0, std^2). */
+  /** Values ~ N(0, std^2) (zeros inside `withoutInit`). */
   normal(shape: readonly number[], std: number, rng: Rng): Parameter {
+    if (skipInit > 0) return Tensor.zeros(shape, { requiresGrad: true });
     return Tensor.randn(shape, rng, std, { requiresGrad: true });
   },
-  /** Values ~ U(-bound, bound). */
+  /** Values ~ U(-bound, bound) (zeros inside `withoutInit`). */
   uniform(shape: readonly number[], bound: number, rng: Rng): Parameter {
+    if (skipInit > 0) return Tensor.zeros(shape, { requiresGrad: true });
     return Tensor.uniform(shape, rng, -bound, bound, { requiresGrad: true });
   },
   /** All zeros (biases). */

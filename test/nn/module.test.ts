@@ -125,3 +125,19 @@ test('custom modules: nested names, ModuleList, shared parameters counted once, 
   }
   assert.throws(() => new Bad(), /registered twice/);
 });
+
+test('createModel({ init: false }) draws no random numbers: zero weights, same names and shapes, norms still ones', () => {
+  for (const config of [tinyGpt2(), tinyLlama()]) {
+    const seeded = createModel(config, { seed: 3 }).stateDict();
+    const blank = createModel(config, { seed: 3, init: false }).stateDict();
+    assert.deepEqual([...blank.keys()], [...seeded.keys()]);
+    for (const [name, t] of blank) {
+      assert.deepEqual(t.shape, seeded.get(name)!.shape, name);
+      const isGain = /(ln_\d|ln_f|norm)\.weight$/.test(name);
+      assert.ok(t.data.every((v) => v === (isGain ? 1 : 0)), `${name} should be ${isGain ? 'ones' : 'zeros'}`);
+    }
+    // the scope ends with the call: the next model is random again, from its own seed
+    const after = createModel(config, { seed: 3 }).stateDict();
+    for (const [name, t] of after) assert.deepEqual(t.data, seeded.get(name)!.data, name);
+  }
+});
