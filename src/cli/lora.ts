@@ -5,11 +5,15 @@
  *
  * writes one model directory with the adapter folded into the weights (peft's
  * merge_and_unload): model.safetensors, config.json and tokenizer.json, which loads
- * wherever --model is taken and, for GPT-2 and HF-layout Llama, in transformers.
+ * wherever --model is taken and, for GPT-2 and HF-layout Llama, in transformers. A
+ * sequence-classification adapter (task_type SEQ_CLS, its `score` head in
+ * modules_to_save) gives a classifier directory instead (src/io/classifier-dir.ts, what
+ * `finetune --task classify` writes; transformers' AutoModelForSequenceClassification).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveCheckpoint } from '../io/checkpoint.ts';
+import { loadAdapterClassifier, saveClassifier } from '../io/classifier-dir.ts';
 import { loadModel } from '../io/load-model.ts';
 import { readAdapterConfig } from '../io/peft.ts';
 import { describeModel } from '../models/registry.ts';
@@ -20,12 +24,16 @@ const HELP = `usage: llmts lora merge --model M --adapter A --out DIR [--tokeniz
 
 Folds a LoRA adapter (adapter_config.json + adapter_model.safetensors, made by peft or by
 llm.ts) into its base model and writes one merged model directory (model.safetensors,
-config.json, tokenizer.json) that --model takes and transformers loads.
+config.json, tokenizer.json) that --model takes and transformers loads. A SEQ_CLS adapter
+(a classifier's, with its score head) gives a classifier directory (config.json with
+GPT2ForSequenceClassification / LlamaForSequenceClassification and the labels of the
+adapter's classifier.json; a peft-made one without it gets LABEL_0, LABEL_1, ... and the
+tokenizer's pad id).
 
 options:
   --model M       the base model: a checkpoint or run directory, an HF GPT-2 / Llama directory,
                   a llama2.c .bin or a GGUF file
-  --adapter A     the adapter directory (task_type CAUSAL_LM)
+  --adapter A     the adapter directory (task_type CAUSAL_LM or SEQ_CLS)
   --out DIR       the directory to write (must not exist, unless --overwrite and it is a model directory)
   --tokenizer T   tokenizer name or file (default: the model's own)
   --overwrite     replace DIR when it holds a model directory already
@@ -55,10 +63,18 @@ async function merge(argv: string[]): Promise<number> {
   if (!values.adapter) throw new LlmtsError('E_FLAG', 'llmts lora merge needs --adapter', { where: '--adapter', hint: 'pass the adapter directory (adapter_config.json + adapter_model.safetensors)' });
   const out = checkOutDir(values.out, values.overwrite ?? false);
   const adapter = readAdapterConfig(values.adapter);
+  const targets = typeof adapter.targetModules === 'string' ? adapter.targetModules : adapter.targetModules.join(', ');
+  const merged = `merged LoRA r=${adapter.r}, alpha=${adapter.alpha}${adapter.rsLora ? ' (rsLoRA)' : ''} on ${targets}`;
+  if (adapter.taskType === 'SEQ_CLS') {
+    const { model: base, tokenizer } = loadModel(values.model, values.tokenizer);
+    const { model, head } = loadAdapterClassifier(base, values.adapter, { padId: tokenizer.specialIds.pad });
+    saveClassifier(out, { model, tokenizer, labels: head.labels, pooling: head.pooling, padId: head.padId ?? undefined });
+    console.log(`wrote ${out}: a classifier directory, ${describeModel(model.config)} with a ${head.numLabels}-label score head (${head.labels.join(', ')}); ${merged}`);
+    return 0;
+  }
   const { model, tokenizer } = loadModel(values.model, values.tokenizer, { adapter: values.adapter });
   saveCheckpoint(out, { model, tokenizer });
-  const targets = typeof adapter.targetModules === 'string' ? adapter.targetModules : adapter.targetModules.join(', ');
-  console.log(`wrote ${out}: ${describeModel(model.config)}; merged LoRA r=${adapter.r}, alpha=${adapter.alpha}${adapter.rsLora ? ' (rsLoRA)' : ''} on ${targets}`);
+  console.log(`wrote ${out}: ${describeModel(model.config)}; ${merged}`);
   return 0;
 }
 

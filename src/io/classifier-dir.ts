@@ -10,7 +10,8 @@
  * - tokenizer.json
  * `loadClassifier` rebuilds the model with its head; a directory without the head block is
  * an `E_CHECKPOINT` error naming config.json. `loadAdapterClassifier` does the same for a
- * LoRA classifier (a SEQ_CLS adapter and its classifier.json) on its base model.
+ * LoRA classifier (a SEQ_CLS adapter, ours with its classifier.json or peft's) on its base
+ * model; `llmts lora merge` saves that as a classifier directory.
  *
  * @example
  * saveClassifier('runs/sentiment', { model: clf, tokenizer, labels: ['0', '1'], padId: 50256 });
@@ -132,21 +133,41 @@ export function loadClassifier(dir: string): LoadedClassifier {
 }
 
 /**
- * A classifier from a base model and a LoRA adapter of task SEQ_CLS written by
- * `llmts finetune --task classify --lora` (adapter_config.json, adapter_model.safetensors
- * with `score.weight` as modules_to_save, classifier.json with the labels): the head is put
- * on `base`, the adapter loaded and merged.
+ * The head of a SEQ_CLS adapter directory: its classifier.json (written by
+ * `llmts finetune --task classify --lora`: labels, pooling, pad id), or for an adapter made
+ * by peft (no classifier.json) what transformers' defaults give: as many labels as the rows
+ * of the saved `score.weight` (GPT2/LlamaForSequenceClassification's head), named LABEL_0, LABEL_1, ..., pooled
+ * at the last non-pad token of `padId` (the last position without one).
  */
-export function loadAdapterClassifier(base: AnyModel, adapterDir: string): { model: ModelWithHead<ModelConfig>; head: ClassifierHeadInfo } {
+export function adapterHeadInfo(adapterDir: string, o: { padId?: number } = {}): ClassifierHeadInfo {
   const path = join(adapterDir, 'classifier.json');
-  if (!existsSync(path)) throw headError(path, 'the file is missing: the adapter directory was not written by llmts finetune --task classify --lora');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new LlmtsError('E_CHECKPOINT', `${path} is not valid JSON`, { where: path, hint: 're-run llmts finetune', cause: err });
+  if (existsSync(path)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new LlmtsError('E_CHECKPOINT', `${path} is not valid JSON`, { where: path, hint: 're-run llmts finetune', cause: err });
+    }
+    return readHead({ llmts: { head: json } }, path);
   }
-  const head = readHead({ llmts: { head: json } }, path);
+  const weights = join(adapterDir, 'adapter_model.safetensors');
+  if (!existsSync(weights)) throw headError(weights, 'the file is missing: an adapter directory holds adapter_config.json and adapter_model.safetensors');
+  const { tensors } = loadSafetensors(weights);
+  const score = Object.entries(tensors).find(([k]) => k === 'base_model.model.score.weight');
+  if (!score || score[1].shape.length !== 2) {
+    throw new LlmtsError('E_ADAPTER', `${weights} has no base_model.model.score.weight: not a sequence-classification adapter of a GPT-2 or Llama`, { where: weights, hint: 'a SEQ_CLS adapter saves its head (modules_to_save score)' });
+  }
+  const numLabels = score[1].shape[0]!;
+  return { kind: 'sequence-classification', numLabels, labels: Array.from({ length: numLabels }, (_, i) => `LABEL_${i}`), pooling: 'last', padId: o.padId ?? null };
+}
+
+/**
+ * A classifier from a base model and a LoRA adapter of task SEQ_CLS (adapter_config.json,
+ * adapter_model.safetensors with `score.weight` as modules_to_save; the head from
+ * `adapterHeadInfo`): the head is put on `base`, the adapter loaded and merged.
+ */
+export function loadAdapterClassifier(base: AnyModel, adapterDir: string, o: { padId?: number } = {}): { model: ModelWithHead<ModelConfig>; head: ClassifierHeadInfo } {
+  const head = adapterHeadInfo(adapterDir, o);
   const model = withHead(base, classificationHead({ numLabels: head.numLabels, pooling: head.pooling, padId: head.padId ?? undefined }));
   mergeAdapter(model, adapterDir, { task: 'SEQ_CLS' });
   model.eval();

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint } from '../../src/io/checkpoint.ts';
+import { loadClassifier } from '../../src/io/classifier-dir.ts';
 import { maxAbsDiff, PARITY_IDS, PEFT_DIR } from './peft-ours.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 
@@ -60,6 +61,34 @@ test('lora merge writes a model directory with peft\'s logits; generate --adapte
     writeFileSync(join(dir, 'notes', 'keep.txt'), 'x');
     oneError(['lora', 'merge', '--model', BASE, '--adapter', ADAPTER, '--out', join(dir, 'notes'), '--overwrite'], 'E_FLAG', /exists and is not a model directory/);
     assert.ok(existsSync(join(dir, 'notes', 'keep.txt')), 'a folder that is not a model directory is never replaced');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lora merge of a peft SEQ_CLS adapter writes a classifier directory with peft\'s logits (LABEL_i labels, last-token pooling)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-lora-cli-seqcls-'));
+  try {
+    const out = join(dir, 'clf');
+    const adapter = join(PEFT_DIR, 'peft-gpt2-seqcls');
+    const m = llmts(['lora', 'merge', '--model', BASE, '--adapter', adapter, '--out', out]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.match(m.stdout, /wrote .*clf: a classifier directory, gpt2: 2 layers.* 3-label score head \(LABEL_0, LABEL_1, LABEL_2\); merged LoRA r=4, alpha=16 \(rsLoRA\)/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(config.architectures, ['GPT2ForSequenceClassification']);
+    assert.deepEqual(config.id2label, { 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' });
+    const { model, head } = loadClassifier(out);
+    assert.equal(head.pooling, 'last');
+    const want = JSON.parse(readFileSync(join(adapter, 'expected.json'), 'utf8')) as { logits: number[] };
+    const got = noGrad(() => model.forward({ ids: PARITY_IDS, B: 1, T: PARITY_IDS.length }).logits.data);
+    assert.equal(got.length, 3);
+    assert.ok(maxAbsDiff(got, want.logits) <= 1e-4, `max |diff| ${maxAbsDiff(got, want.logits)}`);
+    // a SEQ_CLS adapter whose file lacks the score head cannot become a classifier
+    const broken = join(dir, 'no-head');
+    mkdirSync(broken);
+    writeFileSync(join(broken, 'adapter_config.json'), readFileSync(join(adapter, 'adapter_config.json')));
+    writeFileSync(join(broken, 'adapter_model.safetensors'), readFileSync(join(PEFT_DIR, 'peft-gpt2-causal', 'adapter_model.safetensors')));
+    oneError(['lora', 'merge', '--model', BASE, '--adapter', broken, '--out', join(dir, 'x')], 'E_ADAPTER', /no base_model\.model\.score\.weight/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
