@@ -12,6 +12,7 @@ import { describeKeys, KEYS, camelKey, readConfigFile } from '../train/config.ts
 import { planRun, train } from '../train/trainer.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { printSamples } from '../infer/samples.ts';
+import { isSeq2SeqPreset, runSeq2SeqPreset } from '../train/seq2seq-recipes.ts';
 
 const HELP = `usage: llmts train [--preset P] [--config FILE.json] [--key=value ...] [--resume]
 
@@ -69,7 +70,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const file = args.config ? readConfigFile(args.config) : undefined;
+  const preset = args.overrides.preset ?? file?.preset;
+  if (typeof preset === 'string' && isSeq2SeqPreset(preset)) return trainSeq2SeqPreset(preset, file, args.overrides);
   const plan = planRun({ file, fileName: args.config, overrides: args.overrides });
+  return withInterrupt(async (signal) => {
+    const r = await train(plan, { signal });
+    if (r.stopped === 'done' && plan.train.samples > 0) printSamples(r.model, r.data.tokenizer, { count: plan.train.samples, tokens: plan.train.sampleTokens, seed: plan.train.seed });
+    console.log(`run directory: ${r.runDir}  (metrics.jsonl, loss.html, checkpoints/)`);
+    return r.stopped;
+  });
+}
+
+/** Runs `fn` with a signal that the first Ctrl-C aborts (the run saves a checkpoint and stops; a second quits now); the exit code of how it stopped. */
+async function withInterrupt(fn: (signal: AbortSignal) => Promise<'done' | 'interrupted' | 'non-finite'>): Promise<number> {
   const ac = new AbortController();
   const onSigint = (): void => {
     if (ac.signal.aborted) process.exit(130);
@@ -78,11 +91,18 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    const r = await train(plan, { signal: ac.signal });
-    if (r.stopped === 'done' && plan.train.samples > 0) printSamples(r.model, r.data.tokenizer, { count: plan.train.samples, tokens: plan.train.sampleTokens, seed: plan.train.seed });
-    console.log(`run directory: ${r.runDir}  (metrics.jsonl, loss.html, checkpoints/)`);
-    return r.stopped === 'done' ? 0 : r.stopped === 'interrupted' ? 130 : 3;
+    const stopped = await fn(ac.signal);
+    return stopped === 'done' ? 0 : stopped === 'interrupted' ? 130 : 3;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** An encoder-decoder preset (translate-en-fr, ...): its own run (src/train/seq2seq-recipes.ts). */
+async function trainSeq2SeqPreset(preset: string, file: Record<string, unknown> | undefined, overrides: Record<string, string>): Promise<number> {
+  return withInterrupt(async (signal) => {
+    const r = await runSeq2SeqPreset(preset, { file, overrides, signal });
+    console.log(`run directory: ${r.runDir}  (metrics.jsonl, loss.html, eval.json, checkpoints/)`);
+    return r.stopped;
+  });
 }

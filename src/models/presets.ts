@@ -11,6 +11,7 @@
 import { LlmtsError } from '../util/errors.ts';
 import { gpt2Config, llamaConfig } from './decoder/config.ts';
 import { bertConfig } from './encoder/config.ts';
+import { bartConfig } from './seq2seq/config.ts';
 import type { ModelConfig } from './registry.ts';
 
 /** Training settings a preset may set (the trainer's config keys; see src/train/config.ts). */
@@ -93,6 +94,13 @@ const PRESETS: ModelPreset[] = [
       evalInterval: 100, evalIters: 5, ckptInterval: 500, logInterval: 10, corpus: 'tinystories', tokenizer: 'bert-base-uncased', objective: 'mlm',
     },
   })),
+  // encoder-decoders: `llmts train --preset translate-en-fr` trains them on (source, target) pairs (src/train/seq2seq-recipes.ts)
+  {
+    name: 'translate-en-fr',
+    description: 'BART encoder-decoder, 3 + 3 layers, 4 heads, 256 wide, shared 8000-id BPE: English -> French on Tatoeba (data/translation-en-fr), held-apart sacreBLEU',
+    model: bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024, dropout: 0.1 }),
+    recipe: { batchSize: 64, maxSteps: 2500, lr: 1e-3, minLr: 1e-4, warmupSteps: 200, weightDecay: 0.01, beta2: 0.98, evalInterval: 250, ckptInterval: 500, logInterval: 50 },
+  },
 ];
 
 /** Names of all presets, in listing order. */

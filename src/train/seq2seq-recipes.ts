@@ -1,0 +1,106 @@
+/**
+ * The encoder-decoder presets of `llmts train` (`--preset translate-en-fr`, ...): each
+ * recipe names its data, the settings that are not the preset's (label smoothing, BPE
+ * size, longest source and target) and its final evaluation; `runSeq2SeqPreset` resolves
+ * the settings (the preset's recipe, then `--key=value` overrides of the keys below) and
+ * runs seq2seq-run.ts. `trainTranslateEnFr` is the same run for library callers.
+ *
+ *   llmts train --preset translate-en-fr                      # runs/translate-en-fr
+ *   llmts train --preset translate-en-fr --maxSteps=200 --out runs/t
+ *   llmts train --preset translate-en-fr --out runs/t --resume
+ *
+ * @example
+ * const r = await trainTranslateEnFr({ out: 'runs/t', overrides: { maxSteps: 100 } });
+ * r.scores.bleuBeam; // sacreBLEU on the held-apart test split, beam 4
+ */
+import { getPreset } from '../models/presets.ts';
+import { isSeq2Seq, type Seq2SeqConfig } from '../models/seq2seq/index.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { bundledFile } from './bundled.ts';
+import { parseValue, type Source } from './config.ts';
+import { trainSeq2Seq, type Seq2SeqRunData, type Seq2SeqRunResult, type Seq2SeqSettings } from './seq2seq-run.ts';
+import { evaluateTranslation, translationData } from './seq2seq-translate.ts';
+import type { MultiRefItem } from './seq2seq-data.ts';
+
+/** What a recipe adds to its preset. */
+interface Seq2SeqRecipe {
+  /** The default data file (under data/), used when --data is not given. */
+  data: string;
+  /** Settings the preset's recipe does not hold. */
+  extra: Pick<Seq2SeqSettings, 'labelSmoothing' | 'gradClip' | 'keepLast' | 'vocabSize' | 'maxSourceLen' | 'maxTargetLen'>;
+  /** The run's texts and the held-apart items of the final evaluation. */
+  load(file: string): Seq2SeqRunData & { test: MultiRefItem[] };
+  /** The final evaluation of the held-apart items. */
+  evaluate: typeof evaluateTranslation;
+}
+
+const RECIPES: Record<string, Seq2SeqRecipe> = {
+  'translate-en-fr': {
+    data: 'translation-en-fr/eng-fra-74k.tsv.gz',
+    extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 64, maxTargetLen: 64 },
+    load: (file) => translationData(file),
+    evaluate: evaluateTranslation,
+  },
+};
+
+/** The `llmts train` keys a seq2seq preset reads (the others belong to decoder and encoder pretraining). */
+const KEYS = ['preset', 'out', 'resume', 'data', 'seed', 'batchSize', 'maxSteps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'beta2', 'gradClip',
+  'dropout', 'logInterval', 'evalInterval', 'ckptInterval', 'keepLast'] as const;
+
+/** True when `name` is an encoder-decoder preset that `runSeq2SeqPreset` trains. */
+export function isSeq2SeqPreset(name: string): boolean {
+  return name in RECIPES;
+}
+
+/** Options of `runSeq2SeqPreset`. */
+export interface Seq2SeqPresetOptions {
+  /** `llmts train` keys (see KEYS) of a config file (JSON values). */
+  file?: Record<string, unknown>;
+  /** `llmts train` keys from the command line (strings), over the file's. */
+  overrides?: Record<string, unknown>;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Trains the encoder-decoder preset `name` (see the module comment). Unknown or unused keys are E_CONFIG errors. */
+export async function runSeq2SeqPreset(name: string, o: Seq2SeqPresetOptions = {}): Promise<Seq2SeqRunResult> {
+  const recipe = RECIPES[name];
+  if (!recipe) throw new LlmtsError('E_PRESET', `${name} is not an encoder-decoder preset`, { where: '--preset', hint: `use one of ${Object.keys(RECIPES).join(', ')}` });
+  const preset = getPreset(name);
+  if (!isSeq2Seq(preset.model)) throw new LlmtsError('E_PRESET', `preset ${name} is not an encoder-decoder`, { where: '--preset', hint: 'use a bart preset' });
+  const v: Record<string, string | number | boolean> = {};
+  for (const [source, entries] of [['config file', o.file], ['command line', o.overrides]] as [Source, Record<string, unknown> | undefined][]) {
+    for (const [key, raw] of Object.entries(entries ?? {})) {
+      if (raw === undefined) continue;
+      if (!(KEYS as readonly string[]).includes(key)) {
+        throw new LlmtsError('E_CONFIG', `${key} is not a setting of the encoder-decoder preset ${name}`, { where: `${source}: ${key}`, hint: `its settings: ${KEYS.join(', ')}` });
+      }
+      v[key] = parseValue(key, raw, source);
+    }
+  }
+  const r = preset.recipe;
+  const num = (key: string, fallback: number): number => (v[key] as number | undefined) ?? fallback;
+  const settings: Seq2SeqSettings = {
+    ...recipe.extra,
+    seed: num('seed', 1337), batchSize: num('batchSize', r.batchSize ?? 32), maxSteps: num('maxSteps', r.maxSteps ?? 1000),
+    lr: num('lr', r.lr ?? 1e-3), minLr: num('minLr', r.minLr ?? 1e-4), warmupSteps: num('warmupSteps', r.warmupSteps ?? 100),
+    weightDecay: num('weightDecay', r.weightDecay ?? 0.01), beta2: num('beta2', r.beta2 ?? 0.98), gradClip: num('gradClip', recipe.extra.gradClip),
+    logInterval: num('logInterval', r.logInterval ?? 50), evalInterval: num('evalInterval', r.evalInterval ?? 500),
+    ckptInterval: num('ckptInterval', r.ckptInterval ?? 500), keepLast: num('keepLast', recipe.extra.keepLast),
+  };
+  const model: Seq2SeqConfig = { ...preset.model, dropout: num('dropout', preset.model.dropout) };
+  const out = (v.out as string | undefined) || `runs/${name}`;
+  const file = (v.data as string | undefined) || bundledFile(recipe.data);
+  const log = o.log ?? ((line: string) => console.log(line));
+  const data = recipe.load(file);
+  log(`${name}: ${file}`);
+  return trainSeq2Seq({
+    name, out, resume: v.resume === true, model, settings, data, log, signal: o.signal,
+    evaluate: (m, tok, l) => recipe.evaluate(m, tok, data.test, { out, log: l }),
+  });
+}
+
+/** `llmts train --preset translate-en-fr` for library callers: `overrides` are its settings (maxSteps, lr, ...). */
+export function trainTranslateEnFr(o: { out?: string; overrides?: Record<string, unknown>; log?: (line: string) => void; signal?: AbortSignal } = {}): Promise<Seq2SeqRunResult> {
+  return runSeq2SeqPreset('translate-en-fr', { file: { ...o.overrides, ...(o.out ? { out: o.out } : {}) }, log: o.log, signal: o.signal });
+}
