@@ -23,6 +23,7 @@ const commands: Record<string, Command> = {
   eval: { summary: 'loss, perplexity and bits per byte of a model on a text file; eval bleu / eval rouge: BLEU, chrF, ROUGE of outputs', load: () => import('./eval.ts') },
   train: { summary: 'pretrain a decoder, or a BERT encoder with --objective mlm (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   'train-tree': { summary: 'train a Tree-LSTM on PTB sentiment trees (SST), dev table beside a naive Bayes baseline', load: () => import('./train-tree.ts') },
+  'train-han': { summary: 'train a hierarchical attention network (bi-GRU + attention) on e-mail folders (SpamAssassin), spam F1 beside mean-pooled and naive Bayes baselines', load: () => import('./train-han.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },
   chat: { summary: 'talk to a model in the terminal (streamed answers, /reset, /exit, Ctrl-C stops an answer)', load: () => import('./chat.ts') },
   serve: { summary: 'OpenAI-compatible HTTP API and web UI (chat, training dashboard)', load: () => import('./serve.ts') },
