@@ -17,6 +17,7 @@ export * as train from './train/index.ts';
 export * as evaluation from './eval/index.ts';
 export * as infer from './infer/index.ts';
 export * as io from './io/index.ts';
+export * as tasks from './tasks/index.ts';
 
 export { backend, setBackend, referenceBackend, nativeBackend, type Backend } from './backend/index.ts';
 export { LlmtsError } from './util/errors.ts';
@@ -28,3 +29,4 @@ export { type Tokenizer } from './tokenizer/types.ts';
 export { generate, streamGenerate } from './infer/index.ts';
 export { loadModel } from './io/index.ts';
 export { evaluateText } from './eval/index.ts';
+export { loadTaskModel, summarize, translate, classify, embed } from './tasks/index.ts';

@@ -1,29 +1,31 @@
 /**
  * `llmts translate` (and `llmts summarize`, the same command over documents): texts through
  * an encoder-decoder (a BART checkpoint or HF BartForConditionalGeneration directory), one
- * output line per input, greedy or beam search as transformers' generate.
+ * output line per input, greedy or beam search as transformers' generate. The work is the
+ * tasks layer's (src/tasks/text-to-text.ts), as for the server's /v1/tasks routes.
  *
  *   llmts translate --model M --text "Where is the station?" [--beams 4]
  *   llmts summarize --model M --file abstracts.txt --beams 4 --max-length 60
  */
-import { readFileSync } from 'node:fs';
-import { generateTexts } from '../infer/seq2seq-generate.ts';
-import { loadModel } from '../io/load-model.ts';
-import { asSeq2Seq } from '../models/seq2seq/index.ts';
+import { loadTaskModel } from '../tasks/model-kind.ts';
+import { summarize, translate } from '../tasks/text-to-text.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { numberFlag, parseFlags } from './flags.ts';
+import { commandInputs, progressFor } from './task-common.ts';
 
 const help = (command: string): string => `usage: llmts ${command} --model M (--text TEXT ... | --file F) [options]
 
 ${command === 'translate' ? 'Translates each text' : 'Summarises each document'} with an encoder-decoder (a bart checkpoint or a Hugging Face
-BartForConditionalGeneration directory): one output line per input (--file: one input per
-non-empty line). Beam search scores as transformers' generate does.
+BartForConditionalGeneration directory): one output line per input (--file or stdin: one
+input per non-empty line). Beam search scores as transformers' generate does. A progress
+bar goes to stderr when there is more than one batch.
 
 options:
   --model M               the encoder-decoder (required)
   --tokenizer T           tokenizer name or file (default: the model's own)
   --text TEXT             an input (repeatable)
-  --file F                inputs, one per line
+  --file F                inputs, one per line ('-': stdin; stdin is read when neither
+                          --text nor --file is given)
   --beams K               beam search with K beams (default 1: greedy)
   --max-length N          longest output in tokens, decoder start included (default 128, at most blockSize)
   --min-length N          shortest output (default 0)
@@ -31,7 +33,7 @@ options:
   --no-repeat-ngram N     never repeat an n-gram of N tokens (default 0: off)
   --early-stopping        stop a beam search once it has K finished outputs
   --batch-size B          inputs decoded together (default 16)
-  --json                  one JSON string per line
+  --json                  one JSON string per line (line i: the output of input i)
   -h, --help              this help`;
 
 /** Runs `llmts translate` or `llmts summarize`; returns the exit code. */
@@ -47,26 +49,18 @@ export async function runSeq2Seq(command: 'translate' | 'summarize', argv: strin
     return 0;
   }
   if (!values.model) throw new LlmtsError('E_USAGE', `llmts ${command} needs --model`, { where: '--model', hint: 'pass a bart checkpoint or Hugging Face BartForConditionalGeneration directory' });
-  const texts = [...(values.text ?? [])];
-  if (values.file !== undefined) {
-    let body: string;
-    try {
-      body = readFileSync(values.file, 'utf8');
-    } catch (err) {
-      throw new LlmtsError('E_USAGE', `cannot read ${values.file}`, { where: '--file', hint: 'check the path', cause: err });
-    }
-    texts.push(...body.split(/\r?\n/).filter((l) => l.trim() !== ''));
-  }
-  if (texts.length === 0) throw new LlmtsError('E_USAGE', `llmts ${command} needs --text or --file`, { where: '--text', hint: 'e.g. --text "Where is the station?"' });
+  const texts = await commandInputs(command, values, 'Where is the station?');
   const numBeams = numberFlag(values.beams, '--beams', 1, { int: true, min: 1 });
   const maxLength = numberFlag(values['max-length'], '--max-length', undefined, { int: true, min: 2 });
   const minLength = numberFlag(values['min-length'], '--min-length', 0, { int: true, min: 0 });
   const lengthPenalty = numberFlag(values['length-penalty'], '--length-penalty', 1);
   const noRepeatNgramSize = numberFlag(values['no-repeat-ngram'], '--no-repeat-ngram', 0, { int: true, min: 0 });
   const batchSize = numberFlag(values['batch-size'], '--batch-size', 16, { int: true, min: 1 });
-  const { model, tokenizer } = loadModel(values.model, values.tokenizer);
-  const outs = generateTexts(asSeq2Seq(model, `llmts ${command}`), tokenizer, texts, {
+  const m = loadTaskModel(values.model, { tokenizer: values.tokenizer });
+  const run = command === 'translate' ? translate : summarize;
+  const outs = run(m, texts, {
     numBeams, maxLength, minLength, lengthPenalty, noRepeatNgramSize, earlyStopping: values['early-stopping'] ?? false, batchSize,
+    onProgress: progressFor(command, texts.length, batchSize), caller: `llmts ${command}`,
   });
   for (const o of outs) console.log(values.json ? JSON.stringify(o) : o);
   return 0;

@@ -58,7 +58,7 @@ test('llmts sentiment: the sentence label, its probabilities and (--tree) every 
 });
 
 test('llmts sentiment and train-tree: user errors are one line naming the file, flag or line', () => {
-  oneErrorLine(llmts('sentiment', '--model', join(root, 'nope'), '--text', 'good'), 'E_CHECKPOINT', /nope[/\\]config\.json is missing/);
+  oneErrorLine(llmts('sentiment', '--model', join(root, 'nope'), '--text', 'good'), 'E_MODEL_NOT_FOUND', /no model at .*nope/);
   oneErrorLine(llmts('sentiment', '--model', model, '--ptb', '(1 (2 a) (3 good)'), 'E_TREE', /unclosed '\(' .*\(at --ptb:1:18\)/);
   oneErrorLine(llmts('sentiment', '--model', model, '--ptb', '(1 (2 a) (3 good) (2 film))'), 'E_TREE', /exactly two children/);
   oneErrorLine(llmts('sentiment', '--model', model), 'E_USAGE', /one of --text and --ptb/);

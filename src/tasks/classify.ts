@@ -1,0 +1,84 @@
+/**
+ * Classify texts (sentiment and any other labels): for each text the best label, its
+ * probability and every label's probability (softmax of the model's logits), from any
+ * classifier the task models know (model-kind.ts):
+ * - a `classifier` directory (`llmts finetune --task classify`): the text encoded as in
+ *   fine-tuning (`tokenizer.encode(text)`, cut to the model's context), one text a forward;
+ * - a BERT with a sequence-classification head: [CLS] text [SEP] (cut to the context, [SEP]
+ *   kept), padded batches with the attention mask;
+ * - a Tree-LSTM (`llmts train-tree`): the text split into words and composed right-branching
+ *   (classify-tree.ts), or PTB trees given as they are (`classifyTrees`); with `phrases`,
+ *   the label of every phrase too.
+ * A model without a classification head is an E_MODEL error naming it. `explain` asks for
+ * the attention weights behind each label: none of these models exposes them, so it is an
+ * E_MODEL error naming the model (the `attention` field is there for models that do).
+ *
+ * @example
+ * classify(loadTaskModel('runs/sentiment'), ['a gorgeous, witty film']);
+ * // [{ text, label: 'positive', id: 1, score: 0.93, scores: [{ label: 'negative', score: 0.07 }, { label: 'positive', score: 0.93 }] }]
+ */
+import { encodeTexts } from '../infer/encoder.ts';
+import { inferenceScope } from '../infer/inference-scope.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { classifyTrees, treeFromText } from './classify-tree.ts';
+import { labelled, softmax, type Classification, type ClassifyOptions } from './labels.ts';
+import { describeTaskModel, wrongKind, type TaskModel } from './model-kind.ts';
+
+/** True when `m` can classify (a classification head of some kind). */
+export function canClassify(m: TaskModel): boolean {
+  return m.kind === 'classifier' || m.kind === 'tree' || (m.kind === 'encoder' && m.labels !== null);
+}
+
+/** The label names of a model that can classify, else the E_MODEL error of `caller`. */
+export function classifierLabels(m: TaskModel, caller = 'classify'): string[] {
+  if (m.kind === 'classifier' || m.kind === 'tree') return m.labels;
+  if (m.kind === 'encoder' && m.labels !== null) return m.labels;
+  throw notAClassifier(m, caller);
+}
+
+function notAClassifier(m: TaskModel, caller: string): LlmtsError {
+  return wrongKind(m, caller, 'a classifier', 'fine-tune a classifier (llmts finetune --task classify, or llmts recipe sentiment), train a Tree-LSTM (llmts train-tree), or use a Hugging Face BertForSequenceClassification directory');
+}
+
+/** Labels and probabilities of each text; see the module comment. */
+export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOptions = {}): Classification[] {
+  const caller = o.caller ?? 'classify';
+  if (m.kind === 'decoder' || m.kind === 'seq2seq') throw notAClassifier(m, caller);
+  const labels = classifierLabels(m, caller);
+  if (o.explain) {
+    throw new LlmtsError('E_MODEL', `${caller}: ${m.path} is ${describeTaskModel(m)}, which has no attention weights to explain its labels`, {
+      where: m.path, hint: 'leave out --explain (explain); it needs a model with word and sentence attention (a hierarchical attention network)' });
+  }
+  if (texts.length === 0) throw new LlmtsError('E_INPUT', `${caller}: no text to classify`, { where: 'input', hint: 'give at least one text' });
+  const empty = texts.findIndex((t) => t.trim() === '');
+  if (empty >= 0) throw new LlmtsError('E_INPUT', `${caller}: input ${empty} is empty`, { where: 'input', hint: 'give non-empty texts' });
+  if (m.kind === 'tree') return classifyTrees(m, texts.map(treeFromText), texts, o);
+  const out: Classification[] = [];
+  const L = labels.length;
+  if (m.kind === 'classifier') {
+    const { model, tokenizer } = m;
+    const ctx = model.config.blockSize;
+    for (const text of texts) {
+      const all = tokenizer.encode(text);
+      if (all.length === 0) throw new LlmtsError('E_INPUT', `${caller}: input ${out.length} encodes to no token`, { where: 'input', hint: 'give a text with words in it' });
+      const ids = all.slice(0, ctx);
+      inferenceScope(model, () => {
+        const logits = model.forward({ ids: Int32Array.from(ids), B: 1, T: ids.length }).logits.data; // (1, L)
+        out.push(labelled(text, labels, softmax(logits, 0, L), all.length > ctx));
+      });
+      if (out.length % 32 === 0 || out.length === texts.length) o.onProgress?.(out.length, texts.length);
+    }
+    return out;
+  }
+  const enc = m.model, bs = o.batchSize ?? 32, ctx = enc.config.blockSize;
+  for (let s = 0; s < texts.length; s += bs) {
+    const chunk = texts.slice(s, s + bs);
+    const batch = encodeTexts(m.tokenizer, chunk, ctx);
+    inferenceScope(enc, () => {
+      const logits = enc.run({ ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask }).logits.data; // (B, L)
+      chunk.forEach((text, b) => out.push(labelled(text, labels, softmax(logits, b * L, L), m.tokenizer.encode(text, { addSpecialTokens: true }).length > ctx)));
+    });
+    o.onProgress?.(out.length, texts.length);
+  }
+  return out;
+}
