@@ -329,8 +329,11 @@ static napi_value js_rope(napi_env env, napi_callback_info info) {
   double theta = num(&A, 5);
   int inter = flag(&A, 6), inv = flag(&A, 7);
   float *x = f32(&A, 8);
+  /* optional: invFreq (hs/2, or null for theta^(-2i/hs)) and attnFactor (default 1) */
+  const float *invFreq = A.argc > 9 ? f32_or_null(&A, 9) : NULL;
+  double attnFactor = A.argc > 10 ? num(&A, 10) : 1.0;
   END()
-  LOCKED(ops->rope(B, H, T, hs, pos, theta, inter, inv, x));
+  LOCKED(ops->rope(B, H, T, hs, pos, theta, invFreq, attnFactor, inter, inv, x));
   return undef(env);
 }
 

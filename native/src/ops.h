@@ -63,8 +63,8 @@ typedef struct llmts_ops {
                         const float *qkv, float *out, float *att);
   void (*attention_qkv_backward)(long B, long T, long nh, long hs, float scale, const float *qkv, const float *att,
                                  const float *dout, float *dqkv);
-  void (*rope)(long B, long H, long T, long hs, long posOffset, double theta, int interleaved, int inverse,
-               float *x);
+  void (*rope)(long B, long H, long T, long hs, long posOffset, double theta, const float *invFreq, double attnFactor,
+               int interleaved, int inverse, float *x);
 
   void (*embedding)(long n, long C, const int *ids, const float *table, float *out);
   void (*embedding_backward)(long n, long C, const int *ids, const float *dout, float *dtable);

@@ -189,11 +189,14 @@ export interface Backend {
 
   /**
    * Rotary position embedding in place on x (B, H, T, hs), position of row t = posOffset + t,
-   * angle = pos * theta^(-2i/hs). interleaved: rotate pairs (2i, 2i+1) (llama2.c / Meta);
-   * else rotate halves (i, i + hs/2) (Hugging Face). inverse rotates by -angle (the backward).
+   * angle = pos * invFreq[i], invFreq[i] = theta^(-2i/hs) (computed in double) unless
+   * `invFreq` (hs/2) is given (scaled RoPE: src/nn/rope-scaling.ts). interleaved: rotate
+   * pairs (2i, 2i+1) (llama2.c / Meta); else rotate halves (i, i + hs/2) (Hugging Face).
+   * inverse rotates by -angle (the backward). cos and sin are multiplied by `attnFactor`
+   * (default 1; YaRN's attention scaling), so the inverse is also the transpose.
    */
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
-    interleaved: boolean, inverse: boolean, x: Float32Array): void;
+    interleaved: boolean, inverse: boolean, x: Float32Array, invFreq?: Float32Array | null, attnFactor?: number): void;
 
   // ---------------------------------------------------------------- embedding / loss
   /** out[i, :] = table[ids[i], :] for i < n; ids out of [0, V) throw in the caller. */

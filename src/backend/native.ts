@@ -412,10 +412,11 @@ export class NativeBackend implements Backend {
   }
 
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
-    interleaved: boolean, inverse: boolean, x: F32): void {
+    interleaved: boolean, inverse: boolean, x: F32, invFreq: F32 | null = null, attnFactor = 1): void {
     dims('rope', { B, H, T, hs, posOffset });
     need('rope', 'x', x, B * H * T * hs);
-    this.m.rope(B, H, T, hs, posOffset, theta, interleaved, inverse, x);
+    if (invFreq) need('rope', 'invFreq', invFreq, hs >> 1);
+    this.m.rope(B, H, T, hs, posOffset, theta, interleaved, inverse, x, invFreq, attnFactor);
   }
 
   embedding(n: number, C: number, idArr: Int32Array, table: F32, out: F32): void {

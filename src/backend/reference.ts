@@ -444,7 +444,7 @@ export class ReferenceBackend implements Backend {
   }
 
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
-    interleaved: boolean, inverse: boolean, x: Buf): void {
+    interleaved: boolean, inverse: boolean, x: Buf, invFreq: Float32Array | null = null, attnFactor = 1): void {
     const half = hs >> 1;
     const sign = inverse ? -1 : 1;
     for (let bh = 0; bh < B * H; bh++) {
@@ -452,8 +452,8 @@ export class ReferenceBackend implements Backend {
         const o = (bh * T + t) * hs;
         const pos = posOffset + t;
         for (let i = 0; i < half; i++) {
-          const angle = pos * Math.pow(theta, (-2 * i) / hs);
-          const cos = Math.cos(angle), sin = sign * Math.sin(angle);
+          const angle = pos * (invFreq ? invFreq[i]! : Math.pow(theta, (-2 * i) / hs));
+          const cos = attnFactor * Math.cos(angle), sin = attnFactor * sign * Math.sin(angle);
           const i0 = interleaved ? o + 2 * i : o + i;
           const i1 = interleaved ? o + 2 * i + 1 : o + i + half;
           const x0 = x[i0], x1 = x[i1];

@@ -40,6 +40,7 @@ import type { DecodeMatrix, DecodePlan, LinearWeights, NormWeights } from '../mo
 import { decodePlanOf } from '../models/decode-weights.ts';
 import type { LanguageModel } from '../models/model.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
+import { RopeFrequencies } from '../nn/rope-scaling.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** Default of `DecodeStep.gemmMinRows`. */
@@ -108,6 +109,8 @@ export class DecodeStep {
   private readonly oneCache: KVCache[] = [];
   /** Whether the layers' q/k/v come fused (one GEMM into `qkv`). */
   private readonly fused: boolean;
+  /** The RoPE frequency tables (scaled or not), or null without RoPE. */
+  private readonly freqs: RopeFrequencies | null;
 
   constructor(model: LanguageModel) {
     this.plan = decodePlanOf(model);
@@ -116,6 +119,7 @@ export class DecodeStep {
     const kinds = new Set(this.plan.layers.map((l) => l.attention.kind));
     if (kinds.size > 1) throw new LlmtsError('E_MODEL', 'decode plan mixes fused and separate q/k/v projections', { where: 'DecodeStep', hint: 'a model gives one attention layout for all layers' });
     this.fused = kinds.has('fused');
+    this.freqs = this.plan.rope ? new RopeFrequencies(this.plan.rope, this.plan.headSize) : null;
     this.probs = new Float32Array(this.plan.nHead * this.plan.blockSize);
     this.reserve(1);
   }
@@ -261,7 +265,7 @@ export class DecodeStep {
       if (positions) for (let i = 0, src = pos * C, dst = b * C; i < C; i++) x[dst + i] = x[dst + i]! + positions[src + i]!;
     }
     const scale = 1 / Math.sqrt(hs);
-    const rope = p.rope;
+    const rope = p.rope, freqs = this.freqs;
     p.layers.forEach((w, l) => {
       this.norm(B, w.norm1, x, xn); // (B, C)
       if (w.attention.kind === 'fused') {
@@ -274,9 +278,10 @@ export class DecodeStep {
       for (let b = 0; b < B; b++) {
         const cache = caches[b]!, pos = cache.length;
         const q = this.qRows[b]!, k = this.kRows[b]!, v = this.vRows[b]!;
-        if (rope) {
-          be.rope(1, nh, 1, hs, pos, rope.theta, rope.interleaved, false, q); // (1, nh, 1, hs)
-          be.rope(1, nkv, 1, hs, pos, rope.theta, rope.interleaved, false, k); // (1, nkv, 1, hs)
+        if (rope && freqs) {
+          const { invFreq, attnFactor } = freqs.at(pos + 1);
+          be.rope(1, nh, 1, hs, pos, rope.theta, rope.interleaved, false, q, invFreq, attnFactor); // (1, nh, 1, hs)
+          be.rope(1, nkv, 1, hs, pos, rope.theta, rope.interleaved, false, k, invFreq, attnFactor); // (1, nkv, 1, hs)
         }
         const kc = cache.keys[l]!.data, vc = cache.values[l]!.data;
         // element copies, not set(subarray): no typed-array views allocated per head

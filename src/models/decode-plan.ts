@@ -12,6 +12,7 @@
  * const plan = model.decodePlan();
  * plan.layers[0].attention.kind;   // 'fused' (GPT-2) or 'separate' (Llama)
  */
+import type { RopeSettings } from '../nn/rope-scaling.ts';
 
 /** Number formats the decode step multiplies weight matrices in. */
 export type DecodeWeightFormat = 'fp32' | 'bf16' | 'q8_0';
@@ -67,12 +68,8 @@ export interface DecodeLayer {
   mlp: MlpWeights;
 }
 
-/** Rotary position embedding of q and k. */
-export interface RopeSpec {
-  theta: number;
-  /** Pairs (2i, 2i+1) as Meta / llama2.c, else halves as Hugging Face. */
-  interleaved: boolean;
-}
+/** Rotary position embedding of q and k: base, pair layout (interleaved: Meta / llama2.c), scaling. */
+export type RopeSpec = RopeSettings;
 
 /** See the module comment. */
 export interface DecodePlan {

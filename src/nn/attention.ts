@@ -18,6 +18,7 @@ import { Dropout } from './dropout.ts';
 import type { KVCache } from './kv-cache.ts';
 import { Linear } from './linear.ts';
 import { Module } from './module.ts';
+import { RopeFrequencies, type RopeSettings } from './rope-scaling.ts';
 
 export interface AttentionConfig {
   dim: number;
@@ -30,8 +31,8 @@ export interface AttentionConfig {
   bias?: boolean;
   /** One fused qkv projection named c_attn/c_proj (GPT-2), else q/k/v/o_proj (default true). */
   fused?: boolean;
-  /** RoPE on q and k, or null for none (default null). */
-  rope?: { theta: number; interleaved: boolean } | null;
+  /** RoPE on q and k (base, pair layout, optional scaling), or null for none (default null). */
+  rope?: RopeSettings | null;
   /** Output dropout probability (default 0). */
   dropout?: number;
   /** Init std of the input projections (default 0.02). */
@@ -57,7 +58,9 @@ export class Attention extends Module {
   readonly nKvHead: number;
   readonly headSize: number;
   readonly causal: boolean;
-  readonly ropeCfg: { theta: number; interleaved: boolean } | null;
+  readonly ropeCfg: RopeSettings | null;
+  /** The RoPE frequency tables (scaled or not), or null without RoPE. */
+  private readonly freqs: RopeFrequencies | null;
   readonly qkv: Linear | null = null;
   readonly q: Linear | null = null;
   readonly k: Linear | null = null;
@@ -78,6 +81,7 @@ export class Attention extends Module {
     this.headSize = cfg.dim / cfg.nHead;
     this.causal = cfg.causal ?? true;
     this.ropeCfg = cfg.rope ?? null;
+    this.freqs = this.ropeCfg ? new RopeFrequencies(this.ropeCfg, this.headSize) : null;
     const rng = cfg.rng ?? new Rng(1337);
     const bias = cfg.bias ?? true, std = cfg.std ?? 0.02, outStd = cfg.outStd ?? std;
     const kvDim = nKv * this.headSize;
@@ -117,9 +121,11 @@ export class Attention extends Module {
     k = transpose12(reshape(k, [B, T, nkv, hs])); // (B, nkv, T, hs)
     v = transpose12(reshape(v, [B, T, nkv, hs])); // (B, nkv, T, hs)
     const pos = cache ? cache.length : 0;
-    if (this.ropeCfg) {
-      q = rope(q, { posOffset: pos, ...this.ropeCfg }); // (B, nh, T, hs)
-      k = rope(k, { posOffset: pos, ...this.ropeCfg }); // (B, nkv, T, hs)
+    if (this.ropeCfg && this.freqs) {
+      const { theta, interleaved } = this.ropeCfg;
+      const { invFreq, attnFactor } = this.freqs.at(pos + T);
+      q = rope(q, { posOffset: pos, theta, interleaved, invFreq, attnFactor }); // (B, nh, T, hs)
+      k = rope(k, { posOffset: pos, theta, interleaved, invFreq, attnFactor }); // (B, nkv, T, hs)
     }
     let y: Tensor;
     if (cache) {

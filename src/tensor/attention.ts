@@ -134,6 +134,10 @@ export interface RopeOptions {
   theta?: number;
   /** Rotate pairs (2i, 2i+1) (llama2.c / Meta) instead of halves (i, i + hs/2) (Hugging Face). Default false. */
   interleaved?: boolean;
+  /** Inverse frequencies (hs/2) of a scaled RoPE (src/nn/rope-scaling.ts); default theta^(-2i/hs). */
+  invFreq?: Float32Array | null;
+  /** Factor on cos and sin (YaRN's attention factor). Default 1. */
+  attnFactor?: number;
 }
 
 /**
@@ -148,23 +152,24 @@ export function rope(x: Tensor, opts: RopeOptions = {}): Tensor {
   }
   const [B, H, T, hs] = x.shape as [number, number, number, number];
   const posOffset = opts.posOffset ?? 0, theta = opts.theta ?? 10000, interleaved = opts.interleaved ?? false;
+  const invFreq = opts.invFreq ?? null, attnFactor = opts.attnFactor ?? 1;
   const be = backend();
   const out = Tensor.empty(x.shape); // (B, H, T, hs)
   out.data.set(x.data);
-  be.rope(B, H, T, hs, posOffset, theta, interleaved, false, out.data);
+  be.rope(B, H, T, hs, posOffset, theta, interleaved, false, out.data, invFreq, attnFactor);
   return record(out, 'rope', [x], [], (dout) => {
-    // the rotation is orthogonal: its backward is the inverse rotation of the gradient
+    // the rotation (times attnFactor) is orthogonal up to that factor: its backward (the transpose) is the inverse rotation
     const sx = gradFor(x);
     if (!sx) return;
     if (sx.fresh) {
       sx.g.set(dout);
-      be.rope(B, H, T, hs, posOffset, theta, interleaved, true, sx.g);
+      be.rope(B, H, T, hs, posOffset, theta, interleaved, true, sx.g, invFreq, attnFactor);
       return;
     }
     const dx = sx.g;
     const tmp = pool.acquire(x.size);
     tmp.set(dout);
-    be.rope(B, H, T, hs, posOffset, theta, interleaved, true, tmp);
+    be.rope(B, H, T, hs, posOffset, theta, interleaved, true, tmp, invFreq, attnFactor);
     be.axpy(x.size, 1, tmp, dx);
     pool.release(tmp);
   });

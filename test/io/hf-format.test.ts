@@ -99,7 +99,7 @@ test('a version-1 checkpoint (top-level config, our layout) still loads', () => 
 test('HF configs that llm.ts cannot run are errors naming the field', () => {
   const base = { model_type: 'llama', vocab_size: 32, hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 16 };
   assert.throws(() => fromHfConfig({ ...base, hidden_act: 'gelu' }, 'x/config.json'), (e: unknown) => e instanceof LlmtsError && /hidden_act/.test(e.message));
-  assert.throws(() => fromHfConfig({ ...base, rope_scaling: { type: 'linear', factor: 2 } }, 'x/config.json'), /rope_scaling/);
+  assert.throws(() => fromHfConfig({ ...base, rope_scaling: { type: 'llama3', factor: 8 } }, 'x/config.json'), /rope_scaling\.rope_type = "llama3" is not supported/);
   assert.throws(() => fromHfConfig({ ...base, model_type: 'mamba' }, 'x/config.json'), /model_type "mamba"/);
   assert.throws(() => fromHfConfig({ ...base, hidden_size: 'big' }, 'x/config.json'), /hidden_size/);
   const parsed = fromHfConfig(base, 'x/config.json');

@@ -304,19 +304,25 @@ static void task_rope(void *ctx, long t, int tid) {
   }
 }
 
-static void k_rope(long B, long H, long T, long hs, long posOffset, double theta, int interleaved, int inverse,
-                   float *x) {
+/* invFreq (hs/2) or NULL for theta^(-2i/hs); cos and sin are multiplied by attnFactor (YaRN). */
+static void k_rope(long B, long H, long T, long hs, long posOffset, double theta, const float *invFreq,
+                   double attnFactor, int interleaved, int inverse, float *x) {
   long half = hs / 2;
   if (B <= 0 || H <= 0 || T <= 0 || half <= 0) return;
   float *cs = (float *)llmts_scratch(-1, 2, (size_t)T * half * 2 * sizeof(float));
   if (!cs) return;
   double sign = inverse ? -1.0 : 1.0;
   for (long i = 0; i < half; i++) {
-    double freq = pow(theta, (-2.0 * (double)i) / (double)hs);
+    double freq = invFreq ? (double)invFreq[i] : pow(theta, (-2.0 * (double)i) / (double)hs);
     for (long t = 0; t < T; t++) {
       double angle = (double)(posOffset + t) * freq;
-      cs[(t * half + i) * 2] = (float)cos(angle);
-      cs[(t * half + i) * 2 + 1] = (float)(sign * sin(angle));
+      double c = cos(angle), s = sign * sin(angle);
+      if (attnFactor != 1.0) {
+        c *= attnFactor;
+        s *= attnFactor;
+      }
+      cs[(t * half + i) * 2] = (float)c;
+      cs[(t * half + i) * 2 + 1] = (float)s;
     }
   }
   rope_args a = {B * H, T, hs, interleaved, cs, x};

@@ -7,6 +7,7 @@
  * @example
  * const cfg = gpt2Config({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 });
  */
+import { ROPE_SCALING_TYPES, checkRopeScaling, type RopeScalingType, type RopeSettings } from '../../nn/rope-scaling.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import { parseConfigFields, type ConfigSchema } from '../model.ts';
 
@@ -36,6 +37,17 @@ export interface DecoderConfig {
   ropeTheta: number;
   /** RoPE pairs (2i, 2i+1) as in Meta / llama2.c, else halves as in Hugging Face. */
   ropeInterleaved: boolean;
+  /** RoPE context extension (Llama; HF rope_scaling.rope_type); absent: none. See src/nn/rope-scaling.ts. */
+  ropeScaling?: RopeScalingType;
+  /** Its factor (>= 1; required with ropeScaling). */
+  ropeFactor?: number;
+  /** The context the model was pretrained at (HF original_max_position_embeddings); default blockSize / ropeFactor. */
+  ropeOriginalContext?: number;
+  /** YaRN: factor on cos and sin (HF attention_factor); default 0.1 ln(ropeFactor) + 1. */
+  ropeAttnFactor?: number;
+  /** YaRN beta_fast (default 32) and beta_slow (default 1). */
+  ropeBetaFast?: number;
+  ropeBetaSlow?: number;
   /** Dropout probability on embeddings, attention output and MLP output (train mode only). */
   dropout: number;
 }
@@ -61,10 +73,26 @@ function gpt2Defaults(c: DecoderConfigInput): DecoderConfig {
 
 function llamaDefaults(c: DecoderConfigInput): DecoderConfig {
   const hidden = 256 * Math.ceil(Math.floor((2 * 4 * c.nEmbd) / 3) / 256);
-  return {
+  const out: DecoderConfig = {
     arch: 'llama', nKvHead: c.nHead, intermediateSize: hidden, bias: false, tieEmbeddings: false,
     normEps: 1e-5, ropeTheta: 10000, ropeInterleaved: false, dropout: 0, ...c,
   };
+  if (out.ropeScaling && out.ropeFactor !== undefined && out.ropeOriginalContext === undefined) {
+    out.ropeOriginalContext = Math.max(1, Math.round(out.blockSize / out.ropeFactor));
+  }
+  return out;
+}
+
+/** The RoPE settings of a Llama config (base, layout, scaling), or null for GPT-2. */
+export function ropeSettingsOf(c: DecoderConfig): RopeSettings | null {
+  if (c.arch !== 'llama') return null;
+  const scaling = c.ropeScaling ? {
+    type: c.ropeScaling, factor: c.ropeFactor ?? 1, originalContext: c.ropeOriginalContext ?? c.blockSize,
+    ...(c.ropeAttnFactor !== undefined ? { attnFactor: c.ropeAttnFactor } : {}),
+    ...(c.ropeBetaFast !== undefined ? { betaFast: c.ropeBetaFast } : {}),
+    ...(c.ropeBetaSlow !== undefined ? { betaSlow: c.ropeBetaSlow } : {}),
+  } : null;
+  return { theta: c.ropeTheta, interleaved: c.ropeInterleaved, scaling };
 }
 
 /**
@@ -85,6 +113,12 @@ export const DECODER_SCHEMA: ConfigSchema = {
   normEps: { kind: 'number', min: 0, max: 1, doc: 'epsilon of the norms' },
   ropeTheta: { kind: 'number', min: 1, doc: 'RoPE base (Llama)' },
   ropeInterleaved: { kind: 'boolean', doc: 'RoPE pairs (2i, 2i+1) as Meta / llama2.c, else halves as Hugging Face' },
+  ropeScaling: { kind: ROPE_SCALING_TYPES, doc: 'RoPE context extension (Llama): linear, dynamic (NTK) or yarn; absent for none' },
+  ropeFactor: { kind: 'number', min: 1, max: 1 << 20, doc: 'RoPE scaling factor (>= 1)' },
+  ropeOriginalContext: { kind: 'int', min: 1, max: 1 << 20, doc: 'context the model was pretrained at (default blockSize / ropeFactor)' },
+  ropeAttnFactor: { kind: 'number', min: 0, max: 100, doc: 'YaRN attention factor on cos/sin (default 0.1 ln(ropeFactor) + 1)' },
+  ropeBetaFast: { kind: 'number', min: 0, max: 1 << 20, doc: 'YaRN beta_fast (default 32)' },
+  ropeBetaSlow: { kind: 'number', min: 0, max: 1 << 20, doc: 'YaRN beta_slow (default 1)' },
   dropout: { kind: 'number', min: 0, max: 0.999, doc: 'dropout probability in [0, 1) (train mode)' },
 };
 
@@ -115,5 +149,27 @@ export function validateConfig(c: DecoderConfig, where = 'config'): DecoderConfi
   if (c.arch === 'llama' && (c.nEmbd / c.nHead) % 2 !== 0) {
     throw new LlmtsError('E_CONFIG', `${where}: RoPE needs an even head size, got ${c.nEmbd / c.nHead}`, { where: `${where}.nHead`, hint: 'choose nEmbd / nHead even' });
   }
+  checkScalingFields(c, where);
   return c;
+}
+
+/** The RoPE scaling fields: only on Llama, only with ropeScaling, a factor given, YaRN's only with yarn. */
+function checkScalingFields(c: DecoderConfig, where: string): void {
+  const fields = ['ropeFactor', 'ropeOriginalContext', 'ropeAttnFactor', 'ropeBetaFast', 'ropeBetaSlow'] as const;
+  const fail = (field: string, msg: string, hint: string): never => {
+    throw new LlmtsError('E_CONFIG', `${where}.${field} ${msg}`, { where: `${where}.${field}`, hint });
+  };
+  if (!c.ropeScaling) {
+    for (const f of fields) if (c[f] !== undefined) fail(f, 'is set without ropeScaling', 'set ropeScaling (linear, dynamic or yarn) or drop the field');
+    return;
+  }
+  if (c.arch !== 'llama') fail('ropeScaling', `is set on a ${c.arch} model`, 'RoPE scaling applies to Llama models (GPT-2 has learned positions)');
+  if (c.ropeFactor === undefined) fail('ropeFactor', 'is missing', 'ropeScaling needs ropeFactor, e.g. 4');
+  if (c.ropeScaling !== 'yarn') {
+    for (const f of ['ropeAttnFactor', 'ropeBetaFast', 'ropeBetaSlow'] as const) {
+      if (c[f] !== undefined) fail(f, `is a YaRN field, but ropeScaling is ${c.ropeScaling}`, 'drop it, or use ropeScaling yarn');
+    }
+  }
+  const s = ropeSettingsOf(c)!.scaling!;
+  checkRopeScaling(s, where);
 }

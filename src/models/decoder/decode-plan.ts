@@ -13,6 +13,7 @@ import type { Module } from '../../nn/module.ts';
 import { LayerNorm, type RMSNorm } from '../../nn/norm.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import type { AttentionWeights, DecodeLayer, DecodePlan, LinearWeights, MlpWeights, NormWeights } from '../decode-plan.ts';
+import { ropeSettingsOf } from './config.ts';
 import type { Block, Decoder } from './decoder.ts';
 
 /** See the module comment. */
@@ -25,7 +26,7 @@ export function decoderDecodePlan(model: Decoder): DecodePlan {
     headSize: c.nEmbd / c.nHead, intermediateSize: c.intermediateSize,
     embedding,
     positions: trunk.positions ? trunk.positions.weight.data : null, // (blockSize, C)
-    rope: c.arch === 'llama' ? { theta: c.ropeTheta, interleaved: c.ropeInterleaved } : null,
+    rope: ropeSettingsOf(c),
     layers: trunk.blocks.items.map(blockPlan),
     finalNorm: normPlan(trunk.normF),
     lmHead,

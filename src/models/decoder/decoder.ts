@@ -30,7 +30,7 @@ import { LlmtsError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
 import type { InfoOptions, LanguageModel, LMOutput, ModelInfo, TokenInput } from '../model.ts';
 import type { DecodePlan } from '../decode-plan.ts';
-import { validateConfig, type DecoderConfig } from './config.ts';
+import { ropeSettingsOf, validateConfig, type DecoderConfig } from './config.ts';
 import { decoderDecodePlan } from './decode-plan.ts';
 import { decoderInfo } from './info.ts';
 
@@ -50,7 +50,7 @@ export class Block extends Module {
     this.norm1 = this.addModule(gpt2 ? 'ln_1' : 'input_layernorm', norm());
     this.attn = this.addModule(gpt2 ? 'attn' : 'self_attn', new Attention({
       dim: c.nEmbd, nHead: c.nHead, nKvHead: c.nKvHead, causal: true, bias: c.bias, fused: gpt2,
-      rope: gpt2 ? null : { theta: c.ropeTheta, interleaved: c.ropeInterleaved },
+      rope: ropeSettingsOf(c),
       dropout: c.dropout, std: 0.02, outStd, rng,
     }));
     this.norm2 = this.addModule(gpt2 ? 'ln_2' : 'post_attention_layernorm', norm());

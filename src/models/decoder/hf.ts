@@ -12,6 +12,7 @@
  * So a checkpoint directory written by `llmts train` loads in Python with
  * `AutoModelForCausalLM.from_pretrained(dir)`, and a directory written by
  * `save_pretrained` (safetensors, float32/float16/bfloat16) loads here.
+ * RoPE scaling (linear, dynamic, yarn) goes both ways through hf-rope.ts.
  * Llama with interleaved RoPE pairs (llama2.c / Meta layout) has no HF config: HF expects
  * q/k rows permuted to its half-split layout, so `toHfConfig` returns null for it.
  *
@@ -24,6 +25,7 @@ import type { StateEntry } from '../../nn/module.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import type { HfMapping, Json } from '../model.ts';
 import { DECODER_SCHEMA, validateConfig, type DecoderConfig } from './config.ts';
+import { ropeFromHf, ropeToHf } from './hf-rope.ts';
 
 /** The HF config.json fields for `c`, or null when HF cannot express the model. */
 export function toHfConfig(c: DecoderConfig): Json | null {
@@ -38,11 +40,12 @@ export function toHfConfig(c: DecoderConfig): Json | null {
     };
   }
   if (c.ropeInterleaved) return null;
+  const rope = ropeToHf(c);
   return {
     architectures: ['LlamaForCausalLM'], model_type: 'llama',
     vocab_size: c.vocabSize, hidden_size: c.nEmbd, intermediate_size: c.intermediateSize, num_hidden_layers: c.nLayer,
     num_attention_heads: c.nHead, num_key_value_heads: c.nKvHead, head_dim: c.nEmbd / c.nHead,
-    max_position_embeddings: c.blockSize, rms_norm_eps: c.normEps, rope_theta: c.ropeTheta, rope_scaling: null,
+    max_position_embeddings: rope.max_position_embeddings, rms_norm_eps: c.normEps, rope_theta: c.ropeTheta, rope_scaling: rope.rope_scaling,
     hidden_act: 'silu', attention_bias: c.bias, mlp_bias: c.bias, tie_word_embeddings: c.tieEmbeddings,
     attention_dropout: 0, torch_dtype: 'float32',
   };
@@ -92,20 +95,18 @@ export function fromHfConfig(json: Json, path: string): DecoderConfig {
   }
   if (type === 'llama') {
     if ((json.hidden_act ?? 'silu') !== 'silu') unsupported('hidden_act', 'Llama with SiLU (SwiGLU)');
-    if (json.rope_scaling !== undefined && json.rope_scaling !== null) unsupported('rope_scaling', 'Llama without RoPE scaling');
-    // transformers >= 5 writes { rope_parameters: { rope_theta, rope_type } } instead of rope_theta
-    const rope = json.rope_parameters as Record<string, unknown> | undefined | null;
-    if (rope && rope.rope_type !== undefined && rope.rope_type !== 'default') unsupported('rope_parameters', 'Llama with rope_type "default"');
-    const theta = typeof rope?.rope_theta === 'number' ? rope.rope_theta : num('rope_theta', 10000);
+    // rope_scaling (transformers 4) or rope_parameters (transformers >= 5): base, context, scaling
+    num('max_position_embeddings');
+    const rope = ropeFromHf(json, path);
     const bias = json.attention_bias === true;
     if ((json.mlp_bias === true) !== bias) unsupported('mlp_bias', 'Llama with attention_bias equal to mlp_bias');
     const C = num('hidden_size'), nh = num('num_attention_heads');
     if (json.head_dim !== undefined && json.head_dim !== null && json.head_dim !== C / nh) unsupported('head_dim', 'Llama with head_dim = hidden_size / num_attention_heads');
     return validateConfig({
-      arch: 'llama', vocabSize: num('vocab_size'), blockSize: num('max_position_embeddings'), nLayer: num('num_hidden_layers'),
+      arch: 'llama', vocabSize: num('vocab_size'), blockSize: rope.blockSize, nLayer: num('num_hidden_layers'),
       nHead: nh, nKvHead: num('num_key_value_heads', nh), nEmbd: C, intermediateSize: num('intermediate_size'), bias,
-      tieEmbeddings: json.tie_word_embeddings === true, normEps: num('rms_norm_eps', 1e-6), ropeTheta: theta,
-      ropeInterleaved: false, dropout: 0,
+      tieEmbeddings: json.tie_word_embeddings === true, normEps: num('rms_norm_eps', 1e-6), ropeTheta: rope.theta,
+      ropeInterleaved: false, dropout: 0, ...rope.fields,
     }, path);
   }
   throw new LlmtsError('E_CHECKPOINT', `${path}: model_type ${JSON.stringify(type)} is not supported`, { where: `${path}: model_type`, hint: 'llm.ts loads "gpt2" and "llama" checkpoints' });
