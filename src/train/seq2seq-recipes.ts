@@ -3,43 +3,54 @@
  * recipe names its data, the settings that are not the preset's (label smoothing, BPE
  * size, longest source and target) and its final evaluation; `runSeq2SeqPreset` resolves
  * the settings (the preset's recipe, then `--key=value` overrides of the keys below) and
- * runs seq2seq-run.ts. `trainTranslateEnFr` is the same run for library callers.
+ * runs seq2seq-run.ts. `trainTranslateEnFr` / `trainSummarizeScitldr` are the same runs for
+ * library callers.
  *
  *   llmts train --preset translate-en-fr                      # runs/translate-en-fr
  *   llmts train --preset translate-en-fr --maxSteps=200 --out runs/t
  *   llmts train --preset translate-en-fr --out runs/t --resume
+ *   llmts train --preset summarize-scitldr                    # Lead-1, extractive and rewriter ROUGE on dev
  *
  * @example
  * const r = await trainTranslateEnFr({ out: 'runs/t', overrides: { maxSteps: 100 } });
  * r.scores.bleuBeam; // sacreBLEU on the held-apart test split, beam 4
  */
 import { getPreset } from '../models/presets.ts';
-import { isSeq2Seq, type Seq2SeqConfig } from '../models/seq2seq/index.ts';
+import { isSeq2Seq, type Seq2SeqConfig, type Seq2SeqLM } from '../models/seq2seq/index.ts';
+import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { bundledFile } from './bundled.ts';
 import { parseValue, type Source } from './config.ts';
 import { trainSeq2Seq, type Seq2SeqRunData, type Seq2SeqRunResult, type Seq2SeqSettings } from './seq2seq-run.ts';
+import { evaluateSummaries, scitldrData } from './seq2seq-summarize.ts';
 import { evaluateTranslation, translationData } from './seq2seq-translate.ts';
-import type { MultiRefItem } from './seq2seq-data.ts';
 
 /** What a recipe adds to its preset. */
 interface Seq2SeqRecipe {
-  /** The default data file (under data/), used when --data is not given. */
+  /** The default data (a file or folder under data/), used when --data is not given. */
   data: string;
   /** Settings the preset's recipe does not hold. */
   extra: Pick<Seq2SeqSettings, 'labelSmoothing' | 'gradClip' | 'keepLast' | 'vocabSize' | 'maxSourceLen' | 'maxTargetLen'>;
-  /** The run's texts and the held-apart items of the final evaluation. */
-  load(file: string): Seq2SeqRunData & { test: MultiRefItem[] };
-  /** The final evaluation of the held-apart items. */
-  evaluate: typeof evaluateTranslation;
+  /** The run's texts and the final evaluation of its held-apart data (outputs written to `out`). */
+  load(path: string): { data: Seq2SeqRunData; evaluate: (model: Seq2SeqLM, tokenizer: Tokenizer, o: { out: string; log: (line: string) => void }) => Record<string, number> };
 }
 
 const RECIPES: Record<string, Seq2SeqRecipe> = {
   'translate-en-fr': {
     data: 'translation-en-fr/eng-fra-74k.tsv.gz',
     extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 64, maxTargetLen: 64 },
-    load: (file) => translationData(file),
-    evaluate: evaluateTranslation,
+    load: (file) => {
+      const d = translationData(file);
+      return { data: d, evaluate: (model, tokenizer, o) => evaluateTranslation(model, tokenizer, d.test, o) };
+    },
+  },
+  'summarize-scitldr': {
+    data: 'summarization-scitldr',
+    extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 96, maxTargetLen: 64 },
+    load: (dir) => {
+      const d = scitldrData(dir);
+      return { data: d.data, evaluate: (model, tokenizer, o) => evaluateSummaries(model, tokenizer, { train: d.train, dev: d.dev, ...o }) };
+    },
   },
 };
 
@@ -92,15 +103,20 @@ export async function runSeq2SeqPreset(name: string, o: Seq2SeqPresetOptions = {
   const out = (v.out as string | undefined) || `runs/${name}`;
   const file = (v.data as string | undefined) || bundledFile(recipe.data);
   const log = o.log ?? ((line: string) => console.log(line));
-  const data = recipe.load(file);
+  const { data, evaluate } = recipe.load(file);
   log(`${name}: ${file}`);
   return trainSeq2Seq({
     name, out, resume: v.resume === true, model, settings, data, log, signal: o.signal,
-    evaluate: (m, tok, l) => recipe.evaluate(m, tok, data.test, { out, log: l }),
+    evaluate: (m, tok, l) => evaluate(m, tok, { out, log: l }),
   });
 }
 
 /** `llmts train --preset translate-en-fr` for library callers: `overrides` are its settings (maxSteps, lr, ...). */
 export function trainTranslateEnFr(o: { out?: string; overrides?: Record<string, unknown>; log?: (line: string) => void; signal?: AbortSignal } = {}): Promise<Seq2SeqRunResult> {
   return runSeq2SeqPreset('translate-en-fr', { file: { ...o.overrides, ...(o.out ? { out: o.out } : {}) }, log: o.log, signal: o.signal });
+}
+
+/** `llmts train --preset summarize-scitldr` for library callers: `overrides` are its settings (maxSteps, lr, ...). */
+export function trainSummarizeScitldr(o: { out?: string; overrides?: Record<string, unknown>; log?: (line: string) => void; signal?: AbortSignal } = {}): Promise<Seq2SeqRunResult> {
+  return runSeq2SeqPreset('summarize-scitldr', { file: { ...o.overrides, ...(o.out ? { out: o.out } : {}) }, log: o.log, signal: o.signal });
 }
