@@ -44,3 +44,4 @@ export { DOCUMENT_DEFAULTS, documentWords, splitDocument, type DocumentOptions }
 export { predictDocuments, type DocumentClassifier, type DocumentPrediction } from './predict.ts';
 export { gruSequence } from './gru.ts';
 export type { HanOutput } from './han.ts';
+export { classifyDocument, type DocumentExplanation, type DocumentLabel } from './explain.ts';
