@@ -9,10 +9,14 @@
  *   each token (so a server can interleave requests and cancel them);
  * - `new Generation(...)` + `step()`: token by token.
  *
- * Context: when the cache (blockSize positions) is full, it is by default refilled with
- * the last blockSize/2 tokens and decoding goes on (`contextOverflow: 'slide'`), or the
- * generation ends with finishReason 'length' (`'stop'`). A prompt longer than blockSize
- * keeps its last blockSize tokens.
+ * Context: when the cache (blockSize positions, or `contextSize`) is full, by default it is
+ * shifted (`contextOverflow: 'shift'`, src/infer/kv-window.ts): its first `keep` positions
+ * (attention sinks, default 4) stay, half of the rest is dropped, the remainder moves down
+ * with its keys re-rotated, and decoding goes on with the memory of one cache (llama.cpp's
+ * context shift, StreamingLLM's positions). Models without RoPE cannot shift their cache:
+ * for them, and with `'slide'`, the cache is refilled with the last blockSize/2 tokens
+ * (recomputed). `'stop'` ends the generation with finishReason 'length'. A prompt longer
+ * than the cache keeps its first `keep` and its last tokens when shifting, else its last.
  *
  * @example
  * const r = generate(model, 'Once upon a time', { maxTokens: 50, temperature: 0 }, tok);
@@ -25,6 +29,7 @@ import type { KVCache } from '../nn/kv-cache.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { checkTokenIds } from '../util/token-ids.ts';
 import { DecodeStep } from './decode-step.ts';
+import { KVWindow } from './kv-window.ts';
 import { inferenceScope } from './inference-scope.ts';
 import { GenerationOutput } from './output.ts';
 import { Sampler, type SamplingOptions } from './sampling.ts';
@@ -41,8 +46,12 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: readonly string[];
   /** Aborting ends the generation with finishReason 'aborted'. */
   signal?: AbortSignal;
-  /** What to do when the KV cache is full: 'slide' (default) or 'stop'. */
-  contextOverflow?: 'slide' | 'stop';
+  /** What to do when the KV cache is full: 'shift' (default), 'slide' or 'stop'; see the module comment. */
+  contextOverflow?: 'shift' | 'slide' | 'stop';
+  /** Positions kept at the start when shifting (attention sinks); default 4. */
+  keep?: number;
+  /** Positions of the KV cache (the window); default the model's blockSize. */
+  contextSize?: number;
 }
 
 /** A prompt: token ids, or text (needs the tokenizer). */
@@ -85,6 +94,8 @@ export class Generation {
   private readonly model: LanguageModel;
   private readonly cache: KVCache;
   private readonly decoder: DecodeStep;
+  /** Shifts the full cache, or null when it is refilled or the generation stops instead. */
+  private readonly window: KVWindow | null;
   private readonly sampler: Sampler;
   /** Prompt + generated ids (the sampler's history), stop tokens and strings, the text. */
   private readonly out: GenerationOutput;
@@ -113,8 +124,17 @@ export class Generation {
     this.out = new GenerationOutput(prompt, tokenizer ? new TextStream(tokenizer) : null,
       { maxTokens, stopTokens: opts.stopTokens ?? [], stop: opts.stop ?? [] });
     this.promptText = this.out.promptText;
-    this.cache = model.newCache(1);
+    const ctx = opts.contextSize ?? model.config.blockSize;
+    if (!(Number.isInteger(ctx) && ctx >= 2)) {
+      throw new LlmtsError('E_CONFIG', `contextSize = ${ctx} is out of range`, { where: 'contextSize', hint: 'use an integer >= 2 (KV cache positions)' });
+    }
+    this.cache = model.newCache(1, ctx);
     this.decoder = new DecodeStep(model);
+    const shift = (opts.contextOverflow ?? 'shift') === 'shift' ? new KVWindow(model, { keep: opts.keep }) : null;
+    if (shift && shift.keep >= ctx - 1) {
+      throw new LlmtsError('E_CONFIG', `keep = ${shift.keep} leaves no room in a context of ${ctx}`, { where: 'keep', hint: `keep fewer than ${ctx - 1} sink tokens` });
+    }
+    this.window = shift?.canShift ? shift : null;
     this.last = new Float32Array(model.config.vocabSize);
     if (maxTokens === 0) this.finish = 'length';
   }
@@ -133,16 +153,29 @@ export class Generation {
     });
   }
 
-  /** Makes room for one more position; false when the context is full and may not slide. */
+  /** Makes room for one more position; false when the context is full and may not grow. */
   private room(): boolean {
-    const block = this.model.config.blockSize;
+    const block = this.cache.capacity;
     if (this.cache.length < block) return true;
     if (this.opts.contextOverflow === 'stop') return false;
+    if (this.window) {
+      this.window.shift(this.cache);
+      return true;
+    }
     this.cache.reset();
     const keep = Math.max(1, Math.floor(block / 2));
     const context = this.out.all.slice(-keep, -1); // the pending id is fed by the caller
     if (context.length > 0) this.feed(context);
     return true;
+  }
+
+  /** The prompt ids that fit the cache: all, or (shifting) the first `keep` and the last ones, else the last ones. */
+  private promptWindow(): readonly number[] {
+    const all = this.out.all, cap = this.cache.capacity;
+    if (all.length <= cap) return all;
+    if (!this.window) return all.slice(-cap);
+    const keep = this.window.keep;
+    return [...all.slice(0, keep), ...all.slice(all.length - (cap - keep))];
   }
 
   /** Produces the next token, or null when the generation has ended. */
@@ -151,7 +184,7 @@ export class Generation {
     if (this.opts.signal?.aborted) return this.end('aborted');
     if (!this.prefilled) {
       this.prefilled = true;
-      this.feed(this.out.all.slice(-this.model.config.blockSize)); // prefill
+      this.feed(this.promptWindow()); // prefill
     } else {
       if (!this.room()) return this.end('length');
       this.decoder.run(this.pendingId, this.cache, this.last); // one token, straight through the kernels

@@ -1,0 +1,116 @@
+// The sliding KV window with attention sinks (src/infer/kv-window.ts) and generation past
+// the context through it (src/infer/engine.ts, contextOverflow 'shift').
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DecodeStep } from '../../src/infer/decode-step.ts';
+import { generate } from '../../src/infer/engine.ts';
+import { KVWindow } from '../../src/infer/kv-window.ts';
+import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
+import type { LanguageModel } from '../../src/models/model.ts';
+import { createModel } from '../../src/models/registry.ts';
+import { noGrad } from '../../src/tensor/index.ts';
+import { LlmtsError } from '../../src/util/errors.ts';
+
+function model(c: Partial<DecoderConfig> = {}): LanguageModel {
+  const cfg = llamaConfig({ vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 4, nKvHead: 2, nEmbd: 16, intermediateSize: 24, ...c });
+  return createModel(cfg, { seed: 5 }) as unknown as LanguageModel;
+}
+
+const ids = Array.from({ length: 40 }, (_, i) => (i * 5 + 2) % 23);
+
+for (const scaling of [{}, { ropeScaling: 'yarn', ropeFactor: 2, blockSize: 32 }, { ropeInterleaved: true }] as Partial<DecoderConfig>[]) {
+  test(`a shift keeps the sinks and moves the rest as if it had been fed there (layer 0 keys and values) ${JSON.stringify(scaling)}`, () => {
+    const m = model(scaling);
+    const cap = m.config.blockSize;
+    const cache = m.newCache(1, 16);
+    noGrad(() => m.forward(Int32Array.from(ids.slice(0, 16)), 1, 16, null, cache));
+    const w = new KVWindow(m, { keep: 3, discard: 5 });
+    assert.equal(w.shift(cache), 5);
+    assert.equal(cache.length, 11);
+    // layer 0's k and v depend only on the token and its position: feed the kept ids afresh
+    const kept = [...ids.slice(0, 3), ...ids.slice(8, 16)];
+    const fresh = m.newCache(1, 16);
+    noGrad(() => m.forward(Int32Array.from(kept), 1, kept.length, null, fresh));
+    const hs = cache.headSize;
+    for (let h = 0; h < cache.nKvHead; h++) {
+      for (let s = 0; s < 11; s++) {
+        for (let d = 0; d < hs; d++) {
+          const o = (h * 16 + s) * hs + d;
+          assert.ok(Math.abs(cache.keys[0]!.data[o]! - fresh.keys[0]!.data[o]!) < 1e-5, `key head ${h} slot ${s}`);
+          assert.equal(cache.values[0]!.data[o], fresh.values[0]!.data[o]);
+        }
+      }
+    }
+    assert.ok(cap >= 16);
+  });
+}
+
+test('decoding far past the context with the window: bounded cache, sinks kept, finite logits', () => {
+  const m = model();
+  const step = new DecodeStep(m);
+  const w = new KVWindow(m); // keep 4, discard half of the rest
+  const cache = m.newCache(1);
+  const keys = cache.keys[0]!.data;
+  let sink = new Float32Array(0);
+  const logits = new Float32Array(23);
+  let shifts = 0;
+  for (let t = 0; t < 500; t++) {
+    if (cache.length === cache.capacity) {
+      assert.equal(w.shift(cache), 6); // (16 - 4) / 2
+      shifts++;
+    }
+    step.run(ids[t % ids.length]!, cache, logits);
+    assert.ok(logits.every(Number.isFinite));
+    if (t === 3) sink = keys.slice(0, 4 * cache.headSize); // head 0's first 4 positions
+  }
+  assert.equal(cache.capacity, 16);
+  assert.equal(cache.keys[0]!.data, keys, 'the same buffers: no growth');
+  assert.deepEqual(cache.keys[0]!.data.slice(0, 4 * cache.headSize), sink, 'the sink positions never move');
+  assert.ok(shifts > 70);
+});
+
+test('generate runs far past the context by shifting (default), reproducibly; stop and slide still work', () => {
+  const m = model();
+  const a = generate(m, [1, 2, 3], { temperature: 1, topK: 5, seed: 3, maxTokens: 300 });
+  const b = generate(m, [1, 2, 3], { temperature: 1, topK: 5, seed: 3, maxTokens: 300 });
+  assert.equal(a.ids.length, 300);
+  assert.equal(a.finishReason, 'length');
+  assert.deepEqual(a.ids, b.ids);
+  const greedy = generate(m, [1, 2, 3], { temperature: 0, maxTokens: 40 });
+  const slide = generate(m, [1, 2, 3], { temperature: 0, maxTokens: 40, contextOverflow: 'slide' });
+  const stop = generate(m, [1, 2, 3], { temperature: 0, maxTokens: 40, contextOverflow: 'stop' });
+  assert.equal(stop.ids.length, 16 - 3 + 1);
+  assert.deepEqual(greedy.ids.slice(0, 14), stop.ids, 'identical until the cache is full');
+  assert.deepEqual(slide.ids.slice(0, 14), stop.ids);
+  assert.equal(greedy.ids.length, 40);
+  // a smaller window than blockSize
+  const small = generate(m, [1, 2, 3], { temperature: 0, maxTokens: 40, contextSize: 8, keep: 2 });
+  assert.deepEqual(small.ids.slice(0, 6), stop.ids.slice(0, 6));
+  assert.equal(small.ids.length, 40);
+});
+
+test('a prompt longer than the window keeps its first keep ids and its last ones', () => {
+  const m = model();
+  const long = generate(m, ids, { temperature: 0, maxTokens: 5, keep: 4 });
+  const cut = generate(m, [...ids.slice(0, 4), ...ids.slice(-12)], { temperature: 0, maxTokens: 5, keep: 4 });
+  assert.deepEqual(long.ids, cut.ids);
+  assert.equal(long.promptTokens, 40);
+});
+
+test('GPT-2 (learned positions) cannot shift: it refills the cache instead, and the window refuses to shift it', () => {
+  const g = createModel(gpt2Config({ vocabSize: 23, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 1 }) as unknown as LanguageModel;
+  const out = generate(g, [1, 2], { temperature: 0, maxTokens: 50 });
+  const slide = generate(g, [1, 2], { temperature: 0, maxTokens: 50, contextOverflow: 'slide' });
+  assert.deepEqual(out.ids, slide.ids);
+  const w = new KVWindow(g);
+  assert.equal(w.canShift, false);
+  assert.throws(() => w.shift(g.newCache(1)), (e: unknown) => e instanceof LlmtsError && e.code === 'E_MODEL');
+});
+
+test('window options out of range are E_CONFIG naming the option', () => {
+  const m = model();
+  assert.throws(() => generate(m, [1], { keep: 15, maxTokens: 3 }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CONFIG' && /keep = 15/.test(e.message));
+  assert.throws(() => generate(m, [1], { keep: -1, maxTokens: 3 }), /keep = -1 is out of range/);
+  assert.throws(() => generate(m, [1], { contextSize: 1, maxTokens: 3 }), /contextSize = 1 is out of range/);
+  assert.throws(() => new KVWindow(m, { discard: 0 }), /discard = 0/);
+});
