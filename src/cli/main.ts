@@ -25,6 +25,7 @@ const commands: Record<string, Command> = {
   train: { summary: 'pretrain a decoder, or a BERT encoder with --objective mlm (preset + config file + --key=value), with checkpoints and exact resume', load: () => import('./train.ts') },
   'train-tree': { summary: 'train a Tree-LSTM on PTB sentiment trees (SST), dev table beside a naive Bayes baseline', load: () => import('./train-tree.ts') },
   'train-han': { summary: 'train a hierarchical attention network (bi-GRU + attention) on e-mail folders (SpamAssassin), spam F1 beside mean-pooled and naive Bayes baselines', load: () => import('./train-han.ts') },
+  'classify-doc': { summary: 'the label of whole documents (e-mails) from a llmts train-han model; --explain / --html: sentence and word attention weights', load: () => import('./classify-doc.ts') },
   model: { summary: 'model presets: parameters, FLOPs per token, memory (model info --preset P)', load: () => import('./model.ts') },
   chat: { summary: 'talk to a model in the terminal (streamed answers, /reset, /exit, Ctrl-C stops an answer)', load: () => import('./chat.ts') },
   serve: { summary: 'OpenAI-compatible HTTP API and web UI (chat, training dashboard)', load: () => import('./serve.ts') },
