@@ -17,6 +17,7 @@ const commands: Record<string, Command> = {
   generate: { summary: 'continue a prompt with a trained model (checkpoint or llama2.c .bin)', load: () => import('./generate.ts') },
   'fill-mask': { summary: 'the most probable tokens for each [MASK] of a text (BERT masked LM)', load: () => import('./fill-mask.ts') },
   embed: { summary: 'L2-normalised sentence embeddings (BERT mean or [CLS] pooling; BART encoder, decoders: mean)', load: () => import('./embed.ts') },
+  topics: { summary: 'topics of a document collection: embeddings clustered, c-TF-IDF words, topic map and trends (topics.json, topics.html)', load: () => import('./topics.ts') },
   translate: { summary: 'translate texts with an encoder-decoder (BART; greedy or --beams K beam search)', load: () => import('./translate.ts') },
   summarize: { summary: 'one summary per input line with an encoder-decoder (BART; greedy or beam search)', load: () => import('./summarize.ts') },
   sentiment: { summary: 'sentiment labels and probabilities (llmts classify; Tree-LSTM --tree: the label of every phrase)', load: () => import('./sentiment.ts') },
