@@ -7,7 +7,8 @@
 import { basename, extname } from 'node:path';
 import { ChatTemplate } from '../infer/chat-template.ts';
 import { InferenceEngine } from '../infer/scheduler.ts';
-import { loadModel, quantizeFlag } from '../io/load-model.ts';
+import { quantizeFlag } from '../io/load-model.ts';
+import { describeTaskModel, loadTaskModel } from '../tasks/model-kind.ts';
 import { createServer } from '../serve/server.ts';
 import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_TOKENS } from '../serve/limits.ts';
 import { LlmtsError } from '../util/errors.ts';
@@ -16,12 +17,17 @@ import { numberFlag, parseFlags } from './flags.ts';
 const HELP = `usage: llmts serve --model M [--tokenizer T] [options]
 
 Serves the model over HTTP: the OpenAI API under /v1 (models, completions, chat
-completions, embeddings; streaming as server-sent events), GET /health, and the web UI
-at / (chat page and training dashboard). One access-log line per request on stderr.
+completions, embeddings; streaming as server-sent events), the task routes
+(/v1/tasks/summarize, translate, classify, sentiment, embed), GET /health, and the web
+UI at / (chat, task tabs, training dashboard). Each route runs where the model can: a
+language model generates and embeds; an encoder (BERT) embeds and, with a classification
+head, classifies; an encoder-decoder (BART) summarises, translates and embeds; a
+classifier directory or Tree-LSTM classifies. One access-log line per request on stderr.
 Ctrl-C (SIGINT) or SIGTERM stops it: no new requests, running ones get up to 10 s.
 
 options:
-  --model M              a checkpoint or run directory, or a llama2.c .bin
+  --model M              a checkpoint or run directory, a llama2.c .bin, a .gguf, a
+                         classifier directory (finetune --task classify) or a Tree-LSTM
   --tokenizer T          tokenizer name or file (llama2.c: its tokenizer.bin, e.g. tok512.bin)
   --adapter A            a LoRA adapter directory (peft format) merged into the model
   --quantize Q           q8_0 | bf16: decode with Q8_0 / bf16 copies of the weights
@@ -96,12 +102,20 @@ export async function run(argv: string[]): Promise<number> {
     bodyLimit: numberFlag(values['body-limit'], '--body-limit', DEFAULT_BODY_LIMIT, positive),
   };
 
-  const { model, tokenizer, path } = loadModel(values.model, values.tokenizer, { adapter: values.adapter, quantize: quantizeFlag(values.quantize) });
-  const template = values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], tokenizer) : ChatTemplate.forModel(values.model, tokenizer);
-  const engine = new InferenceEngine(model, tokenizer, { maxBatch, maxQueue });
-  const modelId = values['model-id'] ?? basename(path, extname(path));
+  const task = loadTaskModel(values.model, { tokenizer: values.tokenizer, adapter: values.adapter, quantize: quantizeFlag(values.quantize) });
+  if (task.kind !== 'decoder' && values['chat-template'] !== undefined) {
+    throw new LlmtsError('E_FLAG', `--chat-template is for language models; ${values.model} does not generate text`, { where: '--chat-template', hint: 'leave --chat-template out' });
+  }
+  // a language model gets the generation engine; other kinds serve the task routes only
+  const generation = task.kind === 'decoder' ? {
+    engine: new InferenceEngine(task.model, task.tokenizer, { maxBatch, maxQueue }),
+    tokenizer: task.tokenizer,
+    template: values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], task.tokenizer) : ChatTemplate.forModel(values.model, task.tokenizer),
+  } : {};
+  const engine = generation.engine;
+  const modelId = values['model-id'] ?? basename(task.path, extname(task.path));
   const app = await createServer({
-    engine, tokenizer, template, modelId, modelAliases: values['model-alias'], apiKey: values['api-key'], runsDir: values.runs, limits,
+    ...generation, task, modelId, modelAliases: values['model-alias'], apiKey: values['api-key'], runsDir: values.runs, limits,
     log: values.quiet ? undefined : (line) => console.error(line),
   });
   let address: string;
@@ -109,10 +123,11 @@ export async function run(argv: string[]): Promise<number> {
     address = await app.listen({ host, port });
   } catch (err) {
     await app.close();
-    await engine.close();
+    await engine?.close();
     throw listenError(err, host, port);
   }
-  console.log(`llmts serve: ${modelId} (context ${engine.contextLength}) at ${address}  (API: ${address}/v1, UI: ${address}/)`);
+  const what = engine ? `context ${engine.contextLength}` : `${describeTaskModel(task)}: task routes only`;
+  console.log(`llmts serve: ${modelId} (${what}) at ${address}  (API: ${address}/v1, UI: ${address}/)`);
   if (host !== '127.0.0.1' && host !== 'localhost' && values['api-key'] === undefined) {
     console.error(`llmts serve: listening on ${host} without --api-key: anyone who can reach this address can use the model`);
   }
@@ -127,10 +142,10 @@ export async function run(argv: string[]): Promise<number> {
       stopping = true;
       console.error(`llmts serve: ${signal}, finishing running requests (up to 10 s; ${signal} again to exit now)`);
       const grace = setTimeout(() => { // stop what still runs, and drop idle keep-alive sockets that hold the close
-        void engine.close();
+        void engine?.close();
         app.server.closeAllConnections();
       }, 10_000);
-      app.close().then(() => engine.close()).finally(() => {
+      app.close().then(() => engine?.close()).finally(() => {
         clearTimeout(grace);
         resolve();
       });

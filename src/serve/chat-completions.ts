@@ -19,7 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import { chatStopTokens, encodeChat } from '../infer/chat.ts';
 import type { ChatMessage } from '../infer/chat-template.ts';
 import type { ChosenLogprob, TokenLogprob } from '../infer/logprobs.ts';
-import { nowSeconds, type ServeContext } from './context.ts';
+import { nowSeconds, type GenerationContext } from './context.ts';
 import { badRequest, contextLengthExceeded } from './errors.ts';
 import { checkModel } from './models.ts';
 import { finishGeneration, openaiUsage, streamGeneration, submitGeneration, type ChunkFormat, type Usage } from './generation.ts';
@@ -92,7 +92,7 @@ function chatLogprobs(lps: readonly ChosenLogprob[]): ChatTokenLogprob[] {
 }
 
 /** Registers POST /v1/chat/completions. */
-export function registerChatCompletions(app: FastifyInstance, ctx: ServeContext): void {
+export function registerChatCompletions(app: FastifyInstance, ctx: GenerationContext): void {
   const stopTokens = chatStopTokens(ctx.tokenizer, ctx.template);
   app.post('/v1/chat/completions', async (request, reply) => {
     const b = requireObject(request.body);

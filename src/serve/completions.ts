@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TokenEvent, TokenLogprob } from '../infer/scheduler.ts';
 import { encodePrompt } from '../infer/tokens.ts';
-import { nowSeconds, type ServeContext } from './context.ts';
+import { nowSeconds, type GenerationContext } from './context.ts';
 import { findBadTokenId, tokenIdMessage } from '../util/token-ids.ts';
 import { badRequest, contextLengthExceeded } from './errors.ts';
 import { checkModel } from './models.ts';
@@ -30,7 +30,7 @@ export interface CompletionLogprobs {
 }
 
 /** The prompt as ids, and as text for `echo`. */
-function readPrompt(ctx: ServeContext, b: Body): { ids: number[]; text: string } {
+function readPrompt(ctx: GenerationContext, b: Body): { ids: number[]; text: string } {
   const p = b.prompt;
   const fromIds = (ids: unknown[]): { ids: number[]; text: string } => {
     if (ids.length === 0 || !ids.every((x) => Number.isInteger(x))) throw badRequest('prompt token arrays must hold integer token ids and not be empty.', 'prompt');
@@ -72,7 +72,7 @@ function logprobsOf(events: readonly { text: string; logprob?: TokenEvent['logpr
 }
 
 /** Registers POST /v1/completions. */
-export function registerCompletions(app: FastifyInstance, ctx: ServeContext): void {
+export function registerCompletions(app: FastifyInstance, ctx: GenerationContext): void {
   app.post('/v1/completions', async (request, reply) => {
     const b = requireObject(request.body);
     checkModel(b, ctx);

@@ -116,3 +116,10 @@ export function toApiError(err: unknown, opts: { promptParam?: string; retryAfte
   if (status >= 400 && status < 500) return new ApiError(status, message);
   return new ApiError(500, `The server had an error while processing your request: ${message}`);
 }
+
+/** The 400 answered when the served model cannot do what a route asks (e.g. chat with an encoder); lists the routes it serves. */
+export function modelNotSupported(modelId: string, description: string, route: string, needs: string, served: readonly string[]): ApiError {
+  return new ApiError(400,
+    `The model '${modelId}' is ${description}: POST ${route} needs ${needs}. This server's routes for this model: ${served.map((r) => `POST ${r}`).join(', ')}.`,
+    { param: 'model', code: 'model_not_supported' });
+}

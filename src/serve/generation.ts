@@ -10,7 +10,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CompletionRequest, CompletionResult, GenerationHandle, TokenEvent } from '../infer/scheduler.ts';
-import { recordUsage, type ServeContext } from './context.ts';
+import { recordUsage, type GenerationContext } from './context.ts';
 import { ApiError, shuttingDown, toApiError } from './errors.ts';
 import { SseWriter } from './sse.ts';
 
@@ -46,7 +46,7 @@ export function openaiUsage(r: CompletionResult): Usage {
 }
 
 /** Submits `creq`; a client that disconnects cancels it. Throws an ApiError when the engine refuses it. */
-export function submitGeneration(ctx: ServeContext, request: FastifyRequest, reply: FastifyReply, creq: CompletionRequest,
+export function submitGeneration(ctx: GenerationContext, request: FastifyRequest, reply: FastifyReply, creq: CompletionRequest,
   promptParam: 'prompt' | 'messages'): RunningGeneration {
   let handle: GenerationHandle;
   try {
@@ -68,7 +68,7 @@ export function submitGeneration(ctx: ServeContext, request: FastifyRequest, rep
 }
 
 /** Waits for a non-streaming generation; a server-side stop becomes a 503. */
-export async function finishGeneration(ctx: ServeContext, run: RunningGeneration): Promise<CompletionResult & { finishReason: 'stop' | 'length' }> {
+export async function finishGeneration(ctx: GenerationContext, run: RunningGeneration): Promise<CompletionResult & { finishReason: 'stop' | 'length' }> {
   let r: CompletionResult;
   try {
     r = await run.handle.result;
@@ -80,7 +80,7 @@ export async function finishGeneration(ctx: ServeContext, run: RunningGeneration
 }
 
 /** Streams a generation as server-sent events in `format`; resolves when the response has ended. */
-export async function streamGeneration(ctx: ServeContext, reply: FastifyReply, run: RunningGeneration, format: ChunkFormat,
+export async function streamGeneration(ctx: GenerationContext, reply: FastifyReply, run: RunningGeneration, format: ChunkFormat,
   includeUsage: boolean): Promise<void> {
   reply.hijack();
   const sse = new SseWriter(reply.raw);

@@ -4,11 +4,16 @@
  * its aliases, or absent; any other name is a 404 model_not_found, as OpenAI answers.
  *
  *   GET /v1/models -> {"object": "list", "data": [{"id": "stories260K", "object": "model", "created": 1764300000, "owned_by": "llmts"}]}
- *   GET /health    -> {"status": "ok", "model": "stories260K", "context_length": 512, "active": 0, "queued": 0}
+ *   GET /health    -> {"status": "ok", "model": "stories260K", "kind": "decoder", "description": "a llama decoder-only language model",
+ *                      "routes": ["/v1/completions", ...], "labels": null, "context_length": 512, "active": 0, "queued": 0}
+ * (`routes`: what the model serves, routes-of.ts; `labels`: a classifier's label names, else null;
+ * `context_length`: null for a Tree-LSTM, which reads any number of words.)
  */
 import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from './context.ts';
 import { modelNotFound } from './errors.ts';
+import { contextLengthOf, describeServed, servedRoutes } from './routes-of.ts';
+import { canClassify, classifierLabels } from '../tasks/classify.ts';
 import { optString, type Body } from './validate.ts';
 
 /** True when `name` names the served model: its id or one of its aliases. */
@@ -32,6 +37,12 @@ export function registerModels(app: FastifyInstance, ctx: ServeContext): void {
     return model;
   });
   app.get('/health', async () => ({
-    status: 'ok', model: ctx.modelId, context_length: ctx.engine.contextLength, active: ctx.engine.active, queued: ctx.engine.queued,
+    status: 'ok', model: ctx.modelId, kind: ctx.task?.kind ?? 'decoder', description: describeServed(ctx), routes: servedRoutes(ctx),
+    labels: labelsOf(ctx), context_length: contextLengthOf(ctx), active: ctx.engine?.active ?? 0, queued: ctx.engine?.queued ?? 0,
   }));
+}
+
+/** The label names of a served classifier, else null. */
+function labelsOf(ctx: ServeContext): string[] | null {
+  return ctx.task !== null && canClassify(ctx.task) ? classifierLabels(ctx.task) : null;
 }

@@ -29,6 +29,15 @@ export function canClassify(m: TaskModel): boolean {
   return m.kind === 'classifier' || m.kind === 'tree' || (m.kind === 'encoder' && m.labels !== null);
 }
 
+/**
+ * True when `m` has attention weights to explain its labels with (`explain`). None of the
+ * kinds above has: the Transformers' attention runs fused and is never materialised, and a
+ * Tree-LSTM has no attention (its `phrases` explain a label instead).
+ */
+export function canExplain(m: TaskModel): boolean {
+  return m.kind !== 'decoder' && m.kind !== 'encoder' && m.kind !== 'seq2seq' && m.kind !== 'classifier' && m.kind !== 'tree';
+}
+
 /** The label names of a model that can classify, else the E_MODEL error of `caller`. */
 export function classifierLabels(m: TaskModel, caller = 'classify'): string[] {
   if (m.kind === 'classifier' || m.kind === 'tree') return m.labels;
@@ -45,7 +54,7 @@ export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOpti
   const caller = o.caller ?? 'classify';
   if (m.kind === 'decoder' || m.kind === 'seq2seq') throw notAClassifier(m, caller);
   const labels = classifierLabels(m, caller);
-  if (o.explain) {
+  if (o.explain && !canExplain(m)) {
     throw new LlmtsError('E_MODEL', `${caller}: ${m.path} is ${describeTaskModel(m)}, which has no attention weights to explain its labels`, {
       where: m.path, hint: 'leave out --explain (explain); it needs a model with word and sentence attention (a hierarchical attention network)' });
   }

@@ -12,7 +12,7 @@
 export { loadTaskModel, describeTaskModel, wrongKind, type TaskModel, type TaskModelKind, type LoadTaskModelOptions,
   type DecoderTaskModel, type EncoderTaskModel, type Seq2SeqTaskModel, type ClassifierTaskModel, type TreeTaskModel } from './model-kind.ts';
 export { summarize, translate, requireSeq2Seq, type TextToTextOptions } from './text-to-text.ts';
-export { classify, canClassify, classifierLabels } from './classify.ts';
+export { classify, canClassify, canExplain, classifierLabels } from './classify.ts';
 export { classifyTrees, treeFromText } from './classify-tree.ts';
 export { softmax, labelled, type Classification, type ClassifyOptions, type LabelScore, type PhraseLabel, type AttentionExplanation } from './labels.ts';
 export { embed, embedTokenIds, canEmbed, type EmbedOptions, type EmbedPooling } from './embed.ts';

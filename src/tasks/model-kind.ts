@@ -20,7 +20,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClassifier } from '../io/classifier-dir.ts';
-import { loadModel } from '../io/load-model.ts';
+import { loadModel, type LoadModelOptions } from '../io/load-model.ts';
 import { loadTreeModel, TREE_MODEL_FORMAT, type TreeModel } from '../io/tree-model-dir.ts';
 import { asEncoder, isEncoder, type EncoderModel } from '../models/encoder/index.ts';
 import type { ModelConfig } from '../models/registry.ts';
@@ -53,7 +53,7 @@ export interface TreeTaskModel extends Common { kind: 'tree'; model: TreeModel; 
 export type TaskModel = DecoderTaskModel | EncoderTaskModel | Seq2SeqTaskModel | ClassifierTaskModel | TreeTaskModel;
 
 /** Options of `loadTaskModel`. */
-export interface LoadTaskModelOptions {
+export interface LoadTaskModelOptions extends LoadModelOptions {
   /** Tokenizer name or file overriding the model's own (not for classifier / Tree-LSTM directories). */
   tokenizer?: string;
 }
@@ -86,6 +86,10 @@ export function loadTaskModel(path: string, o: LoadTaskModelOptions = {}): TaskM
   if (special !== null && o.tokenizer !== undefined) {
     throw new LlmtsError('E_FLAG', `${path} is a ${special} directory, which carries its own vocabulary`, { where: '--tokenizer', hint: 'leave --tokenizer out' });
   }
+  const flag = o.adapter !== undefined ? '--adapter' : o.quantize !== undefined ? '--quantize' : null;
+  if (special !== null && flag !== null) {
+    throw new LlmtsError('E_FLAG', `${flag} is for language models; ${path} is a ${special} directory`, { where: flag, hint: `leave ${flag} out` });
+  }
   if (special === 'Tree-LSTM') {
     const t = loadTreeModel(path);
     return { kind: 'tree', model: t.model, labels: [...t.labels], wordId: t.wordId, path };
@@ -94,7 +98,7 @@ export function loadTaskModel(path: string, o: LoadTaskModelOptions = {}): TaskM
     const c = loadClassifier(path);
     return { kind: 'classifier', model: c.model, tokenizer: c.tokenizer, labels: [...c.head.labels], path };
   }
-  const { model, tokenizer, path: read } = loadModel(path, o.tokenizer);
+  const { model, tokenizer, path: read } = loadModel(path, o.tokenizer, { adapter: o.adapter, quantize: o.quantize });
   if (isEncoder(model.config)) {
     const enc = asEncoder(model, path);
     const labels = enc.config.head === 'sequence' ? encoderLabels(read, enc.config.numLabels) : null;
