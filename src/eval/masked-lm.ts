@@ -6,8 +6,8 @@
  *   alone (the window repeated once per position, one [MASK] per row), exp of the mean
  *   negative log-likelihood of the original tokens.
  * The model runs in eval mode without a graph. Its `forward(ids, B, T, targets)` gives
- * either the logits of every position (B, T, V) or only those of the scored positions
- * (N, V), as the encoder's masked-LM head does; both are read.
+ * either the logits of every position (B, T, V) or those of the scored positions first
+ * (N, V), then padding rows, as the encoder's masked-LM head does; both are read.
  *
  * @example
  * const { accuracy, loss } = maskedTokenScores(model, valBatches);
@@ -34,7 +34,7 @@ export function maskedTokenScores(model: MlmModel, batches: Iterable<MaskedLmBat
         const positions: number[] = [];
         b.targets.forEach((t, i) => { if (t !== IGNORE) positions.push(i); });
         if (positions.length === 0) return;
-        const gathered = rows === positions.length && rows !== b.targets.length; // (N, V): the scored rows only
+        const gathered = rows !== b.targets.length; // (N + padding, V): the scored rows first (Encoder.mlmOutput)
         positions.forEach((pos, k) => {
           const row = logits.data.subarray((gathered ? k : pos) * V, ((gathered ? k : pos) + 1) * V);
           let best = 0;

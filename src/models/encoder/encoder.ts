@@ -11,8 +11,9 @@
  * not generate (`newCache` / `decodePlan` are E_MODEL errors).
  *
  * With targets, the 'mlm' head scores only the positions whose target is not -100 (the
- * ~15% masked ones): `logits` are then those rows (N, V) in order, and the loss is their
- * mean cross-entropy, as BertForMaskedLM's.
+ * ~15% masked ones): `logits` are then those rows (N, V) in order, followed by padding rows
+ * up to a multiple of 64 (fewer than B*T rows in all; see mlmOutput), and the loss is the
+ * mean cross-entropy of the N, as BertForMaskedLM's.
  *
  * @example
  * const bert = createModel(bertConfig({ vocabSize: 30522, nLayer: 4, nHead: 4, nEmbd: 256 }));
@@ -48,6 +49,9 @@ export interface EncoderOutput {
   /** The pooler's output tanh(dense(hidden[:, 0])) (B, C), or null without a pooler. */
   pooled: Tensor | null;
 }
+
+/** The MLM head's scored rows are padded to a multiple of this (see mlmOutput). */
+const MLM_ROW_BUCKET = 64;
 
 /** HF's BertLMPredictionHead: transform (dense, activation, LayerNorm), then the tied decoder plus its own bias. */
 class MlmHead extends Module {
@@ -176,9 +180,17 @@ export class Encoder extends Module implements LanguageModel<EncoderConfig> {
       const logits = this.mlm!.forward(this.config, hidden, words); // (B, T, V)
       return { logits, loss: crossEntropy(logits, targets) };
     }
-    const picked = embedding(reshape(hidden, [B * T, C]), Int32Array.from(rows), [rows.length]); // (N, C): the scored positions
-    const logits = this.mlm!.forward(this.config, picked, words); // (N, V)
-    return { logits, loss: crossEntropy(logits, Int32Array.from(rows, (i) => targets[i]!)) };
+    // The count of masked positions varies from batch to batch; rounded up to a multiple of
+    // MLM_ROW_BUCKET (the extra rows pick position 0 and are ignored by the loss), the (N, V)
+    // buffers come in a few sizes that the buffer pool reuses, instead of new ~75 MB buffers
+    // for every new count (which grew a bert-mini run past 10 GB).
+    const padded = Math.ceil(rows.length / MLM_ROW_BUCKET) * MLM_ROW_BUCKET;
+    const n = padded < B * T ? padded : rows.length;
+    const picks = new Int32Array(n), pickedTargets = new Int32Array(n).fill(-100);
+    rows.forEach((i, k) => { picks[k] = i; pickedTargets[k] = targets[i]!; });
+    const picked = embedding(reshape(hidden, [B * T, C]), picks, [n]); // (n, C): the scored positions, then padding
+    const logits = this.mlm!.forward(this.config, picked, words); // (n, V)
+    return { logits, loss: crossEntropy(logits, pickedTargets) };
   }
 
   /** Encoders do not generate: an E_MODEL error. */
