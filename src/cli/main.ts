@@ -18,6 +18,9 @@ const commands: Record<string, Command> = {
   'fill-mask': { summary: 'the most probable tokens for each [MASK] of a text (BERT masked LM)', load: () => import('./fill-mask.ts') },
   embed: { summary: 'L2-normalised sentence embeddings (BERT mean or [CLS] pooling; BART encoder, decoders: mean)', load: () => import('./embed.ts') },
   topics: { summary: 'topics of a document collection: embeddings clustered, c-TF-IDF words, topic map and trends (topics.json, topics.html)', load: () => import('./topics.ts') },
+  index: { summary: 'index build: a search index of text files (chunks, embeddings, BM25, HNSW for large ones)', load: () => import('./index.ts') },
+  search: { summary: 'the best chunks of an index for a query (hybrid BM25 + dense by reciprocal-rank fusion, bm25, dense)', load: () => import('./search.ts') },
+  ask: { summary: 'answer a question from an index with a chat model, citing the retrieved chunks as [1], [2]', load: () => import('./ask.ts') },
   translate: { summary: 'translate texts with an encoder-decoder (BART; greedy or --beams K beam search)', load: () => import('./translate.ts') },
   summarize: { summary: 'one summary per input line with an encoder-decoder (BART; greedy or beam search)', load: () => import('./summarize.ts') },
   sentiment: { summary: 'sentiment labels and probabilities (llmts classify; Tree-LSTM --tree: the label of every phrase)', load: () => import('./sentiment.ts') },
@@ -37,6 +40,7 @@ const commands: Record<string, Command> = {
   bias: { summary: 'gender-bias probes: occupation-pronoun gap, name-swap gap of classifiers, WEAT (bias probe --model M)', load: () => import('./bias.ts') },
   quantize: { summary: 'store a model\'s weights as q8_0 or bf16 (a directory that loads wherever --model is taken)', load: () => import('./quantize.ts') },
   recipe: { summary: 'train a task model in one command (sentiment, code-python, ...): evaluation beside a baseline, how to use it', load: () => import('./recipe.ts') },
+  complete: { summary: 'code completion with a decoder: the next line or block at --file F --line N (stops at a dedent)', load: () => import('./complete.ts') },
 };
 
 function usage(): string {

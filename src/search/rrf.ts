@@ -1,0 +1,18 @@
+/**
+ * Reciprocal-rank fusion (Cormack, Clarke & Buettcher 2009): each ranked list gives a
+ * document 1 / (k + rank) (rank from 1), the fused score is the sum over the lists that
+ * hold it. Scores of the lists are not compared, only ranks, so BM25 and cosine mix
+ * without any calibration. k = 60 as in the paper.
+ *
+ * @example
+ * rrf([[{ doc: 3, score: 9 }, { doc: 1, score: 2 }], [{ doc: 1, score: 0.9 }]], 2);
+ * // [{ doc: 1, score: 1/62 + 1/61 }, { doc: 3, score: 1/61 }]
+ */
+import type { Hit } from './bm25.ts';
+
+/** Fuses ranked lists (best first) into the `limit` best by RRF (ties: lower doc first). */
+export function rrf(lists: readonly (readonly Hit[])[], limit: number, k = 60): Hit[] {
+  const fused = new Map<number, number>();
+  for (const list of lists) list.forEach((h, i) => fused.set(h.doc, (fused.get(h.doc) ?? 0) + 1 / (k + i + 1)));
+  return [...fused].map(([doc, score]) => ({ doc, score })).sort((a, b) => b.score - a.score || a.doc - b.doc).slice(0, limit);
+}
