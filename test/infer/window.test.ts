@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { DecodeStep } from '../../src/infer/decode-step.ts';
 import { generate } from '../../src/infer/engine.ts';
 import { KVWindow } from '../../src/infer/kv-window.ts';
+import { scoreStream } from '../../src/infer/stream-perplexity.ts';
+import { scoreIds } from '../../src/eval/perplexity.ts';
+import { parseRopeScaling, withContext } from '../../src/models/context.ts';
 import { gpt2Config, llamaConfig, type DecoderConfig } from '../../src/models/decoder/config.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
-import { createModel } from '../../src/models/registry.ts';
+import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
@@ -113,4 +116,44 @@ test('window options out of range are E_CONFIG naming the option', () => {
   assert.throws(() => generate(m, [1], { keep: -1, maxTokens: 3 }), /keep = -1 is out of range/);
   assert.throws(() => generate(m, [1], { contextSize: 1, maxTokens: 3 }), /contextSize = 1 is out of range/);
   assert.throws(() => new KVWindow(m, { discard: 0 }), /discard = 0/);
+});
+
+test('stream perplexity: equals windowed scoring while the stream fits, then slides with a fixed cache', () => {
+  const m = model();
+  const short = ids.slice(0, 15); // 14 predictions fit a 16-position window: no shift
+  const a = scoreStream(m, short, { window: 16, keep: 4, chunk: 3 });
+  const b = scoreIds(m as unknown as AnyModel, short, { blockSize: 16 });
+  assert.equal(a.shifts, 0);
+  assert.ok(Math.abs(a.totalNats - b.totalNats) < 1e-4, `${a.totalNats} vs ${b.totalNats}`);
+  const long = Array.from({ length: 400 }, (_, i) => (i * 7 + 1) % 23);
+  const r = scoreStream(m, long, { window: 16, keep: 4 });
+  assert.equal(r.tokens, 399);
+  assert.ok(r.shifts > 50 && Number.isFinite(r.perplexity));
+  assert.equal(r.kvBytes, 2 * 2 * 2 * 16 * 4 * 4); // k and v, 2 layers, 2 kv heads, 16 positions, hs 4, fp32
+  const g = createModel(gpt2Config({ vocabSize: 23, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 1 }) as unknown as LanguageModel;
+  assert.throws(() => scoreStream(g, long), (e: unknown) => e instanceof LlmtsError && e.code === 'E_EVAL' && /learned positions/.test(e.message));
+  assert.throws(() => scoreStream(m, long, { window: 16, keep: 9 }), /keep = 9 is out of range/);
+});
+
+test('withContext: the same weights at a longer context, with or without a RoPE scaling; parseRopeScaling', () => {
+  const m = model();
+  const longer = withContext(m as unknown as AnyModel, { context: 64 }) as unknown as LanguageModel;
+  assert.equal(longer.config.blockSize, 64);
+  const x = Int32Array.from(ids.slice(0, 16));
+  const l0 = noGrad(() => m.forward(x, 1, 16).logits.data);
+  const l1 = noGrad(() => longer.forward(x, 1, 16).logits.data);
+  assert.deepEqual(l1, l0, 'RoPE needs no table: the first 16 positions are unchanged');
+  assert.equal(generate(longer, [1, 2, 3], { temperature: 0, maxTokens: 50, contextOverflow: 'stop' }).ids.length, 50);
+  const yarn = withContext(m as unknown as AnyModel, { rope: parseRopeScaling('yarn:4', '--rope-scaling') });
+  const c = yarn.config as DecoderConfig;
+  assert.deepEqual([c.blockSize, c.ropeScaling, c.ropeFactor, c.ropeOriginalContext], [64, 'yarn', 4, 16]);
+  const back = withContext(yarn, { rope: 'none' }).config as DecoderConfig;
+  assert.deepEqual([back.blockSize, back.ropeScaling], [16, undefined]);
+  assert.deepEqual(parseRopeScaling('linear:2.5:512', '--rope-scaling'), { type: 'linear', factor: 2.5, original: 512 });
+  assert.throws(() => parseRopeScaling('ntk:4', '--rope-scaling'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_FLAG' && /--rope-scaling ntk:4: the type/.test(e.message));
+  assert.throws(() => parseRopeScaling('yarn:0.5', '--rope-scaling'), /factor must be a number >= 1/);
+  assert.throws(() => parseRopeScaling('yarn', '--rope-scaling'), /factor must be a number >= 1/);
+  const g = createModel(gpt2Config({ vocabSize: 23, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 1 });
+  assert.throws(() => withContext(g, { context: 32 }), /16 learned positions/);
+  assert.throws(() => withContext(g, { rope: { type: 'yarn', factor: 2 } }), /learned positions, not RoPE/);
 });
