@@ -99,13 +99,13 @@ const PRESETS: ModelPreset[] = [
     name: 'translate-en-fr',
     description: 'BART encoder-decoder, 3 + 3 layers, 4 heads, 256 wide, shared 8000-id BPE: English -> French on Tatoeba (data/translation-en-fr), held-apart sacreBLEU',
     model: bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024, dropout: 0.1 }),
-    recipe: { batchSize: 64, maxSteps: 1500, lr: 1e-3, minLr: 1e-4, warmupSteps: 150, weightDecay: 0.01, beta2: 0.98, evalInterval: 250, ckptInterval: 500, logInterval: 50 },
+    recipe: { batchSize: 64, maxSteps: 1200, lr: 1e-3, minLr: 1e-4, warmupSteps: 120, weightDecay: 0.01, beta2: 0.98, evalInterval: 200, ckptInterval: 100, logInterval: 25 },
   },
   {
     name: 'summarize-scitldr',
     description: 'BART encoder-decoder, 3 + 3 layers, 4 heads, 256 wide, shared 8000-id BPE: SciTLDR extract-then-rewrite (data/summarization-scitldr), dev ROUGE beside Lead-1 and the extractive scorer',
     model: bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024, dropout: 0.1 }),
-    recipe: { batchSize: 32, maxSteps: 600, lr: 1e-3, minLr: 1e-4, warmupSteps: 60, weightDecay: 0.01, beta2: 0.98, evalInterval: 100, ckptInterval: 300, logInterval: 25 },
+    recipe: { batchSize: 32, maxSteps: 600, lr: 1e-3, minLr: 1e-4, warmupSteps: 60, weightDecay: 0.01, beta2: 0.98, evalInterval: 100, ckptInterval: 100, logInterval: 25 },
   },
 ];
 
