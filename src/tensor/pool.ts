@@ -9,6 +9,12 @@
  *
  * The mechanism is observable: `poolStats()` counts new allocations, reuses and releases.
  *
+ * Shapes that vary from step to step (padded batches of different lengths, a different
+ * number of masked tokens) would make the exact-size free lists grow without end, so the
+ * free bytes are capped: past max(`minFreeCapBytes`, the highest live bytes seen), the
+ * sizes used least recently are dropped (to the GC) first. With fixed shapes the free
+ * bytes never pass the working set, so nothing is dropped and steady state allocates nothing.
+ *
  * @example
  * const before = poolStats().allocated;
  * trainStep();                         // steady state
@@ -39,7 +45,12 @@ export interface PoolStats {
 export class BufferPool {
   /** Buffers shorter than this are not pooled (allocated and left to the GC). */
   minPooledSize: number;
+  /** The free bytes are always allowed to reach this much (default 64 MiB). */
+  minFreeCapBytes = 64 * 1024 * 1024;
+  /** Free lists by size, least recently used size first (a used size moves to the end). */
   private readonly lists = new Map<number, Float32Array[]>();
+  /** The highest live bytes since the pool was made (not reset by `resetStats`). */
+  private highWaterLive = 0;
   private readonly inPool = new WeakSet<Float32Array>();
   private stats: PoolStats = emptyStats();
 
@@ -67,10 +78,11 @@ export class BufferPool {
   /** A buffer of exactly n floats; contents are arbitrary (the caller overwrites them). */
   acquire(n: number): Float32Array {
     if (n < this.minPooledSize) return this.alloc(n);
-    const list = this.lists.get(n);
+    const list = this.touch(n);
     const buf = list?.pop();
     this.stats.liveBytes += n * (this.float64 ? 8 : 4);
     if (this.stats.liveBytes > this.stats.peakLiveBytes) this.stats.peakLiveBytes = this.stats.liveBytes;
+    if (this.stats.liveBytes > this.highWaterLive) this.highWaterLive = this.stats.liveBytes;
     if (buf) {
       this.inPool.delete(buf);
       this.stats.reused++;
@@ -100,7 +112,7 @@ export class BufferPool {
     if (buf.length < this.minPooledSize || buf.byteOffset !== 0 || buf.byteLength !== buf.buffer.byteLength) return;
     if (this.inPool.has(buf)) throw new Error('BufferPool: buffer released twice (internal error)');
     this.inPool.add(buf);
-    let list = this.lists.get(buf.length);
+    let list = this.touch(buf.length);
     if (!list) {
       list = [];
       this.lists.set(buf.length, list);
@@ -110,6 +122,32 @@ export class BufferPool {
     this.stats.released++;
     this.stats.free++;
     this.stats.freeBytes += buf.byteLength;
+    if (this.stats.freeBytes > Math.max(this.minFreeCapBytes, this.highWaterLive)) this.evict();
+  }
+
+  /** The free list of size n (undefined when none), moved to the most recently used end. */
+  private touch(n: number): Float32Array[] | undefined {
+    const list = this.lists.get(n);
+    if (list) {
+      this.lists.delete(n);
+      this.lists.set(n, list);
+    }
+    return list;
+  }
+
+  /** Drops free buffers of the least recently used sizes until the free bytes fit the cap. */
+  private evict(): void {
+    const cap = Math.max(this.minFreeCapBytes, this.highWaterLive);
+    for (const [n, list] of this.lists) {
+      while (list.length > 0 && this.stats.freeBytes > cap) {
+        const buf = list.pop()!;
+        this.inPool.delete(buf);
+        this.stats.free--;
+        this.stats.freeBytes -= buf.byteLength;
+      }
+      if (list.length === 0) this.lists.delete(n);
+      if (this.stats.freeBytes <= cap) return;
+    }
   }
 
   /** A copy of the counters. */
