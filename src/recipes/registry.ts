@@ -78,6 +78,8 @@ export interface Recipe {
 
 /** The recipe files, by name; each module exports `recipe`. Add one line per recipe. */
 const LOADERS: Record<string, () => Promise<{ recipe: Recipe }>> = {
+  sentiment: () => import('./sentiment.ts'),
+  'code-python': () => import('./code-python.ts'),
 };
 
 /** The names of the registered recipes, in registration order. */

@@ -1,0 +1,65 @@
+// Code completion end to end on a tiny decoder that has learnt two small functions by
+// heart: complete() gives the next line and the block up to the dedent, `llmts complete`
+// reads --file / stdin, prints text or --json, and refuses a bad line or mode.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { codeTokenizer, fileIds, trainCodeModel } from '../../src/recipes/code-python.ts';
+import { complete } from '../../src/tasks/complete.ts';
+import { loadTaskModel } from '../../src/tasks/model-kind.ts';
+
+const ADD = 'def add(a, b):\n    total = a + b\n    return total\n\n\n';
+const SNIPPET = `${ADD}def sub(x, y):\n    diff = x - y\n    return diff\n`;
+let dir = '';
+let modelDir = '';
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'llmts-test-complete-'));
+  modelDir = join(dir, 'model');
+  const files = [{ path: 'a.py', text: SNIPPET }, { path: 'b.py', text: SNIPPET + SNIPPET }];
+  const tokenizer = await codeTokenizer(files, 300);
+  const ids = fileIds(tokenizer, files);
+  await trainCodeModel(tokenizer, ids, ids, { vocab: 300, layers: 2, heads: 2, width: 64, block: 64, batch: 8, steps: 200, lr: 3e-3, seed: 1, positions: 0 }, modelDir, () => {});
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('complete: the next line, and the block up to the dedent', () => {
+  const m = loadTaskModel(modelDir);
+  const line = complete(m, 'def add(a, b):\n', { mode: 'line' });
+  assert.deepEqual(line.lines, ['    total = a + b']);
+  assert.equal(line.stop, 'line');
+  const block = complete(m, `${ADD}def sub(x, y):\n`, { mode: 'block' });
+  assert.deepEqual(block.lines, ['    diff = x - y', '    return diff']);
+  assert.equal(block.stop, 'dedent');
+  assert.ok(block.promptTokens > 1 && block.completionTokens > 0);
+  const inside = complete(m, 'def add(a, b):\n    total = a + b\n', { mode: 'block' });
+  assert.deepEqual(inside.lines, ['    return total']);
+});
+
+/** Runs the CLI from the sources. */
+function llmts(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('llmts complete: --file --line, stdin, --json; a bad line or mode is one error line', () => {
+  const f = join(dir, 'f.py');
+  writeFileSync(f, 'def add(a, b):\n    total = a + b\n    return total\n');
+  const text = llmts(['complete', '--model', modelDir, '--file', f, '--line', '2']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.stdout, '    total = a + b\n    return total\n');
+  const json = llmts(['complete', '--model', modelDir, '--json', '--mode', 'line'], `${ADD}def sub(x, y):\n`);
+  assert.equal(json.status, 0, json.stderr);
+  const j = JSON.parse(json.stdout) as Record<string, unknown>;
+  assert.deepEqual({ file: j.file, line: j.line, mode: j.mode, completion: j.completion, stop: j.stop }, { file: 'standard input', line: 7, mode: 'line', completion: '    diff = x - y', stop: 'line' });
+  const bad = llmts(['complete', '--model', modelDir, '--file', f, '--line', '9']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^llmts: error E_LINE: line 9 is outside .*f\.py \(3 lines/m);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  const mode = llmts(['complete', '--model', modelDir, '--file', f, '--mode', 'word']);
+  assert.match(mode.stderr, /E_FLAG: --mode must be block or line/);
+});
