@@ -1,5 +1,7 @@
 /**
- * The web UI of `llmts serve`: a chat page (`/`), a training dashboard (`/dashboard`), their
+ * The web UI of `llmts serve`: a chat page (`/`), a tab per task route (`/tasks`: summarize,
+ * translate, classify with attention highlights where the model gives them, embed), a
+ * training dashboard (`/dashboard`), their
  * static files from the repository's `web/` folder, the charting library's browser build, and
  * two small JSON routes that the dashboard reads:
  *
@@ -14,7 +16,7 @@
  * need it like /v1, and the pages send the key the user typed (web/api-key.js).
  *
  * The pages are plain HTML + ES modules (no build step); they talk to `/v1/chat/completions`
- * like any other client.
+ * and `/v1/tasks/*` like any other client.
  *
  * @example
  * const app = Fastify();
@@ -153,7 +155,7 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
 }
 
 /**
- * Adds the UI routes to a fastify app: `/`, `/dashboard`, `/ui/<file>` (web/), `/ui/vendor/chart.umd.js`,
+ * Adds the UI routes to a fastify app: `/`, `/tasks`, `/dashboard`, `/ui/<file>` (web/), `/ui/vendor/chart.umd.js`,
  * `GET /api/runs` and `GET /api/runs/:name/metrics`. The pages and their files are public; the JSON
  * routes are guarded by the server's API key, when it has one.
  */
@@ -164,6 +166,7 @@ export async function registerUi(app: FastifyInstance, opts: UiOptions = {}): Pr
   const page = { config: { public: true } }; // static files: no data in them, open without the API key
   app.get('/', page, (_req, reply) => sendFile(reply, join(WEB_DIR, 'index.html'), MIME.html!));
   app.get('/dashboard', page, (_req, reply) => sendFile(reply, join(WEB_DIR, 'dashboard.html'), MIME.html!));
+  app.get('/tasks', page, (_req, reply) => sendFile(reply, join(WEB_DIR, 'tasks.html'), MIME.html!));
   app.get('/ui/vendor/chart.umd.js', page, (_req, reply) => sendFile(reply, chartJs, MIME.js!));
   app.get<{ Params: { file: string } }>('/ui/:file', page, (req, reply) => {
     const file = req.params.file;

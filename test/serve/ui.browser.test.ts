@@ -7,31 +7,18 @@
 // can be installed, and says so in one line otherwise.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ChatTemplate } from '../../src/infer/chat-template.ts';
 import { InferenceEngine, type CompletionRequest, type GenerationHandle } from '../../src/infer/scheduler.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { createServer } from '../../src/serve/server.ts';
 import { MetricsLog, readMetrics } from '../../src/train/metrics.ts';
+import { launchChromium } from './browser.ts';
 import { API_KEY, makeRuns } from './ui-runs.ts';
-
-/**
- * Starts headless Chromium: $LLMTS_CHROMIUM (set by scripts/run-tests.mjs), else Debian's
- * /usr/bin/chromium. Run directly on a machine without it, this file fails here with the fix.
- */
-async function launchChromium(): Promise<Browser> {
-  const candidates = [process.env.LLMTS_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => Boolean(p));
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) {
-    throw new Error(`the web UI tests need Chromium and found none (looked at ${candidates.join(', ')}): install it with ` +
-      '`apt-get update && apt-get install -y --no-install-recommends chromium` (Debian/Ubuntu), or set LLMTS_CHROMIUM to a Chrome/Chromium binary');
-  }
-  return chromium.launch({ executablePath: path, args: ['--no-sandbox'] });
-}
 
 const root = mkdtempSync(join(tmpdir(), 'llmts-ui-'));
 let runsDir: string;
