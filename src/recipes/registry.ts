@@ -80,6 +80,7 @@ export interface Recipe {
 const LOADERS: Record<string, () => Promise<{ recipe: Recipe }>> = {
   sentiment: () => import('./sentiment.ts'),
   'code-python': () => import('./code-python.ts'),
+  embed: () => import('./embed.ts'),
 };
 
 /** The names of the registered recipes, in registration order. */
