@@ -9,7 +9,7 @@
  * const batches = hanBatches(docs, labels, { batchSize: 32, seed: 1 });
  * hanClassify.loss(model, batches.batch(0, 0)).loss.backward();
  */
-import { batchDocuments, boundPool, type DocBatch, type DocIds, type HanOutput } from '../models/han/index.ts';
+import { batchDocuments, type DocBatch, type DocIds, type HanOutput } from '../models/han/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { hash32, Rng } from '../util/rng.ts';
 import type { BatchShape, BatchSource, Objective } from './objectives/objective.ts';
@@ -67,7 +67,6 @@ export function hanBatches(docs: readonly DocIds[], labels: readonly number[], o
         epochCached = epoch;
       }
       const ids = batches[step % perEpoch]!;
-      boundPool(); // a new shape nearly every batch: see boundPool
       return hanBatch(ids.map((i) => docs[i]!), ids.map((i) => labels[i]!));
     },
   };

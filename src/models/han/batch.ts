@@ -9,7 +9,6 @@
  * const b = batchDocuments([[[4, 7, 9], [3]], [[5, 2]]], [1, 0]);
  * b.sentences; // 3 rows of word ids, T = 3; b.docs = 2, S = 2
  */
-import { clearPool, poolStats } from '../../tensor/index.ts';
 import { LlmtsError } from '../../util/errors.ts';
 
 /** A document: its sentences, each a list of word ids. */
@@ -71,17 +70,4 @@ export function batchDocuments(docs: readonly DocIds[], labels?: readonly number
     docs: docs.length, maxSentences: S, maxWords: T, sentences: n, wordIds, wordLens, sentLens, sentSource, sentRow,
     labels: Int32Array.from(labels ?? docs.map(() => -1)), words,
   };
-}
-
-/** Free bytes the buffer pool may hold before `boundPool` empties it. */
-export const POOL_FREE_LIMIT = 512 * 1024 * 1024;
-
-/**
- * Batches of documents have a new shape almost every time, and the tensor engine's pool
- * keeps a free list per buffer size (src/tensor/pool.ts), so without this it would grow
- * with every new shape (10 GB in a SpamAssassin epoch). Called before each batch: when
- * the pool holds more than `limit` free bytes, they go back to the GC.
- */
-export function boundPool(limit = POOL_FREE_LIMIT): void {
-  if (poolStats().freeBytes > limit) clearPool();
 }

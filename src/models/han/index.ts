@@ -39,7 +39,7 @@ export const hanFamily: ModelFamily<HanConfig, HanModel> = {
 
 export { HAN_ARCHS, HAN_SCHEMA, hanConfig, parseHanConfig, type HanConfig } from './config.ts';
 export { hanInfo, hanParameterShapes } from './info.ts';
-export { batchDocuments, boundPool, POOL_FREE_LIMIT, type DocBatch, type DocIds } from './batch.ts';
+export { batchDocuments, type DocBatch, type DocIds } from './batch.ts';
 export { DOCUMENT_DEFAULTS, documentWords, splitDocument, type DocumentOptions } from './document.ts';
 export { predictDocuments, type DocumentClassifier, type DocumentPrediction } from './predict.ts';
 export { gruSequence } from './gru.ts';

@@ -10,7 +10,7 @@
  */
 import { withEvalMode } from '../../nn/eval-mode.ts';
 import { noGrad, tidy } from '../../tensor/index.ts';
-import { batchDocuments, boundPool, type DocIds } from './batch.ts';
+import { batchDocuments, type DocIds } from './batch.ts';
 import type { HanOutput } from './han.ts';
 import type { Module } from '../../nn/module.ts';
 
@@ -44,7 +44,6 @@ export function predictDocuments(model: DocumentClassifier, docs: readonly DocId
   const L = model.config.numLabels, bs = o.batchSize ?? 64;
   withEvalMode(model, () => noGrad(() => {
     for (let at = 0; at < docs.length; at += bs) {
-      boundPool();
       const b = batchDocuments(docs.slice(at, at + bs));
       tidy(() => {
         const r = model.forward(b, false);
