@@ -1,6 +1,7 @@
 // The recipe registry: unknown names are one E_RECIPE error listing the known ones, and
 // the end-of-run report puts each figure beside its baseline and prints the usage lines.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { formatRecipeResult, loadRecipe, recipeNames, type Recipe } from '../../src/recipes/registry.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
@@ -38,4 +39,32 @@ test('formatRecipeResult: the evaluation table beside the baseline, then the usa
   assert.match(table, /accuracy\s+0\.8750\s+naive Bayes 0\.8000/);
   assert.match(table, /pass@1\s+0\n/);
   assert.equal(lines.at(-1), '  llmts sentiment --model /tmp/m --text "good"');
+});
+
+/** Runs `llmts recipe ...` from the sources. */
+function llmts(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'recipe', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('llmts recipe: --list, a recipe\'s --help with its own flags, and user errors as one line', () => {
+  const list = llmts(['--list']);
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /^sentiment\s+.+\(10 min\)$/m);
+  assert.match(list.stdout, /^code-python\s+.+\(15 min\)$/m);
+  const help = llmts(['sentiment', '--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--sst2 V/);
+  const cases: [string[], RegExp][] = [
+    [['nope'], /^llmts: error E_RECIPE: no recipe named 'nope'.*sentiment, code-python/],
+    [['sentiment', '--minutes', '0'], /^llmts: error E_FLAG: --minutes must be a number > 0, got '0'/],
+    [['sentiment', '--uci', 'no/such/dir'], /^llmts: error E_DATA: no UCI sentiment file no\/such\/dir\/amazon_cells_labelled\.txt/],
+    [['sentiment', 'code-python'], /^llmts: error E_FLAG: unexpected argument 'code-python'/],
+  ];
+  for (const [args, re] of cases) {
+    const r = llmts(args);
+    assert.equal(r.status, 1, args.join(' '));
+    assert.match(r.stderr.trim(), re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
 });
