@@ -11,7 +11,15 @@
  *   them (every n-th, in time order): --sotu-k topics each; mean NPMI of the top 10 words
  *   over the passages (target: the embedding topics' >= LDA's), and each embedding
  *   topic's share of the passages by decade.
- * --model is any model `llmts embed` takes; the bench prints which.
+ * --model is any model `llmts embed` takes; the bench prints which. The README's figures
+ * used a small BERT pretrained by masked LM on the UCI sentences themselves (no labels):
+ *
+ *   for f in amazon_cells_labelled imdb_labelled yelp_labelled; do cut -f1 ../shared/data/sentiment-uci/$f.txt; done > /tmp/uci.txt
+ *   llmts tokenizer train --type wordpiece --vocab-size 3000 --out /tmp/uci-tok /tmp/uci.txt
+ *   llmts data tokenize --tokenizer /tmp/uci-tok/tokenizer.json --out /tmp/uci-data --val-fraction 0.02 /tmp/uci.txt
+ *   llmts train --arch bert --objective mlm --data /tmp/uci-data --out /tmp/uci-bert --nLayer 2 --nHead 4 --nEmbd 128 \
+ *     --blockSize 64 --batchSize 32 --maxSteps 1500 --lr 1e-3 --warmupSteps 100 --dropout 0.1 --ckptInterval 500
+ *   npm run bench -- topics --model /tmp/uci-bert/checkpoints/step-1500
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
