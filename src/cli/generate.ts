@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Generation, encodePrompt, stopTokenIds } from '../infer/index.ts';
 import { loadModel, quantizeFlag } from '../io/load-model.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { CONTEXT_FLAGS, contextLoadOptions, keepFlag } from './context-flags.ts';
 import { parseFlags } from './flags.ts';
 import { SAMPLING_FLAGS, samplingFromFlags } from './sampling-flags.ts';
 
@@ -34,6 +35,13 @@ options:
   --repetition-penalty R  divide logits of already seen ids by R (default 1 = off)
   --seed S                seed of the sampler (default 1337)
   --stop S                stop before this string; repeat for several
+  --context N             KV window of N tokens (default: the model's context); past it the
+                          window slides: the first --keep tokens stay, half of the rest goes
+                          (llama.cpp's context shift; RoPE models; GPT-2 recomputes instead)
+  --keep N                sink tokens kept at the start when the window slides (default 4)
+  --no-context-shift      stop at the end of the window instead (finish: length)
+  --rope-scaling S        TYPE:FACTOR[:ORIGINAL], TYPE linear | dynamic | yarn (e.g. yarn:4):
+                          RoPE scaling for a context FACTOR times the original; none removes one
   --no-echo               do not print the prompt
   --stats                 print tokens, time and tok/s to stderr at the end
   -h, --help              this help`;
@@ -49,7 +57,7 @@ function readPromptFile(file: string): string {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('generate', argv, {
     model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, quantize: { type: 'string' }, prompt: { type: 'string' }, 'prompt-file': { type: 'string' },
-    ...SAMPLING_FLAGS, stop: { type: 'string', multiple: true },
+    ...SAMPLING_FLAGS, ...CONTEXT_FLAGS, 'no-context-shift': { type: 'boolean' }, stop: { type: 'string', multiple: true },
     'no-echo': { type: 'boolean' }, stats: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -63,9 +71,11 @@ export async function run(argv: string[]): Promise<number> {
   const opts = {
     ...samplingFromFlags(values),
     stop: values.stop ?? [],
+    keep: keepFlag(values),
+    contextOverflow: values['no-context-shift'] ? 'stop' as const : undefined,
   };
   const promptText = values['prompt-file'] !== undefined ? readPromptFile(values['prompt-file']) : values.prompt ?? '';
-  const { model, tokenizer } = loadModel(values.model, values.tokenizer, { adapter: values.adapter, quantize: quantizeFlag(values.quantize) });
+  const { model, tokenizer } = loadModel(values.model, values.tokenizer, { adapter: values.adapter, quantize: quantizeFlag(values.quantize), ...contextLoadOptions(values) });
   const prompt = encodePrompt(tokenizer, promptText);
   const out = process.stdout;
   const t0 = performance.now();

@@ -9,7 +9,8 @@
  * (a peft LoRA adapter directory, src/io/peft.ts) is merged into the loaded weights, as
  * peft's merge_and_unload does for inference. `quantize` ('q8_0' | 'bf16') makes the decode
  * step multiply bf16 / Q8_0 copies of the weights (src/models/decode-weights.ts; a Q8_0 or
- * BF16 GGUF file does this by itself; 'fp32' turns it off).
+ * BF16 GGUF file does this by itself; 'fp32' turns it off). `context` / `ropeScaling` run
+ * the weights at another context, with or without a RoPE scaling (src/models/context.ts).
  *
  * @example
  * const { model, tokenizer } = loadModel('data/llama2c-stories260k/stories260K.bin', 'data/llama2c-stories260k/tok512.bin');
@@ -17,6 +18,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DecodeWeightFormat } from '../models/decode-plan.ts';
+import { withContext, type RopeScalingRequest } from '../models/context.ts';
 import { decodeWeightsOf, parseDecodeWeightFormat, setDecodeWeights } from '../models/decode-weights.ts';
 import type { AnyModel } from '../models/registry.ts';
 import { loadTokenizer, type AnyTokenizer } from '../tokenizer/load.ts';
@@ -42,16 +44,22 @@ export interface LoadModelOptions {
   adapter?: string;
   /** The format the decode step multiplies the weights in (default: the file's: Q8_0 / BF16 GGUF, else fp32). */
   quantize?: DecodeWeightFormat;
+  /** Run at this context (blockSize) instead of the model's own. */
+  context?: number;
+  /** Set (or, with 'none', remove) a RoPE scaling. */
+  ropeScaling?: RopeScalingRequest;
 }
 
 /** Loads a model and its tokenizer, with `opts.adapter` merged in; see the module comment. */
 export function loadModel(modelPath: string, tokenizerPath?: string, opts: LoadModelOptions = {}): LoadedModel {
   const loaded = loadBaseModel(modelPath, tokenizerPath);
   const fileFormat = decodeWeightsOf(loaded.model);
+  const rebuilt = opts.context !== undefined || opts.ropeScaling !== undefined;
+  if (rebuilt) loaded.model = withContext(loaded.model, { context: opts.context, rope: opts.ropeScaling });
   if (opts.adapter !== undefined) mergeAdapter(loaded.model, opts.adapter, { task: 'CAUSAL_LM' });
   const format = opts.quantize ?? fileFormat;
-  // packed copies are a snapshot: re-made after merging an adapter
-  if (format !== fileFormat || (format !== 'fp32' && opts.adapter !== undefined)) setDecodeWeights(loaded.model, format);
+  // packed copies are a snapshot: re-made after merging an adapter or rebuilding at another context
+  if (format !== fileFormat || (format !== 'fp32' && (opts.adapter !== undefined || rebuilt))) setDecodeWeights(loaded.model, format);
   return loaded;
 }
 
