@@ -5,7 +5,7 @@
  * folders), data ingest
  * readers, chat templates, the HTTP request bodies of the server, the data of `llmts
  * finetune` (SFT conversations, labelled texts), the segment files of `llmts eval bleu / rouge`
- * PTB tree files (`llmts train-tree`, `llmts sentiment --ptb`), JSONL with dates (`llmts topics`) and the
+ * PTB tree files (`llmts train-tree`, `llmts sentiment --ptb`), HAN model directories (`llmts classify-doc`), JSONL with dates (`llmts topics`) and the
  * request bodies of the task routes (`/v1/tasks/*`).
  *
  * @example
@@ -13,6 +13,7 @@
  */
 import { FINETUNE_TARGETS } from './targets-finetune.ts';
 import { GGUF_TARGETS } from './targets-gguf.ts';
+import { HAN_TARGETS } from './targets-han.ts';
 import { METRIC_TARGETS } from './targets-metrics.ts';
 import { MODEL_TARGETS } from './targets-model.ts';
 import { PEFT_TARGETS } from './targets-peft.ts';
@@ -25,4 +26,4 @@ import { TREE_TARGETS } from './targets-tree.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS, ...SEARCH_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...HAN_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS, ...SEARCH_TARGETS];
