@@ -4,7 +4,7 @@
  * GET /health says which routes the served model has; the other tabs are disabled with the
  * reason. Each non-empty line of the text box is one input; the answer is shown per input:
  * the summary or translation, the label with a bar per label's probability (a Tree-LSTM's
- * phrases, attention weights as highlights where the model gives them), or the embeddings'
+ * phrases; a HAN's sentence and word attention weights as highlights), or the embeddings'
  * size and their cosine similarities. `window.llmtsTasks` exposes the state for tests.
  */
 import { withApiKey } from './api-key.js';
@@ -59,6 +59,7 @@ function selectTab(task) {
   els.panel.setAttribute('aria-labelledby', `tab-${task}`);
   for (const [name, group] of Object.entries(els.opts)) group.hidden = name !== TASKS[task].opts;
   els.phrases.closest('label').hidden = state.health?.kind !== 'tree';
+  els.explain.closest('label').hidden = state.health?.explain !== true;
   els.results.replaceChildren();
   state.results = null;
   setStatus('');
@@ -102,7 +103,7 @@ function requestBody(inputs) {
     if (els.maxLength.value !== '') body.max_length = Number(els.maxLength.value);
   } else if (state.task === 'classify') {
     if (els.phrases.checked && state.health?.kind === 'tree') body.phrases = true;
-    if (els.explain.checked) body.explain = true;
+    if (els.explain.checked && state.health?.explain === true) body.explain = true;
   } else if (state.task === 'embed') {
     body.pooling = els.pooling.value;
   }

@@ -2,8 +2,9 @@
  * `llmts classify` (and `llmts sentiment`, the same command): the label of each text and
  * every label's probability, from any classifier (src/tasks/classify.ts): a directory
  * written by `llmts finetune --task classify`, a BERT with a sequence-classification head,
- * or a Tree-LSTM from `llmts train-tree` (with `--tree`, the label of every phrase; `--ptb`
- * gives the tree itself: a PTB bracket line, e.g. from a parser, its labels ignored).
+ * a Tree-LSTM from `llmts train-tree` (with `--tree`, the label of every phrase; `--ptb`
+ * gives the tree itself: a PTB bracket line, e.g. from a parser, its labels ignored), or a
+ * HAN from `llmts train-han` (with `--explain`, its sentence and word attention weights).
  *
  *   llmts classify --model runs/sentiment --text "A gorgeous, witty film." [--json]
  *   llmts sentiment --model runs/sst --text "It isn't bad at all." --tree
@@ -22,8 +23,8 @@ const help = (command: string): string => `usage: llmts ${command} --model M (--
 
 The label of each text and the probability of each label, from a classifier: a
 directory written by llmts finetune --task classify, a Hugging Face
-BertForSequenceClassification directory (or bert checkpoint with a sequence head), or a
-Tree-LSTM written by llmts train-tree. A Tree-LSTM reads a tree: --ptb gives one; a text
+BertForSequenceClassification directory (or bert checkpoint with a sequence head), a
+Tree-LSTM written by llmts train-tree, or a HAN written by llmts train-han. A Tree-LSTM reads a tree: --ptb gives one; a text
 is split into words and composed right-branching (no parser: phrase labels then follow
 that tree). A progress bar goes to stderr when there is more than one batch.
 
@@ -36,7 +37,8 @@ options:
   --ptb TREE       Tree-LSTMs: a PTB bracket tree instead of a text, e.g.
                    "(0 (0 not) (0 (0 very) (0 good)))" (labels ignored)
   --tree           Tree-LSTMs: also the label of every phrase, indented by depth
-  --explain        the attention weights behind each label (models with attention)
+  --explain        the attention weights behind each label: each sentence's and each
+                   word's (a HAN from llmts train-han)
   --batch-size N   texts per forward pass (BERT; default 32)
   --json           one JSON object per text and line: text, label, id, score,
                    probabilities (label -> probability), and with --tree the phrases
@@ -64,6 +66,10 @@ function textBlock(c: Classification, withTree: boolean): string {
     lines.push('', 'phrases:');
     for (const p of c.phrases) lines.push(`${'  '.repeat(p.depth + 1)}${String(p.id)} ${p.label.padEnd(14)} ${p.text}`);
     lines.push('', c.tree ?? '');
+  }
+  if (c.attention) {
+    lines.push('', 'attention (sentence weight: word weights):');
+    for (const sent of c.attention.sentences) lines.push(`  ${sent.weight.toFixed(3)}: ${sent.words.map((w) => `${w.text}(${w.weight.toFixed(2)})`).join(' ')}`);
   }
   return lines.join('\n');
 }

@@ -5,15 +5,16 @@
  *
  *   GET /v1/models -> {"object": "list", "data": [{"id": "stories260K", "object": "model", "created": 1764300000, "owned_by": "llmts"}]}
  *   GET /health    -> {"status": "ok", "model": "stories260K", "kind": "decoder", "description": "a llama decoder-only language model",
- *                      "routes": ["/v1/completions", ...], "labels": null, "context_length": 512, "active": 0, "queued": 0}
+ *                      "routes": ["/v1/completions", ...], "labels": null, "explain": false, "context_length": 512, "active": 0, "queued": 0}
  * (`routes`: what the model serves, routes-of.ts; `labels`: a classifier's label names, else null;
+ * `explain`: classify can give attention weights (a HAN);
  * `context_length`: null for a Tree-LSTM, which reads any number of words.)
  */
 import type { FastifyInstance } from 'fastify';
 import type { ServeContext } from './context.ts';
 import { modelNotFound } from './errors.ts';
 import { contextLengthOf, describeServed, servedRoutes } from './routes-of.ts';
-import { canClassify, classifierLabels } from '../tasks/classify.ts';
+import { canClassify, canExplain, classifierLabels } from '../tasks/classify.ts';
 import { optString, type Body } from './validate.ts';
 
 /** True when `name` names the served model: its id or one of its aliases. */
@@ -38,7 +39,7 @@ export function registerModels(app: FastifyInstance, ctx: ServeContext): void {
   });
   app.get('/health', async () => ({
     status: 'ok', model: ctx.modelId, kind: ctx.task?.kind ?? 'decoder', description: describeServed(ctx), routes: servedRoutes(ctx),
-    labels: labelsOf(ctx), context_length: contextLengthOf(ctx), active: ctx.engine?.active ?? 0, queued: ctx.engine?.queued ?? 0,
+    labels: labelsOf(ctx), explain: ctx.task !== null && canExplain(ctx.task), context_length: contextLengthOf(ctx), active: ctx.engine?.active ?? 0, queued: ctx.engine?.queued ?? 0,
   }));
 }
 

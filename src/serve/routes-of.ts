@@ -2,8 +2,8 @@
  * Which API routes the served model supports, from its kind (src/tasks/model-kind.ts):
  * a decoder generates (completions, chat) and embeds; an encoder embeds and, with a
  * sequence-classification head, classifies; an encoder-decoder summarises, translates
- * and embeds; a classifier directory classifies and embeds (its trunk); a Tree-LSTM
- * classifies. `requireRoute` answers any other request with a 400 model_not_supported
+ * and embeds; a classifier directory classifies and embeds (its trunk); a Tree-LSTM or a
+ * HAN classifies. `requireRoute` answers any other request with a 400 model_not_supported
  * that says what the model is, what the route needs, and which routes it serves.
  *
  * @example
@@ -11,7 +11,7 @@
  */
 import { canClassify } from '../tasks/classify.ts';
 import { canEmbed } from '../tasks/embed.ts';
-import { describeTaskModel } from '../tasks/model-kind.ts';
+import { describeTaskModel, taskContextLength } from '../tasks/model-kind.ts';
 import type { ServeContext } from './context.ts';
 import { modelNotSupported } from './errors.ts';
 
@@ -37,8 +37,8 @@ const NEEDS: Record<RouteName, string> = {
   embeddings: 'a model with sentence embeddings (an encoder, an encoder-decoder, a language model or a classifier trunk)',
   summarize: 'an encoder-decoder (a bart model)',
   translate: 'an encoder-decoder (a bart model)',
-  classify: 'a classifier (llmts finetune --task classify, a BERT sequence classifier or a Tree-LSTM)',
-  sentiment: 'a classifier (llmts finetune --task classify, a BERT sequence classifier or a Tree-LSTM)',
+  classify: 'a classifier (llmts finetune --task classify, a BERT sequence classifier, a Tree-LSTM or a HAN)',
+  sentiment: 'a classifier (llmts finetune --task classify, a BERT sequence classifier, a Tree-LSTM or a HAN)',
   embed: 'a model with sentence embeddings (an encoder, an encoder-decoder, a language model or a classifier trunk)',
 };
 
@@ -81,9 +81,8 @@ export function requireRoute(ctx: ServeContext, route: RouteName): void {
   if (!supports(ctx, route)) throw modelNotSupported(ctx.modelId, describeServed(ctx), MODEL_ROUTES[route], NEEDS[route], servedRoutes(ctx));
 }
 
-/** The model's context in tokens (the engine's, or the task model's); null for a Tree-LSTM (any number of words). */
+/** The model's context in tokens (the engine's, or the task model's); null for a word-level model (Tree-LSTM, HAN). */
 export function contextLengthOf(ctx: ServeContext): number | null {
   if (ctx.engine !== null) return ctx.engine.contextLength;
-  const m = ctx.task;
-  return m === null || m.kind === 'tree' ? null : m.model.config.blockSize;
+  return ctx.task === null ? null : taskContextLength(ctx.task);
 }

@@ -33,7 +33,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ChatTemplate } from '../infer/chat-template.ts';
 import type { InferenceEngine } from '../infer/scheduler.ts';
-import type { TaskModel } from '../tasks/model-kind.ts';
+import { taskContextLength, taskTokenizer, type TaskModel } from '../tasks/model-kind.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { apiKeyHook } from './auth.ts';
@@ -80,7 +80,8 @@ const API_METHODS: Record<string, string> = {
 /** The server's context from its options; an engine needs its tokenizer and template, and a server needs an engine or a task model. */
 function serveContext(opts: ServeOptions, limits: ServeLimits): ServeContext {
   const task = opts.task ?? null;
-  if (opts.engine !== undefined && (opts.template === undefined || (opts.tokenizer ?? (task?.kind === 'tree' ? undefined : task?.tokenizer)) === undefined)) {
+  const tokenizer = opts.tokenizer ?? (task === null ? null : taskTokenizer(task));
+  if (opts.engine !== undefined && (opts.template === undefined || tokenizer === null)) {
     throw new LlmtsError('E_USAGE', 'createServer: an engine needs its tokenizer and chat template', { where: 'ServeOptions', hint: 'pass tokenizer and template with engine' });
   }
   if (opts.engine === undefined && task === null) {
@@ -90,7 +91,7 @@ function serveContext(opts: ServeOptions, limits: ServeLimits): ServeContext {
     throw new LlmtsError('E_USAGE', 'createServer: a decoder is served through its engine', { where: 'ServeOptions.engine', hint: 'pass engine: new InferenceEngine(model, tokenizer), tokenizer and template' });
   }
   return {
-    engine: opts.engine ?? null, tokenizer: opts.tokenizer ?? (task === null || task.kind === 'tree' ? null : task.tokenizer), template: opts.template ?? null,
+    engine: opts.engine ?? null, tokenizer, template: opts.template ?? null,
     task, modelId: opts.modelId, modelAliases: opts.modelAliases ?? [], limits, started: nowSeconds(),
   };
 }
@@ -151,7 +152,7 @@ export async function createServer(opts: ServeOptions): Promise<FastifyInstance>
   return app;
 }
 
-/** The default max_tokens cap of a server without an engine: the task model's context (a Tree-LSTM: the default). */
+/** The default max_tokens cap of a server without an engine: the task model's context (word-level models: the default). */
 function taskContext(task: TaskModel | undefined): number {
-  return task === undefined || task.kind === 'tree' ? DEFAULT_MAX_TOKENS : task.model.config.blockSize;
+  return (task === undefined ? null : taskContextLength(task)) ?? DEFAULT_MAX_TOKENS;
 }

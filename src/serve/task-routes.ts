@@ -24,7 +24,7 @@ context_length_exceeded (classifiers cut it and say so: `truncated`). Classify: 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canExplain, classify } from '../tasks/classify.ts';
 import type { Classification } from '../tasks/labels.ts';
-import type { TaskModel } from '../tasks/model-kind.ts';
+import { taskTokenizer, type TaskModel } from '../tasks/model-kind.ts';
 import { summarize, translate, type TextToTextOptions } from '../tasks/text-to-text.ts';
 import { recordUsage, type ServeContext } from './context.ts';
 import { ApiError, badRequest, contextLengthExceeded, toApiError } from './errors.ts';
@@ -66,9 +66,9 @@ export function readGenerationFields(b: Body, contextLength: number): TextToText
   };
 }
 
-/** Token count of a text as the model reads it (the usage figures and the context check); 0 for a Tree-LSTM. */
+/** Token count of a text as the model reads it (the usage figures and the context check); 0 for a word-level model. */
 function tokensOf(m: TaskModel, text: string): number {
-  return m.kind === 'tree' ? 0 : m.tokenizer.encode(text, { addSpecialTokens: true }).length;
+  return taskTokenizer(m)?.encode(text, { addSpecialTokens: true }).length ?? 0;
 }
 
 /** Runs `one` on each input in turn, yielding to other requests in between; stops when the client is gone. */

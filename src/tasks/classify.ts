@@ -8,10 +8,11 @@
  *   kept), padded batches with the attention mask;
  * - a Tree-LSTM (`llmts train-tree`): the text split into words and composed right-branching
  *   (classify-tree.ts), or PTB trees given as they are (`classifyTrees`); with `phrases`,
- *   the label of every phrase too.
- * A model without a classification head is an E_MODEL error naming it. `explain` asks for
- * the attention weights behind each label: none of these models exposes them, so it is an
- * E_MODEL error naming the model (the `attention` field is there for models that do).
+ *   the label of every phrase too;
+ * - a HAN (`llmts train-han`): the text as a document of sentences (classify-han.ts); with
+ *   `explain`, the sentence and word attention weights behind the label (`attention`).
+ * A model without a classification head is an E_MODEL error naming it; so is `explain` for
+ * a model without attention weights (all but a HAN: `canExplain`).
  *
  * @example
  * classify(loadTaskModel('runs/sentiment'), ['a gorgeous, witty film']);
@@ -21,26 +22,28 @@ import { encodeTexts } from '../infer/encoder.ts';
 import { inferenceScope } from '../infer/inference-scope.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { classifyTrees, treeFromText } from './classify-tree.ts';
+import { classifyWithHan } from './classify-han.ts';
 import { labelled, softmax, type Classification, type ClassifyOptions } from './labels.ts';
 import { describeTaskModel, wrongKind, type TaskModel } from './model-kind.ts';
 
 /** True when `m` can classify (a classification head of some kind). */
 export function canClassify(m: TaskModel): boolean {
-  return m.kind === 'classifier' || m.kind === 'tree' || (m.kind === 'encoder' && m.labels !== null);
+  return m.kind === 'classifier' || m.kind === 'tree' || m.kind === 'han' || (m.kind === 'encoder' && m.labels !== null);
 }
 
 /**
- * True when `m` has attention weights to explain its labels with (`explain`). None of the
- * kinds above has: the Transformers' attention runs fused and is never materialised, and a
- * Tree-LSTM has no attention (its `phrases` explain a label instead).
+ * True when `m` has attention weights to explain its labels with (`explain`): a HAN (its
+ * sentence and word attention). The Transformers' attention runs fused and is never
+ * materialised; a Tree-LSTM has none (its `phrases` explain a label instead); nor has the
+ * HAN family's flat mean-pooled baseline.
  */
 export function canExplain(m: TaskModel): boolean {
-  return m.kind !== 'decoder' && m.kind !== 'encoder' && m.kind !== 'seq2seq' && m.kind !== 'classifier' && m.kind !== 'tree';
+  return m.kind === 'han' && m.model.config.arch === 'han';
 }
 
 /** The label names of a model that can classify, else the E_MODEL error of `caller`. */
 export function classifierLabels(m: TaskModel, caller = 'classify'): string[] {
-  if (m.kind === 'classifier' || m.kind === 'tree') return m.labels;
+  if (m.kind === 'classifier' || m.kind === 'tree' || m.kind === 'han') return m.labels;
   if (m.kind === 'encoder' && m.labels !== null) return m.labels;
   throw notAClassifier(m, caller);
 }
@@ -56,12 +59,13 @@ export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOpti
   const labels = classifierLabels(m, caller);
   if (o.explain && !canExplain(m)) {
     throw new LlmtsError('E_MODEL', `${caller}: ${m.path} is ${describeTaskModel(m)}, which has no attention weights to explain its labels`, {
-      where: m.path, hint: 'leave out --explain (explain); it needs a model with word and sentence attention (a hierarchical attention network)' });
+      where: m.path, hint: 'leave out --explain (explain); it needs a model with word and sentence attention (a HAN: llmts train-han)' });
   }
   if (texts.length === 0) throw new LlmtsError('E_INPUT', `${caller}: no text to classify`, { where: 'input', hint: 'give at least one text' });
   const empty = texts.findIndex((t) => t.trim() === '');
   if (empty >= 0) throw new LlmtsError('E_INPUT', `${caller}: input ${empty} is empty`, { where: 'input', hint: 'give non-empty texts' });
   if (m.kind === 'tree') return classifyTrees(m, texts.map(treeFromText), texts, o);
+  if (m.kind === 'han') return classifyWithHan(m, texts, o.explain === true, caller, o.onProgress);
   const out: Classification[] = [];
   const L = labels.length;
   if (m.kind === 'classifier') {

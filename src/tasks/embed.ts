@@ -8,7 +8,7 @@
  * - a `decoder` or a `classifier` directory's trunk: the mean of the final hidden states
  *   over the prompt's tokens (src/infer/embed.ts); a text longer than the context is an
  *   E_PROMPT error, as in the server's /v1/embeddings.
- * A Tree-LSTM has no sentence embedding here: an E_MODEL error naming it.
+ * A Tree-LSTM or a HAN has no sentence embedding here: an E_MODEL error naming it.
  *
  * @example
  * embed(loadTaskModel('test/fixtures/hf-bert/base'), ['a cat', 'a dog']); // [Float32Array(C), Float32Array(C)]
@@ -38,7 +38,7 @@ export interface EmbedOptions {
 
 /** True when `m` gives sentence embeddings. */
 export function canEmbed(m: TaskModel): boolean {
-  return m.kind !== 'tree';
+  return m.kind !== 'tree' && m.kind !== 'han';
 }
 
 /** The decoder whose hidden states embed token ids: the model itself, or a classifier's trunk; null for the other kinds. */
@@ -95,7 +95,7 @@ function seq2seqEmbeddings(m: Seq2SeqTaskModel, texts: readonly string[], bs: nu
 /** One L2-normalised vector per text; see the module comment. */
 export function embed(m: TaskModel, texts: readonly string[], o: EmbedOptions = {}): Float32Array[] {
   const caller = o.caller ?? 'embed', pooling = o.pooling ?? 'mean', bs = o.batchSize ?? 32;
-  if (m.kind === 'tree') {
+  if (m.kind === 'tree' || m.kind === 'han') {
     throw wrongKind(m, caller, 'a model with sentence embeddings', 'use an encoder (a bert checkpoint, llmts recipe embed), an encoder-decoder or a language model');
   }
   if (pooling !== 'mean' && pooling !== 'cls') throw new LlmtsError('E_INPUT', `${caller}: pooling must be 'mean' or 'cls', got '${String(pooling)}'`, { where: 'pooling', hint: "use 'mean'" });

@@ -9,7 +9,10 @@
  * - `classifier`: a directory written by `llmts finetune --task classify` (a decoder trunk
  *   with `score.weight`, src/io/classifier-dir.ts): classifies;
  * - `tree`: a Tree-LSTM directory written by `llmts train-tree` (src/io/tree-model-dir.ts):
- *   classifies sentences (and every phrase).
+ *   classifies sentences (and every phrase);
+ * - `han`: a hierarchical attention network (or its flat mean-pooled baseline) written by
+ *   `llmts train-han` (src/io/han-model-dir.ts): classifies documents; a `han` explains its
+ *   label with sentence and word attention weights.
  * A task given the wrong kind is an `E_MODEL` error naming the path, the kind found and
  * the kind needed (`wrongKind`).
  *
@@ -21,7 +24,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClassifier } from '../io/classifier-dir.ts';
 import { loadModel, type LoadModelOptions } from '../io/load-model.ts';
+import { HAN_MODEL_FORMAT, loadHanModel } from '../io/han-model-dir.ts';
 import { loadTreeModel, TREE_MODEL_FORMAT, type TreeModel } from '../io/tree-model-dir.ts';
+import type { DocumentOptions, HanModel } from '../models/han/index.ts';
 import { asEncoder, isEncoder, type EncoderModel } from '../models/encoder/index.ts';
 import type { ModelConfig } from '../models/registry.ts';
 import type { ModelWithHead } from '../models/heads.ts';
@@ -31,7 +36,7 @@ import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** The kinds of model the tasks tell apart. */
-export type TaskModelKind = 'decoder' | 'encoder' | 'seq2seq' | 'classifier' | 'tree';
+export type TaskModelKind = 'decoder' | 'encoder' | 'seq2seq' | 'classifier' | 'tree' | 'han';
 
 interface Common {
   /** The file or directory read. */
@@ -49,8 +54,11 @@ export interface ClassifierTaskModel extends Common { kind: 'classifier'; model:
 /** A Tree-LSTM sentence classifier. */
 export interface TreeTaskModel extends Common { kind: 'tree'; model: TreeModel; labels: string[]; wordId: (word: string) => number }
 
+/** A document classifier of the HAN family (arch 'han' or its flat 'mean-pool' baseline). */
+export interface HanTaskModel extends Common { kind: 'han'; model: HanModel; labels: string[]; wordId: (word: string) => number; document: DocumentOptions }
+
 /** A loaded model tagged with its kind. */
-export type TaskModel = DecoderTaskModel | EncoderTaskModel | Seq2SeqTaskModel | ClassifierTaskModel | TreeTaskModel;
+export type TaskModel = DecoderTaskModel | EncoderTaskModel | Seq2SeqTaskModel | ClassifierTaskModel | TreeTaskModel | HanTaskModel;
 
 /** Options of `loadTaskModel`. */
 export interface LoadTaskModelOptions extends LoadModelOptions {
@@ -82,7 +90,8 @@ function encoderLabels(dir: string, numLabels: number): string[] {
 /** Loads the model at `path` and tags it with its kind; see the module comment. */
 export function loadTaskModel(path: string, o: LoadTaskModelOptions = {}): TaskModel {
   const meta = dirConfig(path)?.llmts as Record<string, unknown> | undefined;
-  const special = meta?.format === TREE_MODEL_FORMAT ? 'Tree-LSTM' : typeof meta?.head === 'object' && meta.head !== null ? 'classifier' : null;
+  const special = meta?.format === TREE_MODEL_FORMAT ? 'Tree-LSTM' : meta?.format === HAN_MODEL_FORMAT ? 'HAN'
+    : typeof meta?.head === 'object' && meta.head !== null ? 'classifier' : null;
   if (special !== null && o.tokenizer !== undefined) {
     throw new LlmtsError('E_FLAG', `${path} is a ${special} directory, which carries its own vocabulary`, { where: '--tokenizer', hint: 'leave --tokenizer out' });
   }
@@ -93,6 +102,10 @@ export function loadTaskModel(path: string, o: LoadTaskModelOptions = {}): TaskM
   if (special === 'Tree-LSTM') {
     const t = loadTreeModel(path);
     return { kind: 'tree', model: t.model, labels: [...t.labels], wordId: t.wordId, path };
+  }
+  if (special === 'HAN') {
+    const h = loadHanModel(path);
+    return { kind: 'han', model: h.model, labels: [...h.labels], wordId: h.wordId, document: h.document, path };
   }
   if (special === 'classifier') {
     const c = loadClassifier(path);
@@ -118,6 +131,7 @@ export function describeTaskModel(m: TaskModel): string {
     case 'seq2seq': return `a ${m.model.config.arch} encoder-decoder`;
     case 'classifier': return `a ${m.model.config.arch} sequence classifier (labels ${m.labels.join(', ')})`;
     case 'tree': return `a ${m.model.config.arch} sentence classifier (labels ${m.labels.join(', ')})`;
+    case 'han': return `a ${m.model.config.arch} document classifier (labels ${m.labels.join(', ')})`;
   }
 }
 
@@ -127,4 +141,14 @@ export function describeTaskModel(m: TaskModel): string {
  */
 export function wrongKind(m: TaskModel, caller: string, needs: string, hint: string): LlmtsError {
   return new LlmtsError('E_MODEL', `${caller}: the model is a ${m.model.config.arch}, not ${needs}: ${m.path} is ${describeTaskModel(m)}`, { where: m.path, hint });
+}
+
+/** The model's tokenizer; null for the word-level kinds (Tree-LSTM, HAN), which read words. */
+export function taskTokenizer(m: TaskModel): AnyTokenizer | null {
+  return m.kind === 'tree' || m.kind === 'han' ? null : m.tokenizer;
+}
+
+/** The model's context in tokens; null for the word-level kinds (Tree-LSTM, HAN: any number of words). */
+export function taskContextLength(m: TaskModel): number | null {
+  return m.kind === 'tree' || m.kind === 'han' ? null : m.model.config.blockSize;
 }

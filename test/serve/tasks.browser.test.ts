@@ -1,10 +1,9 @@
 // The tasks page (/tasks: a tab per task route) in real headless Chromium against real
-// servers (createServer) over the fixtures: a BERT classifier (classify: labels and bars
-// equal to the API's answer; embed: cosine similarities; the server's error shown), a BART
-// (summarize equal to the API's answer; the tabs the model lacks disabled with the reason)
-// and a Tree-LSTM (every phrase's label). Attention highlights are drawn from the answer's
-// `attention` weights: no model kind here returns them yet, so that test answers the
-// classify request in the browser (page.route) with weights and checks the highlights.
+// servers (createServer): a BERT classifier fixture (classify: labels and bars equal to the
+// API's answer; embed: cosine similarities), a BART fixture (summarize equal to the API's
+// answer; the tabs the model lacks disabled with the reason; the server's 400 shown), a
+// Tree-LSTM (every phrase's label) and a HAN (explain: its sentence and word attention
+// weights as highlights, equal to the API's), the last two tiny and random.
 // scripts/run-tests.mjs runs this file (*.browser.test.ts) only where Chromium is found.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
+import { saveHanModel } from '../../src/io/han-model-dir.ts';
 import { saveTreeModel } from '../../src/io/tree-model-dir.ts';
+import { DOCUMENT_DEFAULTS, hanConfig, hanFamily } from '../../src/models/han/index.ts';
 import { treeConfig, treeFamily } from '../../src/models/tree/index.ts';
 import { createServer } from '../../src/serve/server.ts';
 import { loadTaskModel } from '../../src/tasks/index.ts';
@@ -21,7 +22,7 @@ import { launchChromium } from './browser.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'llmts-tasks-ui-'));
 const apps: FastifyInstance[] = [];
-const urls: Record<'bert' | 'bart' | 'tree', string> = { bert: '', bart: '', tree: '' };
+const urls: Record<'bert' | 'bart' | 'tree' | 'han', string> = { bert: '', bart: '', tree: '', han: '' };
 let browser: Browser;
 
 /** What tasks.js exposes on `window` (the test's tsconfig has no DOM types). */
@@ -33,8 +34,11 @@ before(async () => {
   const vocab = ['<unk>', 'a', 'great', 'film'];
   const tree = treeFamily.create(treeConfig({ arch: 'tree-lstm', vocabSize: vocab.length, embedDim: 8, hiddenSize: 6, numLabels: 2 }), { seed: 2 });
   saveTreeModel(join(root, 'tree'), { model: tree, vocab, labels: ['neg', 'pos'], lowercase: true });
-  const models = { bert: 'test/fixtures/hf-bert/cls', bart: 'test/fixtures/hf-bart/model', tree: join(root, 'tree') } as const;
-  for (const [name, path] of Object.entries(models) as ['bert' | 'bart' | 'tree', string][]) {
+  const words = ['<unk>', 'win', 'money', 'now', 'hello', 'friend'];
+  const han = hanFamily.create(hanConfig({ arch: 'han', vocabSize: words.length, embedDim: 8, wordHidden: 4, sentHidden: 4, attnDim: 6, numLabels: 2 }), { seed: 3 });
+  saveHanModel(join(root, 'han'), { model: han, vocab: words, labels: ['ham', 'spam'], document: DOCUMENT_DEFAULTS });
+  const models = { bert: 'test/fixtures/hf-bert/cls', bart: 'test/fixtures/hf-bart/model', tree: join(root, 'tree'), han: join(root, 'han') } as const;
+  for (const [name, path] of Object.entries(models) as ['bert' | 'bart' | 'tree' | 'han', string][]) {
     const app = await createServer({ task: loadTaskModel(path), modelId: name });
     apps.push(app);
     urls[name] = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -83,11 +87,8 @@ test('a BERT classifier: the classify tab is chosen, its labels and bars are the
   const want = api.data.flatMap((d) => (d.scores as { score: number }[]).map((s) => Number(s.score.toFixed(4))));
   assert.deepEqual(meters, want, 'one bar per label per text, at the API\'s probability');
 
-  await page.check('#explain');
-  await runTask(page, lines);
-  assert.match(await page.textContent('#status') ?? '', /has no attention weights to explain its labels/, 'the server\'s 400 message');
-  assert.equal(await page.getAttribute('#status', 'class'), 'status error');
-  await page.uncheck('#explain');
+  assert.equal(await page.isVisible('#explain'), false, 'no attention weights to explain with (/health explain: false)');
+  assert.equal(await page.isVisible('#phrases'), false, 'phrases are a Tree-LSTM\'s');
 
   await page.click('#tab-embed');
   await runTask(page, ['a cat', 'a dog']);
@@ -112,6 +113,9 @@ test('a BART: summarize shows the API\'s summaries; classify and embed tabs foll
   const api = await post(`${urls.bart}/v1/tasks/summarize`, { input: lines, max_length: 12 });
   assert.deepEqual(await page.$$eval('.result .output', (ns) => ns.map((n) => n.textContent)), api.data.map((d) => d.summary_text));
   assert.deepEqual(await page.$$eval('.result .input', (ns) => ns.map((n) => n.textContent)), lines);
+  await runTask(page, ['word '.repeat(100)]);
+  assert.match(await page.textContent('#status') ?? '', /This model's maximum context length is 64 tokens/, 'the server\'s 400 message');
+  assert.equal(await page.getAttribute('#status', 'class'), 'status error');
   await page.close();
 });
 
@@ -127,24 +131,21 @@ test('a Tree-LSTM: the phrases option labels every phrase, indented by depth', a
   await page.close();
 });
 
-test('attention weights in an answer are drawn as highlights: sentence bars and word backgrounds by weight', async () => {
-  const page = await open(urls.bert);
-  await page.route('**/v1/tasks/classify', (route) => route.fulfill({
-    status: 200, contentType: 'application/json',
-    body: JSON.stringify({
-      object: 'list', model: 'bert', data: [{
-        index: 0, label: 'spam', score: 0.9, scores: [{ label: 'ham', score: 0.1 }, { label: 'spam', score: 0.9 }], truncated: false,
-        attention: { sentences: [
-          { text: 'Win money now', weight: 0.8, words: [{ text: 'Win', weight: 0.6 }, { text: 'money', weight: 0.3 }, { text: 'now', weight: 0.1 }] },
-          { text: 'Hello', weight: 0.2, words: [{ text: 'Hello', weight: 1 }] },
-        ] },
-      }],
-    }),
-  }));
-  await runTask(page, ['Win money now. Hello']);
-  const marks = await page.$$eval('.attention mark', (ns) => ns.map((n) => [n.textContent, n.getAttribute('data-weight'), getComputedStyle(n).backgroundColor]));
-  assert.deepEqual(marks.map((m) => [m[0], m[1]]), [['Win', '0.6'], ['money', '0.3'], ['now', '0.1'], ['Hello', '1']]);
-  assert.equal(marks[0]![2], 'rgba(36, 87, 197, 0.6)', 'the word\'s weight is its highlight\'s opacity');
-  assert.deepEqual(await page.$$eval('.attention .sentence', (ns) => ns.map((n) => n.getAttribute('data-weight'))), ['0.8', '0.2']);
+test('a HAN with explain: its sentence and word attention weights are drawn as highlights, equal to the API\'s', async () => {
+  const page = await open(urls.han);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as TasksGlobals).llmtsTasks.task), 'classify');
+  const text = 'Win money now! Hello friend.';
+  await page.check('#explain');
+  await runTask(page, [text]);
+  const api = await post(`${urls.han}/v1/tasks/classify`, { input: [text], explain: true });
+  const att = api.data[0]!.attention as { sentences: { weight: number; words: { text: string; weight: number }[] }[] };
+  assert.equal(att.sentences.length, 2);
+  const marks = await page.$$eval('.attention mark', (ns) => ns.map((n) => [n.textContent, Number(n.getAttribute('data-weight')),
+    (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(n).backgroundColor]));
+  const words = att.sentences.flatMap((s) => s.words);
+  assert.deepEqual(marks.map((m) => [m[0], m[1]]), words.map((w) => [w.text, w.weight]));
+  const alpha = Number(/rgba\(36, 87, 197, ([\d.]+)\)/.exec(String(marks[0]![2]))?.[1]);
+  assert.ok(Math.abs(alpha - words[0]!.weight) < 0.01, `the word's weight is its highlight's opacity: ${marks[0]![2]}`);
+  assert.deepEqual(await page.$$eval('.attention .sentence', (ns) => ns.map((n) => Number(n.getAttribute('data-weight')))), att.sentences.map((s) => s.weight));
   await page.close();
 });

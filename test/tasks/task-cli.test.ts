@@ -7,11 +7,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { saveHanModel } from '../../src/io/han-model-dir.ts';
+import { DOCUMENT_DEFAULTS, hanConfig, hanFamily } from '../../src/models/han/index.ts';
 import { classify, embed, loadTaskModel, summarize } from '../../src/tasks/index.ts';
 
 const llmts = (args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000, input });
 const CLS = 'test/fixtures/hf-bert/cls', BART = 'test/fixtures/hf-bart/model';
+const root = mkdtempSync(join(tmpdir(), 'llmts-task-cli-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+const hanDir = join(root, 'han');
+saveHanModel(hanDir, {
+  model: hanFamily.create(hanConfig({ arch: 'han', vocabSize: 4, embedDim: 8, wordHidden: 4, sentHidden: 4, attnDim: 6, numLabels: 2 }), { seed: 7 }),
+  vocab: ['<unk>', 'win', 'money', 'hello'], labels: ['ham', 'spam'], document: DOCUMENT_DEFAULTS,
+});
 const TEXTS = ['The cat sat on the mat.', 'A little girl played with a big red ball in the park!', 'the end'];
 
 test('llmts classify --json: one line per text (from --text or stdin) with the tasks layer\'s label and probabilities', () => {
@@ -45,6 +56,19 @@ test('llmts summarize and embed read stdin; more inputs than a batch draw a prog
   const want = embed(loadTaskModel(BART), ['a cat'])[0]!;
   line.embedding.forEach((v, k) => assert.ok(Math.abs(v - want[k]!) < 1e-6));
   assert.equal(e.stderr, '', 'one input: no progress bar');
+});
+
+test('llmts classify --explain on a HAN: the attention weights as text and in --json', () => {
+  const m = loadTaskModel(hanDir);
+  const text = 'Win money now! Hello friend.';
+  const want = classify(m, [text], { explain: true })[0]!;
+  const j = llmts(['classify', '--model', hanDir, '--text', text, '--explain', '--json']);
+  assert.equal(j.status, 0, j.stderr);
+  assert.deepEqual((JSON.parse(j.stdout) as { attention: unknown }).attention, want.attention);
+  const t = llmts(['classify', '--model', hanDir, '--text', text, '--explain']);
+  assert.equal(t.status, 0, t.stderr);
+  const s0 = want.attention!.sentences[0]!;
+  assert.ok(t.stdout.includes(`attention (sentence weight: word weights):\n  ${s0.weight.toFixed(3)}: ${s0.words.map((w) => `${w.text}(${w.weight.toFixed(2)})`).join(' ')}\n`), t.stdout);
 });
 
 test('task commands: user errors are one E_ line naming the model, the flag or the kind', () => {

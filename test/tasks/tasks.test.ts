@@ -2,7 +2,7 @@
  * The tasks layer (src/tasks/) on the fixtures of every model kind: the kind read from the
  * files, classification equal to transformers' BertForSequenceClassification (softmax of
  * its logits), a classifier directory's labels against the trainer's own argmax, a
- * Tree-LSTM's phrases, summaries equal to transformers' generate, embeddings equal to
+ * Tree-LSTM's phrases, a HAN's attention weights (explain), summaries equal to transformers' generate, embeddings equal to
  * transformers' pooled states, and an E_MODEL error naming the path and both kinds when a
  * task gets the wrong model.
  */
@@ -17,7 +17,9 @@ import { embedIds } from '../../src/infer/embed.ts';
 import { encodePrompt } from '../../src/infer/tokens.ts';
 import { saveClassifier } from '../../src/io/classifier-dir.ts';
 import { loadModel } from '../../src/io/load-model.ts';
+import { saveHanModel } from '../../src/io/han-model-dir.ts';
 import { saveTreeModel } from '../../src/io/tree-model-dir.ts';
+import { classifyDocument, DOCUMENT_DEFAULTS, hanConfig, hanFamily, splitDocument } from '../../src/models/han/index.ts';
 import { classificationHead, withHead } from '../../src/models/heads.ts';
 import { postOrder, predictTrees, rightBranching, splitWords, treeConfig, treeFamily } from '../../src/models/tree/index.ts';
 import { classify, embed, embedTokenIds, loadTaskModel, readTaskInputs, summarize, translate, type TaskModel } from '../../src/tasks/index.ts';
@@ -113,6 +115,35 @@ test('classify with a Tree-LSTM: the root of the right-branching tree, and every
   assert.equal(c!.phrases!.length, postOrder(tree).length, 'one phrase per node');
   assert.deepEqual(c!.phrases!.slice(0, 2).map((p) => [p.text, p.depth]), [['not a great film', 0], ['not', 1]], 'parents first');
   assert.match(c!.tree!, /^\(\d \(\d not\) \(\d \(\d a\)/);
+});
+
+/** A HAN-family directory (arch 'han' or 'mean-pool') with random weights. */
+function hanDir(arch: 'han' | 'mean-pool'): string {
+  const vocab = ['<unk>', 'win', 'money', 'now', 'hello', 'friend'];
+  const model = hanFamily.create(hanConfig({ arch, vocabSize: vocab.length, embedDim: 8, wordHidden: 4, sentHidden: 4, attnDim: 6, numLabels: 2 }), { seed: 4 });
+  const dir = join(root, arch);
+  saveHanModel(dir, { model, vocab, labels: ['ham', 'spam'], document: { ...DOCUMENT_DEFAULTS, maxSentences: 2 } });
+  return dir;
+}
+
+test('classify with a HAN: the document\'s label, and with explain its sentence and word attention; the mean-pooled baseline has none', () => {
+  const m = loadTaskModel(hanDir('han'));
+  assert.ok(m.kind === 'han');
+  const text = 'Win money now! Hello friend.';
+  const [c] = classify(m, [text], { explain: true });
+  const want = classifyDocument(m.model, m.wordId, m.labels, m.document, text, true);
+  assert.deepEqual(c!.scores, want.scores);
+  assert.deepEqual(c!.attention, want.attention);
+  assert.deepEqual(c!.attention!.sentences.map((x) => x.words.map((w) => w.text)), splitDocument(text, m.document));
+  assert.equal(c!.attention!.sentences.length, 2);
+  const sum = c!.attention!.sentences.reduce((a, x) => a + x.weight, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-5, `sentence weights sum to ${sum}`);
+  assert.equal(c!.truncated, false);
+  assert.equal(classify(m, ['Hello. Hello. Hello.'])[0]!.truncated, true, 'a third sentence past maxSentences 2');
+  assert.equal(classify(m, [text])[0]!.attention, undefined, 'no weights unless asked');
+  const flat = loadTaskModel(hanDir('mean-pool'));
+  assert.match(thrown(() => classify(flat, [text], { explain: true })).message, /mean-pool document classifier .*, which has no attention weights/);
+  assert.equal(thrown(() => embed(m, [text])).code, 'E_MODEL');
 });
 
 test('summarize / translate: transformers\' generate outputs (greedy, beam 4), progress after each batch', () => {
