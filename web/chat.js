@@ -78,6 +78,11 @@ async function loadModel() {
     const list = await res.json();
     state.model = list?.data?.[0]?.id ?? null;
     els.model.textContent = state.model ? `model: ${state.model}` : 'model: none';
+    const health = await (await fetch('/health', { headers: headers() })).json();
+    if (Array.isArray(health?.routes) && !health.routes.includes('/v1/chat/completions')) {
+      setStatus(`${state.model} is ${health.description} and does not chat: use the Tasks page (/tasks) for what it does.`, true);
+      els.send.disabled = true;
+    }
   } catch (e) {
     els.model.textContent = 'model: unreachable';
     setStatus(`Could not list models: ${e.message}`, true);

@@ -99,6 +99,12 @@ test('a BERT classifier: the classify tab is chosen, its labels and bars are the
   assert.equal(cells[1], cells[2], 'symmetric');
   assert.ok(cells[1]! < 1);
   await page.close();
+  const chat = await browser.newPage();
+  await chat.goto(`${urls.bert}/`);
+  await chat.waitForFunction(() => /does not chat/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('status').textContent));
+  assert.match(await chat.textContent('#status') ?? '', /^bert is a bert encoder with a sequence-classification head and does not chat: use the Tasks page \(\/tasks\)/);
+  assert.equal(await chat.isDisabled('#send'), true, 'the chat page says so instead of failing on send');
+  await chat.close();
 });
 
 test('a BART: summarize shows the API\'s summaries; classify and embed tabs follow /health', async () => {
