@@ -6,7 +6,8 @@
  *   split, each against the 1,000 first French references (BM25 can only match names,
  *   numbers and cognates);
  * - SciTLDR: each dev paper's author TLDR against the 619 dev abstracts (dense scores an
- *   abstract by its best 1-2 sentence passage; BM25 reads whole abstracts).
+ *   abstract by its best 1-2 sentence passage; BM25 reads whole abstracts; the hybrid's
+ *   dense weight is chosen on the training papers, src/recipes/embed.ts).
  * Without --model it first trains the `embed` recipe's encoder (`--minutes`, default the
  * recipe's 10) into --out (default a temporary folder) and reports the training time.
  *
@@ -60,6 +61,11 @@ export function formatRetrievalBench(r: RetrievalBenchResult): string[] {
     `${'task'.padEnd(44)} ${'R@1 BM25'.padStart(9)} ${'dense'.padStart(7)} ${'hybrid'.padStart(7)} | ${'R@10 BM25'.padStart(9)} ${'dense'.padStart(7)} ${'hybrid'.padStart(7)}`];
   for (const x of r.reports) {
     lines.push(`${x.name.padEnd(44)} ${pct(x.recallAt1.bm25).padStart(9)} ${pct(x.recallAt1.dense).padStart(7)} ${pct(x.recallAt1.hybrid).padStart(7)} | ${pct(x.recallAt10.bm25).padStart(9)} ${pct(x.recallAt10.dense).padStart(7)} ${pct(x.recallAt10.hybrid).padStart(7)}`);
+  }
+  lines.push('', 'hybrid = RRF (k 60) of the BM25 and dense top 100; dense weight (BM25 1) and hybrid R@1 at each weight tried:');
+  for (const x of r.reports) {
+    const tried = Object.entries(x.hybridAt1ByWeight).map(([w, v]) => `${w}: ${v.toFixed(3)}`).join(', ');
+    lines.push(`  ${x.name}: weight ${x.denseWeight}${tried ? ` (${tried})` : ''}`);
   }
   return lines;
 }

@@ -19,12 +19,13 @@ options:
   --query Q        what to look for
   --k N            results (default 5)
   --mode M         hybrid (BM25 + dense by reciprocal-rank fusion, default), bm25, dense
+  --dense-weight W the dense list's weight in the hybrid's fusion, BM25's being 1 (default 1)
   --model M        embed the query with M instead of the index's model (same vectors needed)
   --json           one JSON object per result: rank, score, source, start, end, text
   -h, --help       this help`;
 
 /** The index, the query's embedding when the mode needs one, and the ranked chunks. */
-export function searchIndex(dir: string, query: string, o: { k: number; mode: SearchMode; model?: string }): { index: SearchIndex; results: SearchResult[] } {
+export function searchIndex(dir: string, query: string, o: { k: number; mode: SearchMode; model?: string; denseWeight?: number }): { index: SearchIndex; results: SearchResult[] } {
   if (query.trim() === '') throw new LlmtsError('E_USAGE', 'the query is empty', { where: '--query', hint: 'e.g. --query "resume training"' });
   const index = SearchIndex.open(dir);
   let vector: Float32Array | null = null;
@@ -35,7 +36,7 @@ export function searchIndex(dir: string, query: string, o: { k: number; mode: Se
       throw new LlmtsError('E_INDEX', `the model gives ${vector.length}-dimensional vectors; the index holds ${index.manifest.dim}`, { where: '--model', hint: 'use the model the index was built with' });
     }
   }
-  return { index, results: index.search(query, vector, { k: o.k, mode: o.mode }) };
+  return { index, results: index.search(query, vector, { k: o.k, mode: o.mode, denseWeight: o.denseWeight }) };
 }
 
 /** Parses --mode. */
@@ -48,7 +49,7 @@ export function modeFlag(v: string | undefined): SearchMode {
 /** Runs `llmts search`; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('search', argv, {
-    index: { type: 'string' }, query: { type: 'string' }, k: { type: 'string' }, mode: { type: 'string' }, model: { type: 'string' },
+    index: { type: 'string' }, query: { type: 'string' }, k: { type: 'string' }, mode: { type: 'string' }, model: { type: 'string' }, 'dense-weight': { type: 'string' },
     json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -58,7 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.index) throw new LlmtsError('E_USAGE', 'llmts search needs --index', { where: '--index', hint: 'build one with llmts index build --model M --out DIR FILES...' });
   if (values.query === undefined) throw new LlmtsError('E_USAGE', 'llmts search needs --query', { where: '--query', hint: 'e.g. --query "resume training"' });
   const k = numberFlag(values.k, '--k', 5, { int: true, min: 1, max: 10000 });
-  const { results } = searchIndex(values.index, values.query, { k, mode: modeFlag(values.mode), model: values.model });
+  const denseWeight = numberFlag(values['dense-weight'], '--dense-weight', 1, { min: 0 });
+  const { results } = searchIndex(values.index, values.query, { k, mode: modeFlag(values.mode), model: values.model, denseWeight });
   for (const r of results) {
     const c = r.chunk;
     if (values.json) console.log(JSON.stringify({ rank: r.rank, score: r.score, source: c.source, start: c.start, end: c.end, text: c.text }));

@@ -96,14 +96,14 @@ export class SearchIndex {
     return this.dense instanceof AnnIndex ? 'hnsw' : 'exact';
   }
 
-  /** The `k` best chunks for `query` (its unit vector is needed by 'dense' and 'hybrid'). */
-  search(query: string, queryVector: Float32Array | null, o: { k: number; mode: SearchMode }): SearchResult[] {
+  /** The `k` best chunks for `query` (its unit vector is needed by 'dense' and 'hybrid'; `denseWeight` is the dense list's RRF weight, BM25's being 1). */
+  search(query: string, queryVector: Float32Array | null, o: { k: number; mode: SearchMode; denseWeight?: number }): SearchResult[] {
     const { k, mode } = o;
     if (mode !== 'bm25' && queryVector === null) throw new LlmtsError('E_INPUT', `${mode} search needs the query's embedding`, { where: 'query', hint: 'embed the query with the index model, or use --mode bm25' });
     const depth = Math.max(k, FUSION_DEPTH);
     const lex: Hit[] = mode === 'dense' ? [] : this.bm25.search(query, depth);
     const vec: Hit[] = mode === 'bm25' ? [] : this.dense.search(queryVector!, depth);
-    const ranked = mode === 'bm25' ? lex : mode === 'dense' ? vec : rrf([lex, vec], depth);
+    const ranked = mode === 'bm25' ? lex : mode === 'dense' ? vec : rrf([lex, vec], depth, 60, [1, o.denseWeight ?? 1]);
     const rankIn = (list: Hit[], id: number) => {
       const i = list.findIndex((h) => h.doc === id);
       return i < 0 ? null : i + 1;

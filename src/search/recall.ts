@@ -39,6 +39,10 @@ export interface RetrievalReport {
   docs: number;
   recallAt1: Partial<Record<RetrievalMode, number>>;
   recallAt10: Partial<Record<RetrievalMode, number>>;
+  /** The dense list's weight in the hybrid's RRF (BM25's is 1). */
+  denseWeight: number;
+  /** Hybrid recall at 1 for each weight of `o.tryWeights`, by weight. */
+  hybridAt1ByWeight: Record<string, number>;
 }
 
 /** How deep each ranked list goes before fusion. */
@@ -63,7 +67,7 @@ export function maxByDocument(chunkScores: ArrayLike<number>, owner: readonly nu
 }
 
 /** Recall at 1 and 10 of BM25, dense and hybrid on `task`; `chunk` splits documents for dense (see the module comment). */
-export function evaluateRetrieval(task: RetrievalTask, embed: EmbedTexts | null, o: { chunk?: (doc: string) => string[] } = {}): RetrievalReport {
+export function evaluateRetrieval(task: RetrievalTask, embed: EmbedTexts | null, o: { chunk?: (doc: string) => string[]; denseWeight?: number; tryWeights?: readonly number[] } = {}): RetrievalReport {
   const { queries, docs, relevant } = task;
   if (queries.length !== relevant.length || queries.length === 0) {
     throw new LlmtsError('E_DATA', `${task.name}: ${queries.length} queries for ${relevant.length} relevance labels`, { where: task.name, hint: 'one relevant document per query' });
@@ -77,10 +81,13 @@ export function evaluateRetrieval(task: RetrievalTask, embed: EmbedTexts | null,
     const exact = new ExactIndex(data, dim);
     const qv = embed(queries, 'query');
     runs.dense = qv.map((v) => topK(maxByDocument(exact.scores(v), owner, docs.length), FUSION_DEPTH));
-    runs.hybrid = runs.dense.map((d, i) => rrf([runs.bm25![i]!, d], FUSION_DEPTH));
+    runs.hybrid = runs.dense.map((d, i) => rrf([runs.bm25![i]!, d], FUSION_DEPTH, 60, [1, o.denseWeight ?? 1]));
   }
   const recall = (lists: Hit[][], k: number) => lists.filter((hits, i) => hits.slice(0, k).some((h) => docs[h.doc] === docs[relevant[i]!])).length / lists.length;
-  const report: RetrievalReport = { name: task.name, queries: queries.length, docs: docs.length, recallAt1: {}, recallAt10: {} };
+  const report: RetrievalReport = { name: task.name, queries: queries.length, docs: docs.length, recallAt1: {}, recallAt10: {}, denseWeight: o.denseWeight ?? 1, hybridAt1ByWeight: {} };
+  for (const w of runs.dense ? (o.tryWeights ?? []) : []) {
+    report.hybridAt1ByWeight[String(w)] = recall(runs.dense!.map((d, i) => rrf([runs.bm25![i]!, d], FUSION_DEPTH, 60, [1, w])), 1);
+  }
   for (const [mode, lists] of Object.entries(runs) as [RetrievalMode, Hit[][]][]) {
     report.recallAt1[mode] = recall(lists, 1);
     report.recallAt10[mode] = recall(lists, 10);

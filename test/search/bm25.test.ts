@@ -48,4 +48,7 @@ test('rrf sums 1 / (k + rank) over the lists', () => {
   close(fused[1]!.score, 1 / 61, 'doc 3');
   close(fused[2]!.score, 1 / 62, 'doc 7');
   assert.deepEqual(rrf([a, b], 1, 0).map((h) => h.doc), [1], 'k = 0 and a limit');
+  const weighted = rrf([a, b], 10, 60, [1, 0.01]);
+  assert.deepEqual(weighted.map((h) => h.doc), [3, 1, 7], 'a light second list no longer lifts doc 1 over doc 3');
+  close(weighted[1]!.score, 1 / 62 + 0.01 / 61, 'weighted doc 1');
 });
