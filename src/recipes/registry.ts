@@ -81,6 +81,8 @@ const LOADERS: Record<string, () => Promise<{ recipe: Recipe }>> = {
   sentiment: () => import('./sentiment.ts'),
   'code-python': () => import('./code-python.ts'),
   embed: () => import('./embed.ts'),
+  'translate-en-fr': () => import('./translate-en-fr.ts'),
+  'summarize-scitldr': () => import('./summarize-scitldr.ts'),
 };
 
 /** The names of the registered recipes, in registration order. */

@@ -54,6 +54,12 @@ const RECIPES: Record<string, Seq2SeqRecipe> = {
   },
 };
 
+/**
+ * Optimizer steps per minute of training on a quiet 2-core machine, for `llmts recipe`'s
+ * --minutes (estimates from the CPU seconds per step of runs measured under load).
+ */
+export const STEPS_PER_MINUTE: Readonly<Record<string, number>> = { 'translate-en-fr': 100, 'summarize-scitldr': 60 };
+
 /** The `llmts train` keys a seq2seq preset reads (the others belong to decoder and encoder pretraining). */
 const KEYS = ['preset', 'out', 'resume', 'data', 'seed', 'batchSize', 'maxSteps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'beta2', 'gradClip',
   'dropout', 'logInterval', 'evalInterval', 'ckptInterval', 'keepLast'] as const;
