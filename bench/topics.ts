@@ -19,7 +19,7 @@
  *   llmts data tokenize --tokenizer /tmp/uci-tok/tokenizer.json --out /tmp/uci-data --val-fraction 0.02 /tmp/uci.txt
  *   llmts train --arch bert --objective mlm --data /tmp/uci-data --out /tmp/uci-bert --nLayer 2 --nHead 4 --nEmbd 128 \
  *     --blockSize 64 --batchSize 32 --maxSteps 1500 --lr 1e-3 --warmupSteps 100 --dropout 0.1 --ckptInterval 500
- *   npm run bench -- topics --model /tmp/uci-bert/checkpoints/step-1500
+ *   npm run bench -- topics --model /tmp/uci-bert/checkpoints/step-1000   (and step-500, step-1500)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
