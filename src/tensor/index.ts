@@ -33,6 +33,7 @@
  * - `sigmoid(x)`                           (LSTM gates)
  * - `gatherRows([a, b], src, row)` / `scatterAddRows(x, index, n)`  rows by index and their
  *     sums per index (a Tree-LSTM level: children's states in, sums per parent out)
+ * - `gruSequence(gx, wHh, bHh, lengths, reverse)`  one GRU direction over padded rows, gx (N, T, 3H) -> (N, T, H)
  * - `softmax(x)`                            over the last axis
  * - `layerNorm(x, w, b, eps = 1e-5)`, `rmsNorm(x, w, eps = 1e-5)`  over the last axis
  * - `gelu(x)` (tanh form), `geluErf(x)` (exact, erf: BERT), `silu(x)`, `swiglu(gate, up)`
@@ -77,3 +78,4 @@ export { crossEntropy, type CrossEntropyOptions } from './loss.ts';
 export { dropout } from './dropout.ts';
 export { sigmoid } from './sigmoid.ts';
 export { gatherRows, scatterAddRows } from './rows.ts';
+export { gruSequence } from './gru.ts';

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceBackend, setBackend } from '../../src/backend/index.ts';
-import { batchDocuments, gruSequence, hanConfig, hanFamily, splitDocument, parseHanConfig, predictDocuments, type DocIds } from '../../src/models/han/index.ts';
+import { batchDocuments, hanConfig, hanFamily, splitDocument, parseHanConfig, predictDocuments, type DocIds } from '../../src/models/han/index.ts';
 import { AdamW } from '../../src/optim/index.ts';
-import { noGrad, sum, mul, Tensor, withFloat64 } from '../../src/tensor/index.ts';
+import { gruSequence, noGrad, sum, mul, Tensor, withFloat64 } from '../../src/tensor/index.ts';
 import { trainLoop } from '../../src/train/loop.ts';
 import { hanClassify } from '../../src/train/han-objective.ts';
 import { LlmtsError } from '../../src/util/errors.ts';

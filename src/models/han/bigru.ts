@@ -3,7 +3,7 @@
  * batch_first=True) with packed sequences): the forward pass reads t = 0 .. len-1, the
  * reverse pass len-1 .. 0, and each position's output is [h_forward; h_reverse]. Each
  * direction's input projection is one GEMM over all steps, its recurrence one
- * `gruSequence` op (gru.ts). Parameter names and layouts are torch's
+ * `gruSequence` op (src/tensor/gru.ts). Parameter names and layouts are torch's
  * (`weight_ih_l0` (3H, in), `weight_hh_l0` (3H, H), `bias_ih_l0`, `bias_hh_l0`, and the
  * same with `_reverse`), initialised as torch does: U(-1/sqrt(H), 1/sqrt(H)).
  *
@@ -13,9 +13,8 @@
  */
 import { Module } from '../../nn/module.ts';
 import { Parameter } from '../../nn/parameter.ts';
-import { concat, linear, type Tensor } from '../../tensor/index.ts';
+import { concat, gruSequence, linear, type Tensor } from '../../tensor/index.ts';
 import type { Rng } from '../../util/rng.ts';
-import { gruSequence } from './gru.ts';
 
 /** The weights of one direction. */
 interface GruWeights {

@@ -3,7 +3,7 @@
  * attention -> sentence vectors -> bi-GRU -> attention -> document vector -> classifier)
  * and `mean-pool` (the flat baseline: the mean of all word vectors). Input: a `DocBatch`
  * (batch.ts) of documents split into sentences of word ids (document.ts). The GRU
- * recurrence is one op per direction with its backward beside it (gru.ts). Code outside
+ * recurrence is one op per direction with its backward beside it (src/tensor/gru.ts). Code outside
  * this folder uses `hanFamily` and these functions, never the classes.
  *
  * @example
@@ -42,6 +42,5 @@ export { hanInfo, hanParameterShapes } from './info.ts';
 export { batchDocuments, type DocBatch, type DocIds } from './batch.ts';
 export { DOCUMENT_DEFAULTS, documentWords, splitDocument, type DocumentOptions } from './document.ts';
 export { predictDocuments, type DocumentClassifier, type DocumentPrediction } from './predict.ts';
-export { gruSequence } from './gru.ts';
 export type { HanOutput } from './han.ts';
 export { classifyDocument, type DocumentExplanation, type DocumentLabel } from './explain.ts';

@@ -1,6 +1,6 @@
 /**
  * One direction of a GRU layer over padded sequences, as a single op with its backward
- * (back-propagation through time) beside it. The gates follow torch.nn.GRU (order r, z, n):
+ * (back-propagation through time) beside it (the HAN family's encoders, src/models/han). The gates follow torch.nn.GRU (order r, z, n):
  *   r = sigmoid(gx_r + W_hr h + b_hr),  z = sigmoid(gx_z + W_hz h + b_hz)
  *   n = tanh(gx_n + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
  * where gx = x W_ih^T + b_ih is computed for every step beforehand (one GEMM over all
@@ -18,10 +18,10 @@
  * const gx = linear(x, wIh, bIh);                        // (N, T, 3H)
  * const h = gruSequence(gx, wHh, bHh, lengths, false);   // (N, T, H)
  */
-import { backend } from '../../backend/index.ts';
-import { fmtShape, gradFor, gradOf, record, Tensor } from '../../tensor/tensor.ts';
-import { pool } from '../../tensor/pool.ts';
-import { LlmtsError } from '../../util/errors.ts';
+import { backend } from '../backend/index.ts';
+import { LlmtsError } from '../util/errors.ts';
+import { pool } from './pool.ts';
+import { fmtShape, gradFor, gradOf, record, Tensor } from './tensor.ts';
 
 type Buf = Float32Array;
 
