@@ -20,6 +20,7 @@ import type { AnyModel } from '../models/registry.ts';
 import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { metaNumber, metaString, type GgufContent, type GgufFile, type GgufValue } from './gguf.ts';
+import { ropeScalingFromGguf, ropeScalingToGguf } from './gguf-rope.ts';
 import { tokenizerToGguf } from './gguf-tokenizer.ts';
 import { decodeWeights, encodeWeights, Q8_0_BLOCK, type WeightType } from './quant.ts';
 
@@ -135,6 +136,7 @@ function hparams(c: DecoderConfig, fileType: GgufFileType, name: string): Map<st
     meta.set('llama.attention.layer_norm_rms_epsilon', f32(c.normEps));
     meta.set('llama.rope.freq_base', f32(c.ropeTheta));
     meta.set('llama.rope.dimension_count', u32(c.nEmbd / c.nHead));
+    for (const [k, v] of ropeScalingToGguf(c)) meta.set(k, v); // RoPE scaling (gguf-rope.ts)
   }
   return meta;
 }
@@ -190,12 +192,10 @@ export function configFromGguf(g: GgufFile): DecoderConfig {
   if (arch === 'gpt2') return gpt2Config({ ...base, bias: true, normEps: num('attention.layer_norm_epsilon') });
   const rotary = num('rope.dimension_count', nEmbd / nHead);
   if (rotary !== nEmbd / nHead) throw importError(g, 'llama.rope.dimension_count', `${rotary} rotary dims of ${nEmbd / nHead} (partial RoPE) is not supported`);
-  const scaling = g.metadata.get('llama.rope.scaling.type');
-  if (scaling && !(scaling.type === 'string' && scaling.value === 'none')) throw importError(g, 'llama.rope.scaling.type', 'RoPE scaling is not supported');
   if (g.tensors.some((t) => t.name === 'rope_freqs.weight')) throw importError(g, 'rope_freqs.weight', 'RoPE frequency factors (Llama 3.1 scaling) are not supported');
   return llamaConfig({
     ...base, bias: g.tensors.some((t) => t.name === 'blk.0.attn_q.bias'), normEps: num('attention.layer_norm_rms_epsilon'),
-    ropeTheta: num('rope.freq_base', 10000), ropeInterleaved: true,
+    ropeTheta: num('rope.freq_base', 10000), ropeInterleaved: true, ...ropeScalingFromGguf(g, base.blockSize),
   });
 }
 
