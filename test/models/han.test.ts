@@ -4,12 +4,17 @@
 // learned through the shared loop, and malformed input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { referenceBackend, setBackend } from '../../src/backend/index.ts';
 import { batchDocuments, hanConfig, hanFamily, splitDocument, parseHanConfig, predictDocuments, type DocIds } from '../../src/models/han/index.ts';
 import { AdamW } from '../../src/optim/index.ts';
 import { gruSequence, noGrad, sum, mul, Tensor, withFloat64 } from '../../src/tensor/index.ts';
 import { trainLoop } from '../../src/train/loop.ts';
 import { hanClassify } from '../../src/train/han-objective.ts';
+import { loadHanModel, saveHanModel } from '../../src/io/han-model-dir.ts';
+import { DOCUMENT_DEFAULTS } from '../../src/models/han/index.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { assertClose, numericGrad, sampleIndices } from '../tensor/helpers.ts';
@@ -158,4 +163,25 @@ test('malformed input: empty documents and sentences, bad lengths and configs ar
   code(() => parseHanConfig({ arch: 'han', vocabSize: 0 }, 'config.json: llmts.model'), 'E_CONFIG', /vocabSize/);
   code(() => parseHanConfig({ arch: 'lstm', vocabSize: 4 }, 'm'), 'E_CONFIG', /arch/);
   code(() => parseHanConfig({ arch: 'han', vocabSize: 4, dropout: 1 }, 'm'), 'E_CONFIG', /dropout/);
+});
+
+hanFamily.exampleConfigs().forEach((config, i) => {
+  test(`${config.arch} #${i}: save -> load gives the same logits, bit for bit; parameter shapes and sizes from the config alone`, () => {
+    const model = hanFamily.create(config, { seed: 11 });
+    assert.deepEqual(new Map(model.namedParameters().map(([n, p]) => [n, [...p.shape]])), hanFamily.parameterShapes(config));
+    assert.equal(hanFamily.info(config).params, model.numParameters());
+    const dir = mkdtempSync(join(tmpdir(), 'llmts-han-dir-'));
+    try {
+      const vocab = Array.from({ length: config.vocabSize }, (_, k) => (k === 0 ? '<unk>' : `w${k}`));
+      saveHanModel(dir, { model, vocab, labels: config.numLabels === 2 ? ['ham', 'spam'] : ['a', 'b', 'c'], document: DOCUMENT_DEFAULTS });
+      const loaded = loadHanModel(dir);
+      assert.deepEqual(loaded.config, config);
+      assert.equal(loaded.wordId('W3'), 3, 'lowercased lookup');
+      assert.equal(loaded.wordId('nope'), 0);
+      const run = (m: typeof model): number[] => { m.eval(); return noGrad(() => m.forward(batchDocuments(DOCS), false).logits.toArray()); };
+      assert.deepEqual(run(loaded.model), run(model));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
