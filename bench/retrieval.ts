@@ -9,7 +9,7 @@
  *   abstract by its best 1-2 sentence passage; BM25 reads whole abstracts; the hybrid's
  *   dense weight is chosen on the training papers, src/recipes/embed.ts).
  * Without --model it first trains the `embed` recipe's encoder (`--minutes`, default the
- * recipe's 10) into --out (default a temporary folder) and reports the training time.
+ * recipe's 4, i.e. 600 steps) into --out (default a temporary folder) and reports the training time.
  *
  * `runRetrievalBench(opts)` is the same as a function (the tasks bench calls it).
  */

@@ -17,6 +17,7 @@ export * as train from './train/index.ts';
 export * as evaluation from './eval/index.ts';
 export * as infer from './infer/index.ts';
 export * as io from './io/index.ts';
+export * as search from './search/index.ts';
 export * as tasks from './tasks/index.ts';
 
 export { backend, setBackend, referenceBackend, nativeBackend, type Backend } from './backend/index.ts';

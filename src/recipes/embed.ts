@@ -30,7 +30,10 @@ import type { Tokenizer } from '../tokenizer/types.ts';
 import { LlmtsError } from '../util/errors.ts';
 import type { Recipe, RecipeEvalRow, RecipeResult, RecipeRunOptions } from './registry.ts';
 
-/** Training steps per `--minutes` (measured on a quiet 2-core machine; see docs). */
+/**
+ * Training steps per `--minutes`: an estimate of ~0.4 s a step on a quiet 2-core machine
+ * (steps took 0.8-2 s at load 17-45 on the shared machine of 2026-12-06, not measured quiet).
+ */
 export const STEPS_PER_MINUTE = 150;
 
 /** The bundled data files the recipe reads by default. */
@@ -129,7 +132,7 @@ export async function trainEmbedRecipe(o: RecipeRunOptions): Promise<RecipeResul
 export const recipe: Recipe = {
   name: 'embed',
   summary: 'a sentence encoder for retrieval (en<->fr and SciTLDR, contrastive InfoNCE), R@1 beside BM25',
-  defaultMinutes: 10,
+  defaultMinutes: 4,
   options: {
     pairs: 'English<TAB>French pairs (.tsv or .tsv.gz; default the bundled Tatoeba pairs)',
     'scitldr-train': 'SciTLDR-A train JSONL (default bundled)',
