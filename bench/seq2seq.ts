@@ -1,7 +1,10 @@
 /**
  * `npm run bench -- seq2seq [--batch 8] [--beams 4] [--max-length 32] [--iters 3] [--steps 5]
- * [--torch off]`: a BART of the translate-en-fr shape (3 + 3 layers, 256 wide, 4 heads, MLP
- * 1024, vocab 8000; random weights, matrices at std 0.1):
+ * [--torch off] [--tasks off|only] [--translate-model M] [--summarize-model M] [--eval-limit N]`:
+ * first the task tables (bench/seq2seq-tasks.ts: held-apart BLEU/chrF and dev ROUGE of
+ * trained models beside baselines computed in the same run), then speed, with a BART of the
+ * translate-en-fr shape (3 + 3 layers, 256 wide, 4 heads, MLP 1024, vocab 8000; random
+ * weights, matrices at std 0.1):
  * - beam-search decoding in sentences/s: `--batch` padded sources of 12..24 ids, `--beams`
  *   beams, every output exactly `--max-length` ids (min_length = max_length, so both sides do
  *   the same work), after one warm-up batch;
@@ -26,13 +29,21 @@ import { CharTokenizer } from '../src/tokenizer/char.ts';
 import { seq2seqBatch, seq2seqObjective } from '../src/train/objectives/seq2seq.ts';
 import { Rng } from '../src/util/rng.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
+import { taskTables } from './seq2seq-tasks.ts';
 
 /** Runs the bench; see the module comment. */
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { batch: { type: 'string' }, beams: { type: 'string' }, 'max-length': { type: 'string' }, iters: { type: 'string' }, steps: { type: 'string' }, torch: { type: 'string' } },
+    options: {
+      batch: { type: 'string' }, beams: { type: 'string' }, 'max-length': { type: 'string' }, iters: { type: 'string' }, steps: { type: 'string' }, torch: { type: 'string' },
+      tasks: { type: 'string' }, 'translate-model': { type: 'string' }, 'summarize-model': { type: 'string' }, 'eval-limit': { type: 'string' },
+    },
   });
+  if (values.tasks !== 'off') {
+    taskTables({ translateModel: values['translate-model'], summarizeModel: values['summarize-model'], limit: values['eval-limit'] ? Number(values['eval-limit']) : undefined });
+    if (values.tasks === 'only') return;
+  }
   const B = Number(values.batch ?? 8), numBeams = Number(values.beams ?? 4), maxLength = Number(values['max-length'] ?? 32);
   const iters = Number(values.iters ?? 3), steps = Number(values.steps ?? 5);
   const config = bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024 });
