@@ -45,7 +45,7 @@ export interface CodeSettings {
   positions: number;
 }
 
-/** Optimizer steps per minute of training on a quiet 2-core machine (measured; sets the step count). */
+/** Optimizer steps per minute of training: an estimate for a quiet 2-core machine (not measured there: this session's machine was shared); sets the step count. */
 const STEPS_PER_MINUTE = 40;
 
 /** The settings of a run of about `minutes`. */

@@ -46,7 +46,7 @@ export interface SentimentSettings {
   seed: number;
 }
 
-/** Optimizer steps per minute of training on a quiet 2-core machine (measured; sets the step counts). */
+/** Optimizer steps per minute of training: an estimate for a quiet 2-core machine (not measured there: this session's machine was shared); sets the step counts. */
 const SST_STEPS_PER_MINUTE = 200;
 
 /** The settings for a run of about `minutes` (stage 1 gets the time; stage 2 is fixed and short). */

@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NGramModel } from '../../src/eval/ngram.ts';
+import { nextLinePositions } from '../../src/recipes/code-python-data.ts';
+import { nextLineExactMatch } from '../../src/recipes/code-python-eval.ts';
 import { codeTokenizer, fileIds, trainCodeModel } from '../../src/recipes/code-python.ts';
 import { complete } from '../../src/tasks/complete.ts';
 import { loadTaskModel } from '../../src/tasks/model-kind.ts';
@@ -62,4 +65,18 @@ test('llmts complete: --file --line, stdin, --json; a bad line or mode is one er
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
   const mode = llmts(['complete', '--model', modelDir, '--file', f, '--mode', 'word']);
   assert.match(mode.stderr, /E_FLAG: --mode must be block or line/);
+});
+
+test('nextLineExactMatch: the memorised snippet is completed line by line; the n-gram model beside it on the same prompts', () => {
+  const m = loadTaskModel(modelDir);
+  assert.equal(m.kind, 'decoder');
+  if (m.kind !== 'decoder') return;
+  const ng = new NGramModel(5);
+  for (const ids of fileIds(m.tokenizer, [{ path: 'a.py', text: SNIPPET }])) ng.train(ids);
+  const positions = nextLinePositions([{ path: 'a.py', text: SNIPPET }], 10, 1);
+  const r = nextLineExactMatch(m, ng, positions);
+  assert.equal(r.n, positions.length);
+  assert.equal(r.outcomes.length, positions.length);
+  assert.ok(r.model >= 0.8, `model ${r.model}: ${JSON.stringify(r.outcomes.map((o) => [o.position.target, o.model]))}`);
+  assert.ok(r.ngram >= 0 && r.ngram <= 1);
 });
