@@ -18,7 +18,10 @@
  * is in the batch (the batched step gives every row the logits of a lone step).
  *
  * Context: a prompt longer than `contextLength` is rejected (E_PROMPT); a generation ends
- * with finishReason 'length' when prompt + output reaches `contextLength`. When the model's
+ * with finishReason 'length' when prompt + output reaches `contextLength`, unless
+ * `contextShift` is on: then a full cache slides before the decode step (src/infer/kv-window.ts:
+ * its first `keep` positions stay, half of the rest goes) and the generation runs on until
+ * max tokens or a stop, with the memory of one cache (RoPE models). When the model's
  * vocabulary is larger than the tokenizer's (a padded embedding table), the extra ids are
  * masked out before sampling and logprobs. An error inside one request's work (say, its
  * tokenizer failing) fails that request only.
@@ -39,6 +42,7 @@ import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { checkTokenIds } from '../util/token-ids.ts';
 import { DecodeStep } from './decode-step.ts';
+import { KVWindow } from './kv-window.ts';
 import { embedIds } from './embed.ts';
 import { inferenceScope } from './inference-scope.ts';
 import { LogprobReporter, validateLogprobs, type ChosenLogprob, type TokenLogprob } from './logprobs.ts';
@@ -114,6 +118,8 @@ export interface EngineOptions {
   maxBatch?: number;
   /** Requests waiting for a slot, default 64; more is an E_QUEUE_FULL error. */
   maxQueue?: number;
+  /** Slide a full KV cache and go on past the context (RoPE models), keeping `keep` sink positions; default off. */
+  contextShift?: { keep?: number } | null;
 }
 
 /** One request's state inside the engine. */
@@ -231,6 +237,8 @@ export class InferenceEngine {
   private readonly tokenizer: AnyTokenizer;
   private readonly maxQueue: number;
   private readonly decoder: DecodeStep;
+  /** Slides full caches (contextShift), or null: generations end at the context. */
+  private readonly window: KVWindow | null;
   /** The output projection (V, C), from the decode plan. */
   private readonly lmHead: Float32Array;
   private readonly reporter: LogprobReporter;
@@ -256,6 +264,13 @@ export class InferenceEngine {
     this.maxQueue = maxQueue;
     this.contextLength = model.config.blockSize;
     this.decoder = new DecodeStep(model);
+    this.window = opts.contextShift ? new KVWindow(model, { keep: opts.contextShift.keep }) : null;
+    if (this.window && !this.window.canShift) {
+      throw new LlmtsError('E_CONFIG', `a ${model.config.arch} model has learned positions: its KV cache cannot slide`, { where: 'contextShift', hint: 'context shift needs a RoPE model (Llama); drop it' });
+    }
+    if (this.window && this.window.keep >= this.contextLength - 1) {
+      throw new LlmtsError('E_CONFIG', `keep = ${this.window.keep} leaves no room in a context of ${this.contextLength}`, { where: 'keep', hint: `keep fewer than ${this.contextLength - 1} sink tokens` });
+    }
     this.lmHead = this.decoder.plan.lmHead;
     this.reporter = new LogprobReporter(tokenizer);
     this.caches = Array.from({ length: maxBatch }, () => null);
@@ -402,6 +417,7 @@ export class InferenceEngine {
     if (batch.length === 0) return;
     const ids = batch.map((s) => s.pending);
     const caches = batch.map((s) => this.cacheOf(s.slot));
+    if (this.window) for (const c of caches) if (c.length >= c.capacity) this.window.shift(c); // slide a full cache
     for (const s of batch) s.pending = -1;
     this.decoder.runBatch(ids, caches, this.batchLogits); // (B, V)
     batch.forEach((s, b) => this.guarded(s, () => this.advance(s, this.logitRows[b]!)));
@@ -459,7 +475,7 @@ export class InferenceEngine {
     const { text, finish } = seq.out.push(id);
     seq.emit(lp ? { id, text, logprob: lp } : { id, text });
     if (finish) this.retire(seq, finish);
-    else if (seq.out.all.length >= this.contextLength) this.retire(seq, 'length');
+    else if (!this.window && seq.out.all.length >= this.contextLength) this.retire(seq, 'length');
     else seq.pending = id;
   }
 }

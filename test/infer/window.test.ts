@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { DecodeStep } from '../../src/infer/decode-step.ts';
 import { generate } from '../../src/infer/engine.ts';
 import { KVWindow } from '../../src/infer/kv-window.ts';
+import { InferenceEngine } from '../../src/infer/scheduler.ts';
+import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { scoreStream } from '../../src/infer/stream-perplexity.ts';
 import { scoreIds } from '../../src/eval/perplexity.ts';
 import { parseRopeScaling, withContext } from '../../src/models/context.ts';
@@ -156,4 +158,24 @@ test('withContext: the same weights at a longer context, with or without a RoPE 
   const g = createModel(gpt2Config({ vocabSize: 23, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 1 });
   assert.throws(() => withContext(g, { context: 32 }), /16 learned positions/);
   assert.throws(() => withContext(g, { rope: { type: 'yarn', factor: 2 } }), /learned positions, not RoPE/);
+});
+
+test('the serving engine with contextShift runs past the context like generate does; without it, it ends at the context', async () => {
+  const m = model();
+  const tok = new CharTokenizer([...'abcdefghijklmnopqrstuvw']);
+  const shifting = new InferenceEngine(m as unknown as AnyModel, tok, { maxBatch: 2, contextShift: { keep: 4 } });
+  const [a, b] = [shifting.submit({ prompt: [1, 2, 3], maxTokens: 60, temperature: 0 }), shifting.submit({ prompt: [5, 6], maxTokens: 45, temperature: 0 })];
+  const [ra, rb] = await Promise.all([a.result, b.result]);
+  assert.equal(ra.finishReason, 'length');
+  assert.equal(ra.completionTokens, 60);
+  assert.equal(rb.completionTokens, 45);
+  assert.deepEqual(ra.ids, generate(m, [1, 2, 3], { temperature: 0, maxTokens: 60, keep: 4 }).ids);
+  assert.deepEqual(rb.ids, generate(m, [5, 6], { temperature: 0, maxTokens: 45, keep: 4 }).ids);
+  await shifting.close();
+  const plain = new InferenceEngine(m as unknown as AnyModel, tok, { maxBatch: 1 });
+  const r = await plain.submit({ prompt: [1, 2, 3], maxTokens: 60, temperature: 0 }).result;
+  assert.equal(r.completionTokens, 16 - 3);
+  await plain.close();
+  const g = createModel(gpt2Config({ vocabSize: 23, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 1 });
+  assert.throws(() => new InferenceEngine(g, tok, { contextShift: {} }), /learned positions/);
 });
