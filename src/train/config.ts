@@ -280,7 +280,7 @@ function checkCross(c: TrainConfig): void {
   if (!(c.beta1 < 1) || !(c.beta2 < 1)) throw err('beta1/beta2', `AdamW betas must be below 1, got ${c.beta1}, ${c.beta2}`, 'e.g. beta1=0.9 beta2=0.99');
   if (c.arch === 'bart') {
     throw err('arch', 'llmts train does not train encoder-decoders (bart) yet: its objectives read token streams, not (source, target) pairs',
-      'train one through the library: trainLoop with seq2seqObjective and seq2seqBatches (src/train/objectives/seq2seq.ts)');
+      'use an encoder-decoder preset (--preset translate-en-fr or summarize-scitldr: src/train/seq2seq-recipes.ts), or trainSeq2Seq (src/train/seq2seq-run.ts) with your pairs');
   }
   if ((TREE_ARCHS as readonly string[]).includes(c.arch)) {
     throw err('arch', `llmts train does not train ${c.arch}: a Tree-LSTM reads parse trees, not token windows`, 'train it with llmts train-tree --data DIR (PTB trees)');
