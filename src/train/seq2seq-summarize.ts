@@ -8,14 +8,14 @@
  * - abstractive, extract-then-rewrite: an encoder-decoder writes the TLDR from the sentence
  *   the extractive scorer picks. It is trained on (labelled best sentence -> author TLDR)
  *   pairs, repeated `REWRITE_COPIES` times, beside copy pairs (a sentence -> itself, two
- *   other sentences of each abstract) that teach it to carry words over from only 1,991
+ *   other sentences of each abstract) that teach it to carry words over from only 1,992
  *   training papers. Its input is one sentence, so `llmts summarize` with this model takes
  *   sentences; the recipe's evaluation chooses them with the scorer.
  * The last 100 training papers are held apart for the validation loss.
  *
  * @example
  * const s = scitldrData('data/summarization-scitldr');
- * s.data.train.length; // rewrite and copy pairs of 1,891 papers
+ * s.data.train.length; // rewrite and copy pairs of 1,892 papers
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
