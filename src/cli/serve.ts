@@ -45,6 +45,10 @@ options:
   --runs DIR             training runs for the dashboard (default: ./runs)
   --max-batch N          sequences decoded together (default 8)
   --max-queue N          requests waiting for a slot; more get 429 + Retry-After (default 64)
+  --context-shift        past the context, slide the KV cache (keep --keep sink tokens, drop
+                         half of the rest) and go on, instead of finishing with 'length'
+                         (RoPE models; raise --max-tokens-limit to let requests use it)
+  --keep N               sink tokens kept by --context-shift (default 4)
   --max-tokens-limit N   largest max_tokens a request may ask for (default: the context length)
   --default-max-tokens N new tokens when a request gives no max_tokens (default ${DEFAULT_MAX_TOKENS})
   --body-limit BYTES     largest request body; larger get 413 (default ${DEFAULT_BODY_LIMIT})
@@ -79,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseFlags('serve', argv, {
     model: { type: 'string' }, tokenizer: { type: 'string' }, adapter: { type: 'string' }, quantize: { type: 'string' }, 'model-id': { type: 'string' }, 'model-alias': { type: 'string', multiple: true },
     'chat-template': { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'api-key': { type: 'string' }, runs: { type: 'string' },
-    'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' },
+    'max-batch': { type: 'string' }, 'max-queue': { type: 'string' }, 'max-tokens-limit': { type: 'string' }, 'context-shift': { type: 'boolean' }, keep: { type: 'string' },
     'default-max-tokens': { type: 'string' }, 'body-limit': { type: 'string' }, quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -108,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // a language model gets the generation engine; other kinds serve the task routes only
   const generation = task.kind === 'decoder' ? {
-    engine: new InferenceEngine(task.model, task.tokenizer, { maxBatch, maxQueue }),
+    engine: new InferenceEngine(task.model, task.tokenizer, { maxBatch, maxQueue, contextShift: values['context-shift'] ? { keep: numberFlag(values.keep, '--keep', undefined, { int: true, min: 0 }) } : null }),
     tokenizer: task.tokenizer,
     template: values['chat-template'] ? ChatTemplate.fromFile(values['chat-template'], task.tokenizer) : ChatTemplate.forModel(values.model, task.tokenizer),
   } : {};
