@@ -6,8 +6,9 @@
  *   split, each against the 1,000 first French references (BM25 can only match names,
  *   numbers and cognates);
  * - SciTLDR: each dev paper's author TLDR against the 619 dev abstracts (dense scores an
- *   abstract by its best 1-2 sentence passage; BM25 reads whole abstracts; the hybrid's
- *   dense weight is chosen on the training papers, src/recipes/embed.ts).
+ *   abstract by its best 1-2 sentence passage; BM25 reads whole abstracts). Hybrids fuse
+ *   with equal weights; SciTLDR's line also lists the hybrid at lighter dense weights, on
+ *   dev, as a diagnostic (nothing is tuned on it).
  * Without --model it first trains the `embed` recipe's encoder (`--minutes`, default the
  * recipe's 4, i.e. 600 steps) into --out (default a temporary folder) and reports the training time.
  *
@@ -62,10 +63,10 @@ export function formatRetrievalBench(r: RetrievalBenchResult): string[] {
   for (const x of r.reports) {
     lines.push(`${x.name.padEnd(44)} ${pct(x.recallAt1.bm25).padStart(9)} ${pct(x.recallAt1.dense).padStart(7)} ${pct(x.recallAt1.hybrid).padStart(7)} | ${pct(x.recallAt10.bm25).padStart(9)} ${pct(x.recallAt10.dense).padStart(7)} ${pct(x.recallAt10.hybrid).padStart(7)}`);
   }
-  lines.push('', 'hybrid = RRF (k 60) of the BM25 and dense top 100; dense weight (BM25 1) and hybrid R@1 at each weight tried:');
+  lines.push('', 'hybrid = RRF (k 60) of the BM25 and dense top 100, equal weights; diagnostic: hybrid R@1 at other dense weights (BM25 1), not tuned:');
   for (const x of r.reports) {
     const tried = Object.entries(x.hybridAt1ByWeight).map(([w, v]) => `${w}: ${v.toFixed(3)}`).join(', ');
-    lines.push(`  ${x.name}: weight ${x.denseWeight}${tried ? ` (${tried})` : ''}`);
+    if (tried) lines.push(`  ${x.name}: ${tried}`);
   }
   return lines;
 }
