@@ -20,7 +20,7 @@ import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import type { LanguageModel } from '../../src/models/model.ts';
 import type { StateEntry } from '../../src/nn/module.ts';
 import { RopeFrequencies, ropeAttnFactor, ropeInvFreq, type RopeScaling } from '../../src/nn/rope-scaling.ts';
-import { noGrad } from '../../src/tensor/index.ts';
+import { mul, noGrad, rope, sum, Tensor } from '../../src/tensor/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 
 const FIX = new URL('../fixtures/rope-scaling/', import.meta.url).pathname;
@@ -188,5 +188,26 @@ test('decoding a scaled model step by step gives the logits of one forward pass 
         for (let v = 0; v < 30; v++) assert.ok(Math.abs(step[v]! - full[t * 30 + v]!) < 1e-4, `${scaling} t=${t}`);
       }
     });
+  }
+});
+
+test('the rope op with a YaRN table: its gradient is the transpose (finite differences)', () => {
+  const hs = 8, T = 5;
+  const invFreq = Float32Array.from(ropeInvFreq(10000, hs, { type: 'yarn', factor: 4, originalContext: 4 }));
+  const x = Tensor.fromArray(Array.from({ length: 2 * T * hs }, (_, i) => Math.sin(1.7 * i)), [1, 2, T, hs], { requiresGrad: true });
+  const w = Array.from({ length: 2 * T * hs }, (_, i) => Math.cos(0.9 * i + 0.2));
+  const lossOf = (xs: Float32Array): number => noGrad(() => {
+    const y = rope(Tensor.fromArray(Array.from(xs), [1, 2, T, hs]), { posOffset: 3, invFreq, attnFactor: 1.3 }).data;
+    return y.reduce((s, v, i) => s + v * w[i]!, 0);
+  });
+  const y = rope(x, { posOffset: 3, invFreq, attnFactor: 1.3 });
+  sum(mul(y, Tensor.fromArray(w, [1, 2, T, hs]))).backward();
+  const eps = 1e-2;
+  for (const i of [0, 3, 11, 42, 79]) {
+    const p = x.data.slice(), m = x.data.slice();
+    p[i]! += eps;
+    m[i]! -= eps;
+    const fd = (lossOf(p) - lossOf(m)) / (2 * eps);
+    assert.ok(Math.abs(fd - x.grad![i]!) < 2e-3, `d/dx[${i}]: ${x.grad![i]} vs ${fd}`);
   }
 });
