@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,4 +90,11 @@ test('preset settings: an unused key, a malformed value, an unknown preset are E
   await assert.rejects(runSeq2SeqPreset('translate-en-fr', { overrides: { lr: 'fast' } }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CONFIG' && /lr must be a number/.test(e.message));
   await assert.rejects(runSeq2SeqPreset('summarize-scitldr', { overrides: { data: join(root, 'nowhere') } }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_DATA' && /has no train\.jsonl/.test(e.message));
   await assert.rejects(runSeq2SeqPreset('tiny'), (e: unknown) => e instanceof LlmtsError && e.code === 'E_PRESET');
+});
+
+test('llmts train --preset translate-en-fr reaches the seq2seq run: its settings errors are one E_ line, exit 1', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--preset', 'translate-en-fr', '--nLayer=2'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /E_CONFIG: nLayer is not a setting of the encoder-decoder preset translate-en-fr/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
