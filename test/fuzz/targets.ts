@@ -19,6 +19,7 @@ import { MODEL_TARGETS } from './targets-model.ts';
 import { PEFT_TARGETS } from './targets-peft.ts';
 import { TASK_TARGETS } from './targets-tasks.ts';
 import { SEARCH_TARGETS } from './targets-search.ts';
+import { SEQ2SEQ_DATA_TARGETS } from './targets-seq2seq-data.ts';
 import { TEXT_TARGETS } from './targets-text.ts';
 import { TOKENIZER_TARGETS } from './targets-tokenizer.ts';
 import { TOPICS_TARGETS } from './targets-topics.ts';
@@ -26,4 +27,4 @@ import { TREE_TARGETS } from './targets-tree.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...HAN_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS, ...SEARCH_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...HAN_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS, ...SEARCH_TARGETS, ...SEQ2SEQ_DATA_TARGETS];
