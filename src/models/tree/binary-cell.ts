@@ -5,15 +5,17 @@
  *   c = sigmoid(i) * tanh(u) + sigmoid(f_l) * c_l + sigmoid(f_r) * c_r,  h = sigmoid(o) * tanh(c)
  * Each gate has its own matrix per child position (U's blocks), so the cell tells a left
  * child from a right one. Leaves: `leafStates` on W x + b. Parameters: `leaf` (W, b: 3H x
- * D) and `compose` (U, b: 5H x 2H); the forget biases start at 1.
+ * D) and `compose` (U, b: 5H x 2H); the forget biases start at 1. `run` does a whole plan
+ * as one fused op (binary-plan-op.ts); `leaves` / `inner` are the same cell as graph ops.
  */
 import { Linear } from '../../nn/linear.ts';
 import { Module } from '../../nn/module.ts';
 import { add, gatherRows, mul, reshape, sigmoid, split, type Tensor } from '../../tensor/index.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import type { Rng } from '../../util/rng.ts';
+import { binaryTreePlan } from './binary-plan-op.ts';
 import { leafStates, outputStates, type NodeStates, type TreeCell } from './cell.ts';
-import type { TreeStep } from './plan.ts';
+import type { TreePlan, TreeStep } from './plan.ts';
 
 export class BinaryTreeCell extends Module implements TreeCell {
   readonly leaf: Linear;
@@ -29,6 +31,10 @@ export class BinaryTreeCell extends Module implements TreeCell {
 
   leaves(x: Tensor): NodeStates {
     return leafStates(this.leaf.forward(x), this.hiddenSize); // x (n, D) -> (n, 3H) gates
+  }
+
+  run(plan: TreePlan, x: Tensor): Tensor {
+    return binaryTreePlan(plan, this.leaf.forward(x), this.compose.weight, this.compose.bias!); // x (leaves, D) -> (nodes, H)
   }
 
   inner(step: TreeStep, h: readonly Tensor[], c: readonly Tensor[]): NodeStates {

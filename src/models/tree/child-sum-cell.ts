@@ -12,8 +12,8 @@ import { Linear } from '../../nn/linear.ts';
 import { Module } from '../../nn/module.ts';
 import { gatherRows, mul, scatterAddRows, sigmoid, split, type Tensor } from '../../tensor/index.ts';
 import type { Rng } from '../../util/rng.ts';
-import { leafStates, outputStates, type NodeStates, type TreeCell } from './cell.ts';
-import type { TreeStep } from './plan.ts';
+import { leafStates, outputStates, runSteps, type NodeStates, type TreeCell } from './cell.ts';
+import type { TreePlan, TreeStep } from './plan.ts';
 
 export class ChildSumTreeCell extends Module implements TreeCell {
   readonly leaf: Linear;
@@ -31,6 +31,10 @@ export class ChildSumTreeCell extends Module implements TreeCell {
 
   leaves(x: Tensor): NodeStates {
     return leafStates(this.leaf.forward(x), this.hiddenSize); // x (n, D) -> (n, 3H) gates
+  }
+
+  run(plan: TreePlan, x: Tensor): Tensor {
+    return runSteps(this, plan, x); // x (leaves, D) -> (nodes, H)
   }
 
   inner(step: TreeStep, h: readonly Tensor[], c: readonly Tensor[]): NodeStates {

@@ -12,7 +12,7 @@ import { Dropout } from '../../nn/dropout.ts';
 import { Embedding } from '../../nn/embedding.ts';
 import { Linear } from '../../nn/linear.ts';
 import { Module } from '../../nn/module.ts';
-import { concat, crossEntropy, type Tensor } from '../../tensor/index.ts';
+import { crossEntropy, type Tensor } from '../../tensor/index.ts';
 import { Rng } from '../../util/rng.ts';
 import type { CreateOptions, InfoOptions, Model, ModelInfo } from '../model.ts';
 import { BinaryTreeCell } from './binary-cell.ts';
@@ -38,16 +38,18 @@ export class TreeTrunk extends Module {
 
   /** Every node's hidden state, (plan.nodes, H), in the plan's output order. */
   forward(plan: TreePlan): Tensor {
-    const h: Tensor[] = [], c: Tensor[] = [];
-    for (const step of plan.steps) {
-      const s = step.words
-        ? this.cell.leaves(this.drop.forward(this.embeddings.forward(step.words))) // (n, D) -> (n, H)
-        : this.cell.inner(step, h, c); // (n, H)
-      h.push(s.h);
-      c.push(s.c);
-    }
-    return h.length === 1 ? h[0]! : concat(h, 0); // (nodes, H)
+    return this.cell.run(plan, this.drop.forward(this.embeddings.forward(leafWords(plan)))); // (leaves, D) -> (nodes, H)
   }
+}
+
+/** The word ids of every leaf step, steps in order. */
+function leafWords(plan: TreePlan): Int32Array {
+  const leafSteps = plan.steps.filter((s) => s.words !== null);
+  if (leafSteps.length === 1) return leafSteps[0]!.words!;
+  const out = new Int32Array(leafSteps.reduce((n, s) => n + s.n, 0));
+  let at = 0;
+  for (const s of leafSteps) { out.set(s.words!, at); at += s.n; }
+  return out;
 }
 
 /** What `TreeLstm.forward` returns. */
