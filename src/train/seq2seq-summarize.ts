@@ -89,16 +89,17 @@ export interface SummaryEvalOptions {
 }
 
 /**
- * Lead-1, the extractive scorer and the rewriter (`model`; null to leave it out) on the dev
- * papers: logs a ROUGE-1/2/L table (F-measure x 100) and returns its figures
- * ({ lead1Rouge1, ..., extractiveRouge2, ..., abstractiveRougeL }).
+ * Lead-1, the extractive scorer, the labelled sentence itself (`oracle`: what a perfect
+ * scorer would reach) and the rewriter (`model`; null to leave it out) on the dev papers:
+ * logs a ROUGE-1/2/L table (F-measure x 100) and returns its figures
+ * ({ lead1Rouge1, ..., extractiveRouge2, ..., oracleRouge1, ..., abstractiveRougeL }).
  */
 export function evaluateSummaries(model: Seq2SeqLM | null, tokenizer: Tokenizer | null, o: SummaryEvalOptions): Record<string, number> {
   const t0 = performance.now();
   const scorer = o.scorer ?? trainSentenceScorer(o.train.map((r) => ({ sentences: r.source, best: bestSentence(r) })));
   const picks = o.dev.map((r) => r.source[scorer.pick(r.source)]!);
   o.log(`extractive scorer: trained on ${o.train.length} papers' source_labels in ${((performance.now() - t0) / 1000).toFixed(1)} s; picks the labelled sentence of ${(100 * o.dev.filter((r, i) => r.source[bestSentence(r)] === picks[i]).length / o.dev.length).toFixed(1)}% of dev papers`);
-  const outputs: [string, string[]][] = [['lead1', o.dev.map((r) => lead(r.source, 1))], ['extractive', picks]];
+  const outputs: [string, string[]][] = [['lead1', o.dev.map((r) => lead(r.source, 1))], ['extractive', picks], ['oracle', o.dev.map((r) => r.source[bestSentence(r)]!)]];
   if (model && tokenizer) {
     const t1 = performance.now();
     const beams = o.beams ?? 4;
