@@ -1,5 +1,6 @@
 /**
- * `llmts train`: pretrain a decoder by next-token prediction.
+ * `llmts train`: pretrain a decoder by next-token prediction (or an encoder by masked-LM;
+ * the encoder-decoder presets train on text pairs).
  *
  *   llmts train --preset shakespeare-char              # nanoGPT's CPU recipe, bundled text
  *   llmts train --preset tiny --maxSteps=50 --out runs/t
@@ -7,6 +8,7 @@
  *   llmts train --out runs/t --resume                  # continue the newest checkpoint
  *   llmts train --preset shakespeare-char --precision=bf16   # bf16 matrix products (AMX)
  *   llmts train --resume-from runs/a --data runs/b/data --replay runs/a/data:0.25 --out runs/b   # continual pretraining
+ *   llmts train --preset translate-en-fr               # an encoder-decoder on text pairs (src/train/seq2seq-recipes.ts)
  */
 import { describeKeys, KEYS, camelKey, readConfigFile } from '../train/config.ts';
 import { planRun, train } from '../train/trainer.ts';
@@ -31,6 +33,11 @@ Continual pretraining: --resume-from M starts a new run from checkpoint M's weig
 shape and tokenizer; a fresh optimizer, the lr re-warmed over --rewarmSteps and decayed
 again); --replay F:R mixes a fraction R of old data F (a token folder with the same
 tokenizer) into every batch (repeat --replay, or F:R,G:S, for several).
+Encoder-decoder presets (translate-en-fr, summarize-scitldr) train on their bundled text
+pairs (--data FILE|DIR for others of the same format) and read only out, resume, data, seed,
+batchSize, maxSteps, lr, minLr, warmupSteps, weightDecay, beta2, gradClip, dropout,
+logInterval, evalInterval, ckptInterval, keepLast; at the end they write eval.json
+(held-apart sacreBLEU / chrF, or SciTLDR dev ROUGE beside Lead-1).
 
 keys:
 ${describeKeys()}`;
