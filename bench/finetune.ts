@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- finetune [--steps N] [--data FILE] [--batch-size B] [--block-size T]`:
+ * `npm run bench -- finetune [--steps N] [--data FILE] [--batch-size B] [--block-size T]
+ * [--lora-r R] [--lora-alpha A] [--lora-lr X] [--lora-targets L] [--full-lr X]`:
  * LoRA against full fine-tuning on the same chat SFT run: the llama2.c stories260K model
  * (bundled), instruct-rasbt records (../shared/data/instruct-rasbt/instruction-data.json
  * when present, else the 48 records of test/fixtures/sft-rasbt), ChatML, the
@@ -7,10 +8,15 @@
  * process, so its peak RSS is its own. Printed per run: trainable parameters, peak RSS,
  * tok/s (positions fed, padding included) and the held-out masked loss (mean over the
  * validation answers' tokens). Target (issue 13): LoRA's held-out loss within 5% of full.
+ * PyTorch + peft peer (target: ours >= 2x its tok/s): when the venv of
+ * bench/peers/torch-venv.ts (LLMTS_BENCH_VENV) imports torch, transformers and peft,
+ * bench/peers/torch_peft_sft.py runs the same two runs (transformers' LlamaForCausalLM of
+ * the same shape, peft LoRA with the same rank, alpha and all-linear targets) on the same
+ * batches (written here to a temporary file), steps and threads.
  * The transfer-learning benchmark of the issue (`bench -- transfer`) is not this one.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +26,10 @@ import { renderForTraining } from '../src/infer/chat-mask.ts';
 import { finetune } from '../src/train/finetune.ts';
 import { prepareFinetuneData } from '../src/train/finetune-data.ts';
 import { prepareFinetuneModel } from '../src/train/finetune-model.ts';
+import { sampledBatches } from '../src/train/finetune-batches.ts';
+import { sftBatch, type SftExample } from '../src/train/objectives/causal-lm.ts';
+import { backend } from '../src/backend/index.ts';
+import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
 
 const MODEL = 'data/llama2c-stories260k/stories260K.bin', TOKENIZER = 'data/llama2c-stories260k/tok512.bin';
 const SHARED = '../shared/data/instruct-rasbt/instruction-data.json', FIXTURE = 'test/fixtures/sft-rasbt/instruction-sample.json';
@@ -29,23 +39,41 @@ function flag(argv: string[], name: string, fallback: string): string {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
 }
 
-interface RunResult { mode: string; trainable: number; total: number; tokPerSec: number; valLoss: number; maxRssMb: number; seconds: number }
+interface RunResult { mode: string; trainable: number; total: number; tokPerSec: number; valLoss: number; maxRssMb: number; seconds: number; cpuMsPerStep: number }
 
 /** One run in this process (the child side). */
-async function child(argv: string[]): Promise<void> {
-  const mode = flag(argv, 'child', 'full'), steps = Number(flag(argv, 'steps', '300'));
-  const B = Number(flag(argv, 'batch-size', '8')), T = Number(flag(argv, 'block-size', '256'));
+/** The bench's run settings from its flags. */
+function runSettings(argv: string[]): { steps: number; B: number; T: number; r: number; alpha: number; loraLr: number; fullLr: number; targets: string[] | 'all-linear' } {
+  const targets = flag(argv, 'lora-targets', 'all-linear');
+  return {
+    steps: Number(flag(argv, 'steps', '300')), B: Number(flag(argv, 'batch-size', '8')), T: Number(flag(argv, 'block-size', '256')),
+    r: Number(flag(argv, 'lora-r', '8')), alpha: Number(flag(argv, 'lora-alpha', '16')),
+    loraLr: Number(flag(argv, 'lora-lr', '1e-2')), fullLr: Number(flag(argv, 'full-lr', '1e-3')), // LoRA takes a larger rate (peft examples: 10x)
+    targets: targets === 'all-linear' ? 'all-linear' : targets.split(','),
+  };
+}
+
+/** The model, its tokenizer and the SFT data of the bench (same split and seed in every run). */
+async function sftData(data: string, T: number) {
   const { model, tokenizer } = loadModel(MODEL, TOKENIZER);
   const chatml = ChatTemplate.chatml();
   const prepared = await prepareFinetuneData({
-    task: 'sft', files: [flag(argv, 'data', FIXTURE)], tokenizer, blockSize: T, valFraction: 0.1, seed: 1337,
+    task: 'sft', files: [data], tokenizer, blockSize: T, valFraction: 0.1, seed: 1337,
     render: (m, where) => renderForTraining(chatml, tokenizer, m, { where }),
   });
-  const lora = mode === 'lora' ? { r: 8, alpha: 16, dropout: 0, rsLora: false, targets: 'all-linear' as const } : null;
-  const lr = lora ? 1e-2 : 1e-3; // LoRA takes a larger rate (peft examples: 10x)
+  return { model, tokenizer, prepared };
+}
+
+async function child(argv: string[]): Promise<void> {
+  const mode = flag(argv, 'child', 'full');
+  const { steps, B, T, r: rank, alpha, loraLr, fullLr, targets } = runSettings(argv);
+  const { model, tokenizer, prepared } = await sftData(flag(argv, 'data', FIXTURE), T);
+  const lora = mode === 'lora' ? { r: rank, alpha, dropout: 0, rsLora: false, targets } : null;
+  const lr = lora ? loraLr : fullLr;
   const ft = prepareFinetuneModel(model, { task: 'sft', lora, seed: 1337, lr, beta1: 0.9, beta2: 0.999, weightDecay: 0 });
   const out = mkdtempSync(join(tmpdir(), `llmts-bench-ft-${mode}-`));
   try {
+    const cpu0 = process.cpuUsage();
     const r = await finetune(ft, prepared.data, {
       out, seed: 1337, maxSteps: steps, gradAccum: 1, gradClip: 1, lr, minLr: lr / 10, warmupSteps: Math.min(20, steps / 10), logInterval: 1000,
       evalInterval: 0, ckptInterval: 0, batchSize: B, blockSize: T, evalIters: 1, keepLast: 1, patience: 0, padId: 0, progress: false, options: {},
@@ -53,6 +81,7 @@ async function child(argv: string[]): Promise<void> {
     const res: RunResult = {
       mode, trainable: ft.trainable.numTrainableParameters(), total: ft.trainable.numParameters(), tokPerSec: (steps * B * T) / r.trainSeconds,
       valLoss: r.valLoss!, maxRssMb: process.resourceUsage().maxRSS / 1024, seconds: r.trainSeconds,
+      cpuMsPerStep: (() => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1000 / steps; })(), // the final evaluation included
     };
     console.log(JSON.stringify(res));
   } finally {
@@ -64,8 +93,9 @@ async function child(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--child')) return child(argv);
   const data = flag(argv, 'data', existsSync(SHARED) ? SHARED : FIXTURE);
-  const pass = ['steps', 'batch-size', 'block-size'].flatMap((k) => (argv.includes(`--${k}`) ? [`--${k}`, flag(argv, k, '')] : []));
-  console.log(`finetune bench: SFT of stories260K on ${data} (ChatML, assistant-only loss), LoRA (r 8, alpha 16, all-linear) vs full`);
+  const pass = ['steps', 'batch-size', 'block-size', 'lora-r', 'lora-alpha', 'lora-lr', 'lora-targets', 'full-lr'].flatMap((k) => (argv.includes(`--${k}`) ? [`--${k}`, flag(argv, k, '')] : []));
+  const rs = runSettings(argv);
+  console.log(`finetune bench: SFT of stories260K on ${data} (ChatML, assistant-only loss), ${rs.steps} steps of ${rs.B} x ${rs.T}, ${backend().getThreads()} thread(s): LoRA (r ${rs.r}, alpha ${rs.alpha}, ${rs.targets}, lr ${rs.loraLr}) vs full (lr ${rs.fullLr})`);
   const results: RunResult[] = [];
   for (const mode of ['full', 'lora']) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./run.ts', import.meta.url)), 'finetune', '--child', mode, '--data', data, ...pass], { encoding: 'utf8' });
@@ -79,4 +109,49 @@ export async function main(argv: string[]): Promise<void> {
   }
   const [full, lora] = results as [RunResult, RunResult];
   console.log(`LoRA held-out loss / full: ${(lora.valLoss / full.valLoss).toFixed(3)} (target <= 1.05)`);
+  await peftPeer(data, rs, results);
+}
+
+/** The PyTorch + peft runs on the same batches (see the module comment), or how to enable them. */
+async function peftPeer(data: string, rs: ReturnType<typeof runSettings>, ours: RunResult[]): Promise<void> {
+  const torch = findTorch();
+  const check = torch.python ? spawnSync(torch.python, ['-c', 'import peft, transformers'], { encoding: 'utf8' }) : null;
+  if (!torch.python || check?.status !== 0) {
+    console.log(`PyTorch + peft peer: skipped (${'reason' in torch ? torch.reason : `${torch.python} cannot import peft and transformers`}); to run it: ${torchVenvHint()} transformers peft`);
+    return;
+  }
+  const { model, prepared } = await sftData(data, rs.T);
+  if (prepared.data.task !== 'sft' || model.config.arch !== 'llama') throw new Error('the finetune bench runs SFT on a Llama');
+  const c = model.config;
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-bench-ft-peer-'));
+  try {
+    // the batches our runs took: (step, micro 0) of the same seeded sampler, ids then targets
+    const source = sampledBatches(prepared.data.train as SftExample[], { batchSize: rs.B, seed: 1337, gradAccum: 1 }, (ex) => sftBatch(ex, { T: rs.T, padId: 0 }));
+    const file = join(dir, 'batches.bin');
+    const all = new Int32Array(rs.steps * 2 * rs.B * rs.T);
+    for (let step = 0; step < rs.steps; step++) {
+      const b = source.batch(step, 0);
+      all.set(b.ids, (2 * step) * rs.B * rs.T);
+      all.set(b.targets, (2 * step + 1) * rs.B * rs.T);
+    }
+    writeFileSync(file, new Uint8Array(all.buffer));
+    const script = fileURLToPath(new URL('./peers/torch_peft_sft.py', import.meta.url));
+    console.log(`\nPyTorch + peft peer (${torch.version}; bench/peers/torch_peft_sft.py: LlamaForCausalLM of the same shape, the same ${rs.steps} batches of ${rs.B} x ${rs.T}, ${backend().getThreads()} thread(s)):`);
+    console.log('| run | ours tok/s | PyTorch + peft tok/s | ours / peer | CPU ms / step, ours / peer (all threads; a loaded machine stretches wall time, not this) |');
+    console.log('|---|---|---|---|---|');
+    for (const r of ours) {
+      const args = [script, '--batches', file, '--steps', String(rs.steps), '--B', String(rs.B), '--T', String(rs.T), '--vocab', String(c.vocabSize),
+        '--dim', String(c.nEmbd), '--hidden', String(c.intermediateSize), '--layers', String(c.nLayer), '--heads', String(c.nHead),
+        '--kv-heads', String(c.nKvHead), '--context', String(c.blockSize), '--lr', String(r.mode === 'lora' ? rs.loraLr : rs.fullLr),
+        '--threads', String(backend().getThreads()), ...(r.mode === 'lora' ? ['--lora'] : [])];
+      const p = spawnSync(torch.python, args, { encoding: 'utf8' });
+      const line = p.stdout.trim().split('\n').pop() ?? '';
+      if (p.status !== 0 || !line.startsWith('{')) throw new Error(`PyTorch + peft peer (${r.mode}) failed with exit code ${p.status}: ${p.stderr.slice(-400)}`);
+      const peer = JSON.parse(line) as { tokPerSec: number; trainable: number; cpuMsPerStep: number };
+      console.log(`| ${r.mode} (${peer.trainable.toLocaleString('en-US')} trainable in PyTorch) | ${r.tokPerSec.toFixed(0)} | ${peer.tokPerSec.toFixed(0)} | ${(r.tokPerSec / peer.tokPerSec).toFixed(2)}x | ${r.cpuMsPerStep.toFixed(0)} / ${peer.cpuMsPerStep.toFixed(0)} |`);
+    }
+    console.log('target: ours >= 2x the peer');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
