@@ -6,7 +6,10 @@
  * (their first losses are printed side by side), with no dropout, weight decay or
  * clipping. Each side runs two ways: level-batched (all nodes of a tree level across the
  * batch in one product: what llm.ts does) and one node at a time in post-order (how the
- * reference implementations run).
+ * reference implementations run). Ours also runs by level with the cell as per-step graph
+ * ops (`BinaryTreeCell.fused = false`: the path before the fused whole-plan op), and each
+ * line of ours gives the process CPU time per tree (both threads; steadier than wall time
+ * on a loaded machine).
  * Trees: the first `--trees` of DIR/train.txt (SST; read, never copied) or, without
  * --data, random binary trees of 5-40 leaves over 5,000 words (seeded).
  */
@@ -17,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
-import { planTrees, readPtbTrees, treeConfig, treeFamily, treeWords, type Tree, type TreePlan } from '../src/models/tree/index.ts';
+import { BinaryTreeCell, planTrees, readPtbTrees, treeConfig, treeFamily, treeWords, type Tree, type TreePlan } from '../src/models/tree/index.ts';
 import { AdamW } from '../src/optim/index.ts';
 import { Rng } from '../src/util/rng.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
@@ -67,8 +70,10 @@ export async function main(argv: string[]): Promise<void> {
   const nodes = levelPlans.reduce((n, p) => n + p.nodes, 0);
   console.log(`tree: binary Tree-LSTM, ${D}-d words, ${H}-d states, vocab ${words.size}; ${source}: ${levelPlans.length} batches of ${B} trees, ${(nodes / levelPlans.length).toFixed(0)} nodes and ${(levelPlans.reduce((n, p) => n + p.steps.length, 0) / levelPlans.length).toFixed(1)} levels per batch`);
 
-  const ours = (plans: TreePlan[], count: number): { nodesPerSec: number; msPerStep: number; firstLoss: number } => {
+  type Ours = { nodesPerSec: number; msPerStep: number; firstLoss: number; cpuMsPerTree: number };
+  const ours = (plans: TreePlan[], count: number, fused = true): Ours => {
     const model = treeFamily.create(config, { seed: 1 });
+    (model.trunk.cell as BinaryTreeCell).fused = fused;
     const opt = new AdamW(model.parameters(), { lr, weightDecay: 0 });
     const step = (p: TreePlan): number => {
       model.zeroGrad();
@@ -80,21 +85,25 @@ export async function main(argv: string[]): Promise<void> {
     };
     const firstLoss = step(plans[0]!);
     for (let k = 1; k < warmup; k++) step(plans[k % plans.length]!);
-    let n = 0;
-    const t0 = performance.now();
+    let n = 0, t = 0;
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     for (let k = 0; k < count; k++) {
       const p = plans[(warmup + k) % plans.length]!;
       step(p);
       n += p.nodes;
+      t += p.trees;
     }
-    const ms = performance.now() - t0;
-    return { nodesPerSec: (1000 * n) / ms, msPerStep: ms / count, firstLoss };
+    const ms = performance.now() - t0, cpu = process.cpuUsage(cpu0);
+    return { nodesPerSec: (1000 * n) / ms, msPerStep: ms / count, firstLoss, cpuMsPerTree: (cpu.user + cpu.system) / 1000 / t };
   };
   const fmt = (r: { nodesPerSec: number; msPerStep: number; firstLoss: number }): string => `${r.nodesPerSec.toFixed(0)} nodes/s, ${r.msPerStep.toFixed(1)} ms/step, first loss ${r.firstLoss.toFixed(6)}`;
+  const cpuFmt = (r: Ours): string => `${fmt(r)}, CPU ${r.cpuMsPerTree.toFixed(2)} ms/tree`;
   const level = ours(levelPlans, steps);
-  console.log(`  llm.ts  (${backend().name}, ${threads} threads) by level:      ${fmt(level)}`);
+  console.log(`  llm.ts  (${backend().name}, ${threads} threads) by level:      ${cpuFmt(level)}`);
+  const unfused = ours(levelPlans, steps, false);
+  console.log(`  llm.ts  (${backend().name}, ${threads} threads) by level, per-step graph ops: ${cpuFmt(unfused)} | fused / graph ops ${(level.nodesPerSec / unfused.nodesPerSec).toFixed(2)}x (CPU ${(unfused.cpuMsPerTree / level.cpuMsPerTree).toFixed(2)}x)`);
   const node = ours(nodePlans, nodeSteps);
-  console.log(`  llm.ts  (${backend().name}, ${threads} threads) node at a time: ${fmt(node)}`);
+  console.log(`  llm.ts  (${backend().name}, ${threads} threads) node at a time: ${cpuFmt(node)}`);
 
   const torch = values.torch === 'off' ? null : findTorch();
   if (torch && 'reason' in torch) {

@@ -14,12 +14,14 @@ import { add, gatherRows, mul, reshape, sigmoid, split, type Tensor } from '../.
 import { LlmtsError } from '../../util/errors.ts';
 import type { Rng } from '../../util/rng.ts';
 import { binaryTreePlan } from './binary-plan-op.ts';
-import { leafStates, outputStates, type NodeStates, type TreeCell } from './cell.ts';
+import { leafStates, outputStates, runSteps, type NodeStates, type TreeCell } from './cell.ts';
 import type { TreePlan, TreeStep } from './plan.ts';
 
 export class BinaryTreeCell extends Module implements TreeCell {
   readonly leaf: Linear;
   readonly compose: Linear;
+  /** false: `run` goes step by step through `leaves` / `inner` (the reference the fused op is tested and benchmarked against). */
+  fused = true;
 
   constructor(readonly inputSize: number, readonly hiddenSize: number, rng: Rng) {
     super();
@@ -34,6 +36,7 @@ export class BinaryTreeCell extends Module implements TreeCell {
   }
 
   run(plan: TreePlan, x: Tensor): Tensor {
+    if (!this.fused) return runSteps(this, plan, x); // (nodes, H)
     return binaryTreePlan(plan, this.leaf.forward(x), this.compose.weight, this.compose.bias!); // x (leaves, D) -> (nodes, H)
   }
 

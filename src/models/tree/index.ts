@@ -42,3 +42,4 @@ export { predictTrees } from './predict.ts';
 export { planTrees, type PlanOptions, type TreePlan, type TreeStep } from './plan.ts';
 export { formatPtbTree, parsePtbTree, parsePtbTrees, postOrder, readPtbTrees, rightBranching, splitWords, treeWords, type LineSource, type ReadTreeOptions, type Tree } from './reader.ts';
 export type { TreeOutput } from './tree-lstm.ts';
+export { BinaryTreeCell } from './binary-cell.ts';
