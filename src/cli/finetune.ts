@@ -19,6 +19,7 @@ import { readFinetuneState } from '../train/finetune-checkpoint.ts';
 import { prepareFinetuneData } from '../train/finetune-data.ts';
 import { prepareFinetuneModel, type FinetuneTask, type LoraSettings } from '../train/finetune-model.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { contextLoadOptions } from './context-flags.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 
 const HELP = `usage: llmts finetune --model M --data D --task lm|sft|classify --out DIR [--lora] [options]
@@ -59,6 +60,9 @@ options:
   --steps N            optimizer steps (default 200)
   --batch-size B       rows per micro-batch (default 8)
   --block-size T       tokens per row (default: min(model context, 256))
+  --rope-scaling S     TYPE:FACTOR[:ORIGINAL] (linear | dynamic | yarn, e.g. yarn:4): fine-tune a
+                       Llama at a longer context with that RoPE scaling (saved in the config)
+  --context N          the model's context for the run (RoPE models: longer than trained)
   --grad-accum N       micro-batches per step (default 1)
   --lr X               peak learning rate (default 2e-4 with --lora, else 5e-5)
   --min-lr X           final learning rate of the cosine decay (default lr/10)
@@ -82,6 +86,7 @@ const FLAGS = {
   lora: { type: 'boolean' }, 'lora-r': { type: 'string' }, 'lora-alpha': { type: 'string' }, 'lora-dropout': { type: 'string' }, 'lora-targets': { type: 'string' }, rslora: { type: 'boolean' },
   'chat-template': { type: 'string' }, 'train-on-prompt': { type: 'boolean' }, packing: { type: 'boolean' }, pooling: { type: 'string' },
   steps: { type: 'string' }, 'batch-size': { type: 'string' }, 'block-size': { type: 'string' }, 'grad-accum': { type: 'string' },
+  'rope-scaling': { type: 'string' }, context: { type: 'string' },
   lr: { type: 'string' }, 'min-lr': { type: 'string' }, warmup: { type: 'string' }, 'weight-decay': { type: 'string' }, 'grad-clip': { type: 'string' },
   'eval-interval': { type: 'string' }, 'eval-iters': { type: 'string' }, patience: { type: 'string' }, 'ckpt-interval': { type: 'string' },
   'keep-last': { type: 'string' }, 'log-interval': { type: 'string' }, seed: { type: 'string' }, resume: { type: 'boolean' },
@@ -148,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
   const lora = loraSettings(v);
   const out = v.out!;
 
-  const { model, tokenizer } = loadModel(modelPath, v.tokenizer);
+  const { model, tokenizer } = loadModel(modelPath, v.tokenizer, contextLoadOptions(v));
   const blockSize = numberFlag(v['block-size'], '--block-size', Math.min(model.config.blockSize, 256), { int: true, min: 1, max: model.config.blockSize });
   const seed = numberFlag(v.seed, '--seed', 1337, { int: true, min: 0 });
   const template = task === 'sft' ? (v['chat-template'] ? ChatTemplate.fromFile(v['chat-template'], tokenizer) : ChatTemplate.forModel(modelPath, tokenizer)) : null;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,6 +47,21 @@ test('llmts eval --stream, --context and --rope-scaling', () => {
     assert.equal(y.tokens, plain.tokens);
     assert.notEqual(y.perplexity, plain.perplexity, 'the scaling changes the positions');
     assert.ok(y.perplexity < 3 * plain.perplexity);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('llmts finetune --rope-scaling trains at the longer context and saves the scaling in the config', () => {
+  const work = mkdtempSync(join(tmpdir(), 'llmts-window-ft-'));
+  try {
+    const file = join(work, 'd.txt');
+    writeFileSync(file, 'Once upon a time, there was a little girl named Lily. She loved to play outside in the sun. '.repeat(80));
+    const r = llmts(['finetune', '--task', 'lm', ...MODEL, '--data', file, '--out', join(work, 'out'), '--rope-scaling', 'yarn:2', '--block-size', '600', '--steps', '1', '--batch-size', '1', '--no-progress']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /batch 1 x 600/);
+    const cfg = (JSON.parse(readFileSync(join(work, 'out', 'config.json'), 'utf8')) as { llmts: { model: Record<string, unknown> } }).llmts.model;
+    assert.deepEqual([cfg.blockSize, cfg.ropeScaling, cfg.ropeFactor, cfg.ropeOriginalContext], [1024, 'yarn', 2, 512]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
