@@ -100,10 +100,16 @@ const checkpointDir: FuzzTarget = {
       model: createModel(llamaConfig({ vocabSize: char.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nKvHead: 1, nEmbd: 16, intermediateSize: 32, ropeInterleaved: true }), { seed: 2 }),
       tokenizer: char,
     });
+    // a YaRN-scaled Llama in HF layout: config.json carries rope_scaling (src/models/decoder/hf-rope.ts)
+    saveCheckpoint(join(dir, 'llmts-llama-yarn'), {
+      model: createModel(llamaConfig({ vocabSize: char.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, intermediateSize: 32, ropeScaling: 'yarn', ropeFactor: 2, ropeBetaFast: 16 }), { seed: 3 }),
+      tokenizer: char,
+    });
     const folders = [
       ...['hf-gpt2-float32', 'hf-llama-float32', 'hf-gpt2-bfloat16'].map((name) => [name, repoPath('test', 'fixtures', 'hf-models', name)] as const),
       ['llmts gpt2 + char tokenizer', join(dir, 'llmts-gpt2')] as const,
       ['llmts llama (llama2.c RoPE) + char tokenizer', join(dir, 'llmts-llama')] as const,
+      ['llmts llama, YaRN rope_scaling + char tokenizer', join(dir, 'llmts-llama-yarn')] as const,
     ];
     const seeds = folders.map(([name, src]) => {
       const files = {
