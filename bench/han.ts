@@ -18,12 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backend } from '../src/backend/index.ts';
 import { vocabLookup } from '../src/io/tree-model-dir.ts';
-import { DOCUMENT_DEFAULTS, hanConfig, hanFamily, type DocBatch } from '../src/models/han/index.ts';
+import { DOCUMENT_DEFAULTS, hanConfig, hanFamily, splitDocument, type DocBatch } from '../src/models/han/index.ts';
 import { AdamW } from '../src/optim/index.ts';
 import { hanBatch } from '../src/train/han-objective.ts';
 import { readSpamSplits } from '../src/train/han-data.ts';
 import { buildWordVocab, documentIds } from '../src/train/han-spam.ts';
-import { splitDocument } from '../src/models/han/index.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
 
 /** A batch as the peer reads it. */
