@@ -39,6 +39,7 @@ function planJson(plan: TreePlan): unknown {
   let n = 0;
   for (const s of plan.steps) { offsets.push(n); n += s.n; }
   return {
+    trees: plan.trees,
     labels: Array.from(plan.labels),
     steps: plan.steps.map((s) => {
       if (s.words) return { words: Array.from(s.words) };
@@ -132,7 +133,8 @@ export async function main(argv: string[]): Promise<void> {
     }));
     const script = fileURLToPath(new URL('./peers/torch_tree.py', import.meta.url));
     const peerThreads = Number(values['peer-threads'] ?? threads);
-    const peer = (mode: 'level' | 'node'): { nodesPerSec: number; msPerStep: number; firstLoss: number; torch: string } | null => {
+    type Peer = Ours & { torch: string };
+    const peer = (mode: 'level' | 'node'): Peer | null => {
       const r = spawnSync(torch.python, [script, '--spec', join(dir, 'spec.json'), '--threads', String(peerThreads), '--mode', mode], {
         encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: String(peerThreads) },
       });
@@ -141,15 +143,15 @@ export async function main(argv: string[]): Promise<void> {
         console.log(`  PyTorch peer (${mode}) failed: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
         return null;
       }
-      return JSON.parse(line) as { nodesPerSec: number; msPerStep: number; firstLoss: number; torch: string };
+      return JSON.parse(line) as Peer;
     };
     // the node-at-a-time peer runs the same steps count as ours
     const specNode = JSON.stringify({ H, lr, warmup, weights: join(dir, 'weights.bin'), params, steps: nodeSteps, batches: [], nodeBatches: nodePlans.map(planJson) });
     const pl = peer('level');
-    if (pl) console.log(`  PyTorch ${pl.torch} (${peerThreads} threads) by level:         ${fmt(pl)} | llm.ts / PyTorch ${(level.nodesPerSec / pl.nodesPerSec).toFixed(2)}x`);
+    if (pl) console.log(`  PyTorch ${pl.torch} (${peerThreads} threads) by level:         ${cpuFmt(pl)} | llm.ts / PyTorch ${(level.nodesPerSec / pl.nodesPerSec).toFixed(2)}x (CPU per tree ${(pl.cpuMsPerTree / level.cpuMsPerTree).toFixed(2)}x)`);
     writeFileSync(join(dir, 'spec.json'), specNode);
     const pn = peer('node');
-    if (pn) console.log(`  PyTorch ${pn.torch} (${peerThreads} threads) node at a time:    ${fmt(pn)} | llm.ts by level / PyTorch node at a time ${(level.nodesPerSec / pn.nodesPerSec).toFixed(2)}x`);
+    if (pn) console.log(`  PyTorch ${pn.torch} (${peerThreads} threads) node at a time:    ${cpuFmt(pn)} | llm.ts by level / PyTorch node at a time ${(level.nodesPerSec / pn.nodesPerSec).toFixed(2)}x`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
