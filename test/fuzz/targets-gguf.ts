@@ -29,8 +29,10 @@ const gguf: FuzzTarget = {
     const llama = createModel(llamaConfig({ vocabSize: 512, blockSize: 32, nLayer: 1, nHead: 2, nKvHead: 1, nEmbd: 32, intermediateSize: 64, tieEmbeddings: true, ropeInterleaved: true }), { seed: 3 });
     const bpe = loadTokenizer(repoPath('test', 'fixtures', 'hf-models', 'hf-gpt2-float32', 'tokenizer.json'));
     const gpt2 = createModel(gpt2Config({ vocabSize: 1024, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 }), { seed: 4 });
+    const yarn = createModel(llamaConfig({ vocabSize: 512, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 32, intermediateSize: 64, ropeInterleaved: true, ropeScaling: 'yarn', ropeFactor: 2, ropeAttnFactor: 1.1, ropeBetaFast: 16 }), { seed: 5 });
     const seeds: [string, Uint8Array][] = [
       ['llama q8_0 + llama2.c vocabulary', ggufBytes(modelToGguf(llama, spm, 'q8_0'))],
+      ['llama f32 with llama.rope.scaling.* (YaRN)', ggufBytes(modelToGguf(yarn, spm, 'f32'))],
       ['gpt2 f16 + byte-level BPE', ggufBytes(modelToGguf(gpt2, bpe, 'f16'))],
       ['gguf-py container (tiny.gguf)', new Uint8Array(readFileSync(repoPath('test', 'fixtures', 'gguf-q8', 'tiny.gguf')))],
     ];
