@@ -10,7 +10,8 @@
  *   110M token (12 layers x 7 matrices + the classifier, each with its own weights, as
  *   decoding streams them), as ms per token and the tokens/s those products allow.
  * The machine may be shared: figures are the fastest of repeated calls and still move
- * with the other cores' load.
+ * with the other cores' load; the decoding tables also give the process CPU time per call
+ * (all threads), which moves less.
  */
 import { parseArgs } from 'node:util';
 import { q8_0Bytes } from '../src/backend/lowp-format.ts';
@@ -38,6 +39,25 @@ function timeIt(fn: () => void, minTime: number): number {
     spent += dt;
     calls++;
   }
+  return best;
+}
+
+/**
+ * Process CPU time per call of fn (seconds, all threads): the least over batches of calls
+ * that each last at least 5 ms, for at least minTime seconds. On a shared machine it moves
+ * less than wall time with the other processes' load (time queued for a core is not counted).
+ */
+function cpuPerCall(fn: () => void, minTime: number): number {
+  fn();
+  let best = Infinity;
+  const start = performance.now();
+  do {
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    let calls = 0;
+    do { fn(); calls++; } while (performance.now() - t0 < 5);
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1e6 / calls);
+  } while (performance.now() - start < minTime * 1000);
   return best;
 }
 
@@ -95,8 +115,8 @@ function bytes(w: Weights, fmt: Format): number {
 function decodeTable(nb: NativeBackend, threads: number[], minTime: number, rng: Rng): void {
   const x = rand(2048, rng), y = new Float32Array(32000);
   console.log('');
-  console.log('decoding products, y = W x (M = 1): microseconds and GB/s of weights read');
-  console.log(['    N     K', ...threads.flatMap((t) => FORMATS.map((fm) => `  ${t}T ${fm.padEnd(4)} us  GB/s`))].join(''));
+  console.log('decoding products, y = W x (M = 1): microseconds and GB/s of weights read (wall), process CPU microseconds per call (all threads)');
+  console.log(['    N     K', ...threads.flatMap((t) => FORMATS.map((fm) => `  ${t}T ${fm.padEnd(4)} us  GB/s  cpu us`))].join(''));
   for (const [N, K] of GEMV_SHAPES) {
     const w = weights(N, K, nb, rng);
     const cols = [`${f(N, 5)} ${f(K, 5)}`];
@@ -104,7 +124,8 @@ function decodeTable(nb: NativeBackend, threads: number[], minTime: number, rng:
       nb.setThreads(t);
       for (const fm of FORMATS) {
         const sec = timeIt(() => product(nb, w, x, y, fm), minTime);
-        cols.push(`  ${f(sec * 1e6, 10)}  ${f(bytes(w, fm) / sec / 1e9, 4, 1)}`);
+        const cpu = cpuPerCall(() => product(nb, w, x, y, fm), minTime);
+        cols.push(`  ${f(sec * 1e6, 10)}  ${f(bytes(w, fm) / sec / 1e9, 4, 1)}  ${f(cpu * 1e6, 6)}`);
       }
     }
     console.log(cols.join(''));
@@ -121,9 +142,10 @@ function decodeTable(nb: NativeBackend, threads: number[], minTime: number, rng:
   for (const t of threads) {
     nb.setThreads(t);
     const parts = FORMATS.map((fm) => {
-      const sec = timeIt(() => { for (const w of layers) product(nb, w, x, y, fm); }, Math.max(minTime, 1));
+      const token = (): void => { for (const w of layers) product(nb, w, x, y, fm); };
+      const sec = timeIt(token, Math.max(minTime, 1)), cpu = cpuPerCall(token, Math.max(minTime, 1));
       const total = layers.reduce((s, w) => s + bytes(w, fm), 0);
-      return `${fm} ${(sec * 1e3).toFixed(2)} ms ${(1 / sec).toFixed(0)} tok/s ${(total / sec / 1e9).toFixed(1)} GB/s`;
+      return `${fm} ${(sec * 1e3).toFixed(2)} ms ${(1 / sec).toFixed(0)} tok/s ${(total / sec / 1e9).toFixed(1)} GB/s, CPU ${(cpu * 1e3).toFixed(2)} ms`;
     });
     console.log(`  ${t} thread(s): ${parts.join(' | ')}`);
   }

@@ -116,6 +116,32 @@ for (const [M, N, K] of [[1, 5, 32], [3, 100, 768], [8, 40, 96], [1, 1000, 320],
     },
   });
 }
+// Unit weights (row i: scale 1, quant 1 at column i) make y = x's quantisation, d_x q_x, with one
+// nonzero product per row: exact in any sum order, so every variant must give the reference's
+// bits. x holds ties (k + 1/2 after scaling: roundf goes away from zero), a zero block and
+// a block whose fp16 scale is subnormal.
+cases.push({
+  name: 'gemvQ8_0 reads x quantised exactly as quantizeQ8_0 (unit weights, ties)', tol: 0, run(b) {
+    const M = 2, K = 96, N = K, rng = new Rng(611);
+    const w = new Uint8Array(q8_0Bytes(N * K));
+    for (let i = 0; i < N; i++) {
+      const o = (i * (K / 32) + Math.floor(i / 32)) * 34;
+      w[o + 1] = 0x3c; // fp16 1.0
+      w[o + 2 + (i % 32)] = 1;
+    }
+    const x = new Float32Array(M * K);
+    for (let i = 0; i < 32; i++) {
+      x[i] = i === 5 ? 127 : (i % 2 ? -1 : 1) * (Math.floor(rng.uniform() * 126) + 0.5); // d = 1
+      x[32 + i] = i === 9 ? -63.5 : ((i % 3) - 1) * (Math.floor(rng.uniform() * 62) + 0.5) * 0.5; // d = 0.5
+      x[64 + i] = rng.normal();
+      x[K + 32 + i] = rng.normal() * 1e-4; // d below fp16's smallest normal
+      x[K + 64 + i] = (i % 2 ? -2.5 : 3.5) * (i === 0 ? 127 / 3.5 : 1); // d = 1
+    }
+    const y = new Float32Array(M * N);
+    b.gemvQ8_0(M, N, K, x, w, y);
+    return { y };
+  },
+});
 for (const [M, N, K] of [[1, 5, 32], [3, 100, 768], [8, 40, 97], [1, 1000, 300], [5, 65, 31], [2, 7, 1]] as const) {
   cases.push({
     name: `gemvBf16 M${M} N${N} K${K}`, tol: 1e-5, run(b) {

@@ -221,6 +221,36 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
 #endif
 }
 
+/* One block of x quantised as q8_quantize_block does, bit for bit: 32 int8 into q, and
+ * the scale as the float its fp16 stands for (returned). The SIMD path rounds half away
+ * from zero as roundf: truncate, then step away from zero where the dropped part is >= 1/2
+ * (exact: |x / d| <= 127 has at most 23 fraction bits). */
+static inline float q8_quantize_x(const float *x, int8_t *q) {
+#if LOWP_SIMD
+  __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+  float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+  float d = amax / 127.0f;
+  float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  __m512 v[2] = {_mm512_mul_ps(x0, vid), _mm512_mul_ps(x1, vid)};
+  for (int h = 0; h < 2; h++) {
+    __m512 t = _mm512_roundscale_ps(v[h], _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v[h], t)), half, _CMP_GE_OQ);
+    __m512 away = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+                                                      _mm512_and_si512(_mm512_castps_si512(v[h]),
+                                                                       _mm512_set1_epi32((int)0x80000000u))));
+    t = _mm512_mask_add_ps(t, up, t, away);
+    _mm_storeu_si128((__m128i *)(q + 16 * h), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(t)));
+  }
+  return f16_float(f16_round(d));
+#else
+  uint8_t blk[Q8_BYTES];
+  q8_quantize_block(x, blk);
+  memcpy(q, blk + 2, Q8_BLOCK);
+  return q8_scale(blk);
+#endif
+}
+
 static void gv_task_q8(void *ctx, long t, int tid) {
   const gv_args *g = (const gv_args *)ctx;
   long nb = g->K / Q8_BLOCK, row_bytes = nb * Q8_BYTES;
@@ -246,12 +276,7 @@ static void k_gemv_q8_0(long M, long N, long K, const float *x, const uint8_t *w
   int8_t *xq = (int8_t *)llmts_scratch(-1, 0, (size_t)(M * K + 64));
   float *xd = (float *)llmts_scratch(-1, 1, (size_t)(M * nb + 1) * sizeof(float));
   if (!xq || !xd) return;
-  for (long i = 0; i < M * nb; i++) {
-    uint8_t blk[Q8_BYTES];
-    q8_quantize_block(x + i * Q8_BLOCK, blk);
-    xd[i] = q8_scale(blk);
-    memcpy(xq + i * Q8_BLOCK, blk + 2, Q8_BLOCK);
-  }
+  for (long i = 0; i < M * nb; i++) xd[i] = q8_quantize_x(x + i * Q8_BLOCK, xq + i * Q8_BLOCK);
   gv_args g = {.M = M, .N = N, .K = K, .x = x, .w = w, .y = y, .xq = xq, .xd = xd};
   gv_run(&g, gv_task_q8, nb * Q8_BYTES > 0 ? nb * Q8_BYTES : 1);
 }
