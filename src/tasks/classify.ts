@@ -10,7 +10,9 @@
  *   (classify-tree.ts), or PTB trees given as they are (`classifyTrees`); with `phrases`,
  *   the label of every phrase too;
  * - a HAN (`llmts train-han`): the text as a document of sentences (classify-han.ts); with
- *   `explain`, the sentence and word attention weights behind the label (`attention`).
+ *   `explain`, the sentence and word attention weights behind the label (`attention`);
+ * - a linear n-gram classifier (NBSVM, `llmts recipe sentiment`): the text's hashed word
+ *   uni- and bigrams, any length.
  * A model without a classification head is an E_MODEL error naming it; so is `explain` for
  * a model without attention weights (all but a HAN: `canExplain`).
  *
@@ -24,11 +26,12 @@ import { LlmtsError } from '../util/errors.ts';
 import { classifyTrees, treeFromText } from './classify-tree.ts';
 import { classifyWithHan } from './classify-han.ts';
 import { labelled, softmax, type Classification, type ClassifyOptions } from './labels.ts';
+import { linearTextProbs } from '../models/linear-text/index.ts';
 import { describeTaskModel, wrongKind, type TaskModel } from './model-kind.ts';
 
 /** True when `m` can classify (a classification head of some kind). */
 export function canClassify(m: TaskModel): boolean {
-  return m.kind === 'classifier' || m.kind === 'tree' || m.kind === 'han' || (m.kind === 'encoder' && m.labels !== null);
+  return m.kind === 'classifier' || m.kind === 'tree' || m.kind === 'han' || m.kind === 'linear' || (m.kind === 'encoder' && m.labels !== null);
 }
 
 /**
@@ -43,7 +46,7 @@ export function canExplain(m: TaskModel): boolean {
 
 /** The label names of a model that can classify, else the E_MODEL error of `caller`. */
 export function classifierLabels(m: TaskModel, caller = 'classify'): string[] {
-  if (m.kind === 'classifier' || m.kind === 'tree' || m.kind === 'han') return m.labels;
+  if (m.kind === 'classifier' || m.kind === 'tree' || m.kind === 'han' || m.kind === 'linear') return m.labels;
   if (m.kind === 'encoder' && m.labels !== null) return m.labels;
   throw notAClassifier(m, caller);
 }
@@ -68,6 +71,13 @@ export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOpti
   if (m.kind === 'han') return classifyWithHan(m, texts, o.explain === true, caller, o.onProgress);
   const out: Classification[] = [];
   const L = labels.length;
+  if (m.kind === 'linear') {
+    for (const text of texts) {
+      out.push(labelled(text, labels, linearTextProbs(m.model, text), false));
+      if (out.length % 32 === 0 || out.length === texts.length) o.onProgress?.(out.length, texts.length);
+    }
+    return out;
+  }
   if (m.kind === 'classifier') {
     const { model, tokenizer } = m;
     const ctx = model.config.blockSize;

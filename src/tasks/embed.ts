@@ -95,7 +95,7 @@ function seq2seqEmbeddings(m: Seq2SeqTaskModel, texts: readonly string[], bs: nu
 /** One L2-normalised vector per text; see the module comment. */
 export function embed(m: TaskModel, texts: readonly string[], o: EmbedOptions = {}): Float32Array[] {
   const caller = o.caller ?? 'embed', pooling = o.pooling ?? 'mean', bs = o.batchSize ?? 32;
-  if (m.kind === 'tree' || m.kind === 'han') {
+  if (m.kind === 'tree' || m.kind === 'han' || m.kind === 'linear') {
     throw wrongKind(m, caller, 'a model with sentence embeddings', 'use an encoder (a bert checkpoint, llmts recipe embed), an encoder-decoder or a language model');
   }
   if (pooling !== 'mean' && pooling !== 'cls') throw new LlmtsError('E_INPUT', `${caller}: pooling must be 'mean' or 'cls', got '${String(pooling)}'`, { where: 'pooling', hint: "use 'mean'" });

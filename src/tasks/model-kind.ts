@@ -12,7 +12,9 @@
  *   classifies sentences (and every phrase);
  * - `han`: a hierarchical attention network (or its flat mean-pooled baseline) written by
  *   `llmts train-han` (src/io/han-model-dir.ts): classifies documents; a `han` explains its
- *   label with sentence and word attention weights.
+ *   label with sentence and word attention weights;
+ * - `linear`: a linear n-gram classifier (NBSVM) written by `llmts recipe sentiment`
+ *   (src/models/linear-text/dir.ts): classifies sentences.
  * A task given the wrong kind is an `E_MODEL` error naming the path, the kind found and
  * the kind needed (`wrongKind`).
  *
@@ -25,6 +27,7 @@ import { join } from 'node:path';
 import { loadClassifier } from '../io/classifier-dir.ts';
 import { loadModel, type LoadModelOptions } from '../io/load-model.ts';
 import { HAN_MODEL_FORMAT, loadHanModel } from '../io/han-model-dir.ts';
+import { isLinearTextConfig, loadLinearText, type LinearTextModel } from '../models/linear-text/index.ts';
 import { loadTreeModel, TREE_MODEL_FORMAT, type TreeModel } from '../io/tree-model-dir.ts';
 import type { DocumentOptions, HanModel } from '../models/han/index.ts';
 import { asEncoder, isEncoder, type EncoderModel } from '../models/encoder/index.ts';
@@ -36,7 +39,7 @@ import type { AnyTokenizer } from '../tokenizer/load.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** The kinds of model the tasks tell apart. */
-export type TaskModelKind = 'decoder' | 'encoder' | 'seq2seq' | 'classifier' | 'tree' | 'han';
+export type TaskModelKind = 'decoder' | 'encoder' | 'seq2seq' | 'classifier' | 'tree' | 'han' | 'linear';
 
 interface Common {
   /** The file or directory read. */
@@ -57,8 +60,11 @@ export interface TreeTaskModel extends Common { kind: 'tree'; model: TreeModel; 
 /** A document classifier of the HAN family (arch 'han' or its flat 'mean-pool' baseline). */
 export interface HanTaskModel extends Common { kind: 'han'; model: HanModel; labels: string[]; wordId: (word: string) => number; document: DocumentOptions }
 
+/** A linear n-gram classifier (NBSVM over hashed word uni- and bigrams). */
+export interface LinearTaskModel extends Common { kind: 'linear'; model: LinearTextModel; labels: string[] }
+
 /** A loaded model tagged with its kind. */
-export type TaskModel = DecoderTaskModel | EncoderTaskModel | Seq2SeqTaskModel | ClassifierTaskModel | TreeTaskModel | HanTaskModel;
+export type TaskModel = DecoderTaskModel | EncoderTaskModel | Seq2SeqTaskModel | ClassifierTaskModel | TreeTaskModel | HanTaskModel | LinearTaskModel;
 
 /** Options of `loadTaskModel`. */
 export interface LoadTaskModelOptions extends LoadModelOptions {
@@ -90,7 +96,7 @@ function encoderLabels(dir: string, numLabels: number): string[] {
 /** Loads the model at `path` and tags it with its kind; see the module comment. */
 export function loadTaskModel(path: string, o: LoadTaskModelOptions = {}): TaskModel {
   const meta = dirConfig(path)?.llmts as Record<string, unknown> | undefined;
-  const special = meta?.format === TREE_MODEL_FORMAT ? 'Tree-LSTM' : meta?.format === HAN_MODEL_FORMAT ? 'HAN'
+  const special = meta?.format === TREE_MODEL_FORMAT ? 'Tree-LSTM' : meta?.format === HAN_MODEL_FORMAT ? 'HAN' : isLinearTextConfig(meta) ? 'linear n-gram classifier'
     : typeof meta?.head === 'object' && meta.head !== null ? 'classifier' : null;
   if (special !== null && o.tokenizer !== undefined) {
     throw new LlmtsError('E_FLAG', `${path} is a ${special} directory, which carries its own vocabulary`, { where: '--tokenizer', hint: 'leave --tokenizer out' });
@@ -106,6 +112,10 @@ export function loadTaskModel(path: string, o: LoadTaskModelOptions = {}): TaskM
   if (special === 'HAN') {
     const h = loadHanModel(path);
     return { kind: 'han', model: h.model, labels: [...h.labels], wordId: h.wordId, document: h.document, path };
+  }
+  if (special === 'linear n-gram classifier') {
+    const l = loadLinearText(path);
+    return { kind: 'linear', model: l.model, labels: l.labels, path };
   }
   if (special === 'classifier') {
     const c = loadClassifier(path);
@@ -132,6 +142,7 @@ export function describeTaskModel(m: TaskModel): string {
     case 'classifier': return `a ${m.model.config.arch} sequence classifier (labels ${m.labels.join(', ')})`;
     case 'tree': return `a ${m.model.config.arch} sentence classifier (labels ${m.labels.join(', ')})`;
     case 'han': return `a ${m.model.config.arch} document classifier (labels ${m.labels.join(', ')})`;
+    case 'linear': return `a ${m.model.config.arch} linear n-gram classifier (labels ${m.labels.join(', ')})`;
   }
 }
 
@@ -143,12 +154,12 @@ export function wrongKind(m: TaskModel, caller: string, needs: string, hint: str
   return new LlmtsError('E_MODEL', `${caller}: the model is a ${m.model.config.arch}, not ${needs}: ${m.path} is ${describeTaskModel(m)}`, { where: m.path, hint });
 }
 
-/** The model's tokenizer; null for the word-level kinds (Tree-LSTM, HAN), which read words. */
+/** The model's tokenizer; null for the word-level kinds (Tree-LSTM, HAN, linear), which read words. */
 export function taskTokenizer(m: TaskModel): AnyTokenizer | null {
-  return m.kind === 'tree' || m.kind === 'han' ? null : m.tokenizer;
+  return m.kind === 'tree' || m.kind === 'han' || m.kind === 'linear' ? null : m.tokenizer;
 }
 
-/** The model's context in tokens; null for the word-level kinds (Tree-LSTM, HAN: any number of words). */
+/** The model's context in tokens; null for the word-level kinds (Tree-LSTM, HAN, linear: any number of words). */
 export function taskContextLength(m: TaskModel): number | null {
-  return m.kind === 'tree' || m.kind === 'han' ? null : m.model.config.blockSize;
+  return m.kind === 'tree' || m.kind === 'han' || m.kind === 'linear' ? null : m.model.config.blockSize;
 }

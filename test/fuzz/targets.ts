@@ -14,6 +14,7 @@
 import { FINETUNE_TARGETS } from './targets-finetune.ts';
 import { GGUF_TARGETS } from './targets-gguf.ts';
 import { HAN_TARGETS } from './targets-han.ts';
+import { LINEAR_TEXT_TARGETS } from './targets-linear-text.ts';
 import { METRIC_TARGETS } from './targets-metrics.ts';
 import { MODEL_TARGETS } from './targets-model.ts';
 import { PEFT_TARGETS } from './targets-peft.ts';
@@ -27,4 +28,4 @@ import { TREE_TARGETS } from './targets-tree.ts';
 import type { FuzzTarget } from './target.ts';
 
 /** Every target, in the order the test and the bench run them. */
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...HAN_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS, ...SEARCH_TARGETS, ...SEQ2SEQ_DATA_TARGETS];
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [...TOKENIZER_TARGETS, ...MODEL_TARGETS, ...GGUF_TARGETS, ...PEFT_TARGETS, ...TEXT_TARGETS, ...FINETUNE_TARGETS, ...METRIC_TARGETS, ...TREE_TARGETS, ...HAN_TARGETS, ...LINEAR_TEXT_TARGETS, ...TOPICS_TARGETS, ...TASK_TARGETS, ...SEARCH_TARGETS, ...SEQ2SEQ_DATA_TARGETS];
