@@ -44,10 +44,6 @@ static void k_from_bf16(long n, const uint16_t *x, float *out) {
   for (long i = 0; i < n; i++) out[i] = bits_f32((uint32_t)x[i] << 16);
 }
 
-static void k_quantize_q8_0(long n, const float *x, uint8_t *out) {
-  for (long b = 0; b < n / Q8_BLOCK; b++) q8_quantize_block(x + b * Q8_BLOCK, out + b * Q8_BYTES);
-}
-
 static void k_dequantize_q8_0(long n, const uint8_t *q, float *out) {
   for (long b = 0; b < n / Q8_BLOCK; b++) {
     uint16_t dh;
@@ -228,7 +224,9 @@ static inline __attribute__((always_inline)) void gv_dot_q8(const uint8_t *w, lo
 static inline float q8_quantize_x(const float *x, int8_t *q) {
 #if LOWP_SIMD
   __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-  float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+  /* MAXPS returns its second operand when one is NaN: NaNs are passed over, as by the scalar max */
+  __m512 m = _mm512_max_ps(_mm512_abs_ps(x1), _mm512_max_ps(_mm512_abs_ps(x0), _mm512_setzero_ps()));
+  float amax = _mm512_reduce_max_ps(m);
   float d = amax / 127.0f;
   float id = d != 0.0f ? 1.0f / d : 0.0f;
   const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
@@ -249,6 +247,14 @@ static inline float q8_quantize_x(const float *x, int8_t *q) {
   memcpy(q, blk + 2, Q8_BLOCK);
   return q8_scale(blk);
 #endif
+}
+
+static void k_quantize_q8_0(long n, const float *x, uint8_t *out) {
+  for (long b = 0; b < n / Q8_BLOCK; b++) {
+    uint8_t *blk = out + b * Q8_BYTES;
+    uint16_t dh = f16_round(q8_quantize_x(x + b * Q8_BLOCK, (int8_t *)(blk + 2)));
+    memcpy(blk, &dh, 2);
+  }
 }
 
 static void gv_task_q8(void *ctx, long t, int tid) {
