@@ -29,6 +29,17 @@ function sigmoidOf(v: number): number {
   return e / (1 + e);
 }
 
+/**
+ * A pool buffer of at least rows x width, rows rounded up to one of 8 sizes per power of
+ * two: batches of trees differ in node count, and the pool keeps exact sizes, so exact
+ * requests would allocate fresh buffers every step.
+ */
+function acquireRows(rows: number, width: number): Buf {
+  const r = Math.max(rows, 64);
+  const q = 2 ** Math.max(0, Math.ceil(Math.log2(r)) - 3);
+  return pool.acquire(Math.ceil(r / q) * q * width);
+}
+
 /** Where each step's rows start: in the output (`out`), among leaves (`leaf`) or inner nodes (`inner`). */
 interface Layout {
   out: Int32Array;
@@ -76,13 +87,13 @@ export function binaryTreePlan(plan: TreePlan, leafIou: Tensor, weight: Tensor, 
   const f32 = out.data instanceof Float32Array;
   const r32 = (v: number): number => (f32 ? round(v) : v); // what a float32 tensor would hold
   const hd = out.data;
-  const cd = pool.acquire(plan.nodes * H); // (nodes, H) memory cells
-  const tc = pool.acquire(plan.nodes * H); // (nodes, H) tanh(c)
-  const acts = pool.acquire(plan.nodes * G); // (nodes, 5H): inner i, f_l, f_r, o after sigmoid, tanh(u); leaves i, o, tanh(u)
-  const hk = pool.acquire(Math.max(1, L.inners * 2 * H)); // (inners, 2H) the children's [h_l; h_r]
+  const cd = acquireRows(plan.nodes, H); // (nodes, H) memory cells
+  const tc = acquireRows(plan.nodes, H); // (nodes, H) tanh(c)
+  const acts = acquireRows(plan.nodes, G); // (nodes, 5H): inner i, f_l, f_r, o after sigmoid, tanh(u); leaves i, o, tanh(u)
+  const hk = acquireRows(L.inners, 2 * H); // (inners, 2H) the children's [h_l; h_r]
   const xd = leafIou.data, wd = weight.data, bd = bias.data;
-  plan.steps.forEach((s, k) => {
-    const o0 = L.out[k]!;
+  for (let k = 0; k < plan.steps.length; k++) {
+    const s = plan.steps[k]!, o0 = L.out[k]!;
     if (s.words) {
       for (let r = 0; r < s.n; r++) {
         const x = (L.leaf[k]! + r) * 3 * H, g = o0 + r, a = g * G;
@@ -94,14 +105,16 @@ export function binaryTreePlan(plan: TreePlan, leafIou: Tensor, weight: Tensor, 
           hd[g * H + j] = so * t;
         }
       }
-      return;
+      continue;
     }
     const i0 = L.inner[k]!;
     for (let r = 0; r < s.n; r++) {
       const dst = (i0 + r) * 2 * H;
       const lrow = L.out[s.childStep[2 * r]!]! + s.childRow[2 * r]!, rrow = L.out[s.childStep[2 * r + 1]!]! + s.childRow[2 * r + 1]!;
-      hk.set(hd.subarray(lrow * H, lrow * H + H), dst);
-      hk.set(hd.subarray(rrow * H, rrow * H + H), dst + H);
+      for (let j = 0; j < H; j++) {
+        hk[dst + j] = hd[lrow * H + j]!;
+        hk[dst + H + j] = hd[rrow * H + j]!;
+      }
     }
     be.gemm(false, true, s.n, G, 2 * H, 1, hk.subarray(i0 * 2 * H), 2 * H, 0, wd, 2 * H, 0, 0, acts.subarray(o0 * G), G, 0, 1); // (n, 5H) = hk U^T
     for (let r = 0; r < s.n; r++) {
@@ -121,7 +134,7 @@ export function binaryTreePlan(plan: TreePlan, leafIou: Tensor, weight: Tensor, 
         hd[g * H + j] = so * t;
       }
     }
-  });
+  }
   return record(out, 'binaryTreePlan', [leafIou, weight, bias], [cd, tc, acts, hk],
     (dout) => binaryTreePlanBackward(dout, plan, L, H, cd, tc, acts, hk, leafIou, weight, bias), { readsOutput: false });
 }
@@ -130,11 +143,11 @@ export function binaryTreePlan(plan: TreePlan, leafIou: Tensor, weight: Tensor, 
 function binaryTreePlanBackward(dout: Buf, plan: TreePlan, L: Layout, H: number, cd: Buf, tc: Buf, acts: Buf, hk: Buf, leafIou: Tensor, weight: Tensor, bias: Tensor): void {
   const G = 5 * H;
   const be = backend();
-  const dh = pool.acquire(plan.nodes * H); // (nodes, H) d h: from the head, then from the parents
+  const dh = acquireRows(plan.nodes, H); // (nodes, H) d h: from the head, then from the parents
   dh.set(dout.subarray(0, plan.nodes * H));
-  const dc = pool.acquireZeroed(plan.nodes * H); // (nodes, H) d c from the parents
-  const dg = pool.acquire(Math.max(1, L.inners * G)); // (inners, 5H) d of the gates before the nonlinearities
-  const dhk = pool.acquire(Math.max(1, L.maxInner * 2 * H)); // (n, 2H) one step's d [h_l; h_r]
+  const dc = acquireRows(plan.nodes, H).fill(0); // (nodes, H) d c from the parents
+  const dg = acquireRows(L.inners, G); // (inners, 5H) d of the gates before the nonlinearities
+  const dhk = acquireRows(L.maxInner, 2 * H); // (n, 2H) one step's d [h_l; h_r]
   const sx = gradFor(leafIou);
   const dx = sx?.g ?? null, addX = sx !== null && !sx.fresh;
   const wd = weight.data;
