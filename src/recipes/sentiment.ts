@@ -1,8 +1,11 @@
 /**
- * `llmts recipe sentiment`: a small sentence-sentiment classifier trained here (a GPT-2
- * shaped decoder with a mean-pooled classification head, `finetune --task classify`'s
- * library calls), its UCI 5-fold accuracy beside naive Bayes on the same folds, and a
- * classifier directory that `llmts classify` / `llmts sentiment` load.
+ * `llmts recipe sentiment`: a sentence-sentiment classifier trained here, its UCI 5-fold
+ * accuracy beside naive Bayes on the same folds, and a model directory that `llmts
+ * classify` / `llmts sentiment` load. Two models (`--arch`):
+ * - `nbsvm` (the default; sentiment-linear.ts): NBSVM over hashed word uni- and bigrams,
+ *   the better of the two on UCI (README's Recipes figures);
+ * - `gpt2`: a small GPT-2 shaped decoder with a mean-pooled classification head
+ *   (`finetune --task classify`'s library calls), described below.
  *
  * Steps: a byte-level BPE trained on the texts (no labels); with `--sst2 DIR`, stage 1
  * trains the classifier on GLUE SST-2's 67k training phrases (read where they lie, never
@@ -25,7 +28,9 @@ import { trainBpe } from '../tokenizer/bpe-trainer.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import { finetune, type FinetuneSettings, type LabelledIds } from '../train/finetune.ts';
 import { prepareFinetuneModel } from '../train/finetune-model.ts';
+import { LlmtsError } from '../util/errors.ts';
 import type { Recipe, RecipeResult, RecipeRunOptions } from './registry.ts';
+import { linearFiveFold, linearSentimentSettings, trainFinalLinear } from './sentiment-linear.ts';
 import { FOLD_SEED, fiveFolds, naiveBayesAccuracy, readSst2, readUci, UCI_DEFAULT } from './sentiment-data.ts';
 
 /** The model and training sizes of one run. */
@@ -163,27 +168,46 @@ export async function trainFinalSentiment(start: Start, uci: readonly LabelledTe
 async function run(opts: RecipeRunOptions): Promise<RecipeResult> {
   const uciDir = opts.flags?.uci ?? UCI_DEFAULT;
   const sst2Dir = opts.flags?.sst2;
+  const arch = opts.flags?.arch ?? 'nbsvm';
+  if (arch !== 'nbsvm' && arch !== 'gpt2') throw new LlmtsError('E_FLAG', `--arch must be nbsvm or gpt2, got '${arch}'`, { where: '--arch', hint: 'leave --arch out for nbsvm (the better on UCI)' });
   const uci = await readUci(uciDir);
   const sst2 = sst2Dir === undefined ? null : readSst2(sst2Dir);
-  const s = sentimentSettings(opts.minutes ?? recipe.defaultMinutes, opts.seed ?? 1, sst2 !== null);
-  opts.log(`sentiment recipe: UCI ${uci.length} sentences (${uciDir})${sst2 ? `, SST-2 ${sst2.length} phrases (${sst2Dir})` : ', no SST-2 (pass --sst2 DIR for stage 1)'}`);
-  const ev = await uciFiveFold({ uci, sst2, settings: s, log: opts.log });
+  opts.log(`sentiment recipe (${arch}): UCI ${uci.length} sentences (${uciDir})${sst2 ? `, SST-2 ${sst2.length} phrases (${sst2Dir})` : ', no SST-2 (pass --sst2 DIR to train on it too)'}`);
   mkdirSync(opts.out, { recursive: true });
   const modelDir = join(opts.out, 'model');
+  const usage = [`llmts classify --model ${modelDir} --text "The battery died after a day."`, `llmts sentiment --model ${modelDir} --text "Great food, friendly staff." --json`];
+  if (arch === 'nbsvm') {
+    const ls = linearSentimentSettings(sst2 !== null);
+    const ev = linearFiveFold({ uci, sst2, settings: ls, log: opts.log });
+    opts.log(`5-fold: NBSVM ${(100 * ev.accuracy).toFixed(1)}%, naive Bayes ${(100 * ev.naiveBayes).toFixed(1)}% (${ev.seconds.toFixed(0)} s)`);
+    opts.log(`final model: NBSVM on all ${uci.length} UCI sentences${sst2 ? ' and SST-2' : ''} -> ${modelDir}`);
+    trainFinalLinear(uci, sst2, ls, modelDir);
+    return {
+      modelDir,
+      evaluation: [{ metric: `UCI 5-fold accuracy, NBSVM${sst2 ? ' (+ SST-2)' : ''}`, value: ev.accuracy, baseline: 'naive Bayes (uni+bigrams)', baselineValue: ev.naiveBayes }],
+      usage,
+    };
+  }
+  const s = sentimentSettings(opts.minutes ?? recipe.defaultMinutes, opts.seed ?? 1, sst2 !== null);
+  const ev = await uciFiveFold({ uci, sst2, settings: s, log: opts.log });
   opts.log(`final model: stage 2 on all ${uci.length} UCI sentences -> ${modelDir}`);
   await trainFinalSentiment(ev.start, uci, modelDir, opts.log);
   return {
     modelDir,
     evaluation: [{ metric: `UCI 5-fold accuracy${sst2 ? ' (SST-2 stage 1)' : ''}`, value: ev.accuracy, baseline: 'naive Bayes (uni+bigrams)', baselineValue: ev.naiveBayes }],
-    usage: [`llmts classify --model ${modelDir} --text "The battery died after a day."`, `llmts sentiment --model ${modelDir} --text "Great food, friendly staff." --json`],
+    usage,
   };
 }
 
 /** The recipe (see the module comment). */
 export const recipe: Recipe = {
   name: 'sentiment',
-  summary: 'sentence sentiment classifier (UCI; with --sst2 DIR first trained on SST-2), 5-fold accuracy beside naive Bayes',
+  summary: 'sentence sentiment classifier (NBSVM, or --arch gpt2; UCI, with --sst2 DIR SST-2 too), 5-fold accuracy beside naive Bayes',
   defaultMinutes: 10,
-  options: { uci: `the UCI "Sentiment Labelled Sentences" folder (default ${UCI_DEFAULT})`, sst2: 'the GLUE SST-2 folder (train.tsv): stage 1 on its 67k phrases (never copied)' },
+  options: {
+    uci: `the UCI "Sentiment Labelled Sentences" folder (default ${UCI_DEFAULT})`,
+    sst2: 'the GLUE SST-2 folder (train.tsv): its 67k phrases are trained on too (gpt2: as stage 1; never copied)',
+    arch: 'nbsvm (default: naive-Bayes-weighted logistic regression on word uni+bigrams) or gpt2 (a small Transformer classifier; --minutes applies to it)',
+  },
   run,
 };

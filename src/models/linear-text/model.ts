@@ -5,7 +5,7 @@
  * r = log((p / |p|_1) / (q / |q|_1)), p = alpha + the number of label-1 texts with the
  * feature, q the same for label 0; with more labels every scale is 1 (plain multinomial
  * logistic regression). Then logits = W (x * r) + b, x the 0/1 feature vector, trained by
- * full-batch Adam on the mean cross-entropy plus (l2 / 2) |W|^2, starting from zero
+ * full-batch Adam on the (example-weighted) mean cross-entropy plus (l2 / 2) |W|^2, starting from zero
  * (deterministic: no random numbers anywhere).
  *
  * @example
@@ -33,10 +33,11 @@ export interface LinearTextModel {
   bias: Float32Array;
 }
 
-/** One training text and its class id (0..labels-1). */
+/** One training text, its class id (0..labels-1) and its weight in the loss and the NB counts (default 1). */
 export interface LinearTextExample {
   text: string;
   label: number;
+  weight?: number;
 }
 
 /** Training settings; the defaults are those the sentiment recipe measured. */
@@ -56,11 +57,11 @@ export interface LinearTextTrainOptions {
 }
 
 /** The per-feature scales: NB log-count ratios for two labels, else ones. */
-function nbScale(feats: readonly Int32Array[], labels: readonly number[], L: number, D: number, alpha: number): Float32Array {
+function nbScale(feats: readonly Int32Array[], labels: readonly number[], weights: readonly number[], L: number, D: number, alpha: number): Float32Array {
   const scale = new Float32Array(D).fill(1);
   if (L !== 2) return scale;
   const p = new Float64Array(D).fill(alpha), q = new Float64Array(D).fill(alpha);
-  feats.forEach((f, i) => { const c = labels[i] === 1 ? p : q; for (const j of f) c[j]! += 1; });
+  feats.forEach((f, i) => { const c = labels[i] === 1 ? p : q; for (const j of f) c[j]! += weights[i]!; });
   let sp = 0, sq = 0;
   for (let j = 0; j < D; j++) { sp += p[j]!; sq += q[j]!; }
   for (let j = 0; j < D; j++) scale[j] = Math.log(p[j]! / sp) - Math.log(q[j]! / sq);
@@ -94,31 +95,44 @@ export function trainLinearText(examples: readonly LinearTextExample[], o: Linea
   const L = o.labels, D = o.buckets ?? 1 << 20, l2 = o.l2 ?? 1e-4, epochs = o.epochs ?? 100, lr = o.lr ?? 0.05;
   const feats = examples.map((e) => textFeatures(e.text, D));
   const ys = examples.map((e) => e.label);
-  const m: LinearTextModel = { config: { arch: 'nbsvm', buckets: D, numLabels: L }, scale: nbScale(feats, ys, L, D, o.alpha ?? 1), weight: new Float32Array(L * D), bias: new Float32Array(L) };
+  const ws = examples.map((e) => e.weight ?? 1);
+  const m: LinearTextModel = { config: { arch: 'nbsvm', buckets: D, numLabels: L }, scale: nbScale(feats, ys, ws, L, D, o.alpha ?? 1), weight: new Float32Array(L * D), bias: new Float32Array(L) };
   const P = L * D + L; // W then b
   const grad = new Float64Array(P), mom = new Float64Array(P), vel = new Float64Array(P);
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8, N = examples.length;
+  // The parameters that can move: W's columns of the slots some text has, and b. The rest
+  // get no gradient and stay zero (so does their L2 term), and the dense passes skip them.
+  const seen = new Uint8Array(D);
+  for (const f of feats) for (const j of f) seen[j] = 1;
+  const live: number[] = [];
+  for (let k = 0; k < L; k++) for (let j = 0; j < D; j++) if (seen[j]) live.push(k * D + j);
+  for (let k = 0; k < L; k++) live.push(L * D + k);
+  const active = Int32Array.from(live);
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8, N = ws.reduce((a, b) => a + b, 0);
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    grad.fill(0);
+    for (const p of active) grad[p] = 0;
     let loss = 0;
     feats.forEach((f, i) => {
       const z = logitsOf(m, f); // (L)
       const y = ys[i]!;
       const zy = z[y]!;
-      loss += softmaxInPlace(z) - zy; // -log p_y; z now holds the probabilities
+      loss += ws[i]! * (softmaxInPlace(z) - zy); // -log p_y; z now holds the probabilities
       for (let k = 0; k < L; k++) {
-        const g = (z[k]! - (k === y ? 1 : 0)) / N; // dLoss/dlogit_k
+        const g = ws[i]! * (z[k]! - (k === y ? 1 : 0)) / N; // dLoss/dlogit_k
         for (const j of f) grad[k * D + j]! += g * m.scale[j]!;
         grad[L * D + k]! += g;
       }
     });
     let reg = 0;
-    for (let p = 0; p < L * D; p++) { const w = m.weight[p]!; grad[p]! += l2 * w; reg += w * w; }
+    for (const p of active) {
+      if (p >= L * D) continue; // b is not penalised
+      const w = m.weight[p]!;
+      grad[p]! += l2 * w;
+      reg += w * w;
+    }
     o.onEpoch?.(epoch, loss / N + (l2 / 2) * reg);
     const c1 = 1 - b1 ** epoch, c2 = 1 - b2 ** epoch;
-    for (let p = 0; p < P; p++) {
+    for (const p of active) {
       const g = grad[p]!;
-      if (g === 0 && mom[p] === 0) continue; // a slot no text has and no weight: stays zero
       mom[p] = b1 * mom[p]! + (1 - b1) * g;
       vel[p] = b2 * vel[p]! + (1 - b2) * g * g;
       const step = (lr * mom[p]! / c1) / (Math.sqrt(vel[p]! / c2) + eps);
