@@ -10,6 +10,7 @@ import { fnv1a, linearTextProbs, loadLinearText, saveLinearText, textFeatures, t
 import { canClassify, classify } from '../../src/tasks/classify.ts';
 import { embed } from '../../src/tasks/embed.ts';
 import { describeTaskModel, loadTaskModel, taskContextLength, taskTokenizer } from '../../src/tasks/model-kind.ts';
+import { createServer } from '../../src/serve/server.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
 const THINGS = ['phone', 'film', 'meal', 'service', 'battery', 'plot', 'cast', 'screen'];
@@ -126,6 +127,24 @@ test('a damaged directory is E_CHECKPOINT (a broken safetensors file E_SAFETENSO
       assert.match(e.message, want);
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the server: /v1/tasks/classify with a linear model gives the labels of classify()', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmts-test-linear-serve-'));
+  const app = await (async () => {
+    saveLinearText(dir, trainLinearText(planted(), { labels: 2, buckets: 1 << 12, epochs: 60, lr: 0.1 }), ['negative', 'positive']);
+    return createServer({ task: loadTaskModel(dir), modelId: 'nbsvm', log: () => {} });
+  })();
+  try {
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const res = await fetch(`${url}/v1/tasks/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: ['the screen was not bad', 'the screen was dull'] }) });
+    const body = await res.json() as { data?: { label: string }[] };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body.data?.map((d) => d.label), ['positive', 'negative'], JSON.stringify(body));
+  } finally {
+    await app.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
