@@ -53,7 +53,7 @@ export interface HanSpamOptions {
 
 /** The recipe's defaults (Yang et al.'s 50-unit GRUs, 100-d words and attention). */
 export const HAN_SPAM_DEFAULTS: Omit<HanSpamOptions, 'data' | 'out' | 'log'> = {
-  embedDim: 100, wordHidden: 50, sentHidden: 50, attnDim: 100, dropout: 0.1, epochs: 4, batchSize: 32, lr: 2e-3,
+  embedDim: 100, wordHidden: 50, sentHidden: 50, attnDim: 100, dropout: 0.3, epochs: 4, batchSize: 32, lr: 2e-3,
   weightDecay: 1e-4, gradClip: 5, seed: 1, minCount: 2, maxVocab: 30000, document: { maxSentences: 30, maxWords: 40, lowercase: true },
   baseline: true, limit: 0,
 };
