@@ -11,7 +11,8 @@
  * ev.accuracy; // ~0.83 (naive Bayes ~0.83 beside it)
  */
 import type { LabelledText } from '../data/classify-data.ts';
-import { saveLinearText, trainLinearText, linearTextProbs, type LinearTextExample, type LinearTextModel } from '../models/linear-text/index.ts';
+import { saveLinearText } from '../io/linear-text-dir.ts';
+import { trainLinearText, linearTextProbs, type LinearTextExample, type LinearTextModel } from '../models/linear-text/index.ts';
 import { FOLD_SEED, fiveFolds, naiveBayesAccuracy } from './sentiment-data.ts';
 
 /** The NBSVM settings of a run. */

@@ -14,7 +14,7 @@
  *   `llmts train-han` (src/io/han-model-dir.ts): classifies documents; a `han` explains its
  *   label with sentence and word attention weights;
  * - `linear`: a linear n-gram classifier (NBSVM) written by `llmts recipe sentiment`
- *   (src/models/linear-text/dir.ts): classifies sentences.
+ *   (src/io/linear-text-dir.ts): classifies sentences.
  * A task given the wrong kind is an `E_MODEL` error naming the path, the kind found and
  * the kind needed (`wrongKind`).
  *
@@ -27,7 +27,8 @@ import { join } from 'node:path';
 import { loadClassifier } from '../io/classifier-dir.ts';
 import { loadModel, type LoadModelOptions } from '../io/load-model.ts';
 import { HAN_MODEL_FORMAT, loadHanModel } from '../io/han-model-dir.ts';
-import { isLinearTextConfig, loadLinearText, type LinearTextModel } from '../models/linear-text/index.ts';
+import { isLinearTextConfig, loadLinearText } from '../io/linear-text-dir.ts';
+import type { LinearTextModel } from '../models/linear-text/index.ts';
 import { loadTreeModel, TREE_MODEL_FORMAT, type TreeModel } from '../io/tree-model-dir.ts';
 import type { DocumentOptions, HanModel } from '../models/han/index.ts';
 import { asEncoder, isEncoder, type EncoderModel } from '../models/encoder/index.ts';

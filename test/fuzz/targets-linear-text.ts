@@ -7,7 +7,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveLinearText, trainLinearText } from '../../src/models/linear-text/index.ts';
+import { saveLinearText } from '../../src/io/linear-text-dir.ts';
+import { trainLinearText } from '../../src/models/linear-text/index.ts';
 import { classify } from '../../src/tasks/classify.ts';
 import { loadTaskModel } from '../../src/tasks/model-kind.ts';
 import { mutateBytes, mutateJsonText, mutateText } from './mutate.ts';

@@ -1,10 +1,10 @@
 /**
  * The linear text classifier family (NBSVM over hashed word uni- and bigrams): features,
- * the model and its training, and its directory format.
+ * the model and its training. Its directory format (config.json + model.safetensors) is
+ * src/io/linear-text-dir.ts, beside the other model directories.
  *
  * @example
- * import { trainLinearText, saveLinearText, loadLinearText, linearTextProbs } from '../models/linear-text/index.ts';
+ * import { trainLinearText, linearTextProbs } from '../models/linear-text/index.ts';
  */
 export { fnv1a, textFeatures, wordNgrams } from './features.ts';
 export { linearTextProbs, trainLinearText, type LinearTextConfig, type LinearTextExample, type LinearTextModel, type LinearTextTrainOptions } from './model.ts';
-export { isLinearTextConfig, LINEAR_TEXT_FORMAT, loadLinearText, saveLinearText } from './dir.ts';

@@ -14,10 +14,10 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, toFloat32 } from '../../io/safetensors.ts';
-import { writeFileAtomic } from '../../util/atomic-write.ts';
-import { LlmtsError } from '../../util/errors.ts';
-import type { LinearTextConfig, LinearTextModel } from './model.ts';
+import { loadSafetensors, saveSafetensors, toFloat32 } from './safetensors.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { LlmtsError } from '../util/errors.ts';
+import type { LinearTextConfig, LinearTextModel } from '../models/linear-text/index.ts';
 
 export const LINEAR_TEXT_FORMAT = 'llmts-linear-text';
 
