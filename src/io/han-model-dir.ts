@@ -110,6 +110,9 @@ export function loadHanModel(dir: string): LoadedHanModel {
     if (t.shape.join(',') !== shape.join(',')) {
       throw new LlmtsError('E_CHECKPOINT', `${weightsPath}: ${name} has shape [${t.shape}], the config needs [${shape}]`, { where: weightsPath, hint: 'the weights do not belong to this config.json' });
     }
+    if (!toFloat32(t).every(Number.isFinite)) {
+      throw new LlmtsError('E_CHECKPOINT', `${weightsPath}: ${name} has a value that is not finite`, { where: weightsPath, hint: 'the file is damaged; use the model.safetensors saved with the model' });
+    }
   }
   const model = hanFamily.create(config, { seed: 0 });
   model.loadStateDict(new Map([...want.keys()].map((n) => [n, { data: toFloat32(tensors[n]!), shape: tensors[n]!.shape }])), { strict: true });

@@ -72,7 +72,7 @@ function mutateBytesOnce(rng: Rng, buf: Uint8Array, log: string[], focus: number
   switch (op) {
     case 0: {
       if (n === 0) break;
-      const out = buf.slice();
+      const out = new Uint8Array(buf); // a copy: a Buffer's slice() is a view of its (maybe shared) memory
       const bit = rng.int(8);
       out[at] = out[at]! ^ (1 << bit);
       log.push(`flip bit ${bit} of byte ${at}`);
@@ -80,7 +80,7 @@ function mutateBytesOnce(rng: Rng, buf: Uint8Array, log: string[], focus: number
     }
     case 1: {
       if (n === 0) break;
-      const out = buf.slice();
+      const out = new Uint8Array(buf); // a copy: a Buffer's slice() is a view of its (maybe shared) memory
       const v = pick(rng, [0, 1, 0x7f, 0x80, 0xff, 0x20, 0x0a, 0x22, 0x7b]);
       out[at] = v;
       log.push(`set byte ${at} = 0x${v.toString(16)}`);
@@ -88,10 +88,10 @@ function mutateBytesOnce(rng: Rng, buf: Uint8Array, log: string[], focus: number
     }
     case 2: {
       if (n < 4) break;
-      const out = buf.slice();
+      const out = new Uint8Array(buf); // a copy: a Buffer's slice() is a view of its (maybe shared) memory
       const p = Math.min(at, n - 4);
       const v = pick(rng, INT32S);
-      new DataView(out.buffer).setInt32(p, v, true);
+      new DataView(out.buffer, out.byteOffset, out.byteLength).setInt32(p, v, true);
       log.push(`set int32 at ${p} = ${v}`);
       return out;
     }
@@ -110,7 +110,7 @@ function mutateBytesOnce(rng: Rng, buf: Uint8Array, log: string[], focus: number
     }
     case 5: {
       log.push(`truncate to ${at} bytes`);
-      return buf.slice(0, at);
+      return new Uint8Array(buf.subarray(0, at));
     }
     case 6: {
       if (n === 0) break;

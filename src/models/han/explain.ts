@@ -35,6 +35,10 @@ export function classifyDocument(model: DocumentClassifier, wordId: (w: string) 
   const words = splitDocument(text, o);
   if (words.length === 0) throw new LlmtsError('E_INPUT', `${where} has no words to classify`, { where, hint: 'give a text with letters or digits in it' });
   const [p] = predictDocuments(model, [words.map((s) => s.map(wordId))], { explain });
+  if (!p!.probs.every(Number.isFinite)) {
+    throw new LlmtsError('E_MODEL', `the model's scores for ${where} are not finite numbers: its weights are damaged or overflow`, {
+      where, hint: 'load an undamaged model.safetensors (retrain with llmts train-han if there is none)' });
+  }
   let id = 0;
   p!.probs.forEach((v, k) => { if (v > p!.probs[id]!) id = k; });
   const attention = p!.sentWeights && p!.wordWeights
