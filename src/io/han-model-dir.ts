@@ -13,12 +13,13 @@
  * saveHanModel('runs/spam', { model, vocab, labels: ['ham', 'spam'], document: DOCUMENT_DEFAULTS });
  * const { model, wordId, document } = loadHanModel('runs/spam');
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hanFamily, hanParameterShapes, parseHanConfig, type DocumentOptions, type HanConfig, type HanModel } from '../models/han/index.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
+import { openLlmtsDir, readCheckedTensors } from './llmts-dir.ts';
+import { saveSafetensors, type SafetensorsTensor } from './safetensors.ts';
 import { vocabLookup } from './tree-model-dir.ts';
 
 export const HAN_MODEL_FORMAT = 'llmts-han-model';
@@ -75,23 +76,7 @@ function parseDocumentOptions(raw: unknown, where: string): DocumentOptions {
 
 /** Reads a HAN directory written by `saveHanModel`. */
 export function loadHanModel(dir: string): LoadedHanModel {
-  const file = (name: string): string => {
-    const p = join(dir, name);
-    if (!existsSync(p)) throw new LlmtsError('E_CHECKPOINT', `${p} is missing`, { where: p, hint: 'give a directory written by llmts train-han' });
-    return p;
-  };
-  const cfgPath = file('config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch (e) {
-    throw new LlmtsError('E_CHECKPOINT', `${cfgPath} is not JSON: ${(e as Error).message}`, { where: cfgPath, hint: 'give a directory written by llmts train-han' });
-  }
-  const meta = (json as { llmts?: Record<string, unknown> } | null)?.llmts;
-  if (typeof meta !== 'object' || meta === null || meta.format !== HAN_MODEL_FORMAT) {
-    throw new LlmtsError('E_CHECKPOINT', `${cfgPath} is not a HAN model (no llmts.format "${HAN_MODEL_FORMAT}")`, { where: cfgPath, hint: 'give a directory written by llmts train-han' });
-  }
-  if (meta.version !== 1) throw new LlmtsError('E_CHECKPOINT', `${cfgPath}: llmts.version ${JSON.stringify(meta.version)} is not 1`, { where: `${cfgPath}: llmts.version`, hint: 'this llmts reads version 1' });
+  const { file, cfgPath, meta } = openLlmtsDir(dir, HAN_MODEL_FORMAT, 'HAN model', 'give a directory written by llmts train-han', 1);
   const config = parseHanConfig(meta.model, `${cfgPath}: llmts.model`);
   const document = parseDocumentOptions(meta.document, `${cfgPath}: llmts.document`);
   const labels = Array.isArray(meta.labels) && meta.labels.length === config.numLabels ? meta.labels.map(String) : [...Array(config.numLabels).keys()].map(String);
@@ -101,20 +86,8 @@ export function loadHanModel(dir: string): LoadedHanModel {
   if (vocab.length !== config.vocabSize) {
     throw new LlmtsError('E_CHECKPOINT', `${vocabPath} has ${vocab.length} words but the model has ${config.vocabSize} embedding rows`, { where: vocabPath, hint: 'use the vocab.txt saved with the model' });
   }
-  const weightsPath = file('model.safetensors');
-  const { tensors } = loadSafetensors(weightsPath);
-  const want = hanParameterShapes(config);
-  for (const [name, shape] of want) {
-    const t = tensors[name];
-    if (!t) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} has no tensor ${name}`, { where: weightsPath, hint: 'the weights do not belong to this config.json' });
-    if (t.shape.join(',') !== shape.join(',')) {
-      throw new LlmtsError('E_CHECKPOINT', `${weightsPath}: ${name} has shape [${t.shape}], the config needs [${shape}]`, { where: weightsPath, hint: 'the weights do not belong to this config.json' });
-    }
-    if (!toFloat32(t).every(Number.isFinite)) {
-      throw new LlmtsError('E_CHECKPOINT', `${weightsPath}: ${name} has a value that is not finite`, { where: weightsPath, hint: 'the file is damaged; use the model.safetensors saved with the model' });
-    }
-  }
+  const weights = readCheckedTensors(file('model.safetensors'), hanParameterShapes(config));
   const model = hanFamily.create(config, { seed: 0 });
-  model.loadStateDict(new Map([...want.keys()].map((n) => [n, { data: toFloat32(tensors[n]!), shape: tensors[n]!.shape }])), { strict: true });
+  model.loadStateDict(weights, { strict: true });
   return { model, config, vocab, labels, document, wordId: vocabLookup(vocab, document.lowercase) };
 }

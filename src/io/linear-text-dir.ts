@@ -12,11 +12,12 @@
  * saveLinearText('runs/sentiment/model', model, ['negative', 'positive']);
  * const { model, labels } = loadLinearText('runs/sentiment/model');
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, toFloat32 } from './safetensors.ts';
+import { saveSafetensors } from './safetensors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { LlmtsError } from '../util/errors.ts';
+import { openLlmtsDir, readCheckedTensors } from './llmts-dir.ts';
 import type { LinearTextConfig, LinearTextModel } from '../models/linear-text/index.ts';
 
 export const LINEAR_TEXT_FORMAT = 'llmts-linear-text';
@@ -65,37 +66,13 @@ export function isLinearTextConfig(llmts: Record<string, unknown> | undefined): 
 
 /** Reads a directory written by `saveLinearText`. */
 export function loadLinearText(dir: string): { model: LinearTextModel; labels: string[] } {
-  const file = (name: string): string => {
-    const p = join(dir, name);
-    if (!existsSync(p)) throw new LlmtsError('E_CHECKPOINT', `${p} is missing`, { where: p, hint: HINT });
-    return p;
-  };
-  const cfgPath = file('config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch (e) {
-    throw new LlmtsError('E_CHECKPOINT', `${cfgPath} is not JSON: ${(e as Error).message}`, { where: cfgPath, hint: HINT });
-  }
-  const meta = (json as { llmts?: unknown } | null)?.llmts as Record<string, unknown> | undefined;
-  if (typeof meta !== 'object' || meta === null || meta.format !== LINEAR_TEXT_FORMAT) throw bad(cfgPath, `is not a linear text model (no llmts.format "${LINEAR_TEXT_FORMAT}")`);
-  if (meta.version !== 1) throw bad(`${cfgPath}: llmts.version`, `${JSON.stringify(meta.version)} is not 1`);
+  const { file, cfgPath, meta } = openLlmtsDir(dir, LINEAR_TEXT_FORMAT, 'linear text model', HINT, 1);
   const config = parseConfig(meta.model, `${cfgPath}: llmts.model`);
   const labels = meta.labels;
   if (!Array.isArray(labels) || labels.length !== config.numLabels || !labels.every((l) => typeof l === 'string' && l !== '')) {
     throw bad(`${cfgPath}: llmts.labels`, `must be ${config.numLabels} non-empty strings`);
   }
-  const weightsPath = file('model.safetensors');
-  const { tensors } = loadSafetensors(weightsPath);
   const want: [string, number[]][] = [['scale', [config.buckets]], ['weight', [config.numLabels, config.buckets]], ['bias', [config.numLabels]]];
-  const data: Float32Array[] = [];
-  for (const [name, shape] of want) {
-    const t = tensors[name];
-    if (!t) throw bad(weightsPath, `has no tensor ${name}`);
-    if (t.shape.join(',') !== shape.join(',')) throw bad(weightsPath, `tensor ${name} has shape [${t.shape}], the config needs [${shape}]`);
-    const v = toFloat32(t);
-    if (!v.every(Number.isFinite)) throw bad(weightsPath, `tensor ${name} has a value that is not finite`);
-    data.push(v);
-  }
+  const data = [...readCheckedTensors(file('model.safetensors'), want).values()].map((t) => t.data);
   return { model: { config, scale: data[0]!, weight: data[1]!, bias: data[2]! }, labels: labels as string[] };
 }

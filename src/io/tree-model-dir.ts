@@ -12,12 +12,13 @@
  * saveTreeModel('runs/sst', { model, vocab, labels: ['--', '-', '0', '+', '++'], lowercase: true });
  * const { model, wordId } = loadTreeModel('runs/sst');
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTreeConfig, treeFamily, treeParameterShapes, type TreeConfig } from '../models/tree/index.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { LlmtsError } from '../util/errors.ts';
-import { loadSafetensors, saveSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
+import { openLlmtsDir, readCheckedTensors } from './llmts-dir.ts';
+import { saveSafetensors, type SafetensorsTensor } from './safetensors.ts';
 
 export const TREE_MODEL_FORMAT = 'llmts-tree-model';
 
@@ -67,22 +68,7 @@ export function saveTreeModel(dir: string, f: TreeModelFiles): void {
 
 /** Reads a Tree-LSTM directory written by `saveTreeModel`. */
 export function loadTreeModel(dir: string): LoadedTreeModel {
-  const file = (name: string): string => {
-    const p = join(dir, name);
-    if (!existsSync(p)) throw new LlmtsError('E_CHECKPOINT', `${p} is missing`, { where: p, hint: 'give a directory written by llmts train-tree' });
-    return p;
-  };
-  const cfgPath = file('config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(cfgPath, 'utf8'));
-  } catch (e) {
-    throw new LlmtsError('E_CHECKPOINT', `${cfgPath} is not JSON: ${(e as Error).message}`, { where: cfgPath, hint: 'give a directory written by llmts train-tree' });
-  }
-  const meta = (json as { llmts?: Record<string, unknown> } | null)?.llmts;
-  if (!meta || meta.format !== TREE_MODEL_FORMAT) {
-    throw new LlmtsError('E_CHECKPOINT', `${cfgPath} is not a Tree-LSTM model (no llmts.format "${TREE_MODEL_FORMAT}")`, { where: cfgPath, hint: 'give a directory written by llmts train-tree' });
-  }
+  const { file, cfgPath, meta } = openLlmtsDir(dir, TREE_MODEL_FORMAT, 'Tree-LSTM model', 'give a directory written by llmts train-tree');
   const config = parseTreeConfig(meta.model, `${cfgPath}: llmts.model`);
   const labels = Array.isArray(meta.labels) && meta.labels.length === config.numLabels ? meta.labels.map(String) : [...Array(config.numLabels).keys()].map(String);
   const lowercase = meta.lowercase === true;
@@ -92,17 +78,8 @@ export function loadTreeModel(dir: string): LoadedTreeModel {
   if (vocab.length !== config.vocabSize) {
     throw new LlmtsError('E_CHECKPOINT', `${vocabPath} has ${vocab.length} words but the model has ${config.vocabSize} embedding rows`, { where: vocabPath, hint: 'use the vocab.txt saved with the model' });
   }
-  const weightsPath = file('model.safetensors');
-  const { tensors } = loadSafetensors(weightsPath);
-  const want = treeParameterShapes(config);
-  for (const [name, shape] of want) {
-    const t = tensors[name];
-    if (!t) throw new LlmtsError('E_CHECKPOINT', `${weightsPath} has no tensor ${name}`, { where: weightsPath, hint: 'the weights do not belong to this config.json' });
-    if (t.shape.join(',') !== shape.join(',')) {
-      throw new LlmtsError('E_CHECKPOINT', `${weightsPath}: ${name} has shape [${t.shape}], the config needs [${shape}]`, { where: weightsPath, hint: 'the weights do not belong to this config.json' });
-    }
-  }
+  const weights = readCheckedTensors(file('model.safetensors'), treeParameterShapes(config));
   const model = treeFamily.create(config, { seed: 0 });
-  model.loadStateDict(new Map([...want.keys()].map((n) => [n, { data: toFloat32(tensors[n]!), shape: tensors[n]!.shape }])), { strict: true });
+  model.loadStateDict(weights, { strict: true });
   return { model, config, vocab, labels, lowercase, wordId: vocabLookup(vocab, lowercase) };
 }
