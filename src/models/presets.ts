@@ -101,8 +101,12 @@ const PRESETS: ModelPreset[] = [
   {
     name: 'translate-en-fr',
     description: 'BART encoder-decoder, 3 + 3 layers, 4 heads, 256 wide, shared 8000-id BPE: English -> French on Tatoeba (data/translation-en-fr), held-apart sacreBLEU',
-    model: bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024, dropout: 0.1 }),
-    recipe: { batchSize: 64, maxSteps: 1200, lr: 1e-3, minLr: 1e-4, warmupSteps: 120, weightDecay: 0.01, beta2: 0.98, evalInterval: 200, ckptInterval: 100, logInterval: 25 },
+    // lr 1e-3, warmup 120, dropout 0.1 gave a model that ignored its source (the same French
+    // sentence for every input, BLEU 0.89 after 1,200 steps); with lr 5e-4, warmup 600 and no
+    // dropout the step-500 checkpoint already follows it ("Where is the station?" -> "Où est la
+    // maison ?"). The held-apart BLEU of this setting is not measured yet.
+    model: bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024, dropout: 0 }),
+    recipe: { batchSize: 64, maxSteps: 1200, lr: 5e-4, minLr: 1e-4, warmupSteps: 600, weightDecay: 0.01, beta2: 0.98, evalInterval: 200, ckptInterval: 100, logInterval: 25 },
   },
   {
     name: 'summarize-scitldr',
