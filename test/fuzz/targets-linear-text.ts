@@ -5,13 +5,12 @@
  * then loaded with `loadTaskModel`; what loads must classify a short text to finite
  * probabilities that sum to 1. Anything but an `LlmtsError` is a finding.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveLinearText } from '../../src/io/linear-text-dir.ts';
 import { trainLinearText } from '../../src/models/linear-text/index.ts';
 import { classify } from '../../src/tasks/classify.ts';
 import { loadTaskModel } from '../../src/tasks/model-kind.ts';
-import { mutateBytes, mutateJsonText, mutateText } from './mutate.ts';
+import { modelDirCases } from './model-dir.ts';
 import type { FuzzTarget } from './target.ts';
 
 const linearTextDir: FuzzTarget = {
@@ -21,31 +20,14 @@ const linearTextDir: FuzzTarget = {
     const seedDir = join(dir, 'seed');
     const model = trainLinearText([{ text: 'great film', label: 1 }, { text: 'awful film', label: 0 }], { labels: 2, buckets: 16, epochs: 5 });
     saveLinearText(seedDir, model, ['negative', 'positive']);
-    const files = {
-      'config.json': readFileSync(join(seedDir, 'config.json')),
-      'model.safetensors': readFileSync(join(seedDir, 'model.safetensors')),
-    };
     const caseDir = join(dir, 'case');
-    mkdirSync(caseDir, { recursive: true });
+    const makeCase = modelDirCases(seedDir, ['config.json', 'model.safetensors'], caseDir);
     return (rng) => {
-      const names = Object.keys(files) as (keyof typeof files)[];
-      const name = names[rng.int(names.length)]!;
-      const log = [`mutate ${name}`];
-      let bytes: Uint8Array;
-      if (name === 'model.safetensors') {
-        const m = mutateBytes(rng, files[name], { focus: 8 + Number(files[name].readBigUInt64LE(0)) }); // the header, half the time
-        bytes = m.value;
-        log.push(...m.log);
-      } else {
-        const text = files[name].toString('utf8');
-        const m = rng.uniform() < 0.6 ? mutateJsonText(rng, JSON.parse(text)) : mutateText(rng, text);
-        bytes = new TextEncoder().encode(m.value);
-        log.push(...m.log);
-      }
+      const { log, write } = makeCase(rng);
       return {
         log,
         run: () => {
-          for (const [n, b] of Object.entries(files)) writeFileSync(join(caseDir, n), n === name ? bytes : b);
+          write();
           const [r] = classify(loadTaskModel(caseDir), ['a great film, not awful']);
           const total = r!.scores.reduce((a, s) => a + s.score, 0);
           if (!r!.scores.every((s) => Number.isFinite(s.score)) || Math.abs(total - 1) > 1e-4) throw new Error(`probabilities ${r!.scores.map((s) => s.score)} are not a distribution`);
