@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { ChatTemplate } from '../../src/infer/chat-template.ts';
 import { ChatSession, chatStopTokens } from '../../src/infer/chat.ts';
 import { generate } from '../../src/infer/engine.ts';
 import { loadModel } from '../../src/io/load-model.ts';
 import { chatRepl, run } from '../../src/cli/chat.ts';
+import { llmts } from '../cli-run.ts';
 
 const MODEL = 'data/llama2c-stories260k/stories260K.bin';
 const TOK = 'data/llama2c-stories260k/tok512.bin';
@@ -73,23 +74,18 @@ test('REPL in-process: interrupt() stops the answer being streamed, keeps it mar
   assert.equal(await idle.done, 0);
 });
 
-function llmts(args: string[], input: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { input, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 const FLAGS = ['--model', MODEL, '--tokenizer', TOK, '--max-tokens', '24', '--temperature', '0.8', '--top-p', '0.95', '--seed', '7'];
 
 test('llmts chat, piped: two turns, /reset, a third, /exit (later lines ignored); stdout = the answers', () => {
-  const r = llmts(['chat', ...FLAGS], 'Hello there\nWhat happened next?\n/reset\nHello there\n/exit\nnot answered\n');
-  assert.equal(r.status, 0, r.stderr);
+  const r = llmts(['chat', ...FLAGS], { input: 'Hello there\nWhat happened next?\n/reset\nHello there\n/exit\nnot answered\n' });
+  assert.equal(r.code, 0, r.stderr);
   const want = expectedAnswers(['Hello there', 'What happened next?', 'reset', 'Hello there']);
   assert.equal(r.stdout, want.map((a) => a + '\n').join(''));
   assert.equal(r.stderr, '(conversation cleared)\n');
   // a HF template from a tokenizer_config.json (TinyLlama / Zephyr), with a system prompt
   const zephyr = 'test/fixtures/chat-templates/tinyllama/tokenizer_config.json';
-  const z = llmts(['chat', ...FLAGS, '--chat-template', zephyr, '--system', 'You tell stories.'], 'Hello there\nWhat happened next?\n');
-  assert.equal(z.status, 0, z.stderr);
+  const z = llmts(['chat', ...FLAGS, '--chat-template', zephyr, '--system', 'You tell stories.'], { input: 'Hello there\nWhat happened next?\n' });
+  assert.equal(z.code, 0, z.stderr);
   assert.ok(z.stdout.length > 20);
   assert.equal(z.stdout, expectedAnswers(['Hello there', 'What happened next?'], 'You tell stories.', ChatTemplate.fromFile(zephyr, tokenizer)).map((a) => a + '\n').join(''));
 });

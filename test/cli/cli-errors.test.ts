@@ -2,31 +2,11 @@
 // `llmts: error E_...` line on stderr and exit code 1, never a Node stack trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { llmtsAsync as llmts, type CliResult as Exit } from '../cli-run.ts';
 
 const MODEL = 'data/llama2c-stories260k/stories260K.bin';
 const TOK = 'data/llama2c-stories260k/tok512.bin';
-
-interface Exit { code: number | null; stdout: string; stderr: string }
-
-/** Runs `llmts ...args` from the sources and collects its output (killed after 60 s). */
-function llmts(args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`llmts ${args.join(' ')} did not end in 60 s; stdout: ${stdout} stderr: ${stderr}`));
-    }, 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /**
  * Exit code 1, nothing on stdout, and stderr is exactly one `llmts: error CODE: ...` line matching

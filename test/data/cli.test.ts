@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { originals } from './planted.ts';
+import { llmts } from '../cli-run.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIX = `${ROOT}test/fixtures/data-texts/`;
 const dir = mkdtempSync(join(tmpdir(), 'llmts-data-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('cli: data prepare on real files (text, TSV, JSONL.gz), shards + report.json, summary printed', () => {
   const raw = join(dir, 'raw');

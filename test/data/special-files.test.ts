@@ -14,6 +14,7 @@ import { shardTexts } from '../../src/data/read-shards.ts';
 import { tokenizeFiles } from '../../src/data/tokenize.ts';
 import { loadWordListFile } from '../../src/data/wordlists.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { llmts } from '../cli-run.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const VERDICT = `${ROOT}test/fixtures/data-texts/the-verdict.txt`;
@@ -26,12 +27,8 @@ function mkfifo(path: string): string {
   return path;
 }
 
-/** The CLI with a hard limit: a run that blocks is killed (SIGKILL: SIGTERM did not end it) and reported. */
-function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
-  assert.notEqual(r.signal, 'SIGKILL', `llmts ${args.join(' ')} blocked for 30 s (stderr: ${r.stderr})`);
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** A run that blocks on a FIFO is killed after 30 s and fails the test naming the command. */
+const BLOCK_LIMIT = { timeoutMs: 30_000 };
 
 const raw = join(dir, 'raw');
 mkdirSync(raw);
@@ -50,23 +47,23 @@ test('expandInputs lists a FIFO in a folder or named as skipped: not a regular f
 
 test('data prepare and data stats on a folder holding a FIFO finish, skip it and report it (report.json and stderr)', () => {
   const out = join(dir, 'out');
-  const r = llmts(['data', 'prepare', '--out', out, '--threads', '2', raw]);
+  const r = llmts(['data', 'prepare', '--out', out, '--threads', '2', raw], BLOCK_LIMIT);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /warning: skipping .*pipe\.txt: not a regular file: FIFO \(named pipe\)/);
   assert.match(r.stdout, /1 input\(s\) not read\n.*pipe\.txt: not a regular file: FIFO/);
   const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
   assert.deepEqual(report.inputs.skipped, [{ path: fifo, reason: 'not a regular file: FIFO (named pipe)' }]);
   assert.equal(report.out.docs, 1);
-  const s = llmts(['data', 'stats', '--threads', '1', fifo, join(raw, 'a.txt')]);
+  const s = llmts(['data', 'stats', '--threads', '1', fifo, join(raw, 'a.txt')], BLOCK_LIMIT);
   assert.equal(s.code, 0, s.stderr);
   assert.match(s.stderr, /skipping .*pipe\.txt: not a regular file/);
 });
 
 test('data tokenize and a --profanity-list FIFO are refused with E_INPUT, not read', () => {
-  const t = llmts(['data', 'tokenize', '--tokenizer', 'char', '--out', join(dir, 'tok'), join(raw, 'a.txt'), fifo]);
+  const t = llmts(['data', 'tokenize', '--tokenizer', 'char', '--out', join(dir, 'tok'), join(raw, 'a.txt'), fifo], BLOCK_LIMIT);
   assert.equal(t.code, 1);
   assert.match(t.stderr, /llmts: error E_INPUT: .*pipe\.txt is a FIFO \(named pipe\), not a regular file \(at FILES\)/);
-  const p = llmts(['data', 'stats', '--profanity-list', fifo, join(raw, 'a.txt')]);
+  const p = llmts(['data', 'stats', '--profanity-list', fifo, join(raw, 'a.txt')], BLOCK_LIMIT);
   assert.equal(p.code, 1);
   assert.match(p.stderr, /E_INPUT: .*pipe\.txt is a FIFO.*\(at --profanity-list\)/);
   assert.throws(() => tokenizeFiles([fifo], CharTokenizer.fromText('abc'), join(dir, 'tok2')), /E_INPUT|FIFO/);
@@ -75,7 +72,7 @@ test('data tokenize and a --profanity-list FIFO are refused with E_INPUT, not re
 
 test('tokenizer train with a FIFO among its files is refused with E_INPUT before anything is read or written', () => {
   const out = join(dir, 'tok-train');
-  const t = llmts(['tokenizer', 'train', '--type', 'bpe', '--vocab-size', '300', '--out', out, join(raw, 'a.txt'), fifo]);
+  const t = llmts(['tokenizer', 'train', '--type', 'bpe', '--vocab-size', '300', '--out', out, join(raw, 'a.txt'), fifo], BLOCK_LIMIT);
   assert.equal(t.code, 1);
   assert.match(t.stderr, /llmts: error E_INPUT: .*pipe\.txt is a FIFO \(named pipe\), not a regular file \(at FILES\)/);
   assert.equal(existsSync(out), false);
@@ -112,10 +109,10 @@ test('--out that is a file, or under /proc (where Node\'s recursive mkdir loops 
   ];
   if (existsSync('/proc/self')) outs.push(['/proc/llmts-nope', /E_OUT: cannot create the output folder \/proc\/llmts-nope: ENOENT \(at --out\)/]);
   for (const [out, expected] of outs) {
-    const p = llmts(['data', 'prepare', '--out', out, '--threads', '1', VERDICT]);
+    const p = llmts(['data', 'prepare', '--out', out, '--threads', '1', VERDICT], BLOCK_LIMIT);
     assert.equal(p.code, 1, out);
     assert.match(p.stderr, expected);
-    const t = llmts(['data', 'tokenize', '--tokenizer', 'char', '--out', out, VERDICT]);
+    const t = llmts(['data', 'tokenize', '--tokenizer', 'char', '--out', out, VERDICT], BLOCK_LIMIT);
     assert.equal(t.code, 1, out);
     assert.match(t.stderr, expected);
   }

@@ -1,19 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Llama2cTokenizer } from '../../src/tokenizer/llama2c.ts';
+import { llmts } from '../cli-run.ts';
 
 const DIR = 'data/llama2c-stories260k';
 const expected = JSON.parse(fs.readFileSync(path.join(DIR, 'expected-greedy.json'), 'utf8')) as {
   cases: { prompt: string; next_tokens_per_step: number[]; stdout_text: string }[];
 };
-
-function llmts(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('llmts generate on stories260K prints what llama2.c run.c prints, token for token', () => {
   // run.c -n S counts positions from BOS; the recorded 257-step greedy run covers "Once upon a
@@ -29,7 +24,7 @@ test('llmts generate on stories260K prints what llama2.c run.c prints, token for
   const r = llmts(['generate', '--model', path.join(DIR, 'stories260K.bin'), '--tokenizer', path.join(DIR, 'tok512.bin'),
     '--prompt', 'Once upon a time', '--temperature', '0', '--max-tokens', '200']);
   assert.equal(r.stderr, '');
-  assert.equal(r.status, 0);
+  assert.equal(r.code, 0);
   assert.equal(r.stdout, want);
   assert.ok(expected.cases[0]!.stdout_text.startsWith(r.stdout.slice(0, -1)));
 });
@@ -38,7 +33,7 @@ test('llmts generate: second recorded case, stats on stderr, --no-echo', () => {
   const c = expected.cases[1]!; // "Once upon a time, Tom", run.c -n 64 (8 prompt ids -> 57 new)
   const r = llmts(['generate', '--model', path.join(DIR, 'stories260K.bin'), '--tokenizer', path.join(DIR, 'tok512.bin'),
     '--prompt', c.prompt, '--temperature', '0', '--max-tokens', '57', '--stats']);
-  assert.equal(r.status, 0);
+  assert.equal(r.code, 0);
   assert.equal(r.stdout, c.stdout_text);
   assert.match(r.stderr, /8 prompt \+ 57 new tokens .* tok\/s decoding \| finish: length/);
   const quiet = llmts(['generate', '--model', path.join(DIR, 'stories260K.bin'), '--tokenizer', path.join(DIR, 'tok512.bin'),
@@ -48,7 +43,7 @@ test('llmts generate: second recorded case, stats on stderr, --no-echo', () => {
 
 test('llmts generate: mistakes are one-line errors that name the flag or file', async () => {
   const noTok = llmts(['generate', '--model', path.join(DIR, 'stories260K.bin'), '--prompt', 'x']);
-  assert.equal(noTok.status, 1);
+  assert.equal(noTok.code, 1);
   assert.match(noTok.stderr, /^llmts: error E_TOKENIZER_NOT_FOUND: .*stories260K\.bin is a llama2\.c checkpoint and needs its tokenizer\.bin/);
   // the rest in-process (same code path, no process start-up)
   const { run } = await import('../../src/cli/generate.ts');

@@ -2,19 +2,14 @@
 // through --model (generate), and mistakes are one `llmts: error E_...` line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readGguf } from '../../src/io/gguf.ts';
+import { llmts } from '../cli-run.ts';
 
 const MODEL = 'data/llama2c-stories260k/stories260K.bin';
 const TOK = 'data/llama2c-stories260k/tok512.bin';
-
-function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function oneError(args: string[], code: string, re: RegExp): void {
   const r = llmts(args);
