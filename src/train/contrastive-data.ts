@@ -13,8 +13,9 @@
  * const t = translationPairs('data/translation-en-fr/eng-fra-74k.tsv.gz');
  * t.train.length; // ~72k pairs; t.test.queries.length === 1000
  */
+import { createHash } from 'node:crypto';
 import type { TextPair } from './contrastive.ts';
-import { readScitldr, readTsvPairs, splitBySource } from './seq2seq-data.ts';
+import { readScitldr, readTsvPairs, splitBySource, type ScitldrRecord } from './seq2seq-data.ts';
 
 /** A retrieval test: query i's relevant document is docs[relevant[i]]. */
 export interface PairTest {
@@ -47,8 +48,8 @@ export function translationPairs(file: string): { train: TextPair[]; test: PairT
  * passage of its abstract that holds a sentence the dataset labels closest to the TLDRs
  * (`passages` cuts an abstract, e.g. into the chunks an index would hold).
  */
-export function scitldrPairs(file: string, passages: (abstract: string) => string[]): TextPair[] {
-  return readScitldr(file).flatMap((r, g) => {
+export function scitldrPairs(file: string | readonly ScitldrRecord[], passages: (abstract: string) => string[]): TextPair[] {
+  return (typeof file === 'string' ? readScitldr(file) : file).flatMap((r, g) => {
     const chunks = passages(r.source.join(' '));
     const best = r.source.filter((_, i) => r.labels[i] === 1).map((s) => s.trim());
     const docs = chunks.filter((c) => best.some((s) => c.includes(s)));
@@ -56,8 +57,19 @@ export function scitldrPairs(file: string, passages: (abstract: string) => strin
   });
 }
 
-/** SciTLDR-A dev file -> each paper's first TLDR against all abstracts. */
-export function scitldrTest(file: string): PairTest {
-  const recs = readScitldr(file);
-  return { name: `SciTLDR TLDR->abstract (${recs.length} candidates)`, queries: recs.map((r) => r.targets[0]!), docs: recs.map((r) => r.source.join(' ')), relevant: recs.map((_, i) => i) };
+/**
+ * SciTLDR-A training papers split by paper: `tune` holds the papers with
+ * sha1(paper id) % 100 < `percent` (never trained on; the hybrid's fusion weight is chosen
+ * on them), `train` the rest.
+ */
+export function scitldrTuneSplit(file: string, percent = 15): { train: ScitldrRecord[]; tune: ScitldrRecord[] } {
+  const train: ScitldrRecord[] = [], tune: ScitldrRecord[] = [];
+  for (const r of readScitldr(file)) (createHash('sha1').update(r.id).digest().readUInt32BE(0) % 100 < percent ? tune : train).push(r);
+  return { train, tune };
+}
+
+/** SciTLDR-A dev file (or records) -> each paper's first TLDR against all abstracts. */
+export function scitldrTest(file: string | readonly ScitldrRecord[], label = 'SciTLDR TLDR->abstract'): PairTest {
+  const recs = typeof file === 'string' ? readScitldr(file) : file;
+  return { name: `${label} (${recs.length} candidates)`, queries: recs.map((r) => r.targets[0]!), docs: recs.map((r) => r.source.join(' ')), relevant: recs.map((_, i) => i) };
 }
