@@ -14,7 +14,7 @@
  * batch.labels;     // [7, 8, 2, -100]
  * seq2seq.loss(model, batch).loss.backward();
  */
-import { add, mul, sum, Tensor } from '../../tensor/index.ts';
+import { crossEntropy, type Tensor } from '../../tensor/index.ts';
 import { hash32, Rng } from '../../util/rng.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import { IGNORE } from './causal-lm.ts';
@@ -58,32 +58,14 @@ export function seq2seqObjective(o: Seq2SeqObjectiveOptions = {}): Objective<Seq
       const { logits, loss } = model.forwardSeq2Seq(b); // (rows, T, V), () mean over the real target tokens
       if (!loss) throw new LlmtsError('E_MODEL', 'forwardSeq2Seq returned no loss for a batch with labels', { where: 'seq2seq objective', hint: 'the model must score batch.labels' });
       const count = countTargets(b.labels, IGNORE);
-      return { loss: eps > 0 ? add(loss, smoothingTerm(logits, b.labels, eps, count)) : loss, count };
+      // smoothing: the fused cross-entropy of the same logits with eps (the model's own loss is then not used)
+      return { loss: eps > 0 ? crossEntropy(logits, b.labels, { ignoreIndex: IGNORE, labelSmoothing: eps }) : loss, count };
     },
   };
 }
 
 /** Teacher-forced target prediction without label smoothing. */
 export const seq2seq: Objective<Seq2SeqBatch, Seq2SeqModel> = seq2seqObjective();
-
-/**
- * What label smoothing adds to the mean cross-entropy: per counted row, (1 - eps)(lse - z_t)
- * + eps (lse - mean_v z_v) = (lse - z_t) + eps (z_t - mean_v z_v), so the extra term is
- * linear in the logits: sum(z * W) with W = eps (onehot(t) - 1/V) / count on counted rows.
- */
-export function smoothingTerm(logits: Tensor, labels: Int32Array, eps: number, count: number): Tensor {
-  const V = logits.shape[logits.ndim - 1]!;
-  const w = new Float32Array(logits.size); // (rows, T, V)
-  if (count > 0) {
-    for (let i = 0; i < labels.length; i++) {
-      const t = labels[i]!;
-      if (t === IGNORE) continue;
-      w.fill(-eps / V / count, i * V, (i + 1) * V);
-      w[i * V + t]! += eps / count;
-    }
-  }
-  return sum(mul(logits, new Tensor(w, logits.shape))); // ()
-}
 
 /** One training pair. */
 export interface Seq2SeqPair {
