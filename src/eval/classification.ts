@@ -66,11 +66,12 @@ export interface LabelScorer extends Module {
 }
 
 /** The argmax label of each row of each batch, in eval mode without gradients; the gold labels beside them. */
-export function predictLabels(model: LabelScorer, batches: Iterable<{ ids: Int32Array; rows: number; T: number; labels: Int32Array }>): { pred: number[]; gold: number[] } {
+export function predictLabels(model: LabelScorer, batches: Iterable<{ ids: Int32Array; rows: number; T: number; attentionMask?: Float32Array; labels: Int32Array }>): { pred: number[]; gold: number[] } {
   const pred: number[] = [], gold: number[] = [];
   withEvalMode(model, () => {
     for (const b of batches) {
-      const logits = noGrad(() => model.forward({ ids: b.ids, B: b.rows, T: b.T }).logits.data.slice()); // (rows, numLabels)
+      const input = { ids: b.ids, B: b.rows, T: b.T, attentionMask: b.attentionMask ?? null }; // the mask: an encoder's padding (see classifierInput)
+      const logits = noGrad(() => model.forward(input).logits.data.slice()); // (rows, numLabels)
       const k = logits.length / b.rows;
       for (let r = 0; r < b.rows; r++) {
         let best = 0;

@@ -17,11 +17,22 @@ import { LlmtsError } from '../../util/errors.ts';
 import { IGNORE } from './causal-lm.ts';
 import { countTargets, type BatchShape, type Objective } from './objective.ts';
 
-/** (rows, T) ids, right-padded, and their labels: (rows) for sequences, (rows, T) for tokens. */
+/** (rows, T) ids, right-padded, their attention mask and their labels: (rows) for sequences, (rows, T) for tokens. */
 export interface ClassifyBatch extends BatchShape {
   ids: Int32Array;
   T: number;
+  /** (rows, T): 1 on each row's ids, 0 on its padding (HF's attention_mask). */
+  attentionMask: Float32Array;
   labels: Int32Array;
+}
+
+/**
+ * A batch's model input: the ids and the attention mask, which a bidirectional encoder
+ * (src/models/encoder, EncoderInput) applies so that no token attends to padding; a causal
+ * decoder needs none (the right padding comes after every real token) and ignores it.
+ */
+export function classifierInput(b: Pick<ClassifyBatch, 'ids' | 'rows' | 'T' | 'attentionMask'>): TokenInput & { attentionMask: Float32Array } {
+  return { ids: b.ids, B: b.rows, T: b.T, attentionMask: b.attentionMask };
 }
 
 /** What the classify objective needs of a model: a head's logits and loss from token ids (`ModelWithHead`). */
@@ -33,7 +44,7 @@ export interface ClassifierModel {
 export const classify: Objective<ClassifyBatch, ClassifierModel> = {
   name: 'classify',
   loss(model, b) {
-    const { loss } = model.forward({ ids: b.ids, B: b.rows, T: b.T }, b.labels); // () mean over the scored labels
+    const { loss } = model.forward(classifierInput(b), b.labels); // () mean over the scored labels
     if (!loss) throw new LlmtsError('E_MODEL', 'the classifier returned no loss for a batch with labels', { where: 'classify objective', hint: 'the model must score its labels' });
     return { loss, count: countTargets(b.labels, IGNORE) };
   },
@@ -44,7 +55,7 @@ export type ClassifyExample = { ids: readonly number[]; label: number } | { ids:
 
 /**
  * Examples -> a batch of rows right-padded to T with `padId` (the sequence head pools the
- * last non-pad token). All examples must be of one kind. A sequence longer than T, or
+ * last non-pad token), with the attention mask of the padding. All examples must be of one kind. A sequence longer than T, or
  * labels that do not match its ids, is an error naming the example.
  */
 export function classifyBatch(examples: readonly ClassifyExample[], o: { T: number; padId: number }): ClassifyBatch {
@@ -52,11 +63,13 @@ export function classifyBatch(examples: readonly ClassifyExample[], o: { T: numb
   const rows = examples.length;
   const perToken = rows > 0 && 'labels' in examples[0]!;
   const ids = new Int32Array(rows * T).fill(padId); // (rows, T)
+  const attentionMask = new Float32Array(rows * T); // (rows, T)
   const labels = new Int32Array(perToken ? rows * T : rows).fill(IGNORE); // (rows, T) or (rows)
   examples.forEach((e, r) => {
     if (e.ids.length > T) throw new LlmtsError('E_CLASSIFY', `example ${r} has ${e.ids.length} ids, more than T = ${T}`, { where: `examples[${r}]`, hint: 'cut long sequences or raise T' });
     if (('labels' in e) !== perToken) throw new LlmtsError('E_CLASSIFY', `example ${r} mixes sequence and token labels with example 0`, { where: `examples[${r}]`, hint: 'give every example a label, or every example labels' });
     ids.set(e.ids, r * T);
+    attentionMask.fill(1, r * T, r * T + e.ids.length);
     if ('labels' in e) {
       if (e.labels.length !== e.ids.length) throw new LlmtsError('E_CLASSIFY', `example ${r} has ${e.ids.length} ids but ${e.labels.length} labels`, { where: `examples[${r}]`, hint: 'one label per id (-100 to skip one)' });
       labels.set(e.labels, r * T);
@@ -64,5 +77,5 @@ export function classifyBatch(examples: readonly ClassifyExample[], o: { T: numb
       labels[r] = e.label;
     }
   });
-  return { ids, T, labels, rows, tokens: rows * T };
+  return { ids, T, attentionMask, labels, rows, tokens: rows * T };
 }
