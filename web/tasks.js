@@ -4,7 +4,8 @@
  * GET /health says which routes the served model has; the other tabs are disabled with the
  * reason. Each non-empty line of the text box is one input; the answer is shown per input:
  * the summary or translation, the label with a bar per label's probability (a Tree-LSTM's
- * phrases; a HAN's sentence and word attention weights as highlights), or the embeddings'
+ * phrases; a HAN's sentence and word attention weights, a Transformer classifier's
+ * attention rollout, as highlights), or the embeddings'
  * size and their cosine similarities. `window.llmtsTasks` exposes the state for tests.
  */
 import { withApiKey } from './api-key.js';

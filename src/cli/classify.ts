@@ -4,7 +4,8 @@
  * written by `llmts finetune --task classify`, a BERT with a sequence-classification head,
  * a Tree-LSTM from `llmts train-tree` (with `--tree`, the label of every phrase; `--ptb`
  * gives the tree itself: a PTB bracket line, e.g. from a parser, its labels ignored), or a
- * HAN from `llmts train-han` (with `--explain`, its sentence and word attention weights).
+ * HAN from `llmts train-han` (with `--explain`, its sentence and word attention weights;
+ * a Transformer classifier's `--explain` is attention rollout over its words).
  *
  *   llmts classify --model runs/sentiment --text "A gorgeous, witty film." [--json]
  *   llmts sentiment --model runs/sst --text "It isn't bad at all." --tree
@@ -38,7 +39,8 @@ options:
                    "(0 (0 not) (0 (0 very) (0 good)))" (labels ignored)
   --tree           Tree-LSTMs: also the label of every phrase, indented by depth
   --explain        the attention weights behind each label: each sentence's and each
-                   word's (a HAN from llmts train-han)
+                   word's (a HAN from llmts train-han); each word's attention rollout
+                   for a BERT or fine-tuned decoder classifier
   --batch-size N   texts per forward pass (BERT; default 32)
   --json           one JSON object per text and line: text, label, id, score,
                    probabilities (label -> probability), and with --tree the phrases

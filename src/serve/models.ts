@@ -7,7 +7,7 @@
  *   GET /health    -> {"status": "ok", "model": "stories260K", "kind": "decoder", "description": "a llama decoder-only language model",
  *                      "routes": ["/v1/completions", ...], "labels": null, "explain": false, "context_length": 512, "active": 0, "queued": 0}
  * (`routes`: what the model serves, routes-of.ts; `labels`: a classifier's label names, else null;
- * `explain`: classify can give attention weights (a HAN);
+ * `explain`: classify can give attention weights (a HAN; a Transformer classifier's rollout);
  * `context_length`: null for a Tree-LSTM, which reads any number of words.)
  */
 import type { FastifyInstance } from 'fastify';

@@ -13,8 +13,10 @@
  *   `explain`, the sentence and word attention weights behind the label (`attention`);
  * - a linear n-gram classifier (NBSVM, `llmts recipe sentiment`): the text's hashed word
  *   uni- and bigrams, any length.
- * A model without a classification head is an E_MODEL error naming it; so is `explain` for
- * a model without attention weights (all but a HAN: `canExplain`).
+ * With `explain`, the HAN's attention weights, or for a Transformer classifier (BERT
+ * sequence head, decoder with a score head) attention rollout (explain-attention.ts). A
+ * model without a classification head is an E_MODEL error naming it; so is `explain` for
+ * a model without attention (`canExplain`: a Tree-LSTM, an NBSVM, the mean-pooled HAN).
  *
  * @example
  * classify(loadTaskModel('runs/sentiment'), ['a gorgeous, witty film']);
@@ -28,6 +30,7 @@ import { classifyWithHan } from './classify-han.ts';
 import { labelled, softmax, type Classification, type ClassifyOptions } from './labels.ts';
 import { linearTextProbs } from '../models/linear-text/index.ts';
 import { describeTaskModel, wrongKind, type TaskModel } from './model-kind.ts';
+import { canExplainTransformer, explainTransformer } from './explain-attention.ts';
 
 /** True when `m` can classify (a classification head of some kind). */
 export function canClassify(m: TaskModel): boolean {
@@ -36,12 +39,13 @@ export function canClassify(m: TaskModel): boolean {
 
 /**
  * True when `m` has attention weights to explain its labels with (`explain`): a HAN (its
- * sentence and word attention). The Transformers' attention runs fused and is never
- * materialised; a Tree-LSTM has none (its `phrases` explain a label instead); nor has the
- * HAN family's flat mean-pooled baseline.
+ * sentence and word attention) or a Transformer classifier (attention rollout,
+ * recomputed for the explanation: explain-attention.ts). A Tree-LSTM has none (its
+ * `phrases` explain a label instead); nor have NBSVM and the HAN family's mean-pooled baseline.
  */
 export function canExplain(m: TaskModel): boolean {
-  return m.kind === 'han' && m.model.config.arch === 'han';
+  if (m.kind === 'han') return m.model.config.arch === 'han';
+  return canExplainTransformer(m);
 }
 
 /** The label names of a model that can classify, else the E_MODEL error of `caller`. */
@@ -62,7 +66,7 @@ export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOpti
   const labels = classifierLabels(m, caller);
   if (o.explain && !canExplain(m)) {
     throw new LlmtsError('E_MODEL', `${caller}: ${m.path} is ${describeTaskModel(m)}, which has no attention weights to explain its labels`, {
-      where: m.path, hint: 'leave out --explain (explain); it needs a model with word and sentence attention (a HAN: llmts train-han)' });
+      where: m.path, hint: 'leave out --explain (explain); it needs a model with attention (a HAN: llmts train-han, a BERT or decoder classifier: llmts finetune --task classify)' });
   }
   if (texts.length === 0) throw new LlmtsError('E_INPUT', `${caller}: no text to classify`, { where: 'input', hint: 'give at least one text' });
   const empty = texts.findIndex((t) => t.trim() === '');
@@ -89,6 +93,7 @@ export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOpti
         const logits = model.forward({ ids: Int32Array.from(ids), B: 1, T: ids.length }).logits.data; // (1, L)
         out.push(labelled(text, labels, softmax(logits, 0, L), all.length > ctx));
       });
+      if (o.explain) out.at(-1)!.attention = explainTransformer(m, text);
       if (out.length % 32 === 0 || out.length === texts.length) o.onProgress?.(out.length, texts.length);
     }
     return out;
@@ -101,6 +106,7 @@ export function classify(m: TaskModel, texts: readonly string[], o: ClassifyOpti
       const logits = enc.run({ ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask }).logits.data; // (B, L)
       chunk.forEach((text, b) => out.push(labelled(text, labels, softmax(logits, b * L, L), m.tokenizer.encode(text, { addSpecialTokens: true }).length > ctx)));
     });
+    if (o.explain) chunk.forEach((text, b) => { out[s + b]!.attention = explainTransformer(m, text); });
     o.onProgress?.(out.length, texts.length);
   }
   return out;

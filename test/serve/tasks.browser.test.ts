@@ -87,7 +87,14 @@ test('a BERT classifier: the classify tab is chosen, its labels and bars are the
   const want = api.data.flatMap((d) => (d.scores as { score: number }[]).map((s) => Number(s.score.toFixed(4))));
   assert.deepEqual(meters, want, 'one bar per label per text, at the API\'s probability');
 
-  assert.equal(await page.isVisible('#explain'), false, 'no attention weights to explain with (/health explain: false)');
+  // a BERT explains by attention rollout: one sentence, a highlight per word, the API's weights
+  assert.equal(await page.isVisible('#explain'), true, '/health explain: true');
+  await page.check('#explain');
+  await runTask(page, [lines[0]!]);
+  const explained = await post(`${urls.bert}/v1/tasks/classify`, { input: [lines[0]], explain: true });
+  const rollout = (explained.data[0]!.attention as { sentences: { words: { text: string; weight: number }[] }[] }).sentences[0]!.words;
+  assert.deepEqual(await page.$$eval('.attention mark', (ns) => ns.map((n) => [n.textContent, Number(n.getAttribute('data-weight'))])), rollout.map((w) => [w.text, w.weight]));
+  await page.uncheck('#explain');
   assert.equal(await page.isVisible('#phrases'), false, 'phrases are a Tree-LSTM\'s');
 
   await page.click('#tab-embed');

@@ -71,12 +71,21 @@ test('llmts classify --explain on a HAN: the attention weights as text and in --
   assert.ok(t.stdout.includes(`attention (sentence weight: word weights):\n  ${s0.weight.toFixed(3)}: ${s0.words.map((w) => `${w.text}(${w.weight.toFixed(2)})`).join(' ')}\n`), t.stdout);
 });
 
+test('llmts classify --explain on a BERT classifier: the attention rollout\'s word weights, as classify() gives them', () => {
+  const text = 'the film is a gorgeous, witty delight';
+  const want = classify(loadTaskModel(CLS), [text], { explain: true })[0]!;
+  const j = llmts(['classify', '--model', CLS, '--text', text, '--explain', '--json']);
+  assert.equal(j.status, 0, j.stderr);
+  const got = JSON.parse(j.stdout) as { attention: typeof want.attention };
+  assert.deepEqual(got.attention, want.attention);
+  assert.deepEqual(got.attention!.sentences[0]!.words.map((w) => w.text), text.split(' '));
+});
+
 test('task commands: user errors are one E_ line naming the model, the flag or the kind', () => {
   const cases: [string[], RegExp][] = [
     [['classify', '--model', BART, '--text', 'x'], /E_MODEL: llmts classify: the model is a bart, not a classifier: .*model is a bart encoder-decoder/],
     [['classify', '--model', CLS, '--text', 'x', '--tree'], /E_FLAG: --tree is for Tree-LSTMs; .*cls is a bert encoder with a sequence-classification head/],
     [['classify', '--model', CLS, '--ptb', '(1 (1 a) (1 b))'], /E_FLAG: --ptb is for Tree-LSTMs/],
-    [['classify', '--model', CLS, '--text', 'x', '--explain'], /E_MODEL: llmts classify: .*cls is a bert encoder with a sequence-classification head, which has no attention weights/],
     [['classify', '--model', CLS], /E_USAGE: llmts classify needs --text or --file \(or the texts on stdin/],
     [['classify', '--model', CLS, '--text', 'x', '--file', 'nope.txt'], /E_USAGE: cannot read nope\.txt/],
     [['embed', '--model', join('test', 'fixtures', 'hf-models', 'hf-gpt2-float32'), '--text', 'x', '--pooling', 'cls'], /E_INPUT: llmts embed: \[CLS\] pooling needs an encoder/],
