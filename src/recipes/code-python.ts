@@ -26,7 +26,8 @@ import type { Tokenizer } from '../tokenizer/types.ts';
 import { complete } from '../tasks/complete.ts';
 import { finetune } from '../train/finetune.ts';
 import { prepareFinetuneModel } from '../train/finetune-model.ts';
-import type { Recipe, RecipeEvalRow, RecipeResult, RecipeRunOptions } from './registry.ts';
+import { loadModel } from '../io/load-model.ts';
+import type { Recipe, RecipeEvalOptions, RecipeEvalRow, RecipeResult, RecipeRunOptions } from './registry.ts';
 import { findStdlib, nextLinePositions, stdlibFiles, type SourceFile } from './code-python-data.ts';
 import { nextLineExactMatch } from './code-python-eval.ts';
 
@@ -80,11 +81,43 @@ export async function trainCodeModel(tokenizer: Tokenizer, train: Uint32Array[],
   return { model, valLoss: r.valLoss };
 }
 
+/** The held-apart evaluation of a code model (see the module comment): next-line exact match beside the n-gram, the loss when known, HumanEval when its file is there. */
+export async function evaluateCodeModel(m: { model: AnyModel; tokenizer: Tokenizer }, o: { train: readonly SourceFile[]; heldApart: readonly SourceFile[];
+  positions: number; seed: number; valLoss: number | null; python: string; humaneval: string; log: (l: string) => void }): Promise<RecipeEvalRow[]> {
+  const { model, tokenizer } = m, log = o.log;
+  const ngram = new NGramModel(5);
+  for (const ids of fileIds(tokenizer, o.train)) ngram.train(ids);
+  const positions = nextLinePositions(o.heldApart, o.positions, o.seed);
+  log(`next-line exact match at ${positions.length} positions of the held-apart modules ...`);
+  const nl = nextLineExactMatch({ model, tokenizer }, ngram, positions, (k) => { if (k % 100 === 0) log(`  ${k}/${positions.length}`); });
+  const evaluation: RecipeEvalRow[] = [
+    { metric: `next-line exact match (${nl.n} held-apart lines)`, value: nl.model, baseline: 'order-5 n-gram, same tokens', baselineValue: nl.ngram },
+  ];
+  if (o.valLoss !== null) evaluation.push({ metric: 'held-apart loss (nats/token)', value: o.valLoss });
+  if (existsSync(o.humaneval)) {
+    const problems = readHumanEval(o.humaneval);
+    log(`HumanEval: ${problems.length} problems, greedy completion of each, tests in a sandboxed python3 (${o.python}) ...`);
+    const he = await scoreHumanEval(problems, (p) => complete({ model, tokenizer }, p.prompt, { mode: 'block', maxTokens: 256 }).lines.map((l) => `${l}\n`).join(''),
+      { python: o.python, log });
+    log(`HumanEval: ${he.passed}/${he.n} passed (network: ${he.network === 'namespace' ? 'none, a network namespace' : 'socket module disabled'})`);
+    evaluation.push({ metric: `HumanEval pass@1 (greedy, ${he.n} problems)`, value: he.passAt1 });
+  } else {
+    log(`HumanEval: ${o.humaneval} not found, skipped`);
+  }
+  return evaluation;
+}
+
+/** The stdlib's modules, split as the recipe splits them, and the flags the evaluation reads. */
+function recipeData(flags: Record<string, string | undefined> | undefined): { dir: string; train: SourceFile[]; heldApart: SourceFile[]; python: string; humaneval: string } {
+  const python = flags?.python ?? 'python3';
+  const dir = flags?.stdlib ?? findStdlib(python);
+  return { dir, ...stdlibFiles(dir), python, humaneval: flags?.humaneval ?? HUMANEVAL_DEFAULT };
+}
+
 async function run(opts: RecipeRunOptions): Promise<RecipeResult> {
   const log = opts.log;
-  const dir = opts.flags?.stdlib ?? findStdlib(opts.flags?.python ?? 'python3');
   const s = codeSettings(opts.minutes ?? recipe.defaultMinutes, opts.seed ?? 1);
-  const { train, heldApart } = stdlibFiles(dir);
+  const { dir, train, heldApart, python, humaneval } = recipeData(opts.flags);
   const chars = (xs: readonly SourceFile[]) => xs.reduce((a, f) => a + f.text.length, 0);
   log(`code-python recipe: stdlib ${dir}: ${train.length} training modules (${(chars(train) / 1e6).toFixed(1)} MB), ${heldApart.length} held apart (${(chars(heldApart) / 1e3).toFixed(0)} kB)`);
   const tokenizer = await codeTokenizer(train, s.vocab);
@@ -95,31 +128,20 @@ async function run(opts: RecipeRunOptions): Promise<RecipeResult> {
   const modelDir = join(opts.out, 'model');
   const { model, valLoss } = await trainCodeModel(tokenizer, trainIds, valIds, s, modelDir, log);
   log(`trained: held-apart loss ${valLoss?.toFixed(3) ?? 'n/a'}`);
-
-  const ngram = new NGramModel(5);
-  for (const ids of trainIds) ngram.train(ids);
-  const positions = nextLinePositions(heldApart, s.positions, s.seed);
-  log(`next-line exact match at ${positions.length} positions of the held-apart modules ...`);
-  const nl = nextLineExactMatch({ model, tokenizer }, ngram, positions, (k) => { if (k % 100 === 0) log(`  ${k}/${positions.length}`); });
-  const evaluation: RecipeEvalRow[] = [
-    { metric: `next-line exact match (${nl.n} held-apart lines)`, value: nl.model, baseline: 'order-5 n-gram, same tokens', baselineValue: nl.ngram },
-    { metric: 'held-apart loss (nats/token)', value: valLoss ?? Number.NaN },
-  ];
-  const humaneval = opts.flags?.humaneval ?? HUMANEVAL_DEFAULT;
-  if (existsSync(humaneval)) {
-    const problems = readHumanEval(humaneval);
-    log(`HumanEval: ${problems.length} problems, greedy completion of each, tests in a sandboxed python3 (${opts.flags?.python ?? 'python3'}) ...`);
-    const he = await scoreHumanEval(problems, (p) => complete({ model, tokenizer }, p.prompt, { mode: 'block', maxTokens: 256 }).lines.map((l) => `${l}\n`).join(''),
-      { python: opts.flags?.python ?? 'python3', log });
-    log(`HumanEval: ${he.passed}/${he.n} passed (network: ${he.network === 'namespace' ? 'none, a network namespace' : 'socket module disabled'})`);
-    evaluation.push({ metric: `HumanEval pass@1 (greedy, ${he.n} problems)`, value: he.passAt1 });
-  } else {
-    log(`HumanEval: ${humaneval} not found, skipped`);
-  }
+  const evaluation = await evaluateCodeModel({ model, tokenizer }, { train, heldApart, positions: s.positions, seed: s.seed, valLoss: valLoss ?? Number.NaN, python, humaneval, log });
   return {
     modelDir, evaluation,
     usage: [`llmts complete --model ${modelDir} --file my_module.py --line 12`, `printf 'def add(a, b):\\n' | llmts complete --model ${modelDir} --json`, `llmts generate --model ${modelDir} --prompt "import os" --max-tokens 64`],
   };
+}
+
+/** `Recipe.evaluate`: a model made by this recipe, evaluated as `run` ends (its tokenizer re-reads the training modules for the n-gram). */
+async function evaluate(o: RecipeEvalOptions): Promise<RecipeEvalRow[]> {
+  const { train, heldApart, python, humaneval } = recipeData(o.flags);
+  const { model, tokenizer } = loadModel(o.modelDir);
+  model.eval();
+  const seed = o.seed ?? 1;
+  return evaluateCodeModel({ model, tokenizer }, { train, heldApart, positions: codeSettings(1, seed).positions, seed, valLoss: null, python, humaneval, log: o.log });
 }
 
 /** The recipe (see the module comment). */
@@ -133,4 +155,5 @@ export const recipe: Recipe = {
     humaneval: `HumanEval problems, .jsonl or .jsonl.gz (default ${HUMANEVAL_DEFAULT})`,
   },
   run,
+  evaluate,
 };

@@ -74,6 +74,16 @@ export interface Recipe {
   options?: Record<string, string>;
   /** Trains, evaluates, and returns the model directory, evaluation and usage. */
   run(opts: RecipeRunOptions): Promise<RecipeResult>;
+  /** Evaluates a model this recipe made earlier (`modelDir`), as `run` does at its end (recipes whose evaluation needs no training). */
+  evaluate?(opts: RecipeEvalOptions): Promise<RecipeEvalRow[]>;
+}
+
+/** What `Recipe.evaluate` is given. */
+export interface RecipeEvalOptions {
+  modelDir: string;
+  seed?: number;
+  log: (line: string) => void;
+  flags?: Record<string, string | undefined>;
 }
 
 /** The recipe files, by name; each module exports `recipe`. Add one line per recipe. */

@@ -4,13 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NGramModel } from '../../src/eval/ngram.ts';
-import { nextLinePositions } from '../../src/recipes/code-python-data.ts';
+import { nextLinePositions, splitByModule } from '../../src/recipes/code-python-data.ts';
 import { nextLineExactMatch } from '../../src/recipes/code-python-eval.ts';
-import { codeTokenizer, fileIds, trainCodeModel } from '../../src/recipes/code-python.ts';
+import { codeTokenizer, fileIds, recipe, trainCodeModel } from '../../src/recipes/code-python.ts';
 import { complete } from '../../src/tasks/complete.ts';
 import { loadTaskModel } from '../../src/tasks/model-kind.ts';
 
@@ -79,4 +79,21 @@ test('nextLineExactMatch: the memorised snippet is completed line by line; the n
   assert.equal(r.outcomes.length, positions.length);
   assert.ok(r.model >= 0.8, `model ${r.model}: ${JSON.stringify(r.outcomes.map((o) => [o.position.target, o.model]))}`);
   assert.ok(r.ngram >= 0 && r.ngram <= 1);
+});
+
+test('the code-python recipe\'s evaluate: a saved model on a folder of modules, the held-apart ones by path hash, beside the n-gram', async () => {
+  const stdlib = join(dir, 'stdlib');
+  mkdirSync(stdlib);
+  const files = Array.from({ length: 40 }, (_, i) => ({ path: `m${i}.py`, text: SNIPPET }));
+  for (const f of files) writeFileSync(join(stdlib, f.path), f.text);
+  const { train, heldApart } = splitByModule(files, 5);
+  assert.ok(heldApart.length > 0 && train.length > 0, `${heldApart.length} held apart`);
+  const rows = await recipe.evaluate!({ modelDir, log: () => {}, flags: { stdlib, humaneval: join(dir, 'no-humaneval.jsonl') } });
+  const m = loadTaskModel(modelDir);
+  assert.ok(m.kind === 'decoder');
+  const ng = new NGramModel(5);
+  for (const ids of fileIds(m.tokenizer, train)) ng.train(ids);
+  const want = nextLineExactMatch(m, ng, nextLinePositions(heldApart, 300, 1));
+  assert.deepEqual(rows, [{ metric: `next-line exact match (${want.n} held-apart lines)`, value: want.model, baseline: 'order-5 n-gram, same tokens', baselineValue: want.ngram }]);
+  assert.ok(want.model >= 0.8 && want.n > 0, `model ${want.model} on ${want.n} lines`);
 });
