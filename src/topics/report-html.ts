@@ -27,9 +27,14 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** A topic's short name: its first four words. */
+/** A topic's colour: the outlier topic grey, the others by number. */
+function colourOf(r: TopicsResult, t: number): string {
+  return r.topics[t]!.outlier ? '#999999' : topicColour(t);
+}
+
+/** A topic's short name: its first four words ("outliers" for the outlier topic). */
 function topicName(r: TopicsResult, t: number): string {
-  return `${t}: ${r.topics[t]!.words.slice(0, 4).map((w) => w.word).join(', ') || '(no words)'}`;
+  return `${r.topics[t]!.outlier ? 'outliers' : t}: ${r.topics[t]!.words.slice(0, 4).map((w) => w.word).join(', ') || '(no words)'}`;
 }
 
 /** The scatter of documents on the topic map. */
@@ -41,7 +46,7 @@ function mapSvg(r: TopicsResult): string {
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const sx = (x: number): number => pad + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
   const sy = (y: number): number => H - pad - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * pad);
-  const dots = shown.map((d) => `<circle class="doc" data-topic="${d.topic}" cx="${sx(d.x).toFixed(1)}" cy="${sy(d.y).toFixed(1)}" r="3" fill="${topicColour(d.topic)}" fill-opacity="0.7"><title>${esc(`${d.source} - topic ${topicName(r, d.topic)}`)}</title></circle>`);
+  const dots = shown.map((d) => `<circle class="doc" data-topic="${d.topic}" cx="${sx(d.x).toFixed(1)}" cy="${sy(d.y).toFixed(1)}" r="3" fill="${colourOf(r, d.topic)}" fill-opacity="0.7"><title>${esc(`${d.source} - topic ${topicName(r, d.topic)}`)}</title></circle>`);
   const note = step > 1 ? `<p class="note">${shown.length} of ${r.docs.length} documents drawn (one in ${step}).</p>` : '';
   return `<svg id="topic-map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="topic map">
 <rect x="0" y="0" width="${W}" height="${H}" fill="#fafafa" stroke="#ccc"/>
@@ -60,7 +65,7 @@ function trendSvg(r: TopicsResult): string {
   const ticks = rows.flatMap((row, i) => (i % every === 0 ? [`<text x="${px(i)}" y="${H - bottom + 16}" text-anchor="middle">${esc(row.period)}</text>`] : []));
   const lines = r.topics.map((t) => {
     const pts = rows.map((row, i) => `${px(i).toFixed(1)},${py(row.shares[t.id]!).toFixed(1)}`).join(' ');
-    return `<polyline class="trend" data-topic="${t.id}" points="${pts}" fill="none" stroke="${topicColour(t.id)}" stroke-width="2"><title>${esc(topicName(r, t.id))}</title></polyline>`;
+    return `<polyline class="trend" data-topic="${t.id}" points="${pts}" fill="none" stroke="${colourOf(r, t.id)}" stroke-width="2"><title>${esc(topicName(r, t.id))}</title></polyline>`;
   });
   return `<svg id="trend-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-size="11" role="img" aria-label="topic shares by ${r.trends!.period}">
 ${grid.join('\n')}
@@ -72,8 +77,8 @@ ${lines.join('\n')}
 
 /** The whole report page for `r`, titled `title`. */
 export function topicsHtml(r: TopicsResult, title: string): string {
-  const legend = r.topics.map((t) => `<li class="legend-item"><span class="swatch" style="background:${topicColour(t.id)}"></span>${esc(topicName(r, t.id))} (${t.size})</li>`);
-  const table = r.topics.map((t) => `<tr class="topic-row"><td>${t.id}</td><td>${t.size}</td><td>${(t.share * 100).toFixed(1)}%</td><td>${t.coherence.toFixed(3)}</td><td>${esc(t.words.map((w) => w.word).join(', '))}</td><td>${t.representatives.map((d) => `<div class="rep">${esc(d.text.length > 300 ? `${d.text.slice(0, 300)}...` : d.text)}</div>`).join('')}</td></tr>`);
+  const legend = r.topics.map((t) => `<li class="legend-item"><span class="swatch" style="background:${colourOf(r, t.id)}"></span>${esc(topicName(r, t.id))} (${t.size})</li>`);
+  const table = r.topics.map((t) => `<tr class="topic-row"><td>${t.outlier ? 'outliers' : t.id}</td><td>${t.size}</td><td>${(t.share * 100).toFixed(1)}%</td><td>${t.coherence.toFixed(3)}</td><td>${esc(t.words.map((w) => w.word).join(', '))}</td><td>${t.representatives.map((d) => `<div class="rep">${esc(d.text.length > 300 ? `${d.text.slice(0, 300)}...` : d.text)}</div>`).join('')}</td></tr>`);
   const trends = r.trends ? `<h2>Topic shares by ${r.trends.period}</h2>\n${trendSvg(r)}` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}: topics</title>
@@ -88,7 +93,7 @@ td, th { border: 1px solid #ddd; padding: 0.3rem; vertical-align: top; overflow-
 .note { color: #666; font-size: 0.85em; }
 </style></head>
 <body>
-<h1>${esc(title)}: ${r.k} topics in ${r.documents} documents</h1>
+<h1>${esc(title)}: ${r.k} topics in ${r.documents} documents${r.outliers > 0 ? ` (${r.outliers} outliers)` : ''}</h1>
 <p>Mean NPMI coherence ${r.coherence.toFixed(3)}; vocabulary ${r.vocabularySize} words; embeddings reduced to ${r.dims} dimensions.</p>
 <h2>Topic map</h2>
 ${mapSvg(r)}

@@ -36,6 +36,30 @@ test('llmts topics on a JSONL file with dates writes topics.json and topics.html
   assert.deepEqual(readdirSync(out).sort(), ['topics.html', 'topics.json'], 'no temp file left');
 });
 
+test('llmts topics --cluster hdbscan: topics found from the density, the outliers a last topic in the table, JSON and page', async () => {
+  const out = join(dir, 'report-hdbscan');
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (s: string) => logged.push(s);
+  try {
+    assert.equal(await run(['--model', MODEL, '--cluster', 'hdbscan', '--min-cluster-size', '3', '--date-field', 'date', '--out', out, corpus]), 0);
+  } finally {
+    console.log = log;
+  }
+  const json = JSON.parse(readFileSync(join(out, 'topics.json'), 'utf8')) as TopicsResult;
+  assert.equal(json.clustering, 'hdbscan');
+  assert.ok(json.k >= 2, `found ${json.k} topics`);
+  assert.equal(json.topics.reduce((a, t) => a + t.size, 0), 24);
+  // the fixture BERT is random: its embeddings leave some documents in no dense region
+  assert.ok(json.outliers > 0);
+  assert.deepEqual(json.topics.map((t) => t.outlier === true), json.topics.map((_, i) => i === json.k));
+  assert.equal(json.topics.at(-1)!.size, json.outliers);
+  assert.match(logged[0]!, new RegExp(`^${json.k} topics in 24 documents and ${json.outliers} outliers; mean NPMI`));
+  assert.match(logged.join('\n'), /\n {2}out +\d+ /);
+  assert.match(readFileSync(join(out, 'topics.html'), 'utf8'), /<td>outliers<\/td>/);
+  assert.equal(json.trends!.rows[0]!.counts.length, json.topics.length);
+});
+
 test('llmts topics --help, and every bad input is an E_... error naming what to fix', async () => {
   const logged: string[] = [];
   const log = console.log;
@@ -60,6 +84,11 @@ test('llmts topics --help, and every bad input is an E_... error naming what to 
     [['--model', MODEL, '--out', dir, '--k', '99', corpus], 'E_FLAG', /--k 99 is more than the 24 documents/],
     [['--model', MODEL, '--out', dir, '--k-min', '5', '--k-max', '3', corpus], 'E_FLAG', /--k-max \(3\) is below --k-min \(5\)/],
     [['--model', MODEL, '--out', dir, '--dims', '0', corpus], 'E_FLAG', /--dims must be/],
+    [['--model', MODEL, '--out', dir, '--cluster', 'dbscan', corpus], 'E_FLAG', /--cluster must be one of kmeans, hdbscan, got 'dbscan'/],
+    [['--model', MODEL, '--out', dir, '--cluster', 'hdbscan', '--k', '3', corpus], 'E_FLAG', /hdbscan finds their number itself/],
+    [['--model', MODEL, '--out', dir, '--cluster', 'hdbscan', '--min-cluster-size', '1', corpus], 'E_FLAG', /--min-cluster-size must be/],
+    [['--model', MODEL, '--out', dir, '--cluster', 'hdbscan', '--min-samples', '0', corpus], 'E_FLAG', /--min-samples must be/],
+    [['--model', MODEL, '--out', dir, '--cluster', 'hdbscan', '--min-cluster-size', '13', corpus], 'E_TOPICS', /no cluster of at least 13 documents among 24/],
     [['--model', MODEL, '--out', dir, '--date-field', 'date', txt], 'E_INPUT', /plain\.txt is not a \.jsonl file/],
     [['--model', MODEL, '--out', dir, '--date-field', 'date', bad], 'E_DATA', /bad\.jsonl:1: field "date" is not a date/],
     [['--model', MODEL, '--out', dir, join(dir, 'nope.jsonl')], 'E_INPUT', /not found/],

@@ -107,3 +107,28 @@ test('fitTopics refuses a k it cannot make and embeddings that do not match', ()
   assert.throws(() => fitTopics(docs, rows.subarray(0, dim), dim), { code: 'E_TOPICS' });
   assert.equal(fitTopics(docs.slice(0, 1), rows.subarray(0, dim), dim, { k: 1 }).topics[0]!.size, 1);
 });
+
+test('fitTopics with HDBSCAN: the planted groups, scattered documents in an outlier topic kept last and out of the mean NPMI', () => {
+  const planted = plantedCorpus(), dim = planted.dim, rng = new Rng(5);
+  // 6 scattered documents far from every group and from each other
+  const docs = [...planted.docs], rows = new Float32Array((30 + 6) * dim);
+  rows.set(planted.rows);
+  for (let i = 0; i < 6; i++) {
+    docs.push({ text: `the weather ${['rain', 'snow', 'wind'][i % 3]} was odd`, source: `odd${i}`, date: { year: 2001 } });
+    for (let t = 0; t < dim; t++) rows[(30 + i) * dim + t] = 12 * (rng.uniform() - 0.5) + (t === 3 + (i % 5) ? 9 : 0);
+  }
+  const r = fitTopics(docs, rows, dim, { cluster: 'hdbscan', minClusterSize: 5, dims: 5, seed: 1 });
+  assert.equal(r.clustering, 'hdbscan');
+  assert.equal(r.k, 3);
+  assert.deepEqual(r.topics.map((t) => t.outlier === true), [false, false, false, true]);
+  assert.equal(r.outliers, r.topics[3]!.size);
+  assert.ok(r.docs.slice(30).every((d) => d.topic === 3), 'every scattered document is an outlier');
+  assert.ok(r.docs.slice(0, 30).every((d, i) => d.topic === (i < 15 ? 0 : i < 24 ? 1 : 2)), 'the planted groups are the topics, numbered by size');
+  assert.ok(r.topics[3]!.words.slice(0, 3).some((w) => w.word === 'weather'));
+  assert.ok(Math.abs(r.coherence - (r.topics[0]!.coherence + r.topics[1]!.coherence + r.topics[2]!.coherence) / 3) < 1e-12);
+  assert.deepEqual(r.trends!.rows[0]!.counts.length, 4); // the outlier topic has its share too
+  // the same input, the same topics
+  assert.deepEqual(JSON.stringify(fitTopics(docs, rows, dim, { cluster: 'hdbscan', minClusterSize: 5, dims: 5, seed: 1 })), JSON.stringify(r));
+  // no dense cluster: an E_TOPICS error that says what to change
+  assert.throws(() => fitTopics(docs, rows, dim, { cluster: 'hdbscan', minClusterSize: 20 }), { code: 'E_TOPICS', message: /no cluster of at least 20/ });
+});
