@@ -12,14 +12,14 @@
  */
 import type { NGramModel } from '../eval/ngram.ts';
 import type { AnyModel } from '../models/registry.ts';
-import { complete, completionPrompt, CompletionText } from '../tasks/complete.ts';
+import { complete, completionPrompt, completionText } from '../tasks/complete.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import type { LinePosition } from './code-python-data.ts';
 
 /** The n-gram model's next line at a position (greedy, at most `maxTokens` tokens). */
 export function ngramNextLine(ngram: NGramModel, tokenizer: Tokenizer, before: string, maxTokens = 48): string {
   const prompt = completionPrompt(tokenizer, before, ngram.order - 1);
-  const text = new CompletionText('line', 1, !before.endsWith('\n'));
+  const text = completionText('line', 1, before);
   const ids: number[] = [];
   let shown = '';
   ngram.greedy(prompt, {

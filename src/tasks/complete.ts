@@ -1,11 +1,13 @@
 /**
  * Code completion with a decoder: the source before a line in, that line (`line` mode)
  * or the rest of its block (`block` mode: stops at a dedent, complete-lines.ts) out,
- * greedy. The prompt is the source up to the end of the line before the cursor, without
- * its final newline: a byte-level BPE merges a newline with the next line's indentation,
- * so a prompt ending in a bare '\n' would split that token where training never did. What
- * the model writes before its first newline (a continuation of a line that is complete)
- * is dropped.
+ * greedy. The prompt is the source up to the end of the last line before the cursor that
+ * holds code, without the newlines and blank lines after it: a byte-level BPE merges a run
+ * of newlines with the next line's indentation, so a prompt ending in '\n' (or in a line
+ * of spaces) would split that token where training never did. What the model writes
+ * before its first newline (a continuation of a line that is complete) is dropped, and so
+ * are the blank lines it writes before the first line of code (the cursor's line is the
+ * first one with code).
  *
  * @example
  * const m = loadTaskModel('runs/code-python/model');
@@ -53,32 +55,54 @@ export function sourceBefore(source: string, line: number, where = 'the source')
   return lines.slice(0, line - 1).map((l) => `${l}\n`).join('');
 }
 
-/** The token ids of a completion prompt: end-of-text, then the source without its final newline. */
+/** The token ids of a completion prompt: end-of-text, then the source without the whitespace after its last line of code (at a line start). */
 export function completionPrompt(tokenizer: Tokenizer, before: string, maxIds: number): number[] {
-  const text = before.endsWith('\n') ? before.slice(0, -1) : before;
+  const text = before.endsWith('\n') ? before.trimEnd() : before;
   const eot = tokenizer.specialIds.eos ?? tokenizer.specialIds.bos;
   const ids = [...(eot === undefined ? [] : [eot]), ...tokenizer.encode(text)];
   return ids.length > maxIds ? ids.slice(ids.length - maxIds) : ids;
 }
 
-/** Feeds generated text to a collector, dropping what comes before the first newline. */
+/**
+ * Feeds generated text to a collector: unless `started` (the prompt ends mid-line, or
+ * holds no code), what comes before the first newline is dropped; with `skipBlankLines`,
+ * so are whole blank lines before the first line with code (its indentation is kept).
+ */
 export class CompletionText {
   readonly collector: LineCollector;
-  private started = false;
+  private started: boolean;
+  /** Text held back while only whitespace has come (null once code has). */
+  private lead: string | null;
 
-  constructor(mode: CompletionMode, maxLines: number, startsAtLine: boolean) {
+  constructor(mode: CompletionMode, maxLines: number, started: boolean, skipBlankLines = false) {
     this.collector = new LineCollector(mode, maxLines);
-    this.started = startsAtLine;
+    this.started = started;
+    this.lead = skipBlankLines ? '' : null;
   }
 
   /** Adds generated text; true once the completion is over. */
   push(text: string): boolean {
-    if (this.started) return this.collector.push(text);
-    const nl = text.indexOf('\n');
-    if (nl < 0) return false;
-    this.started = true;
-    return this.collector.push(text.slice(nl + 1));
+    if (!this.started) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) return false;
+      this.started = true;
+      text = text.slice(nl + 1);
+    }
+    if (this.lead !== null) {
+      this.lead += text;
+      const code = this.lead.search(/\S/);
+      if (code < 0) return false;
+      text = this.lead.slice(this.lead.lastIndexOf('\n', code) + 1);
+      this.lead = null;
+    }
+    return this.collector.push(text);
   }
+}
+
+/** The CompletionText of a completion of `before` (see the module comment): at a line start, the first line and leading blank lines are dropped. */
+export function completionText(mode: CompletionMode, maxLines: number, before: string): CompletionText {
+  const atLineStart = before === '' || before.endsWith('\n');
+  return new CompletionText(mode, maxLines, !atLineStart || before.trim() === '', atLineStart);
 }
 
 /**
@@ -91,8 +115,7 @@ export function complete(m: TaskModel | { model: AnyModel; tokenizer: Tokenizer 
   const maxTokens = o.maxTokens ?? 128;
   const block = model.config.blockSize;
   const prompt = completionPrompt(tokenizer, before, Math.max(1, block - Math.min(maxTokens, Math.floor(block / 2))));
-  // '' (an empty file) or text ending mid-line: the model's first words are the completion
-  const text = new CompletionText(o.mode ?? 'block', o.maxLines ?? 64, !before.endsWith('\n'));
+  const text = completionText(o.mode ?? 'block', o.maxLines ?? 64, before);
   const g = new Generation(model, prompt, { maxTokens, temperature: 0 }, tokenizer);
   for (let s = g.step(); s; s = g.step()) {
     if (text.push(s.text)) break;

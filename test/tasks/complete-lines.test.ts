@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { indentOf, LineCollector } from '../../src/tasks/complete-lines.ts';
-import { CompletionText, sourceBefore } from '../../src/tasks/complete.ts';
+import { CompletionText, completionPrompt, sourceBefore } from '../../src/tasks/complete.ts';
+import type { Tokenizer } from '../../src/tokenizer/types.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 
 /** Feeds `text` in pieces of `size` characters; returns the lines and the stop reason. */
@@ -45,6 +46,27 @@ test('CompletionText drops what the model writes before its first newline (the p
   assert.equal(t.push('\n    retu'), false);
   assert.equal(t.push('rn 1\n'), true);
   assert.deepEqual(t.collector.lines(), ['    return 1']);
+});
+
+test('CompletionText with skipBlankLines: blank lines before the first line of code are dropped, its indentation kept', () => {
+  const t = new CompletionText('line', 64, false, true);
+  assert.equal(t.push(')\n'), false);
+  assert.equal(t.push('\n  \n   '), false, 'only whitespace so far');
+  assert.equal(t.push(' def f'), false);
+  assert.equal(t.push('():\n'), true);
+  assert.deepEqual(t.collector.lines(), ['    def f():']);
+  const old = new CompletionText('line', 64, false);
+  old.push(')\n\n    def f():\n');
+  assert.deepEqual(old.collector.lines(), [], 'without it the blank line is the line');
+});
+
+test('completionPrompt: at a line start the prompt ends at the last character of code (no newline or line of spaces after it)', () => {
+  const tok = { encode: (s: string) => Array.from(s, (c) => c.charCodeAt(0)), specialIds: { eos: 0 } } as unknown as Tokenizer;
+  const text = (before: string) => String.fromCharCode(...completionPrompt(tok, before, 100).slice(1));
+  assert.equal(text('x = 1\n'), 'x = 1');
+  assert.equal(text('x = 1\n\n    \n'), 'x = 1');
+  assert.equal(text('def f(a,'), 'def f(a,', 'mid-line: as it is');
+  assert.equal(text('\n\n'), '');
 });
 
 test('sourceBefore: lines 1..N-1 with their newlines; N may be one past the end; outside is E_LINE', () => {

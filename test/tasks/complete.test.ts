@@ -41,6 +41,9 @@ test('complete: the next line, and the block up to the dedent', () => {
   assert.ok(block.promptTokens > 1 && block.completionTokens > 0);
   const inside = complete(m, 'def add(a, b):\n    total = a + b\n', { mode: 'block' });
   assert.deepEqual(inside.lines, ['    return total']);
+  // a line of spaces before the cursor: the prompt stops at the code (it ended in '\n    ' and the model wrote the next function's line)
+  assert.deepEqual(complete(m, 'def add(a, b):\n    total = a + b\n    \n', { mode: 'line' }).lines, ['    return total']);
+  assert.deepEqual(complete(m, ADD, { mode: 'line' }).lines, ['def sub(x, y):'], 'after blank lines: the next line of code');
 });
 
 /** Runs the CLI from the sources. */
