@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- finetune [--steps N] [--data FILE] [--batch-size B] [--block-size T]
- * [--lora-r R] [--lora-alpha A] [--lora-lr X] [--lora-targets L] [--full-lr X]`:
+ * [--lora-r R] [--lora-alpha A] [--lora-lr X] [--lora-targets L] [--lora-save M] [--full-lr X]
+ * [--arms full,lora] [--no-peer]`:
  * LoRA against full fine-tuning on the same chat SFT run: the llama2.c stories260K model
  * (bundled), instruct-rasbt records (../shared/data/instruct-rasbt/instruction-data.json
  * when present, else the 48 records of test/fixtures/sft-rasbt), ChatML, the
@@ -11,8 +12,12 @@
  * PyTorch + peft peer (target: ours >= 2x its tok/s): when the venv of
  * bench/peers/torch-venv.ts (LLMTS_BENCH_VENV) imports torch, transformers and peft,
  * bench/peers/torch_peft_sft.py runs the same two runs (transformers' LlamaForCausalLM of
- * the same shape, peft LoRA with the same rank, alpha and all-linear targets) on the same
- * batches (written here to a temporary file), steps and threads.
+ * the same shape and the same starting weights, peft LoRA with the same rank, alpha, targets
+ * and modules_to_save) on the same batches (written here to a temporary file), learning-rate
+ * schedule, steps and threads, and scores the same validation batches: its held-out loss
+ * says what LoRA reaches against full fine-tuning in the reference implementation.
+ * --lora-save names modules trained in full beside the adapters (peft's modules_to_save,
+ * e.g. embed_tokens); --arms runs one arm only, --no-peer skips the peer.
  * The transfer-learning benchmark of the issue (`bench -- transfer`) is not this one.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,9 +31,11 @@ import { renderForTraining } from '../src/infer/chat-mask.ts';
 import { finetune } from '../src/train/finetune.ts';
 import { prepareFinetuneData } from '../src/train/finetune-data.ts';
 import { prepareFinetuneModel } from '../src/train/finetune-model.ts';
-import { sampledBatches } from '../src/train/finetune-batches.ts';
-import { sftBatch, type SftExample } from '../src/train/objectives/causal-lm.ts';
+import { orderedBatches, sampledBatches } from '../src/train/finetune-batches.ts';
+import { saveSafetensors } from '../src/io/safetensors.ts';
+import { causalLm, IGNORE, sftBatch, type SftExample } from '../src/train/objectives/causal-lm.ts';
 import { backend } from '../src/backend/index.ts';
+import { meanLoss } from '../src/eval/loss.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
 
 const MODEL = 'data/llama2c-stories260k/stories260K.bin', TOKENIZER = 'data/llama2c-stories260k/tok512.bin';
@@ -39,17 +46,18 @@ function flag(argv: string[], name: string, fallback: string): string {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
 }
 
-interface RunResult { mode: string; trainable: number; total: number; tokPerSec: number; valLoss: number; maxRssMb: number; seconds: number; cpuMsPerStep: number }
+interface RunResult { mode: string; trainable: number; total: number; tokPerSec: number; valLoss: number; valLoss0: number; maxRssMb: number; seconds: number; cpuMsPerStep: number }
 
 /** One run in this process (the child side). */
 /** The bench's run settings from its flags. */
-function runSettings(argv: string[]): { steps: number; B: number; T: number; r: number; alpha: number; loraLr: number; fullLr: number; targets: string[] | 'all-linear' } {
+function runSettings(argv: string[]): { steps: number; B: number; T: number; r: number; alpha: number; loraLr: number; fullLr: number; targets: string[] | 'all-linear'; save: string[] } {
   const targets = flag(argv, 'lora-targets', 'all-linear');
+  const save = flag(argv, 'lora-save', '');
   return {
     steps: Number(flag(argv, 'steps', '300')), B: Number(flag(argv, 'batch-size', '8')), T: Number(flag(argv, 'block-size', '256')),
     r: Number(flag(argv, 'lora-r', '8')), alpha: Number(flag(argv, 'lora-alpha', '16')),
     loraLr: Number(flag(argv, 'lora-lr', '1e-2')), fullLr: Number(flag(argv, 'full-lr', '1e-3')), // LoRA takes a larger rate (peft examples: 10x)
-    targets: targets === 'all-linear' ? 'all-linear' : targets.split(','),
+    targets: targets === 'all-linear' ? 'all-linear' : targets.split(','), save: save === '' ? [] : save.split(','),
   };
 }
 
@@ -66,10 +74,12 @@ async function sftData(data: string, T: number) {
 
 async function child(argv: string[]): Promise<void> {
   const mode = flag(argv, 'child', 'full');
-  const { steps, B, T, r: rank, alpha, loraLr, fullLr, targets } = runSettings(argv);
+  const { steps, B, T, r: rank, alpha, loraLr, fullLr, targets, save } = runSettings(argv);
   const { model, tokenizer, prepared } = await sftData(flag(argv, 'data', FIXTURE), T);
-  const lora = mode === 'lora' ? { r: rank, alpha, dropout: 0, rsLora: false, targets } : null;
+  const lora = mode === 'lora' ? { r: rank, alpha, dropout: 0, rsLora: false, targets, modulesToSave: save } : null;
   const lr = lora ? loraLr : fullLr;
+  if (prepared.data.task !== 'sft') throw new Error('the finetune bench runs SFT');
+  const valLoss0 = meanLoss(model, causalLm, orderedBatches(prepared.data.val, B, (ex) => sftBatch(ex, { T, padId: 0 }))); // the base model's
   const ft = prepareFinetuneModel(model, { task: 'sft', lora, seed: 1337, lr, beta1: 0.9, beta2: 0.999, weightDecay: 0 });
   const out = mkdtempSync(join(tmpdir(), `llmts-bench-ft-${mode}-`));
   try {
@@ -80,7 +90,7 @@ async function child(argv: string[]): Promise<void> {
     }, { tokenizer, baseModel: MODEL, log: () => {} });
     const res: RunResult = {
       mode, trainable: ft.trainable.numTrainableParameters(), total: ft.trainable.numParameters(), tokPerSec: (steps * B * T) / r.trainSeconds,
-      valLoss: r.valLoss!, maxRssMb: process.resourceUsage().maxRSS / 1024, seconds: r.trainSeconds,
+      valLoss: r.valLoss!, valLoss0, maxRssMb: process.resourceUsage().maxRSS / 1024, seconds: r.trainSeconds,
       cpuMsPerStep: (() => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1000 / steps; })(), // the final evaluation included
     };
     console.log(JSON.stringify(res));
@@ -93,11 +103,12 @@ async function child(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--child')) return child(argv);
   const data = flag(argv, 'data', existsSync(SHARED) ? SHARED : FIXTURE);
-  const pass = ['steps', 'batch-size', 'block-size', 'lora-r', 'lora-alpha', 'lora-lr', 'lora-targets', 'full-lr'].flatMap((k) => (argv.includes(`--${k}`) ? [`--${k}`, flag(argv, k, '')] : []));
+  const pass = ['steps', 'batch-size', 'block-size', 'lora-r', 'lora-alpha', 'lora-lr', 'lora-targets', 'lora-save', 'full-lr'].flatMap((k) => (argv.includes(`--${k}`) ? [`--${k}`, flag(argv, k, '')] : []));
   const rs = runSettings(argv);
-  console.log(`finetune bench: SFT of stories260K on ${data} (ChatML, assistant-only loss), ${rs.steps} steps of ${rs.B} x ${rs.T}, ${backend().getThreads()} thread(s): LoRA (r ${rs.r}, alpha ${rs.alpha}, ${rs.targets}, lr ${rs.loraLr}) vs full (lr ${rs.fullLr})`);
+  console.log(`finetune bench: SFT of stories260K on ${data} (ChatML, assistant-only loss), ${rs.steps} steps of ${rs.B} x ${rs.T}, ${backend().getThreads()} thread(s): LoRA (r ${rs.r}, alpha ${rs.alpha}, ${rs.targets}${rs.save.length ? `, modules_to_save ${rs.save}` : ''}, lr ${rs.loraLr}) vs full (lr ${rs.fullLr})`);
   const results: RunResult[] = [];
-  for (const mode of ['full', 'lora']) {
+  const arms = flag(argv, 'arms', 'full,lora').split(',').filter((a) => a === 'full' || a === 'lora');
+  for (const mode of arms) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./run.ts', import.meta.url)), 'finetune', '--child', mode, '--data', data, ...pass], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
     results.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as RunResult);
@@ -107,9 +118,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const r of results) {
     console.log(`| ${r.mode} | ${r.trainable.toLocaleString('en-US')} of ${r.total.toLocaleString('en-US')} | ${r.maxRssMb.toFixed(0)} MB | ${r.tokPerSec.toFixed(0)} | ${r.valLoss.toFixed(4)} | ${r.seconds.toFixed(1)} s |`);
   }
-  const [full, lora] = results as [RunResult, RunResult];
-  console.log(`LoRA held-out loss / full: ${(lora.valLoss / full.valLoss).toFixed(3)} (target <= 1.05)`);
-  await peftPeer(data, rs, results);
+  const full = results.find((r) => r.mode === 'full'), lora = results.find((r) => r.mode === 'lora');
+  if (full && lora) console.log(`LoRA held-out loss / full: ${(lora.valLoss / full.valLoss).toFixed(3)} (target <= 1.05)`);
+  if (!argv.includes('--no-peer')) await peftPeer(data, rs, results);
 }
 
 /** The PyTorch + peft runs on the same batches (see the module comment), or how to enable them. */
@@ -135,22 +146,43 @@ async function peftPeer(data: string, rs: ReturnType<typeof runSettings>, ours: 
       all.set(b.targets, (2 * step + 1) * rs.B * rs.T);
     }
     writeFileSync(file, new Uint8Array(all.buffer));
+    // the starting weights (HF Llama names are ours) and the validation batches, padded to B rows
+    const weights = join(dir, 'weights.safetensors');
+    saveSafetensors(weights, Object.fromEntries(model.namedParameters().map(([n, t]) => [n, { dtype: 'F32' as const, shape: [...t.shape], data: t.data }])));
+    const valRows = [...orderedBatches(prepared.data.val as SftExample[], rs.B, (ex) => sftBatch(ex, { T: rs.T, padId: 0 }))];
+    const val = new Int32Array(valRows.length * 2 * rs.B * rs.T);
+    valRows.forEach((b, i) => {
+      const ids = new Int32Array(rs.B * rs.T), targets = new Int32Array(rs.B * rs.T).fill(IGNORE); // (B, T): missing rows score nothing
+      ids.set(b.ids);
+      targets.set(b.targets);
+      val.set(ids, 2 * i * rs.B * rs.T);
+      val.set(targets, (2 * i + 1) * rs.B * rs.T);
+    });
+    const valFile = join(dir, 'val.bin');
+    writeFileSync(valFile, new Uint8Array(val.buffer));
     const script = fileURLToPath(new URL('./peers/torch_peft_sft.py', import.meta.url));
     console.log(`\nPyTorch + peft peer (${torch.version}; bench/peers/torch_peft_sft.py: LlamaForCausalLM of the same shape, the same ${rs.steps} batches of ${rs.B} x ${rs.T}, ${backend().getThreads()} thread(s)):`);
-    console.log('| run | ours tok/s | PyTorch + peft tok/s | ours / peer | CPU ms / step, ours / peer (all threads; a loaded machine stretches wall time, not this) |');
-    console.log('|---|---|---|---|---|');
+    console.log('| run | ours tok/s | PyTorch + peft tok/s | ours / peer | CPU ms / step, ours / peer (all threads; a loaded machine stretches wall time, not this) | held-out masked loss, ours / peer |');
+    console.log('|---|---|---|---|---|---|');
+    const peerLoss: number[] = [];
+    let peerBase = NaN;
     for (const r of ours) {
       const args = [script, '--batches', file, '--steps', String(rs.steps), '--B', String(rs.B), '--T', String(rs.T), '--vocab', String(c.vocabSize),
         '--dim', String(c.nEmbd), '--hidden', String(c.intermediateSize), '--layers', String(c.nLayer), '--heads', String(c.nHead),
         '--kv-heads', String(c.nKvHead), '--context', String(c.blockSize), '--lr', String(r.mode === 'lora' ? rs.loraLr : rs.fullLr),
-        '--threads', String(backend().getThreads()), ...(r.mode === 'lora' ? ['--lora'] : [])];
+        '--threads', String(backend().getThreads()), '--warmup', String(Math.min(20, rs.steps / 10)), '--weights', weights, '--val', valFile, '--val-batches', String(valRows.length),
+        ...(c.ropeInterleaved ? ['--rope-interleaved'] : []),
+        ...(r.mode === 'lora' ? ['--lora', '--lora-r', String(rs.r), '--lora-alpha', String(rs.alpha), '--lora-targets', rs.targets === 'all-linear' ? 'all-linear' : rs.targets.join(','),
+          ...(rs.save.length ? ['--lora-save', rs.save.join(',')] : [])] : [])];
       const p = spawnSync(torch.python, args, { encoding: 'utf8' });
       const line = p.stdout.trim().split('\n').pop() ?? '';
       if (p.status !== 0 || !line.startsWith('{')) throw new Error(`PyTorch + peft peer (${r.mode}) failed with exit code ${p.status}: ${p.stderr.slice(-400)}`);
-      const peer = JSON.parse(line) as { tokPerSec: number; trainable: number; cpuMsPerStep: number };
-      console.log(`| ${r.mode} (${peer.trainable.toLocaleString('en-US')} trainable in PyTorch) | ${r.tokPerSec.toFixed(0)} | ${peer.tokPerSec.toFixed(0)} | ${(r.tokPerSec / peer.tokPerSec).toFixed(2)}x | ${r.cpuMsPerStep.toFixed(0)} / ${peer.cpuMsPerStep.toFixed(0)} |`);
+      const peer = JSON.parse(line) as { tokPerSec: number; trainable: number; cpuMsPerStep: number; valLoss: number; valLoss0: number };
+      peerLoss.push(peer.valLoss);
+      peerBase = peer.valLoss0;
+      console.log(`| ${r.mode} (${peer.trainable.toLocaleString('en-US')} trainable in PyTorch) | ${r.tokPerSec.toFixed(0)} | ${peer.tokPerSec.toFixed(0)} | ${(r.tokPerSec / peer.tokPerSec).toFixed(2)}x | ${r.cpuMsPerStep.toFixed(0)} / ${peer.cpuMsPerStep.toFixed(0)} | ${r.valLoss.toFixed(4)} / ${peer.valLoss.toFixed(4)} |`);
     }
-    console.log('target: ours >= 2x the peer');
+    console.log(`target: ours >= 2x the peer. The peer's held-out loss before training ${peerBase.toFixed(4)} (ours ${ours[0]!.valLoss0.toFixed(4)})${peerLoss.length === 2 ? `; its LoRA / full: ${(peerLoss[1]! / peerLoss[0]!).toFixed(3)}` : ''}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -41,6 +41,8 @@ export interface LoraSettings {
   /** Target modules (default: peft's for the architecture), or 'all-linear'. */
   targets?: string[] | 'all-linear';
   rsLora: boolean;
+  /** Modules trained in full beside the adapters (peft's modules_to_save, e.g. ['embed_tokens']); a classifier's 'score' is always added. */
+  modulesToSave?: string[];
 }
 
 /** What `prepareFinetuneModel` needs. */
@@ -88,11 +90,17 @@ export function prepareFinetuneModel(base: AnyModel, s: ModelSettings): Finetune
   const lora = s.lora
     ? applyLora(trainable, {
       r: s.lora.r, alpha: s.lora.alpha, dropout: s.lora.dropout, rsLora: s.lora.rsLora, targetModules: s.lora.targets,
-      modulesToSave: s.task === 'classify' ? ['score'] : undefined, seed: s.seed,
+      modulesToSave: saveList(s.task, s.lora.modulesToSave), seed: s.seed,
     })
     : null;
   const optimizer = new AdamW(decayGroups(trainable.trainableParameters(), { weightDecay: s.weightDecay }), { lr: s.lr, betas: [s.beta1, s.beta2], weightDecay: s.weightDecay });
   return { task: s.task, trainable, base, classifier, lora, optimizer, head };
+}
+
+/** modules_to_save of a run: the ones asked for, and a classifier's head. */
+function saveList(task: FinetuneTask, asked: readonly string[] | undefined): string[] | undefined {
+  const list = [...(asked ?? []), ...(task === 'classify' && !asked?.includes('score') ? ['score'] : [])];
+  return list.length > 0 ? list : undefined;
 }
 
 /** Moves every file of `from` into `to` (replacing same-named files) and removes `from`. */
