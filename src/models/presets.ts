@@ -106,7 +106,7 @@ const PRESETS: ModelPreset[] = [
     // dropout the step-500 checkpoint already follows it ("Where is the station?" -> "Où est la
     // maison ?"). The held-apart BLEU of this setting is not measured yet.
     model: bartConfig({ vocabSize: 8000, blockSize: 128, nLayer: 3, nHead: 4, nEmbd: 256, intermediateSize: 1024, dropout: 0 }),
-    recipe: { batchSize: 64, maxSteps: 1200, lr: 5e-4, minLr: 1e-4, warmupSteps: 600, weightDecay: 0.01, beta2: 0.98, evalInterval: 200, ckptInterval: 100, logInterval: 25 },
+    recipe: { batchSize: 64, maxSteps: 1800, lr: 5e-4, minLr: 1e-4, warmupSteps: 600, weightDecay: 0.01, beta2: 0.98, evalInterval: 200, ckptInterval: 100, logInterval: 25 },
   },
   {
     name: 'summarize-scitldr',

@@ -15,6 +15,7 @@
  * const r = await trainTranslateEnFr({ out: 'runs/t', overrides: { maxSteps: 100 } });
  * r.scores.bleuBeam; // sacreBLEU on the held-apart test split, beam 4
  */
+import type { Precision } from '../backend/precision.ts';
 import { getPreset } from '../models/presets.ts';
 import { isSeq2Seq, type Seq2SeqConfig, type Seq2SeqLM } from '../models/seq2seq/index.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
@@ -30,7 +31,7 @@ interface Seq2SeqRecipe {
   /** The default data (a file or folder under data/), used when --data is not given. */
   data: string;
   /** Settings the preset's recipe does not hold. */
-  extra: Pick<Seq2SeqSettings, 'labelSmoothing' | 'gradClip' | 'keepLast' | 'vocabSize' | 'maxSourceLen' | 'maxTargetLen'>;
+  extra: Pick<Seq2SeqSettings, 'labelSmoothing' | 'gradClip' | 'keepLast' | 'vocabSize' | 'maxSourceLen' | 'maxTargetLen' | 'precision' | 'padMultiple'>;
   /** The run's texts and the final evaluation of its held-apart data (outputs written to `out`). */
   load(path: string): { data: Seq2SeqRunData; evaluate: (model: Seq2SeqLM, tokenizer: Tokenizer, o: { out: string; log: (line: string) => void }) => Record<string, number> };
 }
@@ -38,7 +39,7 @@ interface Seq2SeqRecipe {
 const RECIPES: Record<string, Seq2SeqRecipe> = {
   'translate-en-fr': {
     data: 'translation-en-fr/eng-fra-74k.tsv.gz',
-    extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 64, maxTargetLen: 64 },
+    extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 64, maxTargetLen: 64, precision: 'bf16', padMultiple: 2 },
     load: (file) => {
       const d = translationData(file);
       return { data: d, evaluate: (model, tokenizer, o) => evaluateTranslation(model, tokenizer, d.test, o) };
@@ -46,7 +47,7 @@ const RECIPES: Record<string, Seq2SeqRecipe> = {
   },
   'summarize-scitldr': {
     data: 'summarization-scitldr',
-    extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 96, maxTargetLen: 64 },
+    extra: { labelSmoothing: 0.1, gradClip: 1, keepLast: 2, vocabSize: 8000, maxSourceLen: 96, maxTargetLen: 64, precision: 'bf16', padMultiple: 2 },
     load: (dir) => {
       const d = scitldrData(dir);
       return { data: d.data, evaluate: (model, tokenizer, o) => evaluateSummaries(model, tokenizer, { train: d.train, dev: d.dev, ...o }) };
@@ -62,7 +63,7 @@ export const STEPS_PER_MINUTE: Readonly<Record<string, number>> = { 'translate-e
 
 /** The `llmts train` keys a seq2seq preset reads (the others belong to decoder and encoder pretraining). */
 const KEYS = ['preset', 'out', 'resume', 'data', 'seed', 'batchSize', 'maxSteps', 'lr', 'minLr', 'warmupSteps', 'weightDecay', 'beta2', 'gradClip',
-  'dropout', 'logInterval', 'evalInterval', 'ckptInterval', 'keepLast'] as const;
+  'dropout', 'logInterval', 'evalInterval', 'ckptInterval', 'keepLast', 'precision'] as const;
 
 /** True when `name` is an encoder-decoder preset that `runSeq2SeqPreset` trains. */
 export function isSeq2SeqPreset(name: string): boolean {
@@ -104,6 +105,7 @@ export async function runSeq2SeqPreset(name: string, o: Seq2SeqPresetOptions = {
     weightDecay: num('weightDecay', r.weightDecay ?? 0.01), beta2: num('beta2', r.beta2 ?? 0.98), gradClip: num('gradClip', recipe.extra.gradClip),
     logInterval: num('logInterval', r.logInterval ?? 50), evalInterval: num('evalInterval', r.evalInterval ?? 500),
     ckptInterval: num('ckptInterval', r.ckptInterval ?? 500), keepLast: num('keepLast', recipe.extra.keepLast),
+    precision: (v.precision as Precision | undefined) ?? recipe.extra.precision ?? 'fp32', padMultiple: recipe.extra.padMultiple,
   };
   const model: Seq2SeqConfig = { ...preset.model, dropout: num('dropout', preset.model.dropout) };
   const out = (v.out as string | undefined) || `runs/${name}`;

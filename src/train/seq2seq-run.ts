@@ -18,10 +18,12 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Precision } from '../backend/precision.ts';
 import { listCheckpoints, loadCheckpoint, loadOptimizerState, pruneCheckpoints, removeStaleCheckpointTemps, saveCheckpoint, type TrainerState } from '../io/checkpoint.ts';
 import { createModel } from '../models/registry.ts';
 import { asSeq2Seq, type Seq2SeqConfig, type Seq2SeqLM } from '../models/seq2seq/index.ts';
 import { AdamW, decayGroups, type LrSchedule } from '../optim/index.ts';
+import { pool } from '../tensor/pool.ts';
 import { BpeTokenizer } from '../tokenizer/bpe.ts';
 import { trainBpe } from '../tokenizer/bpe-trainer.ts';
 import type { PostProcessor } from '../tokenizer/post-process.ts';
@@ -30,7 +32,11 @@ import { LlmtsError } from '../util/errors.ts';
 import { CheckpointTrack, duration, trainLoop, type LoopState } from './loop.ts';
 import { MetricsLog, writeLossPlot } from './metrics.ts';
 import { seq2seqBatch, seq2seqBatches, seq2seqObjective, type Seq2SeqBatch, type Seq2SeqPair } from './objectives/seq2seq.ts';
+import { withTrainingPrecision } from './precision.ts';
 import type { TextPair } from './seq2seq-data.ts';
+
+/** The buffer pool's free-bytes allowance while a seq2seq run trains (its batches come in many shapes). */
+const SEQ2SEQ_POOL_FREE_BYTES = 1024 * 1024 * 1024;
 
 /** BART's special tokens, in id order: bos 0, pad 1, eos 2, unk 3 (the seq2seq config's defaults). */
 export const SEQ2SEQ_SPECIALS = ['<s>', '<pad>', '</s>', '<unk>'] as const;
@@ -61,6 +67,10 @@ export interface Seq2SeqSettings {
   maxSourceLen: number;
   /** Longest target in tokens (the end id included); longer ones are cut. */
   maxTargetLen: number;
+  /** Pad each batch's S and T up to a multiple of this (fewer shapes: the buffer pool reuses more); default 1. */
+  padMultiple?: number;
+  /** Matrix products of the training steps: fp32, or bf16 with fp32 sums (precision.ts; fast with AMX). The final evaluation runs in fp32. Default fp32. */
+  precision?: Precision;
 }
 
 /** The texts a run trains on. */
@@ -175,7 +185,7 @@ export async function trainSeq2Seq(spec: Seq2SeqRunSpec): Promise<Seq2SeqRunResu
   const val = encodePairs(tokenizer, spec.data.val, lens);
   const srcTokens = train.reduce((a, p) => a + p.source.length, 0), tgtTokens = train.reduce((a, p) => a + p.target.length + 1, 0);
   log(`data: ${train.length.toLocaleString('en-US')} training pairs (${srcTokens.toLocaleString('en-US')} source + ${tgtTokens.toLocaleString('en-US')} target tokens), ${val.length} validation pairs; encoded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const batches = seq2seqBatches(train, { rows: s.batchSize, ...ids, seed: s.seed });
+  const batches = seq2seqBatches(train, { rows: s.batchSize, ...ids, seed: s.seed, padMultiple: s.padMultiple ?? 1 });
   const valBatches = evalBatches(val, s.batchSize, ids);
   const objective = seq2seqObjective({ labelSmoothing: s.labelSmoothing });
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: s.weightDecay }), { lr: s.lr, betas: [0.9, s.beta2], weightDecay: s.weightDecay });
@@ -190,7 +200,7 @@ export async function trainSeq2Seq(spec: Seq2SeqRunSpec): Promise<Seq2SeqRunResu
   const config = { preset: spec.name, model: c, ...s };
   writeFileSync(join(runDir, 'train_config.json'), JSON.stringify(config, null, 2) + '\n');
   log(`model: ${c.arch}, ${c.nLayer} + ${c.nDecoderLayer} layers, ${c.nHead} heads, ${c.nEmbd} wide, vocab ${c.vocabSize}: ${(model.numParameters() / 1e6).toFixed(2)}M parameters`);
-  log(`training: ${s.maxSteps} steps of ${s.batchSize} pairs, lr ${s.lr} (warmup ${s.warmupSteps}, cosine to ${s.minLr}), label smoothing ${s.labelSmoothing}, dropout ${c.dropout}, seed ${s.seed}`);
+  log(`training: ${s.maxSteps} steps of ${s.batchSize} pairs, lr ${s.lr} (warmup ${s.warmupSteps}, cosine to ${s.minLr}), label smoothing ${s.labelSmoothing}, dropout ${c.dropout}, seed ${s.seed}, ${s.precision ?? 'fp32'} matrix products`);
 
   const dirOf = (step: number) => join(runDir, 'checkpoints', `step-${step}`);
   const track = new CheckpointTrack(null, null, 2 * Math.log(c.vocabSize));
@@ -204,9 +214,15 @@ export async function trainSeq2Seq(spec: Seq2SeqRunSpec): Promise<Seq2SeqRunResu
   };
   const metrics = new MetricsLog(runDir, { resumeStep: state.step });
   const startStep = state.step;
-  const r = await trainLoop<Seq2SeqBatch, Seq2SeqLM>({
+  // batches of many shapes: let the pool keep up to 1 GiB of free buffers during training, so
+  // that a shape seen a few steps ago finds its buffers (instead of ~100 MB of new ones a step)
+  const freeCap = pool.minFreeCapBytes;
+  pool.minFreeCapBytes = Math.max(freeCap, SEQ2SEQ_POOL_FREE_BYTES);
+  const r = await withTrainingPrecision(s.precision ?? 'fp32', log, () => trainLoop<Seq2SeqBatch, Seq2SeqLM>({
     model, objective, batches, optimizer: opt, schedule, settings: { ...s, gradAccum: 1 }, state, evalBatches: () => valBatches,
     log, metrics, afterEval: () => writeLossPlot(runDir, `${spec.name} (${runDir})`), save, checkpoints: track, signal: spec.signal,
+  })).finally(() => {
+    pool.minFreeCapBytes = freeCap;
   });
   if (r.stopped !== 'non-finite' && (state.step > startStep || !track.last)) save();
   writeLossPlot(runDir, `${spec.name} (${runDir})`);

@@ -111,12 +111,18 @@ export interface Seq2SeqBatchesOptions {
   seed: number;
   /** Micro-batches per step (the loop's gradAccum): batch index = step * gradAccum + micro. Default 1. */
   gradAccum?: number;
+  /**
+   * Pad S and T up to a multiple of this (default 1: each batch to its own longest). Fewer
+   * distinct batch shapes let the buffer pool (src/tensor/pool.ts, exact sizes) reuse a
+   * step's buffers in later steps instead of allocating new ones.
+   */
+  padMultiple?: number;
 }
 
 /**
  * Length-bucketed batches: pairs sorted by (source + target) length are cut into batches of
  * `rows` neighbours, so a batch pads little; each batch is padded to its own longest source
- * (S) and target + 1 (T). Every epoch visits the batches in a new order (Rng of seed and
+ * (S) and target + 1 (T), rounded up to `padMultiple`. Every epoch visits the batches in a new order (Rng of seed and
  * epoch), so a batch is a pure function of (seed, step, micro), as the loop needs.
  */
 export function seq2seqBatches(pairs: readonly Seq2SeqPair[], o: Seq2SeqBatchesOptions): BatchSource<Seq2SeqBatch> {
@@ -125,8 +131,11 @@ export function seq2seqBatches(pairs: readonly Seq2SeqPair[], o: Seq2SeqBatchesO
   const order = pairs.map((p, i) => ({ i, len: p.source.length + p.target.length })).sort((a, b) => a.len - b.len || a.i - b.i).map((x) => x.i);
   const batches: Seq2SeqPair[][] = [];
   for (let s = 0; s < order.length; s += o.rows) batches.push(order.slice(s, s + o.rows).map((i) => pairs[i]!));
+  const m = o.padMultiple ?? 1;
+  if (!Number.isInteger(m) || m < 1) throw new LlmtsError('E_CONFIG', `padMultiple must be an integer >= 1, got ${m}`, { where: 'seq2seqBatches.padMultiple', hint: '1 pads each batch to its own longest' });
+  const up = (n: number): number => Math.ceil(n / m) * m;
   const made = batches.map((ps) => seq2seqBatch(ps, {
-    S: Math.max(...ps.map((p) => p.source.length)), T: Math.max(...ps.map((p) => p.target.length)) + 1, padId: o.padId, startId: o.startId, endId: o.endId,
+    S: up(Math.max(...ps.map((p) => p.source.length))), T: up(Math.max(...ps.map((p) => p.target.length)) + 1), padId: o.padId, startId: o.startId, endId: o.endId,
   }));
   const n = made.length, per = o.gradAccum ?? 1;
   let epochOrder: number[] = [], epochOf = -1;
