@@ -160,9 +160,10 @@ export async function main(argv: string[]): Promise<void> {
     const runs = flag(argv, 'runs', '0,5,25,joint').split(',');
     const stage1 = join(work, 'stage1');
     const stage1File = join(work, 'stage1.json');
+    const replayRuns = ['0', '5', '25'].filter((r) => runs.includes(r) && !cached(join(work, `run-${r}.json`), s));
     let first = cached<{ dir: string; row: number[] }>(stage1File, s);
     if (first) console.log(`  stage 1 reused from ${stage1File}`);
-    else {
+    else if (replayRuns.length > 0) { // joint training alone needs no stage 1
       const r1 = await train(planRun({ overrides: stageArgs(s, stage1, ds[0]!.dir, s.steps) }), quiet);
       console.log(`  model: ${(r1.model.numParameters() / 1e6).toFixed(2)}M parameters, vocab ${r1.model.config.vocabSize}; stage 1 took ${r1.trainSeconds.toFixed(0)} s`);
       first = { dir: stage1, row: lossRow(r1.model, ds, s) };
@@ -176,7 +177,7 @@ export async function main(argv: string[]): Promise<void> {
       if (m) printMatrix(`${name} (kept in ${file})`, m, ds);
       else if (runs.includes((100 * R).toFixed(0))) {
         const t = performance.now();
-        m = await stream(ds, s, work, R, first);
+        m = await stream(ds, s, work, R, first!);
         if (keep) keepResult(file, s, m);
         printMatrix(`${name} (${((performance.now() - t) / 1000).toFixed(0)} s for stages 2-3)`, m, ds);
       }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- topics --model M [--uci DIR] [--sotu-max N] [--sotu-k K] [--lda-iters N] [--seed N] [--dims N] [--only uci|sotu]`:
+ * `npm run bench -- topics --model M [--uci DIR] [--sotu-max N] [--sotu-k K] [--lda-iters N] [--seeds 1,2,3] [--dims N] [--min-cluster-size N] [--only uci|sotu]`:
  * the topic model of `llmts topics` (embeddings -> PCA -> k-means -> c-TF-IDF words,
  * src/topics/) beside an LDA baseline (collapsed Gibbs sampling, src/topics/lda.ts) fitted
  * in the same run over the same vocabulary (src/topics/words.ts corpusTerms):
@@ -11,6 +11,11 @@
  *   them (every n-th, in time order): --sotu-k topics each; mean NPMI of the top 10 words
  *   over the passages (target: the embedding topics' >= LDA's), and each embedding
  *   topic's share of the passages by decade.
+ * Each seed (`--seeds`, default 1) refits k-means and LDA (the embeddings are computed once);
+ * the figures of every seed and their mean are printed. Beside k-means, the embedding topics
+ * by HDBSCAN (`--cluster hdbscan`, `--min-cluster-size`, default 50): the number of topics it
+ * finds, its outliers, and the purity of the documents it clusters (more clusters make purity
+ * easier: not comparable with the 3-topic figures).
  * --model is any model `llmts embed` takes; the bench prints which. The README's figures
  * used a small BERT pretrained by masked LM on the UCI sentences themselves (no labels):
  *
@@ -37,7 +42,7 @@ import { npmi, purity } from '../src/topics/coherence.ts';
 import type { TopicDoc } from '../src/topics/corpus.ts';
 import { topTerms } from '../src/topics/ctfidf.ts';
 import { embedDocuments } from '../src/topics/embed-docs.ts';
-import { fitTopics, type TopicsResult } from '../src/topics/fit.ts';
+import { fitTopics } from '../src/topics/fit.ts';
 import { fitLda } from '../src/topics/lda.ts';
 import { corpusTerms } from '../src/topics/words.ts';
 import { LlmtsError } from '../src/util/errors.ts';
@@ -99,62 +104,73 @@ function ldaBaseline(ids: Int32Array[], V: number, k: number, iterations: number
   return { labels: fit.labels, top, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Embeds and fits the embedding topics, timing both. */
-function embeddingTopics(m: ReturnType<typeof loadTaskModel>, docs: TopicDoc[], k: number, seed: number, dims: number): { r: TopicsResult; embedSeconds: number; fitSeconds: number } {
+/** Embeddings of the documents, computed once for every seed. */
+function embedAll(m: ReturnType<typeof loadTaskModel>, docs: TopicDoc[]): { rows: Float32Array; dim: number; seconds: number } {
   const t0 = performance.now();
   const { rows, dim } = embedDocuments(m, docs.map((d) => d.text), { batchSize: 64 });
-  const t1 = performance.now();
-  const r = fitTopics(docs, rows, dim, { k, seed, dims, topWords: TOP_WORDS });
-  return { r, embedSeconds: (t1 - t0) / 1000, fitSeconds: (performance.now() - t1) / 1000 };
+  return { rows, dim, seconds: (performance.now() - t0) / 1000 };
 }
+
+const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+const perSeed = (xs: number[], f: (x: number) => string): string => (xs.length > 1 ? `${f(mean(xs))} (${xs.map(f).join(' / ')})` : f(xs[0]!));
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 export async function main(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({ args: argv, options: {
     model: { type: 'string' }, uci: { type: 'string' }, 'sotu-max': { type: 'string' }, 'sotu-k': { type: 'string' }, 'lda-iters': { type: 'string' },
-    seed: { type: 'string' }, dims: { type: 'string' }, only: { type: 'string' },
+    seeds: { type: 'string' }, dims: { type: 'string' }, only: { type: 'string' }, 'min-cluster-size': { type: 'string' },
   } });
   if (!v.model) throw new LlmtsError('E_USAGE', 'the topics bench needs --model', { where: '--model', hint: 'pass any model llmts embed takes (a BERT checkpoint or HF BertModel directory, a decoder checkpoint)' });
   const sotuMax = numberFlag(v['sotu-max'], '--sotu-max', 3000, { int: true, min: 10 });
   const sotuK = numberFlag(v['sotu-k'], '--sotu-k', 10, { int: true, min: 2 });
   const iters = numberFlag(v['lda-iters'], '--lda-iters', 300, { int: true, min: 1 });
-  const seed = numberFlag(v.seed, '--seed', 1, { int: true, min: 0 });
+  const seeds = (v.seeds ?? '1').split(',').map((x) => numberFlag(x, '--seeds', 1, { int: true, min: 0 }));
+  const minClusterSize = numberFlag(v['min-cluster-size'], '--min-cluster-size', 50, { int: true, min: 2 });
   const dims = numberFlag(v.dims, '--dims', 5, { int: true, min: 1 });
   const m = loadTaskModel(v.model);
-  console.log(`embedding model: ${v.model} (${describeTaskModel(m)}); LDA: collapsed Gibbs, ${iters} sweeps, alpha 50/k, beta 0.01; seed ${seed}; PCA to ${dims} dims`);
+  console.log(`embedding model: ${v.model} (${describeTaskModel(m)}); LDA: collapsed Gibbs, ${iters} sweeps, alpha 50/k, beta 0.01; seeds ${seeds.join(', ')}; PCA to ${dims} dims; HDBSCAN min cluster size ${minClusterSize}`);
 
   if (v.only !== 'sotu') {
     const { docs, source } = uciSentences(v.uci ?? '../shared/data/sentiment-uci');
     const { vocab, ids } = corpusTerms(docs.map((d) => d.text));
-    const emb = embeddingTopics(m, docs, 3, seed, dims);
-    const embLabels = emb.r.docs.map((d) => d.topic);
-    const lda = ldaBaseline(ids, vocab.terms.length, 3, iters, seed);
-    console.log(`\nUCI sentences: ${docs.length} (amazon, imdb, yelp), vocabulary ${vocab.terms.length} words (document frequency >= 2), 3 topics`);
-    console.log('model        purity vs source   NPMI (top 10)   seconds');
-    console.log(`embeddings   ${pct(purity(embLabels, source)).padStart(16)}   ${emb.r.coherence.toFixed(3).padStart(13)}   ${(emb.embedSeconds + emb.fitSeconds).toFixed(1)} (embed ${emb.embedSeconds.toFixed(1)})`);
-    console.log(`LDA          ${pct(purity(lda.labels, source)).padStart(16)}   ${npmi(lda.top, ids).mean.toFixed(3).padStart(13)}   ${lda.seconds.toFixed(1)}`);
-    for (const t of emb.r.topics) {
+    const e = embedAll(m, docs);
+    const fits = seeds.map((seed) => fitTopics(docs, e.rows, e.dim, { k: 3, seed, dims, topWords: TOP_WORDS }));
+    const ldas = seeds.map((seed) => ldaBaseline(ids, vocab.terms.length, 3, iters, seed));
+    const hdb = fitTopics(docs, e.rows, e.dim, { cluster: 'hdbscan', minClusterSize, dims, topWords: TOP_WORDS });
+    const clustered = hdb.docs.flatMap((d, i) => (hdb.topics[d.topic]!.outlier ? [] : [i]));
+    console.log(`\nUCI sentences: ${docs.length} (amazon, imdb, yelp), vocabulary ${vocab.terms.length} words (document frequency >= 2), 3 topics; embedding ${e.seconds.toFixed(1)} s`);
+    console.log('model                purity vs source   NPMI (top 10)');
+    console.log(`embeddings, k-means  ${perSeed(fits.map((r) => purity(r.docs.map((d) => d.topic), source)), pct).padStart(16)}   ${perSeed(fits.map((r) => r.coherence), (x) => x.toFixed(3)).padStart(13)}`);
+    console.log(`LDA                  ${perSeed(ldas.map((l) => purity(l.labels, source)), pct).padStart(16)}   ${perSeed(ldas.map((l) => npmi(l.top, ids).mean), (x) => x.toFixed(3)).padStart(13)}`);
+    console.log(`embeddings, HDBSCAN: ${hdb.k} topics, ${hdb.outliers} outliers; purity of the ${clustered.length} clustered ${pct(purity(clustered.map((i) => hdb.docs[i]!.topic), clustered.map((i) => source[i]!)))}, NPMI ${hdb.coherence.toFixed(3)}`);
+    const embLabels = fits[0]!.docs.map((d) => d.topic);
+    for (const t of fits[0]!.topics) {
       const counts = Object.keys(UCI_FILES).map((s) => embLabels.filter((l, i) => l === t.id && source[i] === s).length);
       console.log(`  embedding topic ${t.id} (${t.size}: amazon ${counts[0]}, imdb ${counts[1]}, yelp ${counts[2]}): ${t.words.slice(0, 8).map((w) => w.word).join(', ')}`);
     }
-    lda.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
+    ldas[0]!.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
   }
 
   if (v.only !== 'uci') {
     const docs = sotuPassages(sotuMax);
     const { vocab, ids } = corpusTerms(docs.map((d) => d.text));
-    const emb = embeddingTopics(m, docs, sotuK, seed, dims);
-    const lda = ldaBaseline(ids, vocab.terms.length, sotuK, iters, seed);
-    const ldaNpmi = npmi(lda.top, ids).mean;
-    console.log(`\nState of the Union: ${docs.length} passages of ~${PASSAGE_WORDS} words (1790-2021), vocabulary ${vocab.terms.length} words, ${sotuK} topics`);
-    console.log('model        NPMI (top 10)   seconds');
-    console.log(`embeddings   ${emb.r.coherence.toFixed(3).padStart(13)}   ${(emb.embedSeconds + emb.fitSeconds).toFixed(1)} (embed ${emb.embedSeconds.toFixed(1)})`);
-    console.log(`LDA          ${ldaNpmi.toFixed(3).padStart(13)}   ${lda.seconds.toFixed(1)}`);
-    for (const t of emb.r.topics) console.log(`  embedding topic ${t.id} (${t.size}, NPMI ${t.coherence.toFixed(3)}): ${t.words.slice(0, 8).map((w) => w.word).join(', ')}`);
-    lda.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
-    const rows = emb.r.trends!.rows;
-    console.log(`\nembedding topics' share of the passages by decade:\ndecade  ${emb.r.topics.map((t) => `t${t.id}`.padStart(5)).join(' ')}`);
+    const e = embedAll(m, docs);
+    const fits = seeds.map((seed) => fitTopics(docs, e.rows, e.dim, { k: sotuK, seed, dims, topWords: TOP_WORDS }));
+    const ldas = seeds.map((seed) => ldaBaseline(ids, vocab.terms.length, sotuK, iters, seed));
+    const hdb = fitTopics(docs, e.rows, e.dim, { cluster: 'hdbscan', minClusterSize, dims, topWords: TOP_WORDS, seed: seeds[0] });
+    // like for like: both over this vocabulary (fitTopics builds the same one), top 10 words, sotuK topics, NPMI over the same passages
+    if (fits[0]!.vocabularySize !== vocab.terms.length) throw new Error('the embedding topics and LDA do not share a vocabulary');
+    console.log(`\nState of the Union: ${docs.length} passages of ~${PASSAGE_WORDS} words (1790-2021), vocabulary ${vocab.terms.length} words, ${sotuK} topics; embedding ${e.seconds.toFixed(1)} s`);
+    console.log('model                NPMI (top 10, same vocabulary and k)');
+    console.log(`embeddings, k-means  ${perSeed(fits.map((r) => r.coherence), (x) => x.toFixed(3))}`);
+    console.log(`LDA                  ${perSeed(ldas.map((l) => npmi(l.top, ids).mean), (x) => x.toFixed(3))}`);
+    console.log(`embeddings, HDBSCAN: ${hdb.k} topics, ${hdb.outliers} outliers, NPMI ${hdb.coherence.toFixed(3)} (its own k)`);
+    const r0 = fits[0]!;
+    for (const t of r0.topics) console.log(`  embedding topic ${t.id} (${t.size}, NPMI ${t.coherence.toFixed(3)}): ${t.words.slice(0, 8).map((w) => w.word).join(', ')}`);
+    ldas[0]!.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
+    const rows = r0.trends!.rows;
+    console.log(`\nembedding topics' share of the passages by decade (seed ${seeds[0]}):\ndecade  ${r0.topics.map((t) => `t${t.id}`.padStart(5)).join(' ')}`);
     for (const row of rows) console.log(`${row.period.padEnd(6)}  ${row.shares.map((s) => `${Math.round(s * 100)}%`.padStart(5)).join(' ')}`);
   }
 }
