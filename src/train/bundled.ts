@@ -1,7 +1,7 @@
 /**
  * The data stages in front of training, for a bundled corpus (or the user's text files):
  * prepare (clean, filter, dedup, split with `llmts data prepare`'s pipeline) ->
- * tokenizer (char-level, a BPE trained here, or a named one) -> tokenize (token shards
+ * tokenizer (char-level, a BPE or WordPiece trained here, or a named one) -> tokenize (token shards
  * + meta.json). The result is a data folder `loadTokenData` reads; an existing one built
  * with the same corpus and tokenizer is reused.
  *
@@ -22,6 +22,7 @@ import { trainBpe } from '../tokenizer/bpe-trainer.ts';
 import { CharTokenizer } from '../tokenizer/char.ts';
 import { loadTokenizer } from '../tokenizer/load.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
+import { trainWordPiece } from '../tokenizer/wordpiece-trainer.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** A file of the package's data/ folder (works from src/ and from dist/). */
@@ -37,7 +38,7 @@ const CORPORA: Record<string, { files: string[]; label: string; clean: boolean }
 export interface BundledDataOptions {
   /** 'shakespeare' | 'tinystories' | comma-separated file paths. */
   corpus: string;
-  /** 'char' | 'bpe:N' (trained on the corpus) | a tokenizer name or file. */
+  /** 'char' | 'bpe:N' | 'wordpiece:N' (trained on the corpus) | a tokenizer name or file. */
   tokenizer: string;
   /** Folder to fill (meta.json, shards, tokenizer.json; clean/ for prepared text). */
   dir: string;
@@ -68,6 +69,12 @@ async function makeTokenizer(spec: string, texts: () => string[], log: (l: strin
     const vocabSize = Number(m[1]);
     const { tokenizer } = await trainBpe([texts().join('<|endoftext|>')], { vocabSize, specialTokens: ['<|endoftext|>'], threads: 1 });
     log(`tokenizer: byte-level BPE trained to ${tokenizer.vocabSize} ids in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return tokenizer;
+  }
+  const wp = /^wordpiece:(\d+)$/.exec(spec);
+  if (wp) {
+    const { tokenizer } = trainWordPiece(texts(), { vocabSize: Number(wp[1]) }); // uncased BERT normalizer, [PAD] [UNK] [CLS] [SEP] [MASK]
+    log(`tokenizer: WordPiece trained to ${tokenizer.vocabSize} ids in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return tokenizer;
   }
   const tok = loadTokenizer(spec);

@@ -117,7 +117,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   logInterval: { kind: 'int', min: 1, doc: 'print a step line every N steps' },
   seed: { kind: 'int', min: 0, doc: 'seed of the initial weights, batches and dropout' },
   corpus: { kind: 'string', doc: "bundled corpus when 'data' is empty: shakespeare | tinystories" },
-  tokenizer: { kind: 'string', doc: "tokenizer for the bundled corpus: char | bpe:N | a name or file" },
+  tokenizer: { kind: 'string', doc: "tokenizer for the bundled corpus: char | bpe:N | wordpiece:N | a name or file" },
   samples: { kind: 'int', min: 0, doc: 'samples printed after training' },
   sampleTokens: { kind: 'int', min: 1, doc: 'tokens per sample' },
   progress: { kind: 'boolean', doc: 'draw a progress bar on a terminal' },

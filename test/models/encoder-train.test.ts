@@ -2,7 +2,7 @@
  * `llmts train --objective mlm` through the trainer: a bert preset trains on masked
  * batches, logs and records masked-token accuracy and pseudo-perplexity at the end, and the
  * checkpoint loads as an encoder that fill-mask runs; the config refuses objectives that do
- * not fit the model.
+ * not fit the model; `wordpiece:N` trains the tokenizer of a masked-LM run on its corpus.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,4 +53,24 @@ test('train config: an encoder needs --objective mlm, a decoder causal-lm; whole
   assert.throws(() => maskedLmRun(loadTokenizer('gpt2'), { seed: 1, wholeWordMask: false }), /needs a tokenizer with a mask token/);
   assert.equal(maskedLmRun(loadTokenizer('bert-base-uncased'), { seed: 1, wholeWordMask: true }).options.maskId, 103);
   assert.throws(() => maskedLmRun(loadTokenizer('test/fixtures/hf-models/hf-gpt2-float32/tokenizer.json'), { seed: 1, wholeWordMask: true }), /mask token|wholeWordMask needs a WordPiece tokenizer/);
+});
+
+test("tokenizer 'wordpiece:N': a WordPiece with [MASK] trained on the corpus's train split, as bpe:N trains a BPE", async () => {
+  const root = mkdtempSync(join(tmpdir(), 'llmts-mlm-wp-'));
+  try {
+    const { prepareBundledData } = await import('../../src/train/bundled.ts');
+    const { loadTokenData } = await import('../../src/data/tokenize.ts');
+    const lines: string[] = [];
+    const dir = await prepareBundledData({ corpus: 'tinystories', tokenizer: 'wordpiece:400', dir: join(root, 'data'), log: (l) => lines.push(l) });
+    const data = loadTokenData(dir);
+    assert.equal(data.tokenizer.kind, 'wordpiece');
+    assert.equal(data.meta.vocabSize, 400);
+    assert.equal(data.meta.tokenizerSource, 'wordpiece:400');
+    const { mask, cls, sep } = data.tokenizer.specialIds;
+    assert.deepEqual([cls, sep, mask], [2, 3, 4], '[PAD] [UNK] [CLS] [SEP] [MASK] come first');
+    assert.ok(lines.some((l) => /^tokenizer: WordPiece trained to 400 ids/.test(l)), lines.join('\n'));
+    assert.deepEqual(data.tokenizer.encode('once upon a time').map((id) => data.tokenizer.idToToken(id)), ['once', 'upon', 'a', 'time'], 'frequent words are whole tokens');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
