@@ -1,7 +1,8 @@
 /**
  * Beam search as Hugging Face transformers 5 runs it (`GenerationMixin._beam_search`), so
  * that the same model gives the same output ids:
- * - each step, the log-softmax of every running beam's logits (float64), masked by the
+ * - each step, the log-softmax of every running beam's logits (float32 log-sum-exp, scores
+ *   summed in float64), masked by the
  *   processors (`min_length`: no end id while the sequence, start id included, is shorter;
  *   `no_repeat_ngram_size`: no id that would repeat an n-gram of the sequence), plus the
  *   beam's running score; the best 2k of the k * V candidates (k = numBeams);
@@ -21,6 +22,7 @@
  * const [best] = beamSearch(stepper, 1, { numBeams: 4, maxLength: 20, startId: 2, eosId: 2 });
  * best.ids; // [2, ..., 2], best.score = its length-normalised log-probability
  */
+import { backend } from '../backend/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 
 /** The options beam search takes (HF's generation_config names in camelCase). */
@@ -74,30 +76,30 @@ export function checkBeamOptions(o: BeamOptions): void {
   if (o.earlyStopping !== undefined && o.earlyStopping !== true && o.earlyStopping !== false && o.earlyStopping !== 'never') bad('earlyStopping', "true, false or 'never'", o.earlyStopping);
 }
 
-/** log-softmax of row `r` of logits (rows, V) in float64. */
-export function logSoftmaxRow(logits: Float32Array, r: number, V: number): Float64Array {
-  const out = new Float64Array(V);
-  let max = -Infinity;
-  for (let i = 0; i < V; i++) max = Math.max(max, logits[r * V + i]!);
-  let sum = 0;
-  for (let i = 0; i < V; i++) sum += Math.exp(logits[r * V + i]! - max);
-  const lse = max + Math.log(sum);
-  for (let i = 0; i < V; i++) out[i] = logits[r * V + i]! - lse;
-  return out;
+/**
+ * log(sum(exp)) of every row of logits (rows, V): the log-softmax of id i is logits[i] - lse.
+ * The backend's fused cross-entropy kernel computes it (in float32, as HF's log_softmax of
+ * float32 logits) for every row, also rows whose target is ignored.
+ */
+function logSumExpRows(logits: Float32Array, rows: number, V: number): Float32Array {
+  const lse = new Float32Array(rows), losses = new Float32Array(rows);
+  backend().crossEntropy(rows, V, logits, new Int32Array(rows).fill(-1), -1, losses, lse);
+  return lse;
 }
 
 /**
  * HF's logits processors for one row: the end id banned while `seq` is shorter than
- * minLength, and every id that would complete an n-gram already in `seq` (size n).
+ * minLength, and every id that would complete an n-gram already in `seq` (size n). The
+ * row's scores start at `offset` of `scores` (default 0).
  */
-export function banTokens(scores: Float64Array | Float32Array, seq: readonly number[], eosId: number, minLength: number, ngram: number): void {
-  if (seq.length < minLength) scores[eosId] = -Infinity;
+export function banTokens(scores: Float64Array | Float32Array, seq: readonly number[], eosId: number, minLength: number, ngram: number, offset = 0): void {
+  if (seq.length < minLength) scores[offset + eosId] = -Infinity;
   if (ngram <= 0 || seq.length < ngram) return;
   const prefix = seq.slice(seq.length - ngram + 1);
   for (let s = 0; s + ngram <= seq.length; s++) {
     let same = true;
     for (let j = 0; j < ngram - 1 && same; j++) same = seq[s + j] === prefix[j];
-    if (same) scores[seq[s + ngram - 1]!] = -Infinity;
+    if (same) scores[offset + seq[s + ngram - 1]!] = -Infinity;
   }
 }
 
@@ -135,19 +137,21 @@ export function beamSearch(stepper: BeamStepper, batch: number, o: BeamOptions):
   let running = new Float64Array(batch * k).map((_, r) => (r % k === 0 ? 0 : NEG));
   const done: Finished[] = Array.from({ length: batch }, () => ({ hyps: [], improvable: true }));
   let curLen = 1;
+  const acc = new Float64Array(k * V); // (k, V) accumulated scores of one source, reused
   for (;;) {
     const logits = stepper.step(seqs);
+    const lses = logSumExpRows(logits, batch * k, V); // (rows)
     const nextSeqs: number[][] = [];
     const nextScores = new Float64Array(batch * k);
     const parents = new Int32Array(batch * k);
     let allHit = true;
     for (let b = 0; b < batch; b++) {
-      const acc = new Float64Array(k * V); // (k, V) accumulated scores
       for (let j = 0; j < k; j++) {
         const r = b * k + j;
-        const lps = logSoftmaxRow(logits, r, V);
-        banTokens(lps, seqs[r]!, o.eosId, minLength, ngram);
-        for (let v = 0; v < V; v++) acc[j * V + v] = lps[v]! + running[r]!;
+        // (logits - lse) + running, in float64: the log-softmax row plus the beam's score
+        const lse = lses[r]!, run = running[r]!, o0 = r * V, a0 = j * V;
+        for (let v = 0; v < V; v++) acc[a0 + v] = (logits[o0 + v]! - lse) + run;
+        banTokens(acc, seqs[r]!, o.eosId, minLength, ngram, a0); // -Infinity + run stays -Infinity
       }
       const cand = topK(acc, keep).map((i) => ({ parent: Math.floor(i / V), token: i % V, score: acc[i]! }));
       const hits = cand.map((c) => c.token === o.eosId || curLen + 1 >= o.maxLength);

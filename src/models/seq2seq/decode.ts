@@ -118,15 +118,18 @@ export function reorderRows(st: Seq2SeqDecodeState, parents: Int32Array): void {
   if (parents.every((p, r) => p === r)) return;
   const nkv = cache.nKvHead, cap = cache.capacity, hs = cache.headSize, len = cache.length;
   const rowSize = nkv * cap * hs;
+  // only the rows another row takes are copied aside (their filled positions), before any move
+  const sources = [...new Set(parents.filter((p, r) => p !== r))];
+  const saved = new Float32Array(sources.length * nkv * len * hs); // (sources, nkv, len, hs)
   for (const buf of [...cache.keys, ...cache.values]) {
-    const src = buf.data.slice(); // (rows, nkv, cap, hs): the rows before the move
+    sources.forEach((p, i) => {
+      for (let h = 0; h < nkv; h++) saved.set(buf.data.subarray(p * rowSize + h * cap * hs, p * rowSize + h * cap * hs + len * hs), (i * nkv + h) * len * hs);
+    });
     for (let r = 0; r < rows; r++) {
       const p = parents[r]!;
       if (p === r) continue;
-      for (let h = 0; h < nkv; h++) {
-        const from = p * rowSize + h * cap * hs, to = r * rowSize + h * cap * hs;
-        buf.data.set(src.subarray(from, from + len * hs), to);
-      }
+      const i = sources.indexOf(p);
+      for (let h = 0; h < nkv; h++) buf.data.set(saved.subarray((i * nkv + h) * len * hs, (i * nkv + h + 1) * len * hs), r * rowSize + h * cap * hs);
     }
   }
 }
