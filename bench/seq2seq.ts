@@ -9,7 +9,8 @@
  *   beams, every output exactly `--max-length` ids (min_length = max_length, so both sides do
  *   the same work), after one warm-up batch;
  * - training in tokens/s (source + target positions): forward, backward and AdamW of a
- *   teacher-forced batch of 16 pairs (S = T = 24), after one warm-up step.
+ *   teacher-forced batch of 16 pairs (S = T = 24), after one warm-up step; then the same
+ *   with bf16 matrix products (what the presets train with; not compared: the peer is fp32).
  * The peer is transformers' BartForConditionalGeneration on the same weights (saved by llm.ts
  * as an HF directory), inputs and threads (bench/peers/torch_seq2seq.py), in the torch venv of
  * bench/peers/torch-venv.ts; the beam outputs of both sides are compared id for id.
@@ -20,13 +21,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backend } from '../src/backend/index.ts';
+import { backend, setBackend, withPrecision } from '../src/backend/index.ts';
 import { generateSeq2Seq } from '../src/infer/seq2seq-generate.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { asSeq2Seq, bartConfig, createModel } from '../src/models/index.ts';
 import { AdamW } from '../src/optim/index.ts';
 import { CharTokenizer } from '../src/tokenizer/char.ts';
 import { seq2seqBatch, seq2seqObjective } from '../src/train/objectives/seq2seq.ts';
+import { lowpIsa } from '../src/train/precision.ts';
 import { Rng } from '../src/util/rng.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
 import { taskTables } from './seq2seq-tasks.ts';
@@ -60,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
   saveCheckpoint(join(dir, 'model'), { model, tokenizer: CharTokenizer.fromText('abc') }); // the peer's weights: before our training steps change them
   model.eval();
   generateSeq2Seq(model, sources, opts);
-  let t0 = performance.now();
+  const t0 = performance.now();
   let outs = generateSeq2Seq(model, sources, opts);
   for (let i = 1; i < iters; i++) outs = generateSeq2Seq(model, sources, opts);
   const genSec = (performance.now() - t0) / 1000 / iters;
@@ -76,14 +78,26 @@ export async function main(argv: string[]): Promise<void> {
     opt.step();
     return loss.item();
   };
-  step();
-  t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
-  const trainSec = (performance.now() - t0) / 1000 / steps;
+  const timeSteps = (): number => {
+    step();
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    return (performance.now() - t) / 1000 / steps;
+  };
+  const trainSec = timeSteps();
+  // the presets train with bf16 matrix products (AMX); timed on the same model after the fp32 steps
+  const fp32 = backend();
+  setBackend(withPrecision(fp32, 'bf16'));
+  let bf16Sec: number;
+  try {
+    bf16Sec = timeSteps();
+  } finally {
+    setBackend(fp32);
+  }
   const threads = backend().getThreads();
   const ours = { sentencesPerSec: B / genSec, tokensPerSec: (16 * 48) / trainSec };
   console.log(`seq2seq: bart 3 + 3 layers, 256 wide, vocab 8000; beam ${numBeams} over ${B} sources, ${maxLength} ids each; training 16 pairs, S = T = 24`);
-  console.log(`  llm.ts   (${backend().name}, ${threads} threads): beam ${ours.sentencesPerSec.toFixed(2)} sentences/s (${(1000 * genSec).toFixed(0)} ms/batch), training ${ours.tokensPerSec.toFixed(0)} tok/s (${(1000 * trainSec).toFixed(0)} ms/step)`);
+  console.log(`  llm.ts   (${backend().name}, ${threads} threads): beam ${ours.sentencesPerSec.toFixed(2)} sentences/s (${(1000 * genSec).toFixed(0)} ms/batch), training ${ours.tokensPerSec.toFixed(0)} tok/s (${(1000 * trainSec).toFixed(0)} ms/step); bf16 matrix products (${lowpIsa()}, as the presets train): ${((16 * 48) / bf16Sec).toFixed(0)} tok/s (${(1000 * bf16Sec).toFixed(0)} ms/step)`);
   try {
     if (torch && 'reason' in torch) {
       console.log(`  PyTorch peer: skipped (${torch.reason}); to run it: ${torchVenvHint().replace('torch numpy', 'torch numpy transformers')}`);
