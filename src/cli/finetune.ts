@@ -53,6 +53,8 @@ options:
   --lora-dropout P     dropout on the adapter input (default 0)
   --lora-targets L     comma-separated module names, or all-linear
   --rslora             scaling alpha/sqrt(r)
+  --lora-modules-to-save M  comma-separated modules trained in full beside the adapters (peft's
+                       modules_to_save), e.g. embed_tokens (tied embedding and lm_head: new chat markers)
   --chat-template C    sft: chatml, a tokenizer_config.json or a .jinja file (default: the model's, else ChatML)
   --train-on-prompt    sft: learn every token, the prompt too
   --packing            sft: pack conversations into full rows
@@ -84,6 +86,7 @@ const FLAGS = {
   model: { type: 'string' }, tokenizer: { type: 'string' }, data: { type: 'string', multiple: true }, 'val-data': { type: 'string', multiple: true },
   'val-fraction': { type: 'string' }, task: { type: 'string' }, out: { type: 'string' },
   lora: { type: 'boolean' }, 'lora-r': { type: 'string' }, 'lora-alpha': { type: 'string' }, 'lora-dropout': { type: 'string' }, 'lora-targets': { type: 'string' }, rslora: { type: 'boolean' },
+  'lora-modules-to-save': { type: 'string' },
   'chat-template': { type: 'string' }, 'train-on-prompt': { type: 'boolean' }, packing: { type: 'boolean' }, pooling: { type: 'string' },
   steps: { type: 'string' }, 'batch-size': { type: 'string' }, 'block-size': { type: 'string' }, 'grad-accum': { type: 'string' },
   'rope-scaling': { type: 'string' }, context: { type: 'string' },
@@ -120,16 +123,19 @@ function resolveValues(values: Values): { values: Values; resumeFrom: string | n
 
 function loraSettings(v: Values): LoraSettings | null {
   if (!v.lora) {
-    const stray = (['lora-r', 'lora-alpha', 'lora-dropout', 'lora-targets', 'rslora'] as const).find((k) => v[k] !== undefined);
+    const stray = (['lora-r', 'lora-alpha', 'lora-dropout', 'lora-targets', 'rslora', 'lora-modules-to-save'] as const).find((k) => v[k] !== undefined);
     if (stray) throw new LlmtsError('E_FLAG', `--${stray} needs --lora`, { where: `--${stray}`, hint: 'add --lora to train adapters' });
     return null;
   }
   const t = v['lora-targets'];
   const targets = t === undefined ? undefined : t === 'all-linear' ? 'all-linear' : t.split(',').map((s) => s.trim()).filter(Boolean);
   if (Array.isArray(targets) && targets.length === 0) throw new LlmtsError('E_FLAG', '--lora-targets names no module', { where: '--lora-targets', hint: 'e.g. --lora-targets c_attn,c_proj or all-linear' });
+  const save = v['lora-modules-to-save']?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (save && save.length === 0) throw new LlmtsError('E_FLAG', '--lora-modules-to-save names no module', { where: '--lora-modules-to-save', hint: 'e.g. --lora-modules-to-save embed_tokens' });
   return {
     r: numberFlag(v['lora-r'], '--lora-r', 8, { int: true, min: 1 }), alpha: numberFlag(v['lora-alpha'], '--lora-alpha', 8, { min: 0, minExclusive: true }),
     dropout: numberFlag(v['lora-dropout'], '--lora-dropout', 0, { min: 0, max: 1, maxExclusive: true }), targets, rsLora: v.rslora ?? false,
+    ...(save ? { modulesToSave: save } : {}),
   };
 }
 

@@ -136,6 +136,14 @@ function loraOptions(c: AdapterConfig, model: Module): LoraOptions {
   return { r: c.r, alpha: c.alpha, dropout: c.dropout, rsLora: c.rsLora, targetModules: c.targetModules, excludeModules: c.excludeModules ?? undefined, modulesToSave: save };
 }
 
+/** The parameter name of `model`'s token embedding when its output layer is tied to it (no lm_head parameter), else null. */
+function tiedEmbeddingName(model: AdapterModel): string | null {
+  const c = model.config;
+  if (!('tieEmbeddings' in c) || !c.tieEmbeddings) return null;
+  const name = ['model.embed_tokens.weight', 'transformer.wte.weight'].find((n) => model.namedParameters().some(([p]) => p === n));
+  return name ?? null;
+}
+
 /** Heads to permute the rows of `path`'s output by (q/k of a Llama with interleaved RoPE rows), or null. */
 function interleavedHeads(config: ModelConfig, path: string): number | null {
   if (config.arch !== 'llama' || !config.ropeInterleaved) return null;
@@ -223,13 +231,14 @@ export function loadAdapter(model: AdapterModel, dir: string): LoraState {
       lora.set(modulePath, slot);
       continue;
     }
-    const p = params.get(name);
+    const tiedTo = name === 'lm_head.weight' ? tiedEmbeddingName(model) : null; // peft's copy of a tied embedding trained in full
+    const p = params.get(tiedTo ?? name);
     if (!p) throw adapterError(where, `key '${key}': the model has no parameter '${name}'`, `${baseHint}${/^(score|classifier)\./.test(name) ? '; a SEQ_CLS adapter needs a model with its classification head (withHead)' : ''}`);
-    const ours = savedFromHf(model.config, name, entry);
+    const ours = savedFromHf(model.config, tiedTo ?? name, entry);
     if (ours.shape.length !== p.shape.length || ours.shape.some((d, i) => d !== p.shape[i])) {
-      throw adapterError(where, `key '${key}' has shape ${fmt(t.shape)}, the model's '${name}' is ${fmt(p.shape)}`, baseHint);
+      throw adapterError(where, `key '${key}' has shape ${fmt(t.shape)}, the model's '${tiedTo ?? name}' is ${fmt(p.shape)}`, baseHint);
     }
-    saved.set(name, ours);
+    if (!(tiedTo && saved.has(tiedTo))) saved.set(tiedTo ?? name, ours); // the embedding's own key wins over its lm_head copy
   }
   const opts = loraOptions(config, model);
   const plan = planLora(model, opts);
@@ -303,6 +312,8 @@ export function saveAdapter(model: AdapterModel, dir: string, opts: SaveAdapterO
       const name = `${modulePath}.${pName}`;
       const t = savedToHf(model.config, name, { shape: p.shape, data: p.data });
       entries.push([`${PREFIX}${name}`, { dtype: 'F32', shape: [...t.shape], data: t.data }]);
+      // a tied embedding is the output layer too: peft (ensure_weight_tying) saves and expects it under lm_head as well
+      if (name === tiedEmbeddingName(model)) entries.push([`${PREFIX}lm_head.weight`, { dtype: 'F32', shape: [...t.shape], data: t.data }]);
     }
   }
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -316,10 +327,14 @@ export function saveAdapter(model: AdapterModel, dir: string, opts: SaveAdapterO
 function peftConfigJson(model: AdapterModel, state: LoraState, opts: SaveAdapterOptions): Record<string, unknown> {
   // peft sets fan_in_fan_out when it wraps GPT-2's Conv1D layers (every GPT-2 projection but lm_head)
   const conv1d = model.config.arch === 'gpt2' && state.wrapped.some((p) => !/(^|\.)lm_head$/.test(p));
+  // a tied embedding trained in full is also the output layer: peft keeps the two tied only with ensure_weight_tying
+  // (and only for the names it knows, embed_tokens and lm_head: a GPT-2 wte is untied by peft 0.21)
+  const embedding = tiedEmbeddingName(model);
+  const tied = embedding !== null && state.saved.some((p) => embedding.startsWith(`${p}.`));
   return {
     alpha_pattern: {}, auto_mapping: null, base_model_name_or_path: opts.baseModel ?? null, bias: 'none',
     exclude_modules: state.excludeModules, fan_in_fan_out: conv1d, inference_mode: true, init_lora_weights: true,
-    layer_replication: null, layers_pattern: null, layers_to_transform: null, loftq_config: {},
+    ...(tied ? { ensure_weight_tying: true } : {}), layer_replication: null, layers_pattern: null, layers_to_transform: null, loftq_config: {},
     lora_alpha: state.alpha, lora_bias: false, lora_dropout: state.dropout, megatron_config: null, megatron_core: 'megatron.core',
     modules_to_save: state.modulesToSave, peft_type: 'LORA', r: state.r, rank_pattern: {}, revision: null,
     target_modules: state.targetModules, target_parameters: null, task_type: opts.taskType ?? 'CAUSAL_LM',

@@ -207,13 +207,13 @@ export function planLora(model: LoraModel, opts: LoraOptions = {}): LoraPlan {
   const arch = model.config.arch;
   const modules = model.namedModules().filter(([p]) => p !== '');
   const saveNames = opts.modulesToSave ?? [];
-  const saved = saveNames.flatMap((name) => {
+  const saved = uniq(saveNames.flatMap((name) => {
     const found = modules.filter(([p]) => matchesModules([name], p)).map(([p]) => p);
     if (found.length === 0) {
       throw new LlmtsError('E_LORA', `modules_to_save '${name}' matches no module of the model`, { where: 'applyLora.modulesToSave', hint: 'name a module of the model, e.g. "score" for a classification head' });
     }
     return found;
-  });
+  })); // peft lists a module twice when it ties weights (['embed_tokens', 'model.embed_tokens'])
   const insideSaved = (p: string) => saved.some((s) => p === s || p.startsWith(`${s}.`));
   let targets = opts.targetModules ?? PEFT_DEFAULT_TARGETS[arch];
   if (targets === ALL_LINEAR) {
@@ -280,6 +280,10 @@ export function mergeLora(model: Module): string[] {
   for (const [path, l] of layers) model.replaceModule(path, l.merge());
   states.delete(model);
   return layers.map(([p]) => p);
+}
+
+function uniq(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
 }
 
 function checkLayerOptions(o: LoraLayerOptions): void {
