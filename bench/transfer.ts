@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- transfer [--quick] [--uci DIR] [--sst2 DIR] [--cache DIR] [--seeds N]
  * [--pretrain-steps N] [--finetune-steps N] [--threads N] [--lora] [--pooling last|mean]
- * [--lr X] [--scratch-lr X] [--pretrain-uci] [--sst2-dev [--sst2-steps N] [--sst2-lr X]]`:
+ * [--lr X] [--scratch-lr X] [--pretrain-uci] [--probe] [--sst2-dev [--sst2-steps N] [--sst2-lr X]]`:
  * the seed's transfer-learning claim, measured (issue 13). A small GPT-2-shaped decoder is
  * pretrained on unlabelled text (the bundled TinyStories head, plus the SST-2 training
  * sentences without their labels when --sst2 names the GLUE folder: SST-2 has no licence,
@@ -20,7 +20,8 @@
  * --pretrain-uci adds the 1,800 UCI sentences outside the held-apart 600 (no labels) to the
  * pretraining text (in-domain unlabelled text); --lora fine-tunes the pretrained arm with
  * LoRA (r 8, all-linear, the head trained in full); --lr / --scratch-lr set each arm's peak
- * learning rate. --sst2-dev (with --sst2) adds the issue's SST-2 figure: the pretrained model
+ * learning rate; --probe trains only the pretrained arm's head (a linear probe of its
+ * features). --sst2-dev (with --sst2) adds the issue's SST-2 figure: the pretrained model
  * fine-tuned on every SST-2 training phrase (--sst2-steps, default 2,100: one epoch of 32;
  * --sst2-lr), accuracy on dev beside naive Bayes on the same phrases (target >= 82%).
  */
@@ -41,6 +42,7 @@ import { finetune, type FinetuneSettings, type LabelledIds } from '../src/train/
 import { splitExamples } from '../src/train/finetune-batches.ts';
 import { prepareFinetuneModel, type LoraSettings } from '../src/train/finetune-model.ts';
 import type { Pooling } from '../src/models/heads.ts';
+import { AdamW, decayGroups } from '../src/optim/index.ts';
 import { LlmtsError } from '../src/util/errors.ts';
 
 const TINYSTORIES = 'data/tinystories/tinystories_val_head.txt';
@@ -174,12 +176,17 @@ async function pretrained(cache: string, r: Recipe, sst2: string | null, extra: 
   return modelDir;
 }
 
-export interface ArmOptions { lr: number; steps: number; batch: number; block: number; lora: LoraSettings | null; pooling: Pooling }
+export interface ArmOptions { lr: number; steps: number; batch: number; block: number; lora: LoraSettings | null; pooling: Pooling; probe?: boolean }
 
 /** Fine-tunes `model` as a 2-label classifier on `train`; returns accuracy on `test`. */
 export async function classifyRun(model: AnyModel, tokenizer: Tokenizer, train: LabelledIds[], test: LabelledIds[], seed: number, o: ArmOptions): Promise<number> {
   const padId = tokenizer.specialIds.pad ?? tokenizer.specialIds.eos ?? 0;
   const ft = prepareFinetuneModel(model, { task: 'classify', lora: o.lora, seed, lr: o.lr, beta1: 0.9, beta2: 0.999, weightDecay: 0, labels: ['0', '1'], pooling: o.pooling, padId });
+  if (o.probe) { // a linear probe: the trunk frozen, only the head trains
+    ft.trainable.freeze('**');
+    ft.trainable.unfreeze('score.**');
+    ft.optimizer = new AdamW(decayGroups(ft.trainable.trainableParameters(), { weightDecay: 0 }), { lr: o.lr, betas: [0.9, 0.999], weightDecay: 0 });
+  }
   const out = mkdtempSync(join(tmpdir(), 'llmts-bench-transfer-'));
   try {
     const r = await finetune(ft, { task: 'classify', train, val: test }, settings(join(out, 'run'), seed, o.steps, o.batch, o.block, o.lr, padId), { tokenizer, baseModel: 'pretrained', log: () => {} });
@@ -211,7 +218,7 @@ export async function main(argv: string[]): Promise<void> {
       quick: { type: 'boolean' }, uci: { type: 'string' }, sst2: { type: 'string' }, cache: { type: 'string' }, seeds: { type: 'string' },
       'pretrain-steps': { type: 'string' }, 'finetune-steps': { type: 'string' }, threads: { type: 'string' }, lora: { type: 'boolean' },
       pooling: { type: 'string' }, 'pretrain-uci': { type: 'boolean' }, lr: { type: 'string' }, 'scratch-lr': { type: 'string' },
-      'sst2-dev': { type: 'boolean' }, 'sst2-steps': { type: 'string' }, 'sst2-lr': { type: 'string' },
+      'sst2-dev': { type: 'boolean' }, 'sst2-steps': { type: 'string' }, 'sst2-lr': { type: 'string' }, probe: { type: 'boolean' },
     },
   });
   const base = v.quick ? QUICK : FULL;
@@ -256,13 +263,13 @@ export async function main(argv: string[]): Promise<void> {
   const enc = (x: LabelledText): LabelledIds => ({ ids: tokenizer.encode(x.text).slice(0, base.block), label: Number(x.label) });
   const train = labelled.map(enc), held = test.map(enc);
   const arms: { name: string; accs: number[]; lr: number }[] = [
-    { name: `pretrained + fine-tuned${lora ? ' (LoRA r 8, all-linear)' : ' (full)'}`, accs: [], lr: r.finetuneLr },
+    { name: `pretrained + fine-tuned${v.probe ? ' (linear probe: head only)' : lora ? ' (LoRA r 8, all-linear)' : ' (full)'}`, accs: [], lr: r.finetuneLr },
     { name: 'random init, same recipe (full)', accs: [], lr: r.scratchLr },
   ];
   for (let seed = 1; seed <= r.seeds; seed++) {
     const t0 = performance.now();
     const pre = loadModel(modelDir).model;
-    arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { lr: r.finetuneLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora, pooling }));
+    arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { lr: r.finetuneLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora, pooling, probe: v.probe }));
     const scratch = createModel(pre.config, { seed: 1000 + seed });
     arms[1]!.accs.push(await classifyRun(scratch, tokenizer, train, held, seed, { lr: r.scratchLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora: null, pooling }));
     log(`seed ${seed}: pretrained ${(100 * arms[0]!.accs.at(-1)!).toFixed(1)}%, scratch ${(100 * arms[1]!.accs.at(-1)!).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
