@@ -82,3 +82,30 @@ test('a collection over MAX_DOTS documents is drawn as an even sample, and says 
   assert.equal(await page.locator('p.note').innerText(), `${Math.ceil(n / 3)} of ${n} documents drawn (one in 3).`);
   await page.close();
 });
+
+test('an HDBSCAN report: the outlier topic is grey, named "outliers" in the legend and the table, and counted in the title', async () => {
+  const groups = [['battery', 'phone', 'charger'], ['film', 'actor', 'plot']];
+  const rng = new Rng(4), dim = 5, docs: TopicDoc[] = [];
+  const n = 44, rows = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const odd = i >= 40, g = i % 2, w = groups[g]!;
+    docs.push({ text: odd ? `the weather was odd ${i}` : `the ${w[i % 3]} and ${w[(i + 1) % 3]}`, source: `doc${i}`, date: { year: 2010 + (i % 4) } });
+    // 40 documents in two tight groups, 4 scattered far away
+    for (let t = 0; t < dim; t++) rows[i * dim + t] = odd ? 10 * (rng.uniform() - 0.5) + (t === 2 + (i % 3) ? 12 : 0) : (t === g ? 4 : 0) + 0.3 * rng.normal();
+  }
+  const r = fitTopics(docs, rows, dim, { cluster: 'hdbscan', minClusterSize: 5, seed: 1 });
+  assert.equal(r.k, 2);
+  assert.ok(r.outliers >= 4);
+  const file = join(mkdtempSync(join(tmpdir(), 'llmts-topics-html-')), 'topics.html');
+  writeFileSync(file, topicsHtml(r, 'odd'));
+  const page = await browser.newPage();
+  await page.goto(pathToFileURL(file).href);
+  assert.equal(await page.locator('h1').innerText(), `odd: 2 topics in 44 documents (${r.outliers} outliers)`);
+  const outlierDots = page.locator('#topic-map circle.doc[data-topic="2"]');
+  assert.equal(await outlierDots.count(), r.outliers);
+  assert.equal(await outlierDots.first().getAttribute('fill'), '#999999');
+  assert.equal(await page.locator('#trend-chart polyline.trend[data-topic="2"]').getAttribute('stroke'), '#999999');
+  assert.match(await page.locator('li.legend-item').nth(2).innerText(), /^outliers: (odd, weather|weather, odd) \(4\)$/);
+  assert.equal(await page.locator('tr.topic-row').nth(2).locator('td').first().innerText(), 'outliers');
+  await page.close();
+});
