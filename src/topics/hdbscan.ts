@@ -7,13 +7,18 @@
  * 2. mutual reachability of a and b: max(core(a), core(b), d(a, b)); its minimum spanning
  *    tree (Prim on the dense graph, O(n^2 d): fine for the few thousand documents topics take);
  * 3. the single-linkage tree of the MST edges (ascending), condensed: walking down from the
- *    root, a split where both sides hold >= `minClusterSize` points makes two new clusters;
- *    a side smaller than that is points falling out of the cluster at lambda = 1 / distance;
+ *    root, a split where two or more parts hold >= `minClusterSize` points makes new clusters;
+ *    a part smaller than that is points falling out of the cluster at lambda = 1 / distance.
+ *    Merges at the same distance count as one split of several parts, so equal distances
+ *    (common: a mutual reachability is often a core distance) give the same clusters in
+ *    whatever order the MST lists them (scikit-learn takes equal distances one by one, in the
+ *    order of an unstable sort, and may put a small part that falls out at a split into one
+ *    of the new clusters: a point or two of a few hundred differ from its labels);
  * 4. each cluster's stability: the sum over its points of (lambda they leave - lambda the
  *    cluster was born); clusters chosen by excess of mass (a cluster is kept when its
  *    stability is at least its chosen descendants' total), never the root; every point of a
  *    chosen cluster gets its label, the others -1.
- * Deterministic: ties between equal distances are broken by point index.
+ * Deterministic, and independent of the order of equal distances (see 3).
  *
  * @example
  * const { labels, k } = hdbscan(points, n, d, { minClusterSize: 15 }); // labels in -1..k-1
@@ -132,20 +137,26 @@ function condense(t: Linkage, n: number, minSize: number): Condensed[] {
   const stack: [number, number][] = [[2 * n - 2, 0]];
   while (stack.length > 0) {
     const [node, c] = stack.pop()!;
-    const lambda = lambdaOf(t.height[node - n]!);
-    const l = t.left[node - n]!, r = t.right[node - n]!;
+    const h = t.height[node - n]!, lambda = lambdaOf(h);
+    // merges at the same height are one: the parts are the subtrees joined below h, whatever
+    // the order of the equal MST edges (a binary split of a tie could make a cluster of no life)
+    const parts: number[] = [];
+    const expand = (x: number): void => {
+      if (x >= n && t.height[x - n] === h) { expand(t.left[x - n]!); expand(t.right[x - n]!); } else parts.push(x);
+    };
+    expand(t.left[node - n]!);
+    expand(t.right[node - n]!);
     const big = (x: number): boolean => t.size[x]! >= minSize;
-    if (big(l) && big(r)) {
-      for (const child of [l, r]) {
+    const split = parts.filter(big).length >= 2;
+    for (const part of parts) {
+      if (!big(part)) { // a part smaller than minSize falls out (all of them: the cluster ends here)
+        for (const q of leavesOf(t, n, part)) clusters[c]!.points.push({ point: q, lambda });
+      } else if (split) { // two or more big parts: each a new cluster
         clusters.push({ parent: c, birth: lambda, children: [], stability: 0, points: [] });
         clusters[c]!.children.push(clusters.length - 1);
-        stack.push([child, clusters.length - 1]);
-      }
-    } else {
-      // a side smaller than minSize falls out (both: the cluster ends here); a big side goes on as this cluster
-      for (const child of [l, r]) {
-        if (big(child)) stack.push([child, c]);
-        else for (const q of leavesOf(t, n, child)) clusters[c]!.points.push({ point: q, lambda });
+        stack.push([part, clusters.length - 1]);
+      } else { // the one big part goes on as this cluster
+        stack.push([part, c]);
       }
     }
   }
