@@ -61,22 +61,25 @@ export function headAveragedAttention(q: Float32Array, k: Float32Array, T: numbe
   return out;
 }
 
-/** Attention rollout of per-layer (T, T) matrices (first layer first): the product of (A/2 + I/2), last layer on the left. */
-export function attentionRollout(layers: readonly Float64Array[], T: number): Float64Array {
-  let r = new Float64Array(T * T);
-  for (let i = 0; i < T; i++) r[i * T + i] = 1;
-  for (const a of layers) {
-    const next = new Float64Array(T * T);
+/**
+ * Attention rollout read at the pooled positions: pool^T (A_L/2 + I/2) ... (A_1/2 + I/2)
+ * for per-layer (T, T) matrices (first layer first) and position weights `pool` (T), as a
+ * vector times each layer from the last down (T^2 per layer, never the T x T product).
+ */
+export function attentionRollout(layers: readonly Float64Array[], T: number, pool: ArrayLike<number>): Float64Array {
+  let v = Float64Array.from(pool);
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const a = layers[l]!;
+    const next = new Float64Array(T);
     for (let i = 0; i < T; i++) {
-      for (let m = 0; m < T; m++) {
-        const w = 0.5 * a[i * T + m]! + (i === m ? 0.5 : 0);
-        if (w === 0) continue;
-        for (let j = 0; j < T; j++) next[i * T + j]! += w * r[m * T + j]!;
-      }
+      const vi = v[i]!;
+      if (vi === 0) continue;
+      next[i]! += 0.5 * vi;
+      for (let j = 0; j < T; j++) next[j]! += 0.5 * vi * a[i * T + j]!;
     }
-    r = next;
+    v = next;
   }
-  return r;
+  return v;
 }
 
 /**
@@ -164,7 +167,7 @@ export function encoderAttention(enc: Encoder, ids: Int32Array, attentionMask: F
 }
 
 /** Token weights -> word weights over the decoded text of the non-special tokens (see the module comment). */
-export function wordWeights(tokenizer: AnyTokenizer, ids: readonly number[], weights: readonly number[]): { text: string; weight: number }[] {
+export function wordWeights(tokenizer: AnyTokenizer, ids: readonly number[], weights: ArrayLike<number>): { text: string; weight: number }[] {
   const special = new Set(Object.values(tokenizer.specialIds).filter((x): x is number => typeof x === 'number'));
   const keep = ids.map((id, t) => ({ id, w: weights[t]! })).filter((x) => !special.has(x.id));
   const total = keep.reduce((a, x) => a + x.w, 0) || 1;
@@ -189,7 +192,7 @@ function explainClassifier(m: ClassifierTaskModel, text: string): AttentionExpla
   const head = m.model.head as unknown as { pooling?: Pooling; padId?: number };
   const pool = poolingWeights({ ids, B: 1, T }, head.pooling ?? 'last', head.padId).data; // (1, 1, T)
   const layers = decoderAttention(m.model.base as Decoder, ids);
-  return explanation(m.tokenizer, text, Array.from(ids), pooledRow(attentionRollout(layers, T), pool, T));
+  return explanation(m.tokenizer, text, Array.from(ids), attentionRollout(layers, T, pool));
 }
 
 /** Rollout weights of one text with a BERT sequence classifier, read at [CLS]. */
@@ -200,17 +203,10 @@ function explainEncoder(m: EncoderTaskModel, text: string): AttentionExplanation
   const layers = encoderAttention(enc, batch.ids, batch.attentionMask);
   const cls = new Float32Array(T);
   cls[0] = 1;
-  return explanation(m.tokenizer, text, Array.from(batch.ids), pooledRow(attentionRollout(layers, T), cls, T));
+  return explanation(m.tokenizer, text, Array.from(batch.ids), attentionRollout(layers, T, cls));
 }
 
-/** sum_t pool[t] * R[t, :]. */
-function pooledRow(r: Float64Array, pool: ArrayLike<number>, T: number): number[] {
-  const out = new Array<number>(T).fill(0);
-  for (let t = 0; t < T; t++) if (pool[t]) for (let j = 0; j < T; j++) out[j]! += pool[t]! * r[t * T + j]!;
-  return out;
-}
-
-function explanation(tokenizer: AnyTokenizer, text: string, ids: number[], weights: number[]): AttentionExplanation {
+function explanation(tokenizer: AnyTokenizer, text: string, ids: number[], weights: ArrayLike<number>): AttentionExplanation {
   return { sentences: [{ text, weight: 1, words: wordWeights(tokenizer, ids, weights) }] };
 }
 

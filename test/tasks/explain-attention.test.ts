@@ -45,11 +45,13 @@ test('the recomputed attention equals transformers\' output_attentions: BERT, GP
   }
 });
 
-test('attention rollout: (A/2 + I/2) per layer, the last layer on the left', () => {
+test('attention rollout: (A/2 + I/2) per layer, the last layer on the left, read at the pooled positions', () => {
   const a1 = Float64Array.from([1, 0, 0.5, 0.5]), a2 = Float64Array.from([0, 1, 0, 1]);
-  // layer 1: [[1, 0], [0.25, 0.75]]; layer 2: [[0.5, 0.5], [0, 1]]; product layer2 @ layer1
-  assert.deepEqual(Array.from(attentionRollout([a1, a2], 2)), [0.625, 0.375, 0.25, 0.75]);
-  assert.deepEqual(Array.from(attentionRollout([], 2)), [1, 0, 0, 1]);
+  // layer 1: [[1, 0], [0.25, 0.75]]; layer 2: [[0.5, 0.5], [0, 1]]; product layer2 @ layer1 = [[0.625, 0.375], [0.25, 0.75]]
+  assert.deepEqual(Array.from(attentionRollout([a1, a2], 2, [1, 0])), [0.625, 0.375]);
+  assert.deepEqual(Array.from(attentionRollout([a1, a2], 2, [0, 1])), [0.25, 0.75]);
+  assert.deepEqual(Array.from(attentionRollout([a1, a2], 2, [0.5, 0.5])), [0.4375, 0.5625]);
+  assert.deepEqual(Array.from(attentionRollout([], 2, [0, 1])), [0, 1]);
 });
 
 test('recordLayerInputs observes each call and leaves the modules as they were, also when the run throws', () => {
@@ -69,8 +71,9 @@ test('classify --explain with a BERT: word weights from the rollout at [CLS], [C
   const [c] = classify(m, [want.bert.text!], { explain: true });
   assert.deepEqual({ ...c, attention: undefined }, { ...plain, attention: undefined }, 'explain changes no label or probability');
   const T = want.bert.ids.length;
-  const r = attentionRollout(want.bert.attentions.map((l) => Float64Array.from(l.flat())), T);
-  const expected = wordWeights(m.kind === 'encoder' ? m.tokenizer : assert.fail(), want.bert.ids, Array.from(r.subarray(0, T)));
+  const cls = want.bert.ids.map((_, t) => (t === 0 ? 1 : 0));
+  const r = attentionRollout(want.bert.attentions.map((l) => Float64Array.from(l.flat())), T, cls);
+  const expected = wordWeights(m.kind === 'encoder' ? m.tokenizer : assert.fail(), want.bert.ids, r);
   const words = c!.attention!.sentences[0]!.words;
   assert.deepEqual(words.map((w) => w.text), expected.map((w) => w.text));
   assert.ok(!words.some((w) => /\[(CLS|SEP)\]/.test(w.text)));
@@ -88,9 +91,9 @@ test('classify --explain with a fine-tuned GPT-2 classifier: the rollout read at
   const text = 'a gorgeous witty film';
   const [c] = classify(m, [text], { explain: true });
   const ids = tokenizer.encode(text);
-  const r = attentionRollout(decoderAttention(m.model.base as Decoder, Int32Array.from(ids)), ids.length);
-  const last = Array.from(r.subarray((ids.length - 1) * ids.length, ids.length * ids.length));
-  assert.deepEqual(c!.attention!.sentences[0]!.words, wordWeights(tokenizer, ids, last));
+  const lastToken = ids.map((_, t) => (t === ids.length - 1 ? 1 : 0));
+  const r = attentionRollout(decoderAttention(m.model.base as Decoder, Int32Array.from(ids)), ids.length, lastToken);
+  assert.deepEqual(c!.attention!.sentences[0]!.words, wordWeights(tokenizer, ids, r));
   assert.deepEqual(c!.attention!.sentences[0]!.words.map((w) => w.text), ['a', 'gorgeous', 'witty', 'film']);
   assert.equal(c!.label, classify(m, [text])[0]!.label);
 });
