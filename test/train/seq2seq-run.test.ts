@@ -11,9 +11,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { backend } from '../../src/backend/index.ts';
 import { generateTexts } from '../../src/infer/seq2seq-generate.ts';
 import { loadCheckpoint } from '../../src/io/checkpoint.ts';
 import { bartConfig } from '../../src/models/seq2seq/index.ts';
+import { pool } from '../../src/tensor/pool.ts';
 import { runSeq2SeqPreset } from '../../src/train/seq2seq-recipes.ts';
 import { trainSeq2Seq, trainSharedBpe, type Seq2SeqRunSpec, type Seq2SeqSettings } from '../../src/train/seq2seq-run.ts';
 import type { TextPair } from '../../src/train/seq2seq-data.ts';
@@ -85,7 +87,27 @@ test('the shared BPE has BART\'s specials at ids 0-3 and wraps sources in <s> ..
   assert.equal(tok.decode(ids, { skipSpecialTokens: true }), 'le chat');
 });
 
+test('precision bf16 and padMultiple: the run trains with bf16 matrix products, puts the fp32 backend and the pool allowance back, and evaluates in fp32', async () => {
+  const before = backend(), cap = pool.minFreeCapBytes;
+  const lines: string[] = [];
+  let during: unknown = null;
+  const s = spec(join(root, 'bf16'), 12);
+  const r = await trainSeq2Seq({
+    ...s, settings: { ...s.settings, precision: 'bf16', padMultiple: 4 }, log: (l) => lines.push(l),
+    evaluate: (model, tokenizer, log) => {
+      during = backend();
+      return s.evaluate(model, tokenizer, log);
+    },
+  });
+  assert.equal(r.stopped, 'done');
+  assert.ok(lines.some((l) => /bf16 matrix products/.test(l)), lines.join('\n'));
+  assert.equal(backend(), before, 'the fp32 backend is back after training');
+  assert.equal(during, before, 'the final evaluation runs on the fp32 backend');
+  assert.equal(pool.minFreeCapBytes, cap, 'the pool allowance is back');
+});
+
 test('preset settings: an unused key, a malformed value, an unknown preset are E_ errors before any data is read', async () => {
+  await assert.rejects(runSeq2SeqPreset('translate-en-fr', { overrides: { precision: 'fp16' } }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CONFIG' && /precision must be one of/.test(e.message));
   await assert.rejects(runSeq2SeqPreset('translate-en-fr', { overrides: { nLayer: '2' } }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CONFIG' && /nLayer is not a setting of the encoder-decoder preset/.test(e.message));
   await assert.rejects(runSeq2SeqPreset('translate-en-fr', { overrides: { lr: 'fast' } }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_CONFIG' && /lr must be a number/.test(e.message));
   await assert.rejects(runSeq2SeqPreset('summarize-scitldr', { overrides: { data: join(root, 'nowhere') } }), (e: unknown) => e instanceof LlmtsError && e.code === 'E_DATA' && /has no train\.jsonl/.test(e.message));
