@@ -26,6 +26,7 @@ import type { Tokenizer } from '../tokenizer/types.ts';
 import { complete } from '../tasks/complete.ts';
 import { finetune } from '../train/finetune.ts';
 import { prepareFinetuneModel } from '../train/finetune-model.ts';
+import { lowpIsa, withTrainingPrecision } from '../train/precision.ts';
 import { loadModel } from '../io/load-model.ts';
 import type { Recipe, RecipeEvalOptions, RecipeEvalRow, RecipeResult, RecipeRunOptions } from './registry.ts';
 import { findStdlib, nextLinePositions, stdlibFiles, type SourceFile } from './code-python-data.ts';
@@ -72,11 +73,14 @@ export async function trainCodeModel(tokenizer: Tokenizer, train: Uint32Array[],
   const model = createModel(gpt2Config({ vocabSize: tokenizer.vocabSize, blockSize: s.block, nLayer: s.layers, nHead: s.heads, nEmbd: s.width }), { seed: s.seed });
   log(`model: ${describeModel(model.config)}; ${s.steps} steps of ${s.batch} x ${s.block} tokens`);
   const ft = prepareFinetuneModel(model, { task: 'lm', lora: null, seed: s.seed, lr: s.lr, beta1: 0.9, beta2: 0.95, weightDecay: 0.1 });
-  const r = await finetune(ft, { task: 'lm', train, val }, {
+  // bf16 matrix products where the CPU has AMX tiles (about 2x a step there); fp32 elsewhere, where bf16 is no faster.
+  const precision = lowpIsa() === 'amx' ? 'bf16' : 'fp32';
+  log(`precision: ${precision} matrix products (weights and optimizer state fp32)`);
+  const r = await withTrainingPrecision(precision, log, () => finetune(ft, { task: 'lm', train, val }, {
     out, seed: s.seed, maxSteps: s.steps, gradAccum: 1, gradClip: 1, lr: s.lr, minLr: s.lr / 10, warmupSteps: Math.min(100, Math.floor(s.steps / 10)),
     logInterval: Math.max(1, Math.floor(s.steps / 10)), evalInterval: 0, ckptInterval: 0, batchSize: s.batch, blockSize: s.block, evalIters: 20,
     keepLast: 1, patience: 0, padId: 0, progress: false, options: {},
-  }, { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  ${l}`); } });
+  }, { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  ${l}`); } }));
   model.eval();
   return { model, valLoss: r.valLoss };
 }
