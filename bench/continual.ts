@@ -34,6 +34,7 @@ import { CharTokenizer } from '../src/tokenizer/char.ts';
 import { causalLm } from '../src/train/objectives/causal-lm.ts';
 import { planRun, train } from '../src/train/trainer.ts';
 import { writeFileAtomic } from '../src/util/atomic-write.ts';
+import { LlmtsError } from '../src/util/errors.ts';
 
 const CAP = 500_000; // characters per domain, so no domain dominates by size
 const VAL = 0.04; // validation fraction (20k characters a domain: the trainer's final evaluation reads all of it)
@@ -150,6 +151,9 @@ export async function main(argv: string[]): Promise<void> {
     width: Number(flag(argv, 'width', '128')), block: Number(flag(argv, 'block', quick ? '64' : '128')),
     batch: Number(flag(argv, 'batch', quick ? '12' : '16')), evalBatches: quick ? 12 : 20,
   };
+  const runs = flag(argv, 'runs', '0,5,25,joint').split(',');
+  const unknown = runs.filter((r) => !['0', '5', '25', 'joint'].includes(r));
+  if (unknown.length > 0) throw new LlmtsError('E_FLAG', `unknown run ${unknown.join(', ')}`, { where: '--runs', hint: 'the runs are 0, 5, 25 and joint, comma-separated' });
   const keep = flag(argv, 'keep', '');
   const work = keep || mkdtempSync(join(tmpdir(), 'llmts-bench-continual-'));
   mkdirSync(work, { recursive: true });
@@ -157,7 +161,6 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const ds = domains(work);
     console.log(`continual: ${ds.map((d) => d.name).join(' -> ')}; GPT-2 ${s.layers} layers, ${s.width} wide, block ${s.block}, batch ${s.batch}, ${s.steps} steps a stage (lr 2e-3 -> 2e-4, re-warm ${Math.ceil(s.steps / 10)} steps)`);
-    const runs = flag(argv, 'runs', '0,5,25,joint').split(',');
     const stage1 = join(work, 'stage1');
     const stage1File = join(work, 'stage1.json');
     const replayRuns = ['0', '5', '25'].filter((r) => runs.includes(r) && !cached(join(work, `run-${r}.json`), s));
