@@ -4,7 +4,6 @@
 // Python's whitespace; `llmts eval bleu` spawned.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { chrfSignature, corpusChrf, formatChrf, sentenceChrf } from '../../src/e
 import { pyRstrip, pySplit, tokenize13a } from '../../src/eval/sacrebleu-text.ts';
 import { readSegments, splitSegments } from '../../src/eval/segment-files.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
+import { llmtsAsync as llmts, type CliResult as Exit } from '../cli-run.ts';
 
 const DIR = 'test/fixtures/sacrebleu';
 const HYP = join(DIR, 'hyp.txt');
@@ -134,19 +134,6 @@ test('segment files: lines end at \\n only, are right-stripped, a final newline 
   assert.deepEqual(splitSegments('a\n'), ['a']);
   assert.deepEqual(splitSegments('a\u2028b\rc\n'), ['a\u2028b\rc']);
 });
-
-interface Exit { code: number | null; stdout: string; stderr: string }
-
-function llmts(args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`llmts ${args.join(' ')} did not end in 60 s`)); }, 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 function errorLine(r: Exit): string {
   const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('llmts: warning:'));

@@ -4,12 +4,12 @@
 // `llmts eval rouge` spawned.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { porterStem } from '../../src/eval/porter.ts';
 import { meanRouge, rougeL, rougeLsum, rougeN, rougeScores, rougeTokenize, type RougeScore, type RougeScores } from '../../src/eval/rouge.ts';
+import { llmtsAsync as llmts } from '../cli-run.ts';
 
 const DIR = 'test/fixtures/rouge-score';
 
@@ -87,19 +87,6 @@ test('ROUGE-N clips counts, ROUGE-L is the LCS, Lsum takes the union LCS and cou
   const mean = meanRouge([rougeScores('a b', 'a b'), rougeScores('a b', 'c d')]);
   assert.equal(mean.rouge1.fmeasure, 0.5);
 });
-
-interface Exit { code: number | null; stdout: string; stderr: string }
-
-function llmts(args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`llmts ${args.join(' ')} did not end in 60 s`)); }, 60_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 test('llmts eval rouge: table with the non-ASCII note, --json, --stem, --sentence-sep, one-line errors', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'llmts-rouge-'));

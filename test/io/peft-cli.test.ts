@@ -3,7 +3,6 @@
 // model, and mistakes are one `llmts: error E_...` line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +10,10 @@ import { loadCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadClassifier } from '../../src/io/classifier-dir.ts';
 import { maxAbsDiff, PARITY_IDS, PEFT_DIR } from './peft-ours.ts';
 import { noGrad } from '../../src/tensor/index.ts';
+import { llmts } from '../cli-run.ts';
 
 const BASE = 'test/fixtures/hf-models/hf-gpt2-float32';
 const ADAPTER = join(PEFT_DIR, 'peft-gpt2-causal');
-
-function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** stderr without the backend's native-kernels warning (machines without the native build). */
 function errorLines(stderr: string): string[] {

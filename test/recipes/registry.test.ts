@@ -1,10 +1,10 @@
 // The recipe registry: unknown names are one E_RECIPE error listing the known ones, and
 // the end-of-run report puts each figure beside its baseline and prints the usage lines.
 import { test } from 'node:test';
-import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { formatRecipeResult, loadRecipe, recipeNames, type Recipe } from '../../src/recipes/registry.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
+import { llmts, type CliResult } from '../cli-run.ts';
 
 test('an unknown recipe is E_RECIPE naming it and the registered ones', async () => {
   await assert.rejects(loadRecipe('no-such-recipe'), (err: unknown) => {
@@ -42,18 +42,17 @@ test('formatRecipeResult: the evaluation table beside the baseline, then the usa
 });
 
 /** Runs `llmts recipe ...` from the sources. */
-function llmts(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'recipe', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function recipe(args: string[]): CliResult {
+  return llmts(['recipe', ...args]);
 }
 
 test('llmts recipe: --list, a recipe\'s --help with its own flags, and user errors as one line', () => {
-  const list = llmts(['--list']);
-  assert.equal(list.status, 0, list.stderr);
+  const list = recipe(['--list']);
+  assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /^sentiment\s+.+\(10 min\)$/m);
   assert.match(list.stdout, /^code-python\s+.+\(15 min\)$/m);
-  const help = llmts(['sentiment', '--help']);
-  assert.equal(help.status, 0);
+  const help = recipe(['sentiment', '--help']);
+  assert.equal(help.code, 0);
   assert.match(help.stdout, /--sst2 V/);
   const cases: [string[], RegExp][] = [
     [['nope'], /^llmts: error E_RECIPE: no recipe named 'nope'.*sentiment, code-python/],
@@ -62,8 +61,8 @@ test('llmts recipe: --list, a recipe\'s --help with its own flags, and user erro
     [['sentiment', 'code-python'], /^llmts: error E_FLAG: unexpected argument 'code-python'/],
   ];
   for (const [args, re] of cases) {
-    const r = llmts(args);
-    assert.equal(r.status, 1, args.join(' '));
+    const r = recipe(args);
+    assert.equal(r.code, 1, args.join(' '));
     assert.match(r.stderr.trim(), re);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }

@@ -3,27 +3,14 @@
 // citing numbered sources, and user mistakes as one `llmts: error E_...` line (no stack).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { llmtsAsync as llmts, type CliResult as Exit } from '../cli-run.ts';
 
 const EMBED = 'test/fixtures/hf-bert/base';
 const CHAT = ['--model', 'data/llama2c-stories260k/stories260K.bin', '--tokenizer', 'data/llama2c-stories260k/tok512.bin'];
 const TEXT = 'Cats sleep all day. They purr when happy.\n\nThe ship sailed at dawn. Sailors raised the anchor.\n';
-
-interface Exit { code: number | null; stdout: string; stderr: string }
-
-function llmts(args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`llmts ${args.join(' ')} did not end in 120 s`)); }, 120_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 function assertError(r: Exit, code: string, re: RegExp, what: string): void {
   const lines = r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('llmts: warning:'));

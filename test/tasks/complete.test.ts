@@ -3,7 +3,6 @@
 // reads --file / stdin, prints text or --json, and refuses a bad line or mode.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { nextLineExactMatch } from '../../src/recipes/code-python-eval.ts';
 import { codeTokenizer, fileIds, recipe, trainCodeModel } from '../../src/recipes/code-python.ts';
 import { complete } from '../../src/tasks/complete.ts';
 import { loadTaskModel } from '../../src/tasks/model-kind.ts';
+import { llmts } from '../cli-run.ts';
 
 const ADD = 'def add(a, b):\n    total = a + b\n    return total\n\n\n';
 const SNIPPET = `${ADD}def sub(x, y):\n    diff = x - y\n    return diff\n`;
@@ -46,24 +46,18 @@ test('complete: the next line, and the block up to the dedent', () => {
   assert.deepEqual(complete(m, ADD, { mode: 'line' }).lines, ['def sub(x, y):'], 'after blank lines: the next line of code');
 });
 
-/** Runs the CLI from the sources. */
-function llmts(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { input, encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 test('llmts complete: --file --line, stdin, --json; a bad line or mode is one error line', () => {
   const f = join(dir, 'f.py');
   writeFileSync(f, 'def add(a, b):\n    total = a + b\n    return total\n');
   const text = llmts(['complete', '--model', modelDir, '--file', f, '--line', '2']);
-  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.code, 0, text.stderr);
   assert.equal(text.stdout, '    total = a + b\n    return total\n');
-  const json = llmts(['complete', '--model', modelDir, '--json', '--mode', 'line'], `${ADD}def sub(x, y):\n`);
-  assert.equal(json.status, 0, json.stderr);
+  const json = llmts(['complete', '--model', modelDir, '--json', '--mode', 'line'], { input: `${ADD}def sub(x, y):\n` });
+  assert.equal(json.code, 0, json.stderr);
   const j = JSON.parse(json.stdout) as Record<string, unknown>;
   assert.deepEqual({ file: j.file, line: j.line, mode: j.mode, completion: j.completion, stop: j.stop }, { file: 'standard input', line: 7, mode: 'line', completion: '    diff = x - y', stop: 'line' });
   const bad = llmts(['complete', '--model', modelDir, '--file', f, '--line', '9']);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^llmts: error E_LINE: line 9 is outside .*f\.py \(3 lines/m);
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
   const mode = llmts(['complete', '--model', modelDir, '--file', f, '--mode', 'word']);

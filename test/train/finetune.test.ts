@@ -5,7 +5,6 @@
 // are computed on a toy set; bad data is one E_DATA line naming the file and line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,14 +19,10 @@ import { noGrad } from '../../src/tensor/index.ts';
 import { finetune, type FinetuneSettings } from '../../src/train/finetune.ts';
 import { prepareFinetuneData } from '../../src/train/finetune-data.ts';
 import { prepareFinetuneModel, type FinetuneTask, type LoraSettings } from '../../src/train/finetune-model.ts';
+import { llmts } from '../cli-run.ts';
 
 const BASE = 'test/fixtures/hf-models/hf-gpt2-float32';
 const SFT = 'test/fixtures/sft-rasbt/instruction-sample.json';
-
-function llmts(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l !== '' && !/native kernels unavailable/.test(l));
