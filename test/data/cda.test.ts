@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { counterfactual, GENDER_PAIRS, loadFirstNames, matchCase } from '../../s
 import { DEFAULT_DEDUP } from '../../src/data/dedup/dedup.ts';
 import { DEFAULT_FILTERS } from '../../src/data/filters/index.ts';
 import { prepare } from '../../src/data/prepare.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 test('counterfactual: both directions, case kept, punctuation untouched, no word swapped twice', () => {
   assert.equal(counterfactual('He said she would come.').text, 'She said he would come.');
@@ -111,16 +111,16 @@ test('llmts data prepare --cda: the summary line and report.json; --cda-names wi
   const dir = mkdtempSync(join(tmpdir(), 'llmts-cda-cli-'));
   const src = join(dir, 'in.txt');
   writeFileSync(src, DOCS.join('\n\n') + '\n');
-  const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'data', 'prepare', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = (args: string[]) => runCli(['data', 'prepare', ...args], { timeoutMs: 60_000 });
   const flags = ['--doc-sep', '\\n\\n', '--val-ratio', '0', '--threads', '1', '--no-length', '--no-ratios', '--no-repetition', '--no-language', '--no-near'];
   const r = run(['--out', join(dir, 'o'), '--cda', ...flags, src]);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /cda: 3 counterfactual copies added to train \(8 words swapped\)/);
   const rep = JSON.parse(readFileSync(join(dir, 'o', 'report.json'), 'utf8')) as { cda: { docs: number }; settings: { cda: unknown } };
   assert.equal(rep.cda.docs, 3);
   assert.deepEqual(rep.settings.cda, { names: false });
   const bad = run(['--out', join(dir, 'o2'), '--cda-names', src]);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /E_FLAG: --cda-names needs --cda/);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +14,7 @@ import { classificationHead, withHead } from '../../src/models/heads.ts';
 import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,';
 const tok = CharTokenizer.fromText(ALPHABET);
@@ -139,9 +139,9 @@ test('llmts bias probe --json on a checkpoint: the occupation and WEAT sections,
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmts-bias-'));
   const ck = path.join(dir, 'ck');
   saveCheckpoint(ck, { model, tokenizer: tok });
-  const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  const run = (args: string[]) => runCli([...args], { timeoutMs: 120_000 });
   const r = run(['bias', 'probe', '--model', ck, '--json', '--permutations', '200']);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   const got = JSON.parse(r.stdout) as { kind: string; occupation: { rows: unknown[]; meanAbsGap: number; caution: string }; names: { skipped: string }; weat: { tests: { effectSize: number; permutations: number }[] } };
   assert.equal(got.kind, 'causal-lm');
   assert.equal(got.occupation.rows.length, 40);
@@ -152,7 +152,7 @@ test('llmts bias probe --json on a checkpoint: the occupation and WEAT sections,
   assert.equal(got.weat.tests.length, 3);
   for (const t of got.weat.tests) assert.ok(Number.isFinite(t.effectSize) && t.permutations === 200);
   const bad = run(['bias', 'probe', '--model', ck, '--probes', 'occupaton']);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /E_FLAG.*unknown probe 'occupaton'/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -162,8 +162,8 @@ test('llmts bias probe --json on a classifier directory: the name-swap section; 
   const base = createModel(gpt2Config({ vocabSize: tok.vocabSize, blockSize: 64, nLayer: 1, nHead: 2, nEmbd: 16 }), { seed: 6 });
   const clf = withHead(base, classificationHead({ numLabels: 2 }), { seed: 7 });
   saveClassifier(dir, { model: clf, tokenizer: tok, labels: ['negative', 'positive'] });
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bias', 'probe', '--model', dir, '--probes', 'occupation,names', '--json'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCli(['bias', 'probe', '--model', dir, '--probes', 'occupation,names', '--json'], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
   const got = JSON.parse(r.stdout) as { kind: string; occupation: { skipped: string }; names: { meanAbsDiff: number; pairs: number; positiveLabel: number }; weat: { skipped: string } };
   assert.equal(got.kind, 'classifier');
   assert.match(got.occupation.skipped, /no language-model head/);

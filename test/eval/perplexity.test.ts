@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +11,7 @@ import { createModel, type AnyModel } from '../../src/models/registry.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { saveCheckpoint } from '../../src/io/checkpoint.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const TEXT = 'To be, or not to be, that is the question:\nWhether \'tis nobler in the mind to suffer\n';
 
@@ -70,16 +70,16 @@ test('llmts eval and llmts generate read a checkpoint directory', () => {
   const file = path.join(dir, 'text.txt');
   fs.writeFileSync(file, TEXT);
   const want = evaluateText(m, tok, TEXT, { batchSize: 2 });
-  const run = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = (args: string[]) => runCli([...args], { timeoutMs: 60_000 });
   const ev = run(['eval', '--model', ck, '--file', file, '--json', '--batch-size', '2']);
-  assert.equal(ev.status, 0, ev.stderr);
+  assert.equal(ev.code, 0, ev.stderr);
   const got = JSON.parse(ev.stdout) as { tokens: number; bytes: number; loss: number; perplexity: number; bitsPerByte: number };
   assert.equal(got.tokens, TEXT.length - 1, 'char tokenizer has no start token: the first char is context only');
   assert.equal(got.bytes, Buffer.byteLength(TEXT));
   assert.ok(Math.abs(got.loss - want.loss) < 1e-6);
   assert.ok(Math.abs(got.bitsPerByte - want.bitsPerByte) < 1e-6);
   const gen = run(['generate', '--model', dir, '--prompt', 'To be', '--temperature', '0', '--max-tokens', '30']);
-  assert.equal(gen.status, 0, gen.stderr);
+  assert.equal(gen.code, 0, gen.stderr);
   const ids = [...tok.encode('To be'), ...generate(m, tok.encode('To be'), { maxTokens: 30, temperature: 0 }).ids];
   assert.equal(gen.stdout, tok.decode(ids) + '\n', 'a run directory resolves to its newest checkpoint; same greedy text as the library');
 });

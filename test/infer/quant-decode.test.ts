@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -19,6 +18,7 @@ import type { LanguageModel } from '../../src/models/model.ts';
 import { createModel } from '../../src/models/registry.ts';
 import type { KVCache } from '../../src/nn/kv-cache.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const DIR = 'data/llama2c-stories260k';
 const BIN = path.join(DIR, 'stories260K.bin'), TOK = path.join(DIR, 'tok512.bin');
@@ -201,11 +201,11 @@ test('setDecodeWeights: fp32 drops the copies; the packed plan is a snapshot re-
 });
 
 test('llmts generate --quantize q8_0 decodes with Q8_0 copies; a wrong value is one E_QUANT line', () => {
-  const llmts = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'generate', '--model', BIN, '--tokenizer', TOK, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const llmts = (args: string[]) => runCli(['generate', '--model', BIN, '--tokenizer', TOK, ...args], { timeoutMs: 60_000 });
   const greedy = ['--prompt', 'The cat', '--temperature', '0', '--max-tokens', '60']; // fp32 and Q8_0 part at token 39
   const q = llmts([...greedy, '--quantize', 'q8_0']), f = llmts(greedy);
   assert.equal(q.stderr, '');
-  assert.equal(q.status, 0);
+  assert.equal(q.code, 0);
   assert.notEqual(q.stdout, f.stdout);
   const text = (format: DecodeWeightFormat) => {
     const m = loadModel(BIN, TOK, { quantize: format });
@@ -216,7 +216,7 @@ test('llmts generate --quantize q8_0 decodes with Q8_0 copies; a wrong value is 
   assert.equal(q.stdout.trim(), text('q8_0'));
   assert.equal(f.stdout.trim(), text('fp32'));
   const bad = llmts([...greedy, '--quantize', 'int4']);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /E_QUANT.*--quantize must be one of fp32, bf16, q8_0/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
 });

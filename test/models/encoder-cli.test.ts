@@ -6,16 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maskTokens } from '../../src/train/objectives/masked-lm.ts';
 import { IGNORE } from '../../src/train/objectives/causal-lm.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
-const main = 'src/cli/main.ts';
-const llmts = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', timeout: 120_000 });
+const llmts = (...args: string[]) => runCli([...args], { timeoutMs: 120_000 });
 const DIR = 'test/fixtures/hf-bert';
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
   sentences: string[];
@@ -26,7 +25,7 @@ const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as
 test('llmts fill-mask --json: the ids, order and scores of transformers\' fill-mask pipeline (one and two masks)', () => {
   for (const f of expected.fill_mask) {
     const r = llmts('fill-mask', '--model', join(DIR, 'mlm'), '--text', f.text, '--top-k', '5', '--json');
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const got = JSON.parse(r.stdout) as { token: string; id: number; score: number }[][];
     assert.equal(got.length, f.masks.length, 'one array per [MASK]');
     got.forEach((preds, m) => {
@@ -36,7 +35,7 @@ test('llmts fill-mask --json: the ids, order and scores of transformers\' fill-m
     });
   }
   const text = llmts('fill-mask', '--model', join(DIR, 'mlm'), '--text', expected.fill_mask[0]!.text, '--top-k', '2');
-  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^mask 1 of 1:\n {2}0\.1495 {2}a {2}\(id 49\)\n {2}0\.0976 {2}\[MASK\] {2}\(id 4\)\n$/);
 });
 
@@ -47,7 +46,7 @@ test('llmts embed: masked mean (default) and [CLS] pooling equal transformers\' 
     writeFileSync(file, `${expected.sentences.join('\n')}\n\n`);
     for (const [pooling, want] of [['mean', expected.embed.mean], ['cls', expected.embed.cls]] as const) {
       const r = llmts('embed', '--model', join(DIR, 'base'), '--file', file, '--pooling', pooling);
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as number[]);
       assert.equal(lines.length, 2, 'one line per non-empty line of the file');
       lines.forEach((e, i) => {
@@ -76,7 +75,7 @@ test('fill-mask / embed (and eval / generate given an encoder): user errors are 
   ];
   for (const [args, re] of cases) {
     const r = llmts(...args);
-    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }

@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
-const llmts = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
+const llmts = (...args: string[]) => runCli([...args], { timeoutMs: 180_000 });
 const root = mkdtempSync(join(tmpdir(), 'llmts-han-cli-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -32,7 +32,7 @@ for (const [folder, pool, n] of [['spam-1', SPAM, 20], ['easy-ham-1', HAM, 24]] 
 const model = join(root, 'model');
 
 function oneErrorLine(r: ReturnType<typeof llmts>, code: string, re: RegExp): void {
-  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, new RegExp(`^llmts: error ${code}: `));
   assert.match(r.stderr, re);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -41,7 +41,7 @@ function oneErrorLine(r: ReturnType<typeof llmts>, code: string, re: RegExp): vo
 test('llmts train-han learns a tiny mail folder, prints spam F1 beside the mean-pooled model and naive Bayes, saves the model', () => {
   const r = llmts('train-han', '--data', data, '--out', model, '--epochs', '12', '--batch-size', '4', '--lr', '0.02', '--embed', '8',
     '--word-hidden', '6', '--sent-hidden', '6', '--attn', '8', '--dropout', '0', '--min-count', '1');
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /44 messages, 0 duplicates dropped \| 31 train \/ 4 dev \/ 9 test/);
   assert.match(r.stdout, /han epoch 12\/12 \| dev spam F1 /);
   assert.match(r.stdout, /HAN \(bi-GRU \+ attention\) +\| 1\.0000 +\| 100\.00% +\| 1\.0000 +\| 100\.00%\nflat mean-pooled words +\| \d\.\d{4} .*\nnaive Bayes \(all body words\) +\| \d\.\d{4} .*\n\(4 dev and 9 test messages/);
@@ -54,12 +54,12 @@ test('llmts train-han learns a tiny mail folder, prints spam F1 beside the mean-
 test('llmts classify-doc: the label, its probabilities and (--explain, --html, --json) the attention weights', () => {
   const spamMail = join(data, 'spam-1', '00003.txt');
   const t = llmts('classify-doc', '--model', model, '--file', spamMail, '--email', '--explain');
-  assert.equal(t.status, 0, t.stderr);
+  assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, new RegExp(`^spam \\(1\\)  ${spamMail.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n  ham +0\\.\\d{3}\n  spam +0\\.\\d{3}\n  attention`));
   assert.doesNotMatch(t.stdout, /zz|subject/i, 'the headers are not read with --email');
   const html = join(root, 'report.html');
   const j = llmts('classify-doc', '--model', model, '--text', 'Meeting tomorrow about the kernel patch. Thanks for the review.', '--json', '--html', html);
-  assert.equal(j.status, 0, j.stderr);
+  assert.equal(j.code, 0, j.stderr);
   const out = JSON.parse(j.stdout) as { label: string; probabilities: Record<string, number>; attention: { sentences: { text: string; weight: number; words: { text: string; weight: number }[] }[] } };
   assert.equal(out.label, 'ham');
   const total = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);

@@ -5,18 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTokenizer } from '../../src/tokenizer/load.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const DIR = 'test/fixtures/hf-bart';
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as {
   sources: string[]; generate: { settings: { num_beams: number; max_length: number }; single: { ids: number[] }[] }[];
 };
 const tok = loadTokenizer(join(DIR, 'model', 'tokenizer.json'));
-const llmts = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+const llmts = (...args: string[]) => runCli([...args], { timeoutMs: 120_000 });
 const root = mkdtempSync(join(tmpdir(), 'llmts-translate-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -26,7 +26,7 @@ const text = (ids: number[]) => tok.decode(ids.slice(1, ids[ids.length - 1] === 
 test('llmts translate --beams 4 prints transformers\' beam outputs, one JSON line per --text', () => {
   const beam = expected.generate.find((g) => g.settings.num_beams === 4 && g.settings.max_length === 20 && Object.keys(g.settings).length === 2)!;
   const r = llmts('translate', '--model', join(DIR, 'model'), ...expected.sources.flatMap((s) => ['--text', s]), '--beams', '4', '--max-length', '20', '--json');
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string), beam.single.map((s) => text(s.ids)));
 });
 
@@ -35,7 +35,7 @@ test('llmts summarize --file decodes greedily by default, one line per non-empty
   const file = join(root, 'docs.txt');
   writeFileSync(file, `${expected.sources.join('\n\n')}\n`);
   const r = llmts('summarize', '--model', join(DIR, 'model'), '--file', file, '--max-length', '20', '--json');
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string), greedy.single.map((s) => text(s.ids)));
 });
 
@@ -47,7 +47,7 @@ test('misuse: no input, a bad flag, a decoder-only model: one E_ line, exit 1', 
   ];
   for (const [args, re] of cases) {
     const r = llmts(...args);
-    assert.equal(r.status, 1, args.join(' '));
+    assert.equal(r.code, 1, args.join(' '));
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }

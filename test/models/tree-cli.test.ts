@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { llmts as runCli } from '../cli-run.ts';
 
-const llmts = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
+const llmts = (...args: string[]) => runCli([...args], { timeoutMs: 180_000 });
 const root = mkdtempSync(join(tmpdir(), 'llmts-tree-cli-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -23,7 +23,7 @@ writeFileSync(join(root, 'dev.txt'), TREES);
 const model = join(root, 'model');
 
 function oneErrorLine(r: ReturnType<typeof llmts>, code: string, re: RegExp): void {
-  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, new RegExp(`^llmts: error ${code}: `));
   assert.match(r.stderr, re);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -32,7 +32,7 @@ function oneErrorLine(r: ReturnType<typeof llmts>, code: string, re: RegExp): vo
 test('llmts train-tree learns a tiny tree set, prints the dev table beside naive Bayes and saves the model', () => {
   const r = llmts('train-tree', '--data', root, '--out', model, '--epochs', '60', '--batch-size', '4', '--lr', '0.05', '--embed', '8',
     '--hidden', '8', '--dropout', '0', '--min-count', '1', '--weight-decay', '0');
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /epoch 60\/60 \| dev root fine 100\.0% \| binary 100\.0% \| phrases 100\.0%/);
   assert.match(r.stdout, /tree-lstm +\| 100\.0% +\| 100\.0% +\| 100\.0%\nnaive Bayes \(unigrams\) +\| \d+\.\d% +\| \d+\.\d% +\| \d+\.\d%\n\(8 roots; 8 not neutral/);
   for (const f of ['model.safetensors', 'config.json', 'vocab.txt']) assert.ok(existsSync(join(model, f)), f);
@@ -40,7 +40,7 @@ test('llmts train-tree learns a tiny tree set, prints the dev table beside naive
 
 test('llmts sentiment: the sentence label, its probabilities and (--tree) every phrase\'s label', () => {
   const j = llmts('sentiment', '--model', model, '--ptb', '(0 (0 a) (0 great))', '--tree', '--json');
-  assert.equal(j.status, 0, j.stderr);
+  assert.equal(j.code, 0, j.stderr);
   const out = JSON.parse(j.stdout) as { label: string; id: number; probabilities: Record<string, number>; tree: string; phrases: { text: string; id: number; depth: number }[] };
   assert.equal(out.id, 4);
   assert.equal(out.label, 'very positive');
@@ -51,7 +51,7 @@ test('llmts sentiment: the sentence label, its probabilities and (--tree) every 
   assert.deepEqual(out.phrases.map((p) => [p.text, p.id, p.depth]), [['a great', 4, 0], ['a', 2, 1], ['great', 4, 1]]);
 
   const t = llmts('sentiment', '--model', model, '--text', 'an awful film', '--tree');
-  assert.equal(t.status, 0, t.stderr);
+  assert.equal(t.code, 0, t.stderr);
   const lines = t.stdout.split('\n');
   assert.match(lines[0]!, /^(very negative \(0\)|negative \(1\)) {2}an awful film$/, 'composed right-branching: (an (awful film))');
   assert.match(t.stdout, /\nphrases:\n {2}\d \S.* an awful film\n {4}2 neutral +an\n {4}\d .* awful film\n {6}0 very negative +awful\n {6}2 neutral +film\n/);

@@ -6,15 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveHanModel } from '../../src/io/han-model-dir.ts';
 import { DOCUMENT_DEFAULTS, hanConfig, hanFamily } from '../../src/models/han/index.ts';
 import { classify, embed, loadTaskModel, summarize } from '../../src/tasks/index.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
-const llmts = (args: string[], input?: string) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000, input });
+const llmts = (args: string[], input?: string) => runCli([...args], { timeoutMs: 120_000, input });
 const CLS = 'test/fixtures/hf-bert/cls', BART = 'test/fixtures/hf-bart/model';
 const root = mkdtempSync(join(tmpdir(), 'llmts-task-cli-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -28,7 +28,7 @@ const TEXTS = ['The cat sat on the mat.', 'A little girl played with a big red b
 test('llmts classify --json: one line per text (from --text or stdin) with the tasks layer\'s label and probabilities', () => {
   const want = classify(loadTaskModel(CLS), TEXTS);
   for (const r of [llmts(['classify', '--model', CLS, ...TEXTS.flatMap((t) => ['--text', t]), '--json']), llmts(['classify', '--model', CLS, '--json'], `${TEXTS.join('\n')}\n\n`)]) {
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string; id: number; score: number; probabilities: Record<string, number> });
     assert.equal(lines.length, TEXTS.length);
     lines.forEach((l, i) => {
@@ -39,18 +39,18 @@ test('llmts classify --json: one line per text (from --text or stdin) with the t
     });
   }
   const text = llmts(['sentiment', '--model', CLS, '--text', TEXTS[0]!]);
-  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`^${want[0]!.label} \\(${want[0]!.id}\\)  The cat sat on the mat\\.\\n  LABEL_0 +0\\.\\d{3}\\n  LABEL_1 +0\\.\\d{3}\\n  LABEL_2 +0\\.\\d{3}\\n$`));
 });
 
 test('llmts summarize and embed read stdin; more inputs than a batch draw a progress line on stderr', () => {
   const docs = ['We study tiny models.', 'A second abstract about beams.', 'A third one.'];
   const s = llmts(['summarize', '--model', BART, '--max-length', '12', '--batch-size', '1', '--json'], docs.join('\n'));
-  assert.equal(s.status, 0, s.stderr);
+  assert.equal(s.code, 0, s.stderr);
   assert.deepEqual(s.stdout.trim().split('\n').map((l) => JSON.parse(l) as string), summarize(loadTaskModel(BART), docs, { maxLength: 12 }));
   assert.match(s.stderr, /^summarize \[#+\] 100% 3\/3 \| /m, 'a progress line (the last one only, on a pipe)');
   const e = llmts(['embed', '--model', BART, '--file', '-', '--json'], 'a cat\n');
-  assert.equal(e.status, 0, e.stderr);
+  assert.equal(e.code, 0, e.stderr);
   const line = JSON.parse(e.stdout) as { index: number; text: string; embedding: number[] };
   assert.equal(line.text, 'a cat');
   const want = embed(loadTaskModel(BART), ['a cat'])[0]!;
@@ -63,10 +63,10 @@ test('llmts classify --explain on a HAN: the attention weights as text and in --
   const text = 'Win money now! Hello friend.';
   const want = classify(m, [text], { explain: true })[0]!;
   const j = llmts(['classify', '--model', hanDir, '--text', text, '--explain', '--json']);
-  assert.equal(j.status, 0, j.stderr);
+  assert.equal(j.code, 0, j.stderr);
   assert.deepEqual((JSON.parse(j.stdout) as { attention: unknown }).attention, want.attention);
   const t = llmts(['classify', '--model', hanDir, '--text', text, '--explain']);
-  assert.equal(t.status, 0, t.stderr);
+  assert.equal(t.code, 0, t.stderr);
   const s0 = want.attention!.sentences[0]!;
   assert.ok(t.stdout.includes(`attention (sentence weight: word weights):\n  ${s0.weight.toFixed(3)}: ${s0.words.map((w) => `${w.text}(${w.weight.toFixed(2)})`).join(' ')}\n`), t.stdout);
 });
@@ -75,7 +75,7 @@ test('llmts classify --explain on a BERT classifier: the attention rollout\'s wo
   const text = 'the film is a gorgeous, witty delight';
   const want = classify(loadTaskModel(CLS), [text], { explain: true })[0]!;
   const j = llmts(['classify', '--model', CLS, '--text', text, '--explain', '--json']);
-  assert.equal(j.status, 0, j.stderr);
+  assert.equal(j.code, 0, j.stderr);
   const got = JSON.parse(j.stdout) as { attention: typeof want.attention };
   assert.deepEqual(got.attention, want.attention);
   assert.deepEqual(got.attention!.sentences[0]!.words.map((w) => w.text), text.split(' '));
@@ -93,7 +93,7 @@ test('task commands: user errors are one E_ line naming the model, the flag or t
   ];
   for (const [args, re] of cases) {
     const r = llmts(args, '');
-    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }

@@ -3,12 +3,12 @@
 // the flag or file (run in-process: main.ts prints such an error as one line).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/topics.ts';
 import type { TopicsResult } from '../../src/topics/fit.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const MODEL = 'test/fixtures/hf-bert/base';
 const dir = mkdtempSync(join(tmpdir(), 'llmts-topics-cli-'));
@@ -21,8 +21,8 @@ writeFileSync(corpus, Array.from({ length: 24 }, (_, i) => {
 
 test('llmts topics on a JSONL file with dates writes topics.json and topics.html and prints the table', () => {
   const out = join(dir, 'report');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'topics', '--model', MODEL, '--date-field', 'date', '--k', '3', '--out', out, corpus], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCli(['topics', '--model', MODEL, '--date-field', 'date', '--k', '3', '--out', out, corpus], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^3 topics in 24 documents; mean NPMI -?\d\.\d{3}\ntopic {3}docs {3}share {3}NPMI {2}words\n/);
   const json = JSON.parse(readFileSync(join(out, 'topics.json'), 'utf8')) as TopicsResult & { model: string };
   assert.equal(json.model, MODEL);

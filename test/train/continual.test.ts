@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TokenLoader } from '../../src/data/loader.ts';
 import { parseReplaySpecs, ReplayMixLoader } from '../../src/data/replay.ts';
 import { tokenizeFiles } from '../../src/data/tokenize.ts';
@@ -15,8 +13,8 @@ import { CharTokenizer } from '../../src/tokenizer/char.ts';
 import { readMetrics } from '../../src/train/metrics.ts';
 import { planRun, train } from '../../src/train/trainer.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
-const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'llmts-continual-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -142,16 +140,16 @@ test('continual errors: another tokenizer, a missing checkpoint or folder, a bad
 test('llmts train --resume-from M --replay F:R --replay G:S (the CLI, spaced spelling) trains and records both sources; a bad R is one E_REPLAY line', async () => {
   await baseRun;
   const out = join(root, 'cli');
-  const cli = (...a: string[]) => spawnSync(process.execPath, ['--import', 'tsx', main, 'train', ...a], { encoding: 'utf8', timeout: 60_000 });
+  const cli = (...a: string[]) => runCli(['train', ...a], { timeoutMs: 60_000 });
   const r = cli('--preset', 'tiny', '--data', newData, '--out', out, '--resume-from', base, '--replay', `${oldData}:0.25`, '--replay', `${oldData}:0.25`,
     '--max-steps=2', '--warmupSteps=1', '--batchSize=4', '--evalInterval=0', '--evalIters=1', '--progress=false');
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /continual pretraining from/);
   assert.match(r.stdout, /replay: 25\.0% of rows from .*, 25\.0% of rows from/);
   const state = JSON.parse(readFileSync(join(out, 'checkpoints', 'step-2', 'trainer_state.json'), 'utf8')) as { replayed: { rows: number }[] };
   assert.deepEqual(state.replayed.map((s) => s.rows), [2, 2]);
   const bad = cli('--preset', 'tiny', '--data', newData, '--out', join(root, 'cli-bad'), '--resume-from', base, '--replay', `${oldData}:1.5`, '--progress=false');
-  assert.notEqual(bad.status, 0);
+  assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /E_REPLAY/);
   assert.doesNotMatch(bad.stderr, /\n\s+at /); // no stack trace
 });

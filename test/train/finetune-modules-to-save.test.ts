@@ -7,7 +7,6 @@
 // notes in the README), a GPT-2 wte one does not (peft unties its lm_head).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { noGrad } from '../../src/tensor/index.ts';
 import { finetune } from '../../src/train/finetune.ts';
 import { prepareFinetuneData } from '../../src/train/finetune-data.ts';
 import { prepareFinetuneModel } from '../../src/train/finetune-model.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const BASE = 'test/fixtures/hf-models/hf-gpt2-float32';
 const SFT = 'test/fixtures/sft-rasbt/instruction-sample.json';
@@ -73,12 +73,12 @@ test('LoRA sft with modules_to_save wte: the tied embedding trains, is saved und
 test('--lora-modules-to-save: written into adapter_config.json by the CLI; without --lora one E_FLAG line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmts-ft-mts-cli-'));
   try {
-    const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'finetune', '--model', BASE, '--data', SFT, '--task', 'sft', '--steps', '2', '--batch-size', '2', '--no-progress', ...args], { encoding: 'utf8', timeout: 120_000 });
+    const cli = (args: string[]) => runCli(['finetune', '--model', BASE, '--data', SFT, '--task', 'sft', '--steps', '2', '--batch-size', '2', '--no-progress', ...args], { timeoutMs: 120_000 });
     const ok = cli(['--out', join(dir, 'a'), '--lora', '--lora-modules-to-save', 'wte']);
-    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual((JSON.parse(readFileSync(join(dir, 'a', 'adapter_config.json'), 'utf8')) as Record<string, unknown>).modules_to_save, ['wte']);
     const bad = cli(['--out', join(dir, 'b'), '--lora-modules-to-save', 'wte']);
-    assert.equal(bad.status, 1, bad.stderr);
+    assert.equal(bad.code, 1, bad.stderr);
     assert.match(bad.stderr, /E_FLAG: --lora-modules-to-save needs --lora/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { trainSeq2Seq, trainSharedBpe, type Seq2SeqRunSpec, type Seq2SeqSettings
 import type { TextPair } from '../../src/train/seq2seq-data.ts';
 import { LlmtsError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { llmts as runCli } from '../cli-run.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'llmts-s2s-run-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -115,8 +115,8 @@ test('preset settings: an unused key, a malformed value, an unknown preset are E
 });
 
 test('llmts train --preset translate-en-fr reaches the seq2seq run: its settings errors are one E_ line, exit 1', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--preset', 'translate-en-fr', '--nLayer=2'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 1, r.stderr);
+  const r = runCli(['train', '--preset', 'translate-en-fr', '--nLayer=2'], { timeoutMs: 120_000 });
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /E_CONFIG: nLayer is not a setting of the encoder-decoder preset translate-en-fr/);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
