@@ -1,7 +1,9 @@
 /**
  * `npm run bench -- transfer [--quick] [--uci DIR] [--sst2 DIR] [--cache DIR] [--seeds N]
  * [--pretrain-steps N] [--finetune-steps N] [--threads N] [--lora] [--pooling last|mean]
- * [--lr X] [--scratch-lr X] [--pretrain-uci] [--probe] [--sst2-dev [--sst2-steps N] [--sst2-lr X]]`:
+ * [--lr X] [--scratch-lr X] [--pretrain-uci [--uci-repeat N]] [--probe] [--prompt [--template S] [--words A,B]]
+ * [--vocab N] [--width N] [--layers N] [--heads N] [--pretrain-lr X] [--pretrain-batch N] [--precision fp32|bf16]
+ * [--sst2-dev [--sst2-steps N] [--sst2-lr X]]`:
  * the seed's transfer-learning claim, measured (issue 13). A small GPT-2-shaped decoder is
  * pretrained on unlabelled text (the bundled TinyStories head, plus the SST-2 training
  * sentences without their labels when --sst2 names the GLUE folder: SST-2 has no licence,
@@ -24,6 +26,16 @@
  * features). --sst2-dev (with --sst2) adds the issue's SST-2 figure: the pretrained model
  * fine-tuned on every SST-2 training phrase (--sst2-steps, default 2,100: one epoch of 32;
  * --sst2-lr), accuracy on dev beside naive Bayes on the same phrases (target >= 82%).
+ *
+ * The pretraining recipe: --vocab (BPE ids), --width / --layers / --heads, --pretrain-lr,
+ * --pretrain-batch, --precision bf16 (bf16 GEMMs, fast where the CPU has AMX), --uci-repeat N
+ * (the unlabelled UCI sentences N times: the target domain weighted up). 2% of the
+ * documents (a seeded sample) are the validation text. --prompt fine-tunes both arms
+ * prompt-style (src/train/verbalizer.ts, PET / LM-BFF): each text is followed by --template
+ * (default " It was") and the head starts as the LM head's rows of the --words tokens
+ * (default " terrible, great", labels 0 and 1), pooling the last token; the run also prints
+ * the pretrained LM's zero-shot accuracy with that prompt. Batches are padded to their
+ * longest text (padToLongest).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,10 +51,16 @@ import { createModel, describeModel, type AnyModel } from '../src/models/registr
 import { trainBpe } from '../src/tokenizer/bpe-trainer.ts';
 import type { Tokenizer } from '../src/tokenizer/types.ts';
 import { finetune, type FinetuneSettings, type LabelledIds } from '../src/train/finetune.ts';
-import { splitExamples } from '../src/train/finetune-batches.ts';
+import { orderedBatches, splitExamples } from '../src/train/finetune-batches.ts';
 import { prepareFinetuneModel, type LoraSettings } from '../src/train/finetune-model.ts';
-import type { Pooling } from '../src/models/heads.ts';
 import { AdamW, decayGroups } from '../src/optim/index.ts';
+import type { Precision } from '../src/backend/precision.ts';
+import { withTrainingPrecision } from '../src/train/precision.ts';
+import { initVerbalizerHead, makeVerbalizer, promptIds, type Verbalizer } from '../src/train/verbalizer.ts';
+import { classificationHead, withHead, type Pooling } from '../src/models/heads.ts';
+import { withEvalMode } from '../src/nn/eval-mode.ts';
+import { noGrad } from '../src/tensor/index.ts';
+import { classifierInput, classifyBatch } from '../src/train/objectives/classify.ts';
 import { LlmtsError } from '../src/util/errors.ts';
 
 const TINYSTORIES = 'data/tinystories/tinystories_val_head.txt';
@@ -53,16 +71,16 @@ const N_LABELLED = 300, N_TEST = 600;
 
 interface Recipe {
   vocab: number; layers: number; heads: number; width: number; block: number;
-  pretrainSteps: number; pretrainBatch: number; pretrainLr: number;
+  pretrainSteps: number; pretrainBatch: number; pretrainLr: number; uciRepeat: number; precision: Precision;
   finetuneSteps: number; finetuneBatch: number; finetuneLr: number; scratchLr: number; seeds: number;
 }
 
 const FULL: Recipe = {
-  vocab: 2048, layers: 4, heads: 4, width: 128, block: 64, pretrainSteps: 1500, pretrainBatch: 16, pretrainLr: 2e-3,
+  vocab: 2048, layers: 4, heads: 4, width: 128, block: 64, pretrainSteps: 1500, pretrainBatch: 16, pretrainLr: 2e-3, uciRepeat: 1, precision: 'fp32',
   finetuneSteps: 150, finetuneBatch: 16, finetuneLr: 3e-4, scratchLr: 1e-3, seeds: 5,
 };
 const QUICK: Recipe = {
-  vocab: 512, layers: 2, heads: 2, width: 64, block: 48, pretrainSteps: 100, pretrainBatch: 8, pretrainLr: 3e-3,
+  vocab: 512, layers: 2, heads: 2, width: 64, block: 48, pretrainSteps: 100, pretrainBatch: 8, pretrainLr: 3e-3, uciRepeat: 1, precision: 'fp32',
   finetuneSteps: 30, finetuneBatch: 16, finetuneLr: 1e-3, scratchLr: 1e-3, seeds: 2,
 };
 
@@ -140,7 +158,7 @@ function tokenStream(docs: readonly string[], tok: Tokenizer): Uint32Array {
 function settings(out: string, seed: number, steps: number, batch: number, block: number, lr: number, padId: number): FinetuneSettings {
   return {
     out, seed, maxSteps: steps, gradAccum: 1, gradClip: 1, lr, minLr: lr / 10, warmupSteps: Math.min(50, Math.floor(steps / 10)), logInterval: 1_000_000,
-    evalInterval: 0, ckptInterval: 0, batchSize: batch, blockSize: block, evalIters: 20, keepLast: 1, patience: 0, padId, progress: false, options: {},
+    evalInterval: 0, ckptInterval: 0, batchSize: batch, blockSize: block, evalIters: 20, keepLast: 1, patience: 0, padId, progress: false, options: {}, padToLongest: true,
   };
 }
 
@@ -156,18 +174,19 @@ async function pretrained(cache: string, r: Recipe, sst2: string | null, extra: 
   mkdirSync(cache, { recursive: true });
   const docs = readFileSync(TINYSTORIES, 'utf8').split(/\n\s*\n/).map((d) => d.trim()).filter(Boolean);
   if (sst2) docs.push(...sst2Sentences(sst2));
-  docs.push(...extra);
+  for (let k = 0; k < r.uciRepeat; k++) docs.push(...extra);
   const t0 = performance.now();
   const { tokenizer } = await trainBpe([docs.join('<|endoftext|>')], { vocabSize: r.vocab, specialTokens: ['<|endoftext|>'], threads: 1 });
-  const stream = tokenStream(docs, tokenizer);
-  const cut = Math.floor(stream.length * 0.98);
-  log(`pretraining text: ${docs.length.toLocaleString('en-US')} documents (TinyStories head${sst2 ? ' + SST-2 train sentences, no labels' : ''}${extra.length ? ` + ${extra.length} UCI sentences outside the held-apart 600, no labels` : ''}), ${stream.length.toLocaleString('en-US')} tokens, BPE ${tokenizer.vocabSize} ids (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  // a seeded shuffle of the documents, so that the 2% held out for validation is a sample of every source
+  const { train: trainDocs, val: valDocs } = splitExamples(docs, 0.02, SPLIT_SEED);
+  const stream = tokenStream(trainDocs, tokenizer), valStream = tokenStream(valDocs, tokenizer);
+  log(`pretraining text: ${docs.length.toLocaleString('en-US')} documents (TinyStories head${sst2 ? ' + SST-2 train sentences, no labels' : ''}${extra.length ? ` + ${extra.length} UCI sentences outside the held-apart 600, no labels${r.uciRepeat > 1 ? `, ${r.uciRepeat} times` : ''}` : ''}), ${(stream.length + valStream.length).toLocaleString('en-US')} tokens, BPE ${tokenizer.vocabSize} ids (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const model = createModel(gpt2Config({ vocabSize: tokenizer.vocabSize, blockSize: r.block, nLayer: r.layers, nHead: r.heads, nEmbd: r.width }), { seed: 1 });
   const ft = prepareFinetuneModel(model, { task: 'lm', lora: null, seed: 1, lr: r.pretrainLr, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
   const s = { ...settings(join(cache, 'run'), 1, r.pretrainSteps, r.pretrainBatch, r.block, r.pretrainLr, 0), logInterval: Math.max(1, Math.floor(r.pretrainSteps / 10)) };
-  const res = await finetune(ft, { task: 'lm', train: [stream.subarray(0, cut)], val: [stream.subarray(cut)] }, s,
-    { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  pretrain ${l}`); } });
-  log(`pretrained ${describeModel(model.config)}: ${r.pretrainSteps} steps in ${res.trainSeconds.toFixed(0)} s, val loss ${res.valLoss!.toFixed(3)}`);
+  const res = await withTrainingPrecision(r.precision, log, () => finetune(ft, { task: 'lm', train: [stream], val: [valStream] }, s,
+    { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  pretrain ${l}`); } }));
+  log(`pretrained ${describeModel(model.config)} (${model.numParameters().toLocaleString('en-US')} parameters, ${r.precision}): ${r.pretrainSteps} steps in ${res.trainSeconds.toFixed(0)} s, val loss ${res.valLoss!.toFixed(3)}`);
   rmSync(join(cache, 'run', 'checkpoints'), { recursive: true, force: true });
   // the run folder holds the full model directory written by finetune
   rmSync(modelDir, { recursive: true, force: true });
@@ -176,12 +195,17 @@ async function pretrained(cache: string, r: Recipe, sst2: string | null, extra: 
   return modelDir;
 }
 
-export interface ArmOptions { lr: number; steps: number; batch: number; block: number; lora: LoraSettings | null; pooling: Pooling; probe?: boolean }
+export interface ArmOptions {
+  lr: number; steps: number; batch: number; block: number; lora: LoraSettings | null; pooling: Pooling; probe?: boolean;
+  /** Prompt-style: the head starts as the LM head's verbalizer rows, pooling the last token (the texts end with the template). */
+  verbalizer?: Verbalizer | null;
+}
 
 /** Fine-tunes `model` as a 2-label classifier on `train`; returns accuracy on `test`. */
 export async function classifyRun(model: AnyModel, tokenizer: Tokenizer, train: LabelledIds[], test: LabelledIds[], seed: number, o: ArmOptions): Promise<number> {
   const padId = tokenizer.specialIds.pad ?? tokenizer.specialIds.eos ?? 0;
-  const ft = prepareFinetuneModel(model, { task: 'classify', lora: o.lora, seed, lr: o.lr, beta1: 0.9, beta2: 0.999, weightDecay: 0, labels: ['0', '1'], pooling: o.pooling, padId });
+  const ft = prepareFinetuneModel(model, { task: 'classify', lora: o.lora, seed, lr: o.lr, beta1: 0.9, beta2: 0.999, weightDecay: 0, labels: ['0', '1'], pooling: o.verbalizer ? 'last' : o.pooling, padId });
+  if (o.verbalizer) initVerbalizerHead(ft.classifier!, model, o.verbalizer);
   if (o.probe) { // a linear probe: the trunk frozen, only the head trains
     ft.trainable.freeze('**');
     ft.trainable.unfreeze('score.**');
@@ -194,6 +218,30 @@ export async function classifyRun(model: AnyModel, tokenizer: Tokenizer, train: 
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * The prompt with no training (zero-shot): accuracy on `test` of the LM's verbalizer logits,
+ * raw and calibrated (label 1 when its logit margin exceeds the mean margin over
+ * `unlabelled`, texts whose labels are not read).
+ */
+export function zeroShot(model: AnyModel, tokenizer: Tokenizer, test: readonly LabelledIds[], unlabelled: readonly LabelledIds[], v: Verbalizer, block: number): { raw: number; calibrated: number } {
+  const padId = tokenizer.specialIds.pad ?? tokenizer.specialIds.eos ?? 0;
+  const clf = withHead(model, classificationHead({ numLabels: v.labelIds.length, pooling: 'last', padId }), { seed: 1 });
+  initVerbalizerHead(clf, model, v);
+  const margins = (xs: readonly LabelledIds[]): number[] => {
+    const out: number[] = [];
+    withEvalMode(clf, () => {
+      for (const b of orderedBatches(xs, 32, (ex) => classifyBatch(ex, { T: block, padId }))) {
+        const logits = noGrad(() => clf.forward(classifierInput(b)).logits.data.slice()); // (rows, 2)
+        for (let r = 0; r < b.rows; r++) out.push(logits[2 * r + 1]! - logits[2 * r]!);
+      }
+    });
+    return out;
+  };
+  const m = margins(test), shift = margins(unlabelled).reduce((a, b) => a + b, 0) / unlabelled.length;
+  const acc = (t: number) => m.filter((d, i) => (d > t ? 1 : 0) === test[i]!.label).length / test.length;
+  return { raw: acc(0), calibrated: acc(shift) };
 }
 
 function meanStd(xs: readonly number[]): string {
@@ -219,6 +267,9 @@ export async function main(argv: string[]): Promise<void> {
       'pretrain-steps': { type: 'string' }, 'finetune-steps': { type: 'string' }, threads: { type: 'string' }, lora: { type: 'boolean' },
       pooling: { type: 'string' }, 'pretrain-uci': { type: 'boolean' }, lr: { type: 'string' }, 'scratch-lr': { type: 'string' },
       'sst2-dev': { type: 'boolean' }, 'sst2-steps': { type: 'string' }, 'sst2-lr': { type: 'string' }, probe: { type: 'boolean' },
+      vocab: { type: 'string' }, width: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, 'uci-repeat': { type: 'string' },
+      precision: { type: 'string' }, 'pretrain-lr': { type: 'string' }, 'pretrain-batch': { type: 'string' },
+      prompt: { type: 'boolean' }, template: { type: 'string' }, words: { type: 'string' },
     },
   });
   const base = v.quick ? QUICK : FULL;
@@ -229,7 +280,17 @@ export async function main(argv: string[]): Promise<void> {
     finetuneSteps: numberFlag(v['finetune-steps'], '--finetune-steps', base.finetuneSteps, { int: true, min: 1 }),
     finetuneLr: numberFlag(v.lr, '--lr', v.lora ? 10 * base.finetuneLr : base.finetuneLr, { min: 0, minExclusive: true }),
     scratchLr: numberFlag(v['scratch-lr'], '--scratch-lr', base.scratchLr, { min: 0, minExclusive: true }),
+    vocab: numberFlag(v.vocab, '--vocab', base.vocab, { int: true, min: 260 }),
+    width: numberFlag(v.width, '--width', base.width, { int: true, min: 8 }),
+    layers: numberFlag(v.layers, '--layers', base.layers, { int: true, min: 1 }),
+    heads: numberFlag(v.heads, '--heads', base.heads, { int: true, min: 1 }),
+    uciRepeat: numberFlag(v['uci-repeat'], '--uci-repeat', base.uciRepeat, { int: true, min: 1 }),
+    pretrainLr: numberFlag(v['pretrain-lr'], '--pretrain-lr', base.pretrainLr, { min: 0, minExclusive: true }),
+    pretrainBatch: numberFlag(v['pretrain-batch'], '--pretrain-batch', base.pretrainBatch, { int: true, min: 1 }),
+    precision: (v.precision ?? base.precision) as Precision,
   };
+  if (r.precision !== 'fp32' && r.precision !== 'bf16') throw new LlmtsError('E_FLAG', `--precision must be fp32 or bf16, got '${v.precision}'`, { where: '--precision', hint: 'e.g. --precision bf16 (fast where the CPU has AMX)' });
+  if (r.width % r.heads !== 0) throw new LlmtsError('E_FLAG', `--width ${r.width} is not a multiple of --heads ${r.heads}`, { where: '--width', hint: 'e.g. --width 256 --heads 4' });
   if (v.threads !== undefined) backend().setThreads(numberFlag(v.threads, '--threads', 2, { int: true, min: 1 }));
   const pooling = (v.pooling ?? 'mean') as Pooling;
   if (pooling !== 'last' && pooling !== 'mean') throw new LlmtsError('E_FLAG', `--pooling must be last or mean, got '${v.pooling}'`, { where: '--pooling', hint: 'e.g. --pooling mean' });
@@ -260,8 +321,16 @@ export async function main(argv: string[]): Promise<void> {
   const extra = v['pretrain-uci'] ? split.train.map((x) => x.text) : [];
   const modelDir = await pretrained(cache, r, sst2, extra, log);
   const { tokenizer } = loadModel(modelDir);
-  const enc = (x: LabelledText): LabelledIds => ({ ids: tokenizer.encode(x.text).slice(0, base.block), label: Number(x.label) });
+  const verbalizer = v.prompt ? makeVerbalizer(tokenizer, v.template ?? DEFAULT_TEMPLATE, (v.words ?? DEFAULT_WORDS).split(',')) : null;
+  const enc = (x: LabelledText): LabelledIds => {
+    const ids = tokenizer.encode(x.text);
+    return { ids: verbalizer ? promptIds(ids, verbalizer, base.block) : ids.slice(0, base.block), label: Number(x.label) };
+  };
   const train = labelled.map(enc), held = test.map(enc);
+  if (verbalizer) {
+    const zs = zeroShot(loadModel(modelDir).model, tokenizer, held, split.train.slice(N_LABELLED).map(enc), verbalizer, base.block);
+    log(`prompt ${JSON.stringify((v.template ?? DEFAULT_TEMPLATE))} -> ${JSON.stringify(v.words ?? DEFAULT_WORDS)}: zero-shot accuracy on the ${N_TEST} held apart ${(100 * zs.raw).toFixed(1)}% (calibrated on the unlabelled UCI sentences: ${(100 * zs.calibrated).toFixed(1)}%)`);
+  }
   const arms: { name: string; accs: number[]; lr: number }[] = [
     { name: `pretrained + fine-tuned${v.probe ? ' (linear probe: head only)' : lora ? ' (LoRA r 8, all-linear)' : ' (full)'}`, accs: [], lr: r.finetuneLr },
     { name: 'random init, same recipe (full)', accs: [], lr: r.scratchLr },
@@ -269,9 +338,9 @@ export async function main(argv: string[]): Promise<void> {
   for (let seed = 1; seed <= r.seeds; seed++) {
     const t0 = performance.now();
     const pre = loadModel(modelDir).model;
-    arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { lr: r.finetuneLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora, pooling, probe: v.probe }));
+    arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { lr: r.finetuneLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora, pooling, probe: v.probe, verbalizer }));
     const scratch = createModel(pre.config, { seed: 1000 + seed });
-    arms[1]!.accs.push(await classifyRun(scratch, tokenizer, train, held, seed, { lr: r.scratchLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora: null, pooling }));
+    arms[1]!.accs.push(await classifyRun(scratch, tokenizer, train, held, seed, { lr: r.scratchLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora: null, pooling, verbalizer }));
     log(`seed ${seed}: pretrained ${(100 * arms[0]!.accs.at(-1)!).toFixed(1)}%, scratch ${(100 * arms[1]!.accs.at(-1)!).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   console.log(`\nUCI sentiment, ${N_LABELLED} labelled sentences, accuracy on the ${N_TEST} held apart (${r.seeds} seeds, ${r.finetuneSteps} fine-tuning steps of ${r.finetuneBatch}, ${pooling} pooling; pretraining ${r.pretrainSteps} steps of ${r.pretrainBatch} x ${base.block}):`);
@@ -285,6 +354,9 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`pretrained - scratch: ${gap.toFixed(1)} points (target: pretrained >= 75%, gap >= 8)`);
   if (v['sst2-dev']) await sst2Dev(modelDir, sst2!, { lr: sst2Lr, steps: sst2Steps, batch: SST2_BATCH, block: base.block, lora, pooling }, log);
 }
+
+/** The prompt of --prompt: the template after each text and the verbalizer words of labels 0 and 1. */
+const DEFAULT_TEMPLATE = ' It was', DEFAULT_WORDS = ' terrible, great';
 
 /** Peak learning rate and batch of the SST-2 dev run (full fine-tuning; LoRA takes 10x the rate). */
 const SST2_LR = 3e-4, SST2_BATCH = 32;

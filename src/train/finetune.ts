@@ -64,6 +64,8 @@ export interface FinetuneSettings extends LoopSettings {
   progress: boolean;
   /** The options that made the run (saved in checkpoints for --resume). */
   options: Record<string, unknown>;
+  /** classify: pad each batch to its longest row instead of blockSize (short texts cost less; the logits do not change). */
+  padToLongest?: boolean;
 }
 
 /** What `finetune` returns. */
@@ -113,7 +115,7 @@ function taskParts(data: FinetuneData, s: FinetuneSettings): TaskParts<BatchShap
       evalBatches: () => orderedBatches(data.val, B, make), finalBatches: () => orderedBatches(data.val, B, make),
     };
   }
-  const make = (ex: LabelledIds[]): ClassifyBatch => classifyBatch(ex, { T, padId });
+  const make = (ex: LabelledIds[]): ClassifyBatch => classifyBatch(ex, { T: s.padToLongest ? Math.min(T, Math.max(1, ...ex.map((e) => e.ids.length))) : T, padId });
   return {
     objective: classify as Objective<BatchShape, never>, train: sampledBatches(data.train, { batchSize: B, seed, gradAccum: s.gradAccum }, make),
     evalBatches: () => orderedBatches(data.val, B, make), finalBatches: () => orderedBatches(data.val, B, make),
