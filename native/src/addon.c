@@ -323,6 +323,35 @@ static napi_value js_attention_qkv_backward(napi_env env, napi_callback_info inf
   return undef(env);
 }
 
+static napi_value js_self_attention(napi_env env, napi_callback_info info) {
+  BEGIN("selfAttention", 15)
+  long B = lng(&A, 0), T = lng(&A, 1), nh = lng(&A, 2), nkv = lng(&A, 3), hs = lng(&A, 4);
+  float scale = (float)num(&A, 5);
+  int causal = flag(&A, 6);
+  const float *mask = f32_or_null(&A, 7), *cs = f32_or_null(&A, 8);
+  int inter = flag(&A, 9);
+  const float *q = f32(&A, 10), *k = f32(&A, 11), *v = f32(&A, 12);
+  float *o = f32(&A, 13), *lse = f32(&A, 14);
+  END()
+  LOCKED(ops->self_attention(B, T, nh, nkv, hs, scale, causal, mask, cs, inter, q, k, v, o, lse));
+  return undef(env);
+}
+
+static napi_value js_self_attention_backward(napi_env env, napi_callback_info info) {
+  BEGIN("selfAttentionBackward", 19)
+  long B = lng(&A, 0), T = lng(&A, 1), nh = lng(&A, 2), nkv = lng(&A, 3), hs = lng(&A, 4);
+  float scale = (float)num(&A, 5);
+  int causal = flag(&A, 6);
+  const float *mask = f32_or_null(&A, 7), *cs = f32_or_null(&A, 8);
+  int inter = flag(&A, 9);
+  const float *q = f32(&A, 10), *k = f32(&A, 11), *v = f32(&A, 12), *o = f32(&A, 13), *lse = f32(&A, 14);
+  const float *d = f32(&A, 15);
+  float *dq = f32(&A, 16), *dk = f32(&A, 17), *dv = f32(&A, 18);
+  END()
+  LOCKED(ops->self_attention_backward(B, T, nh, nkv, hs, scale, causal, mask, cs, inter, q, k, v, o, lse, d, dq, dk, dv));
+  return undef(env);
+}
+
 static napi_value js_rope(napi_env env, napi_callback_info info) {
   BEGIN("rope", 9)
   long B = lng(&A, 0), H = lng(&A, 1), T = lng(&A, 2), hs = lng(&A, 3), pos = lng(&A, 4);
@@ -570,6 +599,8 @@ NAPI_MODULE_INIT() {
       EXPORT("attentionBackward", js_attention_backward),
       EXPORT("attentionQkv", js_attention_qkv),
       EXPORT("attentionQkvBackward", js_attention_qkv_backward),
+      EXPORT("selfAttention", js_self_attention),
+      EXPORT("selfAttentionBackward", js_self_attention_backward),
       EXPORT("rope", js_rope),
       EXPORT("embedding", js_embedding),
       EXPORT("embeddingBackward", js_embedding_backward),

@@ -20,4 +20,5 @@
 #include "kernels/elementwise.c"
 #include "kernels/norm.c"
 #include "kernels/attention.c"
+#include "kernels/self_attention.c"
 #include "kernels/table.c"

@@ -63,6 +63,13 @@ typedef struct llmts_ops {
                         const float *qkv, float *out, float *att);
   void (*attention_qkv_backward)(long B, long T, long nh, long hs, float scale, const float *qkv, const float *att,
                                  const float *dout, float *dqkv);
+  void (*self_attention)(long B, long T, long nh, long nkv, long hs, float scale, int causal, const float *keyMask,
+                         const float *cs, int interleaved, const float *q, const float *k, const float *v, float *out,
+                         float *lse);
+  void (*self_attention_backward)(long B, long T, long nh, long nkv, long hs, float scale, int causal,
+                                  const float *keyMask, const float *cs, int interleaved, const float *q,
+                                  const float *k, const float *v, const float *out, const float *lse,
+                                  const float *dout, float *dq, float *dk, float *dv);
   void (*rope)(long B, long H, long T, long hs, long posOffset, double theta, const float *invFreq, double attnFactor,
                int interleaved, int inverse, float *x);
 

@@ -188,6 +188,25 @@ export interface Backend {
     qkv: Float32Array, att: Float32Array, dout: Float32Array, dqkv: Float32Array): void;
 
   /**
+   * Self-attention for training, in the projections' layout and without the probabilities:
+   * q (B, T, nh*hs), k, v (B, T, nkv*hs) (heads side by side in each row; GQA as in
+   * `attention`) -> out (B, T, nh*hs), and lse (B, nh, T) the log-sum-exp of each row of
+   * scaled scores (-inf for a row that sees no key; its output is zeros). causal: row t sees
+   * keys j <= t; keyMask (B, T) of 0/1 hides keys. cs (T, hs/2, 2) of cos, sin (see
+   * `ropeTable` in src/tensor/self-attention.ts), or null: q and k are rotated by it (RoPE,
+   * pairs as `rope`'s interleaved) before the scores. Equal to `rope` + `transpose12` +
+   * `attention` up to float rounding.
+   */
+  selfAttention(B: number, T: number, nh: number, nkv: number, hs: number, scale: number, causal: boolean,
+    keyMask: Float32Array | null, cs: Float32Array | null, interleaved: boolean,
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array): void;
+  /** Backward of selfAttention from its inputs, out and lse (probabilities recomputed): dq, dk, dv accumulate. */
+  selfAttentionBackward(B: number, T: number, nh: number, nkv: number, hs: number, scale: number, causal: boolean,
+    keyMask: Float32Array | null, cs: Float32Array | null, interleaved: boolean,
+    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, dout: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array): void;
+
+  /**
    * Rotary position embedding in place on x (B, H, T, hs), position of row t = posOffset + t,
    * angle = pos * invFreq[i], invFreq[i] = theta^(-2i/hs) (computed in double) unless
    * `invFreq` (hs/2) is given (scaled RoPE: src/nn/rope-scaling.ts). interleaved: rotate

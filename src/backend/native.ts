@@ -77,6 +77,8 @@ interface Addon extends Partial<LowpAddon> {
   attentionBackward: Backend['attentionBackward'];
   attentionQkv: Backend['attentionQkv'];
   attentionQkvBackward: Backend['attentionQkvBackward'];
+  selfAttention: Backend['selfAttention'];
+  selfAttentionBackward: Backend['selfAttentionBackward'];
   rope: Backend['rope'];
   embedding: Backend['embedding'];
   embeddingBackward: Backend['embeddingBackward'];
@@ -411,6 +413,25 @@ export class NativeBackend implements Backend {
     this.m.attentionQkvBackward(B, T, nh, hs, scale, qkv, att, dout, dqkv);
   }
 
+  selfAttention(B: number, T: number, nh: number, nkv: number, hs: number, scale: number, causal: boolean,
+    keyMask: F32 | null, cs: F32 | null, interleaved: boolean, q: F32, k: F32, v: F32, out: F32, lse: F32): void {
+    const kn = 'selfAttention';
+    this.checkSelfAttention(kn, B, T, nh, nkv, hs, keyMask, cs, q, k, v, out, lse);
+    this.m.selfAttention(B, T, nh, nkv, hs, scale, causal, keyMask, cs, interleaved, q, k, v, out, lse);
+  }
+
+  selfAttentionBackward(B: number, T: number, nh: number, nkv: number, hs: number, scale: number, causal: boolean,
+    keyMask: F32 | null, cs: F32 | null, interleaved: boolean, q: F32, k: F32, v: F32, out: F32, lse: F32, dout: F32,
+    dq: F32, dk: F32, dv: F32): void {
+    const kn = 'selfAttentionBackward';
+    this.checkSelfAttention(kn, B, T, nh, nkv, hs, keyMask, cs, q, k, v, out, lse);
+    need(kn, 'dout', dout, B * T * nh * hs);
+    need(kn, 'dq', dq, B * T * nh * hs);
+    need(kn, 'dk', dk, B * T * nkv * hs);
+    need(kn, 'dv', dv, B * T * nkv * hs);
+    this.m.selfAttentionBackward(B, T, nh, nkv, hs, scale, causal, keyMask, cs, interleaved, q, k, v, out, lse, dout, dq, dk, dv);
+  }
+
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
     interleaved: boolean, inverse: boolean, x: F32, invFreq: F32 | null = null, attnFactor = 1): void {
     dims('rope', { B, H, T, hs, posOffset });
@@ -490,6 +511,20 @@ export class NativeBackend implements Backend {
     need(kernel, 'first buffer', a, n);
     need(kernel, 'second buffer', b, n);
     need(kernel, 'third buffer', c, n);
+  }
+
+  private checkSelfAttention(kn: string, B: number, T: number, nh: number, nkv: number, hs: number,
+    keyMask: F32 | null, cs: F32 | null, q: F32, k: F32, v: F32, out: F32, lse: F32): void {
+    this.checkHeads(kn, B, nh, nkv, T, T, hs);
+    if (nkv === 0) throw new LlmtsError('E_NATIVE_ARG', `${kn}: nkv must be >= 1`, { where: `backend.${kn}` });
+    if (cs && hs % 2 !== 0) throw new LlmtsError('E_NATIVE_ARG', `${kn}: RoPE needs an even head size, got ${hs}`, { where: `backend.${kn}` });
+    need(kn, 'q', q, B * T * nh * hs);
+    need(kn, 'k', k, B * T * nkv * hs);
+    need(kn, 'v', v, B * T * nkv * hs);
+    if (keyMask) need(kn, 'keyMask', keyMask, B * T);
+    if (cs) need(kn, 'cs', cs, T * hs);
+    need(kn, 'out', out, B * T * nh * hs);
+    need(kn, 'lse', lse, B * nh * T);
   }
 
   private checkHeads(kernel: string, B: number, nh: number, nkv: number, Tq: number, Tk: number, hs: number): void {

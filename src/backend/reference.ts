@@ -16,6 +16,7 @@ import { hashUniform } from '../util/rng.ts';
 import {
   refDequantizeQ8_0, refFromBf16, refGemmBf16, refGemvBf16, refGemvQ8_0, refQuantizeQ8_0, refToBf16,
 } from './reference-lowp.ts';
+import { refSelfAttention, refSelfAttentionBackward } from './reference-self-attention.ts';
 import { refGelu, refGeluBackward, refGeluErf, refGeluErfBackward } from './reference-gelu.ts';
 
 /** A float buffer the reference kernels accept: float32 (as in `Backend`) or float64 (for gradchecks). */
@@ -442,6 +443,10 @@ export class ReferenceBackend implements Backend {
     mergeHeads(B, T, nh, hs, dk, dqkv, C, 3 * C, true);
     mergeHeads(B, T, nh, hs, dv, dqkv, 2 * C, 3 * C, true);
   }
+
+  // training self-attention (the definition, by rope + attention): reference-self-attention.ts
+  selfAttention = refSelfAttention;
+  selfAttentionBackward = refSelfAttentionBackward;
 
   rope(B: number, H: number, T: number, hs: number, posOffset: number, theta: number,
     interleaved: boolean, inverse: boolean, x: Buf, invFreq: Float32Array | null = null, attnFactor = 1): void {

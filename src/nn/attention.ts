@@ -11,7 +11,9 @@
  * const attn = new Attention({ dim: 128, nHead: 4, rng });
  * attn.forward(x); // (B, T, 128) -> (B, T, 128), causal
  */
-import { attention, attentionQkv, reshape, rope, split, transpose12, type Tensor } from '../tensor/index.ts';
+import {
+  attention, attentionQkv, reshape, rope, ropeTable, selfAttention, split, transpose12, type SelfAttentionRope, type Tensor,
+} from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { Dropout } from './dropout.ts';
@@ -67,6 +69,8 @@ export class Attention extends Module {
   readonly v: Linear | null = null;
   readonly out: Linear;
   private readonly drop: Dropout;
+  /** The last RoPE cos/sin table given to selfAttention, for up to T positions of one inv_freq table. */
+  private ropeTables: { T: number; invFreq: Float32Array | null; rope: SelfAttentionRope } | null = null;
 
   constructor(cfg: AttentionConfig) {
     super();
@@ -117,27 +121,42 @@ export class Attention extends Module {
       k = this.k!.forward(x); // (B, T, kvC)
       v = this.v!.forward(x); // (B, T, kvC)
     }
+    if (!cache) {
+      // training and scoring: attention straight from the projections (RoPE inside, no head
+      // transposes, no saved probabilities: backward recomputes them)
+      const y = selfAttention(q, k, v, {
+        nHead: nh, nKvHead: nkv, causal: this.causal, keyMask: call.keyMask ?? null, rope: this.ropeFor(T),
+      }); // (B, T, C)
+      return this.drop.forward(this.out.forward(y)); // (B, T, C)
+    }
     q = transpose12(reshape(q, [B, T, nh, hs])); // (B, nh, T, hs)
     k = transpose12(reshape(k, [B, T, nkv, hs])); // (B, nkv, T, hs)
     v = transpose12(reshape(v, [B, T, nkv, hs])); // (B, nkv, T, hs)
-    const pos = cache ? cache.length : 0;
+    const pos = cache.length;
     if (this.ropeCfg && this.freqs) {
       const { theta, interleaved } = this.ropeCfg;
       const { invFreq, attnFactor } = this.freqs.at(pos + T);
       q = rope(q, { posOffset: pos, theta, interleaved, invFreq, attnFactor }); // (B, nh, T, hs)
       k = rope(k, { posOffset: pos, theta, interleaved, invFreq, attnFactor }); // (B, nkv, T, hs)
     }
-    let y: Tensor;
-    if (cache) {
-      const layer = call.layer ?? 0;
-      cache.write(layer, k, v);
-      y = attention(q, cache.keys[layer]!, cache.values[layer]!, {
-        causal: this.causal, posOffset: pos, kvLen: pos + T, keyMask: call.keyMask ?? null,
-      }); // (B, nh, T, hs)
-    } else {
-      y = attention(q, k, v, { causal: this.causal, keyMask: call.keyMask ?? null }); // (B, nh, T, hs)
-    }
+    const layer = call.layer ?? 0;
+    cache.write(layer, k, v);
+    let y = attention(q, cache.keys[layer]!, cache.values[layer]!, {
+      causal: this.causal, posOffset: pos, kvLen: pos + T, keyMask: call.keyMask ?? null,
+    }); // (B, nh, T, hs)
     y = reshape(transpose12(y), [B, T, C]); // (B, T, C)
     return this.drop.forward(this.out.forward(y)); // (B, T, C)
+  }
+
+  /** The RoPE table of positions [0, T) for selfAttention (null without RoPE), kept while its inv_freq is. */
+  private ropeFor(T: number): SelfAttentionRope | null {
+    if (!this.ropeCfg || !this.freqs) return null;
+    const { invFreq, attnFactor } = this.freqs.at(T);
+    const last = this.ropeTables;
+    if (last && last.T >= T && last.invFreq === invFreq) return last.rope;
+    const { theta, interleaved } = this.ropeCfg;
+    const cs = ropeTable(T, this.headSize, { theta, interleaved, invFreq, attnFactor });
+    this.ropeTables = { T, invFreq, rope: { cs, interleaved } };
+    return this.ropeTables.rope;
   }
 }

@@ -44,6 +44,9 @@
  *     kvLen < k.shape[2] reads a KV cache (noGrad only)
  * - `attentionQkv(qkv, nHead, { causal = true, scale?, keyMask? })`  self-attention from a fused
  *     projection: qkv (B, T, 3C) -> (B, T, C), no head transposes (GPT-2's c_attn)
+ * - `selfAttention(q, k, v, { nHead, nKvHead?, causal = true, scale?, keyMask?, rope? })`  training
+ *     self-attention from separate projections: q (B, T, nh*hs), k/v (B, T, nkv*hs) -> (B, T, nh*hs),
+ *     RoPE inside (`ropeTable`), no transposes, no saved probabilities (recomputed in backward)
  * - `rope(x, { posOffset = 0, theta = 10000, interleaved = false })`  x (B, H, T, hs)
  * - `embedding(table, ids: Int32Array, [B, T])`  table (V, C) -> (B, T, C)
  * - `crossEntropy(logits, targets: Int32Array, { ignoreIndex = -100 })`  mean over counted rows -> ()
@@ -73,6 +76,7 @@ export { geluErf } from './gelu-erf.ts';
 export {
   attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
 } from './attention.ts';
+export { selfAttention, ropeTable, type SelfAttentionOptions, type SelfAttentionRope } from './self-attention.ts';
 export { embedding } from './embedding.ts';
 export { crossEntropy, type CrossEntropyOptions } from './loss.ts';
 export { dropout } from './dropout.ts';

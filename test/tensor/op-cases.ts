@@ -5,7 +5,7 @@
 import { Rng } from '../../src/util/rng.ts';
 import {
   Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, geluErf, geluLinear, layerNorm, linear, matmul, mean, mul,
-  narrow, reshape, rmsNorm, rope, scale, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
+  narrow, reshape, rmsNorm, rope, ropeTable, scale, selfAttention, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
   gatherRows, scatterAddRows, sigmoid,
 } from '../../src/tensor/index.ts';
 
@@ -135,6 +135,27 @@ export const caseGroups: CaseGroup[] = [
       check('attentionQkv masked, bidirectional', [[2, 4, 3 * 4]], ([x]) => attentionQkv(x!, 2, { causal: false, keyMask: mask }));
       check('rope halves', [[2, 2, 3, 4]], ([x]) => rope(x!, { posOffset: 2 }));
       check('rope interleaved', [[1, 3, 4, 6]], ([x]) => rope(x!, { interleaved: true, theta: 100 }));
+    },
+  },
+
+  {
+    title: 'selfAttention gradients (probabilities recomputed in backward): causal, RoPE both layouts, GQA, key mask, a row that sees no key',
+    seed: 33,
+    run: (check) => {
+      check('selfAttention causal', [[2, 5, 6], [2, 5, 6], [2, 5, 6]], ([q, k, v]) => selfAttention(q!, k!, v!, { nHead: 2 }));
+      const halves = { cs: ropeTable(4, 4, { theta: 100, interleaved: false }), interleaved: false };
+      check('selfAttention GQA + RoPE halves', [[1, 4, 16], [1, 4, 8], [1, 4, 8]],
+        ([q, k, v]) => selfAttention(q!, k!, v!, { nHead: 4, nKvHead: 2, rope: halves }));
+      const pairs = { cs: ropeTable(3, 6, { theta: 10000, interleaved: true, attnFactor: 1.2 }), interleaved: true };
+      check('selfAttention RoPE interleaved, attention factor', [[2, 3, 12], [2, 3, 6], [2, 3, 6]],
+        ([q, k, v]) => selfAttention(q!, k!, v!, { nHead: 2, nKvHead: 1, rope: pairs }));
+      const mask = new Float32Array([1, 1, 0, 1, 0, 1, 1, 1]);
+      check('selfAttention masked, bidirectional', [[2, 4, 6], [2, 4, 6], [2, 4, 6]],
+        ([q, k, v]) => selfAttention(q!, k!, v!, { nHead: 3, causal: false, keyMask: mask }));
+      // causal with key 0 hidden in batch 1: its row 0 sees no key (zero output, no gradient)
+      check('selfAttention causal, row with no visible key', [[2, 4, 4], [2, 4, 4], [2, 4, 4]],
+        ([q, k, v]) => selfAttention(q!, k!, v!, { nHead: 2, keyMask: new Float32Array([1, 1, 1, 1, 0, 1, 0, 1]) }));
+      check('selfAttention, v constant', [[1, 3, 4], [1, 3, 4], [1, 3, 4]], ([q, k, v]) => selfAttention(q!, k!, v!, { nHead: 1 }), { constants: [2] });
     },
   },
 

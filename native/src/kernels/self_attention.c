@@ -1,0 +1,231 @@
+/*
+ * Self-attention for training, in the projections' own layout and without the
+ * (B, nh, T, T) probabilities: q (B, T, nh*hs), k, v (B, T, nkv*hs) -> out (B, T, nh*hs)
+ * and each score row's log-sum-exp lse (B, nh, T). The backward recomputes the
+ * probabilities from q, k and lse (FlashAttention's scheme), so nothing quadratic in T is
+ * stored. Optional RoPE on q and k from a cos/sin table cs (T, hs/2, 2), applied as the
+ * rows are read (no rotated copies, no head transposes). GQA: query head h reads kv head
+ * h / (nh / nkv). Included by isa_*.c after attention.c.
+ *
+ * Vectorised over keys, which suits the small head sizes of small models (8, 16, 32):
+ * each task copies its kv head's keys (rotated) and values transposed into (hs, Tp)
+ * tiles, so one vector holds the d-th component of VL keys and a vector of VL scores is
+ * hs FMAs with q's components broadcast. Forward splits over (batch, query head); backward
+ * over (batch, kv head), each task owning every dk/dv row it writes, so sums run in a
+ * fixed order whatever the thread count.
+ */
+
+typedef struct {
+  long B, T, nh, nkv, hs, Tp;
+  float scale;
+  int causal, interleaved;
+  const float *keyMask, *cs, *q, *k, *v, *out, *lse_in, *dout;
+  float *o, *lse, *dq, *dk, *dv;
+} sa_args;
+
+/* Rotates the hs-vector x by the angles of one cs row ((hs/2, 2): cos, sin); inverse
+ * rotates back (the backward of the rotation is its transpose). */
+static inline void sa_rotate(float *x, const float *cs, long hs, int interleaved, int inverse) {
+  long half = hs / 2;
+  for (long i = 0; i < half; i++) {
+    float c = cs[2 * i], s = inverse ? -cs[2 * i + 1] : cs[2 * i + 1];
+    long i0 = interleaved ? 2 * i : i, i1 = interleaved ? 2 * i + 1 : i + half;
+    float x0 = x[i0], x1 = x[i1];
+    x[i0] = x0 * c - x1 * s;
+    x[i1] = x0 * s + x1 * c;
+  }
+}
+
+/* Copies kv head g of batch b into kt, vt (hs, Tp), keys rotated, columns T..Tp zero;
+ * bias (Tp) gets 0 for a visible key and -inf for a padded one (keyMask 0, or j >= T). */
+static void sa_load_kv(const sa_args *a, long b, long g, float *kt, float *vt, float *bias, float *tmp) {
+  long T = a->T, Tp = a->Tp, hs = a->hs, rs = a->nkv * hs;
+  for (long t = 0; t < T; t++) {
+    const float *kr = a->k + (b * T + t) * rs + g * hs, *vr = a->v + (b * T + t) * rs + g * hs;
+    for (long d = 0; d < hs; d++) tmp[d] = kr[d];
+    if (a->cs) sa_rotate(tmp, a->cs + t * hs, hs, a->interleaved, 0);
+    for (long d = 0; d < hs; d++) {
+      kt[d * Tp + t] = tmp[d];
+      vt[d * Tp + t] = vr[d];
+    }
+    bias[t] = a->keyMask && a->keyMask[b * T + t] == 0.0f ? -INFINITY : 0.0f;
+  }
+  for (long t = T; t < Tp; t++) {
+    for (long d = 0; d < hs; d++) kt[d * Tp + t] = vt[d * Tp + t] = 0.0f;
+    bias[t] = -INFINITY;
+  }
+}
+
+/* exp(x) for x <= 0 (scores minus their row's max or log-sum-exp): vexp's reduction and
+ * polynomial, but results below exp(-87) (near the smallest normal float) are 0 instead of
+ * denormals, whose arithmetic costs a microcode assist per instruction on x86; hidden keys
+ * (-inf) give 0. */
+static inline vf sa_exp(vf x) {
+  const vf lo = vset1(-87.0f);
+  vf xc = vmax(x, lo);
+  const vf magic = vset1(12582912.0f); /* 1.5 * 2^23: round to nearest */
+  vf n = (xc * vset1(1.44269504088896341f) + magic) - magic;
+  vf r = xc - n * vset1(0.693359375f);
+  r = r - n * vset1(-2.12194440e-4f);
+  vf p = vset1(1.9875691500e-4f);
+  p = p * r + vset1(1.3981999507e-3f);
+  p = p * r + vset1(8.3334519073e-3f);
+  p = p * r + vset1(4.1665795894e-2f);
+  p = p * r + vset1(1.6666665459e-1f);
+  p = p * r + vset1(5.0000001201e-1f);
+  p = p * (r * r) + r + vset1(1.0f);
+  vi ni = __builtin_convertvector(n, vi); /* in [-126, 0]: 2^n is a normal float */
+  vf y = p * (vf)((ni + 127) << 23);
+  return vsel(x < lo, vset1(0.0f), y);
+}
+
+/* Lane indices 0..VL-1. */
+static inline vi sa_iota(void) {
+  int32_t t[VL];
+  for (int i = 0; i < VL; i++) t[i] = i;
+  vi r;
+  memcpy(&r, t, sizeof r);
+  return r;
+}
+
+/* The scores of keys jv*VL .. jv*VL+VL-1 for the scaled query qs: hidden keys (bias -inf,
+ * or past the causal limit n) get -inf. */
+static inline vf sa_scores(const float *qs, const float *kt, const float *bias, long Tp, long hs, long jv, long n, vi iota) {
+  long j0 = jv * VL;
+  vf acc = vset1(0.0f);
+  for (long d = 0; d < hs; d++) acc += vset1(qs[d]) * vload(kt + d * Tp + j0);
+  acc += vload(bias + j0);
+  if (j0 + VL > n) acc = vsel(iota + vset1i((int32_t)j0) < vset1i((int32_t)n), acc, vset1(-INFINITY));
+  return acc;
+}
+
+static void task_self_attention(void *ctx, long t, int tid) {
+  const sa_args *a = (const sa_args *)ctx;
+  long b = t / a->nh, h = t % a->nh, T = a->T, Tp = a->Tp, hs = a->hs, C = a->nh * hs;
+  long g = h / (a->nh / a->nkv);
+  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(3 * hs * Tp + 2 * Tp + 2 * hs) * sizeof(float));
+  if (!kt) return;
+  float *vt = kt + hs * Tp, *bias = vt + hs * Tp, *p = bias + Tp, *qs = p + Tp, *tmp = qs + hs;
+  sa_load_kv(a, b, g, kt, vt, bias, tmp);
+  vi iota = sa_iota();
+  for (long i = 0; i < T; i++) {
+    const float *qr = a->q + (b * T + i) * C + h * hs;
+    float *orow = a->o + (b * T + i) * C + h * hs;
+    float *lse = a->lse + (b * a->nh + h) * T + i;
+    for (long d = 0; d < hs; d++) qs[d] = qr[d];
+    if (a->cs) sa_rotate(qs, a->cs + i * hs, hs, a->interleaved, 0);
+    for (long d = 0; d < hs; d++) qs[d] *= a->scale;
+    long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
+    vf vm = vset1(-INFINITY);
+    for (long jv = 0; jv < nv; jv++) {
+      vf s = sa_scores(qs, kt, bias, Tp, hs, jv, n, iota);
+      vstore(p + jv * VL, s);
+      vm = vmax(vm, s);
+    }
+    float m = vhmax(vm);
+    if (m == -INFINITY) { /* this query sees no key: zero output */
+      for (long d = 0; d < hs; d++) orow[d] = 0.0f;
+      *lse = -INFINITY;
+      continue;
+    }
+    vf vmx = vset1(m), sum = vset1(0.0f);
+    for (long jv = 0; jv < nv; jv++) {
+      vf e = sa_exp(vload(p + jv * VL) - vmx);
+      vstore(p + jv * VL, e);
+      sum += e;
+    }
+    float total = vhsum(sum), inv = 1.0f / total;
+    for (long d = 0; d < hs; d++) {
+      const float *vd = vt + d * Tp;
+      vf acc = vset1(0.0f);
+      for (long jv = 0; jv < nv; jv++) acc += vload(p + jv * VL) * vload(vd + jv * VL);
+      orow[d] = vhsum(acc) * inv;
+    }
+    *lse = m + logf(total);
+  }
+}
+
+static void task_self_attention_backward(void *ctx, long t, int tid) {
+  const sa_args *a = (const sa_args *)ctx;
+  long b = t / a->nkv, g = t % a->nkv, T = a->T, Tp = a->Tp, hs = a->hs, C = a->nh * hs, rs = a->nkv * hs;
+  long group = a->nh / a->nkv;
+  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(5 * hs * Tp + 2 * Tp + 4 * hs) * sizeof(float));
+  if (!kt) return;
+  float *vt = kt + hs * Tp, *dkt = vt + hs * Tp, *dvt = dkt + hs * Tp, *bias = dvt + hs * Tp, *ds = bias + Tp;
+  float *qr = ds + Tp, *qs = qr + hs, *dov = qs + hs, *tmp = dov + hs;
+  sa_load_kv(a, b, g, kt, vt, bias, tmp);
+  for (long e = 0; e < 2 * hs * Tp; e++) dkt[e] = 0.0f;
+  vi iota = sa_iota();
+  for (long h = g * group; h < (g + 1) * group; h++) {
+    for (long i = 0; i < T; i++) {
+      float L = a->lse_in[(b * a->nh + h) * T + i];
+      if (L == -INFINITY) continue; /* a row that saw no key passes no gradient */
+      long ro = (b * T + i) * C + h * hs;
+      const float *orow = a->out + ro, *dorow = a->dout + ro;
+      float Di = 0.0f;
+      for (long d = 0; d < hs; d++) {
+        qr[d] = a->q[ro + d];
+        dov[d] = dorow[d];
+        Di += dorow[d] * orow[d];
+      }
+      if (a->cs) sa_rotate(qr, a->cs + i * hs, hs, a->interleaved, 0);
+      for (long d = 0; d < hs; d++) qs[d] = qr[d] * a->scale;
+      long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
+      vf vL = vset1(L), vD = vset1(Di), vsc = vset1(a->scale);
+      for (long jv = 0; jv < nv; jv++) {
+        long j0 = jv * VL;
+        vf pv = sa_exp(sa_scores(qs, kt, bias, Tp, hs, jv, n, iota) - vL); /* P, recomputed */
+        vf dp = vset1(0.0f);
+        for (long d = 0; d < hs; d++) dp += vset1(dov[d]) * vload(vt + d * Tp + j0);
+        vf dsv = pv * (dp - vD) * vsc; /* d loss / d (q . k), the scale folded in */
+        vstore(ds + j0, dsv);
+        for (long d = 0; d < hs; d++) {
+          vstore(dkt + d * Tp + j0, vload(dkt + d * Tp + j0) + dsv * vset1(qr[d]));
+          vstore(dvt + d * Tp + j0, vload(dvt + d * Tp + j0) + pv * vset1(dov[d]));
+        }
+      }
+      for (long d = 0; d < hs; d++) {
+        const float *kd = kt + d * Tp;
+        vf acc = vset1(0.0f);
+        for (long jv = 0; jv < nv; jv++) acc += vload(ds + jv * VL) * vload(kd + jv * VL);
+        tmp[d] = vhsum(acc);
+      }
+      if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
+      float *dqr = a->dq + ro;
+      for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
+    }
+  }
+  for (long t2 = 0; t2 < T; t2++) {
+    for (long d = 0; d < hs; d++) tmp[d] = dkt[d * Tp + t2];
+    if (a->cs) sa_rotate(tmp, a->cs + t2 * hs, hs, a->interleaved, 1);
+    float *dkr = a->dk + (b * T + t2) * rs + g * hs, *dvr = a->dv + (b * T + t2) * rs + g * hs;
+    for (long d = 0; d < hs; d++) {
+      dkr[d] += tmp[d];
+      dvr[d] += dvt[d * Tp + t2];
+    }
+  }
+}
+
+static void k_self_attention(long B, long T, long nh, long nkv, long hs, float scale, int causal,
+                             const float *keyMask, const float *cs, int interleaved, const float *q, const float *k,
+                             const float *v, float *out, float *lse) {
+  if (B <= 0 || T <= 0 || nh <= 0 || nkv <= 0 || hs <= 0) return;
+  sa_args a = {B, T, nh, nkv, hs, ldiv_up(T, VL) * VL, scale, causal, interleaved, keyMask, cs, q, k, v, NULL, NULL, NULL,
+               out, lse, NULL, NULL, NULL};
+  long tasks = B * nh;
+  if (B * nh * T * T * hs < PAR_MIN || llmts_get_threads() == 1) for (long t = 0; t < tasks; t++) task_self_attention(&a, t, 0);
+  else llmts_parallel_for(tasks, task_self_attention, &a);
+}
+
+static void k_self_attention_backward(long B, long T, long nh, long nkv, long hs, float scale, int causal,
+                                      const float *keyMask, const float *cs, int interleaved, const float *q,
+                                      const float *k, const float *v, const float *out, const float *lse,
+                                      const float *dout, float *dq, float *dk, float *dv) {
+  if (B <= 0 || T <= 0 || nh <= 0 || nkv <= 0 || hs <= 0) return;
+  sa_args a = {B, T, nh, nkv, hs, ldiv_up(T, VL) * VL, scale, causal, interleaved, keyMask, cs, q, k, v, out, lse, dout,
+               NULL, NULL, dq, dk, dv};
+  long tasks = B * nkv;
+  if (B * nh * T * T * hs < PAR_MIN || llmts_get_threads() == 1)
+    for (long t = 0; t < tasks; t++) task_self_attention_backward(&a, t, 0);
+  else llmts_parallel_for(tasks, task_self_attention_backward, &a);
+}
