@@ -323,6 +323,39 @@ static napi_value js_attention_qkv_backward(napi_env env, napi_callback_info inf
   return undef(env);
 }
 
+static napi_value js_packed_attention(napi_env env, napi_callback_info info) {
+  BEGIN("packedAttention", 8)
+  long S = lng(&A, 0), nh = lng(&A, 1), hs = lng(&A, 2);
+  float scale = (float)num(&A, 3);
+  const int *rowStart = i32(&A, 4), *nKeys = i32(&A, 5);
+  const float *qkv = f32(&A, 6);
+  float *o = f32(&A, 7);
+  END()
+  LOCKED(ops->packed_attention(S, nh, hs, scale, rowStart, nKeys, qkv, o));
+  return undef(env);
+}
+
+static napi_value js_bias_gelu_erf(napi_env env, napi_callback_info info) {
+  BEGIN("biasGeluErf", 5)
+  long rows = lng(&A, 0), cols = lng(&A, 1);
+  const float *x = f32(&A, 2), *bias = f32(&A, 3);
+  float *o = f32(&A, 4);
+  END()
+  LOCKED(ops->bias_gelu_erf(rows, cols, x, bias, o));
+  return undef(env);
+}
+
+static napi_value js_add_layer_norm(napi_env env, napi_callback_info info) {
+  BEGIN("addLayerNorm", 9)
+  long rows = lng(&A, 0), C = lng(&A, 1);
+  float eps = (float)num(&A, 2);
+  const float *x = f32(&A, 3), *bias = f32_or_null(&A, 4), *res = f32(&A, 5), *w = f32(&A, 6), *b = f32(&A, 7);
+  float *o = f32(&A, 8);
+  END()
+  LOCKED(ops->add_layer_norm(rows, C, eps, x, bias, res, w, b, o));
+  return undef(env);
+}
+
 static napi_value js_self_attention(napi_env env, napi_callback_info info) {
   BEGIN("selfAttention", 15)
   long B = lng(&A, 0), T = lng(&A, 1), nh = lng(&A, 2), nkv = lng(&A, 3), hs = lng(&A, 4);
@@ -599,6 +632,9 @@ NAPI_MODULE_INIT() {
       EXPORT("attentionBackward", js_attention_backward),
       EXPORT("attentionQkv", js_attention_qkv),
       EXPORT("attentionQkvBackward", js_attention_qkv_backward),
+      EXPORT("packedAttention", js_packed_attention),
+      EXPORT("biasGeluErf", js_bias_gelu_erf),
+      EXPORT("addLayerNorm", js_add_layer_norm),
       EXPORT("selfAttention", js_self_attention),
       EXPORT("selfAttentionBackward", js_self_attention_backward),
       EXPORT("rope", js_rope),

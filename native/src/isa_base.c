@@ -20,5 +20,6 @@
 #include "kernels/elementwise.c"
 #include "kernels/norm.c"
 #include "kernels/attention.c"
+#include "kernels/encoder.c"
 #include "kernels/self_attention.c"
 #include "kernels/table.c"

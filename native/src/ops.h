@@ -85,6 +85,13 @@ typedef struct llmts_ops {
                 float weightDecay, double t);
   void (*sgd)(long n, float *p, const float *g, float *buf, float lr, float momentum, float weightDecay,
               int nesterov);
+
+  /* encoder inference, forward only (kernels/encoder.c) */
+  void (*packed_attention)(long S, long nh, long hs, float scale, const int *rowStart, const int *nKeys,
+                           const float *qkv, float *out);
+  void (*bias_gelu_erf)(long rows, long cols, const float *x, const float *bias, float *out);
+  void (*add_layer_norm)(long rows, long C, float eps, const float *x, const float *bias, const float *residual,
+                         const float *w, const float *b, float *out);
 } llmts_ops;
 
 #if defined(__x86_64__) || defined(_M_X64)

@@ -187,6 +187,26 @@ export interface Backend {
   attentionQkvBackward(B: number, T: number, nh: number, hs: number, scale: number,
     qkv: Float32Array, att: Float32Array, dout: Float32Array, dqkv: Float32Array): void;
 
+  // ---------------------------------------------------------------- encoder inference (forward only)
+  /**
+   * Bidirectional attention over the packed rows of S sequences, read from a fused
+   * projection qkv (N, 3C), C = nh * hs, each row [q | k | v]: sequence s owns rows
+   * rowStart[s] .. rowStart[s+1] (rowStart (S + 1), non-decreasing, N = rowStart[S]); its
+   * queries are all of them, its keys the first nKeys[s] (0 <= nKeys[s] <= its rows). out
+   * (N, C), heads side by side. Nothing is saved (no backward); a sequence with no key gives
+   * zero rows. `attentionQkv` with a key mask, without the (B, nh, T, T) buffer or padding.
+   */
+  packedAttention(S: number, nh: number, hs: number, scale: number, rowStart: Int32Array, nKeys: Int32Array,
+    qkv: Float32Array, out: Float32Array): void;
+  /** out[r, c] = geluErf(x[r, c] + bias[c]) for rows x cols (out may alias x). */
+  biasGeluErf(rows: number, cols: number, x: Float32Array, bias: Float32Array, out: Float32Array): void;
+  /**
+   * out = LayerNorm(residual + (x + bias)) over rows of C (bias (C) may be null: then
+   * residual + x); w, b are the LayerNorm's. out may alias x or residual. Nothing saved.
+   */
+  addLayerNorm(rows: number, C: number, eps: number, x: Float32Array, bias: Float32Array | null, residual: Float32Array,
+    w: Float32Array, b: Float32Array, out: Float32Array): void;
+
   /**
    * Self-attention for training, in the projections' layout and without the probabilities:
    * q (B, T, nh*hs), k, v (B, T, nkv*hs) (heads side by side in each row; GQA as in

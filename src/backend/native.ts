@@ -23,6 +23,7 @@ import type { Backend } from './backend.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { dims, extent, ids, need } from './native-checks.ts';
 import { NativeLowp, type LowpAddon, type LowpInfo } from './native-lowp.ts';
+import { NativeEncoderKernels, type EncoderAddon } from './native-encoder.ts';
 
 /** What the addon reports about itself. */
 export interface NativeInfo {
@@ -39,7 +40,7 @@ export interface NativeInfo {
 }
 
 /** The functions exported by llmts_native.node (argument order as in `Backend`). */
-interface Addon extends Partial<LowpAddon> {
+interface Addon extends Partial<LowpAddon>, Partial<EncoderAddon> {
   info(): NativeInfo;
   setIsa(name: string): boolean;
   getThreads(): number;
@@ -104,6 +105,10 @@ export class NativeBackend implements Backend {
   readonly quantizeQ8_0: Backend['quantizeQ8_0'];
   readonly dequantizeQ8_0: Backend['dequantizeQ8_0'];
   readonly gemvQ8_0: Backend['gemvQ8_0'];
+  // the encoder-inference kernels: native-encoder.ts
+  readonly packedAttention: Backend['packedAttention'];
+  readonly biasGeluErf: Backend['biasGeluErf'];
+  readonly addLayerNorm: Backend['addLayerNorm'];
 
   constructor(addon: Addon) {
     this.m = addon;
@@ -116,6 +121,10 @@ export class NativeBackend implements Backend {
     this.quantizeQ8_0 = l.quantizeQ8_0.bind(l);
     this.dequantizeQ8_0 = l.dequantizeQ8_0.bind(l);
     this.gemvQ8_0 = l.gemvQ8_0.bind(l);
+    const e = new NativeEncoderKernels(addon);
+    this.packedAttention = e.packedAttention.bind(e);
+    this.biasGeluErf = e.biasGeluErf.bind(e);
+    this.addLayerNorm = e.addLayerNorm.bind(e);
   }
 
   /** Variant of the bf16/int8 kernels in use ('amx', 'avx512bf16', 'scalar') and those this CPU runs. */

@@ -18,6 +18,7 @@ import {
 } from './reference-lowp.ts';
 import { refSelfAttention, refSelfAttentionBackward } from './reference-self-attention.ts';
 import { refGelu, refGeluBackward, refGeluErf, refGeluErfBackward } from './reference-gelu.ts';
+import { refAddLayerNorm, refBiasGeluErf, refPackedAttention } from './reference-encoder.ts';
 
 /** A float buffer the reference kernels accept: float32 (as in `Backend`) or float64 (for gradchecks). */
 export type Buf = Float32Array | Float64Array;
@@ -443,6 +444,11 @@ export class ReferenceBackend implements Backend {
     mergeHeads(B, T, nh, hs, dk, dqkv, C, 3 * C, true);
     mergeHeads(B, T, nh, hs, dv, dqkv, 2 * C, 3 * C, true);
   }
+
+  // encoder inference, forward only: reference-encoder.ts
+  packedAttention = refPackedAttention;
+  biasGeluErf = refBiasGeluErf;
+  addLayerNorm = refAddLayerNorm;
 
   // training self-attention (the definition, by rope + attention): reference-self-attention.ts
   selfAttention = refSelfAttention;

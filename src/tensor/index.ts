@@ -73,6 +73,7 @@ export { layerNorm, rmsNorm } from './norm.ts';
 export { gelu, silu, swiglu, tanh } from './activation.ts';
 export { geluLinear } from './gelu-linear.ts';
 export { geluErf } from './gelu-erf.ts';
+export { packedAttention, biasGeluErf, addLayerNorm, type PackedSequences } from './encoder-inference.ts';
 export {
   attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
 } from './attention.ts';

@@ -49,4 +49,7 @@ const llmts_ops LLMTS_OPS_NAME = {
     .dropout = k_dropout,
     .adamw = k_adamw,
     .sgd = k_sgd,
+    .packed_attention = k_packed_attention,
+    .bias_gelu_erf = k_bias_gelu_erf,
+    .add_layer_norm = k_add_layer_norm,
 };

@@ -25,7 +25,7 @@ import { Linear } from '../../nn/linear.ts';
 import { Module } from '../../nn/module.ts';
 import { LayerNorm } from '../../nn/norm.ts';
 import { Parameter } from '../../nn/parameter.ts';
-import { add, crossEntropy, embedding, linear, narrow, reshape, tanh, type Tensor } from '../../tensor/index.ts';
+import { add, crossEntropy, embedding, isGradEnabled, linear, narrow, reshape, tanh, type Tensor } from '../../tensor/index.ts';
 import { LlmtsError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
 import type { DecodePlan } from '../decode-plan.ts';
@@ -33,6 +33,7 @@ import type { InfoOptions, LanguageModel, LMOutput, ModelInfo, TokenInput } from
 import { validateEncoderConfig, type EncoderConfig } from './config.ts';
 import { encoderInfo } from './info.ts';
 import { activation, EncoderTrunk, Group } from './layers.ts';
+import { inferenceHiddenStates } from './inference.ts';
 
 /** An encoder's input: token ids, and optionally the padding mask and segment ids. */
 export interface EncoderInput extends TokenInput {
@@ -40,6 +41,12 @@ export interface EncoderInput extends TokenInput {
   attentionMask?: Float32Array | null;
   /** (B, T) segment ids (HF's token_type_ids); default all 0. */
   tokenTypes?: Int32Array | null;
+  /**
+   * Inference only (inside noGrad, dropout off): padded positions (mask 0) are not computed
+   * and their hidden states are zeros, instead of the values transformers computes there
+   * (which attend to the real tokens and which nothing should read). Default false.
+   */
+  skipPadding?: boolean;
 }
 
 /** What `encode` returns. */
@@ -116,6 +123,10 @@ export class Encoder extends Module implements LanguageModel<EncoderConfig> {
     const mask = input.attentionMask ?? null;
     if (mask && mask.length !== B * T) {
       throw new LlmtsError('E_SHAPE', `Encoder: attention mask of ${mask.length} entries for B=${B}, T=${T}`, { where: 'Encoder.forward', hint: 'one 0/1 entry per id' });
+    }
+    if (!isGradEnabled() && (!this.training || c.dropout === 0)) {
+      const { tokenTypes = null, skipPadding = false } = input;
+      return inferenceHiddenStates(this.trunk, c, { ids, B, T, attentionMask: mask, tokenTypes, skipPadding }); // (B, T, C)
     }
     const emb = this.trunk.embeddings;
     const types = input.tokenTypes ?? new Int32Array(B * T);

@@ -14,7 +14,9 @@ import { Embedding } from '../../nn/embedding.ts';
 import { Linear } from '../../nn/linear.ts';
 import { Module, ModuleList } from '../../nn/module.ts';
 import { LayerNorm } from '../../nn/norm.ts';
-import { add, attentionQkv, concat, gelu, geluErf, type Tensor } from '../../tensor/index.ts';
+import {
+  add, addLayerNorm, attentionQkv, biasGeluErf, concat, gelu, geluErf, linear, packedAttention, type PackedSequences, type Tensor,
+} from '../../tensor/index.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { EncoderConfig } from './config.ts';
 
@@ -47,6 +49,11 @@ class AddNorm extends Module {
   /** h (B, T, inF), residual (B, T, C) -> LayerNorm(residual + dropout(dense(h))) (B, T, C). */
   forward(h: Tensor, residual: Tensor): Tensor {
     return this.norm.forward(add(residual, this.drop.forward(this.dense.forward(h)))); // (B, T, C)
+  }
+
+  /** The inference path: LayerNorm(residual + dense(h)) with the bias, residual and norm in one pass (no dropout, no graph). */
+  forwardPacked(h: Tensor, residual: Tensor): Tensor {
+    return addLayerNorm(linear(h, this.dense.weight), this.dense.bias, residual, this.norm.weight, this.norm.bias, this.norm.eps); // (N, C)
   }
 }
 
@@ -81,6 +88,22 @@ export class EncoderLayer extends Module {
     const h = this.attnOut.forward(y, x); // (B, T, C)
     const m = activation(this.c, this.intermediate.forward(h)); // (B, T, H)
     return this.out.forward(m, h); // (B, T, C)
+  }
+
+  /**
+   * The inference path (inference.ts; no dropout, no graph): x (N, C) packed rows of the
+   * sequences `seq` (each one's keys first) -> (N, C). One GEMM for q, k and v over the
+   * concatenated weights; attention without a mask or (B, H, T, T) buffer; bias + GELU and
+   * bias + residual + LayerNorm fused after bias-free GEMMs.
+   */
+  forwardPacked(x: Tensor, seq: PackedSequences): Tensor {
+    const w = concat([this.query.weight, this.key.weight, this.value.weight], 0); // (3C, C)
+    const b = this.query.bias && this.key.bias && this.value.bias ? concat([this.query.bias, this.key.bias, this.value.bias], 0) : null; // (3C)
+    const y = packedAttention(linear(x, w, b), this.c.nHead, seq); // (N, 3C) -> (N, C)
+    const h = this.attnOut.forwardPacked(y, x); // (N, C)
+    const dense = this.intermediate;
+    const m = this.c.hiddenAct === 'gelu' && dense.bias ? biasGeluErf(linear(h, dense.weight), dense.bias) : activation(this.c, dense.forward(h)); // (N, F)
+    return this.out.forwardPacked(m, h); // (N, C)
   }
 }
 
