@@ -88,112 +88,154 @@ static inline vi sa_iota(void) {
   return r;
 }
 
-/* The scores of keys jv*VL .. jv*VL+VL-1 for the scaled query qs: hidden keys (bias -inf,
- * or past the causal limit n) get -inf. */
-static inline vf sa_scores(const float *qs, const float *kt, const float *bias, long Tp, long hs, long jv, long n, vi iota) {
-  long j0 = jv * VL;
+#define SA_INLINE static inline __attribute__((always_inline))
+
+/* The scores of keys j0 .. j0+VL-1 for the query whose components are broadcast in qb:
+ * scale q.k, hidden keys (bias -inf, or j >= n: past the causal limit) -inf. */
+SA_INLINE vf sa_scores(const vf *qb, const float *kt, const float *bias, long Tp, long hs, float scale, long j0, long n,
+                       vi iota) {
   vf acc = vset1(0.0f);
-  for (long d = 0; d < hs; d++) acc += vset1(qs[d]) * vload(kt + d * Tp + j0);
-  acc += vload(bias + j0);
+  for (long d = 0; d < hs; d++) acc += qb[d] * vload(kt + d * Tp + j0);
+  acc = acc * vset1(scale) + vload(bias + j0);
   if (j0 + VL > n) acc = vsel(iota + vset1i((int32_t)j0) < vset1i((int32_t)n), acc, vset1(-INFINITY));
   return acc;
 }
 
+/* Query row i of head h, batch b (forward): scores into p, their max, then exp, sum and the
+ * output accumulated in one pass. qb and oacc hold hs vectors: local arrays where the
+ * caller fixes hs (the compiler keeps them in registers), scratch otherwise. */
+SA_INLINE void sa_forward_row(const sa_args *a, long b, long h, long i, long hs, const float *kt, const float *vt,
+                              const float *bias, float *p, float *tmp, vf *qb, vf *oacc, vi iota) {
+  long T = a->T, Tp = a->Tp, C = a->nh * hs;
+  const float *qr = a->q + (b * T + i) * C + h * hs;
+  float *orow = a->o + (b * T + i) * C + h * hs;
+  float *lse = a->lse + (b * a->nh + h) * T + i;
+  for (long d = 0; d < hs; d++) tmp[d] = qr[d];
+  if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
+  for (long d = 0; d < hs; d++) {
+    qb[d] = vset1(tmp[d]);
+    oacc[d] = vset1(0.0f);
+  }
+  long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
+  vf vm = vset1(-INFINITY);
+  for (long jv = 0; jv < nv; jv++) {
+    vf s = sa_scores(qb, kt, bias, Tp, hs, a->scale, jv * VL, n, iota);
+    vstore(p + jv * VL, s);
+    vm = vmax(vm, s);
+  }
+  float m = vhmax(vm);
+  if (m == -INFINITY) { /* this query sees no key: zero output */
+    for (long d = 0; d < hs; d++) orow[d] = 0.0f;
+    *lse = -INFINITY;
+    return;
+  }
+  vf vmx = vset1(m), sum = vset1(0.0f);
+  for (long jv = 0; jv < nv; jv++) {
+    vf e = sa_exp(vload(p + jv * VL) - vmx);
+    sum += e;
+    for (long d = 0; d < hs; d++) oacc[d] += e * vload(vt + d * Tp + jv * VL);
+  }
+  float total = vhsum(sum), inv = 1.0f / total;
+  for (long d = 0; d < hs; d++) orow[d] = vhsum(oacc[d]) * inv;
+  *lse = m + logf(total);
+}
+
+/* Every query row of head h, batch b, with hs fixed by the caller where it can be. */
+SA_INLINE void sa_forward_head(const sa_args *a, long b, long h, long hs, const float *kt, const float *vt,
+                               const float *bias, float *p, float *tmp, vf *qb, vf *oacc) {
+  vi iota = sa_iota();
+  for (long i = 0; i < a->T; i++) sa_forward_row(a, b, h, i, hs, kt, vt, bias, p, tmp, qb, oacc, iota);
+}
+
 static void task_self_attention(void *ctx, long t, int tid) {
   const sa_args *a = (const sa_args *)ctx;
-  long b = t / a->nh, h = t % a->nh, T = a->T, Tp = a->Tp, hs = a->hs, C = a->nh * hs;
+  long b = t / a->nh, h = t % a->nh, Tp = a->Tp, hs = a->hs;
   long g = h / (a->nh / a->nkv);
-  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(3 * hs * Tp + 2 * Tp + 2 * hs) * sizeof(float));
+  long head = 2 * hs * Tp + 2 * Tp + hs;
+  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(ldiv_up(head, VL) * VL + 2 * hs * VL) * sizeof(float));
   if (!kt) return;
-  float *vt = kt + hs * Tp, *bias = vt + hs * Tp, *p = bias + Tp, *qs = p + Tp, *tmp = qs + hs;
+  float *vt = kt + hs * Tp, *bias = vt + hs * Tp, *p = bias + Tp, *tmp = p + Tp;
+  vf *spill = (vf *)(kt + ldiv_up(head, VL) * VL); /* generic hs: qb, oacc in scratch */
   sa_load_kv(a, b, g, kt, vt, bias, tmp);
-  vi iota = sa_iota();
-  for (long i = 0; i < T; i++) {
-    const float *qr = a->q + (b * T + i) * C + h * hs;
-    float *orow = a->o + (b * T + i) * C + h * hs;
-    float *lse = a->lse + (b * a->nh + h) * T + i;
-    for (long d = 0; d < hs; d++) qs[d] = qr[d];
-    if (a->cs) sa_rotate(qs, a->cs + i * hs, hs, a->interleaved, 0);
-    for (long d = 0; d < hs; d++) qs[d] *= a->scale;
-    long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
-    vf vm = vset1(-INFINITY);
-    for (long jv = 0; jv < nv; jv++) {
-      vf s = sa_scores(qs, kt, bias, Tp, hs, jv, n, iota);
-      vstore(p + jv * VL, s);
-      vm = vmax(vm, s);
-    }
-    float m = vhmax(vm);
-    if (m == -INFINITY) { /* this query sees no key: zero output */
-      for (long d = 0; d < hs; d++) orow[d] = 0.0f;
-      *lse = -INFINITY;
-      continue;
-    }
-    vf vmx = vset1(m), sum = vset1(0.0f);
-    for (long jv = 0; jv < nv; jv++) {
-      vf e = sa_exp(vload(p + jv * VL) - vmx);
-      vstore(p + jv * VL, e);
-      sum += e;
-    }
-    float total = vhsum(sum), inv = 1.0f / total;
-    for (long d = 0; d < hs; d++) {
-      const float *vd = vt + d * Tp;
-      vf acc = vset1(0.0f);
-      for (long jv = 0; jv < nv; jv++) acc += vload(p + jv * VL) * vload(vd + jv * VL);
-      orow[d] = vhsum(acc) * inv;
-    }
-    *lse = m + logf(total);
+  if (hs == 8) {
+    vf qb[8], oacc[8];
+    sa_forward_head(a, b, h, 8, kt, vt, bias, p, tmp, qb, oacc);
+  } else if (hs == 16) {
+    vf qb[16], oacc[16];
+    sa_forward_head(a, b, h, 16, kt, vt, bias, p, tmp, qb, oacc);
+  } else {
+    sa_forward_head(a, b, h, hs, kt, vt, bias, p, tmp, spill, spill + hs);
   }
+}
+
+/* Query row i of head h (backward): the probabilities recomputed from lse, dk and dv
+ * accumulated into the transposed tiles dkt, dvt, dq accumulated in dqacc and added to dq. */
+SA_INLINE void sa_backward_row(const sa_args *a, long b, long h, long i, long hs, const float *kt, const float *vt,
+                               float *dkt, float *dvt, const float *bias, float *tmp, vf *qb, vf *ob, vf *dqacc,
+                               vi iota) {
+  long T = a->T, Tp = a->Tp, C = a->nh * hs;
+  float L = a->lse_in[(b * a->nh + h) * T + i];
+  if (L == -INFINITY) return; /* a row that saw no key passes no gradient */
+  long ro = (b * T + i) * C + h * hs;
+  const float *orow = a->out + ro, *dorow = a->dout + ro;
+  float Di = 0.0f;
+  for (long d = 0; d < hs; d++) {
+    tmp[d] = a->q[ro + d];
+    Di += dorow[d] * orow[d];
+  }
+  if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
+  for (long d = 0; d < hs; d++) {
+    qb[d] = vset1(tmp[d]);
+    ob[d] = vset1(dorow[d]);
+    dqacc[d] = vset1(0.0f);
+  }
+  long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
+  vf vL = vset1(L), vD = vset1(Di), vsc = vset1(a->scale);
+  for (long jv = 0; jv < nv; jv++) {
+    long j0 = jv * VL;
+    vf pv = sa_exp(sa_scores(qb, kt, bias, Tp, hs, a->scale, j0, n, iota) - vL); /* P, recomputed */
+    vf dp = vset1(0.0f);
+    for (long d = 0; d < hs; d++) dp += ob[d] * vload(vt + d * Tp + j0);
+    vf dsv = pv * (dp - vD) * vsc; /* d loss / d (q . k), the scale folded in */
+    for (long d = 0; d < hs; d++) {
+      dqacc[d] += dsv * vload(kt + d * Tp + j0);
+      vstore(dkt + d * Tp + j0, vload(dkt + d * Tp + j0) + dsv * qb[d]);
+      vstore(dvt + d * Tp + j0, vload(dvt + d * Tp + j0) + pv * ob[d]);
+    }
+  }
+  for (long d = 0; d < hs; d++) tmp[d] = vhsum(dqacc[d]);
+  if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
+  float *dqr = a->dq + ro;
+  for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
+}
+
+/* Every query row of the group of kv head g, batch b, with hs fixed by the caller where it can be. */
+SA_INLINE void sa_backward_group(const sa_args *a, long b, long g, long hs, const float *kt, const float *vt, float *dkt,
+                                 float *dvt, const float *bias, float *tmp, vf *qb, vf *ob, vf *dqacc) {
+  vi iota = sa_iota();
+  long group = a->nh / a->nkv;
+  for (long h = g * group; h < (g + 1) * group; h++)
+    for (long i = 0; i < a->T; i++) sa_backward_row(a, b, h, i, hs, kt, vt, dkt, dvt, bias, tmp, qb, ob, dqacc, iota);
 }
 
 static void task_self_attention_backward(void *ctx, long t, int tid) {
   const sa_args *a = (const sa_args *)ctx;
-  long b = t / a->nkv, g = t % a->nkv, T = a->T, Tp = a->Tp, hs = a->hs, C = a->nh * hs, rs = a->nkv * hs;
-  long group = a->nh / a->nkv;
-  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(5 * hs * Tp + 2 * Tp + 4 * hs) * sizeof(float));
+  long b = t / a->nkv, g = t % a->nkv, T = a->T, Tp = a->Tp, hs = a->hs, rs = a->nkv * hs;
+  long head = 4 * hs * Tp + Tp + hs;
+  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(ldiv_up(head, VL) * VL + 3 * hs * VL) * sizeof(float));
   if (!kt) return;
-  float *vt = kt + hs * Tp, *dkt = vt + hs * Tp, *dvt = dkt + hs * Tp, *bias = dvt + hs * Tp, *ds = bias + Tp;
-  float *qr = ds + Tp, *qs = qr + hs, *dov = qs + hs, *tmp = dov + hs;
+  float *vt = kt + hs * Tp, *dkt = vt + hs * Tp, *dvt = dkt + hs * Tp, *bias = dvt + hs * Tp, *tmp = bias + Tp;
+  vf *spill = (vf *)(kt + ldiv_up(head, VL) * VL); /* generic hs: qb, ob, dqacc in scratch */
   sa_load_kv(a, b, g, kt, vt, bias, tmp);
   for (long e = 0; e < 2 * hs * Tp; e++) dkt[e] = 0.0f;
-  vi iota = sa_iota();
-  for (long h = g * group; h < (g + 1) * group; h++) {
-    for (long i = 0; i < T; i++) {
-      float L = a->lse_in[(b * a->nh + h) * T + i];
-      if (L == -INFINITY) continue; /* a row that saw no key passes no gradient */
-      long ro = (b * T + i) * C + h * hs;
-      const float *orow = a->out + ro, *dorow = a->dout + ro;
-      float Di = 0.0f;
-      for (long d = 0; d < hs; d++) {
-        qr[d] = a->q[ro + d];
-        dov[d] = dorow[d];
-        Di += dorow[d] * orow[d];
-      }
-      if (a->cs) sa_rotate(qr, a->cs + i * hs, hs, a->interleaved, 0);
-      for (long d = 0; d < hs; d++) qs[d] = qr[d] * a->scale;
-      long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
-      vf vL = vset1(L), vD = vset1(Di), vsc = vset1(a->scale);
-      for (long jv = 0; jv < nv; jv++) {
-        long j0 = jv * VL;
-        vf pv = sa_exp(sa_scores(qs, kt, bias, Tp, hs, jv, n, iota) - vL); /* P, recomputed */
-        vf dp = vset1(0.0f);
-        for (long d = 0; d < hs; d++) dp += vset1(dov[d]) * vload(vt + d * Tp + j0);
-        vf dsv = pv * (dp - vD) * vsc; /* d loss / d (q . k), the scale folded in */
-        vstore(ds + j0, dsv);
-        for (long d = 0; d < hs; d++) {
-          vstore(dkt + d * Tp + j0, vload(dkt + d * Tp + j0) + dsv * vset1(qr[d]));
-          vstore(dvt + d * Tp + j0, vload(dvt + d * Tp + j0) + pv * vset1(dov[d]));
-        }
-      }
-      for (long d = 0; d < hs; d++) {
-        const float *kd = kt + d * Tp;
-        vf acc = vset1(0.0f);
-        for (long jv = 0; jv < nv; jv++) acc += vload(ds + jv * VL) * vload(kd + jv * VL);
-        tmp[d] = vhsum(acc);
-      }
-      if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
-      float *dqr = a->dq + ro;
-      for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
-    }
+  if (hs == 8) {
+    vf qb[8], ob[8], dqacc[8];
+    sa_backward_group(a, b, g, 8, kt, vt, dkt, dvt, bias, tmp, qb, ob, dqacc);
+  } else if (hs == 16) {
+    vf qb[16], ob[16], dqacc[16];
+    sa_backward_group(a, b, g, 16, kt, vt, dkt, dvt, bias, tmp, qb, ob, dqacc);
+  } else {
+    sa_backward_group(a, b, g, hs, kt, vt, dkt, dvt, bias, tmp, spill, spill + hs, spill + 2 * hs);
   }
   for (long t2 = 0; t2 < T; t2++) {
     for (long d = 0; d < hs; d++) tmp[d] = dkt[d * Tp + t2];
