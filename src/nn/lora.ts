@@ -28,7 +28,7 @@
  * ... train ...
  * mergeLora(model);                                     // plain Linears again
  */
-import { add, scale, type Tensor } from '../tensor/index.ts';
+import { add, loraLinear, scale, type Tensor } from '../tensor/index.ts';
 import { LlmtsError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { Dropout } from './dropout.ts';
@@ -123,6 +123,11 @@ export class LoraLinear extends Module {
 
   /** x (..., in) -> base(x) + scaling * B(A(dropout(x))) (..., out). */
   forward(x: Tensor): Tensor {
+    if (!this.training || this.drop.p === 0) {
+      // no adapter dropout: one product with the merged weight (tensor/lora-linear.ts)
+      const base = this.baseLayer;
+      return loraLinear(x, base.weight, base.bias, this.loraA.weight, this.loraB.weight, this.scaling); // (..., out)
+    }
     const y = this.baseLayer.forward(x); // (..., out)
     const h = this.loraA.forward(this.drop.forward(x)); // (..., r)
     const d = this.loraB.forward(h); // (..., out)

@@ -48,6 +48,8 @@
  *     self-attention from separate projections: q (B, T, nh*hs), k/v (B, T, nkv*hs) -> (B, T, nh*hs),
  *     RoPE inside (`ropeTable`), no transposes, no saved probabilities (recomputed in backward)
  * - `rope(x, { posOffset = 0, theta = 10000, interleaved = false })`  x (B, H, T, hs)
+ * - `loraLinear(x, w, b, a, bW, scaling)`  x w^T + b + scaling (x a^T) bW^T as one product with the
+ *     merged weight (LoRA without adapter dropout)
  * - `embedding(table, ids: Int32Array, [B, T])`  table (V, C) -> (B, T, C)
  * - `crossEntropy(logits, targets: Int32Array, { ignoreIndex = -100 })`  mean over counted rows -> ()
  * - `dropout(x, p, seed, training = true)`  seeded inverted dropout; returns x when !training
@@ -78,6 +80,7 @@ export {
   attention, attentionQkv, rope, type AttentionOptions, type AttentionQkvOptions, type RopeOptions,
 } from './attention.ts';
 export { selfAttention, ropeTable, type SelfAttentionOptions, type SelfAttentionRope } from './self-attention.ts';
+export { loraLinear } from './lora-linear.ts';
 export { embedding } from './embedding.ts';
 export { crossEntropy, type CrossEntropyOptions } from './loss.ts';
 export { dropout } from './dropout.ts';

@@ -5,7 +5,7 @@
 import { Rng } from '../../src/util/rng.ts';
 import {
   Tensor, add, attention, attentionQkv, concat, crossEntropy, dropout, embedding, gelu, geluErf, geluLinear, layerNorm, linear, matmul, mean, mul,
-  narrow, reshape, rmsNorm, rope, ropeTable, scale, selfAttention, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
+  loraLinear, narrow, reshape, rmsNorm, rope, ropeTable, scale, selfAttention, silu, softmax, split, sub, sum, swiglu, tanh, transpose12,
   gatherRows, scatterAddRows, sigmoid,
 } from '../../src/tensor/index.ts';
 
@@ -53,6 +53,9 @@ export const caseGroups: CaseGroup[] = [
     run: (check) => {
       check('linear + bias', [[2, 3, 5], [7, 5], [7]], ([x, w, b]) => linear(x!, w!, b!));
       check('linear', [[4, 6], [3, 6]], ([x, w]) => linear(x!, w!));
+      check('loraLinear (x, A, B; weight and bias frozen)', [[2, 3, 5], [7, 5], [7], [2, 5], [7, 2]],
+        ([x, w, b, a, bw]) => loraLinear(x!, w!, b!, a!, bw!, 1.5), { constants: [1, 2] });
+      check('loraLinear, every input trained, no bias', [[4, 6], [3, 6], [4, 6], [3, 4]], ([x, w, a, bw]) => loraLinear(x!, w!, null, a!, bw!, 0.5));
       check('linear over 0 rows (zero gradients)', [[0, 4], [3, 4], [3]], ([x, w, b]) => linear(x!, w!, b!));
       check('matmul with an empty batch (zero gradients)', [[0, 3, 4], [4, 5]], ([a, b]) => matmul(a!, b!));
     },
