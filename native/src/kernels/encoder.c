@@ -13,7 +13,7 @@
  * each task owns its output rows, so results do not depend on the thread count.
  */
 
-#define ENC_ROWS_PER_TASK 32L
+#define ENC_ROWS_PER_TASK 64L
 
 typedef struct {
   long S, nh, hs;

@@ -14,7 +14,7 @@
  * @example
  * const h = noGrad(() => model.encode({ ids, B, T, attentionMask, skipPadding: true }).hidden); // (B, T, C)
  */
-import { add, addLayerNorm, embedding, reshape, scatterAddRows, tidy, type PackedSequences, type Tensor } from '../../tensor/index.ts';
+import { Tensor, add, addLayerNorm, concat, embedding, reshape, tidy, type PackedSequences } from '../../tensor/index.ts';
 import type { EncoderConfig } from './config.ts';
 import type { EncoderTrunk } from './layers.ts';
 
@@ -64,8 +64,9 @@ export interface InferenceInput {
 export function inferenceHiddenStates(trunk: EncoderTrunk, c: EncoderConfig, input: InferenceInput): Tensor {
   const { ids, B, T } = input;
   const p = packBatch(B, T, input.attentionMask, input.skipPadding);
-  const rowOf = (src: Int32Array): Int32Array => (p.order ? p.order.map((i) => src[i]!) : src);
-  const positions = p.order ? p.order.map((i) => i % T) : Int32Array.from({ length: B * T }, (_, i) => i % T);
+  const rowOf = (src: Int32Array): Int32Array => (p.order ? gather(src, p.order) : src);
+  const positions = new Int32Array(p.N);
+  for (let r = 0; r < p.N; r++) positions[r] = (p.order ? p.order[r]! : r) % T;
   const types = input.tokenTypes ? rowOf(input.tokenTypes) : new Int32Array(p.N);
   const emb = trunk.embeddings;
   let x = tidy(() => {
@@ -77,15 +78,19 @@ export function inferenceHiddenStates(trunk: EncoderTrunk, c: EncoderConfig, inp
     x = tidy(() => layer.forwardPacked(prev, p)); // (N, C)
     prev.dispose();
   }
-  const C = c.nEmbd;
-  if (!p.order) return reshape(x, [B, T, C]); // (B, T, C)
-  const out = p.N === B * T ? embedding(x, inversePermutation(p.order), [B, T]) : reshape(scatterAddRows(x, p.order, B * T), [B, T, C]); // (B, T, C)
+  if (!p.order) return reshape(x, [B, T, c.nEmbd]); // (B, T, C)
+  // back to (B, T, C): position b * T + t reads its packed row; unpacked positions read a zero row after the N packed ones
+  const inv = new Int32Array(B * T).fill(p.N);
+  for (let r = 0; r < p.N; r++) inv[p.order[r]!] = r;
+  const table = p.N === B * T ? x : concat([x, Tensor.zeros([1, c.nEmbd])], 0); // (N or N + 1, C)
+  const out = embedding(table, inv, [B, T]); // (B, T, C)
   x.dispose();
+  if (table !== x) table.dispose();
   return out;
 }
 
-function inversePermutation(order: Int32Array): Int32Array {
-  const inv = new Int32Array(order.length);
-  order.forEach((pos, row) => { inv[pos] = row; });
-  return inv;
+function gather(src: Int32Array, order: Int32Array): Int32Array {
+  const out = new Int32Array(order.length);
+  for (let r = 0; r < order.length; r++) out[r] = src[order[r]!]!;
+  return out;
 }
