@@ -87,7 +87,6 @@ async function child(argv: string[]): Promise<void> {
   const ft = prepareFinetuneModel(model, { task: 'sft', lora, seed: 1337, lr, beta1: 0.9, beta2: 0.999, weightDecay: 0 });
   const out = mkdtempSync(join(tmpdir(), `llmts-bench-ft-${mode}-`));
   try {
-    const cpu0 = process.cpuUsage();
     const r = await finetune(ft, prepared.data, {
       out, seed: 1337, maxSteps: steps, gradAccum: 1, gradClip: 1, lr, minLr: lr / 10, warmupSteps: Math.min(20, steps / 10), logInterval: 1000,
       evalInterval: 0, ckptInterval: 0, batchSize: B, blockSize: T, evalIters: 1, keepLast: 1, patience: 0, padId: 0, progress: false, options: {},
@@ -95,7 +94,7 @@ async function child(argv: string[]): Promise<void> {
     const res: RunResult = {
       mode, trainable: ft.trainable.numTrainableParameters(), total: ft.trainable.numParameters(), tokPerSec: (steps * B * T) / r.trainSeconds,
       valLoss: r.valLoss!, valLoss0, maxRssMb: process.resourceUsage().maxRSS / 1024, seconds: r.trainSeconds,
-      cpuMsPerStep: (() => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1000 / steps; })(), // the final evaluation included
+      cpuMsPerStep: (r.trainCpuSeconds * 1000) / steps, // the training loop only, as the peer's (its final evaluation is not counted)
     };
     console.log(JSON.stringify(res));
   } finally {

@@ -79,6 +79,8 @@ export interface FinetuneResult {
   /** What was written to `out`, in words (null when no output was written). */
   output: string | null;
   trainSeconds: number;
+  /** Process CPU time of the training loop (all threads). */
+  trainCpuSeconds: number;
 }
 
 /** Hooks of a run. */
@@ -185,7 +187,7 @@ export async function finetune(ft: FinetuneModel, data: FinetuneData, s: Finetun
   if (stopped === 'interrupted' || stopped === 'non-finite') {
     if (stopped === 'interrupted' && state.step > 0 && track.last?.step !== state.step) save();
     log(`${stopped} at step ${state.step}${track.last ? ` | checkpoint ${track.last.dir} (resume with --resume)` : ''}; no model written`);
-    return { step: state.step, stopped, valLoss: null, losses: r.losses, metrics: null, output: null, trainSeconds: r.trainSeconds };
+    return { step: state.step, stopped, valLoss: null, losses: r.losses, metrics: null, output: null, trainSeconds: r.trainSeconds, trainCpuSeconds: r.trainCpuSeconds };
   }
   if (earlyStopped && best) {
     const params = new Map(model.trainableParameters());
@@ -208,7 +210,7 @@ export async function finetune(ft: FinetuneModel, data: FinetuneData, s: Finetun
   if (state.step > 0 && track.last?.step !== state.step) save();
   const output = writeFinetuneOutput(ft, s.out, { tokenizer: hooks.tokenizer, baseModel: hooks.baseModel });
   log(`${stopped === 'early-stopped' ? 'stopped early' : 'trained'} at step ${state.step} in ${duration(r.trainSeconds)} | wrote ${s.out}: ${output}`);
-  return { step: state.step, stopped, valLoss, losses: r.losses, metrics: cm, output, trainSeconds: r.trainSeconds };
+  return { step: state.step, stopped, valLoss, losses: r.losses, metrics: cm, output, trainSeconds: r.trainSeconds, trainCpuSeconds: r.trainCpuSeconds };
 }
 
 /** The newest fine-tuning checkpoint of `out`, or null. */

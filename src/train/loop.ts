@@ -101,6 +101,8 @@ export interface LoopResult {
   losses: number[];
   stopped: 'done' | 'interrupted' | 'non-finite';
   trainSeconds: number;
+  /** Process CPU time (all threads) over the same span as trainSeconds. */
+  trainCpuSeconds: number;
 }
 
 /** 18.7k style. */
@@ -173,7 +175,7 @@ export async function trainLoop<B extends BatchShape, M>(o: LoopOptions<B, M>): 
   const drops = model.namedModules().map(([, m]) => m).filter((m): m is Dropout => m instanceof Dropout && m.p > 0);
   const losses: number[] = [];
   const startStep = state.step;
-  const t0 = performance.now();
+  const t0 = performance.now(), cpu0 = process.cpuUsage();
   let windowStart = t0, windowSteps = 0, windowTokens = 0;
   let stopped: LoopResult['stopped'] = 'done';
   while (state.step < c.maxSteps) {
@@ -240,5 +242,6 @@ export async function trainLoop<B extends BatchShape, M>(o: LoopOptions<B, M>): 
     }
     if (o.save && c.ckptInterval > 0 && state.step % c.ckptInterval === 0 && state.step < c.maxSteps) o.save();
   }
-  return { losses, stopped, trainSeconds: (performance.now() - t0) / 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  return { losses, stopped, trainSeconds: (performance.now() - t0) / 1000, trainCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
