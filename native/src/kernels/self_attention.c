@@ -37,7 +37,8 @@ static inline void sa_rotate(float *x, const float *cs, long hs, int interleaved
 }
 
 /* Copies kv head g of batch b into kt, vt (hs, Tp), keys rotated, columns T..Tp zero;
- * bias (Tp) gets 0 for a visible key and -inf for a padded one (keyMask 0, or j >= T). */
+ * bias (Tp) gets 0 for a visible key and -inf for a hidden one (keyMask 0, or j >= T); the
+ * score loops read it only where there is a key mask. */
 static void sa_load_kv(const sa_args *a, long b, long g, float *kt, float *vt, float *bias, float *tmp) {
   long T = a->T, Tp = a->Tp, hs = a->hs, rs = a->nkv * hs;
   for (long t = 0; t < T; t++) {
@@ -90,15 +91,24 @@ static inline vi sa_iota(void) {
 
 #define SA_INLINE static inline __attribute__((always_inline))
 
-/* The scores of keys j0 .. j0+VL-1 for the query whose components are broadcast in qb:
- * scale q.k, hidden keys (bias -inf, or j >= n: past the causal limit) -inf. */
-SA_INLINE vf sa_scores(const vf *qb, const float *kt, const float *bias, long Tp, long hs, float scale, long j0, long n,
-                       vi iota) {
+/* The scores of keys j0 .. j0+VL-1 for the scaled query whose components are broadcast in
+ * qb: hidden keys (bias -inf where there is a key mask, or j >= n: past the causal limit
+ * or T) -inf. */
+SA_INLINE vf sa_scores(const vf *qb, const float *kt, const float *bias, long Tp, long hs, long j0, long n, vi iota) {
   vf acc = vset1(0.0f);
   for (long d = 0; d < hs; d++) acc += qb[d] * vload(kt + d * Tp + j0);
-  acc = acc * vset1(scale) + vload(bias + j0);
+  if (bias) acc += vload(bias + j0);
   if (j0 + VL > n) acc = vsel(iota + vset1i((int32_t)j0) < vset1i((int32_t)n), acc, vset1(-INFINITY));
   return acc;
+}
+
+/* The largest lane of v, by halving (log2(VL) steps instead of a chain of VL - 1 compares). */
+static inline float sa_hmax(vf v) {
+  float t[VL];
+  vstore(t, v);
+  for (int w = VL / 2; w >= 1; w /= 2)
+    for (int i = 0; i < w; i++) t[i] = t[i + w] > t[i] ? t[i + w] : t[i];
+  return t[0];
 }
 
 /* Query row i of head h, batch b (forward): scores into p, their max, then exp, sum and the
@@ -113,17 +123,17 @@ SA_INLINE void sa_forward_row(const sa_args *a, long b, long h, long i, long hs,
   for (long d = 0; d < hs; d++) tmp[d] = qr[d];
   if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
   for (long d = 0; d < hs; d++) {
-    qb[d] = vset1(tmp[d]);
+    qb[d] = vset1(tmp[d] * a->scale);
     oacc[d] = vset1(0.0f);
   }
   long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
   vf vm = vset1(-INFINITY);
   for (long jv = 0; jv < nv; jv++) {
-    vf s = sa_scores(qb, kt, bias, Tp, hs, a->scale, jv * VL, n, iota);
+    vf s = sa_scores(qb, kt, bias, Tp, hs, jv * VL, n, iota);
     vstore(p + jv * VL, s);
     vm = vmax(vm, s);
   }
-  float m = vhmax(vm);
+  float m = sa_hmax(vm);
   if (m == -INFINITY) { /* this query sees no key: zero output */
     for (long d = 0; d < hs; d++) orow[d] = 0.0f;
     *lse = -INFINITY;
@@ -159,12 +169,12 @@ static void task_self_attention(void *ctx, long t, int tid) {
   sa_load_kv(a, b, g, kt, vt, bias, tmp);
   if (hs == 8) {
     vf qb[8], oacc[8];
-    sa_forward_head(a, b, h, 8, kt, vt, bias, p, tmp, qb, oacc);
+    sa_forward_head(a, b, h, 8, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
   } else if (hs == 16) {
     vf qb[16], oacc[16];
-    sa_forward_head(a, b, h, 16, kt, vt, bias, p, tmp, qb, oacc);
+    sa_forward_head(a, b, h, 16, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
   } else {
-    sa_forward_head(a, b, h, hs, kt, vt, bias, p, tmp, spill, spill + hs);
+    sa_forward_head(a, b, h, hs, kt, vt, a->keyMask ? bias : NULL, p, tmp, spill, spill + hs);
   }
 }
 
@@ -185,25 +195,25 @@ SA_INLINE void sa_backward_row(const sa_args *a, long b, long h, long i, long hs
   }
   if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
   for (long d = 0; d < hs; d++) {
-    qb[d] = vset1(tmp[d]);
+    qb[d] = vset1(tmp[d] * a->scale);
     ob[d] = vset1(dorow[d]);
     dqacc[d] = vset1(0.0f);
   }
   long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
-  vf vL = vset1(L), vD = vset1(Di), vsc = vset1(a->scale);
+  vf vL = vset1(L), vD = vset1(Di);
   for (long jv = 0; jv < nv; jv++) {
     long j0 = jv * VL;
-    vf pv = sa_exp(sa_scores(qb, kt, bias, Tp, hs, a->scale, j0, n, iota) - vL); /* P, recomputed */
+    vf pv = sa_exp(sa_scores(qb, kt, bias, Tp, hs, j0, n, iota) - vL); /* P, recomputed */
     vf dp = vset1(0.0f);
     for (long d = 0; d < hs; d++) dp += ob[d] * vload(vt + d * Tp + j0);
-    vf dsv = pv * (dp - vD) * vsc; /* d loss / d (q . k), the scale folded in */
+    vf dsv = pv * (dp - vD); /* d loss / d score: dk += it times the scaled q, dq += scale times it times k */
     for (long d = 0; d < hs; d++) {
       dqacc[d] += dsv * vload(kt + d * Tp + j0);
       vstore(dkt + d * Tp + j0, vload(dkt + d * Tp + j0) + dsv * qb[d]);
       vstore(dvt + d * Tp + j0, vload(dvt + d * Tp + j0) + pv * ob[d]);
     }
   }
-  for (long d = 0; d < hs; d++) tmp[d] = vhsum(dqacc[d]);
+  for (long d = 0; d < hs; d++) tmp[d] = vhsum(dqacc[d]) * a->scale;
   if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
   float *dqr = a->dq + ro;
   for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
@@ -230,12 +240,12 @@ static void task_self_attention_backward(void *ctx, long t, int tid) {
   for (long e = 0; e < 2 * hs * Tp; e++) dkt[e] = 0.0f;
   if (hs == 8) {
     vf qb[8], ob[8], dqacc[8];
-    sa_backward_group(a, b, g, 8, kt, vt, dkt, dvt, bias, tmp, qb, ob, dqacc);
+    sa_backward_group(a, b, g, 8, kt, vt, dkt, dvt, a->keyMask ? bias : NULL, tmp, qb, ob, dqacc);
   } else if (hs == 16) {
     vf qb[16], ob[16], dqacc[16];
-    sa_backward_group(a, b, g, 16, kt, vt, dkt, dvt, bias, tmp, qb, ob, dqacc);
+    sa_backward_group(a, b, g, 16, kt, vt, dkt, dvt, a->keyMask ? bias : NULL, tmp, qb, ob, dqacc);
   } else {
-    sa_backward_group(a, b, g, hs, kt, vt, dkt, dvt, bias, tmp, spill, spill + hs, spill + 2 * hs);
+    sa_backward_group(a, b, g, hs, kt, vt, dkt, dvt, a->keyMask ? bias : NULL, tmp, spill, spill + hs, spill + 2 * hs);
   }
   for (long t2 = 0; t2 < T; t2++) {
     for (long d = 0; d < hs; d++) tmp[d] = dkt[d * Tp + t2];
