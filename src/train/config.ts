@@ -56,6 +56,7 @@ export interface TrainConfig extends Pick<DecoderConfig, Exclude<ModelKey, 'arch
   peakGflops: number;
   objective: 'causal-lm' | 'mlm';
   wholeWordMask: boolean;
+  attentionInit: 'default' | 'local';
   precision: Precision;
 }
 
@@ -124,6 +125,7 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   peakGflops: { kind: 'number', min: 0, doc: 'peak GFLOP/s for the MFU figure (0 = 190 per backend thread)' },
   objective: { kind: ['causal-lm', 'mlm'], doc: "causal-lm (decoders: next token) or mlm (encoders: BERT's masked tokens)" },
   wholeWordMask: { kind: 'boolean', doc: 'mlm: mask whole words (a WordPiece ## piece goes with its word)' },
+  attentionInit: { kind: ['default', 'local'], doc: "encoders: 'local' starts each attention head on one neighbour (+1, -1, +2, -2 tokens; src/train/masked-lm-init.ts) instead of uniform attention" },
   precision: { kind: PRECISIONS, doc: 'matrix products: fp32, or bf16 (bf16 GEMMs with fp32 sums; weights, optimizer state and checkpoints stay fp32)' },
 };
 
@@ -133,7 +135,7 @@ const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEm
   lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decay: 'cosine', weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1,
   evalInterval: 250, evalIters: 20, ckptInterval: 0, keepLast: 3, logInterval: 10, seed: 1337, corpus: 'shakespeare',
   tokenizer: 'char', samples: 0, sampleTokens: 200, progress: true, peakGflops: 0, objective: 'causal-lm', wholeWordMask: false,
-  precision: 'fp32',
+  attentionInit: 'default', precision: 'fp32',
 };
 
 /** Where a value came from, for error messages. */
@@ -286,6 +288,7 @@ function checkCross(c: TrainConfig): void {
     throw err('arch', `llmts train does not train ${c.arch}: a Tree-LSTM reads parse trees, not token windows`, 'train it with llmts train-tree --data DIR (PTB trees)');
   }
   const encoder = c.arch === 'bert';
+  if (c.attentionInit === 'local' && !encoder) throw err('attentionInit', `attentionInit 'local' initialises an encoder's attention, not a ${c.arch} model`, "leave attentionInit at 'default'");
   if (encoder !== (c.objective === 'mlm')) throw err('objective', `objective ${c.objective} does not train a ${c.arch} model`, encoder ? 'an encoder trains with --objective mlm' : 'a decoder trains with --objective causal-lm');
 }
 

@@ -37,6 +37,7 @@ import { prepareBundledData } from './bundled.ts';
 import { formatConfig, parseValue, resolveTrainConfig, type ResolvedConfig, type Source } from './config.ts';
 import { CheckpointTrack, duration, trainLoop, type LoopState } from './loop.ts';
 import { MetricsLog, readMetrics, writeLossPlot } from './metrics.ts';
+import { initLocalAttention } from './masked-lm-init.ts';
 import { maskedLmRun } from './masked-lm-run.ts';
 import { causalLm, type CausalLmBatch } from './objectives/causal-lm.ts';
 import { withTrainingPrecision } from './precision.ts';
@@ -150,6 +151,7 @@ async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> 
     model = loadContinualModel(c.resumeFrom, data); // continual pretraining: its weights, a fresh optimizer and schedule (continual.ts)
   } else {
     model = createModel({ ...plan.model, vocabSize: data.meta.vocabSize }, { seed: c.seed });
+    if (c.attentionInit === 'local') initLocalAttention(model, { seed: c.seed }); // encoders: heads start on neighbours (masked-lm-init.ts)
   }
   const opt = new AdamW(decayGroups(model.namedParameters(), { weightDecay: c.weightDecay }), { lr: c.lr, betas: [c.beta1, c.beta2], weightDecay: c.weightDecay });
   if (plan.resumeFrom) loadOptimizerState(plan.resumeFrom, opt, model);
