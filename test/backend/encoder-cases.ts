@@ -23,6 +23,7 @@ const layouts: { nh: number; hs: number; seqs: [number, number][] }[] = [
   { nh: 3, hs: 7, seqs: [[9, 5], [4, 0], [17, 17]] },
   { nh: 2, hs: 16, seqs: [[0, 0], [40, 33], [3, 1]] },
   { nh: 4, hs: 64, seqs: [[63, 63], [63, 16], [40, 40], [70, 41], [64, 64], [16, 16], [33, 20], [1, 1]] },
+  { nh: 2, hs: 32, seqs: [[130, 100], [66, 65], [5, 5], [2, 0]] }, // more than 64 keys and query rows: several key chunks and query blocks
 ];
 for (const { nh, hs, seqs } of layouts) {
   const s0 = seed++;

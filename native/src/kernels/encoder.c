@@ -23,6 +23,83 @@ typedef struct {
   float *out;
 } enc_att_args;
 
+/* The register-blocked path, for head sizes of 1 to 4 whole vectors (hs 64 on AVX-512): the
+ * keys' K^T (hs, nkp) in scratch (nkp = nk rounded up to whole vectors, zero columns after
+ * nk); per group of ENC_QR query rows, S = scale Q K^T in 4-vector chunks of keys held in
+ * ENC_QR x 4 accumulators, then the softmax of each row, then O = P V with ENC_QR x (hs / VL)
+ * accumulators (V rows read in place), without the general GEMM's packing (bert-mini, one
+ * layer at one thread: 1.17 -> 1.02 ms CPU; the K^T copy is about a quarter of what is
+ * left, the softmax another). A group's missing rows repeat its last row and are not stored. */
+#define ENC_QR 4
+/* Scores of ENC_QR query rows against kv (1..4, a constant where it is inlined) vectors of
+ * keys: s[r][c] = scale * sum_d q[r][d] K^T[d][c]; rows r >= R are not stored. */
+static inline __attribute__((always_inline)) void enc_scores_chunk(const float *const *qr, const float *kt, long nkp,
+                                                                   long hs, long kv, vf vscale, float *s, long R) {
+  vf acc[ENC_QR][4];
+  for (long r = 0; r < ENC_QR; r++)
+    for (long c = 0; c < 4; c++) acc[r][c] = vset1(0.0f);
+  for (long d = 0; d < hs; d++) {
+    const float *kd = kt + d * nkp;
+    vf kvec[4];
+    for (long c = 0; c < kv; c++) kvec[c] = vload(kd + c * VL);
+    for (long r = 0; r < ENC_QR; r++) {
+      vf qd = vset1(qr[r][d]);
+      for (long c = 0; c < kv; c++) acc[r][c] += qd * kvec[c];
+    }
+  }
+  for (long r = 0; r < R; r++)
+    for (long c = 0; c < kv; c++) vstore(s + r * nkp + c * VL, acc[r][c] * vscale);
+}
+
+static void enc_attention_regs(const float *q, const float *k, const float *v, long ld, long rows, long nk, long hs,
+                               float scale, float *kt, float *sc, float *o, long ldo) {
+  long nv = hs / VL, nkp = ldiv_up(nk, VL) * VL;
+  for (long d = 0; d < hs; d++) {
+    float *row = kt + d * nkp;
+    for (long j = 0; j < nk; j++) row[j] = k[j * ld + d];
+    for (long j = nk; j < nkp; j++) row[j] = 0.0f;
+  }
+  vf zero = vset1(0.0f), vscale = vset1(scale);
+  for (long i0 = 0; i0 < rows; i0 += ENC_QR) {
+    long R = lmin(ENC_QR, rows - i0);
+    const float *qr[ENC_QR];
+    for (long r = 0; r < ENC_QR; r++) qr[r] = q + (i0 + lmin(r, R - 1)) * ld;
+    for (long kc = 0; kc < nkp; kc += 4 * VL) {
+      long kv = lmin(4, (nkp - kc) / VL);
+      float *s0 = sc + i0 * nkp + kc;
+      switch (kv) { /* constant vector counts: no FMA on absent key vectors */
+        case 1: enc_scores_chunk(qr, kt + kc, nkp, hs, 1, vscale, s0, R); break;
+        case 2: enc_scores_chunk(qr, kt + kc, nkp, hs, 2, vscale, s0, R); break;
+        case 3: enc_scores_chunk(qr, kt + kc, nkp, hs, 3, vscale, s0, R); break;
+        default: enc_scores_chunk(qr, kt + kc, nkp, hs, 4, vscale, s0, R); break;
+      }
+    }
+  }
+  for (long i = 0; i < rows; i++) softmax_visible_row(sc + i * nkp, nk, nk - 1, NULL);
+  for (long i0 = 0; i0 < rows; i0 += ENC_QR) {
+    long R = lmin(ENC_QR, rows - i0);
+    const float *pr[ENC_QR];
+    for (long r = 0; r < ENC_QR; r++) pr[r] = sc + (i0 + lmin(r, R - 1)) * nkp;
+    vf acc[ENC_QR][4];
+    for (long r = 0; r < ENC_QR; r++)
+      for (long c = 0; c < 4; c++) acc[r][c] = zero;
+    for (long j = 0; j < nk; j++) {
+      const float *vj = v + j * ld;
+      vf v0 = vload(vj), v1 = nv > 1 ? vload(vj + VL) : zero, v2 = nv > 2 ? vload(vj + 2 * VL) : zero,
+         v3 = nv > 3 ? vload(vj + 3 * VL) : zero;
+      for (long r = 0; r < ENC_QR; r++) {
+        vf p = vset1(pr[r][j]);
+        acc[r][0] += p * v0;
+        acc[r][1] += p * v1;
+        acc[r][2] += p * v2;
+        acc[r][3] += p * v3;
+      }
+    }
+    for (long r = 0; r < R; r++)
+      for (long c = 0; c < nv; c++) vstore(o + (i0 + r) * ldo + c * VL, acc[r][c]);
+  }
+}
+
 static void task_enc_attention(void *ctx, long t, int tid) {
   const enc_att_args *a = (const enc_att_args *)ctx;
   long s = 0, blocks = 0;
@@ -42,9 +119,16 @@ static void task_enc_attention(void *ctx, long t, int tid) {
       for (long d = 0; d < hs; d++) o[i * C + d] = 0.0f;
     return;
   }
+  const float *q = a->qkv + q0 * ld + h * hs, *k = a->qkv + r0 * ld + C + h * hs, *v = a->qkv + r0 * ld + 2 * C + h * hs;
+  if (hs % VL == 0 && hs <= 4 * VL) {
+    long nkp = ldiv_up(nk, VL) * VL;
+    float *kt = (float *)llmts_scratch(tid, 2, (size_t)((hs + rows) * nkp) * sizeof(float));
+    if (!kt) return;
+    enc_attention_regs(q, k, v, ld, rows, nk, hs, a->scale, kt, kt + hs * nkp, o, C);
+    return;
+  }
   float *sc = (float *)llmts_scratch(tid, 2, (size_t)(rows * nk) * sizeof(float));
   if (!sc) return;
-  const float *q = a->qkv + q0 * ld + h * hs, *k = a->qkv + r0 * ld + C + h * hs, *v = a->qkv + r0 * ld + 2 * C + h * hs;
   gemm_serial(0, 1, rows, nk, hs, a->scale, q, ld, k, ld, 0.0f, sc, nk, tid); /* S = scale Q K^T (rows, nk) */
   for (long i = 0; i < rows; i++) softmax_visible_row(sc + i * nk, nk, nk - 1, NULL);
   gemm_serial(0, 0, rows, hs, nk, 1.0f, sc, nk, v, ld, 0.0f, o, C, tid); /* O = P V (rows, hs) */
