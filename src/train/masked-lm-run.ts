@@ -6,12 +6,20 @@
  * and the final report: masked-token accuracy and loss over the whole validation split,
  * and the pseudo-perplexity of its first windows.
  *
+ * Short windows first (`shortBlockSize`, `shortBlockSteps`), as BERT trained 90% of its
+ * steps on 128 tokens and the rest on 512: for the first shortBlockSteps steps a batch
+ * holds batchSize x blockSize / shortBlockSize windows of shortBlockSize tokens (the same
+ * tokens per step), then batchSize windows of blockSize. Fewer keys per query make the
+ * neighbours' scores stand out while attention is learned; the last phase trains every
+ * position embedding and the long context that the evaluation (blockSize windows) uses.
+ *
  * @example
  * const mlm = maskedLmRun(data.tokenizer, { seed: 1337, wholeWordMask: false });
  * trainLoop({ objective: mlm.objective, batches: mlm.batches(trainLoader), ... });
  * mlm.report(model, valLoader, log); // 'final eval | masked-token accuracy 41.3% ...'
  */
-import type { TokenLoader } from '../data/loader.ts';
+import { TokenLoader } from '../data/loader.ts';
+import type { ShardIds } from '../data/shards.ts';
 import { maskedTokenScores, pseudoPerplexity } from '../eval/masked-lm.ts';
 import type { AnyModel } from '../models/registry.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
@@ -23,12 +31,41 @@ import type { BatchShape, BatchSource } from './objectives/objective.ts';
 /** Windows whose pseudo-perplexity the final report gives (each costs one forward of T rows). */
 const PPPL_WINDOWS = 8;
 
+/** The settings of a run that the masked-LM parts read (a subset of TrainConfig). */
+export interface MaskedLmSettings {
+  seed: number;
+  wholeWordMask: boolean;
+  /** Windows per batch and tokens per window after the short-window phase. */
+  batchSize?: number;
+  blockSize?: number;
+  /** Tokens per window for the first shortBlockSteps steps (0: no short phase). */
+  shortBlockSize?: number;
+  shortBlockSteps?: number;
+}
+
+type Windows = BatchSource<BatchShape & { ids: Int32Array; T: number }>;
+
+/**
+ * The training windows of step `step`: from `short` (windows of shortBlockSize tokens,
+ * batchSize x blockSize / shortBlockSize of them, drawn from `train` by (seed, step,
+ * micro) as the trainer's loader draws) before shortBlockSteps, from `source` after.
+ */
+export function shortWindowBatches(source: Windows, train: readonly ShardIds[], o: Required<Omit<MaskedLmSettings, 'wholeWordMask'>>): Windows {
+  if (o.shortBlockSize <= 0 || o.shortBlockSteps <= 0) return source;
+  const rows = Math.max(1, Math.round((o.batchSize * o.blockSize) / o.shortBlockSize));
+  const short = new TokenLoader(train, { seed: o.seed, batchSize: rows, blockSize: o.shortBlockSize, where: 'shortBlockSize windows (train split)' });
+  return { batch: (step, micro) => (step < o.shortBlockSteps ? short.batch(step, micro) : source.batch(step, micro)) };
+}
+
 /** The masked-LM parts of a run; see the module comment. */
 export interface MaskedLmRun {
   objective: typeof maskedLm;
   options: MaskingOptions;
-  /** Training batches: the loader's windows, masked by (seed, step, micro). */
-  batches(source: BatchSource<BatchShape & { ids: Int32Array; T: number }>): BatchSource<MaskedLmBatch>;
+  /**
+   * Training batches: the loader's windows (after a short-window phase drawn from `train`,
+   * when the settings have one), masked by (seed, step, micro).
+   */
+  batches(source: Windows, train?: readonly ShardIds[]): BatchSource<MaskedLmBatch>;
   /** Validation batches masked by (seed, index): the same masks at every evaluation. */
   masked(batches: Iterable<{ ids: Int32Array; rows: number; T: number; tokens: number }>): Iterable<MaskedLmBatch>;
   /** Masked-token accuracy over the whole validation split and the pseudo-perplexity, logged; the fields for metrics.jsonl. */
@@ -36,7 +73,7 @@ export interface MaskedLmRun {
 }
 
 /** The masked-LM parts of a run over `tokenizer`'s ids; an E_TOKENIZER error when it has no [MASK]. */
-export function maskedLmRun(tokenizer: Tokenizer, o: { seed: number; wholeWordMask: boolean }): MaskedLmRun {
+export function maskedLmRun(tokenizer: Tokenizer, o: MaskedLmSettings): MaskedLmRun {
   const maskId = tokenizer.specialIds.mask;
   if (maskId === undefined) {
     throw new LlmtsError('E_TOKENIZER', 'the masked-LM objective needs a tokenizer with a mask token ([MASK]); this one has none', {
@@ -59,7 +96,11 @@ export function maskedLmRun(tokenizer: Tokenizer, o: { seed: number; wholeWordMa
   return {
     objective: maskedLm,
     options,
-    batches: (source) => maskedLmBatches(source, { ...options, seed: o.seed }),
+    batches(source, train) {
+      const { shortBlockSize = 0, shortBlockSteps = 0, batchSize = 1, blockSize = 1 } = o;
+      const windows = train ? shortWindowBatches(source, train, { seed: o.seed, batchSize, blockSize, shortBlockSize, shortBlockSteps }) : source;
+      return maskedLmBatches(windows, { ...options, seed: o.seed });
+    },
     masked,
     report(model, val, log) {
       const s = maskedTokenScores(model, masked(val.windows()));

@@ -196,7 +196,7 @@ async function trainRun(plan: RunPlan, hooks: TrainHooks): Promise<TrainResult> 
   const bar = new ProgressBar('train', c.maxSteps, { unit: 'items', enabled: c.progress });
   const startStep = state.step;
   const r = await trainLoop<CausalLmBatch, AnyModel>({
-    model, objective, batches: mlm ? mlm.batches(batchSource) : batchSource, optimizer: opt, schedule, settings: c, state,
+    model, objective, batches: mlm ? mlm.batches(batchSource, data.train) : batchSource, optimizer: opt, schedule, settings: c, state,
     evalBatches: () => (mlm ? mlm.masked(valLoader.sample(c.evalIters)) : valLoader.sample(c.evalIters)), flopsPerToken: stats.trainFlopsPerToken, peakFlops: peak,
     log, metrics, bar, afterEval: () => writeLossPlot(runDir, `${c.preset} (${runDir})`), save, checkpoints: track, signal: hooks.signal,
   });
