@@ -178,74 +178,102 @@ static void task_self_attention(void *ctx, long t, int tid) {
   }
 }
 
-/* Query row i of head h (backward): the probabilities recomputed from lse, dk and dv
- * accumulated into the transposed tiles dkt, dvt, dq accumulated in dqacc and added to dq. */
-SA_INLINE void sa_backward_row(const sa_args *a, long b, long h, long i, long hs, const float *kt, const float *vt,
-                               float *dkt, float *dvt, const float *bias, float *tmp, vf *qb, vf *ob, vf *dqacc,
-                               vi iota) {
+/* Backward of head h, batch b, in two passes over the (row, key block) pairs a row sees.
+ * Query-major: the probabilities recomputed from lse, P and dS = P (dO.V - D) stored in
+ * the (T, Tp) buffers pm and dsm, dq accumulated in registers (dqacc) and added to dq.
+ * Key-major: each block's dk and dv accumulated in registers (dka, dva) over the rows that
+ * see it, from the stored P, dS and each row's scaled, rotated q (qsm) and dO (dom). The
+ * arrays of hs vectors are local where the caller fixes hs (registers), scratch otherwise. */
+SA_INLINE void sa_backward_head(const sa_args *a, long b, long h, long hs, const float *kt, const float *vt, float *dkt,
+                                float *dvt, const float *bias, float *tmp, float *pm, float *dsm, float *qsm,
+                                float *dom, vf *qb, vf *ob, vf *dqacc, vf *dka, vf *dva) {
   long T = a->T, Tp = a->Tp, C = a->nh * hs;
-  float L = a->lse_in[(b * a->nh + h) * T + i];
-  if (L == -INFINITY) return; /* a row that saw no key passes no gradient */
-  long ro = (b * T + i) * C + h * hs;
-  const float *orow = a->out + ro, *dorow = a->dout + ro;
-  float Di = 0.0f;
-  for (long d = 0; d < hs; d++) {
-    tmp[d] = a->q[ro + d];
-    Di += dorow[d] * orow[d];
-  }
-  if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
-  for (long d = 0; d < hs; d++) {
-    qb[d] = vset1(tmp[d] * a->scale);
-    ob[d] = vset1(dorow[d]);
-    dqacc[d] = vset1(0.0f);
-  }
-  long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
-  vf vL = vset1(L), vD = vset1(Di);
-  for (long jv = 0; jv < nv; jv++) {
-    long j0 = jv * VL;
-    vf pv = sa_exp(sa_scores(qb, kt, bias, Tp, hs, j0, n, iota) - vL); /* P, recomputed */
-    vf dp = vset1(0.0f);
-    for (long d = 0; d < hs; d++) dp += ob[d] * vload(vt + d * Tp + j0);
-    vf dsv = pv * (dp - vD); /* d loss / d score: dk += it times the scaled q, dq += scale times it times k */
+  vi iota = sa_iota();
+  for (long i = 0; i < T; i++) {
+    long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
+    float *pr = pm + i * Tp, *dsr = dsm + i * Tp, *qs = qsm + i * hs, *dor = dom + i * hs;
+    float L = a->lse_in[(b * a->nh + h) * T + i];
+    long ro = (b * T + i) * C + h * hs;
+    if (L == -INFINITY) { /* a row that saw no key passes no gradient */
+      for (long j = 0; j < nv * VL; j++) pr[j] = dsr[j] = 0.0f;
+      for (long d = 0; d < hs; d++) qs[d] = dor[d] = 0.0f;
+      continue;
+    }
+    const float *orow = a->out + ro, *dorow = a->dout + ro;
+    float Di = 0.0f;
     for (long d = 0; d < hs; d++) {
-      dqacc[d] += dsv * vload(kt + d * Tp + j0);
-      vstore(dkt + d * Tp + j0, vload(dkt + d * Tp + j0) + dsv * qb[d]);
-      vstore(dvt + d * Tp + j0, vload(dvt + d * Tp + j0) + pv * ob[d]);
+      tmp[d] = a->q[ro + d];
+      Di += dorow[d] * orow[d];
+    }
+    if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
+    for (long d = 0; d < hs; d++) {
+      qs[d] = tmp[d] * a->scale;
+      dor[d] = dorow[d];
+      qb[d] = vset1(qs[d]);
+      ob[d] = vset1(dorow[d]);
+      dqacc[d] = vset1(0.0f);
+    }
+    vf vL = vset1(L), vD = vset1(Di);
+    for (long jv = 0; jv < nv; jv++) {
+      long j0 = jv * VL;
+      vf pv = sa_exp(sa_scores(qb, kt, bias, Tp, hs, j0, n, iota) - vL); /* P, recomputed */
+      vf dp = vset1(0.0f);
+      for (long d = 0; d < hs; d++) dp += ob[d] * vload(vt + d * Tp + j0);
+      vf dsv = pv * (dp - vD); /* d loss / d score */
+      vstore(pr + j0, pv);
+      vstore(dsr + j0, dsv);
+      for (long d = 0; d < hs; d++) dqacc[d] += dsv * vload(kt + d * Tp + j0);
+    }
+    for (long d = 0; d < hs; d++) tmp[d] = vhsum(dqacc[d]) * a->scale;
+    if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
+    float *dqr = a->dq + ro;
+    for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
+  }
+  for (long jv = 0; jv < ldiv_up(T, VL); jv++) {
+    long j0 = jv * VL;
+    for (long d = 0; d < hs; d++) {
+      dka[d] = vload(dkt + d * Tp + j0);
+      dva[d] = vload(dvt + d * Tp + j0);
+    }
+    for (long i = a->causal ? j0 : 0; i < T; i++) { /* causal: rows before j0 see none of these keys */
+      vf pv = vload(pm + i * Tp + j0), dsv = vload(dsm + i * Tp + j0);
+      const float *qs = qsm + i * hs, *dor = dom + i * hs;
+      for (long d = 0; d < hs; d++) {
+        dka[d] += dsv * vset1(qs[d]);
+        dva[d] += pv * vset1(dor[d]);
+      }
+    }
+    for (long d = 0; d < hs; d++) {
+      vstore(dkt + d * Tp + j0, dka[d]);
+      vstore(dvt + d * Tp + j0, dva[d]);
     }
   }
-  for (long d = 0; d < hs; d++) tmp[d] = vhsum(dqacc[d]) * a->scale;
-  if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
-  float *dqr = a->dq + ro;
-  for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
-}
-
-/* Every query row of the group of kv head g, batch b, with hs fixed by the caller where it can be. */
-SA_INLINE void sa_backward_group(const sa_args *a, long b, long g, long hs, const float *kt, const float *vt, float *dkt,
-                                 float *dvt, const float *bias, float *tmp, vf *qb, vf *ob, vf *dqacc) {
-  vi iota = sa_iota();
-  long group = a->nh / a->nkv;
-  for (long h = g * group; h < (g + 1) * group; h++)
-    for (long i = 0; i < a->T; i++) sa_backward_row(a, b, h, i, hs, kt, vt, dkt, dvt, bias, tmp, qb, ob, dqacc, iota);
 }
 
 static void task_self_attention_backward(void *ctx, long t, int tid) {
   const sa_args *a = (const sa_args *)ctx;
   long b = t / a->nkv, g = t % a->nkv, T = a->T, Tp = a->Tp, hs = a->hs, rs = a->nkv * hs;
-  long head = 4 * hs * Tp + Tp + hs;
-  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(ldiv_up(head, VL) * VL + 3 * hs * VL) * sizeof(float));
+  long group = a->nh / a->nkv;
+  long head = ldiv_up(4 * hs * Tp + Tp + hs + 2 * T * Tp + 2 * T * hs, VL) * VL;
+  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(head + 5 * hs * VL) * sizeof(float));
   if (!kt) return;
   float *vt = kt + hs * Tp, *dkt = vt + hs * Tp, *dvt = dkt + hs * Tp, *bias = dvt + hs * Tp, *tmp = bias + Tp;
-  vf *spill = (vf *)(kt + ldiv_up(head, VL) * VL); /* generic hs: qb, ob, dqacc in scratch */
+  float *pm = tmp + hs, *dsm = pm + T * Tp, *qsm = dsm + T * Tp, *dom = qsm + T * hs;
+  vf *spill = (vf *)(kt + head); /* generic hs: qb, ob, dqacc, dka, dva in scratch */
+  const float *mb = a->keyMask ? bias : NULL;
   sa_load_kv(a, b, g, kt, vt, bias, tmp);
   for (long e = 0; e < 2 * hs * Tp; e++) dkt[e] = 0.0f;
-  if (hs == 8) {
-    vf qb[8], ob[8], dqacc[8];
-    sa_backward_group(a, b, g, 8, kt, vt, dkt, dvt, a->keyMask ? bias : NULL, tmp, qb, ob, dqacc);
-  } else if (hs == 16) {
-    vf qb[16], ob[16], dqacc[16];
-    sa_backward_group(a, b, g, 16, kt, vt, dkt, dvt, a->keyMask ? bias : NULL, tmp, qb, ob, dqacc);
-  } else {
-    sa_backward_group(a, b, g, hs, kt, vt, dkt, dvt, a->keyMask ? bias : NULL, tmp, spill, spill + hs, spill + 2 * hs);
+  for (long h = g * group; h < (g + 1) * group; h++) {
+    if (hs == 8) {
+      vf qb[8], ob[8], dqacc[8], dka[8], dva[8];
+      sa_backward_head(a, b, h, 8, kt, vt, dkt, dvt, mb, tmp, pm, dsm, qsm, dom, qb, ob, dqacc, dka, dva);
+    } else if (hs == 16) {
+      vf qb[16], ob[16], dqacc[16], dka[16], dva[16];
+      sa_backward_head(a, b, h, 16, kt, vt, dkt, dvt, mb, tmp, pm, dsm, qsm, dom, qb, ob, dqacc, dka, dva);
+    } else {
+      sa_backward_head(a, b, h, hs, kt, vt, dkt, dvt, mb, tmp, pm, dsm, qsm, dom, spill, spill + hs, spill + 2 * hs,
+                       spill + 3 * hs, spill + 4 * hs);
+    }
   }
   for (long t2 = 0; t2 < T; t2++) {
     for (long d = 0; d < hs; d++) tmp[d] = dkt[d * Tp + t2];
