@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- mlm-reference [--data DIR] [--preset bert-mini] [--steps 200] [--warmup 50]
  * [--out DIR] [--precision fp32|bf16]`: is llm.ts's masked-LM training the same as transformers'?
- * It builds the preset's encoder as `llmts train` does (same seed), saves that initial model as an
+ * It builds the preset's encoder as `llmts train` does (same seed and init; blockSize windows
+ * throughout, the short-window phase off), saves that initial model as an
  * HF directory, dumps the first `--steps` masked batches of the trainer's batch source (same seed,
  * same masks) and llm.ts's loss and gradients on the first one; then trains with `llmts train`'s
  * loop (`--steps` steps, warmup then cosine) and runs bench/peers/torch_mlm_reference.py:
@@ -27,6 +28,7 @@ import { saveSafetensors, type SafetensorsTensor } from '../src/io/safetensors.t
 import { createModel } from '../src/models/registry.ts';
 import { prepareBundledData } from '../src/train/bundled.ts';
 import { maskedLmRun } from '../src/train/masked-lm-run.ts';
+import { initLocalAttention } from '../src/train/masked-lm-init.ts';
 import { planRun, train } from '../src/train/trainer.ts';
 import { LlmtsError } from '../src/util/errors.ts';
 import { findTorch, torchVenvHint } from './peers/torch-venv.ts';
@@ -53,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
   const dataDir = v.data ?? await prepareBundledData({ corpus: 'tinystories', tokenizer: 'bert-base-uncased', dir: join(out, 'data'), log: () => {} });
   const plan = planRun({ overrides: {
     preset: v.preset ?? 'bert-mini', data: dataDir, out: join(out, 'run'), maxSteps: String(steps), warmupSteps: String(warmup), precision,
+    shortBlockSize: '0', // the same blockSize windows on both sides (the short-window phase only changes which batches come)
     evalInterval: '0', ckptInterval: '0', progress: 'false', dropout: '0',
   } });
   const c = plan.train;
@@ -61,6 +64,7 @@ export async function main(argv: string[]): Promise<void> {
 
   // the trainer's initial model and masked batches, and our gradients on the first batch
   const model = createModel({ ...plan.model, vocabSize: data.meta.vocabSize }, { seed: c.seed });
+  if (c.attentionInit === 'local') initLocalAttention(model, { seed: c.seed }); // as the trainer does
   saveCheckpoint(join(out, 'init'), { model, tokenizer: data.tokenizer });
   const batches = maskedLmRun(data.tokenizer, c).batches(new TokenLoader(data.train, { seed: c.seed, batchSize: B, blockSize: T, where: dataDir }));
   const ids = new Int32Array(steps * B * T), targets = new Int32Array(steps * B * T); // (steps, B, T)

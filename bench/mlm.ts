@@ -21,6 +21,7 @@ import { backend } from '../src/backend/index.ts';
 import { numberFlag } from '../src/cli/flags.ts';
 import type { LabelledText } from '../src/data/classify-data.ts';
 import { loadModel } from '../src/io/load-model.ts';
+import { getPreset } from '../src/models/presets.ts';
 import { createModel, describeModel } from '../src/models/registry.ts';
 import type { LabelledIds } from '../src/train/finetune.ts';
 import { planRun, train } from '../src/train/trainer.ts';
@@ -69,7 +70,7 @@ export async function main(argv: string[]): Promise<void> {
   const out = resolve(v.out ?? `runs/bench-mlm${quick ? '-quick' : ''}`);
   const precision = v.precision ?? 'fp32';
   if (precision !== 'fp32' && precision !== 'bf16') throw new LlmtsError('E_FLAG', `--precision must be fp32 or bf16, got '${precision}'`, { where: '--precision', hint: 'bf16 is fast with AMX' });
-  const steps = numberFlag(v.steps, '--steps', quick ? 30 : 800, { int: true, min: 1 });
+  const steps = numberFlag(v.steps, '--steps', quick ? 30 : getPreset('bert-mini').recipe.maxSteps ?? 2400, { int: true, min: 1 });
   const ftSteps = numberFlag(v['finetune-steps'], '--finetune-steps', quick ? 20 : 1000, { int: true, min: 1 });
   const arm: Omit<ArmOptions, 'lr'> = { steps: ftSteps, batch: 32, block: 64, lora: null, pooling: 'mean' };
   const lr = numberFlag(v.lr, '--lr', 1e-4, { min: 0, minExclusive: true });
@@ -107,8 +108,10 @@ export async function main(argv: string[]): Promise<void> {
       },
     });
     modelDir = res.checkpoint!;
-    console.log(`\nmasked-LM pretraining: ${describeModel(res.model.config)}, ${res.step} steps of ${plan.train.batchSize} x ${plan.train.blockSize}, lr ${plan.train.lr}, ${precision}: `
-      + `masked-token accuracy ${accuracy.toFixed(2)}% on the held-apart text in ${(res.trainSeconds / 60).toFixed(1)} min (target: >= 40% in 10 min on 2 cores)`);
+    const t = plan.train, short = Math.round(t.shortBlockFraction * t.maxSteps);
+    const shape = t.shortBlockSize > 0 && short > 0 ? `${short} steps of ${Math.round((t.batchSize * t.blockSize) / t.shortBlockSize)} x ${t.shortBlockSize}, then ${res.step - short} of ${t.batchSize} x ${t.blockSize}` : `${res.step} steps of ${t.batchSize} x ${t.blockSize}`;
+    console.log(`\nmasked-LM pretraining: ${describeModel(res.model.config)}, ${shape}, lr ${t.lr}, attention init ${t.attentionInit}, ${precision}: `
+      + `masked-token accuracy ${accuracy.toFixed(2)}% on the held-apart text (${t.blockSize}-token windows) in ${(res.trainSeconds / 60).toFixed(1)} min (target: >= 40% in 10 min on 2 cores)`);
   }
   if (!sst2) return;
 

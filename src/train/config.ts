@@ -58,7 +58,7 @@ export interface TrainConfig extends Pick<DecoderConfig, Exclude<ModelKey, 'arch
   wholeWordMask: boolean;
   attentionInit: 'default' | 'local';
   shortBlockSize: number;
-  shortBlockSteps: number;
+  shortBlockFraction: number;
   precision: Precision;
 }
 
@@ -128,8 +128,8 @@ export const KEYS: Record<keyof TrainConfig, KeySpec> = {
   objective: { kind: ['causal-lm', 'mlm'], doc: "causal-lm (decoders: next token) or mlm (encoders: BERT's masked tokens)" },
   wholeWordMask: { kind: 'boolean', doc: 'mlm: mask whole words (a WordPiece ## piece goes with its word)' },
   attentionInit: { kind: ['default', 'local'], doc: "encoders: 'local' starts each attention head on one neighbour (+1, -1, +2, -2 tokens; src/train/masked-lm-init.ts) instead of uniform attention" },
-  shortBlockSize: { kind: 'int', min: 0, doc: 'mlm: tokens per window for the first shortBlockSteps steps, batchSize x blockSize / shortBlockSize windows a batch (0 = blockSize throughout)' },
-  shortBlockSteps: { kind: 'int', min: 0, doc: 'mlm: steps on shortBlockSize windows before blockSize windows (BERT trained 90% of its steps on short windows)' },
+  shortBlockSize: { kind: 'int', min: 0, doc: 'mlm: tokens per window for the first shortBlockFraction of the steps, batchSize x blockSize / shortBlockSize windows a batch (0 = blockSize throughout)' },
+  shortBlockFraction: { kind: 'number', min: 0, max: 1, doc: 'mlm: the fraction of maxSteps on shortBlockSize windows, before blockSize windows (BERT trained 90% of its steps on short windows)' },
   precision: { kind: PRECISIONS, doc: 'matrix products: fp32, or bf16 (bf16 GEMMs with fp32 sums; weights, optimizer state and checkpoints stay fp32)' },
 };
 
@@ -139,7 +139,7 @@ const DEFAULTS: Omit<TrainConfig, 'arch' | 'nLayer' | 'nHead' | 'nKvHead' | 'nEm
   lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decay: 'cosine', weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1,
   evalInterval: 250, evalIters: 20, ckptInterval: 0, keepLast: 3, logInterval: 10, seed: 1337, corpus: 'shakespeare',
   tokenizer: 'char', samples: 0, sampleTokens: 200, progress: true, peakGflops: 0, objective: 'causal-lm', wholeWordMask: false,
-  attentionInit: 'default', shortBlockSize: 0, shortBlockSteps: 0, precision: 'fp32',
+  attentionInit: 'default', shortBlockSize: 0, shortBlockFraction: 0, precision: 'fp32',
 };
 
 /** Where a value came from, for error messages. */
@@ -293,13 +293,12 @@ function checkCross(c: TrainConfig): void {
   }
   const encoder = c.arch === 'bert';
   if (c.attentionInit === 'local' && !encoder) throw err('attentionInit', `attentionInit 'local' initialises an encoder's attention, not a ${c.arch} model`, "leave attentionInit at 'default'");
-  if (c.shortBlockSize > 0 && c.shortBlockSteps > 0) {
+  if (encoder !== (c.objective === 'mlm')) throw err('objective', `objective ${c.objective} does not train a ${c.arch} model`, encoder ? 'an encoder trains with --objective mlm' : 'a decoder trains with --objective causal-lm');
+  if (c.shortBlockSize > 0 && c.shortBlockFraction > 0) {
     if (c.objective !== 'mlm') throw err('shortBlockSize', `short windows first (shortBlockSize ${c.shortBlockSize}) is a masked-LM schedule, not ${c.objective}'s`, 'set shortBlockSize=0, or train an encoder with --objective mlm');
     if (c.shortBlockSize >= c.blockSize) throw err('shortBlockSize', `shortBlockSize ${c.shortBlockSize} is not shorter than blockSize ${c.blockSize}`, `use shortBlockSize < ${c.blockSize} (e.g. ${Math.max(1, c.blockSize >> 2)}), or 0 for none`);
-    if (c.shortBlockSteps > c.maxSteps) throw err('shortBlockSteps', `shortBlockSteps ${c.shortBlockSteps} is more than maxSteps ${c.maxSteps}`, 'use shortBlockSteps <= maxSteps');
     if (c.replay) throw err('shortBlockSize', 'short windows first (shortBlockSize) does not mix with replay', 'set shortBlockSize=0 or drop replay');
   }
-  if (encoder !== (c.objective === 'mlm')) throw err('objective', `objective ${c.objective} does not train a ${c.arch} model`, encoder ? 'an encoder trains with --objective mlm' : 'a decoder trains with --objective causal-lm');
 }
 
 /** The resolved config as aligned `key = value` lines (what `llmts train` prints). */

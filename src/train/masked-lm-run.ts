@@ -6,8 +6,9 @@
  * and the final report: masked-token accuracy and loss over the whole validation split,
  * and the pseudo-perplexity of its first windows.
  *
- * Short windows first (`shortBlockSize`, `shortBlockSteps`), as BERT trained 90% of its
- * steps on 128 tokens and the rest on 512: for the first shortBlockSteps steps a batch
+ * Short windows first (`shortBlockSize`, `shortBlockFraction`), as BERT trained 90% of its
+ * steps on 128 tokens and the rest on 512: for the first round(shortBlockFraction x
+ * maxSteps) steps a batch
  * holds batchSize x blockSize / shortBlockSize windows of shortBlockSize tokens (the same
  * tokens per step), then batchSize windows of blockSize. Fewer keys per query make the
  * neighbours' scores stand out while attention is learned; the last phase trains every
@@ -38,23 +39,24 @@ export interface MaskedLmSettings {
   /** Windows per batch and tokens per window after the short-window phase. */
   batchSize?: number;
   blockSize?: number;
-  /** Tokens per window for the first shortBlockSteps steps (0: no short phase). */
+  /** Tokens per window for the first shortBlockFraction of maxSteps (0: no short phase). */
   shortBlockSize?: number;
-  shortBlockSteps?: number;
+  shortBlockFraction?: number;
+  maxSteps?: number;
 }
 
 type Windows = BatchSource<BatchShape & { ids: Int32Array; T: number }>;
 
 /**
- * The training windows of step `step`: from `short` (windows of shortBlockSize tokens,
- * batchSize x blockSize / shortBlockSize of them, drawn from `train` by (seed, step,
- * micro) as the trainer's loader draws) before shortBlockSteps, from `source` after.
+ * The training windows of step `step`: before `shortSteps`, windows of shortBlockSize
+ * tokens (batchSize x blockSize / shortBlockSize of them, drawn from `train` by (seed,
+ * step, micro) as the trainer's loader draws); from `source` after.
  */
-export function shortWindowBatches(source: Windows, train: readonly ShardIds[], o: Required<Omit<MaskedLmSettings, 'wholeWordMask'>>): Windows {
-  if (o.shortBlockSize <= 0 || o.shortBlockSteps <= 0) return source;
+export function shortWindowBatches(source: Windows, train: readonly ShardIds[], o: { seed: number; batchSize: number; blockSize: number; shortBlockSize: number; shortSteps: number }): Windows {
+  if (o.shortBlockSize <= 0 || o.shortSteps <= 0) return source;
   const rows = Math.max(1, Math.round((o.batchSize * o.blockSize) / o.shortBlockSize));
   const short = new TokenLoader(train, { seed: o.seed, batchSize: rows, blockSize: o.shortBlockSize, where: 'shortBlockSize windows (train split)' });
-  return { batch: (step, micro) => (step < o.shortBlockSteps ? short.batch(step, micro) : source.batch(step, micro)) };
+  return { batch: (step, micro) => (step < o.shortSteps ? short.batch(step, micro) : source.batch(step, micro)) };
 }
 
 /** The masked-LM parts of a run; see the module comment. */
@@ -97,8 +99,9 @@ export function maskedLmRun(tokenizer: Tokenizer, o: MaskedLmSettings): MaskedLm
     objective: maskedLm,
     options,
     batches(source, train) {
-      const { shortBlockSize = 0, shortBlockSteps = 0, batchSize = 1, blockSize = 1 } = o;
-      const windows = train ? shortWindowBatches(source, train, { seed: o.seed, batchSize, blockSize, shortBlockSize, shortBlockSteps }) : source;
+      const { shortBlockSize = 0, shortBlockFraction = 0, maxSteps = 0, batchSize = 1, blockSize = 1 } = o;
+      const shortSteps = Math.round(shortBlockFraction * maxSteps);
+      const windows = train ? shortWindowBatches(source, train, { seed: o.seed, batchSize, blockSize, shortBlockSize, shortSteps }) : source;
       return maskedLmBatches(windows, { ...options, seed: o.seed });
     },
     masked,

@@ -21,7 +21,7 @@ test('bert-tiny --objective mlm: masked batches, final masked-token accuracy and
   try {
     const lines: string[] = [];
     const plan = planRun({ overrides: { preset: 'bert-tiny', corpus: 'tinystories', tokenizer: TOKENIZER, out: join(root, 'run'), maxSteps: 30, warmupSteps: 3,
-      batchSize: 8, blockSize: 32, lr: 3e-3, evalInterval: 15, evalIters: 2, ckptInterval: 0, logInterval: 10, progress: false, wholeWordMask: true } });
+      batchSize: 8, blockSize: 32, shortBlockSize: 8, lr: 3e-3, evalInterval: 15, evalIters: 2, ckptInterval: 0, logInterval: 10, progress: false, wholeWordMask: true } });
     assert.equal(plan.model.arch, 'bert');
     const r = await train(plan, { log: (l) => lines.push(l) });
     assert.equal(r.stopped, 'done');

@@ -1,9 +1,9 @@
 /**
- * Short windows first (`--shortBlockSize`, `--shortBlockSteps`, src/train/masked-lm-run.ts):
- * before shortBlockSteps a batch holds batchSize x blockSize / shortBlockSize contiguous
+ * Short windows first (`--shortBlockSize`, `--shortBlockFraction`, src/train/masked-lm-run.ts):
+ * for the first shortBlockFraction of the steps a batch holds batchSize x blockSize / shortBlockSize contiguous
  * windows of shortBlockSize tokens, the same for the same (seed, step, micro); after it the
  * trainer's own windows; the masked-LM run masks both; the config refuses a short phase that
- * is not shorter, too long, or on a decoder.
+ * is not shorter, a fraction outside [0, 1], or a decoder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { maskedLmRun, shortWindowBatches } from '../../src/train/masked-lm-run.t
 import { IGNORE } from '../../src/train/objectives/causal-lm.ts';
 
 const shard = Uint16Array.from({ length: 2000 }, (_, i) => 1000 + i); // id i+1 follows id i: a window is contiguous when its ids are
-const settings = { seed: 7, batchSize: 4, blockSize: 16, shortBlockSize: 4, shortBlockSteps: 3 };
+const settings = { seed: 7, batchSize: 4, blockSize: 16, shortBlockSize: 4, shortSteps: 3 };
 
 function contiguous(ids: Int32Array, T: number): boolean {
   for (let r = 0; r < ids.length / T; r++) for (let t = 1; t < T; t++) if (ids[r * T + t] !== ids[r * T + t - 1]! + 1) return false;
@@ -40,7 +40,7 @@ test('shortWindowBatches: 16 windows of 4 tokens for the first 3 steps, then the
 
 test('maskedLmRun.batches: the short windows are masked like the long ones (targets only at chosen positions, the originals there)', () => {
   const tokenizer = loadTokenizer('bert-base-uncased');
-  const run = maskedLmRun(tokenizer, { ...settings, wholeWordMask: false });
+  const run = maskedLmRun(tokenizer, { seed: 7, batchSize: 4, blockSize: 16, shortBlockSize: 4, shortBlockFraction: 0.3, maxSteps: 10, wholeWordMask: false });
   const source = new TokenLoader([shard], { seed: 7, batchSize: 4, blockSize: 16 });
   const batches = run.batches(source, [shard]);
   const windows = shortWindowBatches(source, [shard], settings);
@@ -62,10 +62,17 @@ test('maskedLmRun.batches: the short windows are masked like the long ones (targ
   assert.equal(long.T, 16, 'without the train shards: the source windows from step 0');
 });
 
-test('train config: shortBlockSize must be shorter than blockSize, its steps within maxSteps, and the objective mlm', () => {
-  const c = resolveTrainConfig({ overrides: { preset: 'bert-tiny', shortBlockSize: '32', shortBlockSteps: '100' } }).train;
-  assert.deepEqual([c.shortBlockSize, c.shortBlockSteps], [32, 100]);
-  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'bert-tiny', shortBlockSize: '128', shortBlockSteps: '10' } }), /shortBlockSize 128 is not shorter than blockSize 128/);
-  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'bert-tiny', shortBlockSize: '32', shortBlockSteps: '100000' } }), /shortBlockSteps 100000 is more than maxSteps/);
-  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'tiny', shortBlockSize: '8', shortBlockSteps: '10' } }), /masked-LM schedule, not causal-lm's/);
+test('train config: shortBlockSize must be shorter than blockSize, its fraction in [0, 1], and the objective mlm', () => {
+  const c = resolveTrainConfig({ overrides: { preset: 'bert-tiny', shortBlockSize: '16', shortBlockFraction: '0.5' } }).train;
+  assert.deepEqual([c.shortBlockSize, c.shortBlockFraction], [16, 0.5]);
+  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'bert-tiny', shortBlockSize: '128', shortBlockFraction: '0.5' } }), /shortBlockSize 128 is not shorter than blockSize 128/);
+  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'bert-tiny', shortBlockFraction: '1.5' } }), /shortBlockFraction/);
+  assert.throws(() => resolveTrainConfig({ overrides: { preset: 'tiny', shortBlockSize: '8', shortBlockFraction: '0.5' } }), /masked-LM schedule, not causal-lm's/);
+});
+
+test('maskedLmRun: the short phase is the first round(shortBlockFraction x maxSteps) steps', () => {
+  const run = maskedLmRun(loadTokenizer('bert-base-uncased'), { seed: 7, batchSize: 4, blockSize: 16, shortBlockSize: 4, shortBlockFraction: 0.25, maxSteps: 10, wholeWordMask: false });
+  const source = new TokenLoader([shard], { seed: 7, batchSize: 4, blockSize: 16 });
+  const Ts = Array.from({ length: 10 }, (_, step) => run.batches(source, [shard]).batch(step, 0).T);
+  assert.deepEqual(Ts, [4, 4, 4, 16, 16, 16, 16, 16, 16, 16], 'round(2.5) = 3 short steps');
 });
