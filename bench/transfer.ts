@@ -37,7 +37,7 @@
  * the pretrained LM's zero-shot accuracy with that prompt. Batches are padded to their
  * longest text (padToLongest).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -56,9 +56,13 @@ import { prepareFinetuneModel, type LoraSettings } from '../src/train/finetune-m
 import { AdamW, decayGroups } from '../src/optim/index.ts';
 import type { Precision } from '../src/backend/precision.ts';
 import { withTrainingPrecision } from '../src/train/precision.ts';
+import { droppedWordExamples, droppedWordTargets } from '../src/train/dropped-word.ts';
+import { saveCheckpoint } from '../src/io/checkpoint.ts';
+import { channelCalibration, channelExample, channelPredict, channelScores } from '../src/train/channel.ts';
 import { initVerbalizerHead, makeVerbalizer, promptIds, type Verbalizer } from '../src/train/verbalizer.ts';
 import { classificationHead, withHead, type Pooling } from '../src/models/heads.ts';
 import { withEvalMode } from '../src/nn/eval-mode.ts';
+import { predictLabels } from '../src/eval/classification.ts';
 import { noGrad } from '../src/tensor/index.ts';
 import { classifierInput, classifyBatch } from '../src/train/objectives/classify.ts';
 import { LlmtsError } from '../src/util/errors.ts';
@@ -71,16 +75,16 @@ const N_LABELLED = 300, N_TEST = 600;
 
 interface Recipe {
   vocab: number; layers: number; heads: number; width: number; block: number;
-  pretrainSteps: number; pretrainBatch: number; pretrainLr: number; uciRepeat: number; precision: Precision;
+  pretrainSteps: number; pretrainBatch: number; pretrainLr: number; uciRepeat: number; precision: Precision; objective: 'lm' | 'dropped-word';
   finetuneSteps: number; finetuneBatch: number; finetuneLr: number; scratchLr: number; seeds: number;
 }
 
 const FULL: Recipe = {
-  vocab: 2048, layers: 4, heads: 4, width: 128, block: 64, pretrainSteps: 1500, pretrainBatch: 16, pretrainLr: 2e-3, uciRepeat: 1, precision: 'fp32',
+  vocab: 2048, layers: 4, heads: 4, width: 128, block: 64, pretrainSteps: 1500, pretrainBatch: 16, pretrainLr: 2e-3, uciRepeat: 1, precision: 'fp32', objective: 'lm',
   finetuneSteps: 150, finetuneBatch: 16, finetuneLr: 3e-4, scratchLr: 1e-3, seeds: 5,
 };
 const QUICK: Recipe = {
-  vocab: 512, layers: 2, heads: 2, width: 64, block: 48, pretrainSteps: 100, pretrainBatch: 8, pretrainLr: 3e-3, uciRepeat: 1, precision: 'fp32',
+  vocab: 512, layers: 2, heads: 2, width: 64, block: 48, pretrainSteps: 100, pretrainBatch: 8, pretrainLr: 3e-3, uciRepeat: 1, precision: 'fp32', objective: 'lm',
   finetuneSteps: 30, finetuneBatch: 16, finetuneLr: 1e-3, scratchLr: 1e-3, seeds: 2,
 };
 
@@ -164,7 +168,7 @@ function settings(out: string, seed: number, steps: number, batch: number, block
 
 /** Pretrains (or finds in `cache`) the tokenizer and model; returns the model directory. */
 async function pretrained(cache: string, r: Recipe, sst2: string | null, extra: readonly string[], log: (l: string) => void): Promise<string> {
-  const key = JSON.stringify({ ...r, finetuneSteps: undefined, finetuneLr: undefined, scratchLr: undefined, seeds: undefined, finetuneBatch: undefined, sst2: sst2 !== null, extra: extra.length });
+  const key = JSON.stringify({ ...r, objective: r.objective === 'lm' ? undefined : r.objective, finetuneSteps: undefined, finetuneLr: undefined, scratchLr: undefined, seeds: undefined, finetuneBatch: undefined, sst2: sst2 !== null, extra: extra.length });
   const modelDir = join(cache, 'model'), stamp = join(cache, 'recipe.json');
   if (existsSync(join(modelDir, 'config.json')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === key) {
     log(`pretrained model: reusing ${modelDir}`);
@@ -182,23 +186,59 @@ async function pretrained(cache: string, r: Recipe, sst2: string | null, extra: 
   const stream = tokenStream(trainDocs, tokenizer), valStream = tokenStream(valDocs, tokenizer);
   log(`pretraining text: ${docs.length.toLocaleString('en-US')} documents (TinyStories head${sst2 ? ' + SST-2 train sentences, no labels' : ''}${extra.length ? ` + ${extra.length} UCI sentences outside the held-apart 600, no labels${r.uciRepeat > 1 ? `, ${r.uciRepeat} times` : ''}` : ''}), ${(stream.length + valStream.length).toLocaleString('en-US')} tokens, BPE ${tokenizer.vocabSize} ids (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const model = createModel(gpt2Config({ vocabSize: tokenizer.vocabSize, blockSize: r.block, nLayer: r.layers, nHead: r.heads, nEmbd: r.width }), { seed: 1 });
-  const ft = prepareFinetuneModel(model, { task: 'lm', lora: null, seed: 1, lr: r.pretrainLr, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
-  const s = { ...settings(join(cache, 'run'), 1, r.pretrainSteps, r.pretrainBatch, r.block, r.pretrainLr, 0), logInterval: Math.max(1, Math.floor(r.pretrainSteps / 10)) };
-  const res = await withTrainingPrecision(r.precision, log, () => finetune(ft, { task: 'lm', train: [stream], val: [valStream] }, s,
-    { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  pretrain ${l}`); } }));
-  log(`pretrained ${describeModel(model.config)} (${model.numParameters().toLocaleString('en-US')} parameters, ${r.precision}): ${r.pretrainSteps} steps in ${res.trainSeconds.toFixed(0)} s, val loss ${res.valLoss!.toFixed(3)}`);
-  rmSync(join(cache, 'run', 'checkpoints'), { recursive: true, force: true });
-  // the run folder holds the full model directory written by finetune
+  if (r.objective === 'dropped-word') await droppedWordPretraining(model, tokenizer, trainDocs, valDocs, r, join(cache, 'run'), log);
+  else await lmPretraining(model, tokenizer, stream, valStream, r, join(cache, 'run'), log);
   rmSync(modelDir, { recursive: true, force: true });
-  renameSync(join(cache, 'run'), modelDir);
+  model.eval();
+  saveCheckpoint(modelDir, { model, tokenizer });
+  rmSync(join(cache, 'run'), { recursive: true, force: true });
   writeFileSync(stamp, key + '\n');
   return modelDir;
 }
+
+/** Next-token pretraining (causal LM) on the token stream. */
+async function lmPretraining(model: AnyModel, tokenizer: Tokenizer, stream: Uint32Array, valStream: Uint32Array, r: Recipe, out: string, log: (l: string) => void): Promise<void> {
+  const ft = prepareFinetuneModel(model, { task: 'lm', lora: null, seed: 1, lr: r.pretrainLr, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 });
+  const s = { ...settings(out, 1, r.pretrainSteps, r.pretrainBatch, r.block, r.pretrainLr, 0), logInterval: Math.max(1, Math.floor(r.pretrainSteps / 10)) };
+  const res = await withTrainingPrecision(r.precision, log, () => finetune(ft, { task: 'lm', train: [stream], val: [valStream] }, s,
+    { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  pretrain ${l}`); } }));
+  log(`pretrained (next token) ${describeModel(model.config)} (${model.numParameters().toLocaleString('en-US')} parameters, ${r.precision}): ${r.pretrainSteps} steps in ${res.trainSeconds.toFixed(0)} s, val loss ${res.valLoss!.toFixed(3)}`);
+}
+
+/** Sentences of the documents (TinyStories documents are stories; SST-2 and UCI lines are one sentence each). */
+function sentences(docs: readonly string[]): string[] {
+  return docs.flatMap((d) => d.split(/(?<=[.!?])\s+/)).map((x) => x.trim()).filter((x) => x.length > 0);
+}
+
+/**
+ * Dropped-word pretraining (src/train/dropped-word.ts): each sentence without one of its
+ * words, the word predicted from the mean-pooled trunk through a head over the target words
+ * (the same pooling the sentiment classifier reads); the head is dropped afterwards.
+ */
+async function droppedWordPretraining(model: AnyModel, tokenizer: Tokenizer, trainDocs: readonly string[], valDocs: readonly string[], r: Recipe, out: string, log: (l: string) => void): Promise<void> {
+  const eos = tokenizer.specialIds.eos ?? 0;
+  const enc = (docs: readonly string[]) => sentences(docs).map((x) => tokenizer.encode(x));
+  const trainIds = enc(trainDocs), valIds = enc(valDocs);
+  const targets = droppedWordTargets(trainIds, { size: DROPPED_WORD_TARGETS, skipTop: DROPPED_WORD_SKIP, special: [eos] });
+  const train = droppedWordExamples(trainIds, targets, { perDoc: 3, seed: 1, block: r.block });
+  const val = droppedWordExamples(valIds, targets, { perDoc: 1, seed: 2, block: r.block }).slice(0, 512);
+  log(`dropped-word pretraining: ${trainIds.length.toLocaleString('en-US')} sentences -> ${train.length.toLocaleString('en-US')} examples (3 a sentence), ${targets.ids.length} target words (after the ${DROPPED_WORD_SKIP} most frequent)`);
+  const ft = prepareFinetuneModel(model, { task: 'classify', lora: null, seed: 1, lr: r.pretrainLr, beta1: 0.9, beta2: 0.99, weightDecay: 0.1, labels: targets.ids.map(String), pooling: 'mean', padId: eos });
+  const s = { ...settings(out, 1, r.pretrainSteps, r.pretrainBatch, r.block, r.pretrainLr, eos), logInterval: Math.max(1, Math.floor(r.pretrainSteps / 10)) };
+  const res = await withTrainingPrecision(r.precision, log, () => finetune(ft, { task: 'classify', train, val }, s,
+    { tokenizer, baseModel: 'random init', log: (l) => { if (l.startsWith('step')) log(`  pretrain ${l}`); } }));
+  log(`pretrained (dropped word) ${describeModel(model.config)} (${model.numParameters().toLocaleString('en-US')} parameters, ${r.precision}): ${r.pretrainSteps} steps in ${res.trainSeconds.toFixed(0)} s, val loss ${res.valLoss!.toFixed(3)}, dropped-word accuracy ${(100 * res.metrics!.accuracy).toFixed(1)}%`);
+}
+
+/** Dropped-word pretraining: how many target words, after skipping how many of the most frequent. */
+const DROPPED_WORD_TARGETS = 2048, DROPPED_WORD_SKIP = 50;
 
 export interface ArmOptions {
   lr: number; steps: number; batch: number; block: number; lora: LoraSettings | null; pooling: Pooling; probe?: boolean;
   /** Prompt-style: the head starts as the LM head's verbalizer rows, pooling the last token (the texts end with the template). */
   verbalizer?: Verbalizer | null;
+  /** Early stopping: the first `dev` training texts are held out, evaluated every `evalEvery` steps, stop after `patience` evaluations without a lower loss. */
+  dev?: { n: number; evalEvery: number; patience: number } | null;
 }
 
 /** Fine-tunes `model` as a 2-label classifier on `train`; returns accuracy on `test`. */
@@ -213,11 +253,41 @@ export async function classifyRun(model: AnyModel, tokenizer: Tokenizer, train: 
   }
   const out = mkdtempSync(join(tmpdir(), 'llmts-bench-transfer-'));
   try {
-    const r = await finetune(ft, { task: 'classify', train, val: test }, settings(join(out, 'run'), seed, o.steps, o.batch, o.block, o.lr, padId), { tokenizer, baseModel: 'pretrained', log: () => {} });
-    return r.metrics!.accuracy;
+    const s = settings(join(out, 'run'), seed, o.steps, o.batch, o.block, o.lr, padId);
+    if (!o.dev) {
+      const r = await finetune(ft, { task: 'classify', train, val: test }, s, { tokenizer, baseModel: 'pretrained', log: () => {} });
+      return r.metrics!.accuracy;
+    }
+    // early stopping on texts held out of the training set; the test texts are only scored at the end
+    await finetune(ft, { task: 'classify', train: train.slice(o.dev.n), val: train.slice(0, o.dev.n) }, { ...s, evalInterval: o.dev.evalEvery, patience: o.dev.patience }, { tokenizer, baseModel: 'pretrained', log: () => {} });
+    const { pred, gold } = predictLabels(ft.classifier!, orderedBatches(test, 32, (ex) => classifyBatch(ex, { T: Math.max(...ex.map((e) => e.ids.length)), padId })));
+    return pred.filter((p, i) => p === gold[i]).length / pred.length;
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * The generative arm (--channel, src/train/channel.ts): `model` fine-tuned as a language
+ * model on each training text after its label's prefix, then each test text gets the label
+ * whose prefix makes it most likely; returns the accuracy on `test`.
+ */
+export async function channelRun(model: AnyModel, tokenizer: Tokenizer, train: LabelledIds[], test: LabelledIds[], seed: number, o: ArmOptions & { prefixes: number[][]; unlabelled: LabelledIds[]; log?: (l: string) => void }): Promise<number> {
+  const eos = tokenizer.specialIds.eos;
+  if (eos === undefined) throw new LlmtsError('E_CONFIG', 'the channel arm needs a tokenizer with an end-of-text id', { where: '--channel', hint: 'train the BPE with <|endoftext|>' });
+  const ft = prepareFinetuneModel(model, { task: 'sft', lora: o.lora, seed, lr: o.lr, beta1: 0.9, beta2: 0.999, weightDecay: 0 });
+  const examples = train.map((x) => channelExample(x.ids, o.prefixes[x.label]!, eos, o.block));
+  const out = mkdtempSync(join(tmpdir(), 'llmts-bench-transfer-'));
+  try {
+    await finetune(ft, { task: 'sft', train: examples, val: examples.slice(0, 16) }, settings(join(out, 'run'), seed, o.steps, o.batch, o.block, o.lr, eos), { tokenizer, baseModel: 'pretrained', log: () => {} });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const offsets = channelCalibration(channelScores(model, o.unlabelled.map((x) => x.ids), o.prefixes, eos, o.block));
+  const scores = channelScores(model, test.map((x) => x.ids), o.prefixes, eos, o.block);
+  const acc = (pred: number[]) => pred.filter((p, i) => p === test[i]!.label).length / test.length;
+  o.log?.(`  channel: accuracy ${(100 * acc(channelPredict(scores, offsets))).toFixed(1)}% calibrated, ${(100 * acc(channelPredict(scores))).toFixed(1)}% raw`);
+  return acc(channelPredict(scores, offsets));
 }
 
 /**
@@ -270,6 +340,7 @@ export async function main(argv: string[]): Promise<void> {
       vocab: { type: 'string' }, width: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, 'uci-repeat': { type: 'string' },
       precision: { type: 'string' }, 'pretrain-lr': { type: 'string' }, 'pretrain-batch': { type: 'string' },
       prompt: { type: 'boolean' }, template: { type: 'string' }, words: { type: 'string' },
+      channel: { type: 'boolean' }, objective: { type: 'string' }, 'dev-split': { type: 'string' }, patience: { type: 'string' }, 'eval-every': { type: 'string' },
     },
   });
   const base = v.quick ? QUICK : FULL;
@@ -288,7 +359,9 @@ export async function main(argv: string[]): Promise<void> {
     pretrainLr: numberFlag(v['pretrain-lr'], '--pretrain-lr', base.pretrainLr, { min: 0, minExclusive: true }),
     pretrainBatch: numberFlag(v['pretrain-batch'], '--pretrain-batch', base.pretrainBatch, { int: true, min: 1 }),
     precision: (v.precision ?? base.precision) as Precision,
+    objective: (v.objective ?? base.objective) as Recipe['objective'],
   };
+  if (r.objective !== 'lm' && r.objective !== 'dropped-word') throw new LlmtsError('E_FLAG', `--objective must be lm or dropped-word, got '${v.objective}'`, { where: '--objective', hint: 'e.g. --objective dropped-word' });
   if (r.precision !== 'fp32' && r.precision !== 'bf16') throw new LlmtsError('E_FLAG', `--precision must be fp32 or bf16, got '${v.precision}'`, { where: '--precision', hint: 'e.g. --precision bf16 (fast where the CPU has AMX)' });
   if (r.width % r.heads !== 0) throw new LlmtsError('E_FLAG', `--width ${r.width} is not a multiple of --heads ${r.heads}`, { where: '--width', hint: 'e.g. --width 256 --heads 4' });
   if (v.threads !== undefined) backend().setThreads(numberFlag(v.threads, '--threads', 2, { int: true, min: 1 }));
@@ -321,14 +394,23 @@ export async function main(argv: string[]): Promise<void> {
   const extra = v['pretrain-uci'] ? split.train.map((x) => x.text) : [];
   const modelDir = await pretrained(cache, r, sst2, extra, log);
   const { tokenizer } = loadModel(modelDir);
+  const devN = numberFlag(v['dev-split'], '--dev-split', 0, { int: true, min: 0, max: N_LABELLED - 16 });
+  const dev = devN > 0 ? { n: devN, evalEvery: numberFlag(v['eval-every'], '--eval-every', 10, { int: true, min: 1 }), patience: numberFlag(v.patience, '--patience', 5, { int: true, min: 1 }) } : null;
+  if (v.channel && (v.prompt || v.probe)) throw new LlmtsError('E_FLAG', '--channel is its own fine-tuning method; it does not combine with --prompt or --probe', { where: '--channel', hint: 'pick one of --channel, --prompt, --probe' });
+  const prefixes = v.channel ? (v.words ?? DEFAULT_WORDS).split(',').map((w) => {
+    const ids = tokenizer.encode(w);
+    return [tokenizer.specialIds.eos ?? 0, ...ids];
+  }) : null;
   const verbalizer = v.prompt ? makeVerbalizer(tokenizer, v.template ?? DEFAULT_TEMPLATE, (v.words ?? DEFAULT_WORDS).split(',')) : null;
   const enc = (x: LabelledText): LabelledIds => {
     const ids = tokenizer.encode(x.text);
     return { ids: verbalizer ? promptIds(ids, verbalizer, base.block) : ids.slice(0, base.block), label: Number(x.label) };
   };
   const train = labelled.map(enc), held = test.map(enc);
+  /** The UCI sentences outside the labelled 300 and the held-apart 600, labels unread (calibration). */
+  const unlabelled = split.train.slice(N_LABELLED).map(enc);
   if (verbalizer) {
-    const zs = zeroShot(loadModel(modelDir).model, tokenizer, held, split.train.slice(N_LABELLED).map(enc), verbalizer, base.block);
+    const zs = zeroShot(loadModel(modelDir).model, tokenizer, held, unlabelled, verbalizer, base.block);
     log(`prompt ${JSON.stringify((v.template ?? DEFAULT_TEMPLATE))} -> ${JSON.stringify(v.words ?? DEFAULT_WORDS)}: zero-shot accuracy on the ${N_TEST} held apart ${(100 * zs.raw).toFixed(1)}% (calibrated on the unlabelled UCI sentences: ${(100 * zs.calibrated).toFixed(1)}%)`);
   }
   const arms: { name: string; accs: number[]; lr: number }[] = [
@@ -338,9 +420,15 @@ export async function main(argv: string[]): Promise<void> {
   for (let seed = 1; seed <= r.seeds; seed++) {
     const t0 = performance.now();
     const pre = loadModel(modelDir).model;
-    arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { lr: r.finetuneLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora, pooling, probe: v.probe, verbalizer }));
     const scratch = createModel(pre.config, { seed: 1000 + seed });
-    arms[1]!.accs.push(await classifyRun(scratch, tokenizer, train, held, seed, { lr: r.scratchLr, steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, lora: null, pooling, verbalizer }));
+    const common = { steps: r.finetuneSteps, batch: r.finetuneBatch, block: base.block, pooling, verbalizer, dev };
+    if (prefixes) {
+      arms[0]!.accs.push(await channelRun(pre, tokenizer, train, held, seed, { ...common, lr: r.finetuneLr, lora, prefixes, unlabelled, log }));
+      arms[1]!.accs.push(await channelRun(scratch, tokenizer, train, held, seed, { ...common, lr: r.scratchLr, lora: null, prefixes, unlabelled, log }));
+    } else {
+      arms[0]!.accs.push(await classifyRun(pre, tokenizer, train, held, seed, { ...common, lr: r.finetuneLr, lora, probe: v.probe }));
+      arms[1]!.accs.push(await classifyRun(scratch, tokenizer, train, held, seed, { ...common, lr: r.scratchLr, lora: null }));
+    }
     log(`seed ${seed}: pretrained ${(100 * arms[0]!.accs.at(-1)!).toFixed(1)}%, scratch ${(100 * arms[1]!.accs.at(-1)!).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   console.log(`\nUCI sentiment, ${N_LABELLED} labelled sentences, accuracy on the ${N_TEST} held apart (${r.seeds} seeds, ${r.finetuneSteps} fine-tuning steps of ${r.finetuneBatch}, ${pooling} pooling; pretraining ${r.pretrainSteps} steps of ${r.pretrainBatch} x ${base.block}):`);

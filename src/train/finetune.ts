@@ -64,7 +64,7 @@ export interface FinetuneSettings extends LoopSettings {
   progress: boolean;
   /** The options that made the run (saved in checkpoints for --resume). */
   options: Record<string, unknown>;
-  /** classify: pad each batch to its longest row instead of blockSize (short texts cost less; the logits do not change). */
+  /** classify, sft: pad each batch to its longest row instead of blockSize (short texts cost less; the logits do not change). */
   padToLongest?: boolean;
 }
 
@@ -111,7 +111,7 @@ function taskParts(data: FinetuneData, s: FinetuneSettings): TaskParts<BatchShap
     return { objective: causalLm as Objective<BatchShape, never>, train, evalBatches: () => val.sample(s.evalIters), finalBatches: () => val.windows() };
   }
   if (data.task === 'sft') {
-    const make = (ex: SftExample[]): CausalLmBatch => sftBatch(ex, { T, padId });
+    const make = (ex: SftExample[]): CausalLmBatch => sftBatch(ex, { T: s.padToLongest ? Math.min(T, Math.max(2, ...ex.map((e) => e.ids.length)) - 1) : T, padId });
     return {
       objective: causalLm as Objective<BatchShape, never>, train: sampledBatches(data.train, { batchSize: B, seed, gradAccum: s.gradAccum }, make),
       evalBatches: () => orderedBatches(data.val, B, make), finalBatches: () => orderedBatches(data.val, B, make),
