@@ -177,15 +177,16 @@ describe('native backend', () => {
   });
 
   it('GEMM gives all four transpose combinations the bits of the plain product (direct and C^T forms)', () => {
-    // NT with M < N and TT with M <= 2N run as C^T = op(B)^T op(A)^T on AVX-512: the same
-    // sums in the same order, so the bits must equal NN on explicitly transposed copies.
+    // NT with M < N, TT with M <= 2N and TN with a thin C (N a fraction of the tile width)
+    // run as C^T = op(B)^T op(A)^T on AVX-512: the same sums in the same order, so the bits
+    // must equal NN on explicitly transposed copies.
     const nb = nativeOrFail();
     const transpose = (x: Float32Array, rows: number, cols: number): Float32Array => {
       const t = new Float32Array(rows * cols);
       for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j]!;
       return t;
     };
-    const shapes = [[40, 300, 1600], [300, 40, 100], [13, 100, 257], [64, 200, 64], [100, 100, 37], [250, 500, 96]] as const;
+    const shapes = [[40, 300, 1600], [300, 40, 100], [13, 100, 257], [64, 200, 64], [100, 100, 37], [250, 500, 96], [172, 8, 300], [64, 5, 129]] as const;
     for (const isa of isas) {
       assert.ok(nb.setIsa(isa));
       for (const threads of [1, 2]) {
