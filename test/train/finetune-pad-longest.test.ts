@@ -56,3 +56,24 @@ test('classify padToLongest: the batches really are short (a blockSize past the 
   const r = await run(true, 'last', 96);
   assert.equal(r.stopped, 'done');
 });
+
+test('sft padToLongest: the same losses and val loss as padding to blockSize', async () => {
+  const sft = async (padToLongest: boolean) => {
+    const out = mkdtempSync(join(tmpdir(), 'llmts-pad-longest-'));
+    try {
+      const { model, tokenizer } = loadModel(BASE);
+      const data = rows((s) => tokenizer.encode(s)).map((r) => ({ ids: r.ids, mask: r.ids.map((_, t) => (t >= 2 ? 1 : 0)) }));
+      const ft = prepareFinetuneModel(model, { task: 'sft', lora: null, seed: 3, lr: 3e-3, beta1: 0.9, beta2: 0.999, weightDecay: 0 });
+      const s: FinetuneSettings = {
+        out: join(out, 'run'), seed: 3, maxSteps: 6, gradAccum: 1, gradClip: 1, lr: 3e-3, minLr: 3e-4, warmupSteps: 2, logInterval: 1000, evalInterval: 0, ckptInterval: 0,
+        batchSize: 8, blockSize: 32, evalIters: 1, keepLast: 1, patience: 0, padId: PAD, progress: false, options: {}, padToLongest,
+      };
+      return await finetune(ft, { task: 'sft', train: data.slice(0, 28), val: data.slice(28) }, s, { tokenizer, baseModel: BASE, log: () => {} });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  const [full, short] = [await sft(false), await sft(true)];
+  short.losses.forEach((l, i) => assert.ok(Math.abs(l - full.losses[i]!) < 1e-4, `step ${i + 1}: ${l} vs ${full.losses[i]}`));
+  assert.ok(Math.abs(short.valLoss! - full.valLoss!) < 1e-4, `val loss ${short.valLoss} vs ${full.valLoss}`);
+});
