@@ -60,7 +60,8 @@ export function sentenceEmbeddings(model: AnyModel, tokenizer: Tokenizer, texts:
   for (let s = 0; s < texts.length; s += bs) {
     const batch = encodeTexts(tokenizer, texts.slice(s, s + bs), enc.config.blockSize);
     inferenceScope(enc, () => {
-      const h = enc.encode({ ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask }).hidden.data; // (B, T, C)
+      // only real tokens are pooled: the padding is not computed (its rows come back zero)
+      const h = enc.encode({ ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask, skipPadding: true }).hidden.data; // (B, T, C)
       for (let b = 0; b < batch.B; b++) {
         const acc = new Float64Array(C);
         const n = pooling === 'cls' ? 1 : batch.lengths[b]!; // padding comes after the real tokens
