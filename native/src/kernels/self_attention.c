@@ -102,6 +102,36 @@ SA_INLINE vf sa_scores(const vf *qb, const float *kt, const float *bias, long Tp
   return acc;
 }
 
+#if VL == 16
+/* The largest lane of v, by halving in registers (4 shuffles and maxes). */
+static inline float sa_hmax(vf v) {
+  v = vmax(v, __builtin_shuffle(v, (vi){8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7}));
+  v = vmax(v, __builtin_shuffle(v, (vi){4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11}));
+  v = vmax(v, __builtin_shuffle(v, (vi){2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13}));
+  v = vmax(v, __builtin_shuffle(v, (vi){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14}));
+  return v[0];
+}
+
+/* Lane d (< 8) of the result = the sum of the lanes of v[d]: the 8 row sums of a head of size
+ * 8 in one shuffle tree (15 shuffles and adds in all, instead of 8 separate reductions). */
+static inline vf sa_hsum8(const vf *v) {
+  const vi lo1 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+  const vi hi1 = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
+  const vi lo2 = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27};
+  const vi hi2 = {4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31};
+  const vi lo3 = {0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29};
+  const vi hi3 = {2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31};
+  const vi ev = {0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14};
+  const vi od = {1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15};
+  vf b[4];
+  for (int k = 0; k < 4; k++) b[k] = __builtin_shuffle(v[2 * k], v[2 * k + 1], lo1) + __builtin_shuffle(v[2 * k], v[2 * k + 1], hi1);
+  vf c0 = __builtin_shuffle(b[0], b[1], lo2) + __builtin_shuffle(b[0], b[1], hi2);
+  vf c1 = __builtin_shuffle(b[2], b[3], lo2) + __builtin_shuffle(b[2], b[3], hi2);
+  vf d = __builtin_shuffle(c0, c1, lo3) + __builtin_shuffle(c0, c1, hi3);
+  return __builtin_shuffle(d, ev) + __builtin_shuffle(d, od);
+}
+#define SA_HSUM8 1
+#else
 /* The largest lane of v, by halving (log2(VL) steps instead of a chain of VL - 1 compares). */
 static inline float sa_hmax(vf v) {
   float t[VL];
@@ -109,6 +139,20 @@ static inline float sa_hmax(vf v) {
   for (int w = VL / 2; w >= 1; w /= 2)
     for (int i = 0; i < w; i++) t[i] = t[i + w] > t[i] ? t[i + w] : t[i];
   return t[0];
+}
+#define SA_HSUM8 0
+#endif
+
+/* out[d] = s * (the sum of the lanes of v[d]), d < hs. */
+SA_INLINE void sa_row_sums(const vf *v, long hs, float s, float *out) {
+#if SA_HSUM8
+  if (hs == 8) {
+    vf r = sa_hsum8(v) * vset1(s);
+    for (int d = 0; d < 8; d++) out[d] = r[d];
+    return;
+  }
+#endif
+  for (long d = 0; d < hs; d++) out[d] = vhsum(v[d]) * s;
 }
 
 /* Query row i of head h, batch b (forward): scores into p, their max, then exp, sum and the
@@ -146,7 +190,7 @@ SA_INLINE void sa_forward_row(const sa_args *a, long b, long h, long i, long hs,
     for (long d = 0; d < hs; d++) oacc[d] += e * vload(vt + d * Tp + jv * VL);
   }
   float total = vhsum(sum), inv = 1.0f / total;
-  for (long d = 0; d < hs; d++) orow[d] = vhsum(oacc[d]) * inv;
+  sa_row_sums(oacc, hs, inv, orow);
   *lse = m + logf(total);
 }
 
@@ -224,7 +268,7 @@ SA_INLINE void sa_backward_head(const sa_args *a, long b, long h, long hs, const
       vstore(dsr + j0, dsv);
       for (long d = 0; d < hs; d++) dqacc[d] += dsv * vload(kt + d * Tp + j0);
     }
-    for (long d = 0; d < hs; d++) tmp[d] = vhsum(dqacc[d]) * a->scale;
+    sa_row_sums(dqacc, hs, a->scale, tmp);
     if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 1);
     float *dqr = a->dq + ro;
     for (long d = 0; d < hs; d++) dqr[d] += tmp[d];
