@@ -7,6 +7,7 @@
 import type { Backend } from '../../src/backend/backend.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { encoderKernelCases } from './encoder-cases.ts';
+import { selfAttentionKernelCases } from './self-attention-cases.ts';
 
 /** One kernel scenario; `run` returns named outputs (fresh buffers on every call). */
 export interface KernelCase {
@@ -433,4 +434,4 @@ for (const [B, H, T, hs, pos] of [[1, 1, 1, 2, 0], [2, 3, 17, 8, 0], [1, 2, 3, 7
 }
 
 /** All cases. */
-export const kernelCases: readonly KernelCase[] = [...cases, ...encoderKernelCases];
+export const kernelCases: readonly KernelCase[] = [...cases, ...encoderKernelCases, ...selfAttentionKernelCases];
