@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backend, setBackend, withPrecision, type Precision } from '../src/backend/index.ts';
+import { numberFlag } from '../src/cli/flags.ts';
 import { saveCheckpoint } from '../src/io/checkpoint.ts';
 import { asEncoder } from '../src/models/encoder/index.ts';
 import { createModel, getPreset, parseModelConfig } from '../src/models/index.ts';
@@ -49,7 +50,9 @@ export async function main(argv: string[]): Promise<void> {
     },
   });
   const preset = values.model ?? 'bert-mini';
-  const B = Number(values.batch ?? 32), maxLen = Number(values.len ?? 64), iters = Number(values.iters ?? 10);
+  const B = numberFlag(values.batch, '--batch', 32, { int: true, min: 1 });
+  const maxLen = numberFlag(values.len, '--len', 64, { int: true, min: 16 });
+  const iters = numberFlag(values.iters, '--iters', 10, { int: true, min: 1 });
   const precisionFlag = values.precision ?? 'fp32';
   if (!['fp32', 'bf16', 'both'].includes(precisionFlag)) {
     throw new LlmtsError('E_FLAG', `--precision must be fp32, bf16 or both, got '${precisionFlag}'`, { where: '--precision', hint: 'use --precision both to time fp32 and bf16 side by side' });
