@@ -17,6 +17,7 @@
 
 typedef struct {
   long B, T, nh, nkv, hs, Tp;
+  int groups; /* forward: one task per kv head (its query heads share the kv tiles), else per query head */
   float scale;
   int causal, interleaved;
   const float *keyMask, *cs, *q, *k, *v, *out, *lse_in, *dout;
@@ -201,24 +202,30 @@ SA_INLINE void sa_forward_head(const sa_args *a, long b, long h, long hs, const 
   for (long i = 0; i < a->T; i++) sa_forward_row(a, b, h, i, hs, kt, vt, bias, p, tmp, qb, oacc, iota);
 }
 
+/* Task t: the query heads of kv head g = t % nkv, batch t / nkv, sharing one copy of the kv
+ * tiles (a->groups); or (few kv heads and batches) query head t % nh alone. */
 static void task_self_attention(void *ctx, long t, int tid) {
   const sa_args *a = (const sa_args *)ctx;
-  long b = t / a->nh, h = t % a->nh, Tp = a->Tp, hs = a->hs;
-  long g = h / (a->nh / a->nkv);
+  long group = a->nh / a->nkv, Tp = a->Tp, hs = a->hs;
+  long b = a->groups ? t / a->nkv : t / a->nh;
+  long h0 = a->groups ? (t % a->nkv) * group : t % a->nh, h1 = a->groups ? h0 + group : h0 + 1;
+  long g = h0 / group;
   long head = 2 * hs * Tp + 2 * Tp + hs;
   float *kt = (float *)llmts_scratch(tid, 3, (size_t)(ldiv_up(head, VL) * VL + 2 * hs * VL) * sizeof(float));
   if (!kt) return;
   float *vt = kt + hs * Tp, *bias = vt + hs * Tp, *p = bias + Tp, *tmp = p + Tp;
   vf *spill = (vf *)(kt + ldiv_up(head, VL) * VL); /* generic hs: qb, oacc in scratch */
   sa_load_kv(a, b, g, kt, vt, bias, tmp);
-  if (hs == 8) {
-    vf qb[8], oacc[8];
-    sa_forward_head(a, b, h, 8, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
-  } else if (hs == 16) {
-    vf qb[16], oacc[16];
-    sa_forward_head(a, b, h, 16, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
-  } else {
-    sa_forward_head(a, b, h, hs, kt, vt, a->keyMask ? bias : NULL, p, tmp, spill, spill + hs);
+  for (long h = h0; h < h1; h++) {
+    if (hs == 8) {
+      vf qb[8], oacc[8];
+      sa_forward_head(a, b, h, 8, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
+    } else if (hs == 16) {
+      vf qb[16], oacc[16];
+      sa_forward_head(a, b, h, 16, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
+    } else {
+      sa_forward_head(a, b, h, hs, kt, vt, a->keyMask ? bias : NULL, p, tmp, spill, spill + hs);
+    }
   }
 }
 
@@ -334,9 +341,10 @@ static void k_self_attention(long B, long T, long nh, long nkv, long hs, float s
                              const float *keyMask, const float *cs, int interleaved, const float *q, const float *k,
                              const float *v, float *out, float *lse) {
   if (B <= 0 || T <= 0 || nh <= 0 || nkv <= 0 || hs <= 0) return;
-  sa_args a = {B, T, nh, nkv, hs, ldiv_up(T, VL) * VL, scale, causal, interleaved, keyMask, cs, q, k, v, NULL, NULL, NULL,
+  sa_args a = {B, T, nh, nkv, hs, ldiv_up(T, VL) * VL, 0, scale, causal, interleaved, keyMask, cs, q, k, v, NULL, NULL, NULL,
                out, lse, NULL, NULL, NULL};
-  long tasks = B * nh;
+  a.groups = B * nkv >= 8 && nh > nkv; /* enough tasks for the threads either way */
+  long tasks = a.groups ? B * nkv : B * nh;
   if (B * nh * T * T * hs < PAR_MIN || llmts_get_threads() == 1) for (long t = 0; t < tasks; t++) task_self_attention(&a, t, 0);
   else llmts_parallel_for(tasks, task_self_attention, &a);
 }
@@ -346,7 +354,7 @@ static void k_self_attention_backward(long B, long T, long nh, long nkv, long hs
                                       const float *k, const float *v, const float *out, const float *lse,
                                       const float *dout, float *dq, float *dk, float *dv) {
   if (B <= 0 || T <= 0 || nh <= 0 || nkv <= 0 || hs <= 0) return;
-  sa_args a = {B, T, nh, nkv, hs, ldiv_up(T, VL) * VL, scale, causal, interleaved, keyMask, cs, q, k, v, out, lse, dout,
+  sa_args a = {B, T, nh, nkv, hs, ldiv_up(T, VL) * VL, 0, scale, causal, interleaved, keyMask, cs, q, k, v, out, lse, dout,
                NULL, NULL, dq, dk, dv};
   long tasks = B * nkv;
   if (B * nh * T * T * hs < PAR_MIN || llmts_get_threads() == 1)
