@@ -156,50 +156,83 @@ SA_INLINE void sa_row_sums(const vf *v, long hs, float s, float *out) {
   for (long d = 0; d < hs; d++) out[d] = vhsum(v[d]) * s;
 }
 
-/* Query row i of head h, batch b (forward): scores into p, their max, then exp, sum and the
- * output accumulated in one pass. qb and oacc hold hs vectors: local arrays where the
- * caller fixes hs (the compiler keeps them in registers), scratch otherwise. */
-SA_INLINE void sa_forward_row(const sa_args *a, long b, long h, long i, long hs, const float *kt, const float *vt,
-                              const float *bias, float *p, float *tmp, vf *qb, vf *oacc, vi iota) {
+/* Query rows i0 and i1 of head h, batch b (forward; i1 = i0 when there is one row left):
+ * their scores into p0, p1 and their maxima in one pass over the key tiles (each tile
+ * vector loaded once for both rows), then exp, sums and the outputs in another. qb and
+ * oacc hold 2 hs vectors (row 0's, then row 1's): local arrays where the caller fixes hs
+ * (the compiler keeps them in registers), scratch otherwise. */
+SA_INLINE void sa_forward_rows(const sa_args *a, long b, long h, long i0, long i1, long hs, const float *kt,
+                               const float *vt, const float *bias, float *p0, float *p1, float *tmp, vf *qb,
+                               vf *oacc, vi iota) {
   long T = a->T, Tp = a->Tp, C = a->nh * hs;
-  const float *qr = a->q + (b * T + i) * C + h * hs;
-  float *orow = a->o + (b * T + i) * C + h * hs;
-  float *lse = a->lse + (b * a->nh + h) * T + i;
-  for (long d = 0; d < hs; d++) tmp[d] = qr[d];
-  if (a->cs) sa_rotate(tmp, a->cs + i * hs, hs, a->interleaved, 0);
-  for (long d = 0; d < hs; d++) {
-    qb[d] = vset1(tmp[d] * a->scale);
-    oacc[d] = vset1(0.0f);
+  long rows[2] = {i0, i1};
+  for (int r = 0; r < 2; r++) {
+    const float *qr = a->q + (b * T + rows[r]) * C + h * hs;
+    for (long d = 0; d < hs; d++) tmp[d] = qr[d];
+    if (a->cs) sa_rotate(tmp, a->cs + rows[r] * hs, hs, a->interleaved, 0);
+    for (long d = 0; d < hs; d++) {
+      qb[r * hs + d] = vset1(tmp[d] * a->scale);
+      oacc[r * hs + d] = vset1(0.0f);
+    }
   }
-  long n = a->causal ? i + 1 : T, nv = ldiv_up(n, VL);
-  vf vm = vset1(-INFINITY);
+  long n0 = a->causal ? i0 + 1 : T, n1 = a->causal ? i1 + 1 : T, nv = ldiv_up(n1, VL);
+  vf vm0 = vset1(-INFINITY), vm1 = vset1(-INFINITY);
   for (long jv = 0; jv < nv; jv++) {
-    vf s = sa_scores(qb, kt, bias, Tp, hs, jv * VL, n, iota);
-    vstore(p + jv * VL, s);
-    vm = vmax(vm, s);
+    long j0 = jv * VL;
+    vf s0 = vset1(0.0f), s1 = vset1(0.0f);
+    for (long d = 0; d < hs; d++) {
+      vf kd = vload(kt + d * Tp + j0);
+      s0 += qb[d] * kd;
+      s1 += qb[hs + d] * kd;
+    }
+    if (bias) {
+      vf bv = vload(bias + j0);
+      s0 += bv;
+      s1 += bv;
+    }
+    vi lane = iota + vset1i((int32_t)j0);
+    if (j0 + VL > n0) s0 = vsel(lane < vset1i((int32_t)n0), s0, vset1(-INFINITY));
+    if (j0 + VL > n1) s1 = vsel(lane < vset1i((int32_t)n1), s1, vset1(-INFINITY));
+    vstore(p0 + j0, s0);
+    vstore(p1 + j0, s1);
+    vm0 = vmax(vm0, s0);
+    vm1 = vmax(vm1, s1);
   }
-  float m = sa_hmax(vm);
-  if (m == -INFINITY) { /* this query sees no key: zero output */
-    for (long d = 0; d < hs; d++) orow[d] = 0.0f;
-    *lse = -INFINITY;
-    return;
-  }
-  vf vmx = vset1(m), sum = vset1(0.0f);
+  float m0 = sa_hmax(vm0), m1 = sa_hmax(vm1);
+  /* a row that sees no key: exp against 0 gives zeros, its sum 0 */
+  vf vmx0 = vset1(m0 == -INFINITY ? 0.0f : m0), vmx1 = vset1(m1 == -INFINITY ? 0.0f : m1);
+  vf sum0 = vset1(0.0f), sum1 = vset1(0.0f);
   for (long jv = 0; jv < nv; jv++) {
-    vf e = sa_exp(vload(p + jv * VL) - vmx);
-    sum += e;
-    for (long d = 0; d < hs; d++) oacc[d] += e * vload(vt + d * Tp + jv * VL);
+    long j0 = jv * VL;
+    vf e0 = sa_exp(vload(p0 + j0) - vmx0), e1 = sa_exp(vload(p1 + j0) - vmx1);
+    sum0 += e0;
+    sum1 += e1;
+    for (long d = 0; d < hs; d++) {
+      vf vd = vload(vt + d * Tp + j0);
+      oacc[d] += e0 * vd;
+      oacc[hs + d] += e1 * vd;
+    }
   }
-  float total = vhsum(sum), inv = 1.0f / total;
-  sa_row_sums(oacc, hs, inv, orow);
-  *lse = m + logf(total);
+  float totals[2] = {vhsum(sum0), vhsum(sum1)}, maxima[2] = {m0, m1};
+  for (int r = 0; r < 2; r++) {
+    float *orow = a->o + (b * T + rows[r]) * C + h * hs;
+    float *lse = a->lse + (b * a->nh + h) * T + rows[r];
+    if (maxima[r] == -INFINITY) { /* this query sees no key: zero output */
+      for (long d = 0; d < hs; d++) orow[d] = 0.0f;
+      *lse = -INFINITY;
+      continue;
+    }
+    sa_row_sums(oacc + r * hs, hs, 1.0f / totals[r], orow);
+    *lse = maxima[r] + logf(totals[r]);
+  }
 }
 
-/* Every query row of head h, batch b, with hs fixed by the caller where it can be. */
+/* Every query row of head h, batch b, two at a time, with hs fixed by the caller where it can be. */
 SA_INLINE void sa_forward_head(const sa_args *a, long b, long h, long hs, const float *kt, const float *vt,
                                const float *bias, float *p, float *tmp, vf *qb, vf *oacc) {
   vi iota = sa_iota();
-  for (long i = 0; i < a->T; i++) sa_forward_row(a, b, h, i, hs, kt, vt, bias, p, tmp, qb, oacc, iota);
+  for (long i = 0; i < a->T; i += 2)
+    sa_forward_rows(a, b, h, i, lmin(i + 1, a->T - 1), hs, kt, vt, bias, p, p + a->Tp, tmp, qb, oacc, iota);
 }
 
 /* Task t: the query heads of kv head g = t % nkv, batch t / nkv, sharing one copy of the kv
@@ -210,21 +243,21 @@ static void task_self_attention(void *ctx, long t, int tid) {
   long b = a->groups ? t / a->nkv : t / a->nh;
   long h0 = a->groups ? (t % a->nkv) * group : t % a->nh, h1 = a->groups ? h0 + group : h0 + 1;
   long g = h0 / group;
-  long head = 2 * hs * Tp + 2 * Tp + hs;
-  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(ldiv_up(head, VL) * VL + 2 * hs * VL) * sizeof(float));
+  long head = 2 * hs * Tp + 3 * Tp + hs;
+  float *kt = (float *)llmts_scratch(tid, 3, (size_t)(ldiv_up(head, VL) * VL + 4 * hs * VL) * sizeof(float));
   if (!kt) return;
-  float *vt = kt + hs * Tp, *bias = vt + hs * Tp, *p = bias + Tp, *tmp = p + Tp;
-  vf *spill = (vf *)(kt + ldiv_up(head, VL) * VL); /* generic hs: qb, oacc in scratch */
+  float *vt = kt + hs * Tp, *bias = vt + hs * Tp, *p = bias + Tp, *tmp = p + 2 * Tp; /* p: two score rows */
+  vf *spill = (vf *)(kt + ldiv_up(head, VL) * VL); /* generic hs: qb, oacc (2 hs vectors each) in scratch */
   sa_load_kv(a, b, g, kt, vt, bias, tmp);
   for (long h = h0; h < h1; h++) {
     if (hs == 8) {
-      vf qb[8], oacc[8];
+      vf qb[16], oacc[16];
       sa_forward_head(a, b, h, 8, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
     } else if (hs == 16) {
-      vf qb[16], oacc[16];
+      vf qb[32], oacc[32];
       sa_forward_head(a, b, h, 16, kt, vt, a->keyMask ? bias : NULL, p, tmp, qb, oacc);
     } else {
-      sa_forward_head(a, b, h, hs, kt, vt, a->keyMask ? bias : NULL, p, tmp, spill, spill + hs);
+      sa_forward_head(a, b, h, hs, kt, vt, a->keyMask ? bias : NULL, p, tmp, spill, spill + 2 * hs);
     }
   }
 }
