@@ -4,7 +4,7 @@
  *   straight from the fused projection (N, 3C). Sequence s owns rows rowStart[s] ..
  *   rowStart[s+1]: its queries are all of them, its keys the first nKeys[s] (the real
  *   tokens; any padded rows of the sequence follow them). No (B, H, T, T) buffer and no key
- *   mask: scores exist only per task (32 query rows x nKeys) in scratch memory, and padding
+ *   mask: scores exist only per task (up to 64 query rows x nKeys) in scratch memory, and padding
  *   that is not packed is never computed;
  * - bias + exact GELU in one pass (the MLP's intermediate activation);
  * - bias + residual + LayerNorm in one pass (post-LayerNorm blocks).
