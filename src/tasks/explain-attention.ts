@@ -25,6 +25,7 @@ import type { Module } from '../nn/module.ts';
 import { RopeFrequencies } from '../nn/rope-scaling.ts';
 import { Decoder } from '../models/decoder/decoder.ts';
 import { Encoder } from '../models/encoder/encoder.ts';
+import type { PackedBatch } from '../models/encoder/inference.ts';
 import { EncoderLayer } from '../models/encoder/layers.ts';
 import { poolingWeights, type Pooling } from '../models/heads.ts';
 import { reshape, rope, Tensor, transpose12 } from '../tensor/index.ts';
@@ -87,13 +88,13 @@ export function attentionRollout(layers: readonly Float64Array[], T: number, poo
  * arguments before it runs as usual. The observer is an own property on the instance,
  * removed afterwards (the class's method is never replaced).
  */
-export function recordLayerInputs<M extends Module>(mods: readonly M[], observe: (i: number, args: unknown[]) => void, fn: () => void): void {
+export function recordLayerInputs<M extends Module>(mods: readonly M[], observe: (i: number, args: unknown[]) => void, fn: () => void, method = 'forward'): void {
   type Fwd = (...args: unknown[]) => unknown;
-  const owned = mods.map((m) => m as unknown as { forward: Fwd });
-  const own = owned.map((m) => (Object.hasOwn(m, 'forward') ? m.forward : null));
+  const owned = mods.map((m) => m as unknown as Record<string, Fwd>);
+  const own = owned.map((m) => (Object.hasOwn(m, method) ? m[method]! : null));
   owned.forEach((m, i) => {
-    const original = m.forward;
-    m.forward = (...args: unknown[]) => {
+    const original = m[method]!;
+    m[method] = (...args: unknown[]) => {
       observe(i, args);
       return original.apply(m, args);
     };
@@ -102,8 +103,8 @@ export function recordLayerInputs<M extends Module>(mods: readonly M[], observe:
     fn();
   } finally {
     owned.forEach((m, i) => {
-      if (own[i]) m.forward = own[i]!;
-      else delete (m as Partial<{ forward: Fwd }>).forward;
+      if (own[i]) m[method] = own[i]!;
+      else delete m[method];
     });
   }
 }
@@ -157,13 +158,25 @@ export function encoderAttention(enc: Encoder, ids: Int32Array, attentionMask: F
   const layers: Float64Array[] = [];
   const items: EncoderLayer[] = enc.trunk.layers.items;
   const nh = enc.config.nHead, hs = enc.config.nEmbd / nh;
+  // The run takes the encoder's inference path (layers.ts `forwardPacked`): x (T, C) holds the
+  // sequence's rows packed, its real tokens (the keys) first, then its padding; `order` maps a
+  // packed row back to its position (null: already in order).
   recordLayerInputs(items, (i, args) => {
-    const x = args[0] as Tensor, keyMask = args[1] as Float32Array | null; // (1, T, C), (T)
+    const x = args[0] as Tensor, seq = args[1] as PackedBatch; // (T, C) packed rows
     const layer = items[i]!;
     const q = heads(layer.query.forward(x).data, T, nh, hs), k = heads(layer.key.forward(x).data, T, nh, hs);
-    layers.push(headAveragedAttention(q, k, T, nh, nh, hs, { causal: false, keyMask }));
-  }, run);
+    const keyMask = Float32Array.from({ length: T }, (_, r) => (r < seq.nKeys[0]! ? 1 : 0)); // (T) over packed rows
+    const packed = headAveragedAttention(q, k, T, nh, nh, hs, { causal: false, keyMask }); // (T, T) in packed order
+    layers.push(seq.order ? unpackRows(packed, seq.order, T) : packed);
+  }, run, 'forwardPacked');
   return layers;
+}
+
+/** A (T, T) matrix over packed rows -> the same over positions: entry (r, s) goes to (order[r], order[s]). */
+function unpackRows(packed: Float64Array, order: Int32Array, T: number): Float64Array {
+  const out = new Float64Array(T * T);
+  for (let r = 0; r < T; r++) for (let s = 0; s < T; s++) out[order[r]! * T + order[s]!] = packed[r * T + s]!;
+  return out;
 }
 
 /** Token weights -> word weights over the decoded text of the non-special tokens (see the module comment). */

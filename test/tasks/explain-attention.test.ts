@@ -14,7 +14,7 @@ import { loadModel } from '../../src/io/load-model.ts';
 import { Decoder } from '../../src/models/decoder/decoder.ts';
 import { Encoder } from '../../src/models/encoder/encoder.ts';
 import { classificationHead, withHead } from '../../src/models/heads.ts';
-import { attentionRollout, decoderAttention, encoderAttention, recordLayerInputs, wordWeights } from '../../src/tasks/explain-attention.ts';
+import { attentionRollout, decoderAttention, encoderAttention, headAveragedAttention, recordLayerInputs, wordWeights } from '../../src/tasks/explain-attention.ts';
 import { canExplain, classify, loadTaskModel } from '../../src/tasks/index.ts';
 import { Tensor } from '../../src/tensor/index.ts';
 
@@ -108,4 +108,33 @@ test('wordWeights: word pieces summed into words, spaces go to the word after th
   const gpt2 = loadModel('test/fixtures/hf-models/hf-gpt2-float32').tokenizer;
   const g = gpt2.encode('a  witty film'); // byte-level BPE: the second space is a token of its own
   assert.deepEqual(wordWeights(gpt2, g, g.map((_, i) => i + 1)).map((x) => x.text), ['a', 'witty', 'film']);
+});
+
+test('encoderAttention with padding inside the sequence (the inference path packs rows) equals the training path\'s attention, position for position', () => {
+  const bert = loadModel('test/fixtures/hf-bert/cls').model;
+  assert.ok(bert instanceof Encoder);
+  const ids = Int32Array.from(want.bert.ids), T = ids.length;
+  const mask = Float32Array.from(ids, (_, t) => (t === 1 || t === T - 2 ? 0 : 1)); // (T): two padded positions, not at the end
+  const got = encoderAttention(bert, ids, mask);
+  // expected: the graph path (grad on, the model not training: dropout off), each layer's input observed on `forward`
+  const nh = bert.config.nHead, hs = bert.config.nEmbd / nh;
+  const headMajor = (x: Float32Array): Float32Array => { // (T, nh * hs) -> (nh, T, hs)
+    const out = new Float32Array(x.length);
+    for (let t = 0; t < T; t++) for (let h = 0; h < nh; h++) for (let d = 0; d < hs; d++) out[(h * T + t) * hs + d] = x[t * nh * hs + h * hs + d]!;
+    return out;
+  };
+  const expected: Float64Array[] = [];
+  const items = bert.trunk.layers.items;
+  assert.equal(bert.training, false);
+  recordLayerInputs(items, (i, args) => {
+    const x = args[0] as Tensor, layer = items[i]!;
+    expected.push(headAveragedAttention(headMajor(layer.query.forward(x).data), headMajor(layer.key.forward(x).data), T, nh, nh, hs, { causal: false, keyMask: mask }));
+  }, () => { bert.hiddenStates({ ids, B: 1, T, attentionMask: mask }); });
+  assert.equal(got.length, items.length);
+  got.forEach((a, l) => {
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - expected[l]![i]!));
+    assert.ok(worst < 1e-5, `layer ${l}: max |inference path - training path| ${worst}`);
+    for (let r = 0; r < T; r++) assert.equal(a[r * T + 1], 0, `layer ${l}: row ${r} gives the padded key 1 no weight`);
+  });
 });
