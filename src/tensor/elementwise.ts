@@ -39,10 +39,10 @@ export function add(a: Tensor, b: Tensor): Tensor {
   else be.addBias(rows, cols, a.data, b.data, out.data);
   return record(out, 'add', [a, b], [], (dout) => {
     addInto(gradFor(a), dout, 1);
-    const db = gradOf(b);
-    if (db) {
-      if (same) be.axpy(b.size, 1, dout, db);
-      else be.addBiasBackward(rows, cols, dout, db);
+    if (same) addInto(gradFor(b), dout, 1); // a fresh gradient is written, not zeroed then added (the residual adds)
+    else {
+      const db = gradOf(b);
+      if (db) be.addBiasBackward(rows, cols, dout, db);
     }
   }, { readsOutput: false, readsInputs: false });
 }
