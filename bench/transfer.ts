@@ -3,6 +3,7 @@
  * [--pretrain-steps N] [--finetune-steps N] [--threads N] [--lora] [--pooling last|mean]
  * [--lr X] [--scratch-lr X] [--pretrain-uci [--uci-repeat N]] [--probe] [--prompt [--template S] [--words A,B]]
  * [--vocab N] [--width N] [--layers N] [--heads N] [--pretrain-lr X] [--pretrain-batch N] [--precision fp32|bf16]
+ * [--objective lm|dropped-word] [--channel] [--dev-split N [--eval-every N] [--patience N]]
  * [--sst2-dev [--sst2-steps N] [--sst2-lr X]]`:
  * the seed's transfer-learning claim, measured (issue 13). A small GPT-2-shaped decoder is
  * pretrained on unlabelled text (the bundled TinyStories head, plus the SST-2 training
@@ -34,8 +35,15 @@
  * prompt-style (src/train/verbalizer.ts, PET / LM-BFF): each text is followed by --template
  * (default " It was") and the head starts as the LM head's rows of the --words tokens
  * (default " terrible, great", labels 0 and 1), pooling the last token; the run also prints
- * the pretrained LM's zero-shot accuracy with that prompt. Batches are padded to their
- * longest text (padToLongest).
+ * the pretrained LM's zero-shot accuracy with that prompt. --channel classifies
+ * generatively instead (src/train/channel.ts): each arm is fine-tuned as a language model on
+ * "<eos> <label word> text <eos>" and a test text gets the label under which it is likeliest,
+ * calibrated on the unlabelled UCI sentences. --objective dropped-word pretrains with the
+ * sentence-level task of src/train/dropped-word.ts (a sentence without one word, the word
+ * predicted from the mean-pooled trunk) instead of next-token prediction. --dev-split N
+ * holds the first N of the 300 labelled sentences out for early stopping (evaluated every
+ * --eval-every steps, --patience evaluations). Batches are padded to their longest text
+ * (padToLongest). None of these reached the targets here (README, the transfer section).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
