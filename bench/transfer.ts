@@ -369,6 +369,7 @@ export async function main(argv: string[]): Promise<void> {
     precision: (v.precision ?? base.precision) as Precision,
     objective: (v.objective ?? base.objective) as Recipe['objective'],
   };
+  if (v.channel && (v.prompt || v.probe)) throw new LlmtsError('E_FLAG', '--channel is its own fine-tuning method; it does not combine with --prompt or --probe', { where: '--channel', hint: 'pick one of --channel, --prompt, --probe' });
   if (r.objective !== 'lm' && r.objective !== 'dropped-word') throw new LlmtsError('E_FLAG', `--objective must be lm or dropped-word, got '${v.objective}'`, { where: '--objective', hint: 'e.g. --objective dropped-word' });
   if (r.precision !== 'fp32' && r.precision !== 'bf16') throw new LlmtsError('E_FLAG', `--precision must be fp32 or bf16, got '${v.precision}'`, { where: '--precision', hint: 'e.g. --precision bf16 (fast where the CPU has AMX)' });
   if (r.width % r.heads !== 0) throw new LlmtsError('E_FLAG', `--width ${r.width} is not a multiple of --heads ${r.heads}`, { where: '--width', hint: 'e.g. --width 256 --heads 4' });
@@ -404,7 +405,6 @@ export async function main(argv: string[]): Promise<void> {
   const { tokenizer } = loadModel(modelDir);
   const devN = numberFlag(v['dev-split'], '--dev-split', 0, { int: true, min: 0, max: N_LABELLED - 16 });
   const dev = devN > 0 ? { n: devN, evalEvery: numberFlag(v['eval-every'], '--eval-every', 10, { int: true, min: 1 }), patience: numberFlag(v.patience, '--patience', 5, { int: true, min: 1 }) } : null;
-  if (v.channel && (v.prompt || v.probe)) throw new LlmtsError('E_FLAG', '--channel is its own fine-tuning method; it does not combine with --prompt or --probe', { where: '--channel', hint: 'pick one of --channel, --prompt, --probe' });
   const prefixes = v.channel ? (v.words ?? DEFAULT_WORDS).split(',').map((w) => {
     const ids = tokenizer.encode(w);
     return [tokenizer.specialIds.eos ?? 0, ...ids];
