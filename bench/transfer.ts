@@ -439,7 +439,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     log(`seed ${seed}: pretrained ${(100 * arms[0]!.accs.at(-1)!).toFixed(1)}%, scratch ${(100 * arms[1]!.accs.at(-1)!).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  console.log(`\nUCI sentiment, ${N_LABELLED} labelled sentences, accuracy on the ${N_TEST} held apart (${r.seeds} seeds, ${r.finetuneSteps} fine-tuning steps of ${r.finetuneBatch}, ${pooling} pooling; pretraining ${r.pretrainSteps} steps of ${r.pretrainBatch} x ${base.block}):`);
+  const method = prefixes ? 'generative (channel), calibrated' : verbalizer ? 'prompt + verbalizer, last token' : `${pooling} pooling`;
+  console.log(`\nUCI sentiment, ${N_LABELLED} labelled sentences, accuracy on the ${N_TEST} held apart (${r.seeds} seeds, ${r.finetuneSteps} fine-tuning steps of ${r.finetuneBatch}, ${method}; pretraining (${r.objective}) ${r.pretrainSteps} steps of ${r.pretrainBatch} x ${base.block}):`);
   console.log('| model | accuracy (mean ± std) |');
   console.log('|---|---|');
   for (const a of arms) console.log(`| ${a.name}, lr ${a.lr} | ${meanStd(a.accs)} |`);
