@@ -73,8 +73,8 @@ export async function main(argv: string[]): Promise<void> {
   const steps = numberFlag(v.steps, '--steps', quick ? 30 : getPreset('bert-mini').recipe.maxSteps ?? 2400, { int: true, min: 1 });
   const ftSteps = numberFlag(v['finetune-steps'], '--finetune-steps', quick ? 20 : 1000, { int: true, min: 1 });
   const arm: Omit<ArmOptions, 'lr'> = { steps: ftSteps, batch: 32, block: 64, lora: null, pooling: 'mean' };
-  const lr = numberFlag(v.lr, '--lr', 1e-4, { min: 0, minExclusive: true });
-  const scratchLr = numberFlag(v['scratch-lr'], '--scratch-lr', 1e-4, { min: 0, minExclusive: true });
+  const lr = numberFlag(v.lr, '--lr', 3e-4, { min: 0, minExclusive: true });
+  const scratchLr = numberFlag(v['scratch-lr'], '--scratch-lr', 3e-4, { min: 0, minExclusive: true });
   const sst2 = v.sst2 ?? null;
   const log = (l: string): void => console.log(l);
   console.log(`mlm bench | backend ${backend().name}, ${backend().getThreads()} thread(s), ${precision} | out ${out}`);
