@@ -64,18 +64,8 @@ static void sa_load_kv(const sa_args *a, long b, long g, float *kt, float *vt, f
  * (-inf) give 0. */
 static inline vf sa_exp(vf x) {
   const vf lo = vset1(-87.0f);
-  vf xc = vmax(x, lo);
-  const vf magic = vset1(12582912.0f); /* 1.5 * 2^23: round to nearest */
-  vf n = (xc * vset1(1.44269504088896341f) + magic) - magic;
-  vf r = xc - n * vset1(0.693359375f);
-  r = r - n * vset1(-2.12194440e-4f);
-  vf p = vset1(1.9875691500e-4f);
-  p = p * r + vset1(1.3981999507e-3f);
-  p = p * r + vset1(8.3334519073e-3f);
-  p = p * r + vset1(4.1665795894e-2f);
-  p = p * r + vset1(1.6666665459e-1f);
-  p = p * r + vset1(5.0000001201e-1f);
-  p = p * (r * r) + r + vset1(1.0f);
+  vf n;
+  vf p = vexp_core(vmax(x, lo), &n);
   vi ni = __builtin_convertvector(n, vi); /* in [-126, 0]: 2^n is a normal float */
   vf y = p * (vf)((ni + 127) << 23);
   return vsel(x < lo, vset1(0.0f), y);

@@ -70,11 +70,9 @@ static inline float vhmax(vf v) {
   return m;
 }
 
-/* exp(x) for float vectors: range reduction by ln2 (Cody-Waite) and a degree-6 polynomial;
- * relative error ~2 ulp; exp(-inf) = 0, large inputs saturate to +inf. */
-static inline vf vexp(vf x) {
-  const vf hi = vset1(88.3762626647949f), lo = vset1(-103.972084045410f);
-  vf xc = vmin(vmax(x, lo), hi);
+/* exp's core for a clamped x: n = round(x / ln2) (as floats, in *n) and p ~ exp(x - n ln2) by
+ * Cody-Waite reduction and a degree-6 polynomial, so that exp(x) = p * 2^n. */
+static inline vf vexp_core(vf xc, vf *n_out) {
   const vf magic = vset1(12582912.0f); /* 1.5 * 2^23: round to nearest */
   vf n = (xc * vset1(1.44269504088896341f) + magic) - magic;
   vf r = xc - n * vset1(0.693359375f);
@@ -85,7 +83,17 @@ static inline vf vexp(vf x) {
   p = p * r + vset1(4.1665795894e-2f);
   p = p * r + vset1(1.6666665459e-1f);
   p = p * r + vset1(5.0000001201e-1f);
-  p = p * (r * r) + r + vset1(1.0f);
+  *n_out = n;
+  return p * (r * r) + r + vset1(1.0f);
+}
+
+/* exp(x) for float vectors: range reduction by ln2 (Cody-Waite) and a degree-6 polynomial;
+ * relative error ~2 ulp; exp(-inf) = 0, large inputs saturate to +inf. */
+static inline vf vexp(vf x) {
+  const vf hi = vset1(88.3762626647949f), lo = vset1(-103.972084045410f);
+  vf xc = vmin(vmax(x, lo), hi);
+  vf n;
+  vf p = vexp_core(xc, &n);
   /* 2^n in two halves so that n down to -150 (denormals/zero) and up to 128 work */
   vi ni = __builtin_convertvector(n, vi);
   vi n1 = ni >> 1;
